@@ -1,0 +1,366 @@
+// `flowscope observe` command line, with `hubble observe`'s flag names and semantics: the
+// filter flags build the GetFlowsRequest whitelist/blacklist exactly as hubble does, and the
+// formatting flags configure the printer.
+import { Command, CommanderError, Option } from 'commander';
+import { types } from '../../proto/index.js';
+import type { FlowFilter, GetFlowsRequest } from '../../proto/index.js';
+import { fromProtoJSON, toProtoJSON, ProtoJSONError } from '../../proto/json.js';
+import type { OutputFormat } from '../printer/printer.js';
+import { checkTimeZone, timeFormatLayout } from '../printer/time-format.js';
+import { buildFilters, FILTER_FLAGS } from './observe-filters.js';
+import type { FilterFlag } from './observe-filters.js';
+import { UsageError } from './observe-errors.js';
+import { isValidTimestamp, parseGoDuration, parseTimeArg } from './observe-time.js';
+
+export { UsageError } from './observe-errors.js';
+export type { FilterFlag } from './observe-filters.js';
+
+export const DEFAULT_SERVER = 'localhost:4245';
+/** hubble's defaults.FlowPrintCount: flows printed by a plain `observe`. */
+export const DEFAULT_LAST = 20;
+/**
+ * `--all` asks for "last 2^64-1" in hubble; a JS number cannot hold that, so the largest safe
+ * integer stands in (it is larger than any ring buffer).
+ */
+export const NUMBER_ALL = Number.MAX_SAFE_INTEGER;
+
+/** The fields hubble requests for compact/dict/table output (defaults.FieldMask). */
+export const DEFAULT_FIELD_MASK = [
+  'time', 'verdict', 'ethernet', 'IP', 'l4', 'source.identity', 'source.namespace', 'source.pod_name',
+  'destination.identity', 'destination.namespace', 'destination.pod_name', 'Type', 'node_name', 'l7',
+  'event_type', 'source_service', 'destination_service', 'is_reply', 'Summary', 'ip_trace_id',
+];
+
+/** Options as the command line gives them (strings unparsed); `filters` keeps flag order. */
+export interface ObserveOptions {
+  filters?: FilterFlag[];
+  last?: string;
+  first?: string;
+  all?: boolean;
+  follow?: boolean;
+  since?: string;
+  until?: string;
+  output?: string;
+  timeFormat?: string;
+  timeZone?: string;
+  printNodeName?: boolean;
+  printPolicyNames?: boolean;
+  ipTranslation?: boolean;
+  numeric?: boolean;
+  color?: string;
+  fieldMask?: string[];
+  useDefaultFieldMasks?: boolean;
+  allowlist?: string[];
+  denylist?: string[];
+  inputFile?: string;
+  server?: string;
+  timeout?: string;
+  requestTimeout?: string;
+  tls?: boolean;
+  tlsAllowInsecure?: boolean;
+  tlsServerName?: string;
+  tlsCaCertFiles?: string[];
+  tlsClientCertFile?: string;
+  tlsClientKeyFile?: string;
+  printRawFilters?: boolean;
+  silentErrors?: boolean;
+  debug?: boolean;
+}
+
+/** Things outside the flags that the result depends on; injectable for tests. */
+export interface ObserveContext {
+  nowMs?: number;
+  /** HUBBLE_COMPAT=legacy-json-output: `-o json` prints the bare Flow. */
+  legacyJSON?: boolean;
+  /** Whether stdout is a terminal (for --color auto). */
+  isTTY?: boolean;
+  env?: Record<string, string | undefined>;
+}
+
+export interface ObserveOutput {
+  format: OutputFormat;
+  timeLayout: string;
+  timeZone?: string;
+  color: boolean;
+  nodeName: boolean;
+  policyNames: boolean;
+  ipTranslation: boolean;
+  debug: boolean;
+}
+
+export interface ObserveInvocation {
+  request: GetFlowsRequest;
+  output: ObserveOutput;
+  server: string;
+  inputFile?: string;
+  /** Connection settings, in milliseconds where they are durations. */
+  connection: { dialTimeoutMs: number; requestTimeoutMs: number; tls: boolean; tlsAllowInsecure: boolean; tlsServerName?: string; tlsCaCertFiles: string[]; tlsClientCertFile?: string; tlsClientKeyFile?: string };
+  printRawFilters: boolean;
+  silentErrors: boolean;
+}
+
+function parseCount(flag: string, v: string | undefined): number {
+  if (v === undefined) return 0;
+  // pflag's Uint64 accepts Go integer literals (base prefixes, underscores).
+  const text = v.replace(/_/g, '');
+  const ok = /^(0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|0[bB][01]+|\d+)$/.test(text) && !/^_|_$|__/.test(v);
+  const n = ok ? Number(/^0[0-7]+$/.test(text) ? `0o${text.slice(1)}` : text) : NaN;
+  if (!Number.isFinite(n) || n > 2 ** 64 - 1) throw new UsageError(`invalid argument ${JSON.stringify(v)} for "--${flag}" flag: not an unsigned integer`);
+  return Math.min(n, NUMBER_ALL);
+}
+
+function normaliseOutput(name: string, legacyJSON: boolean): OutputFormat {
+  switch (name) {
+    case 'compact': return 'compact';
+    case 'dict': return 'dict';
+    case 'json': case 'JSON': return legacyJSON ? 'json' : 'jsonpb';
+    case 'jsonpb': return 'jsonpb';
+    case 'tab': case 'table': return 'table';
+  }
+  throw new UsageError(`invalid output format: ${name}`);
+}
+
+function isFieldPath(path: string): boolean {
+  let type = types.Flow;
+  const parts = path.split('.');
+  for (let i = 0; i < parts.length; i++) {
+    const field = type.fields[parts[i]];
+    if (!field) return false;
+    if (i < parts.length - 1) {
+      field.resolve();
+      if (!field.resolvedType || !('fields' in field.resolvedType) || field.repeated) return false;
+      type = field.resolvedType as typeof type;
+    }
+  }
+  return true;
+}
+
+function parseRawFilters(flag: string, values: string[] | undefined): FlowFilter[] {
+  const out: FlowFilter[] = [];
+  for (const v of values ?? []) {
+    try {
+      out.push(fromProtoJSON(types.FlowFilter, JSON.parse(v)) as FlowFilter);
+    } catch (e) {
+      if (e instanceof SyntaxError || e instanceof ProtoJSONError) throw new UsageError(`invalid --${flag} flag: failed to decode '${v}': ${e.message}`);
+      throw e;
+    }
+  }
+  return out;
+}
+
+function parseTimeFlag(flag: 'since' | 'until', v: string, nowMs: number): GetFlowsRequest['since'] {
+  const ts = parseTimeArg(v, nowMs);
+  if (!ts) throw new UsageError(`failed to parse the ${flag} time: failed to convert ${v} to time`);
+  if (!isValidTimestamp(ts)) throw new UsageError(`failed to convert \`${flag}\` timestamp to proto: timestamp out of range`);
+  return ts;
+}
+
+/** The GetFlowsRequest `hubble observe` would send for these options. */
+export function buildRequest(opts: ObserveOptions, ctx: ObserveContext = {}): GetFlowsRequest {
+  return resolveObserve(opts, ctx).request;
+}
+
+/** Validates options and resolves everything observe needs; throws UsageError on bad input. */
+export function resolveObserve(opts: ObserveOptions, ctx: ObserveContext = {}): ObserveInvocation {
+  const env = ctx.env ?? process.env;
+  const { whitelist, blacklist } = buildFilters(opts.filters ?? []);
+
+  const follow = opts.follow ?? false;
+  const format = normaliseOutput(opts.output ?? 'compact', ctx.legacyJSON ?? (env.HUBBLE_COMPAT ?? '').toLowerCase().split(',').includes('legacy-json-output'));
+  if (format === 'table' && follow) throw new UsageError('table output format is not compatible with follow mode');
+  let fieldMask = opts.fieldMask ?? [];
+  if (format !== 'json' && format !== 'jsonpb') {
+    if (fieldMask.length > 0) throw new UsageError(`${opts.output} output format is not compatible with custom field mask`);
+    if (opts.useDefaultFieldMasks ?? true) fieldMask = DEFAULT_FIELD_MASK;
+  }
+
+  let last = parseCount('last', opts.last);
+  const firstN = parseCount('first', opts.first);
+  const first = firstN > 0;
+  const all = opts.all ?? false;
+  if (first && last > 0) throw new UsageError('cannot set both --first and --last');
+  if (first && all) throw new UsageError('cannot set both --first and --all');
+  if (first && follow) throw new UsageError('cannot set both --first and --follow');
+  if (last > 0 && all) throw new UsageError('cannot set both --last and --all');
+
+  const nowMs = ctx.nowMs ?? Date.now();
+  const since = opts.since ? parseTimeFlag('since', opts.since, nowMs) : undefined;
+  // --until is ignored in follow mode; with --since alone the server stops at "now".
+  const until = opts.until && !follow ? parseTimeFlag('until', opts.until, nowMs) : undefined;
+  if (!since && !until && !first) {
+    if (all) last = NUMBER_ALL;
+    else if (last === 0 && !follow && !opts.inputFile) last = DEFAULT_LAST;
+  }
+
+  const request: GetFlowsRequest = {};
+  const number = first ? firstN : last;
+  if (number !== 0) request.number = number;
+  if (first) request.first = true;
+  if (follow) request.follow = true;
+  const bl = [...blacklist, ...parseRawFilters('denylist', opts.denylist)];
+  const wl = [...whitelist, ...parseRawFilters('allowlist', opts.allowlist)];
+  if (bl.length > 0) request.blacklist = bl;
+  if (wl.length > 0) request.whitelist = wl;
+  if (since) request.since = since;
+  if (until) request.until = until;
+  if (fieldMask.length > 0) {
+    const bad = fieldMask.find((p) => !isFieldPath(p));
+    if (bad !== undefined) throw new UsageError(`failed to construct field mask: proto: invalid path ${JSON.stringify(bad)} for message "flow.Flow"`);
+    request.field_mask = { paths: [...fieldMask] };
+  }
+
+  const timeZone = opts.timeZone;
+  if (timeZone !== undefined) {
+    try { checkTimeZone(timeZone); } catch { throw new UsageError(`invalid time zone: ${timeZone}`); }
+  }
+  const colorMode = (opts.color ?? 'auto').toLowerCase();
+  const color = colorMode === 'always' || (colorMode !== 'never' && (ctx.isTTY ?? false) && env.NO_COLOR === undefined && env.TERM !== 'dumb');
+
+  const duration = (flag: string, v: string | undefined, def: number): number => {
+    if (v === undefined) return def;
+    const ns = parseGoDuration(v);
+    if (ns === undefined) throw new UsageError(`invalid argument ${JSON.stringify(v)} for "--${flag}" flag: time: invalid duration ${JSON.stringify(v)}`);
+    return Number(ns / 1_000_000n);
+  };
+
+  return {
+    request,
+    output: {
+      format,
+      timeLayout: timeFormatLayout(opts.timeFormat ?? 'StampMilli'),
+      ...(timeZone !== undefined ? { timeZone } : {}),
+      color,
+      nodeName: opts.printNodeName ?? false,
+      policyNames: opts.printPolicyNames ?? false,
+      ipTranslation: (opts.ipTranslation ?? true) && !(opts.numeric ?? false),
+      debug: opts.debug ?? false,
+    },
+    server: opts.server ?? env.HUBBLE_SERVER ?? DEFAULT_SERVER,
+    ...(opts.inputFile ? { inputFile: opts.inputFile } : {}),
+    connection: {
+      dialTimeoutMs: duration('timeout', opts.timeout, 5000),
+      requestTimeoutMs: duration('request-timeout', opts.requestTimeout, 12000),
+      tls: opts.tls ?? false,
+      tlsAllowInsecure: opts.tlsAllowInsecure ?? false,
+      ...(opts.tlsServerName ? { tlsServerName: opts.tlsServerName } : {}),
+      tlsCaCertFiles: opts.tlsCaCertFiles ?? [],
+      ...(opts.tlsClientCertFile ? { tlsClientCertFile: opts.tlsClientCertFile } : {}),
+      ...(opts.tlsClientKeyFile ? { tlsClientKeyFile: opts.tlsClientKeyFile } : {}),
+    },
+    printRawFilters: opts.printRawFilters ?? false,
+    silentErrors: opts.silentErrors ?? false,
+  };
+}
+
+// YAML single-quoted scalar, as yaml.v3 writes a JSON text.
+function yamlQuote(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** --print-raw-filters: the filters as the allowlist/denylist YAML hubble prints. */
+export function rawFiltersYAML(request: GetFlowsRequest): string {
+  const section = (name: string, filters: FlowFilter[] | undefined): string => {
+    if (!filters || filters.length === 0) return '';
+    const items = filters.map((f) => `    - ${yamlQuote(JSON.stringify(toProtoJSON(types.FlowFilter, f as Record<string, unknown>)))}\n`);
+    return `${name}:\n${items.join('')}`;
+  };
+  const text = section('allowlist', request.whitelist) + section('denylist', request.blacklist);
+  return text === '' ? '{}\n' : text;
+}
+
+// Filter flags with a short form, and those that take no value.
+const SHORT: Record<string, string> = { type: 't', namespace: 'n', label: 'l', 'all-namespaces': 'A', ipv4: '4', ipv6: '6' };
+const BOOLEAN_FILTERS = new Set(['not', 'ipv4', 'ipv6', 'all-namespaces', 'from-all-namespaces', 'to-all-namespaces', 'encrypted', 'unencrypted']);
+
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+const collectCSV = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), ...v.split(',').filter((s) => s !== '')];
+
+/**
+ * The commander Command for `observe`. `action` receives the resolved invocation. Usage
+ * mistakes (unknown flags, bad values) throw UsageError from parse/parseAsync.
+ */
+export function buildObserveCommand(action: (inv: ObserveInvocation) => void | Promise<void>, ctx: ObserveContext = {}): Command {
+  const filters: FilterFlag[] = [];
+  const cmd = new Command('observe')
+    .description('Observe flows of a flowscope (Hubble-compatible) server')
+    .allowExcessArguments(false)
+    .exitOverride((err: CommanderError) => {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') throw err;
+      throw new UsageError(err.message.replace(/^error: /, ''));
+    })
+    .configureOutput({ outputError: () => {} });
+
+  // Selectors
+  cmd.option('--all', "Get all flows stored in the server's buffer")
+    .option('--last <N>', `Get last N flows stored in the buffer (default ${DEFAULT_LAST})`)
+    .option('--first <N>', 'Get first N flows stored in the buffer')
+    .option('-f, --follow', 'Follow flows output')
+    .option('--since <time>', 'Filter flows since a specific date: relative (e.g. 3s, 4m, 1h43m) or RFC3339 and other layouts')
+    .option('--until <time>', 'Filter flows until a specific date: relative (e.g. 3s, 4m, 1h43m) or RFC3339 and other layouts');
+
+  // Filters: every occurrence is recorded in order, so --not can apply to the next one.
+  for (const name of FILTER_FLAGS) {
+    const short = SHORT[name] ? `-${SHORT[name]}, ` : '';
+    const flags = BOOLEAN_FILTERS.has(name) ? `${short}--${name}` : `${short}--${name} <value>`;
+    cmd.addOption(new Option(flags, `Filter: ${name}`));
+    cmd.on(`option:${name}`, (value: string | boolean | undefined) => {
+      filters.push(typeof value === 'string' ? { flag: name, value } : { flag: name });
+    });
+  }
+  cmd.option('--allowlist <json>', 'Specify allowlist as JSON encoded FlowFilters', collect)
+    .option('--denylist <json>', 'Specify denylist as JSON encoded FlowFilters', collect);
+
+  // Formatting
+  cmd.option('-o, --output <format>', 'Output format: compact, dict, json, jsonpb, table', 'compact')
+    .option('--time-format <name>', 'Time format: StampMilli, YearMonthDay, YearMonthDayHour, YearMonthDayHourMinute, RFC3339, RFC3339Milli, RFC3339Micro, RFC3339Nano, RFC1123Z', 'StampMilli')
+    .option('--time-zone <zone>', 'Time zone for printed times (IANA name, UTC or Local; default: TZ / local)')
+    .option('--print-node-name', 'Print node name in output')
+    .option('--print-policy-names', 'Print policy names in output')
+    .option('--numeric', 'Display all information in numeric form')
+    .option('--no-ip-translation', 'Do not translate IP addresses to pod, service or DNS names')
+    .option('--color <when>', "Colorize compact and dict output: 'auto', 'always' or 'never'", 'auto')
+    .option('--field-mask <fields>', 'Comma-separated list of fields to request', collectCSV)
+    .option('--no-use-default-field-masks', 'Do not restrict the requested fields for compact, dict and table output');
+
+  // Server and other
+  cmd.option('--server <address>', `Address of the server (default ${DEFAULT_SERVER}, or HUBBLE_SERVER)`)
+    .option('--timeout <duration>', 'Dial timeout', '5s')
+    .option('--request-timeout <duration>', 'Unary request timeout', '12s')
+    .option('--tls', 'Use TLS to connect to the server')
+    .option('--tls-allow-insecure', 'Skip server certificate verification')
+    .option('--tls-server-name <name>', 'Server name for certificate verification')
+    .option('--tls-ca-cert-files <paths>', 'CA certificate files', collectCSV)
+    .option('--tls-client-cert-file <path>', 'Client certificate file')
+    .option('--tls-client-key-file <path>', 'Client key file')
+    .option('--input-file <path>', "Query flows from this file instead of the server; '-' reads stdin")
+    .option('--print-raw-filters', 'Print allowlist/denylist filters and exit')
+    .option('-s, --silent-errors', 'Silently ignore errors and warnings')
+    .option('-D, --debug', 'Enable debug messages');
+
+  // Synchronous resolution, so usage errors are thrown from parse() itself.
+  cmd.action(() => {
+    const o = cmd.opts();
+    const inv = resolveObserve({
+      filters: [...filters],
+      last: o.last, first: o.first, all: o.all, follow: o.follow, since: o.since, until: o.until,
+      output: o.output, timeFormat: o.timeFormat, timeZone: o.timeZone, printNodeName: o.printNodeName,
+      printPolicyNames: o.printPolicyNames, numeric: o.numeric, ipTranslation: o.ipTranslation, color: o.color,
+      fieldMask: o.fieldMask, useDefaultFieldMasks: o.useDefaultFieldMasks, allowlist: o.allowlist, denylist: o.denylist,
+      inputFile: o.inputFile, server: o.server, timeout: o.timeout, requestTimeout: o.requestTimeout, tls: o.tls,
+      tlsAllowInsecure: o.tlsAllowInsecure, tlsServerName: o.tlsServerName, tlsCaCertFiles: o.tlsCaCertFiles,
+      tlsClientCertFile: o.tlsClientCertFile, tlsClientKeyFile: o.tlsClientKeyFile, printRawFilters: o.printRawFilters,
+      silentErrors: o.silentErrors, debug: o.debug,
+    }, ctx);
+    return action(inv);
+  });
+  return cmd;
+}
+
+/** Parses `observe` arguments (without the command name) into an invocation. */
+export function parseObserveArgs(args: string[], ctx: ObserveContext = {}): ObserveInvocation {
+  let result: ObserveInvocation | undefined;
+  const cmd = buildObserveCommand((inv) => { result = inv; }, ctx);
+  cmd.parse(args, { from: 'user' });
+  if (!result) throw new UsageError('observe: no invocation parsed');
+  return result;
+}
