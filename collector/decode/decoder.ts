@@ -56,6 +56,13 @@ function readPackageVersion(): string {
 
 export const FLOWSCOPE_VERSION = readPackageVersion();
 
+/**
+ * A RawRecord may carry its time split into seconds and nanos: a float64 of nanoseconds since the
+ * epoch only resolves 256 ns, so sources with exact times (record files) add these and the
+ * decoder prefers them.
+ */
+export interface ExactTimeRecord extends RawRecord { timeSeconds?: number; timeNanos?: number }
+
 export interface MonitorDecoderOptions {
   /** Node name as Hubble stamps it; with clusterName set (≠ "default") it becomes "<cluster>/<node>". */
   nodeName: string;
@@ -121,9 +128,14 @@ export class MonitorDecoder {
         this.stats.unknownType++; return null;
     }
     if (f === null) return null;
-    const ns = rec.timeNs;
-    const seconds = Math.floor(ns / 1e9);
-    f.time = { seconds, nanos: Math.max(0, Math.min(999_999_999, Math.round(ns - seconds * 1e9))) };
+    const exact = (rec as ExactTimeRecord).timeSeconds;
+    if (exact !== undefined) {
+      f.time = { seconds: exact, nanos: (rec as ExactTimeRecord).timeNanos ?? 0 };
+    } else {
+      const ns = rec.timeNs;
+      const seconds = Math.floor(ns / 1e9);
+      f.time = { seconds, nanos: Math.max(0, Math.min(999_999_999, Math.round(ns - seconds * 1e9))) };
+    }
     f.uuid = this.uuid();
     f.emitter = this.emitter;
     f.node_name = this.nodeName;

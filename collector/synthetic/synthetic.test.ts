@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildCluster, toInventory } from './cluster.js';
+import { validateInventory } from '../enrich/inventory.js';
+import { StaticInventoryEnricher } from '../enrich/static.js';
+import { MonitorDecoder } from '../decode/decoder.js';
+import { SyntheticSource } from '../sources/synthetic.js';
+import type { RawRecord } from '../source.js';
+
+test('cluster model: deterministic, realistic, valid inventory', () => {
+  const a = buildCluster({ seed: 7 }), b = buildCluster({ seed: 7 });
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a.pods.map((p) => p.name), buildCluster({ seed: 8 }).pods.map((p) => p.name));
+  assert.ok(a.nodes.length >= 3);
+  for (const p of a.pods) {
+    assert.ok(p.identity >= 256);
+    assert.ok(p.ip.startsWith(`10.244.${p.nodeIndex}.`));
+    assert.ok(p.labels.includes(`k8s:io.kubernetes.pod.namespace=${p.namespace}`));
+    assert.ok(p.labels.includes(`k8s:io.cilium.k8s.policy.cluster=${a.cluster}`));
+    if (p.workload.kind === 'Deployment') assert.match(p.name, new RegExp(`^${p.workload.name}-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
+  }
+  assert.ok(a.pods.some((p) => p.namespace === 'kube-system' && p.app === 'kube-dns'));
+  assert.ok(a.services.some((s) => s.clusterIP === '10.96.0.10'));
+  // Endpoint IDs are unique per node.
+  for (const n of a.nodes) {
+    const ids = a.pods.filter((p) => p.node === n.name).map((p) => p.endpointId);
+    assert.equal(new Set(ids).size, ids.length);
+  }
+  validateInventory(JSON.parse(JSON.stringify(toInventory(a))));
+});
+
+test('synthetic records decode cleanly and cover the traffic mix', () => {
+  const seen = new Set<string>();
+  for (const nodeIndex of [0, 1, 2]) {
+    const model = buildCluster({ seed: 3 });
+    const src = new SyntheticSource({ seed: 3, model, nodeName: model.nodes[nodeIndex].name });
+    const enr = new StaticInventoryEnricher(toInventory(model), { nodeName: src.nodeName });
+    const dec = new MonitorDecoder({ nodeName: src.nodeName, localEndpointId: enr.localEndpointId, l7Dns: true });
+    for (const r of src.take(6000, 1.7e18)) {
+      const f = dec.decode(r);
+      assert.ok(f, 'every synthetic record decodes');
+      enr.enrich(f);
+      seen.add(`type${f.event_type!.type}`);
+      if (f.drop_reason_desc) seen.add(`drop${f.drop_reason_desc}`);
+      if (f.l7?.dns?.rcode === 3) seen.add('nxdomain');
+      if (f.l7?.dns?.ips) seen.add('dns-answer');
+      if (f.IP?.ipVersion === 2) seen.add('ipv6');
+      if (f.l4?.ICMPv4) seen.add('icmp');
+      if (f.tunnel) seen.add('overlay');
+      if (f.IP?.source_xlated) seen.add('snat');
+      if (f.destination?.labels?.includes('reserved:world')) seen.add('world');
+      if (f.verdict === 2 && f.event_type!.type === 5) seen.add('pv-denied');
+      if (f.traffic_direction === 1) seen.add('ingress');
+      if (f.traffic_direction === 2) seen.add('egress');
+      if (f.is_reply?.value) seen.add('reply');
+    }
+    assert.equal(dec.stats.badPacket + dec.stats.truncated + dec.stats.badLength, 0);
+  }
+  for (const k of ['type1', 'type4', 'type5', 'drop133', 'drop181', 'drop155', 'drop151', 'drop139', 'nxdomain', 'dns-answer', 'ipv6', 'icmp', 'overlay', 'snat', 'world', 'pv-denied', 'ingress', 'egress', 'reply']) {
+    assert.ok(seen.has(k), `${k} present`);
+  }
+});
+
+test('same seed, same records; surge multiplies policy denies', () => {
+  const a = new SyntheticSource({ seed: 5 }).take(500, 0).map((r) => Buffer.from(r.data).toString('hex'));
+  const b = new SyntheticSource({ seed: 5 }).take(500, 0).map((r) => Buffer.from(r.data).toString('hex'));
+  assert.deepEqual(a, b);
+  const denies = (surge: number) => new SyntheticSource({ seed: 5, policyDenySurge: surge }).take(5000, 0).filter((r) => r.data[0] === 5 && r.data[20] === 0x7b).length;
+  assert.ok(denies(20) > 4 * denies(1), `surge: ${denies(20)} vs ${denies(1)}`);
+});
+
+test('timer-driven rate and high-rate pool mode', async () => {
+  const got: RawRecord[] = [];
+  const src = new SyntheticSource({ seed: 1, rate: 200, tickMs: 20 });
+  await src.start({ records: (b) => got.push(...b), lost: () => {} });
+  await new Promise((r) => setTimeout(r, 520));
+  await src.stop();
+  assert.ok(got.length >= 60 && got.length <= 130, `~100 records in 0.5 s at 200/s, got ${got.length}`);
+  const fast = new SyntheticSource({ seed: 1, rate: 200_000 });
+  const t0 = performance.now();
+  const recs = fast.take(100_000);
+  const ms = performance.now() - t0;
+  assert.equal(recs.length, 100_000);
+  assert.ok(ms < 1000, `100k records generated in ${ms.toFixed(0)} ms`);
+});
