@@ -181,9 +181,9 @@ test('time layouts accepted by --since', () => {
 
 test('output options resolve like hubble', () => {
   const out = (...args: string[]) => parseObserveArgs(args, ctx).output;
-  assert.equal(out('-o', 'json').format, 'jsonpb'); // -o json is an alias of jsonpb
-  assert.equal(parseObserveArgs(['-o', 'json'], { ...ctx, env: { HUBBLE_COMPAT: 'legacy-json-output' } }).output.format, 'json');
-  assert.equal(out('-o', 'tab').format, 'table');
+  assert.equal(out('-o', 'json').output, 'jsonpb'); // -o json is an alias of jsonpb
+  assert.equal(parseObserveArgs(['-o', 'json'], { ...ctx, env: { HUBBLE_COMPAT: 'legacy-json-output' } }).output.output, 'json');
+  assert.equal(out('-o', 'tab').output, 'table');
   assert.equal(out('--time-format', 'rfc3339').timeLayout, '2006-01-02T15:04:05Z07:00');
   assert.equal(out('--time-format', 'whatever').timeLayout, 'Jan _2 15:04:05.000');
   assert.equal(out('--numeric').ipTranslation, false);

@@ -77,8 +77,9 @@ export interface ObserveContext {
   env?: Record<string, string | undefined>;
 }
 
+/** Printer settings; spreads directly into createPrinter's options. */
 export interface ObserveOutput {
-  format: OutputFormat;
+  output: OutputFormat;
   timeLayout: string;
   timeZone?: string;
   color: boolean;
@@ -226,7 +227,7 @@ export function resolveObserve(opts: ObserveOptions, ctx: ObserveContext = {}): 
   return {
     request,
     output: {
-      format,
+      output: format,
       timeLayout: timeFormatLayout(opts.timeFormat ?? 'StampMilli'),
       ...(timeZone !== undefined ? { timeZone } : {}),
       color,
