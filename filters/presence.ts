@@ -24,6 +24,8 @@ export const P = {
   DESTINATION_SERVICE: 1 << 18,
   VRRP: 1 << 19,
   IGMP: 1 << 20,
+  /** Storage only: the flow time came from the `time` column (see storage/codec.ts). */
+  TIME: 1 << 21,
 } as const;
 
 /** SQL test that a presence bit is set. */

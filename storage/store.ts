@@ -1,0 +1,122 @@
+// FlowStore: a writer client for ingest and a separate reader client for queries. On chDB
+// the two are two sessions on one data directory, which run in parallel (docs/storage.md), so a
+// heavy history query never stalls inserts and acks.
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Flow } from '../proto/types.js';
+import { openClient, type ConnectionOptions } from './client.js';
+import { migrate } from './migrations.js';
+import { INSERT_COLUMNS } from './schema.js';
+import { encodeBatch, type InsertFormat } from './writer.js';
+import type { IngestMark } from './codec.js';
+import * as q from './query.js';
+
+export type { IngestMark } from './codec.js';
+export type { FlowQuery, NamespaceSeen, NodeSeen } from './query.js';
+
+export interface FlowStoreOptions {
+  /** Embedded chDB data directory (the default backend). */
+  path?: string;
+  /** Or any connection, e.g. `{ kind: 'server', url, username, password, database }`. */
+  connection?: ConnectionOptions;
+  /** TTL of flows in days (default 7). */
+  retentionDays?: number;
+  insertFormat?: InsertFormat;
+  /** Larger inserts are split; ingest marks ride on the last part. */
+  maxRowsPerInsert?: number;
+}
+
+export class FlowStore {
+  #writeChain: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(
+    private readonly writer: ClickHouseClient,
+    private readonly reader: ClickHouseClient,
+    private readonly format: InsertFormat,
+    private readonly maxRows: number,
+  ) {}
+
+  static async open(opts: FlowStoreOptions): Promise<FlowStore> {
+    const conn: ConnectionOptions | undefined = opts.connection ?? (opts.path !== undefined ? { kind: 'chdb', path: opts.path } : undefined);
+    if (!conn) throw new Error('FlowStore needs a chDB path or a connection');
+    const writer = openClient(conn);
+    let reader: ClickHouseClient | undefined;
+    try {
+      await migrate(writer, { retentionDays: opts.retentionDays ?? 7 });
+      reader = openClient(conn);
+      return new FlowStore(writer, reader, opts.insertFormat ?? 'JSONCompactEachRow', opts.maxRowsPerInsert ?? 100_000);
+    } catch (e) {
+      await reader?.close();
+      await writer.close();
+      throw e;
+    }
+  }
+
+  /** Resolves once the flows and their ingest marks are stored (the insert completed). */
+  insert(flows: readonly Flow[], progress: readonly IngestMark[] = []): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('FlowStore is closed'));
+    // Serialised so marks are written in call order and one writer session is never contended.
+    const run = this.#writeChain.then(() => this.#insertNow(flows, progress));
+    this.#writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Alias matching the ingest contract's naming. */
+  insertBatch(flows: readonly Flow[], progress: readonly IngestMark[] = []): Promise<void> {
+    return this.insert(flows, progress);
+  }
+
+  async #insertNow(flows: readonly Flow[], progress: readonly IngestMark[]): Promise<void> {
+    const now = Date.now();
+    for (let start = 0; start < flows.length; start += this.maxRows) {
+      const chunk = flows.slice(start, start + this.maxRows);
+      const isLast = start + this.maxRows >= flows.length;
+      const body = encodeBatch(chunk, isLast ? progress : [], this.format, now);
+      await this.writer.insert({ table: 'flows', columns: INSERT_COLUMNS as [string, ...string[]], format: this.format, values: typeof body === 'string' ? Readable.from([body]) : body });
+    }
+    if (flows.length === 0 && progress.length > 0) {
+      // No rows to carry the marks (e.g. a batch of only lost events): record them directly.
+      await this.writer.insert({
+        table: 'ingest_progress', columns: ['session', 'node', 'seq'], format: 'JSONCompactEachRow',
+        values: progress.map((m) => [m.session, m.node, m.seq]),
+      });
+    }
+  }
+
+  /** Highest sequence number stored for a collector session (0 if none). */
+  async durableSeq(session: string): Promise<number> {
+    const rs = await this.reader.query({
+      query: 'SELECT toString(max(seq)) FROM ingest_progress WHERE session = {s:String}',
+      query_params: { s: session }, format: 'JSONCompactEachRow',
+    });
+    const got = await rs.json<[string]>();
+    return got.length === 0 ? 0 : Number(got[0][0]);
+  }
+
+  queryFlows(query: q.FlowQuery): AsyncIterable<Flow> {
+    return q.queryFlows(this.reader, query);
+  }
+
+  countFlows(query?: Omit<q.FlowQuery, 'number' | 'first' | 'pageSize'>): Promise<number> {
+    return q.countFlows(this.reader, query);
+  }
+
+  /** Namespaces seen since `sinceMs` (default: the last hour), sorted by cluster, namespace. */
+  namespaces(sinceMs = Date.now() - 3_600_000): Promise<q.NamespaceSeen[]> {
+    return q.namespaces(this.reader, sinceMs);
+  }
+
+  nodes(): Promise<q.NodeSeen[]> {
+    return q.nodes(this.reader);
+  }
+
+  /** Waits for pending inserts, then closes both sessions. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writeChain;
+    await this.reader.close();
+    await this.writer.close();
+  }
+}
