@@ -30,7 +30,7 @@ export class StaticInventoryEnricher implements Enricher {
   private readonly cluster: string;
   private readonly eps = new Map<string, EpInfo>();
   private readonly nodeOfIp = new Map<string, string>();
-  private readonly services = new Map<string, Service>();
+  private readonly services = new Map<string, Map<number, Service>>();
   private readonly identityLabels = new Map<number, string[]>();
   private readonly names = new Map<string, string[]>();
   private readonly apiserver = new Set<string>();
@@ -57,7 +57,9 @@ export class StaticInventoryEnricher implements Enricher {
       const svc: Service = Object.freeze({ name: s.name, namespace: s.namespace });
       for (const ip of s.clusterIPs) {
         this.clusterIPs.add(ip);
-        for (const p of s.ports) this.services.set(`${ip}:${p.port}`, svc);
+        let byPort = this.services.get(ip);
+        if (byPort === undefined) { byPort = new Map(); this.services.set(ip, byPort); }
+        for (const p of s.ports) byPort.set(p.port, svc);
       }
     }
     for (const id of inv.identities ?? []) this.identityLabels.set(id.id, freezeAll([...id.labels].sort()));
@@ -92,12 +94,13 @@ export class StaticInventoryEnricher implements Enricher {
     if (l4 !== undefined) {
       const p = l4.TCP ?? l4.UDP ?? l4.SCTP;
       if (p !== undefined) {
+        // Keyed by address, then port: no key string is built per flow.
         if (ip.source !== undefined && p.source_port) {
-          const s = this.services.get(`${ip.source}:${p.source_port}`);
+          const s = this.services.get(ip.source)?.get(p.source_port);
           if (s !== undefined) flow.source_service = s;
         }
         if (ip.destination !== undefined && p.destination_port) {
-          const s = this.services.get(`${ip.destination}:${p.destination_port}`);
+          const s = this.services.get(ip.destination)?.get(p.destination_port);
           if (s !== undefined) flow.destination_service = s;
         }
       }
