@@ -1,5 +1,5 @@
 // Seeded generator of varied, realistic-to-odd Flows for the storage and filter tests and the
-// benchmarks: common shapes (TCP/UDP/ICMP, k8s endpoints, DNS, HTTP) plus the corners that
+// benchmarks (times default to the last hour: older rows would fall to the TTL): common shapes (TCP/UDP/ICMP, k8s endpoints, DNS, HTTP) plus the corners that
 // lossless storage must survive (explicit zero values, empty strings, non-canonical and
 // unparseable IPs, empty sub-messages, rarely-set fields).
 import type { Flow, Endpoint, BoolValue, Timestamp } from '../proto/types.js';
@@ -23,7 +23,7 @@ export const IPS = ['10.0.0.1', '10.0.1.7', '10.1.2.3', '192.168.1.20', '8.8.8.8
 export const NAMES = ['www.example.com', 'api.example.com', 'example.org', 'db.internal', 'Mixed.Case.io'];
 export const URLS = ['/api/v1/items', 'http://svc.shop/cart?x=1', '/p%20q', '/bad%zz', 'relative', 'https://h/a/b'];
 
-export function genFlow(r: () => number, i: number, baseSeconds = 1_785_494_000): Flow {
+export function genFlow(r: () => number, i: number, baseSeconds = Math.floor(Date.now() / 1000) - 3600): Flow {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const chance = (p: number) => r() < p;
   const f: Flow = {
