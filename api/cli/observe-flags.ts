@@ -271,7 +271,7 @@ export function rawFiltersYAML(request: GetFlowsRequest): string {
 
 // Filter flags with a short form, and those that take no value.
 const SHORT: Record<string, string> = { type: 't', namespace: 'n', label: 'l', 'all-namespaces': 'A', ipv4: '4', ipv6: '6' };
-const BOOLEAN_FILTERS = new Set(['not', 'ipv4', 'ipv6', 'all-namespaces', 'from-all-namespaces', 'to-all-namespaces', 'encrypted', 'unencrypted']);
+export const BOOLEAN_FILTERS = new Set(['not', 'ipv4', 'ipv6', 'all-namespaces', 'from-all-namespaces', 'to-all-namespaces', 'encrypted', 'unencrypted']);
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 const collectCSV = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), ...v.split(',').filter((s) => s !== '')];

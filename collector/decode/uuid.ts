@@ -24,7 +24,7 @@ function refill(): void {
       text[t++] = HEX[b & 15];
     }
   }
-  batch = text.latin1Slice(0, t);
+  batch = text.toString("latin1", 0, t);
   next = 0;
 }
 

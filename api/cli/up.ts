@@ -1,0 +1,105 @@
+// `flowscope up` (what `npm start` runs): the whole pipeline on embedded defaults — relay with
+// chDB, three synthetic collectors, the HTTP API — as separate processes, logs under the data
+// directory, stopped together on Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ObserverApiClient } from '../client.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/flowscope.js');
+
+export interface UpOptions {
+  dataDir: string;
+  relayPort: number;
+  apiPort: number;
+  collectors: number;
+  rate: number;
+  host: string;
+}
+
+interface Child { name: string; proc: ChildProcess; log: string }
+
+async function waitForHealthy(server: string, timeoutMs: number): Promise<void> {
+  const client = new ObserverApiClient(server, 1000);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        if ((await client.healthCheck()) === 'SERVING') return;
+      } catch { /* not up yet */ }
+      if (Date.now() > deadline) throw new Error(`${server} did not become healthy within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    client.close();
+  }
+}
+
+export async function runUp(opts: UpOptions): Promise<void> {
+  const logDir = path.join(opts.dataDir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const children: Child[] = [];
+  let stopping = false;
+  const start = (name: string, args: string[]): Child => {
+    const log = path.join(logDir, `${name}.log`);
+    const out = fs.openSync(log, 'a');
+    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    const child = { name, proc, log };
+    proc.on('exit', (code, signal) => {
+      if (!stopping) {
+        console.error(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${log}`);
+        void shutdown(1);
+      }
+    });
+    children.push(child);
+    return child;
+  };
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping flowscope…');
+    // Collectors and the API first, so the relay can flush everything they sent.
+    const order = [...children.filter((c) => c.name !== 'relay'), ...children.filter((c) => c.name === 'relay')];
+    for (const c of order) {
+      if (c.proc.exitCode !== null || c.proc.signalCode !== null) continue;
+      const exited = new Promise((r) => c.proc.once('exit', r));
+      c.proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  const relayAddr = `${opts.host}:${opts.relayPort}`;
+  start('relay', ['relay', '--listen', relayAddr, '--data-dir', path.join(opts.dataDir, 'chdb')]);
+  await waitForHealthy(relayAddr, 60_000);
+  for (let i = 0; i < opts.collectors; i++) {
+    start(`collector-${i}`, ['collector', '--source', 'synthetic', '--synthetic-node', String(i), '--rate', String(opts.rate),
+      '--relay', relayAddr, '--listen', `${opts.host}:${opts.relayPort + 10 + i}`]);
+  }
+  const apiAddr = `${opts.host}:${opts.apiPort}`;
+  start('api', ['api', '--listen', apiAddr, '--server', relayAddr]);
+  await Promise.all(Array.from({ length: opts.collectors }, (_, i) => waitForHealthy(`${opts.host}:${opts.relayPort + 10 + i}`, 30_000)));
+
+  const cli = 'npx flowscope';
+  const server = opts.relayPort === 4245 ? '' : ` --server ${relayAddr}`;
+  console.log(`flowscope is running
+  relay (Hubble Observer API + ingest)  grpc://${relayAddr}   storage: chDB in ${path.join(opts.dataDir, 'chdb')}
+  collectors (synthetic, ${opts.rate} records/s each): ${Array.from({ length: opts.collectors }, (_, i) => `${opts.host}:${opts.relayPort + 10 + i}`).join(', ')}
+  HTTP API                              http://${apiAddr}/api/v1/flows   /healthz   /readyz
+  logs                                  ${logDir}
+
+Try, in another terminal:
+  ${cli} observe${server} --verdict DROPPED --type policy-verdict --since 5m      # policy denials of the last 5 minutes
+  ${cli} observe${server} --namespace shop --verdict DROPPED -o table             # what is being dropped in namespace shop
+  ${cli} observe${server} --protocol udp --port 53 --follow                       # live DNS traffic
+  ${cli} status${server}        ${cli} list nodes${server}
+  curl 'http://${apiAddr}/api/v1/flows?verdict=DROPPED&last=5'
+  hubble observe --server ${relayAddr}                                          # the official hubble CLI works too
+
+Ctrl-C stops everything.`);
+  await new Promise(() => {});
+}

@@ -1,0 +1,73 @@
+// A small client for the Observer API (relay or collector), used by the CLI and the HTTP API.
+import * as grpc from '@grpc/grpc-js';
+import { ObserverClient, OBSERVER_HEALTH_SERVICE } from '../common/grpc-services.js';
+import type { GetFlowsRequest, GetFlowsResponse, GetNamespacesResponse, GetNodesResponse, ServerStatusResponse } from '../proto/types.js';
+import { service as HealthServiceDef } from 'grpc-health-check';
+
+type UnaryFn<Res> = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
+
+/** "localhost:4245", "host:port" or "unix:///path"; a tls:// prefix is refused (TLS is not supported yet). */
+export function dialTarget(server: string): string {
+  if (server.startsWith('tls://')) throw new Error('TLS servers are not supported yet; use a plain host:port');
+  return server.replace(/^grpc:\/\//, '');
+}
+
+const HealthClient = grpc.makeGenericClientConstructor(HealthServiceDef as unknown as grpc.ServiceDefinition, 'Health');
+
+export class ObserverApiClient {
+  private readonly client: grpc.Client;
+  private readonly health: grpc.Client;
+
+  constructor(readonly server: string, private readonly timeoutMs = 12_000) {
+    const target = dialTarget(server);
+    this.client = new ObserverClient(target, grpc.credentials.createInsecure());
+    this.health = new HealthClient(target, grpc.credentials.createInsecure());
+  }
+
+  private unary<Res>(name: string, req: object = {}): Promise<Res> {
+    const fn = (this.client as unknown as Record<string, UnaryFn<Res>>)[name].bind(this.client);
+    return new Promise((resolve, reject) => {
+      fn(req, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+  }
+
+  serverStatus(): Promise<ServerStatusResponse> { return this.unary('ServerStatus'); }
+  getNodes(): Promise<GetNodesResponse> { return this.unary('GetNodes'); }
+  getNamespaces(): Promise<GetNamespacesResponse> { return this.unary('GetNamespaces'); }
+
+  /** grpc.health.v1 Check for the service the hubble CLI checks; resolves the serving status name. */
+  healthCheck(): Promise<string> {
+    const fn = (this.health as unknown as Record<string, UnaryFn<{ status: string | number }>>).Check.bind(this.health);
+    return new Promise((resolve, reject) => {
+      fn({ service: OBSERVER_HEALTH_SERVICE }, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
+        if (err) return reject(err);
+        const s = res.status;
+        resolve(typeof s === 'number' ? (['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][s] ?? String(s)) : s);
+      });
+    });
+  }
+
+  /** Streams GetFlows responses; resolves when the server ends the stream, rejects on error. */
+  getFlows(req: GetFlowsRequest, onResponse: (r: GetFlowsResponse) => void | Promise<void>, signal?: AbortSignal): Promise<void> {
+    const call = (this.client as unknown as { GetFlows(req: object): grpc.ClientReadableStream<GetFlowsResponse> }).GetFlows(req);
+    return new Promise((resolve, reject) => {
+      let chain = Promise.resolve();
+      const abort = () => call.cancel();
+      signal?.addEventListener('abort', abort, { once: true });
+      call.on('data', (r: GetFlowsResponse) => {
+        const p = onResponse(r);
+        if (p) { call.pause(); chain = chain.then(() => p).then(() => { call.resume(); }); }
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        signal?.removeEventListener('abort', abort);
+        if (err.code === grpc.status.CANCELLED && signal?.aborted) resolve(); else reject(err);
+      });
+      call.on('end', () => { signal?.removeEventListener('abort', abort); chain.then(resolve, reject); });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+    this.health.close();
+  }
+}

@@ -1,0 +1,104 @@
+// The HTTP API: the same filters as `flowscope observe`, as query parameters, JSON out. It is a
+// client of the relay's Observer API, so it needs no storage of its own and scales separately.
+import Fastify, { type FastifyInstance } from 'fastify';
+import * as grpc from '@grpc/grpc-js';
+import { types } from '../../proto/index.js';
+import { toProtoJSON } from '../../proto/json.js';
+import type { Flow } from '../../proto/types.js';
+import { FILTER_FLAGS } from '../cli/observe-filters.js';
+import { parseObserveArgs, BOOLEAN_FILTERS } from '../cli/observe-flags.js';
+import { UsageError } from '../cli/observe-errors.js';
+import { ObserverApiClient } from '../client.js';
+import { createLogger } from '../../common/logger.js';
+import { runUntilSignal } from '../../common/lifecycle.js';
+
+/** Largest `last`/`first` one request may ask for; larger exports belong to `flowscope export`. */
+export const MAX_FLOWS_PER_REQUEST = 10_000;
+
+const SELECTORS = ['last', 'first', 'all', 'since', 'until'] as const;
+const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
+const flowsQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries([...SELECTORS, ...FILTER_FLAGS].map((k) => [k, stringOrList])),
+};
+
+/**
+ * Query parameters become `observe` flags in their original order, so `not=&verdict=DROPPED`
+ * means `--not --verdict DROPPED` and every rule of the CLI (validation included) applies.
+ */
+export function queryToObserveArgs(search: URLSearchParams): string[] {
+  const args: string[] = [];
+  for (const [key, value] of search) {
+    if (key === 'all' || BOOLEAN_FILTERS.has(key)) {
+      if (value === '' || value === 'true' || value === '1') args.push(`--${key}`);
+      else if (value !== 'false' && value !== '0') throw new UsageError(`invalid value "${value}" for ${key}: expected true or false`);
+    } else {
+      args.push(`--${key}=${value}`);
+    }
+  }
+  return args;
+}
+
+export function buildApi(opts: { server: string; logger?: boolean }): FastifyInstance {
+  const app = Fastify({ logger: opts.logger ?? false });
+  const client = new ObserverApiClient(opts.server, 30_000);
+  app.addHook('onClose', async () => client.close());
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      const status = await client.healthCheck();
+      if (status !== 'SERVING') return reply.code(503).send({ status: 'unavailable', relay: opts.server, health: status });
+      return { status: 'ready', relay: opts.server };
+    } catch (err) {
+      return reply.code(503).send({ status: 'unavailable', relay: opts.server, error: (err as grpc.ServiceError).details || (err as Error).message });
+    }
+  });
+
+  app.get('/api/v1/flows', { schema: { querystring: flowsQuerySchema } }, async (req, reply) => {
+    let request;
+    try {
+      const search = new URL(req.url, 'http://localhost').searchParams;
+      const inv = parseObserveArgs([...queryToObserveArgs(search), '-o', 'jsonpb'], { env: {} });
+      request = inv.request;
+      if (!request.number || request.number > MAX_FLOWS_PER_REQUEST) {
+        if (search.has('all') || (request.number ?? 0) > MAX_FLOWS_PER_REQUEST) {
+          throw new UsageError(`at most ${MAX_FLOWS_PER_REQUEST} flows per request: use last or first (or flowscope export for more)`);
+        }
+      }
+    } catch (err) {
+      if (err instanceof UsageError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: err.message });
+      throw err;
+    }
+    const flows: unknown[] = [];
+    try {
+      await client.getFlows({ ...request, field_mask: undefined }, (res) => {
+        if (res.flow) flows.push(toProtoJSON(types.Flow, res.flow as Flow as Record<string, unknown>));
+      });
+    } catch (err) {
+      const e = err as grpc.ServiceError;
+      if (e.code === grpc.status.INVALID_ARGUMENT) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: e.details || e.message });
+      return reply.code(502).send({ statusCode: 502, error: 'Bad Gateway', message: `relay ${opts.server}: ${e.details || e.message}` });
+    }
+    return { flows };
+  });
+
+  return app;
+}
+
+export function splitListen(listen: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(listen);
+  if (!m) throw new UsageError(`invalid listen address "${listen}": expected host:port`);
+  return { host: m[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
+}
+
+export async function runApi(opts: { listen: string; server: string }): Promise<void> {
+  const log = createLogger('api');
+  const app = buildApi({ server: opts.server });
+  const { host, port } = splitListen(opts.listen);
+  await app.listen({ host, port });
+  log.info({ listen: opts.listen, relay: opts.server }, 'HTTP API listening');
+  runUntilSignal(log, () => app.close());
+}

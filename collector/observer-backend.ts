@@ -1,0 +1,55 @@
+// The collector's own Observer API (port 4244, like a Hubble agent): its ring is the history.
+import type { GetNamespacesResponse, Namespace, ServerStatusResponse } from '../proto/types.js';
+import type { ObserverBackend } from '../relay/observer/service.js';
+import type { LiveFeed } from '../relay/observer/live.js';
+import type { FlowRing } from './ring.js';
+import { compareTimestamps, msToTimestamp } from '../common/time.js';
+
+export class FlowRateMeter {
+  private readonly buckets = new Float64Array(60);
+  private lastSecond = 0;
+  add(n: number): void {
+    const s = Math.floor(Date.now() / 1000);
+    this.roll(s);
+    this.buckets[s % 60] += n;
+  }
+  /** Flows per second over the last minute. */
+  rate(): number {
+    this.roll(Math.floor(Date.now() / 1000));
+    let sum = 0;
+    for (const b of this.buckets) sum += b;
+    return sum / 60;
+  }
+  private roll(s: number): void {
+    if (this.lastSecond === 0) this.lastSecond = s;
+    for (let t = this.lastSecond + 1; t <= Math.min(s, this.lastSecond + 60); t++) this.buckets[t % 60] = 0;
+    if (s > this.lastSecond) this.lastSecond = s;
+  }
+}
+
+export function collectorObserverBackend(opts: { nodeName: string; version: string; ring: FlowRing; live: LiveFeed; rate: FlowRateMeter; startedMs: number }): ObserverBackend {
+  const { ring, live } = opts;
+  return {
+    history: ring,
+    live,
+    serverNodeName: opts.nodeName,
+    versionHeader: ['hubble-server-version', opts.version],
+    async serverStatus(): Promise<ServerStatusResponse> {
+      return {
+        num_flows: ring.length, max_flows: ring.capacity, seen_flows: ring.seen,
+        uptime_ns: (Date.now() - opts.startedMs) * 1e6, version: `flowscope-collector v${opts.version}`, flows_rate: opts.rate.rate(),
+      };
+    },
+    async getNamespaces(): Promise<GetNamespacesResponse> {
+      const hourAgo = msToTimestamp(Date.now() - 3600_000);
+      const seen = new Map<string, Namespace>();
+      for (const f of ring.range(0, ring.seen)) {
+        if (compareTimestamps(f.time, hourAgo) < 0) continue;
+        for (const ep of [f.source, f.destination]) {
+          if (ep?.namespace) seen.set(`${ep.cluster_name ?? ''}/${ep.namespace}`, { cluster: ep.cluster_name ?? '', namespace: ep.namespace });
+        }
+      }
+      return { namespaces: [...seen.values()].sort((a, b) => (a.cluster ?? '').localeCompare(b.cluster ?? '') || (a.namespace ?? '').localeCompare(b.namespace ?? '')) };
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FlowRing } from './ring.js';
+import type { HistoryQuery } from '../relay/observer/get-flows.js';
+
+const q = (over: Partial<HistoryQuery>): HistoryQuery => ({ whitelist: [], blacklist: [], predicate: () => true, number: 0, first: false, upTo: Infinity, signal: new AbortController().signal, ...over });
+async function collect(it: AsyncIterable<{ uuid?: string }>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const f of it) out.push(f.uuid!);
+  return out;
+}
+
+test('ring keeps the newest flows and answers last/first/since/upTo like Hubble', async () => {
+  const ring = new FlowRing(3);
+  for (let i = 1; i <= 5; i++) ring.push({ uuid: `f${i}`, time: { seconds: i, nanos: 0 } });
+  assert.equal(ring.length, 3);
+  assert.equal(ring.seen, 5);
+  assert.equal(ring.overwritten, 2);
+  assert.deepEqual(await collect(ring.query(q({ number: 2 }))), ['f4', 'f5']);
+  assert.deepEqual(await collect(ring.query(q({ number: 2, first: true }))), ['f3', 'f4']);
+  assert.deepEqual(await collect(ring.query(q({ since: { seconds: 4, nanos: 0 } }))), ['f4', 'f5']);
+  assert.deepEqual(await collect(ring.query(q({ number: 10, upTo: 4 }))), ['f3', 'f4']);
+  assert.deepEqual(await collect(ring.query(q({ number: 10, predicate: (f) => f.uuid !== 'f4' }))), ['f3', 'f5']);
+});

@@ -1,0 +1,65 @@
+// gRPC service definitions built from the reflected protos, so grpc-js serialises with the same
+// protobufjs types the rest of flowscope uses (no second code path through proto-loader).
+import * as grpc from '@grpc/grpc-js';
+import type protobuf from 'protobufjs';
+import { types, encode, decode } from '../proto/index.js';
+
+function method(service: string, name: string, req: protobuf.Type, res: protobuf.Type, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<object, object> {
+  return {
+    path: `/${service}/${name}`,
+    requestStream,
+    responseStream,
+    requestSerialize: (v: object) => encode(req, v),
+    requestDeserialize: (b: Buffer) => decode<object>(req, b),
+    responseSerialize: (v: object) => encode(res, v),
+    responseDeserialize: (b: Buffer) => decode<object>(res, b),
+  };
+}
+
+export const ObserverService = {
+  GetFlows: method('observer.Observer', 'GetFlows', types.GetFlowsRequest, types.GetFlowsResponse, false, true),
+  GetAgentEvents: method('observer.Observer', 'GetAgentEvents', types.GetAgentEventsRequest, types.GetAgentEventsResponse, false, true),
+  GetDebugEvents: method('observer.Observer', 'GetDebugEvents', types.GetDebugEventsRequest, types.GetDebugEventsResponse, false, true),
+  GetNodes: method('observer.Observer', 'GetNodes', types.GetNodesRequest, types.GetNodesResponse, false, false),
+  GetNamespaces: method('observer.Observer', 'GetNamespaces', types.GetNamespacesRequest, types.GetNamespacesResponse, false, false),
+  ServerStatus: method('observer.Observer', 'ServerStatus', types.ServerStatusRequest, types.ServerStatusResponse, false, false),
+} satisfies grpc.ServiceDefinition;
+
+export const IngestService = {
+  Push: method('flowscope.ingest.v1.Ingest', 'Push', types.IngestMessage, types.IngestAck, true, true),
+} satisfies grpc.ServiceDefinition;
+
+export const PeerService = {
+  Notify: method('peer.Peer', 'Notify', types.NotifyRequest, types.ChangeNotification, false, true),
+} satisfies grpc.ServiceDefinition;
+
+export const ObserverClient = grpc.makeGenericClientConstructor(ObserverService, 'Observer');
+export const IngestClient = grpc.makeGenericClientConstructor(IngestService, 'Ingest');
+
+/** The health service name the hubble CLI checks before it calls ServerStatus. */
+export const OBSERVER_HEALTH_SERVICE = 'hubble.server.Observer';
+
+/** Splits "host:port" (or ":port", or "[v6]:port") into a grpc-js bind/dial address. */
+export function normaliseAddress(addr: string, defaultPort: number): string {
+  const a = addr.trim();
+  if (a.startsWith('unix:')) return a;
+  if (/^\d+$/.test(a)) return `0.0.0.0:${a}`;
+  if (a.startsWith(':')) return `0.0.0.0${a}`;
+  if (/^\[.*\]$/.test(a) || !/:\d+$/.test(a)) return `${a}:${defaultPort}`;
+  return a;
+}
+
+/** Binds a server and resolves with the actual port (useful when asked for port 0). */
+export function bindServer(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+export function grpcError(code: grpc.status, message: string): grpc.ServiceError {
+  const e = new Error(message) as grpc.ServiceError;
+  e.code = code;
+  e.details = message;
+  e.metadata = new grpc.Metadata();
+  return e;
+}

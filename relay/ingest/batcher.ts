@@ -1,0 +1,110 @@
+// Collects the batches of every collector into storage inserts sized the way ClickHouse likes
+// (many rows, few inserts), retries failed inserts with backoff, and reports each collector
+// batch as durable only after the insert that contains it succeeded.
+import type { Flow } from '../../proto/types.js';
+import type { Logger } from '../../common/logger.js';
+
+export interface IngestProgress { session: string; node: string; seq: number }
+
+/** What the batcher needs from storage. */
+export interface DurableSink {
+  /** Resolves once the rows are durable; `batchId` increases with every call. */
+  insert(flows: Flow[], progress: IngestProgress[], batchId: number): Promise<void>;
+}
+
+export interface BatchPart extends IngestProgress { flows: Flow[] }
+
+export interface BatcherOptions {
+  maxRows: number;
+  flushIntervalMs: number;
+  /** Rows accepted but not yet durable; above it `hasRoom` is false and ingest pauses. */
+  maxPendingRows: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxRows: 50_000, flushIntervalMs: 250, maxPendingRows: 500_000, retryMinMs: 100, retryMaxMs: 5_000 };
+
+export interface BatcherStats { insertedRows: number; insertedBatches: number; insertErrors: number; lastInsertMs: number }
+
+export class IngestBatcher {
+  private current: BatchPart[] = [];
+  private currentRows = 0;
+  private pendingRows = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private lastBatchId: number;
+  private roomWaiters: Array<() => void> = [];
+  private stopping = false;
+  readonly stats: BatcherStats = { insertedRows: 0, insertedBatches: 0, insertErrors: 0, lastInsertMs: 0 };
+
+  constructor(
+    private readonly sink: DurableSink,
+    private readonly onDurable: (batchId: number, parts: BatchPart[]) => void,
+    private readonly log: Logger,
+    private readonly opts: BatcherOptions = DEFAULT_BATCHER_OPTIONS,
+  ) {
+    // Batch ids only grow, across restarts too: they start from the clock (µs).
+    this.lastBatchId = Date.now() * 1000;
+  }
+
+  get hasRoom(): boolean { return this.pendingRows < this.opts.maxPendingRows; }
+  get pending(): number { return this.pendingRows; }
+
+  waitForRoom(): Promise<void> {
+    return this.hasRoom ? Promise.resolve() : new Promise((r) => this.roomWaiters.push(r));
+  }
+
+  add(part: BatchPart): void {
+    this.current.push(part);
+    this.currentRows += part.flows.length;
+    this.pendingRows += part.flows.length;
+    if (this.currentRows >= this.opts.maxRows) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.opts.flushIntervalMs);
+  }
+
+  /** Starts an insert of what has been collected; inserts run one after another, in order. */
+  flush(): Promise<void> {
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.current.length === 0) return this.chain;
+    const parts = this.current;
+    const rows = this.currentRows;
+    this.current = [];
+    this.currentRows = 0;
+    this.chain = this.chain.then(() => this.insertWithRetry(parts, rows));
+    return this.chain;
+  }
+
+  /** Flushes everything and waits until it is durable (used on shutdown). */
+  async drain(): Promise<void> {
+    this.stopping = true;
+    await this.flush();
+  }
+
+  private async insertWithRetry(parts: BatchPart[], rows: number): Promise<void> {
+    const flows = parts.length === 1 ? parts[0].flows : parts.flatMap((p) => p.flows);
+    const progress = parts.map(({ session, node, seq }) => ({ session, node, seq }));
+    const batchId = Math.max(this.lastBatchId + 1, Date.now() * 1000);
+    this.lastBatchId = batchId;
+    let delay = this.opts.retryMinMs;
+    for (;;) {
+      const t0 = performance.now();
+      try {
+        await this.sink.insert(flows, progress, batchId);
+        this.stats.lastInsertMs = performance.now() - t0;
+        break;
+      } catch (err) {
+        this.stats.insertErrors++;
+        this.log.warn({ err: (err as Error).message, rows, retryInMs: delay }, 'storage insert failed; retrying');
+        if (this.stopping && delay >= this.opts.retryMaxMs) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, this.opts.retryMaxMs);
+      }
+    }
+    this.stats.insertedRows += rows;
+    this.stats.insertedBatches++;
+    this.pendingRows -= rows;
+    this.onDurable(batchId, parts);
+    if (this.hasRoom) for (const w of this.roomWaiters.splice(0)) w();
+  }
+}

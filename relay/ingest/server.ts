@@ -1,0 +1,104 @@
+// The relay side of flowscope.ingest.v1.Ingest/Push: one bidirectional stream per collector.
+import * as grpc from '@grpc/grpc-js';
+import type { IngestAck, IngestMessage, LostEvent } from '../../proto/types.js';
+import type { Logger } from '../../common/logger.js';
+import type { IngestBatcher, BatchPart } from './batcher.js';
+import type { NodeRegistry } from '../nodes.js';
+
+export type IngestCall = grpc.ServerDuplexStream<IngestMessage, IngestAck>;
+
+export interface IngestServerDeps {
+  batcher: IngestBatcher;
+  nodes: NodeRegistry;
+  /** Highest sequence number storage holds for a session (0 if none). */
+  durableSeq(session: string): Promise<number>;
+  onLostEvents(node: string, events: LostEvent[]): void;
+  log: Logger;
+}
+
+export interface IngestStats { streams: number; batchesReceived: number; flowsReceived: number; duplicateBatches: number; protocolErrors: number }
+
+interface StreamState { call: IngestCall; node: string; session: string; acceptedSeq: number; ackedSeq: number }
+
+export class IngestServer {
+  private readonly bySession = new Map<string, StreamState>();
+  readonly stats: IngestStats = { streams: 0, batchesReceived: 0, flowsReceived: 0, duplicateBatches: 0, protocolErrors: 0 };
+
+  constructor(private readonly deps: IngestServerDeps) {}
+
+  /** Called by the batcher once parts are durable: acknowledge them to their collectors. */
+  acknowledge(parts: readonly BatchPart[]): void {
+    for (const p of parts) {
+      this.deps.nodes.recordDurable(p.node, p.flows.length);
+      const s = this.bySession.get(p.session);
+      if (s && p.seq > s.ackedSeq) {
+        s.ackedSeq = p.seq;
+        s.call.write({ durable_seq: p.seq });
+      }
+    }
+  }
+
+  readonly handle = (call: IngestCall): void => {
+    let state: StreamState | null = null;
+    this.stats.streams++;
+    const fail = (code: grpc.status, message: string) => {
+      this.stats.protocolErrors++;
+      this.deps.log.warn({ node: state?.node, message }, 'ingest stream rejected');
+      call.destroy(Object.assign(new Error(message), { code, details: message }));
+    };
+    const finish = () => {
+      if (!state) return;
+      if (this.bySession.get(state.session) === state) this.bySession.delete(state.session);
+      this.deps.nodes.disconnect(state.node, state.session);
+      this.deps.log.info({ node: state.node, session: state.session }, 'collector disconnected');
+      state = null;
+    };
+    call.on('error', finish);
+    call.on('close', finish);
+    call.on('cancelled', finish);
+    call.on('end', () => { finish(); call.end(); });
+
+    let helloPending = false;
+    call.on('data', (msg: IngestMessage) => {
+      if (msg.hello) {
+        if (state || helloPending) return fail(grpc.status.FAILED_PRECONDITION, 'hello sent twice');
+        const { node_name: node = '', session_id: session = '', observer_address = '', version = '' } = msg.hello;
+        if (!node || !session) return fail(grpc.status.INVALID_ARGUMENT, 'hello needs node_name and session_id');
+        helloPending = true;
+        call.pause();
+        this.deps.durableSeq(session).then((seq) => {
+          helloPending = false;
+          state = { call, node, session, acceptedSeq: seq, ackedSeq: seq };
+          this.bySession.set(session, state);
+          this.deps.nodes.connect(node, session, observer_address, version);
+          this.deps.log.info({ node, session, durableSeq: seq, observer: observer_address }, 'collector connected');
+          call.write({ durable_seq: seq, resume: true });
+          call.resume();
+        }, (err: Error) => fail(grpc.status.UNAVAILABLE, `storage unavailable: ${err.message}`));
+        return;
+      }
+      const batch = msg.batch;
+      if (!batch) return fail(grpc.status.INVALID_ARGUMENT, 'empty ingest message');
+      if (!state) return fail(grpc.status.FAILED_PRECONDITION, 'batch before hello');
+      const seq = batch.seq ?? 0;
+      this.stats.batchesReceived++;
+      if (seq <= state.acceptedSeq) {
+        // A resend of something already accepted (after a reconnect): never store it twice.
+        this.stats.duplicateBatches++;
+        if (seq <= state.ackedSeq) call.write({ durable_seq: state.ackedSeq });
+        return;
+      }
+      if (seq !== state.acceptedSeq + 1) return fail(grpc.status.INVALID_ARGUMENT, `sequence gap: expected ${state.acceptedSeq + 1}, got ${seq}`);
+      state.acceptedSeq = seq;
+      const flows = batch.flows ?? [];
+      this.stats.flowsReceived += flows.length;
+      if (batch.lost_events?.length) this.deps.onLostEvents(state.node, batch.lost_events);
+      this.deps.batcher.add({ session: state.session, node: state.node, seq, flows });
+      if (!this.deps.batcher.hasRoom) {
+        // Backpressure: stop reading; gRPC flow control then slows the collector down.
+        call.pause();
+        this.deps.batcher.waitForRoom().then(() => call.resume());
+      }
+    });
+  };
+}

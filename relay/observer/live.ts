@@ -1,0 +1,94 @@
+// Fan-out of live flows to followers. Every published item carries a cursor (a monotonically
+// increasing number: the relay's storage batch id, or the collector ring's write index); a
+// subscriber remembers the cursor at subscription time so history (items <= cursor) and live
+// (items > cursor) neither overlap nor leave a gap.
+import type { Flow, LostEvent } from '../../proto/types.js';
+import { LostEventSource } from '../../proto/types.js';
+import { nowTimestamp } from '../../common/time.js';
+
+export interface LiveItem {
+  cursor: number;
+  flow?: Flow;
+  lost?: LostEvent;
+}
+
+export class LiveSubscription {
+  private queue: LiveItem[] = [];
+  private waiter: (() => void) | null = null;
+  private closed = false;
+  private dropped = 0;
+
+  constructor(readonly startCursor: number, private readonly maxBuffered: number, private readonly onClose: (s: LiveSubscription) => void) {}
+
+  /** Called by the feed. Items at or below the start cursor belong to history and are skipped. */
+  push(items: readonly LiveItem[]): void {
+    if (this.closed) return;
+    for (const it of items) {
+      if (it.cursor <= this.startCursor) continue;
+      if (this.queue.length >= this.maxBuffered) { this.dropped++; continue; }
+      this.queue.push(it);
+    }
+    this.wake();
+  }
+
+  /** Waits for items; resolves [] when closed. A slow reader sees a LostEvent for what overflowed. */
+  async next(): Promise<LiveItem[]> {
+    while (!this.closed && this.queue.length === 0 && this.dropped === 0) {
+      await new Promise<void>((r) => { this.waiter = r; });
+    }
+    if (this.closed) return [];
+    const out = this.queue;
+    this.queue = [];
+    if (this.dropped > 0) {
+      const now = nowTimestamp();
+      out.push({ cursor: Number.MAX_SAFE_INTEGER, lost: { source: LostEventSource.OBSERVER_EVENTS_QUEUE, num_events_lost: this.dropped, first: now, last: now } });
+      this.dropped = 0;
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.wake();
+    this.onClose(this);
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+}
+
+export class LiveFeed {
+  private readonly subs = new Set<LiveSubscription>();
+  private cursor = 0;
+
+  constructor(private readonly maxBufferedPerSubscriber = 65_536) {}
+
+  /** The cursor of the newest published item. */
+  get lastCursor(): number { return this.cursor; }
+
+  /**
+   * Marks everything up to `cursor` as readable from history. Call it once the items are
+   * visible there, before publishing them: publish order may differ from cursor order.
+   */
+  advance(cursor: number): void {
+    if (cursor > this.cursor) this.cursor = cursor;
+  }
+
+  publish(items: readonly LiveItem[]): void {
+    if (items.length === 0) return;
+    for (const s of this.subs) s.push(items);
+  }
+
+  subscribe(startCursor = this.cursor): LiveSubscription {
+    const s = new LiveSubscription(startCursor, this.maxBufferedPerSubscriber, (x) => this.subs.delete(x));
+    this.subs.add(s);
+    return s;
+  }
+
+  get subscribers(): number { return this.subs.size; }
+}

@@ -1,0 +1,49 @@
+// Observer service handlers shared by the collector (its own node) and the relay (the cluster).
+import * as grpc from '@grpc/grpc-js';
+import type { GetNamespacesResponse, GetNodesResponse, ServerStatusResponse } from '../../proto/types.js';
+import { grpcError } from '../../common/grpc-services.js';
+import { handleGetFlows, type GetFlowsDeps } from './get-flows.js';
+
+export interface ObserverBackend extends GetFlowsDeps {
+  serverStatus(): Promise<ServerStatusResponse>;
+  /** Undefined on a collector: like a Hubble agent, it answers UNIMPLEMENTED. */
+  getNodes?(): Promise<GetNodesResponse>;
+  getNamespaces(): Promise<GetNamespacesResponse>;
+  /** Response header metadata, e.g. hubble-relay-version. */
+  versionHeader?: [string, string];
+}
+
+type Unary<Res> = grpc.handleUnaryCall<object, Res>;
+
+function unary<Res>(backend: ObserverBackend, fn: (() => Promise<Res>) | undefined, name: string): Unary<Res> {
+  return (call, callback) => {
+    if (!fn) return callback(grpcError(grpc.status.UNIMPLEMENTED, `${name} is not implemented by this server`));
+    if (backend.versionHeader) {
+      const md = new grpc.Metadata();
+      md.set(...backend.versionHeader);
+      call.sendMetadata(md);
+    }
+    fn().then((res) => callback(null, res), (err: Error) => callback(grpcError(grpc.status.INTERNAL, err.message)));
+  };
+}
+
+export function observerHandlers(backend: ObserverBackend): grpc.UntypedServiceImplementation {
+  const unimplementedStream = (name: string) => (call: grpc.ServerWritableStream<object, object>) => {
+    call.destroy(grpcError(grpc.status.UNIMPLEMENTED, `${name} is not implemented by this server`));
+  };
+  return {
+    GetFlows: (call: grpc.ServerWritableStream<object, object>) => {
+      if (backend.versionHeader) {
+        const md = new grpc.Metadata();
+        md.set(...backend.versionHeader);
+        call.sendMetadata(md);
+      }
+      void handleGetFlows(call as never, backend);
+    },
+    GetAgentEvents: unimplementedStream('GetAgentEvents'),
+    GetDebugEvents: unimplementedStream('GetDebugEvents'),
+    ServerStatus: unary(backend, () => backend.serverStatus(), 'ServerStatus'),
+    GetNodes: unary(backend, backend.getNodes?.bind(backend), 'GetNodes'),
+    GetNamespaces: unary(backend, () => backend.getNamespaces(), 'GetNamespaces'),
+  };
+}

@@ -1,0 +1,29 @@
+// gRPC clients to the collectors' own Observer APIs, used for ServerStatus and GetNodes.
+import * as grpc from '@grpc/grpc-js';
+import type { ServerStatusResponse } from '../proto/types.js';
+import { ObserverClient } from '../common/grpc-services.js';
+
+export class PeerClients {
+  private readonly clients = new Map<string, grpc.Client>();
+
+  private client(address: string): grpc.Client {
+    let c = this.clients.get(address);
+    if (!c) {
+      c = new ObserverClient(address, grpc.credentials.createInsecure());
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+
+  serverStatus(address: string, timeoutMs = 1000): Promise<ServerStatusResponse> {
+    const c = this.client(address) as unknown as { ServerStatus(req: object, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: ServerStatusResponse) => void): void };
+    return new Promise((resolve, reject) => {
+      c.ServerStatus({}, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,158 @@
+// The relay: accepts collector streams, makes their flows durable in storage, merges them in
+// time order for live followers, and serves the Hubble Observer API over history + live.
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Flow, GetNamespacesResponse, GetNodesResponse, LostEvent, NodeStatusEvent, ObserverNode, ServerStatusResponse } from '../proto/types.js';
+import { NodeState } from '../proto/types.js';
+import { IngestService, ObserverService, OBSERVER_HEALTH_SERVICE, bindServer } from '../common/grpc-services.js';
+import type { Logger } from '../common/logger.js';
+import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchPart, type DurableSink } from './ingest/batcher.js';
+import { IngestServer } from './ingest/server.js';
+import { NodeRegistry } from './nodes.js';
+import { TimeOrderMerger } from './merge.js';
+import { LiveFeed, type LiveItem } from './observer/live.js';
+import { observerHandlers, type ObserverBackend } from './observer/service.js';
+import type { FlowHistory } from './observer/get-flows.js';
+import { PeerClients } from './peers.js';
+import { FlowRateMeter } from '../collector/observer-backend.js';
+
+export const RELAY_VERSION = '0.1.0';
+
+/** What the relay needs from storage. */
+export interface RelayStore extends DurableSink, FlowHistory {
+  durableSeq(session: string): Promise<number>;
+  namespaces(sinceMs: number): Promise<Array<{ cluster: string; namespace: string }>>;
+  countFlows(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface RelayOptions {
+  listen: string;
+  nodeName: string;
+  batcher?: Partial<BatcherOptions>;
+  mergeMaxDelayMs?: number;
+}
+
+export class Relay {
+  readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  readonly nodes = new NodeRegistry();
+  readonly live = new LiveFeed();
+  readonly batcher: IngestBatcher;
+  readonly ingest: IngestServer;
+  readonly merger: TimeOrderMerger;
+  readonly health = new HealthImplementation({ '': 'NOT_SERVING', [OBSERVER_HEALTH_SERVICE]: 'NOT_SERVING' });
+  private readonly peers = new PeerClients();
+  private readonly rate = new FlowRateMeter();
+  private readonly startedMs = Date.now();
+  port = 0;
+
+  constructor(readonly store: RelayStore, private readonly opts: RelayOptions, private readonly log: Logger) {
+    this.merger = new TimeOrderMerger((items) => this.live.publish(items), { maxDelayMs: opts.mergeMaxDelayMs ?? 1000, maxBuffered: 200_000, tickMs: 50 });
+    this.batcher = new IngestBatcher(store, (id, parts) => this.onDurable(id, parts), log, { ...DEFAULT_BATCHER_OPTIONS, ...opts.batcher });
+    this.ingest = new IngestServer({
+      batcher: this.batcher, nodes: this.nodes, log,
+      durableSeq: (s) => store.durableSeq(s),
+      onLostEvents: (node, evs) => this.onLostEvents(node, evs),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.server.addService(IngestService, { Push: this.ingest.handle } as grpc.UntypedServiceImplementation);
+    this.server.addService(ObserverService, observerHandlers(this.backend()));
+    this.health.addToServer(this.server);
+    this.port = await bindServer(this.server, this.opts.listen);
+    this.merger.start();
+    this.health.setStatus('', 'SERVING');
+    this.health.setStatus(OBSERVER_HEALTH_SERVICE, 'SERVING');
+    this.log.info({ listen: this.opts.listen, port: this.port }, 'relay listening');
+  }
+
+  /** Stops accepting, flushes what was accepted to storage, then closes storage. */
+  async stop(): Promise<void> {
+    this.health.setStatus('', 'NOT_SERVING');
+    this.health.setStatus(OBSERVER_HEALTH_SERVICE, 'NOT_SERVING');
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => { this.server.forceShutdown(); resolve(); }, 3000);
+      this.server.tryShutdown(() => { clearTimeout(t); resolve(); });
+    });
+    await this.batcher.drain();
+    this.merger.stop();
+    this.peers.close();
+    await this.store.close();
+  }
+
+  private onDurable(batchId: number, parts: BatchPart[]): void {
+    this.live.advance(batchId);
+    let n = 0;
+    for (const p of parts) {
+      if (p.flows.length === 0) continue;
+      n += p.flows.length;
+      const items: LiveItem[] = new Array(p.flows.length);
+      for (let i = 0; i < p.flows.length; i++) items[i] = { cursor: batchId, flow: p.flows[i] };
+      this.merger.add(p.session, items);
+    }
+    this.rate.add(n);
+    this.ingest.acknowledge(parts);
+  }
+
+  private onLostEvents(node: string, events: LostEvent[]): void {
+    this.log.warn({ node, lost: events.reduce((s, e) => s + (e.num_events_lost ?? 0), 0) }, 'collector reported lost events');
+    this.live.publish(events.map((lost) => ({ cursor: Number.MAX_SAFE_INTEGER, lost })));
+  }
+
+  private preamble(): NodeStatusEvent[] {
+    const out: NodeStatusEvent[] = [];
+    const connected = this.nodes.connected().map((n) => n.name);
+    const unavailable = this.nodes.unavailable().map((n) => n.name);
+    if (connected.length) out.push({ state_change: NodeState.NODE_CONNECTED, node_names: connected });
+    if (unavailable.length) out.push({ state_change: NodeState.NODE_UNAVAILABLE, node_names: unavailable });
+    return out;
+  }
+
+  async serverStatus(): Promise<ServerStatusResponse> {
+    const nodes = await this.nodeDetails();
+    const reachable = nodes.filter((n) => n.state === NodeState.NODE_CONNECTED);
+    const unavailable = nodes.filter((n) => n.state !== NodeState.NODE_CONNECTED);
+    const sum = (k: 'num_flows' | 'max_flows' | 'seen_flows') => reachable.reduce((s, n) => s + (n[k] ?? 0), 0);
+    return {
+      num_flows: sum('num_flows'), max_flows: sum('max_flows'), seen_flows: sum('seen_flows'),
+      uptime_ns: (Date.now() - this.startedMs) * 1e6,
+      num_connected_nodes: { value: reachable.length },
+      num_unavailable_nodes: { value: unavailable.length },
+      unavailable_nodes: unavailable.slice(0, 10).map((n) => n.name!),
+      version: `flowscope-relay v${RELAY_VERSION}`,
+      flows_rate: this.rate.rate(),
+    };
+  }
+
+  /** Every known collector, with the counters of its own Observer API where it answers. */
+  async nodeDetails(): Promise<ObserverNode[]> {
+    return Promise.all(this.nodes.list().map(async (n): Promise<ObserverNode> => {
+      const base: ObserverNode = { name: n.name, address: n.observerAddress, version: n.version, tls: { enabled: false, server_name: '' } };
+      if (!n.connected) return { ...base, state: NodeState.NODE_UNAVAILABLE };
+      if (!n.observerAddress) return { ...base, state: NodeState.NODE_CONNECTED, uptime_ns: (Date.now() - n.connectedAtMs) * 1e6, seen_flows: n.durableFlows };
+      try {
+        const s = await this.peers.serverStatus(n.observerAddress);
+        return { ...base, state: NodeState.NODE_CONNECTED, version: s.version ?? n.version, uptime_ns: s.uptime_ns, num_flows: s.num_flows, max_flows: s.max_flows, seen_flows: s.seen_flows };
+      } catch (err) {
+        this.log.debug({ node: n.name, err: (err as Error).message }, 'collector ServerStatus failed');
+        return { ...base, state: NodeState.NODE_ERROR };
+      }
+    }));
+  }
+
+  private backend(): ObserverBackend {
+    return {
+      history: this.store,
+      live: this.live,
+      serverNodeName: this.opts.nodeName,
+      preamble: () => this.preamble(),
+      versionHeader: ['hubble-relay-version', RELAY_VERSION],
+      serverStatus: () => this.serverStatus(),
+      getNodes: async (): Promise<GetNodesResponse> => ({ nodes: await this.nodeDetails() }),
+      getNamespaces: async (): Promise<GetNamespacesResponse> => ({ namespaces: await this.store.namespaces(Date.now() - 3600_000) }),
+    };
+  }
+}
+
+export type { Flow };
