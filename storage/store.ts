@@ -73,7 +73,7 @@ export class FlowStore {
       const chunk = flows.slice(start, start + this.maxRows);
       const isLast = start + this.maxRows >= flows.length;
       const body = encodeBatch(chunk, isLast ? progress : [], this.format, now);
-      await this.writer.insert({ table: 'flows', columns: INSERT_COLUMNS as [string, ...string[]], format: this.format, values: typeof body === 'string' ? Readable.from([body]) : body });
+      await this.writer.insert({ table: 'flows', columns: INSERT_COLUMNS as [string, ...string[]], format: this.format, values: typeof body === 'string' ? Readable.from([Buffer.from(body)], { objectMode: false }) : body });
     }
     if (flows.length === 0 && progress.length > 0) {
       // No rows to carry the marks (e.g. a batch of only lost events): record them directly.
