@@ -49,6 +49,8 @@ export class Relay {
   constructor(readonly store: RelayStore, private readonly opts: RelayOptions, private readonly log: Logger) {
     this.merger = new TimeOrderMerger((items) => this.live.publish(items), { maxDelayMs: opts.mergeMaxDelayMs ?? 1000, maxBuffered: 200_000, tickMs: 50 });
     this.batcher = new IngestBatcher(store, (id, parts) => this.onDurable(id, parts), log, { ...DEFAULT_BATCHER_OPTIONS, ...opts.batcher });
+    // Everything stored by earlier runs has a smaller batch id: it is history for any follower.
+    this.live.advance(this.batcher.lastId);
     this.ingest = new IngestServer({
       batcher: this.batcher, nodes: this.nodes, log,
       durableSeq: (s) => store.durableSeq(s),

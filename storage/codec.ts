@@ -76,7 +76,7 @@ function endpointCols(rest: Obj, k: 'source' | 'destination'): unknown[] {
 }
 
 /** Row values in INSERT_COLUMNS order; `rest_b64` is base64 protobuf ('' when nothing is left). */
-export function flowToRow(flow: Flow, marks: readonly IngestMark[] = [], now = Date.now()): unknown[] {
+export function flowToRow(flow: Flow, marks: readonly IngestMark[] = [], now = Date.now(), batchId = 0): unknown[] {
   const f = flow as unknown as Obj;
   const rest: Obj = { ...f };
   let presence = 0;
@@ -216,7 +216,7 @@ export function flowToRow(flow: Flow, marks: readonly IngestMark[] = [], now = D
     http?.code ?? 0, http?.method ?? '', url, path ?? '', path === undefined ? 0 : 1,
     headers.map((h) => h.key ?? ''), headers.map((h) => h.value ?? ''),
     flow.trace_context?.parent?.trace_id ?? '', flow.ip_trace_id?.trace_id ?? 0,
-    restB64, marks.map((m) => m.session), marks.map((m) => m.node), marks.map((m) => m.seq),
+    restB64, marks.map((m) => m.session), marks.map((m) => m.node), marks.map((m) => m.seq), batchId,
   ];
 }
 

@@ -18,6 +18,8 @@ export interface FlowQuery {
   first?: boolean;
   /** Exclusive lower bound, for resuming after the last flow a caller has seen. */
   newerThan?: Timestamp;
+  /** Only rows of inserts up to this relay batch id (the live cursor of a follower). */
+  maxBatchId?: number;
   /** Rows per round trip when number is 0. */
   pageSize?: number;
 }
@@ -34,6 +36,7 @@ function buildWhere(q: FlowQuery): Built {
   const where = [f.sql];
   if (q.since) { params.q_since = timestampNs(q.since).toString(); where.push('time >= fromUnixTimestamp64Nano({q_since:Int64})'); }
   if (q.until) { params.q_until = timestampNs(q.until).toString(); where.push('time <= fromUnixTimestamp64Nano({q_until:Int64})'); }
+  if (q.maxBatchId !== undefined && Number.isFinite(q.maxBatchId)) { params.q_maxb = String(q.maxBatchId); where.push('batch_id <= {q_maxb:UInt64}'); }
   if (q.newerThan) { params.q_newer = timestampNs(q.newerThan).toString(); where.push('time > fromUnixTimestamp64Nano({q_newer:Int64})'); }
   return { where: where.join(' AND '), params };
 }

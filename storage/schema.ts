@@ -49,6 +49,9 @@ export const FLOW_COLUMNS: readonly ColumnDef[] = [
   // Text insert formats cannot carry raw bytes through the client, so `rest` arrives base64.
   c('rest_b64', "String EPHEMERAL ''"),
   c('ingest_sessions', LCA), c('ingest_nodes', LCA), c('ingest_seqs', 'Array(UInt64)'),
+  // The relay's insert number (grows across restarts): history reads stop at a batch id and live
+  // followers continue after it, so `observe --follow` has no gap and no duplicate.
+  c('batch_id', 'UInt64 CODEC(Delta, ZSTD(1))'),
 ];
 
 /** Names of the columns an insert supplies. */

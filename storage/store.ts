@@ -54,10 +54,10 @@ export class FlowStore {
   }
 
   /** Resolves once the flows and their ingest marks are stored (the insert completed). */
-  insert(flows: readonly Flow[], progress: readonly IngestMark[] = []): Promise<void> {
+  insert(flows: readonly Flow[], progress: readonly IngestMark[] = [], batchId = 0): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('FlowStore is closed'));
     // Serialised so marks are written in call order and one writer session is never contended.
-    const run = this.#writeChain.then(() => this.#insertNow(flows, progress));
+    const run = this.#writeChain.then(() => this.#insertNow(flows, progress, batchId));
     this.#writeChain = run.catch(() => undefined);
     return run;
   }
@@ -67,12 +67,12 @@ export class FlowStore {
     return this.insert(flows, progress);
   }
 
-  async #insertNow(flows: readonly Flow[], progress: readonly IngestMark[]): Promise<void> {
+  async #insertNow(flows: readonly Flow[], progress: readonly IngestMark[], batchId: number): Promise<void> {
     const now = Date.now();
     for (let start = 0; start < flows.length; start += this.maxRows) {
       const chunk = flows.slice(start, start + this.maxRows);
       const isLast = start + this.maxRows >= flows.length;
-      const body = encodeBatch(chunk, isLast ? progress : [], this.format, now);
+      const body = encodeBatch(chunk, isLast ? progress : [], this.format, now, batchId);
       await this.writer.insert({ table: 'flows', columns: INSERT_COLUMNS as [string, ...string[]], format: this.format, values: typeof body === 'string' ? Readable.from([Buffer.from(body)], { objectMode: false }) : body });
     }
     if (flows.length === 0 && progress.length > 0) {

@@ -21,15 +21,15 @@ function tsvValue(v: unknown): string {
 }
 
 /** Rows of a batch; ingest marks go on the last row so they commit with (after) its flows. */
-export function batchRows(flows: readonly Flow[], marks: readonly IngestMark[], now = Date.now()): unknown[][] {
+export function batchRows(flows: readonly Flow[], marks: readonly IngestMark[], now = Date.now(), batchId = 0): unknown[][] {
   const last = flows.length - 1;
-  return flows.map((f, i) => flowToRow(f, i === last ? marks : [], now));
+  return flows.map((f, i) => flowToRow(f, i === last ? marks : [], now, batchId));
 }
 
 /** Insert body: JSON rows go to the client as values (it stringifies each row); TSV is a text
  * stream the client passes through unchanged. */
-export function encodeBatch(flows: readonly Flow[], marks: readonly IngestMark[], format: InsertFormat, now = Date.now()): unknown[][] | string {
-  const rows = batchRows(flows, marks, now);
+export function encodeBatch(flows: readonly Flow[], marks: readonly IngestMark[], format: InsertFormat, now = Date.now(), batchId = 0): unknown[][] | string {
+  const rows = batchRows(flows, marks, now, batchId);
   if (format === 'JSONCompactEachRow') return rows;
   return rows.length === 0 ? '' : rows.map((r) => r.map(tsvValue).join('\t')).join('\n') + '\n';
 }

@@ -24,11 +24,17 @@ export const DEFAULT_LAST = 20;
  */
 export const NUMBER_ALL = Number.MAX_SAFE_INTEGER;
 
-/** The fields hubble requests for compact/dict/table output (defaults.FieldMask). */
+/**
+ * The fields requested for compact/dict/table output: hubble's defaults.FieldMask plus the fields
+ * its own printer reads but that list omits (with hubble's list a policy verdict prints as
+ * "policy-verdict:none TRAFFIC_DIRECTION_UNKNOWN", DNS names and policy names go missing).
+ */
 export const DEFAULT_FIELD_MASK = [
   'time', 'verdict', 'ethernet', 'IP', 'l4', 'source.identity', 'source.namespace', 'source.pod_name',
   'destination.identity', 'destination.namespace', 'destination.pod_name', 'Type', 'node_name', 'l7',
   'event_type', 'source_service', 'destination_service', 'is_reply', 'Summary', 'ip_trace_id',
+  'traffic_direction', 'policy_match_type', 'auth_type', 'sock_xlate_point', 'debug_capture_point',
+  'source_names', 'destination_names', 'egress_allowed_by', 'ingress_allowed_by', 'egress_denied_by', 'ingress_denied_by',
 ];
 
 /** Options as the command line gives them (strings unparsed); `filters` keeps flag order. */

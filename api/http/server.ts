@@ -63,11 +63,11 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
       const search = new URL(req.url, 'http://localhost').searchParams;
       const inv = parseObserveArgs([...queryToObserveArgs(search), '-o', 'jsonpb'], { env: {} });
       request = inv.request;
-      if (!request.number || request.number > MAX_FLOWS_PER_REQUEST) {
-        if (search.has('all') || (request.number ?? 0) > MAX_FLOWS_PER_REQUEST) {
-          throw new UsageError(`at most ${MAX_FLOWS_PER_REQUEST} flows per request: use last or first (or flowscope export for more)`);
-        }
+      if ((request.number ?? 0) > MAX_FLOWS_PER_REQUEST && !search.has('all')) {
+        throw new UsageError(`at most ${MAX_FLOWS_PER_REQUEST} flows per request (use flowscope observe or export for more)`);
       }
+      // all=true: everything that matches, as long as it fits in one response.
+      if (search.has('all')) request = { ...request, number: MAX_FLOWS_PER_REQUEST + 1, first: true };
     } catch (err) {
       if (err instanceof UsageError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: err.message });
       throw err;
@@ -81,6 +81,9 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
       const e = err as grpc.ServiceError;
       if (e.code === grpc.status.INVALID_ARGUMENT) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: e.details || e.message });
       return reply.code(502).send({ statusCode: 502, error: 'Bad Gateway', message: `relay ${opts.server}: ${e.details || e.message}` });
+    }
+    if (flows.length > MAX_FLOWS_PER_REQUEST) {
+      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `more than ${MAX_FLOWS_PER_REQUEST} flows match: narrow the query, or use last/first` });
     }
     return { flows };
   });

@@ -48,6 +48,9 @@ export class IngestBatcher {
     this.lastBatchId = Date.now() * 1000;
   }
 
+  /** The newest batch id handed out (before any insert: the id every earlier run stayed below). */
+  get lastId(): number { return this.lastBatchId; }
+
   get hasRoom(): boolean { return this.pendingRows < this.opts.maxPendingRows; }
   get pending(): number { return this.pendingRows; }
 

@@ -44,7 +44,7 @@ export class IngestServer {
     const fail = (code: grpc.status, message: string) => {
       this.stats.protocolErrors++;
       this.deps.log.warn({ node: state?.node, message }, 'ingest stream rejected');
-      call.destroy(Object.assign(new Error(message), { code, details: message }));
+      call.emit('error', Object.assign(new Error(message), { code, details: message }));
     };
     const finish = () => {
       if (!state) return;

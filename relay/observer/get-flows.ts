@@ -81,20 +81,20 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
   try {
     ({ predicate } = validateGetFlows(req));
   } catch (err) {
-    call.destroy(err as Error);
+    call.emit('error', err as Error);
     return;
   }
   let mask: ReturnType<typeof compileFieldMask>;
   try {
     mask = compileFieldMask(req.field_mask?.paths);
   } catch (err) {
-    call.destroy(err as Error);
+    call.emit('error', err as Error);
     return;
   }
   const out = new StreamWriter(call);
   // Subscribe before reading history so nothing published meanwhile is missed.
   const sub = req.follow ? deps.live.subscribe() : null;
-  const upTo = sub ? sub.startCursor : deps.live.lastCursor;
+  const upTo = sub ? sub.startCursor : Number.POSITIVE_INFINITY;
   const until = req.until;
   const flowResponse = (flow: Flow): GetFlowsResponse => ({ flow: applyFieldMask(flow, mask), node_name: flow.node_name, time: flow.time });
   try {
@@ -128,7 +128,7 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
     }
     if (!out.cancelled) call.end();
   } catch (err) {
-    if (!out.cancelled) call.destroy(grpcError(grpc.status.INTERNAL, (err as Error).message));
+    if (!out.cancelled) call.emit('error', grpcError(grpc.status.INTERNAL, (err as Error).message));
   } finally {
     sub?.close();
   }

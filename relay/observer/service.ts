@@ -29,7 +29,7 @@ function unary<Res>(backend: ObserverBackend, fn: (() => Promise<Res>) | undefin
 
 export function observerHandlers(backend: ObserverBackend): grpc.UntypedServiceImplementation {
   const unimplementedStream = (name: string) => (call: grpc.ServerWritableStream<object, object>) => {
-    call.destroy(grpcError(grpc.status.UNIMPLEMENTED, `${name} is not implemented by this server`));
+    call.emit('error', grpcError(grpc.status.UNIMPLEMENTED, `${name} is not implemented by this server`));
   };
   return {
     GetFlows: (call: grpc.ServerWritableStream<object, object>) => {

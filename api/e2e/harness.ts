@@ -1,0 +1,77 @@
+// Runs flowscope components as separate processes over loopback, the way an operator would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ObserverApiClient } from '../client.js';
+
+export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/flowscope.js');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Proc { proc: ChildProcess; output: () => string; stop(): Promise<number | null> }
+
+/** Starts a long-running flowscope command; output is collected for failure messages. */
+export function startProc(args: string[], env: Record<string, string> = {}): Proc {
+  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FLOWSCOPE_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => { out += d; });
+  proc.stderr!.on('data', (d) => { out += d; });
+  return {
+    proc,
+    output: () => out,
+    stop: () => new Promise((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+      proc.once('exit', (code) => { clearTimeout(t); resolve(code); });
+      proc.kill('SIGTERM');
+    }),
+  };
+}
+
+export interface RunResult { code: number | null; stdout: string; stderr: string }
+
+/** Runs a flowscope command to completion. */
+export function run(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TZ: 'UTC' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    proc.stdout.on('data', (d) => { stdout += d; });
+    proc.stderr.on('data', (d) => { stderr += d; });
+    const t = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`timeout: flowscope ${args.join(' ')}\n${stderr}`)); }, opts.timeoutMs ?? 30_000);
+    proc.on('exit', (code) => { clearTimeout(t); resolve({ code, stdout, stderr }); });
+    proc.stdin.end(opts.input ?? '');
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) { last = err; }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function waitHealthy(server: string, timeoutMs = 60_000): Promise<void> {
+  const c = new ObserverApiClient(server, 1000);
+  try {
+    await waitFor(`${server} healthy`, async () => ((await c.healthCheck()) === 'SERVING' ? true : undefined), timeoutMs);
+  } finally {
+    c.close();
+  }
+}
