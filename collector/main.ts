@@ -16,7 +16,8 @@ import { createSource, type SourceSpec } from './sources/registry.js';
 export const COLLECTOR_VERSION = '0.1.0';
 
 export interface CollectorOptions {
-  nodeName: string;
+  /** Required for file sources; a synthetic source defaults to the name of the node it plays. */
+  nodeName?: string;
   source: SourceSpec;
   relay: string | null;
   listen: string;
@@ -37,22 +38,22 @@ export interface RunningCollector {
 }
 
 export async function startCollector(opts: CollectorOptions): Promise<RunningCollector> {
-  const log = createLogger('collector').child({ node: opts.nodeName });
   const startedMs = Date.now();
   const ring = new FlowRing(opts.ringCapacity);
   const live = new LiveFeed();
   const rate = new FlowRateMeter();
-  const { source, decoder, enricher } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, version: COLLECTOR_VERSION });
+  const { source, decoder, enricher, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, version: COLLECTOR_VERSION });
+  const log = createLogger('collector').child({ node: nodeName });
 
   const server = new grpc.Server();
-  server.addService(ObserverService, observerHandlers(collectorObserverBackend({ nodeName: opts.nodeName, version: COLLECTOR_VERSION, ring, live, rate, startedMs })));
+  server.addService(ObserverService, observerHandlers(collectorObserverBackend({ nodeName, version: COLLECTOR_VERSION, ring, live, rate, startedMs })));
   const health = new HealthImplementation({ '': 'SERVING', [OBSERVER_HEALTH_SERVICE]: 'SERVING' });
   health.addToServer(server);
   const port = await bindServer(server, opts.listen);
   const advertise = opts.advertise ?? `127.0.0.1:${port}`;
 
   const shipper = opts.relay
-    ? new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, relayAddress: opts.relay, nodeName: opts.nodeName, observerAddress: advertise, version: COLLECTOR_VERSION, maxUnackedFlows: opts.maxUnackedFlows }, log)
+    ? new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, relayAddress: opts.relay, nodeName, observerAddress: advertise, version: COLLECTOR_VERSION, maxUnackedFlows: opts.maxUnackedFlows }, log)
     : null;
   shipper?.start();
   const pipeline = new CollectorPipeline(decoder, enricher, ring, live, shipper);
