@@ -1,0 +1,88 @@
+// One synthetic collector process for the end-to-end benchmark. It runs the product collector
+// (`startCollector`, the function behind `flowscope collector`) with the options that command
+// would build, and adds the one thing the CLI cannot give a benchmark: exact counters. The
+// source, pipeline and shipper counters are printed as one JSON line per second, and a final
+// line after SIGTERM once the collector stopped (source stopped first, then the shipper drained),
+// so the offered count is exact instead of rate × an approximate duration.
+//
+// Usage: node dist/loadtest/collector-proc.js --relay HOST:PORT --listen 127.0.0.1:PORT
+//        --synthetic-node I --rate R [--seed S] [--synthetic-nodes N]
+import { parseArgs } from 'node:util';
+import { startCollector, type RunningCollector } from '../collector/main.js';
+import { buildCluster } from '../collector/synthetic/cluster.js';
+import { DEFAULT_SHIPPER_OPTIONS } from '../collector/ship/shipper.js';
+
+/** What the bench reads from each line this process prints. */
+export interface CollectorSample {
+  kind: 'ready' | 'stats' | 'final';
+  node: string;
+  /** Date.now() when the counters were read. */
+  t: number;
+  recordsRead: number;
+  flowsDecoded: number;
+  recordsSkipped: number;
+  flowsSent: number;
+  flowsAcked: number;
+  flowsDropped: number;
+  unackedFlows: number;
+  connected: boolean;
+  /** Send → durable-ack time of the newest acknowledged batch. */
+  lastAckLatencyMs: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    relay: { type: 'string' },
+    listen: { type: 'string', default: '127.0.0.1:0' },
+    'synthetic-node': { type: 'string', default: '1' },
+    'synthetic-nodes': { type: 'string', default: '4' },
+    rate: { type: 'string', default: '1000' },
+    seed: { type: 'string', default: '1' },
+  },
+  strict: true,
+});
+if (!values.relay) throw new Error('--relay is required');
+const seed = Number(values.seed);
+const clusterNodes = Number(values['synthetic-nodes']);
+const nodeIndex = values['synthetic-node']!;
+// Resolve the node name the way `createSource` does, so the shipper's Hello carries the same
+// name as the flows (the CLI leaves it to the source when --node-name is not given).
+const model = buildCluster({ seed, nodes: clusterNodes });
+const nodeName = model.nodes[Number(nodeIndex) % model.nodes.length].name;
+
+const collector: RunningCollector = await startCollector({
+  nodeName,
+  source: { kind: 'synthetic', rate: Number(values.rate), seed, node: nodeIndex, clusterNodes },
+  relay: values.relay,
+  listen: values.listen!,
+  // The CLI defaults of `flowscope collector`.
+  ringCapacity: 4095,
+  maxUnackedFlows: DEFAULT_SHIPPER_OPTIONS.maxUnackedFlows,
+});
+
+function emit(kind: CollectorSample['kind']): void {
+  const p = collector.pipeline.stats;
+  const s = collector.shipper!.stats;
+  const line: CollectorSample = {
+    kind, node: nodeName, t: Date.now(),
+    recordsRead: p.recordsRead, flowsDecoded: p.flowsDecoded, recordsSkipped: p.recordsSkipped,
+    flowsSent: s.flowsSent, flowsAcked: s.flowsAcked, flowsDropped: s.flowsDropped,
+    unackedFlows: s.unackedFlows, connected: s.connected, lastAckLatencyMs: s.lastAckLatencyMs,
+  };
+  process.stdout.write(JSON.stringify(line) + '\n');
+}
+
+emit('ready');
+const ticker = setInterval(() => emit('stats'), 1000);
+let stopping = false;
+process.on('SIGTERM', () => {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(ticker);
+  // stop() stops the source, then waits up to 5 s for the relay to acknowledge what was sent:
+  // the final counters are what the source produced and what the relay made durable.
+  collector.stop().then(
+    () => { emit('final'); process.exit(0); },
+    (err: Error) => { process.stderr.write(`stop failed: ${err.message}\n`); emit('final'); process.exit(1); },
+  );
+});
