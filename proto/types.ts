@@ -141,6 +141,7 @@ export interface GetFlowsRequest {
   since?: Timestamp;
   until?: Timestamp;
   field_mask?: FieldMask;
+  experimental?: { field_mask?: FieldMask };
 }
 
 export interface NodeStatusEvent { state_change?: number; node_names?: string[]; message?: string }

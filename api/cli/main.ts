@@ -7,7 +7,7 @@ import { UsageError } from './observe-errors.js';
 import { runObserve } from './observe.js';
 import { runUp } from './up.js';
 import { ObserverApiClient } from '../client.js';
-import { formatHealthcheck, healthStatusText, formatServerStatus, statusOutputFormat, formatNodes, NODES_OUTPUT_FORMATS, type NodesOutputFormat } from '../printer/index.js';
+import { formatHealthcheck, healthStatusText, formatServerStatus, statusOutputFormat, formatNodes, NODES_OUTPUT_FORMATS, type NodesOutputFormat, formatNamespaces, NAMESPACES_OUTPUT_FORMATS, type NamespacesOutputFormat } from '../printer/index.js';
 
 function int(name: string, min = 0, max = 2 ** 31) {
   return (v: string): number => {
@@ -111,6 +111,21 @@ export function buildProgram(): Command {
         process.stdout.write(formatNodes((await client.getNodes()).nodes, o.output as NodesOutputFormat));
       } catch (err) {
         throw new Error(`failed to list nodes from ${o.server}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
+      } finally {
+        client.close();
+      }
+    }));
+  list.addCommand(strict(new Command('namespaces'))
+    .description('List the namespaces seen in flows during the last hour (like `hubble list namespaces`)')
+    .addOption(serverOption())
+    .option('-o, --output <format>', 'table, wide or json', 'table')
+    .action(async (o) => {
+      if (!NAMESPACES_OUTPUT_FORMATS.includes(o.output)) throw new UsageError(`invalid output format "${o.output}"`);
+      const client = new ObserverApiClient(o.server, 5000);
+      try {
+        process.stdout.write(formatNamespaces((await client.getNamespaces()).namespaces, o.output as NamespacesOutputFormat));
+      } catch (err) {
+        throw new Error(`failed to list namespaces from ${o.server}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
       } finally {
         client.close();
       }

@@ -13,7 +13,7 @@ import { ObserverApiClient } from '../client.js';
 import { parseTimestamp } from '../../proto/json.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-e2e-'));
-const base = (Math.floor(Date.now() / 1000) - 3600) * 1000; // an hour ago, well inside retention
+const base = (Math.floor(Date.now() / 1000) - 1800) * 1000; // half an hour ago: inside retention and the namespaces window
 const fixtures = writeFixtures(dir, base);
 let relayPort = 0;
 let server = '';
@@ -130,6 +130,23 @@ test('status and list nodes describe the relay and its collectors', async () => 
   assert.match(nodes.stdout, /^NAME\s+STATUS/m);
   assert.match(nodes.stdout, /^node-a\s+Connected/m);
   assert.match(nodes.stdout, /^node-b\s+Connected/m);
+  const ns = await run(['list', 'namespaces', '--server', server]);
+  assert.equal(ns.code, 0, ns.stderr);
+  assert.equal(ns.stdout, 'NAMESPACE\nkube-system\nmonitoring\nshop\n');
+});
+
+test('field masks are honoured in both the v1.19 field and the slot older hubble CLIs use', async () => {
+  const client = new ObserverApiClient(server, 5000);
+  try {
+    for (const req of [{ number: 2, field_mask: { paths: ['time', 'source.pod_name'] } }, { number: 2, experimental: { field_mask: { paths: ['time', 'source.pod_name'] } } }]) {
+      const flows: object[] = [];
+      await client.getFlows(req, (r) => { if (r.flow) flows.push(r.flow); });
+      assert.equal(flows.length, 2);
+      for (const f of flows) assert.deepEqual(Object.keys(f).sort(), ['source', 'time'], JSON.stringify(req));
+    }
+  } finally {
+    client.close();
+  }
 });
 
 test('bad input: CLI exits 2, gRPC answers INVALID_ARGUMENT', async () => {

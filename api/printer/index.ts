@@ -8,3 +8,5 @@ export type { StatusOutputFormat } from './status.js';
 export { formatNodes, nodeStateText, sortNodes, NODES_OUTPUT_FORMATS } from './nodes.js';
 export type { NodesOutputFormat } from './nodes.js';
 export { TabWriter } from './tabwriter.js';
+export { formatNamespaces, NAMESPACES_OUTPUT_FORMATS } from './namespaces.js';
+export type { NamespacesOutputFormat } from './namespaces.js';

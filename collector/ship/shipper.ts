@@ -53,6 +53,7 @@ export class Shipper {
   private client: grpc.Client | null = null;
   private call: grpc.ClientDuplexStream<IngestMessage, IngestAck> | null = null;
   private ready = false;
+  private waitingForDrain = false;
   private stopped = false;
   private reconnectDelay: number;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -163,6 +164,7 @@ export class Shipper {
     if (call !== this.call) return;
     this.call = null;
     this.ready = false;
+    this.waitingForDrain = false;
     this.stats.connected = false;
     if (this.stopped) return;
     this.stats.reconnects++;
@@ -174,7 +176,7 @@ export class Shipper {
   /** Writes every unacknowledged batch not yet written on this stream, honouring flow control. */
   private sendPending(): void {
     const call = this.call;
-    if (!call || !this.ready) return;
+    if (!call || !this.ready || this.waitingForDrain) return;
     for (const b of this.unacked) {
       if (b.seq <= this.sentUpTo) continue;
       this.sentUpTo = b.seq;
@@ -182,7 +184,8 @@ export class Shipper {
       this.stats.flowsSent += b.flows.length;
       this.sentAt.set(b.seq, Date.now());
       if (!call.write({ batch: { seq: b.seq, flows: b.flows, lost_events: b.lost } })) {
-        call.once('drain', () => this.sendPending());
+        this.waitingForDrain = true;
+        call.once('drain', () => { this.waitingForDrain = false; this.sendPending(); });
         return;
       }
     }

@@ -51,6 +51,9 @@ export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; i
     emitterVersion: ctx.version,
     localEndpointId: enricher?.localEndpointId,
   });
-  const stamped = inventory?.cluster && inventory.cluster !== 'default' ? `${inventory.cluster}/${node}` : node;
+  // A name given as "<cluster>/<node>" is already stamped; the decoder must not prefix it again.
+  const cluster = inventory?.cluster && inventory.cluster !== 'default' ? inventory.cluster : undefined;
+  if (cluster && node.startsWith(`${cluster}/`)) node = node.slice(cluster.length + 1);
+  const stamped = cluster ? `${cluster}/${node}` : node;
   return { source, decoder, enricher, nodeName: stamped };
 }

@@ -86,7 +86,7 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
   }
   let mask: ReturnType<typeof compileFieldMask>;
   try {
-    mask = compileFieldMask(req.field_mask?.paths);
+    mask = compileFieldMask(req.field_mask?.paths?.length ? req.field_mask.paths : req.experimental?.field_mask?.paths);
   } catch (err) {
     call.emit('error', err as Error);
     return;
