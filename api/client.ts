@@ -71,3 +71,20 @@ export class ObserverApiClient {
     this.health.close();
   }
 }
+
+/** Waits until `server` answers its health check with SERVING. */
+export async function waitUntilServing(server: string, timeoutMs: number): Promise<void> {
+  const client = new ObserverApiClient(server, 1000);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        if ((await client.healthCheck()) === 'SERVING') return;
+      } catch { /* not up yet */ }
+      if (Date.now() > deadline) throw new Error(`${server} did not become healthy within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    client.close();
+  }
+}

@@ -10,7 +10,8 @@ import { observerHandlers } from '../relay/observer/service.js';
 import { FlowRing } from './ring.js';
 import { CollectorPipeline } from './pipeline.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
-import { collectorObserverBackend, FlowRateMeter } from './observer-backend.js';
+import { collectorObserverBackend } from './observer-backend.js';
+import { FlowRateMeter } from '../common/rate.js';
 import { createSource, type SourceSpec } from './sources/registry.js';
 
 export const COLLECTOR_VERSION = '0.1.0';
@@ -57,8 +58,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     : null;
   shipper?.start();
   const pipeline = new CollectorPipeline(decoder, enricher, ring, live, shipper);
-  const onFlow = pipeline.onFlow;
-  pipeline.onFlow = (f) => { rate.add(1); onFlow?.(f); };
+  pipeline.onFlows = (n) => rate.add(n);
   await source.start(pipeline);
   log.info({ source: source.name, observer: port, relay: opts.relay ?? 'none', advertise }, 'collector started');
 

@@ -4,28 +4,7 @@ import type { ObserverBackend } from '../relay/observer/service.js';
 import type { LiveFeed } from '../relay/observer/live.js';
 import type { FlowRing } from './ring.js';
 import { compareTimestamps, msToTimestamp } from '../common/time.js';
-
-export class FlowRateMeter {
-  private readonly buckets = new Float64Array(60);
-  private lastSecond = 0;
-  add(n: number): void {
-    const s = Math.floor(Date.now() / 1000);
-    this.roll(s);
-    this.buckets[s % 60] += n;
-  }
-  /** Flows per second over the last minute. */
-  rate(): number {
-    this.roll(Math.floor(Date.now() / 1000));
-    let sum = 0;
-    for (const b of this.buckets) sum += b;
-    return sum / 60;
-  }
-  private roll(s: number): void {
-    if (this.lastSecond === 0) this.lastSecond = s;
-    for (let t = this.lastSecond + 1; t <= Math.min(s, this.lastSecond + 60); t++) this.buckets[t % 60] = 0;
-    if (s > this.lastSecond) this.lastSecond = s;
-  }
-}
+import type { FlowRateMeter } from '../common/rate.js';
 
 export function collectorObserverBackend(opts: { nodeName: string; version: string; ring: FlowRing; live: LiveFeed; rate: FlowRateMeter; startedMs: number }): ObserverBackend {
   const { ring, live } = opts;

@@ -15,8 +15,8 @@ export interface PipelineStats { recordsRead: number; flowsDecoded: number; reco
 
 export class CollectorPipeline implements RecordSink {
   readonly stats: PipelineStats = { recordsRead: 0, flowsDecoded: 0, recordsSkipped: 0, perfLost: 0 };
-  /** Called with every decoded, enriched flow (metrics hook). */
-  onFlow: ((flow: Flow) => void) | null = null;
+  /** Called once per batch with the number of flows it produced (rate and metrics hook). */
+  onFlows: ((count: number) => void) | null = null;
 
   constructor(
     private readonly decoder: FlowDecoder,
@@ -36,11 +36,11 @@ export class CollectorPipeline implements RecordSink {
       this.stats.flowsDecoded++;
       items.push({ cursor: this.ring.push(flow), flow });
       this.shipper?.add(flow);
-      this.onFlow?.(flow);
     }
     if (items.length > 0) {
       this.live.advance(items[items.length - 1].cursor);
       this.live.publish(items);
+      this.onFlows?.(items.length);
     }
   }
 

@@ -26,7 +26,6 @@ export function relayStore(store: FlowStore): RelayStore {
     durableSeq: (s) => store.durableSeq(s),
     query: (q: HistoryQuery) => store.queryFlows({ whitelist: q.whitelist, blacklist: q.blacklist, since: q.since, until: q.until, number: q.number, first: q.first, maxBatchId: q.upTo }),
     namespaces: (sinceMs) => store.namespaces(sinceMs),
-    countFlows: () => store.countFlows(),
     close: () => store.close(),
   };
 }

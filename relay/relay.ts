@@ -2,7 +2,7 @@
 // time order for live followers, and serves the Hubble Observer API over history + live.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { Flow, GetNamespacesResponse, GetNodesResponse, LostEvent, NodeStatusEvent, ObserverNode, ServerStatusResponse } from '../proto/types.js';
+import type { GetNamespacesResponse, GetNodesResponse, LostEvent, NodeStatusEvent, ObserverNode, ServerStatusResponse } from '../proto/types.js';
 import { NodeState } from '../proto/types.js';
 import { IngestService, ObserverService, OBSERVER_HEALTH_SERVICE, bindServer } from '../common/grpc-services.js';
 import type { Logger } from '../common/logger.js';
@@ -14,7 +14,7 @@ import { LiveFeed, type LiveItem } from './observer/live.js';
 import { observerHandlers, type ObserverBackend } from './observer/service.js';
 import type { FlowHistory } from './observer/get-flows.js';
 import { PeerClients } from './peers.js';
-import { FlowRateMeter } from '../collector/observer-backend.js';
+import { FlowRateMeter } from '../common/rate.js';
 
 export const RELAY_VERSION = '0.1.0';
 
@@ -22,7 +22,6 @@ export const RELAY_VERSION = '0.1.0';
 export interface RelayStore extends DurableSink, FlowHistory {
   durableSeq(session: string): Promise<number>;
   namespaces(sinceMs: number): Promise<Array<{ cluster: string; namespace: string }>>;
-  countFlows(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -157,4 +156,3 @@ export class Relay {
   }
 }
 
-export type { Flow };

@@ -30,6 +30,25 @@ function serverOption(): Option {
   return new Option('--server <address>', 'Address of the relay or collector Observer API').env('HUBBLE_SERVER').default(DEFAULT_SERVER);
 }
 
+/** `flowscope list <what>`: one Observer API call, printed as table, wide or json. */
+function listCommand(what: string, description: string, formats: readonly string[], render: (c: ObserverApiClient, output: string) => Promise<string>): Command {
+  return strict(new Command(what))
+    .description(description)
+    .addOption(serverOption())
+    .option('-o, --output <format>', 'table, wide or json', 'table')
+    .action(async (o) => {
+      if (!formats.includes(o.output)) throw new UsageError(`invalid output format "${o.output}"`);
+      const client = new ObserverApiClient(o.server, 5000);
+      try {
+        process.stdout.write(await render(client, o.output));
+      } catch (err) {
+        throw new Error(`failed to list ${what} from ${o.server}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
+      } finally {
+        client.close();
+      }
+    });
+}
+
 export function buildProgram(): Command {
   const program = strict(new Command('flowscope'))
     .description('Network-flow observability for Kubernetes: collectors, a Hubble-compatible relay, ClickHouse history')
@@ -100,36 +119,10 @@ export function buildProgram(): Command {
     }));
 
   const list = strict(new Command('list')).description('List objects known to the relay');
-  list.addCommand(strict(new Command('nodes'))
-    .description('List the collectors (nodes) connected to the relay (like `hubble list nodes`)')
-    .addOption(serverOption())
-    .option('-o, --output <format>', 'table, wide or json', 'table')
-    .action(async (o) => {
-      if (!NODES_OUTPUT_FORMATS.includes(o.output)) throw new UsageError(`invalid output format "${o.output}"`);
-      const client = new ObserverApiClient(o.server, 5000);
-      try {
-        process.stdout.write(formatNodes((await client.getNodes()).nodes, o.output as NodesOutputFormat));
-      } catch (err) {
-        throw new Error(`failed to list nodes from ${o.server}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
-      } finally {
-        client.close();
-      }
-    }));
-  list.addCommand(strict(new Command('namespaces'))
-    .description('List the namespaces seen in flows during the last hour (like `hubble list namespaces`)')
-    .addOption(serverOption())
-    .option('-o, --output <format>', 'table, wide or json', 'table')
-    .action(async (o) => {
-      if (!NAMESPACES_OUTPUT_FORMATS.includes(o.output)) throw new UsageError(`invalid output format "${o.output}"`);
-      const client = new ObserverApiClient(o.server, 5000);
-      try {
-        process.stdout.write(formatNamespaces((await client.getNamespaces()).namespaces, o.output as NamespacesOutputFormat));
-      } catch (err) {
-        throw new Error(`failed to list namespaces from ${o.server}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
-      } finally {
-        client.close();
-      }
-    }));
+  list.addCommand(listCommand('nodes', 'List the collectors (nodes) connected to the relay (like `hubble list nodes`)', NODES_OUTPUT_FORMATS,
+    async (c, output) => formatNodes((await c.getNodes()).nodes, output as NodesOutputFormat)));
+  list.addCommand(listCommand('namespaces', 'List the namespaces seen in flows during the last hour (like `hubble list namespaces`)', NAMESPACES_OUTPUT_FORMATS,
+    async (c, output) => formatNamespaces((await c.getNamespaces()).namespaces, output as NamespacesOutputFormat)));
   program.addCommand(list);
 
   program.addCommand(strict(new Command('api'))

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ObserverApiClient } from '../client.js';
+import { waitUntilServing } from '../client.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/flowscope.js');
 
@@ -19,22 +19,6 @@ export interface UpOptions {
 }
 
 interface Child { name: string; proc: ChildProcess; log: string }
-
-async function waitForHealthy(server: string, timeoutMs: number): Promise<void> {
-  const client = new ObserverApiClient(server, 1000);
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      try {
-        if ((await client.healthCheck()) === 'SERVING') return;
-      } catch { /* not up yet */ }
-      if (Date.now() > deadline) throw new Error(`${server} did not become healthy within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  } finally {
-    client.close();
-  }
-}
 
 export async function runUp(opts: UpOptions): Promise<void> {
   const logDir = path.join(opts.dataDir, 'logs');
@@ -75,14 +59,14 @@ export async function runUp(opts: UpOptions): Promise<void> {
 
   const relayAddr = `${opts.host}:${opts.relayPort}`;
   start('relay', ['relay', '--listen', relayAddr, '--data-dir', path.join(opts.dataDir, 'chdb')]);
-  await waitForHealthy(relayAddr, 60_000);
+  await waitUntilServing(relayAddr, 60_000);
   for (let i = 0; i < opts.collectors; i++) {
     start(`collector-${i}`, ['collector', '--source', 'synthetic', '--synthetic-node', String(i), '--rate', String(opts.rate),
       '--relay', relayAddr, '--listen', `${opts.host}:${opts.relayPort + 10 + i}`]);
   }
   const apiAddr = `${opts.host}:${opts.apiPort}`;
   start('api', ['api', '--listen', apiAddr, '--server', relayAddr]);
-  await Promise.all(Array.from({ length: opts.collectors }, (_, i) => waitForHealthy(`${opts.host}:${opts.relayPort + 10 + i}`, 30_000)));
+  await Promise.all(Array.from({ length: opts.collectors }, (_, i) => waitUntilServing(`${opts.host}:${opts.relayPort + 10 + i}`, 30_000)));
 
   const cli = 'npx flowscope';
   const server = opts.relayPort === 4245 ? '' : ` --server ${relayAddr}`;

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ObserverApiClient } from '../client.js';
+import { waitUntilServing } from '../client.js';
 
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/flowscope.js');
 
@@ -67,11 +67,6 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
   }
 }
 
-export async function waitHealthy(server: string, timeoutMs = 60_000): Promise<void> {
-  const c = new ObserverApiClient(server, 1000);
-  try {
-    await waitFor(`${server} healthy`, async () => ((await c.healthCheck()) === 'SERVING' ? true : undefined), timeoutMs);
-  } finally {
-    c.close();
-  }
+export function waitHealthy(server: string, timeoutMs = 60_000): Promise<void> {
+  return waitUntilServing(server, timeoutMs);
 }

@@ -24,7 +24,6 @@ class MemoryStore implements RelayStore {
     for (const r of this.rows) if (r.batchId <= q.upTo && q.predicate(r.flow)) yield r.flow;
   }
   async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> { return []; }
-  async countFlows(): Promise<number> { return this.rows.length; }
   async close(): Promise<void> {}
 }
 

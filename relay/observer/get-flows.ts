@@ -94,6 +94,8 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
   const out = new StreamWriter(call);
   // Subscribe before reading history so nothing published meanwhile is missed.
   const sub = req.follow ? deps.live.subscribe() : null;
+  // A cancelled client ends the subscription, which wakes a pending next() with [].
+  if (sub) out.abort.signal.addEventListener('abort', () => sub.close(), { once: true });
   const upTo = sub ? sub.startCursor : Number.POSITIVE_INFINITY;
   const until = req.until;
   const flowResponse = (flow: Flow): GetFlowsResponse => ({ flow: applyFieldMask(flow, mask), node_name: flow.node_name, time: flow.time });
@@ -113,7 +115,7 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
       }
     }
     while (sub && !out.cancelled) {
-      const items = await Promise.race([sub.next(), new Promise<[]>((r) => out.abort.signal.addEventListener('abort', () => r([]), { once: true }))]);
+      const items = await sub.next();
       for (const it of items) {
         if (it.lost) {
           await out.write({ lost_events: it.lost, node_name: deps.serverNodeName, time: nowTimestamp() });
