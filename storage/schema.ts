@@ -58,9 +58,6 @@ export const FLOW_COLUMNS: readonly ColumnDef[] = [
   c('batch_id', 'UInt64 CODEC(Delta, ZSTD(1))'),
 ];
 
-/** Columns that schema version 2 added. */
-export const V2_ONLY = new Set(['kernel_drop_reason', 'bytes', 'packets', 'emitter_name', 'emitter_version']);
-
 /** Names of the columns an insert supplies. */
 export const INSERT_COLUMNS = FLOW_COLUMNS.map((x) => x.name);
 
@@ -87,23 +84,6 @@ PARTITION BY toDate(time)
 ORDER BY (src_namespace, verdict, time)
 TTL toDateTime(time) + INTERVAL ${Math.trunc(retentionDays)} DAY
 SETTINGS non_replicated_deduplication_window = 1000`;
-}
-
-/** Version 1 of the flows table (rest arrived base64 in an EPHEMERAL column). Kept so the
- * v1 → v2 migration runs the same statements on every store. */
-export function flowsTableV1DDL(retentionDays: number): string {
-  const v1 = FLOW_COLUMNS.filter((x) => !V2_ONLY.has(x.name)).map((x) => (x.name === 'rest' ? c('rest_b64', "String EPHEMERAL ''") : x));
-  const cols = v1.map((x) => `  ${x.name} ${x.type}`);
-  cols.push('  rest String DEFAULT base64Decode(rest_b64) CODEC(ZSTD(3))');
-  return `CREATE TABLE IF NOT EXISTS flows (
-${cols.join(',\n')},
-  INDEX idx_time time TYPE minmax GRANULARITY 1,
-  INDEX idx_dst_ns dst_namespace TYPE set(256) GRANULARITY 4,
-  INDEX idx_uuid uuid TYPE bloom_filter(0.01) GRANULARITY 4
-) ENGINE = MergeTree
-PARTITION BY toDate(time)
-ORDER BY (src_namespace, verdict, time)
-TTL toDateTime(time) + INTERVAL ${retentionDays} DAY`;
 }
 
 export const INGEST_PROGRESS_DDL = `CREATE TABLE IF NOT EXISTS ingest_progress (
