@@ -72,7 +72,7 @@ export async function generateStore(dir: string, rows: number, template: readonl
         query: `INSERT INTO flows (${cols.join(', ')}) SELECT ${select}
           FROM numbers({from:UInt64}, {n:UInt64}) AS n INNER JOIN template AS t ON t.idx = n.number % {k:UInt64}`,
         query_params: { start: startNs.toString(), step: String(stepNs), from: String(from), n: String(n), k: String(k) },
-        clickhouse_settings: { max_insert_threads: '2', max_threads: '2' },
+        clickhouse_settings: { max_insert_threads: '2', max_threads: 2 },
       });
       log(`query store: ${from + n}/${rows} flows generated (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     }
