@@ -66,11 +66,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--clickhouse-database <db>').env('FLOWSCOPE_CLICKHOUSE_DATABASE'))
     .addOption(new Option('--clickhouse-cluster <name>', 'ClickHouse cluster whose schema was applied from `flowscope schema --cluster` (no migrations run)').env('FLOWSCOPE_CLICKHOUSE_CLUSTER'))
     .addOption(new Option('--retention-days <n>', 'Flows older than this are deleted (TTL)').env('FLOWSCOPE_RETENTION_DAYS').default(7).argParser(int('retention-days', 1, 3650)))
+    .addOption(new Option('--rollup-retention-days <n>', 'Per-minute rollup TTL in days (default max(retention, 30))').env('FLOWSCOPE_ROLLUP_RETENTION_DAYS').argParser(int('rollup-retention-days', 1, 3650)))
     .addOption(new Option('--flush-interval <ms>', 'Longest a flow waits before its storage insert').env('FLOWSCOPE_FLUSH_INTERVAL_MS').default(250).argParser(int('flush-interval', 1, 60_000)))
     .addOption(new Option('--batch-rows <n>', 'Rows per storage insert').env('FLOWSCOPE_BATCH_ROWS').default(50_000).argParser(int('batch-rows', 1, 10_000_000)))
     .action(async (o) => {
       const { runRelay } = await import('../../relay/main.js');
-      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, clickhouseCluster: o.clickhouseCluster, retentionDays: o.retentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows });
+      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, clickhouseCluster: o.clickhouseCluster, retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows });
     }));
 
   program.addCommand(strict(new Command('collector'))
