@@ -12,7 +12,7 @@ import { CollectorPipeline } from './pipeline.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
 import { collectorObserverBackend } from './observer-backend.js';
 import { FlowRateMeter } from '../common/rate.js';
-import { createSource, type SourceSpec } from './sources/registry.js';
+import { createSource, type KubernetesEnrichmentSpec, type SourceSpec } from './sources/registry.js';
 
 export const COLLECTOR_VERSION = '0.1.0';
 
@@ -24,6 +24,10 @@ export interface CollectorOptions {
   listen: string;
   ringCapacity: number;
   inventory?: string;
+  /** Enrich from the Kubernetes API (pods, services, nodes) instead of an inventory. */
+  kubernetes?: KubernetesEnrichmentSpec;
+  /** How long to wait for the first Kubernetes list before reading records anyway (ms). */
+  kubernetesSyncTimeoutMs?: number;
   maxUnackedFlows: number;
   /** Advertised to the relay for GetNodes/ServerStatus; defaults to the listen address on loopback. */
   advertise?: string;
@@ -32,6 +36,7 @@ export interface CollectorOptions {
 export interface RunningCollector {
   port: number;
   pipeline: CollectorPipeline;
+  ring: FlowRing;
   shipper: Shipper | null;
   stop(): Promise<void>;
   /** Resolves when a finite source has been read completely and shipped. */
@@ -43,8 +48,20 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const ring = new FlowRing(opts.ringCapacity);
   const live = new LiveFeed();
   const rate = new FlowRateMeter();
-  const { source, decoder, enricher, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, version: COLLECTOR_VERSION });
+  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, kubernetes: opts.kubernetes, version: COLLECTOR_VERSION });
   const log = createLogger('collector').child({ node: nodeName });
+  if (kubernetes) {
+    // Like Hubble waiting for its caches: flows decoded before the first list would be unnamed.
+    const timeoutMs = opts.kubernetesSyncTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const synced = await Promise.race([
+      kubernetes.start().then(() => true),
+      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+    if (synced) log.info({ server: kubernetes.server, ...kubernetes.stats }, 'Kubernetes caches synced');
+    else log.warn({ server: kubernetes.server, timeoutMs }, 'Kubernetes caches not synced yet; starting anyway (flows stay unnamed until they are)');
+  }
 
   const server = new grpc.Server();
   server.addService(ObserverService, observerHandlers(collectorObserverBackend({ nodeName, version: COLLECTOR_VERSION, ring, live, rate, startedMs })));
@@ -68,9 +85,10 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   });
 
   return {
-    port, pipeline, shipper, finished,
+    port, pipeline, ring, shipper, finished,
     async stop() {
       await source.stop();
+      await kubernetes?.stop();
       if (shipper) {
         const ok = await shipper.drain(5_000);
         if (!ok) log.warn({ unacked: shipper.stats.unackedFlows }, 'relay did not acknowledge every flow before shutdown');

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> } } & Record<string, unknown>;
+type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> } & Record<string, unknown> } & Record<string, unknown>;
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 interface Collection { kind: string; objects: Map<string, Obj>; history: { rv: number; type: EventType; object: Obj }[]; oldestRv: number }
