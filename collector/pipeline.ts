@@ -7,7 +7,11 @@ import type { FlowRing } from './ring.js';
 import type { LiveFeed, LiveItem } from '../relay/observer/live.js';
 import { nowTimestamp } from '../common/time.js';
 
-export interface FlowDecoder { decode(rec: RawRecord): Flow | null }
+export interface FlowDecoder {
+  decode(rec: RawRecord): Flow | null;
+  /** Extra flows derived from the record last decoded (L7 DNS records), taken right after decode(). */
+  readonly l7Flows?: readonly Flow[];
+}
 export interface FlowEnricher { enrich(flow: Flow): void }
 export interface FlowShipper { add(flow: Flow): void; addLost(ev: LostEvent): void }
 
@@ -32,16 +36,22 @@ export class CollectorPipeline implements RecordSink {
     for (const rec of batch) {
       const flow = this.decoder.decode(rec);
       if (!flow) { this.stats.recordsSkipped++; continue; }
-      this.enricher?.enrich(flow);
-      this.stats.flowsDecoded++;
-      items.push({ cursor: this.ring.push(flow), flow });
-      this.shipper?.add(flow);
+      this.emit(flow, items);
+      const extra = this.decoder.l7Flows;
+      if (extra !== undefined) for (let i = 0; i < extra.length; i++) this.emit(extra[i], items);
     }
     if (items.length > 0) {
       this.live.advance(items[items.length - 1].cursor);
       this.live.publish(items);
       this.onFlows?.(items.length);
     }
+  }
+
+  private emit(flow: Flow, items: LiveItem[]): void {
+    this.enricher?.enrich(flow);
+    this.stats.flowsDecoded++;
+    items.push({ cursor: this.ring.push(flow), flow });
+    this.shipper?.add(flow);
   }
 
   lost(cpu: number, count: number): void {
