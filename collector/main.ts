@@ -12,6 +12,7 @@ import { CollectorPipeline } from './pipeline.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
 import { collectorObserverBackend } from './observer-backend.js';
 import { FlowRateMeter } from '../common/rate.js';
+import type { DnsPairingOptions } from './decode/dns-pairing.js';
 import { createSource, type KubernetesEnrichmentSpec, type SourceSpec } from './sources/registry.js';
 
 export const COLLECTOR_VERSION = '0.1.0';
@@ -26,6 +27,9 @@ export interface CollectorOptions {
   inventory?: string;
   /** Enrich from the Kubernetes API (pods, services, nodes) instead of an inventory. */
   kubernetes?: KubernetesEnrichmentSpec;
+  /** Turn DNS in port-53 payloads into Hubble L7 DNS flows (see docs/decoder.md). */
+  l7Dns?: boolean;
+  dnsPairing?: DnsPairingOptions;
   /** How long to wait for the first Kubernetes list before reading records anyway (ms). */
   kubernetesSyncTimeoutMs?: number;
   maxUnackedFlows: number;
@@ -48,7 +52,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const ring = new FlowRing(opts.ringCapacity);
   const live = new LiveFeed();
   const rate = new FlowRateMeter();
-  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, kubernetes: opts.kubernetes, version: COLLECTOR_VERSION });
+  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, kubernetes: opts.kubernetes, l7Dns: opts.l7Dns, dnsPairing: opts.dnsPairing, version: COLLECTOR_VERSION });
   const log = createLogger('collector').child({ node: nodeName });
   if (kubernetes) {
     // Like Hubble waiting for its caches: flows decoded before the first list would be unnamed.

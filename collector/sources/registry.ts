@@ -8,6 +8,7 @@ import { K8sClusterState, DEFAULT_POD_GRACE_MS } from '../enrich/k8s-state.js';
 import { KubernetesEnricher } from '../enrich/k8s.js';
 import { KubernetesWatcher } from '../enrich/k8s-watch.js';
 import { createLogger } from '../../common/logger.js';
+import type { DnsPairingOptions } from '../decode/dns-pairing.js';
 import { loadInventory, type Inventory } from '../enrich/inventory.js';
 import { buildCluster, toInventory } from '../synthetic/cluster.js';
 import { SyntheticSource } from './synthetic.js';
@@ -45,7 +46,7 @@ export interface KubernetesEnrichmentSpec {
   podGraceMs?: number;
 }
 
-export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; inventoryPath?: string; kubernetes?: KubernetesEnrichmentSpec; version: string }): Promise<BuiltSource> {
+export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; inventoryPath?: string; kubernetes?: KubernetesEnrichmentSpec; l7Dns?: boolean; dnsPairing?: DnsPairingOptions; version: string }): Promise<BuiltSource> {
   if (ctx.kubernetes && ctx.inventoryPath) throw new Error('--k8s and --inventory are alternatives: give one');
   let inventory: Inventory | null = ctx.inventoryPath ? loadInventory(ctx.inventoryPath) : null;
   let source: Source;
@@ -82,6 +83,8 @@ export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; i
     clusterName,
     emitterVersion: ctx.version,
     localEndpointId,
+    l7Dns: ctx.l7Dns,
+    dnsPairing: ctx.dnsPairing,
   });
   const stamped = cluster ? `${cluster}/${node}` : node;
   return { source, decoder, enricher, kubernetes, nodeName: stamped };
