@@ -13,6 +13,9 @@ import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
 import { collectorObserverBackend } from './observer-backend.js';
 import { FlowRateMeter } from '../common/rate.js';
 import type { DnsPairingOptions } from './decode/dns-pairing.js';
+import { LostEventSource } from '../proto/types.js';
+import { LossCounters } from './loss.js';
+import { DecodeQueue } from './decode-queue.js';
 import { createSource, type KubernetesEnrichmentSpec, type SourceSpec } from './sources/registry.js';
 
 export const COLLECTOR_VERSION = '0.1.0';
@@ -24,6 +27,8 @@ export interface CollectorOptions {
   relay: string | null;
   listen: string;
   ringCapacity: number;
+  /** Records waiting for the decoder at most; beyond it they are dropped and reported (default 65,536). */
+  decodeQueueSize?: number;
   inventory?: string;
   /** Enrich from the Kubernetes API (pods, services, nodes) instead of an inventory. */
   kubernetes?: KubernetesEnrichmentSpec;
@@ -41,6 +46,9 @@ export interface RunningCollector {
   port: number;
   pipeline: CollectorPipeline;
   ring: FlowRing;
+  queue: DecodeQueue;
+  /** Flows lost, by Hubble LostEventSource: read it for metrics. */
+  loss: LossCounters;
   shipper: Shipper | null;
   stop(): Promise<void>;
   /** Resolves when a finite source has been read completely and shipped. */
@@ -49,8 +57,15 @@ export interface RunningCollector {
 
 export async function startCollector(opts: CollectorOptions): Promise<RunningCollector> {
   const startedMs = Date.now();
-  const ring = new FlowRing(opts.ringCapacity);
-  const live = new LiveFeed();
+  const loss = new LossCounters();
+  const ring = new FlowRing(opts.ringCapacity, loss);
+  const DECODE_SLICE = 4096;
+  // A follower may be one ring (plus the slice being published) behind, as in Hubble where
+  // followers read the ring itself; further behind, it gets HUBBLE_RING_BUFFER LostEvents.
+  const live = new LiveFeed(opts.ringCapacity + DECODE_SLICE, {
+    lostSource: LostEventSource.HUBBLE_RING_BUFFER,
+    onDrop: (n) => loss.add(LostEventSource.HUBBLE_RING_BUFFER, n),
+  });
   const rate = new FlowRateMeter();
   const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, kubernetes: opts.kubernetes, l7Dns: opts.l7Dns, dnsPairing: opts.dnsPairing, version: COLLECTOR_VERSION });
   const log = createLogger('collector').child({ node: nodeName });
@@ -77,21 +92,25 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const shipper = opts.relay
     ? new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, relayAddress: opts.relay, nodeName, observerAddress: advertise, version: COLLECTOR_VERSION, maxUnackedFlows: opts.maxUnackedFlows }, log)
     : null;
+  if (shipper) shipper.onDrop = (n) => loss.add(LostEventSource.OBSERVER_EVENTS_QUEUE, n);
   shipper?.start();
-  const pipeline = new CollectorPipeline(decoder, enricher, ring, live, shipper);
+  const pipeline = new CollectorPipeline(decoder, enricher, ring, live, shipper, loss);
   pipeline.onFlows = (n) => rate.add(n);
-  await source.start(pipeline);
+  const queue = new DecodeQueue(pipeline, loss, { maxRecords: opts.decodeQueueSize ?? 65_536, sliceRecords: DECODE_SLICE });
+  await source.start(queue);
   log.info({ source: source.name, observer: port, relay: opts.relay ?? 'none', advertise }, 'collector started');
 
   const finished = (source.done ?? new Promise<void>(() => {})).then(async () => {
+    await queue.idle();
     if (shipper) await shipper.drain(60_000);
-    log.info({ flows: pipeline.stats.flowsDecoded, skipped: pipeline.stats.recordsSkipped }, 'source finished');
+    log.info({ flows: pipeline.stats.flowsDecoded, skipped: pipeline.stats.recordsSkipped, lost: loss.snapshot() }, 'source finished');
   });
 
   return {
-    port, pipeline, ring, shipper, finished,
+    port, pipeline, ring, queue, loss, shipper, finished,
     async stop() {
       await source.stop();
+      queue.flush();
       await kubernetes?.stop();
       if (shipper) {
         const ok = await shipper.drain(5_000);

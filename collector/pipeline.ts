@@ -6,6 +6,8 @@ import type { RawRecord, RecordSink } from './source.js';
 import type { FlowRing } from './ring.js';
 import type { LiveFeed, LiveItem } from '../relay/observer/live.js';
 import { nowTimestamp } from '../common/time.js';
+import { LossCounters } from './loss.js';
+import type { DecodeQueueSink } from './decode-queue.js';
 
 export interface FlowDecoder {
   decode(rec: RawRecord): Flow | null;
@@ -17,7 +19,7 @@ export interface FlowShipper { add(flow: Flow): void; addLost(ev: LostEvent): vo
 
 export interface PipelineStats { recordsRead: number; flowsDecoded: number; recordsSkipped: number; perfLost: number }
 
-export class CollectorPipeline implements RecordSink {
+export class CollectorPipeline implements RecordSink, DecodeQueueSink {
   readonly stats: PipelineStats = { recordsRead: 0, flowsDecoded: 0, recordsSkipped: 0, perfLost: 0 };
   /** Called once per batch with the number of flows it produced (rate and metrics hook). */
   onFlows: ((count: number) => void) | null = null;
@@ -28,6 +30,7 @@ export class CollectorPipeline implements RecordSink {
     private readonly ring: FlowRing,
     private readonly live: LiveFeed,
     private readonly shipper: FlowShipper | null,
+    readonly loss: LossCounters = new LossCounters(),
   ) {}
 
   records(batch: RawRecord[]): void {
@@ -54,10 +57,16 @@ export class CollectorPipeline implements RecordSink {
     this.shipper?.add(flow);
   }
 
+  /** The perf ring overwrote `count` records on `cpu` (a source's PERF_RECORD_LOST). */
   lost(cpu: number, count: number): void {
     this.stats.perfLost += count;
+    this.loss.add(LostEventSource.PERF_EVENT_RING_BUFFER, count);
     const now = nowTimestamp();
-    const ev: LostEvent = { source: LostEventSource.PERF_EVENT_RING_BUFFER, num_events_lost: count, cpu: { value: cpu }, first: now, last: now };
+    this.lostEvent({ source: LostEventSource.PERF_EVENT_RING_BUFFER, num_events_lost: count, cpu: { value: cpu }, first: now, last: now });
+  }
+
+  /** Sends a LostEvent down the stream: to the relay and to this node's followers. */
+  lostEvent(ev: LostEvent): void {
     this.shipper?.addLost(ev);
     this.live.publish([{ cursor: Number.MAX_SAFE_INTEGER, lost: ev }]);
   }

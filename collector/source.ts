@@ -16,6 +16,11 @@ export interface RecordSink {
   records(batch: RawRecord[]): void;
   /** The ring reported `count` samples lost on `cpu` (PERF_RECORD_LOST). */
   lost(cpu: number, count: number): void;
+  /**
+   * Resolves when the sink has room again. Sources that can pause (files) await it between
+   * batches; live rings cannot pause, and what does not fit is dropped and counted.
+   */
+  waitForRoom?(): Promise<void>;
 }
 
 export interface Source {

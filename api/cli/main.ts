@@ -86,6 +86,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--l7-dns', 'Report DNS seen in packets as Hubble L7 DNS flows (query/response, latency)').env('FLOWSCOPE_L7_DNS'))
     .addOption(new Option('--dns-pairing-size <n>', 'with --l7-dns: DNS queries awaiting their response, at most').env('FLOWSCOPE_DNS_PAIRING_SIZE').default(10_000).argParser(int('dns-pairing-size', 1, 10_000_000)))
     .addOption(new Option('--dns-pairing-timeout <ms>', 'with --l7-dns: how long a DNS query waits for its response').env('FLOWSCOPE_DNS_PAIRING_TIMEOUT').default(10_000).argParser(int('dns-pairing-timeout', 1, 3_600_000)))
+    .addOption(new Option('--decode-queue-size <n>', 'Records waiting for the decoder at most; beyond it they are dropped and reported as lost').env('FLOWSCOPE_DECODE_QUEUE_SIZE').default(65_536).argParser(int('decode-queue-size', 1, 100_000_000)))
     .addOption(new Option('--ring-capacity <n>', 'Flows kept for this node\'s Observer API').env('FLOWSCOPE_RING_CAPACITY').default(4095).argParser(int('ring-capacity', 1, 10_000_000)))
     .addOption(new Option('--max-unacked <n>', 'Flows buffered for the relay before new ones are dropped (counted)').env('FLOWSCOPE_MAX_UNACKED').default(200_000).argParser(int('max-unacked', 1, 100_000_000)))
     .addOption(new Option('--rate <n>', 'synthetic: records per second').env('FLOWSCOPE_SYNTHETIC_RATE').default(50).argParser(int('rate', 0, 10_000_000)))
@@ -104,7 +105,7 @@ export function buildProgram(): Command {
       if (o.k8s && o.inventory) throw new UsageError('--k8s and --inventory are alternatives: give one');
       if (!o.k8s && o.kubeconfig) throw new UsageError('--kubeconfig needs --k8s');
       const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName, podGraceMs: o.podGrace * 1000 } : undefined;
-      await runCollector({ nodeName: o.nodeName, source, relay: o.relay === 'none' ? null : o.relay, listen: o.listen, advertise: o.advertise, inventory: o.inventory, kubernetes, l7Dns: !!o.l7Dns, dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout }, ringCapacity: o.ringCapacity, maxUnackedFlows: o.maxUnacked });
+      await runCollector({ nodeName: o.nodeName, source, relay: o.relay === 'none' ? null : o.relay, listen: o.listen, advertise: o.advertise, inventory: o.inventory, kubernetes, l7Dns: !!o.l7Dns, dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout }, decodeQueueSize: o.decodeQueueSize, ringCapacity: o.ringCapacity, maxUnackedFlows: o.maxUnacked });
     }));
 
   program.addCommand(strict(buildObserveCommand(runObserve, { isTTY: process.stdout.isTTY, env: process.env })));

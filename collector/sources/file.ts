@@ -65,7 +65,11 @@ export class FileSource implements Source {
         const rec = parseRecordLine(line, Date.now() * 1e6);
         if (rec === null) { this.badLines++; continue; }
         batch.push(rec);
-        if (batch.length >= this.batchSize) { this.records += batch.length; sink.records(batch); batch = []; }
+        if (batch.length >= this.batchSize) {
+          this.records += batch.length; sink.records(batch); batch = [];
+          // A file can wait for the decoder: it loses nothing to a full queue.
+          await sink.waitForRoom?.();
+        }
       }
     } catch {
       // Unreadable file: counted as one bad line so the problem is visible in the counter.
