@@ -15,14 +15,17 @@ test('collector --k8s names the synthetic cluster from the API server', async (t
   const api = new FakeApiServer();
   const url = await api.listen();
   for (const n of model.nodes) api.emit('/api/v1/nodes', 'ADDED', { metadata: { name: n.name }, status: { addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'InternalIP', address: n.ip6 }] } });
+  for (const ns of new Set(model.pods.map((p) => p.namespace))) api.emit('/api/v1/namespaces', 'ADDED', { metadata: { name: ns, labels: { 'kubernetes.io/metadata.name': ns } } });
   for (const p of model.pods) {
+    // The pod's own label (app or k8s-app) and service account, as the model derives its endpoint labels.
+    const own = p.labels.find((l) => !l.startsWith('k8s:io.'))!.slice(4).split('=');
     // Controllers name pods <deployment>-<pod-template-hash>-<suffix>, <statefulset>-<ordinal>, <daemonset>-<suffix>.
     const parts = p.name.split('-');
     const hash = p.workload.kind === 'Deployment' ? parts[parts.length - 2] : '';
     const owner = p.workload.kind === 'Deployment' ? { kind: 'ReplicaSet', name: `${p.workload.name}-${hash}` } : { kind: p.workload.kind, name: p.workload.name };
     api.emit('/api/v1/pods', 'ADDED', {
-      metadata: { name: p.name, namespace: p.namespace, generateName: `${owner.name}-`, labels: hash ? { app: p.app, 'pod-template-hash': hash } : { app: p.app }, ownerReferences: [{ ...owner, controller: true }] },
-      spec: { nodeName: p.node },
+      metadata: { name: p.name, namespace: p.namespace, generateName: `${owner.name}-`, labels: hash ? { [own[0]]: own[1], 'pod-template-hash': hash } : { [own[0]]: own[1] }, ownerReferences: [{ ...owner, controller: true }] },
+      spec: { nodeName: p.node, serviceAccountName: p.app === 'kube-dns' ? 'coredns' : p.app },
       status: { phase: 'Running', podIP: p.ip, podIPs: [{ ip: p.ip }, { ip: p.ip6 }] },
     });
   }
@@ -39,7 +42,7 @@ test('collector --k8s names the synthetic cluster from the API server', async (t
   const node = model.nodes[1];
   const c = await startCollector({
     source: { kind: 'synthetic', rate: 2000, seed: 1, node: '1', clusterNodes: 4 }, nodeName: node.name, relay: null,
-    listen: '127.0.0.1:0', ringCapacity: 4095, maxUnackedFlows: 1000, kubernetes: { kubeconfig, clusterName: 'demo' },
+    listen: '127.0.0.1:0', ringCapacity: 4095, maxUnackedFlows: 1000, kubernetes: { kubeconfig, clusterName: model.cluster },
   });
   t.after(async () => { await c.stop(); await api.close(); rmSync(dir, { recursive: true, force: true }); });
 
@@ -54,16 +57,17 @@ test('collector --k8s names the synthetic cluster from the API server', async (t
   const podOf = new Map(model.pods.flatMap((p) => [[p.ip, p], [p.ip6, p]] as const));
   let named = 0;
   for (const f of flows) {
-    assert.ok(f.node_name === `demo/${node.name}`, f.node_name);
+    assert.ok(f.node_name === `${model.cluster}/${node.name}`, f.node_name);
     for (const [ip, ep] of [[f.IP?.source, f.source], [f.IP?.destination, f.destination]] as const) {
       const p = ip ? podOf.get(ip) : undefined;
       if (!p) continue;
       named++;
       assert.equal(ep?.pod_name, p.name);
       assert.equal(ep?.namespace, p.namespace);
-      assert.equal(ep?.cluster_name, 'demo');
+      assert.equal(ep?.cluster_name, model.cluster);
       assert.deepEqual(ep?.workloads, [p.workload]);
-      assert.ok(ep?.labels?.includes(`k8s:app=${p.app}`));
+      // The same endpoint labels the synthetic cluster (modelled on Cilium's) gives its pods.
+      assert.deepEqual(ep?.labels, p.labels);
     }
     const svc = model.services.find((s) => s.clusterIP === f.IP?.destination);
     const port = f.l4?.TCP?.destination_port ?? f.l4?.UDP?.destination_port;

@@ -18,6 +18,7 @@ const COLLECTIONS: Record<string, string> = {
   '/api/v1/pods': 'PodList',
   '/api/v1/services': 'ServiceList',
   '/api/v1/nodes': 'NodeList',
+  '/api/v1/namespaces': 'NamespaceList',
   '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices': 'EndpointSliceList',
 };
 

@@ -30,6 +30,10 @@ export interface NodeObject {
   status?: { addresses?: { type?: string; address?: string }[] };
 }
 
+export interface NamespaceObject {
+  metadata?: { name?: string; labels?: Record<string, string> };
+}
+
 export interface EndpointSliceObject {
   metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
   endpoints?: { addresses?: string[] }[];
@@ -45,7 +49,8 @@ export interface PodInfo {
   workloads: Workload[] | undefined;
 }
 
-interface PodEntry { info: PodInfo; ips: string[]; deletedAtMs: number }
+// `labelSource` keeps what the labels are built from, to rebuild them when the namespace's change.
+interface PodEntry { info: PodInfo; ips: string[]; deletedAtMs: number; labelSource: PodObject }
 
 export const DEFAULT_POD_GRACE_MS = 30_000;
 
@@ -64,10 +69,14 @@ function keepLabel(k: string): boolean {
   return true;
 }
 
-/** Endpoint labels as Cilium derives them from a pod (identity-relevant labels plus its own). */
-export function podLabels(pod: PodObject, cluster: string): string[] {
+/**
+ * Endpoint labels as Cilium derives them from a pod: its identity-relevant labels, its
+ * namespace's labels (io.cilium.k8s.namespace.labels.*), namespace, service account and cluster.
+ */
+export function podLabels(pod: PodObject, cluster: string, namespaceLabels?: Record<string, string>): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(pod.metadata?.labels ?? {})) if (keepLabel(k)) out.push(`k8s:${k}=${v}`);
+  for (const [k, v] of Object.entries(namespaceLabels ?? {})) out.push(`k8s:io.cilium.k8s.namespace.labels.${k}=${v}`);
   out.push(`k8s:io.kubernetes.pod.namespace=${pod.metadata?.namespace ?? ''}`);
   out.push(`k8s:io.cilium.k8s.policy.serviceaccount=${pod.spec?.serviceAccountName || 'default'}`);
   out.push(`k8s:io.cilium.k8s.policy.cluster=${cluster}`);
@@ -120,6 +129,7 @@ export class K8sClusterState {
   private readonly nodeByIp = new Map<string, string>();
   private readonly apiserverBySlice = new Map<string, string[]>();
   private readonly apiserverIps = new Map<string, number>();
+  private readonly namespaceLabels = new Map<string, Record<string, string>>();
   private expiredTotal = 0;
   private nextSweepMs = 0;
 
@@ -139,19 +149,44 @@ export class K8sClusterState {
     if (pod.spec?.hostNetwork || phase === 'Succeeded' || phase === 'Failed') { this.deletePod(pod); return; }
     const ips = podIps(pod);
     const workload = podWorkload(pod);
+    const labelSource: PodObject = { metadata: { namespace: pod.metadata?.namespace, labels: pod.metadata?.labels }, spec: { serviceAccountName: pod.spec?.serviceAccountName } };
     const info: PodInfo = Object.freeze({
       key,
       namespace: pod.metadata?.namespace ?? '',
       pod_name: pod.metadata?.name ?? '',
       node: pod.spec?.nodeName ?? '',
-      labels: Object.freeze(podLabels(pod, this.cluster)) as string[],
+      labels: this.labelsFor(labelSource),
       workloads: workload ? Object.freeze([Object.freeze(workload)]) as Workload[] : undefined,
     });
     const old = this.podsByKey.get(key);
     if (old !== undefined) this.unmapPodIps(old);
-    const entry: PodEntry = { info, ips, deletedAtMs: 0 };
+    const entry: PodEntry = { info, ips, deletedAtMs: 0, labelSource };
     this.podsByKey.set(key, entry);
     for (const ip of ips) this.podByIp.set(ip, entry);
+  }
+
+  private labelsFor(p: PodObject): string[] {
+    return Object.freeze(podLabels(p, this.cluster, this.namespaceLabels.get(p.metadata?.namespace ?? ''))) as string[];
+  }
+
+  // ---- namespaces (their labels are part of every pod's endpoint labels) ----
+
+  upsertNamespace(ns: NamespaceObject): void {
+    const name = ns.metadata?.name ?? '';
+    this.namespaceLabels.set(name, { ...(ns.metadata?.labels ?? {}) });
+    this.relabel(name);
+  }
+
+  deleteNamespace(ns: NamespaceObject): void {
+    const name = ns.metadata?.name ?? '';
+    if (this.namespaceLabels.delete(name)) this.relabel(name);
+  }
+
+  private relabel(namespace: string): void {
+    for (const e of this.podsByKey.values()) {
+      if (e.info.namespace !== namespace) continue;
+      e.info = Object.freeze({ ...e.info, labels: this.labelsFor(e.labelSource) });
+    }
   }
 
   /** Marks the pod deleted: its IPs keep resolving for the grace period unless reused. */

@@ -1,12 +1,12 @@
 // Keeps K8sClusterState current with @kubernetes/client-node informers (list, then watch from
-// the list's resourceVersion): pods, services and nodes cluster-wide, and the EndpointSlices of
+// the list's resourceVersion): pods, services, nodes and namespaces cluster-wide, and the EndpointSlices of
 // default/kubernetes (the kube-apiserver addresses). The informer resumes a dropped watch from the
 // last resourceVersion it saw and re-lists on 410 Gone; other errors (connection refused, reset,
 // 5xx, 403) stop it, and this module restarts it with capped exponential backoff — from the last
 // resourceVersion, so a dropped connection costs no re-list.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../../common/logger.js';
-import type { EndpointSliceObject, K8sClusterState, NodeObject, PodObject, ServiceObject } from './k8s-state.js';
+import type { EndpointSliceObject, K8sClusterState, NamespaceObject, NodeObject, PodObject, ServiceObject } from './k8s-state.js';
 
 export interface KubernetesWatchOptions {
   /** A kubeconfig file; without it the in-cluster service account when running in a pod, else $KUBECONFIG / ~/.kube/config. */
@@ -52,6 +52,7 @@ export class KubernetesWatcher {
   private readonly kc: k8s.KubeConfig;
   private readonly informers: k8s.Informer<k8s.KubernetesObject>[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
@@ -73,12 +74,16 @@ export class KubernetesWatcher {
       this.watch<PodObject>({ name: 'pods', path: '/api/v1/pods', list: () => core.listPodForAllNamespaces() as Promise<{ items: PodObject[] }>, upsert: (o) => st.upsertPod(o), remove: (o) => st.deletePod(o) }),
       this.watch<ServiceObject>({ name: 'services', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as Promise<{ items: ServiceObject[] }>, upsert: (o) => st.upsertService(o), remove: (o) => st.deleteService(o) }),
       this.watch<NodeObject>({ name: 'nodes', path: '/api/v1/nodes', list: () => core.listNode() as Promise<{ items: NodeObject[] }>, upsert: (o) => st.upsertNode(o), remove: (o) => st.deleteNode(o) }),
+      this.watch<NamespaceObject>({ name: 'namespaces', path: '/api/v1/namespaces', list: () => core.listNamespace() as Promise<{ items: NamespaceObject[] }>, upsert: (o) => st.upsertNamespace(o), remove: (o) => st.deleteNamespace(o) }),
       this.watch<EndpointSliceObject>({
         name: 'endpointslices', path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', labelSelector: 'kubernetes.io/service-name=kubernetes',
         list: () => discovery.listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'kubernetes.io/service-name=kubernetes' }) as Promise<{ items: EndpointSliceObject[] }>,
         upsert: (o) => st.upsertApiserverSlice(o), remove: (o) => st.deleteApiserverSlice(o),
       }),
     ];
+    // Deleted pods past their grace period leave the maps (lookups already ignore them).
+    this.sweeper = setInterval(() => st.sweep(true), 1000);
+    this.sweeper.unref();
     return Promise.all(synced).then(() => undefined);
   }
 
@@ -122,6 +127,7 @@ export class KubernetesWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.sweeper);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await Promise.all(this.informers.map((i) => i.stop()));

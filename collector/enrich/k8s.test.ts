@@ -8,7 +8,7 @@ import { KubernetesEnricher } from './k8s.js';
 import { KubernetesWatcher } from './k8s-watch.js';
 import type { Flow } from '../../proto/types.js';
 
-const PODS = '/api/v1/pods', SERVICES = '/api/v1/services', NODES = '/api/v1/nodes';
+const PODS = '/api/v1/pods', SERVICES = '/api/v1/services', NODES = '/api/v1/nodes', NAMESPACES = '/api/v1/namespaces';
 const SLICES = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices';
 const quiet = pino({ level: 'silent' });
 
@@ -64,8 +64,8 @@ test('workload from the owner chain, as Cilium derives it for Hubble', () => {
 
 test('endpoint labels: identity-relevant pod labels plus namespace, service account and cluster', () => {
   const p = pod('web', '10.0.0.3', { labels: { app: 'web', 'pod-template-hash': 'abc', 'app.kubernetes.io/name': 'web', 'kubernetes.io/os': 'linux', 'controller-revision-hash': 'x' } });
-  assert.deepEqual(podLabels(p as PodObject, 'prod'), [
-    'k8s:app.kubernetes.io/name=web', 'k8s:app=web', 'k8s:io.cilium.k8s.policy.cluster=prod',
+  assert.deepEqual(podLabels(p as PodObject, 'prod', { 'kubernetes.io/metadata.name': 'shop' }), [
+    'k8s:app.kubernetes.io/name=web', 'k8s:app=web', 'k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=shop', 'k8s:io.cilium.k8s.policy.cluster=prod',
     'k8s:io.cilium.k8s.policy.serviceaccount=sa1', 'k8s:io.kubernetes.pod.namespace=shop',
   ]);
 });
@@ -106,6 +106,7 @@ test('watch: pods, services, nodes, apiserver; delete, dropped connection resume
   const url = await api.listen();
   api.emit(NODES, 'ADDED', node('node-a', '172.18.0.2'));
   api.emit(NODES, 'ADDED', node('node-b', '172.18.0.3'));
+  api.emit(NAMESPACES, 'ADDED', { metadata: { name: 'shop', labels: { 'kubernetes.io/metadata.name': 'shop' } } });
   api.emit(PODS, 'ADDED', pod('frontend-5d9c7f8b4-x2x9z', '10.244.1.5', { owner: { kind: 'ReplicaSet', name: 'frontend-5d9c7f8b4' }, labels: { app: 'frontend', 'pod-template-hash': '5d9c7f8b4' } }));
   api.emit(SERVICES, 'ADDED', service('db', '10.96.3.4', 5432));
   api.emit(SLICES, 'ADDED', { metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } }, endpoints: [{ addresses: ['172.18.0.9'] }] });
@@ -118,16 +119,19 @@ test('watch: pods, services, nodes, apiserver; delete, dropped connection resume
   const enricher = new KubernetesEnricher(st, 'node-a');
 
   // Initial lists: every collection listed once, then watched from the list's version.
-  for (const p of [PODS, SERVICES, NODES, SLICES]) assert.equal(api.requests.filter((r) => r.path === p && !r.watch).length, 1, p);
+  for (const p of [PODS, SERVICES, NODES, NAMESPACES, SLICES]) assert.equal(api.requests.filter((r) => r.path === p && !r.watch).length, 1, p);
   assert.ok(api.requests.some((r) => r.path === SLICES && r.labelSelector === 'kubernetes.io/service-name=kubernetes'));
 
   const f = flow('10.244.1.5', '10.96.3.4', 40000, 5432);
   enricher.enrich(f);
   assert.deepEqual(f.source, {
     cluster_name: 'c1', namespace: 'shop', pod_name: 'frontend-5d9c7f8b4-x2x9z',
-    labels: ['k8s:app=frontend', 'k8s:io.cilium.k8s.policy.cluster=c1', 'k8s:io.cilium.k8s.policy.serviceaccount=sa1', 'k8s:io.kubernetes.pod.namespace=shop'],
+    labels: ['k8s:app=frontend', 'k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=shop', 'k8s:io.cilium.k8s.policy.cluster=c1', 'k8s:io.cilium.k8s.policy.serviceaccount=sa1', 'k8s:io.kubernetes.pod.namespace=shop'],
     workloads: [{ name: 'frontend', kind: 'Deployment' }],
   });
+  // Namespace labels changed → the pods' endpoint labels follow.
+  api.emit(NAMESPACES, 'MODIFIED', { metadata: { name: 'shop', labels: { 'kubernetes.io/metadata.name': 'shop', team: 'web' } } });
+  await until('namespace MODIFIED applied', () => st.podByIP('10.244.1.5')!.labels.includes('k8s:io.cilium.k8s.namespace.labels.team=web'));
   assert.deepEqual(f.destination_service, { name: 'db', namespace: 'shop' });
   assert.deepEqual(f.destination, {});
   const n = flow('172.18.0.2', '172.18.0.3'); enricher.enrich(n);

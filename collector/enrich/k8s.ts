@@ -14,7 +14,6 @@ export class KubernetesEnricher implements Enricher {
   enrich(flow: Flow): void {
     const ip = flow.IP;
     if (ip === undefined) return;
-    this.state.sweep();
     if (ip.source !== undefined) this.endpoint(flow.source ??= {}, ip.source);
     if (ip.destination !== undefined) this.endpoint(flow.destination ??= {}, ip.destination);
     const l4 = flow.l4;
