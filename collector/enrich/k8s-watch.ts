@@ -4,6 +4,9 @@
 // last resourceVersion it saw and re-lists on 410 Gone; other errors (connection refused, reset,
 // 5xx, 403) stop it, and this module restarts it with capped exponential backoff — from the last
 // resourceVersion, so a dropped connection costs no re-list.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../../common/logger.js';
 import type { EndpointSliceObject, K8sClusterState, NamespaceObject, NodeObject, PodObject, ServiceObject } from './k8s-state.js';
@@ -31,10 +34,18 @@ export interface KubernetesWatchStats {
 /** The Kubernetes configuration flowscope uses: explicit file, in-cluster, or the default chain. */
 export function loadKubeConfig(file?: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error(`no Kubernetes cluster configured${file ? ` in ${file}` : ''}`);
+  const kubeconfigEnv = process.env.KUBECONFIG ?? '';
+  const homeConfig = path.join(os.homedir(), '.kube', 'config');
+  try {
+    if (file) kc.loadFromFile(file);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    // Without any source client-node would silently fall back to http://localhost:8080.
+    else if (kubeconfigEnv === '' && !existsSync(homeConfig)) throw new Error('no kubeconfig: give --kubeconfig, set KUBECONFIG, or run in a pod');
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new Error(`--k8s: cannot load the Kubernetes configuration: ${(err as Error).message}`);
+  }
+  if (!kc.getCurrentCluster()) throw new Error(`--k8s: no current Kubernetes cluster in the configuration${file ? ` ${file}` : ''}`);
   return kc;
 }
 

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { FakeApiServer } from './k8s-fake-apiserver.js';
 import { K8sClusterState, podLabels, podWorkload, type PodObject } from './k8s-state.js';
 import { KubernetesEnricher } from './k8s.js';
-import { KubernetesWatcher } from './k8s-watch.js';
+import { KubernetesWatcher, loadKubeConfig } from './k8s-watch.js';
 import type { Flow } from '../../proto/types.js';
 
 const PODS = '/api/v1/pods', SERVICES = '/api/v1/services', NODES = '/api/v1/nodes', NAMESPACES = '/api/v1/namespaces';
@@ -194,4 +194,15 @@ test('watch: pods, services, nodes, apiserver; delete, dropped connection resume
   api.bookmark(PODS);
   api.emit(PODS, 'ADDED', pod('after-bookmark', '10.244.1.92'));
   await until('event after a bookmark applied', () => st.podByIP('10.244.1.92') !== undefined);
+});
+
+test('kubeconfig: a missing file or no configuration at all fails clearly instead of trying localhost:8080', () => {
+  assert.throws(() => loadKubeConfig('/nonexistent/kubeconfig'), /--k8s: cannot load the Kubernetes configuration: .*ENOENT/);
+  const saved = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
+  try {
+    process.env.HOME = '/nonexistent-home'; process.env.KUBECONFIG = ''; delete process.env.KUBERNETES_SERVICE_HOST;
+    assert.throws(() => loadKubeConfig(), /no kubeconfig: give --kubeconfig, set KUBECONFIG, or run in a pod/);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+  }
 });
