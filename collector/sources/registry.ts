@@ -3,7 +3,8 @@
 import type { Source } from '../source.js';
 import { MonitorDecoder } from '../decode/decoder.js';
 import { StaticInventoryEnricher } from '../enrich/static.js';
-import type { Enricher } from '../enrich/enricher.js';
+import { ChainedEnricher, type Enricher } from '../enrich/enricher.js';
+import { DnsNameEnricher } from '../enrich/dns-names.js';
 import { K8sClusterState, DEFAULT_POD_GRACE_MS } from '../enrich/k8s-state.js';
 import { KubernetesEnricher } from '../enrich/k8s.js';
 import { KubernetesWatcher } from '../enrich/k8s-watch.js';
@@ -78,6 +79,8 @@ export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; i
     enricher = s;
     localEndpointId = s.localEndpointId;
   }
+  // With DNS seen, its answers name the addresses clients resolved (after the inventory's names).
+  if (ctx.l7Dns) enricher = enricher ? new ChainedEnricher([enricher, new DnsNameEnricher()]) : new DnsNameEnricher();
   const decoder = new MonitorDecoder({
     nodeName: node,
     clusterName,
