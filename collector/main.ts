@@ -16,6 +16,8 @@ import type { DnsPairingOptions } from './decode/dns-pairing.js';
 import { LostEventSource } from '../proto/types.js';
 import { LossCounters } from './loss.js';
 import { DecodeQueue } from './decode-queue.js';
+import type { MonitorDecoder } from './decode/decoder.js';
+import type { KubernetesWatcher } from './enrich/k8s-watch.js';
 import { createSource, type KubernetesEnrichmentSpec, type SourceSpec } from './sources/registry.js';
 
 export const COLLECTOR_VERSION = '0.1.0';
@@ -49,6 +51,10 @@ export interface RunningCollector {
   queue: DecodeQueue;
   /** Flows lost, by Hubble LostEventSource: read it for metrics. */
   loss: LossCounters;
+  /** Decoder counters for metrics: `decoder.stats` (records by outcome), `decoder.dnsStats`. */
+  decoder: MonitorDecoder;
+  /** The Kubernetes watches with --k8s (`stats`: lists, watches, events, errors), else null. */
+  kubernetes: KubernetesWatcher | null;
   shipper: Shipper | null;
   stop(): Promise<void>;
   /** Resolves when a finite source has been read completely and shipped. */
@@ -107,7 +113,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   });
 
   return {
-    port, pipeline, ring, queue, loss, shipper, finished,
+    port, pipeline, ring, queue, loss, decoder, kubernetes, shipper, finished,
     async stop() {
       await source.stop();
       queue.flush();
