@@ -5,7 +5,8 @@
 // `maxRecords`, new records are dropped (like Hubble, which drops the event that does not fit),
 // counted in LossCounters as OBSERVER_EVENTS_QUEUE, and reported on the flow stream as one
 // LostEvent at most once per second (Hubble's LostEventSendInterval) with the first and last
-// drop times. Sources that can wait (files) call waitForRoom() between batches and lose nothing.
+// drop times. Sources that can wait (files) use recordsPaced() and lose nothing: their batch is
+// always taken (the queue may exceed its bound by that one batch) and they wait for room.
 import type { LostEvent, Timestamp } from '../proto/types.js';
 import { LostEventSource } from '../proto/types.js';
 import { msToTimestamp } from '../common/time.js';
@@ -54,7 +55,7 @@ export class DecodeQueue implements RecordSink {
   get length(): number { return this.queued; }
 
   records(batch: RawRecord[]): void {
-    const room = this.opts.maxRecords - this.queued;
+    const room = Math.max(0, this.opts.maxRecords - this.queued);
     if (batch.length > room) {
       const n = batch.length - room;
       this.drop(n);
@@ -64,6 +65,16 @@ export class DecodeQueue implements RecordSink {
     this.batches.push(batch);
     this.queued += batch.length;
     this.schedule();
+  }
+
+  /** Takes the whole batch (never drops) and resolves once the queue is at most half full. */
+  recordsPaced(batch: RawRecord[]): Promise<void> {
+    if (batch.length > 0) {
+      this.batches.push(batch);
+      this.queued += batch.length;
+      this.schedule();
+    }
+    return this.waitForRoom();
   }
 
   /** Perf-ring losses are passed on at once: they happened before the queue. */

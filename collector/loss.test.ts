@@ -9,6 +9,11 @@ import type { RawRecord } from './source.js';
 import type { HistoryQuery } from '../relay/observer/get-flows.js';
 import { startCollector } from './main.js';
 import { ObserverApiClient } from '../api/client.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SyntheticSource } from './sources/synthetic.js';
+import { recordsToText } from './sources/file-writer.js';
 
 const { PERF_EVENT_RING_BUFFER, OBSERVER_EVENTS_QUEUE, HUBBLE_RING_BUFFER } = LostEventSource;
 
@@ -128,4 +133,17 @@ test('collector end to end: decode-queue overflow reaches a follower as an OBSER
   assert.ok(c.loss.get(OBSERVER_EVENTS_QUEUE) >= Number(lost.num_events_lost));
   assert.equal(c.queue.dropped, c.loss.get(OBSERVER_EVENTS_QUEUE));
   assert.ok(flows > 0);
+});
+
+test('collector end to end: a file source waits for the decode queue and loses nothing', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'flowscope-loss-'));
+  const file = path.join(dir, 'records.jsonl');
+  const src = new SyntheticSource({ seed: 4 });
+  writeFileSync(file, recordsToText(src.take(5000, 1.7e18)));
+  const c = await startCollector({ source: { kind: 'file', path: file }, nodeName: src.nodeName, relay: null, listen: '127.0.0.1:0', ringCapacity: 10_000, maxUnackedFlows: 1000, decodeQueueSize: 10 });
+  t.after(async () => { await c.stop(); rmSync(dir, { recursive: true, force: true }); });
+  await c.finished;
+  assert.equal(c.pipeline.stats.recordsRead, 5000);
+  assert.equal(c.queue.dropped, 0);
+  assert.deepEqual(c.loss.snapshot(), { perf_event_ring_buffer: 0, observer_events_queue: 0, hubble_ring_buffer: 0 });
 });

@@ -17,10 +17,11 @@ export interface RecordSink {
   /** The ring reported `count` samples lost on `cpu` (PERF_RECORD_LOST). */
   lost(cpu: number, count: number): void;
   /**
-   * Resolves when the sink has room again. Sources that can pause (files) await it between
-   * batches; live rings cannot pause, and what does not fit is dropped and counted.
+   * For sources that can pause (files): takes the whole batch, never dropping, and resolves when
+   * the sink has room for the next one. Live rings cannot pause: they call records(), and what
+   * does not fit is dropped and counted.
    */
-  waitForRoom?(): Promise<void>;
+  recordsPaced?(batch: RawRecord[]): Promise<void>;
 }
 
 export interface Source {

@@ -66,16 +66,20 @@ export class FileSource implements Source {
         if (rec === null) { this.badLines++; continue; }
         batch.push(rec);
         if (batch.length >= this.batchSize) {
-          this.records += batch.length; sink.records(batch); batch = [];
+          this.records += batch.length;
           // A file can wait for the decoder: it loses nothing to a full queue.
-          await sink.waitForRoom?.();
+          if (sink.recordsPaced) await sink.recordsPaced(batch); else sink.records(batch);
+          batch = [];
         }
       }
     } catch {
       // Unreadable file: counted as one bad line so the problem is visible in the counter.
       this.badLines++;
     }
-    if (batch.length > 0 && !this.stopped) { this.records += batch.length; sink.records(batch); }
+    if (batch.length > 0 && !this.stopped) {
+      this.records += batch.length;
+      if (sink.recordsPaced) await sink.recordsPaced(batch); else sink.records(batch);
+    }
     this.resolveDone();
   }
 
