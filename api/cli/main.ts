@@ -82,6 +82,14 @@ export function buildProgram(): Command {
     .addOption(new Option('--listen <address>', 'Observer API listen address for this node').env('FLOWSCOPE_COLLECTOR_LISTEN').default('0.0.0.0:4244'))
     .addOption(new Option('--advertise <address>', 'Observer API address the relay should use (default: 127.0.0.1:<port>)').env('FLOWSCOPE_ADVERTISE'))
     .addOption(new Option('--inventory <file>', 'Static inventory JSON for enrichment (IP → pod/namespace/labels/workload/service)').env('FLOWSCOPE_INVENTORY'))
+    .addOption(new Option('--k8s', 'Enrich from the Kubernetes API (watch pods, services, nodes); in-cluster config inside a pod').env('FLOWSCOPE_K8S'))
+    .addOption(new Option('--kubeconfig <file>', 'with --k8s: kubeconfig file (default: in-cluster, else $KUBECONFIG or ~/.kube/config)'))
+    .addOption(new Option('--cluster-name <name>', 'with --k8s: cluster name for endpoints and node names').env('FLOWSCOPE_CLUSTER_NAME').default('default'))
+    .addOption(new Option('--pod-grace <seconds>', 'with --k8s: how long a deleted pod\'s IP still resolves').env('FLOWSCOPE_POD_GRACE').default(30).argParser(int('pod-grace', 0, 3600)))
+    .addOption(new Option('--l7-dns', 'Report DNS seen in packets as Hubble L7 DNS flows (query/response, latency)').env('FLOWSCOPE_L7_DNS'))
+    .addOption(new Option('--dns-pairing-size <n>', 'with --l7-dns: DNS queries awaiting their response, at most').env('FLOWSCOPE_DNS_PAIRING_SIZE').default(10_000).argParser(int('dns-pairing-size', 1, 10_000_000)))
+    .addOption(new Option('--dns-pairing-timeout <ms>', 'with --l7-dns: how long a DNS query waits for its response').env('FLOWSCOPE_DNS_PAIRING_TIMEOUT').default(10_000).argParser(int('dns-pairing-timeout', 1, 3_600_000)))
+    .addOption(new Option('--decode-queue-size <n>', 'Records waiting for the decoder at most; beyond it they are dropped and reported as lost').env('FLOWSCOPE_DECODE_QUEUE_SIZE').default(65_536).argParser(int('decode-queue-size', 1, 100_000_000)))
     .addOption(new Option('--ring-capacity <n>', 'Flows kept for this node\'s Observer API').env('FLOWSCOPE_RING_CAPACITY').default(4095).argParser(int('ring-capacity', 1, 10_000_000)))
     .addOption(new Option('--max-unacked <n>', 'Flows buffered for the relay before new ones are dropped (counted)').env('FLOWSCOPE_MAX_UNACKED').default(200_000).argParser(int('max-unacked', 1, 100_000_000)))
     .addOption(new Option('--rate <n>', 'synthetic: records per second').env('FLOWSCOPE_SYNTHETIC_RATE').default(50).argParser(int('rate', 0, 10_000_000)))
@@ -97,7 +105,10 @@ export function buildProgram(): Command {
       const source = kind === 'synthetic'
         ? { kind: 'synthetic' as const, rate: o.rate, seed: o.seed, node: o.syntheticNode, clusterNodes: o.syntheticNodes, policyDenySurge: o.policyDenySurge }
         : { kind: 'file' as const, path: kind.file };
-      await runCollector({ nodeName: o.nodeName, source, relay: o.relay === 'none' ? null : o.relay, listen: o.listen, advertise: o.advertise, inventory: o.inventory, ringCapacity: o.ringCapacity, maxUnackedFlows: o.maxUnacked });
+      if (o.k8s && o.inventory) throw new UsageError('--k8s and --inventory are alternatives: give one');
+      if (!o.k8s && o.kubeconfig) throw new UsageError('--kubeconfig needs --k8s');
+      const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName, podGraceMs: o.podGrace * 1000 } : undefined;
+      await runCollector({ nodeName: o.nodeName, source, relay: o.relay === 'none' ? null : o.relay, listen: o.listen, advertise: o.advertise, inventory: o.inventory, kubernetes, l7Dns: !!o.l7Dns, dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout }, decodeQueueSize: o.decodeQueueSize, ringCapacity: o.ringCapacity, maxUnackedFlows: o.maxUnacked });
     }));
 
   program.addCommand(strict(buildObserveCommand(runObserve, { isTTY: process.stdout.isTTY, env: process.env })));

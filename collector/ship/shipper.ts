@@ -61,6 +61,9 @@ export class Shipper {
   private readonly sentAt = new Map<number, number>();
   readonly stats: ShipperStats = { batchesSent: 0, flowsSent: 0, flowsAcked: 0, flowsDropped: 0, reconnects: 0, connected: false, unackedFlows: 0, lastAckLatencyMs: 0 };
 
+  /** Called for each flow dropped because the relay backlog is full (loss accounting). */
+  onDrop: ((n: number) => void) | null = null;
+
   constructor(private readonly opts: ShipperOptions, private readonly log: Logger) {
     this.reconnectDelay = opts.reconnectMinMs;
   }
@@ -78,6 +81,7 @@ export class Shipper {
       if (this.droppedSinceReport === 0) this.droppedFirstMs = Date.now();
       this.droppedSinceReport++;
       this.stats.flowsDropped++;
+      this.onDrop?.(1);
       return;
     }
     this.current.push(flow);

@@ -3,6 +3,13 @@
 import type { Source } from '../source.js';
 import { MonitorDecoder } from '../decode/decoder.js';
 import { StaticInventoryEnricher } from '../enrich/static.js';
+import { ChainedEnricher, type Enricher } from '../enrich/enricher.js';
+import { DnsNameEnricher } from '../enrich/dns-names.js';
+import { K8sClusterState, DEFAULT_POD_GRACE_MS } from '../enrich/k8s-state.js';
+import { KubernetesEnricher } from '../enrich/k8s.js';
+import { KubernetesWatcher } from '../enrich/k8s-watch.js';
+import { createLogger } from '../../common/logger.js';
+import type { DnsPairingOptions } from '../decode/dns-pairing.js';
 import { loadInventory, type Inventory } from '../enrich/inventory.js';
 import { buildCluster, toInventory } from '../synthetic/cluster.js';
 import { SyntheticSource } from './synthetic.js';
@@ -24,12 +31,24 @@ export function parseSourceKind(s: string): 'synthetic' | { file: string } {
 export interface BuiltSource {
   source: Source;
   decoder: MonitorDecoder;
-  enricher: StaticInventoryEnricher | null;
+  enricher: Enricher | null;
+  /** Set with Kubernetes enrichment: start it (and await its first sync) before reading records. */
+  kubernetes: KubernetesWatcher | null;
   /** The node name flows are stamped with (cluster prefix included when set). */
   nodeName: string;
 }
 
-export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; inventoryPath?: string; version: string }): Promise<BuiltSource> {
+/** Enrichment from the Kubernetes API instead of an inventory file. */
+export interface KubernetesEnrichmentSpec {
+  kubeconfig?: string;
+  /** Cluster name for Endpoint.cluster_name and the node-name prefix (default "default"). */
+  clusterName?: string;
+  /** How long a deleted pod's IP keeps resolving (ms). */
+  podGraceMs?: number;
+}
+
+export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; inventoryPath?: string; kubernetes?: KubernetesEnrichmentSpec; l7Dns?: boolean; dnsPairing?: DnsPairingOptions; version: string }): Promise<BuiltSource> {
+  if (ctx.kubernetes && ctx.inventoryPath) throw new Error('--k8s and --inventory are alternatives: give one');
   let inventory: Inventory | null = ctx.inventoryPath ? loadInventory(ctx.inventoryPath) : null;
   let source: Source;
   let node = ctx.nodeName;
@@ -39,21 +58,37 @@ export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; i
     if (!byIndex) throw new Error(`synthetic node "${spec.node}" is not in the cluster (${model.nodes.map((n) => n.name).join(', ')})`);
     node ??= byIndex.name;
     source = new SyntheticSource({ rate: spec.rate, seed: spec.seed + byIndex.index, model, nodeName: byIndex.name, policyDenySurge: spec.policyDenySurge });
-    inventory ??= toInventory(model);
+    if (!ctx.kubernetes) inventory ??= toInventory(model);
   } else {
     source = new FileSource(spec.path);
   }
   if (!node) throw new Error('--node-name is required for this source');
-  const enricher = inventory ? new StaticInventoryEnricher(inventory, { nodeName: node }) : null;
+  const clusterName = ctx.kubernetes ? ctx.kubernetes.clusterName ?? 'default' : inventory?.cluster;
+  // A name given as "<cluster>/<node>" is already stamped; the decoder must not prefix it again.
+  const cluster = clusterName && clusterName !== 'default' ? clusterName : undefined;
+  if (cluster && node.startsWith(`${cluster}/`)) node = node.slice(cluster.length + 1);
+  let enricher: Enricher | null = null;
+  let kubernetes: KubernetesWatcher | null = null;
+  let localEndpointId: ((ip: string) => number) | undefined;
+  if (ctx.kubernetes) {
+    const state = new K8sClusterState(clusterName ?? 'default', ctx.kubernetes.podGraceMs ?? DEFAULT_POD_GRACE_MS);
+    kubernetes = new KubernetesWatcher(state, createLogger('collector').child({ node, module: 'k8s' }), { kubeconfig: ctx.kubernetes.kubeconfig });
+    enricher = new KubernetesEnricher(state, node);
+  } else if (inventory) {
+    const s = new StaticInventoryEnricher(inventory, { nodeName: node });
+    enricher = s;
+    localEndpointId = s.localEndpointId;
+  }
+  // With DNS seen, its answers name the addresses clients resolved (after the inventory's names).
+  if (ctx.l7Dns) enricher = enricher ? new ChainedEnricher([enricher, new DnsNameEnricher()]) : new DnsNameEnricher();
   const decoder = new MonitorDecoder({
     nodeName: node,
-    clusterName: inventory?.cluster,
+    clusterName,
     emitterVersion: ctx.version,
-    localEndpointId: enricher?.localEndpointId,
+    localEndpointId,
+    l7Dns: ctx.l7Dns,
+    dnsPairing: ctx.dnsPairing,
   });
-  // A name given as "<cluster>/<node>" is already stamped; the decoder must not prefix it again.
-  const cluster = inventory?.cluster && inventory.cluster !== 'default' ? inventory.cluster : undefined;
-  if (cluster && node.startsWith(`${cluster}/`)) node = node.slice(cluster.length + 1);
   const stamped = cluster ? `${cluster}/${node}` : node;
-  return { source, decoder, enricher, nodeName: stamped };
+  return { source, decoder, enricher, kubernetes, nodeName: stamped };
 }
