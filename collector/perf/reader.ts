@@ -13,7 +13,12 @@ export interface PerfRingOptions {
   pages: number;
   /** Largest Buffer handed to JS at once; a pass that exceeds it is split into several batches. */
   maxBatchBytes?: number;
-  /** Safety drain interval in ms (records that arrived before the poll was armed). 0 = none. */
+  /**
+   * Wake the reader only when this many bytes wait in a ring (0 = on every sample). Fewer
+   * wake-ups under load; a quiet ring is then drained by the timer below.
+   */
+  wakeupBytes?: number;
+  /** Timer drain in ms: bounds latency with wakeupBytes > 0. Default 100 with wakeupBytes, else 1000; 0 = none. */
   drainIntervalMs?: number;
 }
 
@@ -28,7 +33,7 @@ export class PerfRingReader {
   start(sink: RecordSink): void {
     if (this.handle) throw new Error('perf reader already started');
     this.handle = this.native.openPerfReader(
-      { path: this.opts.path, fd: this.opts.fd, pages: this.opts.pages, maxBatchBytes: this.opts.maxBatchBytes },
+      { path: this.opts.path, fd: this.opts.fd, pages: this.opts.pages, maxBatchBytes: this.opts.maxBatchBytes, wakeupBytes: this.opts.wakeupBytes ?? 0 },
       (buf, n, lost) => {
         if (lost !== null) for (let i = 0; i < lost.length; i += 2) sink.lost(lost[i], lost[i + 1]);
         if (n > 0) sink.records(splitBatch(buf, n, Date.now() * 1e6));
@@ -37,7 +42,7 @@ export class PerfRingReader {
     const h = this.handle;
     // Records written before libuv armed the poll would wait for the next wake-up; drain once now.
     setImmediate(() => { if (this.handle === h) this.native.consume(h); });
-    const every = this.opts.drainIntervalMs ?? 1000;
+    const every = this.opts.drainIntervalMs ?? ((this.opts.wakeupBytes ?? 0) > 0 ? 100 : 1000);
     if (every > 0) {
       this.timer = setInterval(() => { if (this.handle) this.native.consume(this.handle); }, every);
       this.timer.unref();

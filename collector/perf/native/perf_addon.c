@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/perf_event.h>
 #include <node_api.h>
 #include <uv.h>
 #include <bpf/bpf.h>
@@ -86,8 +87,11 @@ typedef struct {
   int map_fd;
   int own_fd;
   uv_poll_t poll;
+  int poll_fd; // dup of perf_buffer__epoll_fd: libuv's handle outlives the perf buffer at close
   int polling;
   int closed;
+  int poll_done;  // libuv has released the poll handle
+  int finalized;  // the JS handle was garbage-collected
   uint8_t *batch;
   size_t len, cap, max_batch;
   uint32_t records;
@@ -137,6 +141,18 @@ static void on_lost(void *ctx, int cpu, __u64 cnt) {
   } else {
     r->lost_cnt[MAX_LOST_SLOTS - 1] += cnt;
   }
+}
+
+// Raw perf records (perf_buffer__new_raw, so the wake-up policy is ours to set).
+static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_header *e) {
+  if (e->type == PERF_RECORD_SAMPLE) {
+    struct { struct perf_event_header h; __u32 size; char data[]; } *smp = (void *)e;
+    on_sample(ctx, cpu, smp->data, smp->size);
+  } else if (e->type == PERF_RECORD_LOST) {
+    struct { struct perf_event_header h; __u64 id; __u64 lost; } *lost = (void *)e;
+    on_lost(ctx, cpu, lost->lost);
+  }
+  return LIBBPF_PERF_EVENT_CONT;
 }
 
 // Calls onBatch once with everything gathered since the last flush.
@@ -193,15 +209,30 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 
 static void on_poll_closed(uv_handle_t *h) {
   reader_t *r = h->data;
-  if (r->pb) perf_buffer__free(r->pb);
-  if (r->own_fd && r->map_fd >= 0) close(r->map_fd);
+  if (r->poll_fd >= 0) close(r->poll_fd);
+  r->poll_fd = -1;
   free(r->batch);
-  free(r);
+  r->batch = NULL;
+  r->poll_done = 1;
+  if (r->finalized) free(r);
+}
+
+static void reader_finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  reader_t *r = data;
+  r->finalized = 1;
+  if (r->poll_done) free(r);
 }
 
 static void reader_close(napi_env env, reader_t *r) {
   if (r->closed) return;
   r->closed = 1;
+  // Free the perf buffer now, while the map fd is still the caller's: perf_buffer__free clears
+  // the map's CPU slots through it, and a caller may close that fd right after this returns.
+  if (r->pb) perf_buffer__free(r->pb);
+  r->pb = NULL;
+  if (r->own_fd && r->map_fd >= 0) close(r->map_fd);
+  r->map_fd = -1;
   if (r->cb_ref) { napi_delete_reference(env, r->cb_ref); r->cb_ref = NULL; }
   if (r->self_ref) { napi_delete_reference(env, r->self_ref); r->self_ref = NULL; }
   napi_async_destroy(env, r->async_ctx);
@@ -219,10 +250,14 @@ static reader_t *unwrap_reader(napi_env env, napi_value v) {
     napi_throw_type_error(env, NULL, "expected a perf reader handle");
     return NULL;
   }
+  if (((reader_t *)p)->closed) {
+    napi_throw_error(env, NULL, "perf reader is closed");
+    return NULL;
+  }
   return p;
 }
 
-// openPerfReader({ path?: string, fd?: number, pages: number, maxBatchBytes?: number }, onBatch)
+// openPerfReader({ path?: string, fd?: number, pages: number, maxBatchBytes?: number, wakeupBytes?: number }, onBatch)
 static napi_value open_perf_reader(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -235,6 +270,12 @@ static napi_value open_perf_reader(napi_env env, napi_callback_info info) {
   }
   get_named_u32(env, argv[0], "maxBatchBytes", 1 << 20, &max_batch);
   get_named_u32(env, argv[0], "fd", 0xffffffff, &fd_in);
+  uint32_t wakeup_bytes;
+  get_named_u32(env, argv[0], "wakeupBytes", 0, &wakeup_bytes);
+  if (wakeup_bytes >= (uint64_t)pages * 4096) {
+    napi_throw_range_error(env, NULL, "wakeupBytes must be smaller than the ring (pages * 4096)");
+    return NULL;
+  }
   int map_fd = -1, own_fd = 0;
   bool has_path = false;
   napi_has_named_property(env, argv[0], "path", &has_path);
@@ -270,10 +311,26 @@ static napi_value open_perf_reader(napi_env env, napi_callback_info info) {
   reader_t *r = calloc(1, sizeof(*r));
   if (!r) { if (own_fd) close(map_fd); napi_throw_error(env, NULL, "out of memory"); return NULL; }
   r->env = env;
+  r->poll_fd = -1;
   r->map_fd = map_fd;
   r->own_fd = own_fd;
   r->max_batch = max_batch < 4096 ? 4096 : max_batch;
-  r->pb = perf_buffer__new(map_fd, pages, on_sample, on_lost, r, NULL);
+  // wakeupBytes 0: the kernel wakes the reader on every sample (what libbpf and Cilium do).
+  // > 0: only once that many bytes wait in a ring; the JS side drains on a timer as well so a
+  // quiet ring is never left holding records (docs/kernel-probe.md has the measurements).
+  struct perf_event_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+  attr.sample_type = PERF_SAMPLE_RAW;
+  attr.sample_period = 1;
+  if (wakeup_bytes > 0) {
+    attr.watermark = 1;
+    attr.wakeup_watermark = wakeup_bytes;
+  } else {
+    attr.wakeup_events = 1;
+  }
+  r->pb = perf_buffer__new_raw(map_fd, pages, &attr, on_event, r, NULL);
   if (!r->pb) {
     int err = errno;
     if (own_fd) close(map_fd);
@@ -287,14 +344,15 @@ static napi_value open_perf_reader(napi_env env, napi_callback_info info) {
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
   r->poll.data = r;
-  if (uv_poll_init(loop, &r->poll, perf_buffer__epoll_fd(r->pb)) != 0 ||
-      uv_poll_start(&r->poll, UV_READABLE, on_poll) != 0) {
+  r->poll_fd = fcntl(perf_buffer__epoll_fd(r->pb), F_DUPFD_CLOEXEC, 0);
+  if (r->poll_fd >= 0 && uv_poll_init(loop, &r->poll, r->poll_fd) == 0) r->polling = 1;
+  if (!r->polling || uv_poll_start(&r->poll, UV_READABLE, on_poll) != 0) {
+    r->finalized = 1; // no JS handle will ever own it
     reader_close(env, r);
     napi_throw_error(env, NULL, "uv_poll on the perf buffer failed");
     return NULL;
   }
-  r->polling = 1;
-  CHECK(napi_create_external(env, r, NULL, NULL, &handle));
+  CHECK(napi_create_external(env, r, reader_finalize, NULL, &handle));
   napi_create_reference(env, handle, 1, &r->self_ref);
   return handle;
 }
@@ -321,7 +379,7 @@ static napi_value reader_stats_js(napi_env env, napi_callback_info info) {
   napi_create_double(env, (double)r->total_lost, &v); napi_set_named_property(env, out, "lost", v);
   napi_create_double(env, (double)r->wakeups, &v); napi_set_named_property(env, out, "wakeups", v);
   napi_create_double(env, (double)r->batches, &v); napi_set_named_property(env, out, "batches", v);
-  napi_create_uint32(env, (uint32_t)perf_buffer__buffer_cnt(r->pb), &v); napi_set_named_property(env, out, "rings", v);
+  napi_create_uint32(env, r->pb ? (uint32_t)perf_buffer__buffer_cnt(r->pb) : 0, &v); napi_set_named_property(env, out, "rings", v);
   return out;
 }
 
