@@ -67,3 +67,13 @@ test('reason names come from BTF pairs without the prefix; only clear counterpar
   assert.equal(hubbleDropReason('NETFILTER_DROP'), 133);
   assert.equal(hubbleDropReason('TCP_OFO_DROP'), 0);
 });
+
+test('a kernel drop without a Hubble counterpart prints its kernel reason, not "Success"', async () => {
+  const { getFlowType } = await import('../../api/printer/flow-fields.js');
+  const named = dropReasonNames([['SKB_DROP_REASON_TCP_OFO_DROP', 4]]);
+  const d = new KernelDecoder({ nodeName: 'n1', dropReasonNames: named, monotonicToEpochNs: 0 });
+  const f = d.decode({ data: record(FS_KIND_DROP, 0, undefined, (b) => b.writeUInt32LE(4, 4)), cpu: 0, timeNs: 0 })!;
+  assert.equal(getFlowType(f), 'kernel TCP_OFO_DROP');
+  const mapped = dec().decode({ data: record(FS_KIND_DROP, 0, undefined, (b) => b.writeUInt32LE(7, 4)), cpu: 0, timeNs: 0 })!;
+  assert.equal(getFlowType(mapped), 'Policy denied');
+});
