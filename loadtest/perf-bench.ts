@@ -5,7 +5,7 @@
 //  1. drain + decode: the ring is filled with N records (not timed), then one synchronous drain
 //     that slices and decodes every record is timed → records/s on this process's one core.
 //  2. zero-loss rate: a producer process writes records at a paced rate into a pinned perf array
-//     (its own CPU's ring, 64 pages as Cilium's default) while this process reads and decodes
+//     (its own CPU's ring, --pages per CPU, default 64 as Cilium's) while this process reads and decodes
 //     through libuv as the collector does; each step reports delivered and lost samples. The
 //     highest step with zero loss is the figure.
 //
@@ -112,13 +112,13 @@ async function producerMain(native: PerfNative): Promise<void> {
   process.stdout.write(`${JSON.stringify({ sent })}\n`);
 }
 
-async function zeroLossStep(native: PerfNative, emitPath: string, rate: number, seconds: number, wakeupBytes: number): Promise<Step> {
+async function zeroLossStep(native: PerfNative, emitPath: string, rate: number, seconds: number, wakeupBytes: number, pages: number): Promise<Step> {
   const dir = `/sys/fs/bpf/flowscope-bench-${randomBytes(4).toString('hex')}`;
   mkdirSync(dir);
   const pin = `${dir}/cilium_events`;
   const obj = native.openObject(emitPath, { cilium_events: pin }); // creates and pins the map
   const counts = { records: 0, flows: 0, lost: 0 };
-  const reader = new PerfRingReader(native, { path: pin, pages: 64, wakeupBytes });
+  const reader = new PerfRingReader(native, { path: pin, pages, wakeupBytes });
   try {
     reader.start(decodingSink(new MonitorDecoder({ nodeName: 'bench' }), counts));
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--producer', emitPath, pin, String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -130,7 +130,7 @@ async function zeroLossStep(native: PerfNative, emitPath: string, rate: number, 
     const deadline = Date.now() + 3000;
     while (counts.records + counts.lost < sent && Date.now() < deadline) { reader.drain(); await sleep(20); }
     const st = reader.stats();
-    return { rate, achieved: Math.round(sent / seconds), sent, delivered: counts.records, lost: Math.max(counts.lost, sent - counts.records), wakeups: st.wakeups, wakeupBytes };
+    return { rate, achieved: Math.round(sent / seconds), sent, delivered: counts.records, lost: Math.max(counts.lost, sent - counts.records), wakeups: st.wakeups, wakeupBytes, pages };
   } finally {
     reader.close();
     native.closeObject(obj);
@@ -138,7 +138,7 @@ async function zeroLossStep(native: PerfNative, emitPath: string, rate: number, 
   }
 }
 
-interface Step { rate: number; achieved: number; sent: number; delivered: number; lost: number; wakeups: number; wakeupBytes: number }
+interface Step { rate: number; achieved: number; sent: number; delivered: number; lost: number; wakeups: number; wakeupBytes: number; pages: number }
 
 export interface PerfBenchResult {
   drainDecode: { recordsPerSec: number; runs: number[]; batchRecords: number };
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     await producerMain(native.native);
     return;
   }
-  const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, rates: { type: 'string' } }, strict: true });
+  const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, rates: { type: 'string' }, pages: { type: 'string', default: '64' } }, strict: true });
   const emit = bpfObject('emit');
   const why = !native.ok ? native.reason : !emit.ok ? emit.reason : ciliumUnavailable('/sys/fs/bpf');
   if (why !== null || !native.ok || !emit.ok) {
@@ -168,12 +168,14 @@ async function main(): Promise<void> {
   const rates = (args.rates ?? (args.quick ? '100000,200000' : '100000,200000,300000,400000,600000')).split(',').map(Number);
   const steps: Step[] = [];
   const zeroLossRate: Record<string, number> = {};
-  for (const wakeupBytes of [0, 64 * 1024]) {
+  const pages = Number(args.pages);
+  if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0) throw new Error('--pages must be a power of two');
+  for (const wakeupBytes of [0, Math.min(64 * 1024, (pages * 4096) / 4)]) {
     const mode = wakeupBytes === 0 ? 'wakeup-per-sample' : `wakeup-${wakeupBytes / 1024}KiB`;
     zeroLossRate[mode] = 0;
-    progress(`zero-loss steps, ${mode}, 64 pages/CPU`);
+    progress(`zero-loss steps, ${mode}, ${pages} pages/CPU`);
     for (const rate of rates) {
-      const s = await zeroLossStep(native.native, emit.path, rate, args.quick ? 2 : 4, wakeupBytes);
+      const s = await zeroLossStep(native.native, emit.path, rate, args.quick ? 2 : 4, wakeupBytes, pages);
       steps.push(s);
       progress(`  offered ${rate.toLocaleString('en')}/s, achieved ${s.achieved.toLocaleString('en')}/s: sent ${s.sent}, delivered ${s.delivered}, lost ${s.lost}, reader wake-ups ${s.wakeups}`);
       if (s.lost === 0) zeroLossRate[mode] = Math.max(zeroLossRate[mode], s.achieved);
