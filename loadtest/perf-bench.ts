@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     await producerMain(native.native);
     return;
   }
-  const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, rates: { type: 'string' }, pages: { type: 'string', default: '64' } }, strict: true });
+  const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, rates: { type: 'string' }, pages: { type: 'string', default: '64' }, wakeup: { type: 'string' } }, strict: true });
   const emit = bpfObject('emit');
   const why = !native.ok ? native.reason : !emit.ok ? emit.reason : ciliumUnavailable('/sys/fs/bpf');
   if (why !== null || !native.ok || !emit.ok) {
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   const zeroLossRate: Record<string, number> = {};
   const pages = Number(args.pages);
   if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0) throw new Error('--pages must be a power of two');
-  for (const wakeupBytes of [0, Math.min(64 * 1024, (pages * 4096) / 4)]) {
+  for (const wakeupBytes of args.wakeup === undefined ? [0, Math.min(64 * 1024, (pages * 4096) / 4)] : args.wakeup.split(",").map(Number)) {
     const mode = wakeupBytes === 0 ? 'wakeup-per-sample' : `wakeup-${wakeupBytes / 1024}KiB`;
     zeroLossRate[mode] = 0;
     progress(`zero-loss steps, ${mode}, ${pages} pages/CPU`);

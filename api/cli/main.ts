@@ -95,7 +95,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--synthetic-node <name|index>', 'synthetic: which node of the synthetic cluster this collector plays').default('1'))
     .addOption(new Option('--synthetic-nodes <n>', 'synthetic: nodes in the synthetic cluster').default(4).argParser(int('synthetic-nodes', 2, 100)))
     .addOption(new Option('--policy-deny-surge <factor>', 'synthetic: multiply policy-denied traffic').default(1).argParser(int('policy-deny-surge', 0, 1000)))
-    .addOption(new Option('--perf-pages <n>', 'cilium, kernel: perf ring pages per CPU (power of two)').env('FLOWSCOPE_PERF_PAGES').default(64).argParser(powerOfTwo('perf-pages', 1, 65536)))
+    .addOption(new Option('--perf-pages <n>', 'cilium, kernel: perf ring pages per CPU (power of two)').env('FLOWSCOPE_PERF_PAGES').default(256).argParser(powerOfTwo('perf-pages', 1, 65536)))
+    .addOption(new Option('--perf-wakeup-bytes <n>', 'cilium, kernel: wake the reader when this many bytes wait in a ring (0 = every record); smaller than the ring').env('FLOWSCOPE_PERF_WAKEUP_BYTES').default(32768).argParser(int('perf-wakeup-bytes', 0, 2 ** 31)))
     .addOption(new Option('--aggregate <seconds>', 'kernel: UDP flows reported once per flow and direction per interval (0 = every packet)').env('FLOWSCOPE_KERNEL_AGGREGATE').default(5).argParser(int('aggregate', 0, 3600)))
     .addOption(new Option('--include-unspecified-drops', 'kernel: also report drops whose kernel reason is NOT_SPECIFIED (noisy)').env('FLOWSCOPE_KERNEL_INCLUDE_UNSPECIFIED').default(false))
     .addOption(new Option('--no-dns', 'kernel: do not report DNS (UDP/53) packets individually with their payload'))
@@ -109,8 +110,11 @@ export function buildProgram(): Command {
       const source: Spec = kind === 'synthetic'
         ? { kind: 'synthetic', rate: o.rate, seed: o.seed, node: o.syntheticNode, clusterNodes: o.syntheticNodes, policyDenySurge: o.policyDenySurge }
         : kind === 'kernel'
-          ? { kind: 'kernel', pages: o.perfPages, aggregateSeconds: o.aggregate, includeUnspecified: o.includeUnspecifiedDrops === true || o.includeUnspecifiedDrops === 'true', dns: o.dns !== false }
-          : 'cilium' in kind ? { kind: 'cilium', path: kind.cilium, pages: o.perfPages } : { kind: 'file', path: kind.file };
+          ? { kind: 'kernel', pages: o.perfPages, wakeupBytes: o.perfWakeupBytes, aggregateSeconds: o.aggregate, includeUnspecified: o.includeUnspecifiedDrops === true || o.includeUnspecifiedDrops === 'true', dns: o.dns !== false }
+          : 'cilium' in kind ? { kind: 'cilium', path: kind.cilium, pages: o.perfPages, wakeupBytes: o.perfWakeupBytes } : { kind: 'file', path: kind.file };
+      if ((source.kind === 'kernel' || source.kind === 'cilium') && source.wakeupBytes >= source.pages * 4096) {
+        throw new UsageError(`--perf-wakeup-bytes (${source.wakeupBytes}) must be smaller than the ring (--perf-pages × 4096 = ${source.pages * 4096})`);
+      }
       const why = sourceUnavailable(source);
       if (why !== null) throw new UsageError(`source ${source.kind} is unavailable on this node: ${why}`);
       await runCollector({ nodeName: o.nodeName, source, relay: o.relay === 'none' ? null : o.relay, listen: o.listen, advertise: o.advertise, inventory: o.inventory, ringCapacity: o.ringCapacity, maxUnackedFlows: o.maxUnacked });

@@ -111,7 +111,7 @@ test('cilium source decodes byte-exact Cilium records written into a pinned perf
   mkdirSync(dir);
   const pin = `${dir}/cilium_events`;
   const emitter = n.native.openObject(emitObj.path, { cilium_events: pin });
-  const built = await createSource({ kind: 'cilium', path: pin, pages: 8 }, { nodeName: 'cilium-node', version: 'test' });
+  const built = await createSource({ kind: 'cilium', path: pin, pages: 8, wakeupBytes: 0 }, { nodeName: 'cilium-node', version: 'test' });
   const got: RawRecord[] = [];
   let lost = 0;
   try {

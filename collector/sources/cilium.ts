@@ -6,7 +6,7 @@ import type { PerfNative } from '../perf/native.js';
 
 export const DEFAULT_CILIUM_EVENTS_PATH = '/sys/fs/bpf/tc/globals/cilium_events';
 
-export interface CiliumSourceOptions { path: string; pages: number }
+export interface CiliumSourceOptions { path: string; pages: number; /** See PerfRingOptions.wakeupBytes. */ wakeupBytes: number }
 
 export class CiliumSource implements Source {
   readonly name: string;
@@ -17,7 +17,7 @@ export class CiliumSource implements Source {
   }
 
   async start(sink: RecordSink): Promise<void> {
-    const reader = new PerfRingReader(this.native, { path: this.opts.path, pages: this.opts.pages });
+    const reader = new PerfRingReader(this.native, { path: this.opts.path, pages: this.opts.pages, wakeupBytes: this.opts.wakeupBytes });
     reader.start(sink);
     this.reader = reader;
   }

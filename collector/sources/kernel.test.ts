@@ -1,4 +1,5 @@
-// Real-kernel acceptance test of `--source kernel`: traffic between two private network
+// Real-kernel acceptance test of `--source kernel` (with the CLI's ring defaults: 256 pages,
+// 32 KiB wake-up watermark, so quiet rings are drained by the timer): traffic between two private network
 // namespaces, observed by the probe, decoded into Hubble flows. Needs root, the built probe,
 // iproute2, nftables and dnsmasq; under CI=true a missing piece fails the test.
 import { test } from 'node:test';
@@ -34,7 +35,7 @@ const udp = (f: Flow) => f.l4?.UDP;
 
 test('kernel source: drops with kernel reasons, TCP and UDP flows, DNS, between two namespaces', { skip: !CI && missing ? `kernel source unavailable: ${missing}` : false, timeout: 120_000 }, async (t) => {
   if (missing) assert.fail(`kernel source unavailable under CI: ${missing}`);
-  const built = await createSource({ kind: 'kernel', pages: 64, aggregateSeconds: 5, includeUnspecified: false, dns: true }, { nodeName: 'lab-node', version: 'test' });
+  const built = await createSource({ kind: 'kernel', pages: 256, wakeupBytes: 32768, aggregateSeconds: 5, includeUnspecified: false, dns: true }, { nodeName: 'lab-node', version: 'test' });
   let lab: Lab | null = null;
   const flows: Flow[] = [];
   let lost = 0;

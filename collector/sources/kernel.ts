@@ -10,6 +10,8 @@ export interface KernelSourceOptions {
   /** Compiled probe object (build/bpf/probe.bpf.o). */
   objectPath: string;
   pages: number;
+  /** See PerfRingOptions.wakeupBytes. */
+  wakeupBytes: number;
   /** UDP flows: one report per flow and direction per interval; 0 = every packet. */
   aggregateSeconds: number;
   /** Report drops with reason NOT_SPECIFIED (noisy; see docs/kernel-probe.md). */
@@ -35,7 +37,7 @@ export class KernelSource implements Source {
       cfg.writeUInt32LE(this.opts.dns ? 1 : 0, 12);
       n.mapUpdate(obj, 'fs_config_map', Buffer.alloc(4), cfg);
       // The reader exists before the probe is attached so no early event is missed.
-      const reader = new PerfRingReader(n, { fd: n.mapFd(obj, 'events'), pages: this.opts.pages });
+      const reader = new PerfRingReader(n, { fd: n.mapFd(obj, 'events'), pages: this.opts.pages, wakeupBytes: this.opts.wakeupBytes });
       reader.start(sink);
       this.reader = reader;
       n.attach(obj, cgroup2Root());

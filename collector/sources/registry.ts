@@ -20,8 +20,8 @@ import type { DecodeStats } from '../decode/stats.js';
 export type SourceSpec =
   | { kind: 'synthetic'; rate: number; seed: number; node: string; clusterNodes: number; policyDenySurge?: number }
   | { kind: 'file'; path: string }
-  | { kind: 'cilium'; path: string; pages: number }
-  | { kind: 'kernel'; pages: number; aggregateSeconds: number; includeUnspecified: boolean; dns: boolean };
+  | { kind: 'cilium'; path: string; pages: number; wakeupBytes: number }
+  | { kind: 'kernel'; pages: number; wakeupBytes: number; aggregateSeconds: number; includeUnspecified: boolean; dns: boolean };
 
 export const SOURCE_KINDS = ['synthetic', 'file:PATH', 'cilium[:PATH]', 'kernel'] as const;
 
@@ -70,11 +70,11 @@ export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; i
     const native = loadPerfNative();
     if (!native.ok) throw new Error(native.reason);
     if (spec.kind === 'cilium') {
-      source = new CiliumSource(native.native, { path: spec.path, pages: spec.pages });
+      source = new CiliumSource(native.native, { path: spec.path, pages: spec.pages, wakeupBytes: spec.wakeupBytes });
     } else {
       const obj = bpfObject('probe');
       if (!obj.ok) throw new Error(obj.reason);
-      source = new KernelSource(native.native, { objectPath: obj.path, pages: spec.pages, aggregateSeconds: spec.aggregateSeconds, includeUnspecified: spec.includeUnspecified, dns: spec.dns });
+      source = new KernelSource(native.native, { objectPath: obj.path, pages: spec.pages, wakeupBytes: spec.wakeupBytes, aggregateSeconds: spec.aggregateSeconds, includeUnspecified: spec.includeUnspecified, dns: spec.dns });
       node ??= hostname();
       const enricher = inventory ? new StaticInventoryEnricher(inventory, { nodeName: node }) : null;
       const decoder = new KernelDecoder({ nodeName: node, clusterName: inventory?.cluster, emitterVersion: ctx.version, dropReasonNames: dropReasonNames(native.native.kernelEnum('skb_drop_reason')) });
