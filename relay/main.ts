@@ -14,6 +14,8 @@ export interface RelayCommandOptions {
   clickhouseUser?: string;
   clickhousePassword?: string;
   clickhouseDatabase?: string;
+  /** ClickHouse cluster whose schema was created with `flowscope schema --cluster`. */
+  clickhouseCluster?: string;
   retentionDays: number;
   flushIntervalMs: number;
   batchRows: number;
@@ -26,6 +28,9 @@ export function relayStore(store: FlowStore): RelayStore {
     durableSeq: (s) => store.durableSeq(s),
     query: (q: HistoryQuery) => store.queryFlows({ whitelist: q.whitelist, blacklist: q.blacklist, since: q.since, until: q.until, number: q.number, first: q.first, maxBatchId: q.upTo }),
     namespaces: (sinceMs) => store.namespaces(sinceMs),
+    serviceMap: (r) => store.serviceMap(r),
+    topTalkers: (r) => store.topTalkers(r),
+    topDropReasons: (r) => store.topDropReasons(r),
     close: () => store.close(),
   };
 }
@@ -35,7 +40,7 @@ export async function startRelay(opts: RelayCommandOptions): Promise<Relay> {
   const connection: ConnectionOptions = opts.clickhouseUrl
     ? { kind: 'server', url: opts.clickhouseUrl, username: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase }
     : { kind: 'chdb', path: opts.dataDir };
-  const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays });
+  const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays, cluster: opts.clickhouseCluster });
   log.info({ storage: opts.clickhouseUrl ? opts.clickhouseUrl : `chdb:${opts.dataDir}`, flows: await store.countFlows() }, 'storage ready');
   const relay = new Relay(relayStore(store), { listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows } }, log);
   await relay.start();
