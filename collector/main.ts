@@ -16,7 +16,7 @@ import type { DnsPairingOptions } from './decode/dns-pairing.js';
 import { LostEventSource } from '../proto/types.js';
 import { LossCounters } from './loss.js';
 import { DecodeQueue } from './decode-queue.js';
-import type { MonitorDecoder } from './decode/decoder.js';
+import type { BuiltSource } from './sources/registry.js';
 import type { KubernetesWatcher } from './enrich/k8s-watch.js';
 import { createSource, type KubernetesEnrichmentSpec, type SourceSpec } from './sources/registry.js';
 
@@ -52,7 +52,7 @@ export interface RunningCollector {
   /** Flows lost, by Hubble LostEventSource: read it for metrics. */
   loss: LossCounters;
   /** Decoder counters for metrics: `decoder.stats` (records by outcome), `decoder.dnsStats`. */
-  decoder: MonitorDecoder;
+  decoder: BuiltSource['decoder'];
   /** The Kubernetes watches with --k8s (`stats`: lists, watches, events, errors), else null. */
   kubernetes: KubernetesWatcher | null;
   shipper: Shipper | null;

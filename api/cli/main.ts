@@ -19,6 +19,15 @@ function int(name: string, min = 0, max = 2 ** 31) {
   };
 }
 
+function powerOfTwo(name: string, min: number, max: number): (v: string) => number {
+  const parse = int(name, min, max);
+  return (v: string) => {
+    const n = parse(v);
+    if ((n & (n - 1)) !== 0) throw new UsageError(`invalid value "${v}" for --${name}: must be a power of two`);
+    return n;
+  };
+}
+
 /** commander errors become UsageError; help and version exit 0 as usual. */
 function strict(cmd: Command): Command {
   return cmd.exitOverride((err: CommanderError) => {
@@ -76,7 +85,7 @@ export function buildProgram(): Command {
 
   program.addCommand(strict(new Command('collector'))
     .description('Run a node collector: read datapath records, decode, enrich, keep a ring, ship to the relay')
-    .addOption(new Option('--source <source>', 'Record source: synthetic | file:PATH').env('FLOWSCOPE_SOURCE').default('synthetic'))
+    .addOption(new Option('--source <source>', 'Record source: synthetic | file:PATH | cilium[:PATH] (default PATH /sys/fs/bpf/tc/globals/cilium_events) | kernel').env('FLOWSCOPE_SOURCE').default('synthetic'))
     .addOption(new Option('--node-name <name>', 'This node\'s name (default: the synthetic node\'s name)').env('FLOWSCOPE_NODE_NAME'))
     .addOption(new Option('--relay <address>', 'Relay to ship flows to ("none" to only serve the local API)').env('FLOWSCOPE_RELAY').default('localhost:4245'))
     .addOption(new Option('--listen <address>', 'Observer API listen address for this node').env('FLOWSCOPE_COLLECTOR_LISTEN').default('0.0.0.0:4244'))
@@ -97,16 +106,30 @@ export function buildProgram(): Command {
     .addOption(new Option('--synthetic-node <name|index>', 'synthetic: which node of the synthetic cluster this collector plays').default('1'))
     .addOption(new Option('--synthetic-nodes <n>', 'synthetic: nodes in the synthetic cluster').default(4).argParser(int('synthetic-nodes', 2, 100)))
     .addOption(new Option('--policy-deny-surge <factor>', 'synthetic: multiply policy-denied traffic').default(1).argParser(int('policy-deny-surge', 0, 1000)))
+    .addOption(new Option('--perf-pages <n>', 'cilium, kernel: perf ring pages per CPU (power of two)').env('FLOWSCOPE_PERF_PAGES').default(256).argParser(powerOfTwo('perf-pages', 1, 65536)))
+    .addOption(new Option('--perf-wakeup-bytes <n>', 'cilium, kernel: wake the reader when this many bytes wait in a ring (0 = every record); smaller than the ring').env('FLOWSCOPE_PERF_WAKEUP_BYTES').default(32768).argParser(int('perf-wakeup-bytes', 0, 2 ** 31)))
+    .addOption(new Option('--aggregate <seconds>', 'kernel: UDP flows reported once per flow and direction per interval (0 = every packet)').env('FLOWSCOPE_KERNEL_AGGREGATE').default(5).argParser(int('aggregate', 0, 3600)))
+    .addOption(new Option('--include-unspecified-drops', 'kernel: also report drops whose kernel reason is NOT_SPECIFIED (noisy)').env('FLOWSCOPE_KERNEL_INCLUDE_UNSPECIFIED').default(false))
+    .addOption(new Option('--no-dns', 'kernel: do not report DNS (UDP/53) packets individually with their payload'))
     .action(async (o) => {
       const { runCollector } = await import('../../collector/main.js');
       const { parseSourceKind } = await import('../../collector/sources/registry.js');
       let kind: ReturnType<typeof parseSourceKind>;
       try { kind = parseSourceKind(o.source); } catch (err) { throw new UsageError((err as Error).message); }
-      const source = kind === 'synthetic'
-        ? { kind: 'synthetic' as const, rate: o.rate, seed: o.seed, node: o.syntheticNode, clusterNodes: o.syntheticNodes, policyDenySurge: o.policyDenySurge }
-        : { kind: 'file' as const, path: kind.file };
+      const { sourceUnavailable } = await import('../../collector/sources/registry.js');
+      type Spec = import('../../collector/sources/registry.js').SourceSpec;
+      const source: Spec = kind === 'synthetic'
+        ? { kind: 'synthetic', rate: o.rate, seed: o.seed, node: o.syntheticNode, clusterNodes: o.syntheticNodes, policyDenySurge: o.policyDenySurge }
+        : kind === 'kernel'
+          ? { kind: 'kernel', pages: o.perfPages, wakeupBytes: o.perfWakeupBytes, aggregateSeconds: o.aggregate, includeUnspecified: o.includeUnspecifiedDrops === true || o.includeUnspecifiedDrops === 'true', dns: o.dns !== false }
+          : 'cilium' in kind ? { kind: 'cilium', path: kind.cilium, pages: o.perfPages, wakeupBytes: o.perfWakeupBytes } : { kind: 'file', path: kind.file };
+      if ((source.kind === 'kernel' || source.kind === 'cilium') && source.wakeupBytes >= source.pages * 4096) {
+        throw new UsageError(`--perf-wakeup-bytes (${source.wakeupBytes}) must be smaller than the ring (--perf-pages × 4096 = ${source.pages * 4096})`);
+      }
       if (o.k8s && o.inventory) throw new UsageError('--k8s and --inventory are alternatives: give one');
       if (!o.k8s && o.kubeconfig) throw new UsageError('--kubeconfig needs --k8s');
+      const why = sourceUnavailable(source);
+      if (why !== null) throw new UsageError(`source ${source.kind} is unavailable on this node: ${why}`);
       const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName, podGraceMs: o.podGrace * 1000 } : undefined;
       await runCollector({ nodeName: o.nodeName, source, relay: o.relay === 'none' ? null : o.relay, listen: o.listen, advertise: o.advertise, inventory: o.inventory, kubernetes, l7Dns: !!o.l7Dns, dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout }, decodeQueueSize: o.decodeQueueSize, ringCapacity: o.ringCapacity, maxUnackedFlows: o.maxUnacked });
     }));
