@@ -13,6 +13,10 @@ import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
 import { collectorObserverBackend } from './observer-backend.js';
 import { FlowRateMeter } from '../common/rate.js';
 import { createSource, type SourceSpec } from './sources/registry.js';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
+import { FlowMetrics } from './metrics/flow-metrics.js';
+import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
 
 export const COLLECTOR_VERSION = '0.1.0';
 
@@ -27,12 +31,21 @@ export interface CollectorOptions {
   maxUnackedFlows: number;
   /** Advertised to the relay for GetNodes/ServerStatus; defaults to the listen address on loopback. */
   advertise?: string;
+  /** Prometheus /metrics listen address (null: no metrics listener). */
+  metricsAddr?: string | null;
+  /** Hubble metrics configuration (`--metrics`); empty: no flow metrics, only pipeline health. */
+  metrics?: string | readonly string[];
+  metricsMaxSeries?: number;
+  metricsExpireMs?: number;
 }
 
 export interface RunningCollector {
   port: number;
   pipeline: CollectorPipeline;
   shipper: Shipper | null;
+  /** Port of the /metrics listener, 0 when disabled. */
+  metricsPort: number;
+  flowMetrics: FlowMetrics | null;
   stop(): Promise<void>;
   /** Resolves when a finite source has been read completely and shipped. */
   finished: Promise<void>;
@@ -43,7 +56,11 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const ring = new FlowRing(opts.ringCapacity);
   const live = new LiveFeed();
   const rate = new FlowRateMeter();
-  const { source, decoder, enricher, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, version: COLLECTOR_VERSION });
+  const metricsConfig = opts.metrics ?? '';
+  const flowMetrics = (typeof metricsConfig === 'string' ? metricsConfig.trim() : metricsConfig.join(' ').trim()) === ''
+    ? null
+    : new FlowMetrics({ config: metricsConfig, maxSeriesPerMetric: opts.metricsMaxSeries, expireAfterMs: opts.metricsExpireMs });
+  const { source, decoder, enricher, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, version: COLLECTOR_VERSION, l7Dns: flowMetrics?.needsDns });
   const log = createLogger('collector').child({ node: nodeName });
 
   const server = new grpc.Server();
@@ -59,6 +76,18 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   shipper?.start();
   const pipeline = new CollectorPipeline(decoder, enricher, ring, live, shipper);
   pipeline.onFlows = (n) => rate.add(n);
+  let metricsServer: MetricsServer | null = null;
+  if (opts.metricsAddr) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper });
+    if (flowMetrics) {
+      flowMetrics.register(registry);
+      flowMetrics.start();
+      pipeline.observer = flowMetrics;
+    }
+    metricsServer = await startMetricsServer(opts.metricsAddr, registry, log);
+  }
   await source.start(pipeline);
   log.info({ source: source.name, observer: port, relay: opts.relay ?? 'none', advertise }, 'collector started');
 
@@ -68,7 +97,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   });
 
   return {
-    port, pipeline, shipper, finished,
+    port, pipeline, shipper, finished, flowMetrics, metricsPort: metricsServer?.port ?? 0,
     async stop() {
       await source.stop();
       if (shipper) {
@@ -77,6 +106,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
         await shipper.stop();
       }
       await new Promise<void>((r) => server.tryShutdown(() => r()));
+      flowMetrics?.stop();
+      await metricsServer?.close();
     },
   };
 }

@@ -11,12 +11,17 @@ export interface FlowDecoder { decode(rec: RawRecord): Flow | null }
 export interface FlowEnricher { enrich(flow: Flow): void }
 export interface FlowShipper { add(flow: Flow): void; addLost(ev: LostEvent): void }
 
+/** Sees every flow (metrics); beginBatch is called once before the flows of each batch. */
+export interface FlowObserver { beginBatch(): void; process(flow: Flow): void }
+
 export interface PipelineStats { recordsRead: number; flowsDecoded: number; recordsSkipped: number; perfLost: number }
 
 export class CollectorPipeline implements RecordSink {
   readonly stats: PipelineStats = { recordsRead: 0, flowsDecoded: 0, recordsSkipped: 0, perfLost: 0 };
   /** Called once per batch with the number of flows it produced (rate and metrics hook). */
   onFlows: ((count: number) => void) | null = null;
+  /** Per-flow metrics (Hubble's metric handlers), when enabled. */
+  observer: FlowObserver | null = null;
 
   constructor(
     private readonly decoder: FlowDecoder,
@@ -29,11 +34,14 @@ export class CollectorPipeline implements RecordSink {
   records(batch: RawRecord[]): void {
     const items: LiveItem[] = [];
     this.stats.recordsRead += batch.length;
+    const observer = this.observer;
+    observer?.beginBatch();
     for (const rec of batch) {
       const flow = this.decoder.decode(rec);
       if (!flow) { this.stats.recordsSkipped++; continue; }
       this.enricher?.enrich(flow);
       this.stats.flowsDecoded++;
+      observer?.process(flow);
       items.push({ cursor: this.ring.push(flow), flow });
       this.shipper?.add(flow);
     }

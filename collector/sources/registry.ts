@@ -29,7 +29,7 @@ export interface BuiltSource {
   nodeName: string;
 }
 
-export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; inventoryPath?: string; version: string }): Promise<BuiltSource> {
+export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; inventoryPath?: string; version: string; l7Dns?: boolean }): Promise<BuiltSource> {
   let inventory: Inventory | null = ctx.inventoryPath ? loadInventory(ctx.inventoryPath) : null;
   let source: Source;
   let node = ctx.nodeName;
@@ -50,6 +50,8 @@ export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; i
     clusterName: inventory?.cluster,
     emitterVersion: ctx.version,
     localEndpointId: enricher?.localEndpointId,
+    // The dns metric needs the DNS payload of port-53 flows as l7.dns.
+    l7Dns: ctx.l7Dns,
   });
   // A name given as "<cluster>/<node>" is already stamped; the decoder must not prefix it again.
   const cluster = inventory?.cluster && inventory.cluster !== 'default' ? inventory.cluster : undefined;
