@@ -1,7 +1,8 @@
 // Labelled counters for per-flow metrics, registered into a prom-client Registry as custom
 // metrics. prom-client's own Counter hashes a label object on every inc(); here a handler writes
-// label values into the family's reusable `values` array and calls inc(): one key string per
-// flow, nothing else. The family also enforces what prom-client does not:
+// label values into the family's reusable `values` array and calls inc(), which walks a tree of
+// Maps keyed by one label value per level: no string is built and nothing is allocated for a
+// label set seen before. The family also enforces what prom-client does not:
 //  * a hard cap on series per family (refusals are counted, never silently dropped);
 //  * expiry of label sets not updated for a while (series of deleted pods go away);
 //  * a new label set is exposed at 0 on its first scrape and with its count afterwards, because
@@ -17,7 +18,10 @@ export interface SeriesPolicy {
   onRefused(metric: string): void;
 }
 
-interface Series { values: string[]; count: number; lastMs: number; exposed: boolean; pinned: boolean }
+interface Series { values: string[]; count: number; lastMs: number; exposed: boolean; pinned: boolean; parent: Level; key: string }
+
+// One level of the label tree: label value → next level, or → Series at the last level.
+type Level = Map<string, Level | Series>;
 
 interface MetricValue { labels: Record<string, string>; value: number }
 
@@ -26,7 +30,8 @@ export class CounterFamily {
   readonly aggregator = 'sum';
   /** Scratch label values, in `labelNames` order: fill, then call inc(). */
   readonly values: string[];
-  private readonly series = new Map<string, Series>();
+  private readonly root: Level = new Map();
+  private readonly series = new Set<Series>();
 
   constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[], private readonly policy: SeriesPolicy) {
     this.values = new Array<string>(labelNames.length).fill('');
@@ -36,23 +41,43 @@ export class CounterFamily {
 
   /** Adds `by` to the series named by `values`; `nowMs` is the caller's (per batch) clock. */
   inc(nowMs: number, by = 1): void {
-    const key = this.values.length === 0 ? '' : this.values.join('\u0001');
-    let s = this.series.get(key);
+    let s = this.lookup(this.values);
     if (s === undefined) {
       if (this.series.size >= this.policy.maxSeries) { this.policy.onRefused(this.name); return; }
-      s = { values: this.values.slice(), count: 0, lastMs: nowMs, exposed: false, pinned: false };
-      this.series.set(key, s);
+      s = this.create(this.values, false);
     }
     s.count += by;
     s.lastMs = nowMs;
   }
 
+  private lookup(values: readonly string[]): Series | undefined {
+    let level: Level | Series | undefined = this.root;
+    const n = values.length;
+    if (n === 0) return this.root.get('') as Series | undefined;
+    for (let i = 0; i < n && level !== undefined; i++) level = (level as Level).get(values[i]);
+    return level as Series | undefined;
+  }
+
+  private create(values: readonly string[], pinned: boolean): Series {
+    let level = this.root;
+    const n = values.length;
+    for (let i = 0; i < n - 1; i++) {
+      let next = level.get(values[i]) as Level | undefined;
+      if (next === undefined) { next = new Map(); level.set(values[i], next); }
+      level = next;
+    }
+    const key = n === 0 ? '' : values[n - 1];
+    const s: Series = { values: values.slice(), count: 0, lastMs: 0, exposed: pinned, pinned, parent: level, key };
+    level.set(key, s);
+    this.series.add(s);
+    return s;
+  }
+
   /** Creates a series at 0 that never expires (label sets alerts rely on). */
   pin(values: readonly string[]): void {
-    const key = values.join('\u0001');
-    const s = this.series.get(key);
-    if (s) { s.pinned = true; return; }
-    this.series.set(key, { values: values.slice(), count: 0, lastMs: 0, exposed: true, pinned: true });
+    const s = this.lookup(values);
+    if (s) s.pinned = true;
+    else this.create(values, true);
   }
 
   /** Removes label sets not updated since `nowMs - expireAfterMs`; returns how many. */
@@ -60,19 +85,34 @@ export class CounterFamily {
     if (this.policy.expireAfterMs <= 0) return 0;
     const before = nowMs - this.policy.expireAfterMs;
     let n = 0;
-    for (const [k, s] of this.series) if (!s.pinned && s.lastMs < before) { this.series.delete(k); n++; }
+    for (const s of this.series) {
+      if (s.pinned || s.lastMs >= before) continue;
+      s.parent.delete(s.key);
+      this.series.delete(s);
+      n++;
+    }
+    // Rebuild the tree so branches of removed series do not pile up (once a sweep, O(series)).
+    if (n > 0) {
+      this.root.clear();
+      const kept = [...this.series];
+      this.series.clear();
+      for (const s of kept) {
+        const fresh = this.create(s.values, s.pinned);
+        fresh.count = s.count; fresh.lastMs = s.lastMs; fresh.exposed = s.exposed;
+      }
+    }
     return n;
   }
 
-  /** The current value of one label set (tests, and the scrape below). */
+  /** The current value of one label set (tests). */
   valueOf(values: readonly string[]): number | undefined {
-    return this.series.get(values.join('\u0001'))?.count;
+    return this.lookup(values)?.count;
   }
 
   /** prom-client's collection hook (called on scrape). */
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: MetricValue[] }> {
     const out: MetricValue[] = [];
-    for (const s of this.series.values()) {
+    for (const s of this.series) {
       const labels: Record<string, string> = {};
       for (let i = 0; i < this.labelNames.length; i++) labels[this.labelNames[i]] = s.values[i];
       out.push({ labels, value: s.exposed ? s.count : 0 });
