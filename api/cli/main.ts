@@ -7,7 +7,8 @@ import { UsageError } from './observe-errors.js';
 import { runObserve } from './observe.js';
 import { runUp } from './up.js';
 import { parseListenAddress } from '../../common/metrics/server.js';
-import { DEFAULT_METRICS, parseMetricsConfig } from '../../collector/metrics/options.js';
+import { DEFAULT_METRICS } from '../../collector/metrics/options.js';
+import { validateMetricsConfig } from '../../collector/metrics/flow-metrics.js';
 import { ObserverApiClient } from '../client.js';
 import { formatHealthcheck, healthStatusText, formatServerStatus, statusOutputFormat, formatNodes, NODES_OUTPUT_FORMATS, type NodesOutputFormat, formatNamespaces, NAMESPACES_OUTPUT_FORMATS, type NamespacesOutputFormat } from '../printer/index.js';
 
@@ -102,7 +103,7 @@ export function buildProgram(): Command {
     .addOption(metricsAddrOption(':9965'))
     .addOption(new Option('--metrics <config>', 'Hubble flow metrics, Hubble\'s syntax: "drop:sourceContext=namespace;destinationContext=pod flow dns:query" (space or comma separated; "" = none)')
       .env('FLOWSCOPE_METRICS').default(DEFAULT_METRICS)
-      .argParser((v: string) => { try { parseMetricsConfig(v); } catch (err) { throw new UsageError(`invalid --metrics: ${(err as Error).message}`); } return v; }))
+      .argParser((v: string) => { try { validateMetricsConfig(v); } catch (err) { throw new UsageError(`invalid --metrics: ${(err as Error).message}`); } return v; }))
     .addOption(new Option('--metrics-max-series <n>', 'Series per flow metric; new label sets beyond it are refused (counted)').env('FLOWSCOPE_METRICS_MAX_SERIES').default(20_000).argParser(int('metrics-max-series', 1, 10_000_000)))
     .addOption(new Option('--metrics-expire <seconds>', 'Remove flow metric label sets not updated for this long (0 = never)').env('FLOWSCOPE_METRICS_EXPIRE').default(600).argParser(int('metrics-expire', 0, 86_400 * 30)))
     .action(async (o) => {

@@ -11,7 +11,8 @@ test('flowscope up: relay + chDB + synthetic collectors + HTTP API, live data, c
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-up-'));
   const relayPort = await freePort();
   const apiPort = await freePort();
-  const up = startProc(['up', '--data-dir', dir, '--relay-port', String(relayPort), '--api-port', String(apiPort), '--collectors', '2', '--rate', '200']);
+  const metricsPort = await freePort();
+  const up = startProc(['up', '--data-dir', dir, '--relay-port', String(relayPort), '--api-port', String(apiPort), '--collectors', '2', '--rate', '200', '--metrics-port', String(metricsPort)]);
   const server = `127.0.0.1:${relayPort}`;
   try {
     await waitFor('up to print its banner', async () => (up.output().includes('flowscope is running') ? true : undefined), 90_000);
@@ -26,6 +27,12 @@ test('flowscope up: relay + chDB + synthetic collectors + HTTP API, live data, c
     assert.equal(denials.code, 0, denials.stderr);
     const status = await run(['status', '--server', server]);
     assert.match(status.stdout, /Connected Nodes: 2\/2/);
+    // Metrics: the relay on base+1, collector i on base+10+i, and a scrape config for them.
+    const relayMetrics = await (await fetch(`http://127.0.0.1:${metricsPort + 1}/metrics`)).text();
+    assert.match(relayMetrics, /^flowscope_relay_connected_collectors 2$/m);
+    const collectorMetrics = await (await fetch(`http://127.0.0.1:${metricsPort + 11}/metrics`)).text();
+    assert.match(collectorMetrics, /^hubble_flows_processed_total\{/m);
+    assert.match(fs.readFileSync(path.join(dir, 'prometheus.yml'), 'utf8'), new RegExp(`targets: \\['127\\.0\\.0\\.1:${metricsPort + 10}', '127\\.0\\.0\\.1:${metricsPort + 11}'\\]`));
     const res = await fetch(`http://127.0.0.1:${apiPort}/api/v1/flows?last=3`);
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { flows: unknown[] }).flows.length, 3);

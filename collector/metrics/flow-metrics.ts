@@ -88,3 +88,8 @@ export class FlowMetrics {
     this.sweeper = null;
   }
 }
+
+/** Throws with a message when a `--metrics` configuration is invalid (names, options, contexts). */
+export function validateMetricsConfig(config: string | readonly string[]): void {
+  void new FlowMetrics({ config });
+}
