@@ -17,12 +17,15 @@ test('flowscope up: relay + chDB + synthetic collectors + HTTP API, live data, c
   try {
     await waitFor('up to print its banner', async () => (up.output().includes('flowscope is running') ? true : undefined), 90_000);
     assert.match(up.output(), /observe .*--since 5m/);
-    const flows = await waitFor('synthetic flows stored', async () => {
+    // Under load one collector's newest batch can trail the other's by more than the 50 newest
+    // flows span: wait until the newest flows hold both nodes rather than sampling once.
+    const flows = await waitFor('synthetic flows of both collectors stored', async () => {
       const r = await run(['observe', '--server', server, '--last', '50', '-o', 'jsonpb']);
       const lines = r.stdout.split('\n').filter((l) => l.startsWith('{"flow"'));
-      return lines.length === 50 ? lines.map((l) => JSON.parse(l).flow) : undefined;
+      const fl = lines.map((l) => JSON.parse(l).flow as { node_name: string });
+      return lines.length === 50 && new Set(fl.map((f) => f.node_name)).size === 2 ? fl : undefined;
     }, 60_000);
-    assert.equal(new Set(flows.map((f: { node_name: string }) => f.node_name)).size, 2, 'flows from both collectors');
+    assert.equal(new Set(flows.map((f) => f.node_name)).size, 2, 'flows from both collectors');
     const denials = await run(['observe', '--server', server, '--verdict', 'DROPPED', '--since', '5m', '-o', 'compact']);
     assert.equal(denials.code, 0, denials.stderr);
     const status = await run(['status', '--server', server]);
