@@ -15,7 +15,7 @@ import { buildDashboards } from './grafana/dashboards.js';
 
 const ALERT = 'FlowscopePolicyDeniedDropSurge';
 /** Metrics the test pipeline does not produce (no spool, no Kafka): their panels may be empty. */
-const NOT_PRODUCED = /flowscope_spool_|flowscope_kafka_consumer_lag/;
+const NOT_PRODUCED = /flowscope_relay_spool_|flowscope_kafka_consumer_lag/;
 
 function panelExprs(): Array<{ where: string; expr: string; instant: boolean }> {
   const out: Array<{ where: string; expr: string; instant: boolean }> = [];

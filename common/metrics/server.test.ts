@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Registry } from 'prom-client';
+import { Gauge, Registry, register } from 'prom-client';
 import { createLogger } from '../logger.js';
 import { parseListenAddress, startMetricsServer } from './server.js';
 import { ObservedMetric } from './family.js';
@@ -26,7 +26,12 @@ test('the /metrics listener serves the registry in the Prometheus text format, 4
     assert.match(body, /# TYPE flowscope_test_total counter\nflowscope_test_total\{kind="a"\} 1\n/);
     assert.match(await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text(), /flowscope_test_total\{kind="a"\} 2/);
     assert.equal((await fetch(`http://127.0.0.1:${server.port}/other`)).status, 404);
+    // Modules that register in prom-client's default registry are served too.
+    const g = new Gauge({ name: 'flowscope_test_default_registry', help: 'A gauge in the default registry' });
+    g.set(7);
+    assert.match(await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text(), /flowscope_test_total\{kind="a"\} 3\n[\s\S]*^flowscope_test_default_registry 7$/m);
   } finally {
+    register.removeSingleMetric('flowscope_test_default_registry');
     await server.close();
   }
 });

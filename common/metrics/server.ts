@@ -1,8 +1,10 @@
 // The /metrics HTTP listener each long-running process opens (`--metrics-addr`, e.g. ":9965").
-// Plain node:http: one route, no framework needed.
+// Plain node:http: one route, no framework needed. It serves the process's own registry and
+// prom-client's default registry, so a module that registers there (one per process, e.g. the
+// relay's spool and Kafka consumer gauges) is exported without extra wiring.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { register as defaultRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 
 export interface MetricsServer { port: number; close(): Promise<void> }
@@ -18,6 +20,8 @@ export function parseListenAddress(addr: string): { host: string; port: number }
 
 export async function startMetricsServer(addr: string, registry: Registry, log: Logger): Promise<MetricsServer> {
   const { host, port } = parseListenAddress(addr);
+  const registries = registry === defaultRegistry ? [registry] : [registry, defaultRegistry];
+  const collect = async () => (await Promise.all(registries.map((r) => r.metrics()))).filter((t) => t.trim() !== '').join('\n');
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || (path !== '/metrics' && path !== '/')) {
@@ -28,7 +32,7 @@ export async function startMetricsServer(addr: string, registry: Registry, log: 
       res.writeHead(200, { 'content-type': 'text/plain' }).end('flowscope metrics: /metrics\n');
       return;
     }
-    registry.metrics().then(
+    collect().then(
       (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
       (err: Error) => { log.error({ err: err.message }, 'metrics collection failed'); res.writeHead(500).end(`${err.message}\n`); },
     );

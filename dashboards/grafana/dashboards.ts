@@ -183,7 +183,7 @@ function pipeline(): Dashboard {
     .add(prom('Lost events by source', 'timeseries', 'ops', [
       { refId: 'A', expr: `sum by (source) (rate(hubble_lost_events_total${R}))`, legendFormat: 'collectors {{source}}' },
       { refId: 'B', expr: `sum by (source) (rate(flowscope_relay_collector_lost_events_total${R}))`, legendFormat: 'reported to relay {{source}}' }]))
-    .add(prom('Spool size', 'timeseries', 'bytes', [{ refId: 'A', expr: 'flowscope_spool_bytes', legendFormat: '{{instance}}' }]))
+    .add(prom('Spool size', 'timeseries', 'bytes', [{ refId: 'A', expr: 'flowscope_relay_spool_bytes', legendFormat: '{{instance}}' }]))
     .add(prom('Kafka consumer lag', 'timeseries', 'none', [{ refId: 'A', expr: 'sum by (topic, partition) (flowscope_kafka_consumer_lag)', legendFormat: '{{topic}}/{{partition}}' }]))
     .add(prom('Flow metric series (and refusals at the cap)', 'timeseries', 'none', [
       { refId: 'A', expr: 'sum by (metric) (flowscope_metrics_series)', legendFormat: '{{metric}}' },
