@@ -56,17 +56,16 @@ const TRACE_POINTS = [
 ];
 const NUMBERS: string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
-/** Hubble's flow type / subtype labels of hubble_flows_processed_total. */
+/** Hubble's flow type / subtype labels of hubble_flows_processed_total (by monitor message type). */
 export function flowTypeLabels(flow: Flow, out: string[], at: number): void {
   const t = flow.event_type?.type ?? 0;
   const sub = flow.event_type?.sub_type ?? 0;
-  if (flow.Type === 2 /* L7 */) { out[at] = 'L7'; out[at + 1] = flow.l7?.dns ? 'DNS' : flow.l7?.http ? 'HTTP' : flow.l7?.kafka ? 'Kafka' : ''; return; }
   switch (t) {
+    case 129: out[at] = 'L7'; out[at + 1] = flow.l7?.dns ? 'DNS' : flow.l7?.http ? 'HTTP' : flow.l7?.kafka ? 'Kafka' : ''; return;
     case 1: out[at] = 'Drop'; out[at + 1] = ''; return;
     case 3: out[at] = 'Capture'; out[at + 1] = ''; return;
-    case 4: out[at] = 'Trace'; out[at + 1] = TRACE_POINTS[sub] ?? NUMBERS[sub & 0xff]; return;
+    case 4: out[at] = 'Trace'; out[at + 1] = TRACE_POINTS[sub] ?? ''; return;
     case 5: out[at] = 'PolicyVerdict'; out[at + 1] = ''; return;
-    case 7: out[at] = 'Sock'; out[at + 1] = ''; return;
     default: out[at] = 'Unknown'; out[at + 1] = NUMBERS[t & 0xff]; return;
   }
 }

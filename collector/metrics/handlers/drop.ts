@@ -1,7 +1,7 @@
 // hubble_drop_total{ctx…,reason,protocol}: dropped flows by DropReason name.
 import { CounterFamily } from '../../../common/metrics/family.js';
 import { ContextLabels } from '../context.js';
-import { dropReasonName, l4Protocol, Verdict } from '../flow-labels.js';
+import { dropReasonName, flowProtocol, Verdict } from '../flow-labels.js';
 import { takeFlags, type HandlerFactory } from '../handler.js';
 
 export const createDropHandler: HandlerFactory = (options, policy) => {
@@ -16,7 +16,7 @@ export const createDropHandler: HandlerFactory = (options, policy) => {
       if (flow.verdict !== Verdict.DROPPED) return;
       ctx.fill(flow, v, 0);
       v[n] = dropReasonName(flow.drop_reason_desc);
-      v[n + 1] = l4Protocol(flow);
+      v[n + 1] = flowProtocol(flow);
       f.inc(now);
     },
   };
