@@ -57,7 +57,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const live = new LiveFeed();
   const rate = new FlowRateMeter();
   const metricsConfig = opts.metrics ?? '';
-  const flowMetrics = (typeof metricsConfig === 'string' ? metricsConfig.trim() : metricsConfig.join(' ').trim()) === ''
+  // Flow metrics only when something can scrape them (they also turn on DNS decoding).
+  const flowMetrics = !opts.metricsAddr || (typeof metricsConfig === 'string' ? metricsConfig.trim() : metricsConfig.join(' ').trim()) === ''
     ? null
     : new FlowMetrics({ config: metricsConfig, maxSeriesPerMetric: opts.metricsMaxSeries, expireAfterMs: opts.metricsExpireMs });
   const { source, decoder, enricher, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, version: COLLECTOR_VERSION, l7Dns: flowMetrics?.needsDns });
