@@ -4,7 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { GetNamespacesResponse, GetNodesResponse, LostEvent, NodeStatusEvent, ObserverNode, ServerStatusResponse } from '../proto/types.js';
 import { NodeState } from '../proto/types.js';
-import { IngestService, ObserverService, OBSERVER_HEALTH_SERVICE, bindServer } from '../common/grpc-services.js';
+import { IngestService, InsightsService, ObserverService, OBSERVER_HEALTH_SERVICE, bindServer } from '../common/grpc-services.js';
+import { insightsHandlers, type InsightsStore, type InsightsStats } from './insights.js';
 import type { Logger } from '../common/logger.js';
 import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchPart, type DurableSink } from './ingest/batcher.js';
 import { IngestServer } from './ingest/server.js';
@@ -21,7 +22,7 @@ export const RELAY_VERSION = '0.1.0';
 const LOST_SOURCE_NAMES = ['unknown_lost_event_source', 'perf_event_ring_buffer', 'observer_events_queue', 'hubble_ring_buffer'];
 
 /** What the relay needs from storage. */
-export interface RelayStore extends DurableSink, FlowHistory {
+export interface RelayStore extends DurableSink, FlowHistory, InsightsStore {
   durableSeq(session: string): Promise<number>;
   namespaces(sinceMs: number): Promise<Array<{ cluster: string; namespace: string }>>;
   close(): Promise<void>;
@@ -45,6 +46,7 @@ export class Relay {
   private readonly peers = new PeerClients();
   private readonly rate = new FlowRateMeter();
   private readonly startedMs = Date.now();
+  readonly insightsStats: InsightsStats = { requests: 0, invalid: 0, failed: 0 };
   port = 0;
   /** Lost events reported by collectors, by Hubble LostEventSource name (metrics). */
   readonly lostBySource: Record<string, number> = { perf_event_ring_buffer: 0, observer_events_queue: 0, hubble_ring_buffer: 0 };
@@ -66,6 +68,7 @@ export class Relay {
   async start(): Promise<void> {
     this.server.addService(IngestService, { Push: this.ingest.handle } as grpc.UntypedServiceImplementation);
     this.server.addService(ObserverService, observerHandlers(this.backend()));
+    this.server.addService(InsightsService, insightsHandlers(this.store, this.log, this.insightsStats));
     this.health.addToServer(this.server);
     this.port = await bindServer(this.server, this.opts.listen);
     this.merger.start();
