@@ -24,6 +24,9 @@ class MemoryStore implements RelayStore {
   async durableSeq(session: string): Promise<number> { return this.seqs.get(session) ?? 0; }
   async *query(): AsyncIterable<Flow> { /* no history needed */ }
   async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> { return []; }
+  async serviceMap(): Promise<never[]> { return []; }
+  async topTalkers(): Promise<never[]> { return []; }
+  async topDropReasons(): Promise<never[]> { return []; }
   async close(): Promise<void> {}
 }
 
