@@ -18,7 +18,7 @@ export interface SeriesPolicy {
   onRefused(metric: string): void;
 }
 
-interface Series { values: string[]; count: number; lastMs: number; exposed: boolean; pinned: boolean; parent: Level; key: string }
+interface Series { values: string[]; count: number; lastMs: number; exposed: boolean; parent: Level; key: string }
 
 // One level of the label tree: label value → next level, or → Series at the last level.
 type Level = Map<string, Level | Series>;
@@ -44,7 +44,7 @@ export class CounterFamily {
     let s = this.lookup(this.values);
     if (s === undefined) {
       if (this.series.size >= this.policy.maxSeries) { this.policy.onRefused(this.name); return; }
-      s = this.create(this.values, false);
+      s = this.create(this.values);
     }
     s.count += by;
     s.lastMs = nowMs;
@@ -58,7 +58,7 @@ export class CounterFamily {
     return level as Series | undefined;
   }
 
-  private create(values: readonly string[], pinned: boolean): Series {
+  private create(values: readonly string[]): Series {
     let level = this.root;
     const n = values.length;
     for (let i = 0; i < n - 1; i++) {
@@ -67,17 +67,10 @@ export class CounterFamily {
       level = next;
     }
     const key = n === 0 ? '' : values[n - 1];
-    const s: Series = { values: values.slice(), count: 0, lastMs: 0, exposed: pinned, pinned, parent: level, key };
+    const s: Series = { values: values.slice(), count: 0, lastMs: 0, exposed: false, parent: level, key };
     level.set(key, s);
     this.series.add(s);
     return s;
-  }
-
-  /** Creates a series at 0 that never expires (label sets alerts rely on). */
-  pin(values: readonly string[]): void {
-    const s = this.lookup(values);
-    if (s) s.pinned = true;
-    else this.create(values, true);
   }
 
   /** Removes label sets not updated since `nowMs - expireAfterMs`; returns how many. */
@@ -86,7 +79,7 @@ export class CounterFamily {
     const before = nowMs - this.policy.expireAfterMs;
     let n = 0;
     for (const s of this.series) {
-      if (s.pinned || s.lastMs >= before) continue;
+      if (s.lastMs >= before) continue;
       s.parent.delete(s.key);
       this.series.delete(s);
       n++;
@@ -97,7 +90,7 @@ export class CounterFamily {
       const kept = [...this.series];
       this.series.clear();
       for (const s of kept) {
-        const fresh = this.create(s.values, s.pinned);
+        const fresh = this.create(s.values);
         fresh.count = s.count; fresh.lastMs = s.lastMs; fresh.exposed = s.exposed;
       }
     }
