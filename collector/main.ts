@@ -19,6 +19,10 @@ import { DecodeQueue } from './decode-queue.js';
 import type { BuiltSource } from './sources/registry.js';
 import type { KubernetesWatcher } from './enrich/k8s-watch.js';
 import { createSource, type KubernetesEnrichmentSpec, type SourceSpec } from './sources/registry.js';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
+import { FlowMetrics } from './metrics/flow-metrics.js';
+import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
 
 export const COLLECTOR_VERSION = '0.1.0';
 
@@ -42,6 +46,12 @@ export interface CollectorOptions {
   maxUnackedFlows: number;
   /** Advertised to the relay for GetNodes/ServerStatus; defaults to the listen address on loopback. */
   advertise?: string;
+  /** Prometheus /metrics listen address (null: no metrics listener). */
+  metricsAddr?: string | null;
+  /** Hubble metrics configuration (`--metrics`); empty: no flow metrics, only pipeline health. */
+  metrics?: string | readonly string[];
+  metricsMaxSeries?: number;
+  metricsExpireMs?: number;
 }
 
 export interface RunningCollector {
@@ -56,6 +66,9 @@ export interface RunningCollector {
   /** The Kubernetes watches with --k8s (`stats`: lists, watches, events, errors), else null. */
   kubernetes: KubernetesWatcher | null;
   shipper: Shipper | null;
+  /** Port of the /metrics listener, 0 when disabled. */
+  metricsPort: number;
+  flowMetrics: FlowMetrics | null;
   stop(): Promise<void>;
   /** Resolves when a finite source has been read completely and shipped. */
   finished: Promise<void>;
@@ -73,7 +86,12 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     onDrop: (n) => loss.add(LostEventSource.HUBBLE_RING_BUFFER, n),
   });
   const rate = new FlowRateMeter();
-  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, kubernetes: opts.kubernetes, l7Dns: opts.l7Dns, dnsPairing: opts.dnsPairing, version: COLLECTOR_VERSION });
+  const metricsConfig = opts.metrics ?? '';
+  // Flow metrics only when something can scrape them (they also turn on DNS decoding).
+  const flowMetrics = !opts.metricsAddr || (typeof metricsConfig === 'string' ? metricsConfig.trim() : metricsConfig.join(' ').trim()) === ''
+    ? null
+    : new FlowMetrics({ config: metricsConfig, maxSeriesPerMetric: opts.metricsMaxSeries, expireAfterMs: opts.metricsExpireMs });
+  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, kubernetes: opts.kubernetes, l7Dns: opts.l7Dns || flowMetrics?.needsDns, dnsPairing: opts.dnsPairing, version: COLLECTOR_VERSION });
   const log = createLogger('collector').child({ node: nodeName });
   if (kubernetes) {
     // Like Hubble waiting for its caches: flows decoded before the first list would be unnamed.
@@ -103,6 +121,18 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const pipeline = new CollectorPipeline(decoder, enricher, ring, live, shipper, loss);
   pipeline.onFlows = (n) => rate.add(n);
   const queue = new DecodeQueue(pipeline, loss, { maxRecords: opts.decodeQueueSize ?? 65_536, sliceRecords: DECODE_SLICE });
+  let metricsServer: MetricsServer | null = null;
+  if (opts.metricsAddr) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue });
+    if (flowMetrics) {
+      flowMetrics.register(registry);
+      flowMetrics.start();
+      pipeline.observer = flowMetrics;
+    }
+    metricsServer = await startMetricsServer(opts.metricsAddr, registry, log);
+  }
   await source.start(queue);
   log.info({ source: source.name, observer: port, relay: opts.relay ?? 'none', advertise }, 'collector started');
 
@@ -113,7 +143,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   });
 
   return {
-    port, pipeline, ring, queue, loss, decoder, kubernetes, shipper, finished,
+    port, pipeline, ring, queue, loss, decoder, kubernetes, shipper, finished, flowMetrics, metricsPort: metricsServer?.port ?? 0,
     async stop() {
       await source.stop();
       queue.flush();
@@ -124,6 +154,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
         await shipper.stop();
       }
       await new Promise<void>((r) => server.tryShutdown(() => r()));
+      flowMetrics?.stop();
+      await metricsServer?.close();
     },
   };
 }

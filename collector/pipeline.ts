@@ -17,12 +17,17 @@ export interface FlowDecoder {
 export interface FlowEnricher { enrich(flow: Flow): void }
 export interface FlowShipper { add(flow: Flow): void; addLost(ev: LostEvent): void }
 
+/** Sees every flow (metrics); beginBatch is called once before the flows of each batch. */
+export interface FlowObserver { beginBatch(): void; process(flow: Flow): void }
+
 export interface PipelineStats { recordsRead: number; flowsDecoded: number; recordsSkipped: number; perfLost: number }
 
 export class CollectorPipeline implements RecordSink, DecodeQueueSink {
   readonly stats: PipelineStats = { recordsRead: 0, flowsDecoded: 0, recordsSkipped: 0, perfLost: 0 };
   /** Called once per batch with the number of flows it produced (rate and metrics hook). */
   onFlows: ((count: number) => void) | null = null;
+  /** Per-flow metrics (Hubble's metric handlers), when enabled. */
+  observer: FlowObserver | null = null;
 
   constructor(
     private readonly decoder: FlowDecoder,
@@ -36,12 +41,14 @@ export class CollectorPipeline implements RecordSink, DecodeQueueSink {
   records(batch: RawRecord[]): void {
     const items: LiveItem[] = [];
     this.stats.recordsRead += batch.length;
+    const observer = this.observer;
+    observer?.beginBatch();
     for (const rec of batch) {
       const flow = this.decoder.decode(rec);
       if (!flow) { this.stats.recordsSkipped++; continue; }
-      this.emit(flow, items);
+      this.emit(flow, items, observer);
       const extra = this.decoder.l7Flows;
-      if (extra !== undefined) for (let i = 0; i < extra.length; i++) this.emit(extra[i], items);
+      if (extra !== undefined) for (let i = 0; i < extra.length; i++) this.emit(extra[i], items, observer);
     }
     if (items.length > 0) {
       this.live.advance(items[items.length - 1].cursor);
@@ -50,9 +57,10 @@ export class CollectorPipeline implements RecordSink, DecodeQueueSink {
     }
   }
 
-  private emit(flow: Flow, items: LiveItem[]): void {
+  private emit(flow: Flow, items: LiveItem[], observer: FlowObserver | null): void {
     this.enricher?.enrich(flow);
     this.stats.flowsDecoded++;
+    observer?.process(flow);
     items.push({ cursor: this.ring.push(flow), flow });
     this.shipper?.add(flow);
   }

@@ -5,6 +5,9 @@ import { runUntilSignal } from '../common/lifecycle.js';
 import { FlowStore, type ConnectionOptions } from '../storage/index.js';
 import { Relay, type RelayStore } from './relay.js';
 import type { HistoryQuery } from './observer/get-flows.js';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
+import { registerRelayMetrics } from './metrics.js';
 
 export interface RelayCommandOptions {
   listen: string;
@@ -20,6 +23,8 @@ export interface RelayCommandOptions {
   rollupRetentionDays?: number;
   flushIntervalMs: number;
   batchRows: number;
+  /** Prometheus /metrics listen address (null: no metrics listener). */
+  metricsAddr?: string | null;
 }
 
 /** Adapts the FlowStore to what the relay needs; history reads stop at the live cursor. */
@@ -36,7 +41,9 @@ export function relayStore(store: FlowStore): RelayStore {
   };
 }
 
-export async function startRelay(opts: RelayCommandOptions): Promise<Relay> {
+export interface RunningRelay { relay: Relay; metricsPort: number; stop(): Promise<void> }
+
+export async function startRelay(opts: RelayCommandOptions): Promise<RunningRelay> {
   const log = createLogger('relay');
   const connection: ConnectionOptions = opts.clickhouseUrl
     ? { kind: 'server', url: opts.clickhouseUrl, username: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase }
@@ -44,11 +51,26 @@ export async function startRelay(opts: RelayCommandOptions): Promise<Relay> {
   const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays, rollupRetentionDays: opts.rollupRetentionDays, cluster: opts.clickhouseCluster });
   log.info({ storage: opts.clickhouseUrl ? opts.clickhouseUrl : `chdb:${opts.dataDir}`, flows: await store.countFlows() }, 'storage ready');
   const relay = new Relay(relayStore(store), { listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows } }, log);
+  let metrics: MetricsServer | null = null;
+  if (opts.metricsAddr) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const m = registerRelayMetrics(registry, relay);
+    relay.onInsertDurable = (oldestMs) => m.insertDurable(oldestMs);
+    metrics = await startMetricsServer(opts.metricsAddr, registry, log);
+  }
   await relay.start();
-  return relay;
+  return {
+    relay,
+    metricsPort: metrics?.port ?? 0,
+    async stop() {
+      await relay.stop();
+      await metrics?.close();
+    },
+  };
 }
 
 export async function runRelay(opts: RelayCommandOptions): Promise<void> {
-  const relay = await startRelay(opts);
-  runUntilSignal(createLogger('relay'), () => relay.stop());
+  const running = await startRelay(opts);
+  runUntilSignal(createLogger('relay'), () => running.stop());
 }

@@ -6,6 +6,9 @@ import { buildObserveCommand, DEFAULT_SERVER } from './observe-flags.js';
 import { UsageError } from './observe-errors.js';
 import { runObserve } from './observe.js';
 import { runUp } from './up.js';
+import { parseListenAddress } from '../../common/metrics/server.js';
+import { DEFAULT_METRICS } from '../../collector/metrics/options.js';
+import { validateMetricsConfig } from '../../collector/metrics/flow-metrics.js';
 import { insightsCommand, INSIGHTS_QUERIES } from './insights.js';
 import { ObserverApiClient } from '../client.js';
 import { formatHealthcheck, healthStatusText, formatServerStatus, statusOutputFormat, formatNodes, NODES_OUTPUT_FORMATS, type NodesOutputFormat, formatNamespaces, NAMESPACES_OUTPUT_FORMATS, type NamespacesOutputFormat } from '../printer/index.js';
@@ -34,6 +37,16 @@ function strict(cmd: Command): Command {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') throw err;
     throw new UsageError(err.message.replace(/^error: /, ''));
   }).configureOutput({ outputError: () => {} }).allowExcessArguments(false);
+}
+
+/** `--metrics-addr`: a [host]:port, or "none" to run without a metrics listener. */
+function metricsAddrOption(def: string): Option {
+  return new Option('--metrics-addr <address>', 'Prometheus /metrics listen address ("none" to disable)').env('FLOWSCOPE_METRICS_ADDR').default(def)
+    .argParser((v: string) => {
+      if (v === 'none') return v;
+      try { parseListenAddress(v); } catch (err) { throw new UsageError((err as Error).message); }
+      return v;
+    });
 }
 
 function serverOption(): Option {
@@ -78,9 +91,11 @@ export function buildProgram(): Command {
     .addOption(new Option('--rollup-retention-days <n>', 'Per-minute rollup TTL in days (default max(retention, 30))').env('FLOWSCOPE_ROLLUP_RETENTION_DAYS').argParser(int('rollup-retention-days', 1, 3650)))
     .addOption(new Option('--flush-interval <ms>', 'Longest a flow waits before its storage insert').env('FLOWSCOPE_FLUSH_INTERVAL_MS').default(250).argParser(int('flush-interval', 1, 60_000)))
     .addOption(new Option('--batch-rows <n>', 'Rows per storage insert').env('FLOWSCOPE_BATCH_ROWS').default(50_000).argParser(int('batch-rows', 1, 10_000_000)))
+    .addOption(metricsAddrOption(':9966'))
     .action(async (o) => {
       const { runRelay } = await import('../../relay/main.js');
-      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, clickhouseCluster: o.clickhouseCluster, retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows });
+      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, clickhouseCluster: o.clickhouseCluster, retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows,
+        metricsAddr: o.metricsAddr === 'none' ? null : o.metricsAddr });
     }));
 
   program.addCommand(strict(new Command('collector'))
@@ -111,6 +126,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--aggregate <seconds>', 'kernel: UDP flows reported once per flow and direction per interval (0 = every packet)').env('FLOWSCOPE_KERNEL_AGGREGATE').default(5).argParser(int('aggregate', 0, 3600)))
     .addOption(new Option('--include-unspecified-drops', 'kernel: also report drops whose kernel reason is NOT_SPECIFIED (noisy)').env('FLOWSCOPE_KERNEL_INCLUDE_UNSPECIFIED').default(false))
     .addOption(new Option('--no-dns', 'kernel: do not report DNS (UDP/53) packets individually with their payload'))
+    .addOption(metricsAddrOption(':9965'))
+    .addOption(new Option('--metrics <config>', 'Hubble flow metrics, Hubble\'s syntax: "drop:sourceContext=namespace;destinationContext=pod flow dns:query" (space or comma separated; "" = none)')
+      .env('FLOWSCOPE_METRICS').default(DEFAULT_METRICS)
+      .argParser((v: string) => { try { validateMetricsConfig(v); } catch (err) { throw new UsageError(`invalid --metrics: ${(err as Error).message}`); } return v; }))
+    .addOption(new Option('--metrics-max-series <n>', 'Series per flow metric; new label sets beyond it are refused (counted)').env('FLOWSCOPE_METRICS_MAX_SERIES').default(20_000).argParser(int('metrics-max-series', 1, 10_000_000)))
+    .addOption(new Option('--metrics-expire <seconds>', 'Remove flow metric label sets not updated for this long (0 = never)').env('FLOWSCOPE_METRICS_EXPIRE').default(600).argParser(int('metrics-expire', 0, 86_400 * 30)))
     .action(async (o) => {
       const { runCollector } = await import('../../collector/main.js');
       const { parseSourceKind } = await import('../../collector/sources/registry.js');
@@ -131,7 +152,8 @@ export function buildProgram(): Command {
       const why = sourceUnavailable(source);
       if (why !== null) throw new UsageError(`source ${source.kind} is unavailable on this node: ${why}`);
       const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName, podGraceMs: o.podGrace * 1000 } : undefined;
-      await runCollector({ nodeName: o.nodeName, source, relay: o.relay === 'none' ? null : o.relay, listen: o.listen, advertise: o.advertise, inventory: o.inventory, kubernetes, l7Dns: !!o.l7Dns, dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout }, decodeQueueSize: o.decodeQueueSize, ringCapacity: o.ringCapacity, maxUnackedFlows: o.maxUnacked });
+      await runCollector({ nodeName: o.nodeName, source, relay: o.relay === 'none' ? null : o.relay, listen: o.listen, advertise: o.advertise, inventory: o.inventory, kubernetes, l7Dns: !!o.l7Dns, dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout }, decodeQueueSize: o.decodeQueueSize, ringCapacity: o.ringCapacity, maxUnackedFlows: o.maxUnacked,
+        metricsAddr: o.metricsAddr === 'none' ? null : o.metricsAddr, metrics: o.metrics, metricsMaxSeries: o.metricsMaxSeries, metricsExpireMs: o.metricsExpire * 1000 });
     }));
 
   program.addCommand(strict(buildObserveCommand(runObserve, { isTTY: process.stdout.isTTY, env: process.env })));
@@ -202,8 +224,9 @@ export function buildProgram(): Command {
     .option('--api-port <port>', 'HTTP API port', int('api-port', 1, 65535), 8080)
     .option('--collectors <n>', 'Synthetic collectors to start', int('collectors', 1, 32), 3)
     .option('--rate <n>', 'Records per second per collector', int('rate', 1, 1_000_000), 50)
+    .option('--metrics-port <port>', 'Base metrics port: collector i on <port>+10+i, relay on <port>+1', int('metrics-port', 1, 65000), 9965)
     .action(async (o) => {
-      await runUp({ dataDir: o.dataDir, host: o.host, relayPort: o.relayPort, apiPort: o.apiPort, collectors: o.collectors, rate: o.rate });
+      await runUp({ dataDir: o.dataDir, host: o.host, relayPort: o.relayPort, apiPort: o.apiPort, collectors: o.collectors, rate: o.rate, metricsPort: o.metricsPort });
     }));
   return program;
 }

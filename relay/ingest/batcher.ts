@@ -37,6 +37,8 @@ export class IngestBatcher {
   private roomWaiters: Array<() => void> = [];
   private stopping = false;
   readonly stats: BatcherStats = { insertedRows: 0, insertedBatches: 0, insertErrors: 0, lastInsertMs: 0 };
+  /** Called with the duration of every successful storage insert (metrics hook). */
+  onInsertDuration: ((ms: number) => void) | null = null;
 
   constructor(
     private readonly sink: DurableSink,
@@ -95,6 +97,7 @@ export class IngestBatcher {
       try {
         await this.sink.insert(flows, progress, batchId);
         this.stats.lastInsertMs = performance.now() - t0;
+        this.onInsertDuration?.(this.stats.lastInsertMs);
         break;
       } catch (err) {
         this.stats.insertErrors++;
