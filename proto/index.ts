@@ -12,7 +12,7 @@ protobuf.configure();
 
 export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto');
 
-const PROTO_FILES = ['flow/flow.proto', 'relay/relay.proto', 'observer/observer.proto', 'peer/peer.proto', 'flowscope/ingest.proto'];
+const PROTO_FILES = ['flow/flow.proto', 'relay/relay.proto', 'observer/observer.proto', 'peer/peer.proto', 'flowscope/ingest.proto', 'flowscope/batch.proto'];
 
 function loadRoot(): protobuf.Root {
   const root = new protobuf.Root();
@@ -46,6 +46,7 @@ export const types = {
   GetDebugEventsResponse: root.lookupType('observer.GetDebugEventsResponse'),
   IngestMessage: root.lookupType('flowscope.ingest.v1.IngestMessage'),
   IngestAck: root.lookupType('flowscope.ingest.v1.IngestAck'),
+  DurableBatch: root.lookupType('flowscope.ingest.v1.DurableBatch'),
   NotifyRequest: root.lookupType('peer.NotifyRequest'),
   ChangeNotification: root.lookupType('peer.ChangeNotification'),
 } as const;

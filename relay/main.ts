@@ -4,6 +4,10 @@ import { createLogger } from '../common/logger.js';
 import { runUntilSignal } from '../common/lifecycle.js';
 import { FlowStore, type ConnectionOptions } from '../storage/index.js';
 import { Relay, type RelayStore } from './relay.js';
+import { ClickHouseSink } from './sinks/clickhouse-sink.js';
+import { SpoolingSink, DEFAULT_SPOOLING_OPTIONS } from './sinks/spooling-sink.js';
+import type { FlowSink } from './sinks/sink.js';
+import type { Logger } from '../common/logger.js';
 import type { HistoryQuery } from './observer/get-flows.js';
 
 export interface RelayCommandOptions {
@@ -17,12 +21,15 @@ export interface RelayCommandOptions {
   retentionDays: number;
   flushIntervalMs: number;
   batchRows: number;
+  /** On-disk spool for storage outages; null disables it (inserts are then retried in memory). */
+  spool: { dir: string; maxBytes: number; segmentBytes: number; insertTimeoutMs: number } | null;
 }
 
 /** Adapts the FlowStore to what the relay needs; history reads stop at the live cursor. */
 export function relayStore(store: FlowStore): RelayStore {
   return {
     insert: (flows, progress, batchId) => store.insert(flows, progress, batchId),
+    storedRows: (batchId) => store.storedRows(batchId),
     durableSeq: (s) => store.durableSeq(s),
     query: (q: HistoryQuery) => store.queryFlows({ whitelist: q.whitelist, blacklist: q.blacklist, since: q.since, until: q.until, number: q.number, first: q.first, maxBatchId: q.upTo }),
     namespaces: (sinceMs) => store.namespaces(sinceMs),
@@ -37,9 +44,20 @@ export async function startRelay(opts: RelayCommandOptions): Promise<Relay> {
     : { kind: 'chdb', path: opts.dataDir };
   const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays });
   log.info({ storage: opts.clickhouseUrl ? opts.clickhouseUrl : `chdb:${opts.dataDir}`, flows: await store.countFlows() }, 'storage ready');
-  const relay = new Relay(relayStore(store), { listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows } }, log);
+  const rs = relayStore(store);
+  const sink = await openSink(opts, rs, log);
+  const relay = new Relay(rs, { listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows }, sink }, log);
   await relay.start();
   return relay;
+}
+
+async function openSink(opts: RelayCommandOptions, store: RelayStore, log: Logger): Promise<FlowSink> {
+  const direct = new ClickHouseSink(store);
+  if (!opts.spool) return direct;
+  const { dir, maxBytes, segmentBytes, insertTimeoutMs } = opts.spool;
+  const sink = await SpoolingSink.open(direct, { dir, maxBytes, segmentBytes }, log, { ...DEFAULT_SPOOLING_OPTIONS, insertTimeoutMs });
+  log.info({ spool: dir, maxBytes, spooledBatches: sink.spooledRecords }, 'spool ready');
+  return sink;
 }
 
 export async function runRelay(opts: RelayCommandOptions): Promise<void> {

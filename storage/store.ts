@@ -94,6 +94,19 @@ export class FlowStore {
     return got.length === 0 ? 0 : Number(got[0][0]);
   }
 
+  /**
+   * Rows stored with a batch id: a spool replay inserts only what is missing, so a batch whose
+   * insert timed out but landed is never stored twice. Any writer's ids are distinct (µs clock).
+   */
+  async storedRows(batchId: number): Promise<number> {
+    const rs = await this.reader.query({
+      query: 'SELECT toString(count()) FROM flows WHERE batch_id = {b:UInt64}',
+      query_params: { b: String(batchId) }, format: 'JSONCompactEachRow',
+    });
+    const got = await rs.json<[string]>();
+    return got.length === 0 ? 0 : Number(got[0][0]);
+  }
+
   queryFlows(query: q.FlowQuery): AsyncIterable<Flow> {
     return q.queryFlows(this.reader, query);
   }

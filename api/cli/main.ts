@@ -1,5 +1,6 @@
 // The single `flowscope` executable: long-running services (relay, collector, api, up) and the
 // clients (observe, status, list nodes). Bad usage exits 2 with the command's usage.
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import * as grpc from '@grpc/grpc-js';
 import { buildObserveCommand, DEFAULT_SERVER } from './observe-flags.js';
@@ -66,9 +67,15 @@ export function buildProgram(): Command {
     .addOption(new Option('--retention-days <n>', 'Flows older than this are deleted (TTL)').env('FLOWSCOPE_RETENTION_DAYS').default(7).argParser(int('retention-days', 1, 3650)))
     .addOption(new Option('--flush-interval <ms>', 'Longest a flow waits before its storage insert').env('FLOWSCOPE_FLUSH_INTERVAL_MS').default(250).argParser(int('flush-interval', 1, 60_000)))
     .addOption(new Option('--batch-rows <n>', 'Rows per storage insert').env('FLOWSCOPE_BATCH_ROWS').default(50_000).argParser(int('batch-rows', 1, 10_000_000)))
+    .addOption(new Option('--spool-dir <path>', 'Directory batches are spooled to while ClickHouse is unreachable ("none": no spool; default: spool/ beside --data-dir)').env('FLOWSCOPE_SPOOL_DIR'))
+    .addOption(new Option('--spool-max-bytes <n>', 'Spool size limit; when full, ingest pauses (collectors buffer) instead of dropping').env('FLOWSCOPE_SPOOL_MAX_BYTES').default(1024 ** 3).argParser(int('spool-max-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--spool-segment-bytes <n>', 'Size of one spool segment file').env('FLOWSCOPE_SPOOL_SEGMENT_BYTES').default(64 * 1024 ** 2).argParser(int('spool-segment-bytes', 4096, 2 ** 31)))
+    .addOption(new Option('--insert-timeout <ms>', 'A storage insert slower than this spools its batch').env('FLOWSCOPE_INSERT_TIMEOUT_MS').default(10_000).argParser(int('insert-timeout', 100, 3_600_000)))
     .action(async (o) => {
       const { runRelay } = await import('../../relay/main.js');
-      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, retentionDays: o.retentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows });
+      const spoolDir: string = o.spoolDir ?? path.join(path.dirname(path.resolve(o.dataDir)), 'spool');
+      const spool = spoolDir === 'none' ? null : { dir: spoolDir, maxBytes: o.spoolMaxBytes, segmentBytes: Math.min(o.spoolSegmentBytes, o.spoolMaxBytes), insertTimeoutMs: o.insertTimeout };
+      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, retentionDays: o.retentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows, spool });
     }));
 
   program.addCommand(strict(new Command('collector'))

@@ -19,6 +19,7 @@ class MemoryStore implements RelayStore {
     for (const flow of flows) this.rows.push({ flow, batchId });
     for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
   }
+  async storedRows(batchId: number): Promise<number> { return this.rows.filter((r) => r.batchId === batchId).length; }
   async durableSeq(session: string): Promise<number> { return this.seqs.get(session) ?? 0; }
   async *query(q: HistoryQuery): AsyncIterable<Flow> {
     for (const r of this.rows) if (r.batchId <= q.upTo && q.predicate(r.flow)) yield r.flow;
