@@ -7,6 +7,8 @@ import { buildObserveCommand, DEFAULT_SERVER } from './observe-flags.js';
 import { UsageError } from './observe-errors.js';
 import { runObserve } from './observe.js';
 import { runUp } from './up.js';
+import { buildExportCommand } from './export.js';
+import { parseStoreTarget } from './store-target.js';
 import { ObserverApiClient } from '../client.js';
 import { formatHealthcheck, healthStatusText, formatServerStatus, statusOutputFormat, formatNodes, NODES_OUTPUT_FORMATS, type NodesOutputFormat, formatNamespaces, NAMESPACES_OUTPUT_FORMATS, type NamespacesOutputFormat } from '../printer/index.js';
 
@@ -105,6 +107,18 @@ export function buildProgram(): Command {
     }));
 
   program.addCommand(strict(buildObserveCommand(runObserve, { isTTY: process.stdout.isTTY, env: process.env })));
+
+  program.addCommand(strict(buildExportCommand()));
+
+  program.addCommand(strict(new Command('migrate'))
+    .description('Apply pending storage migrations (idempotent) and print what was applied')
+    .addOption(new Option('--store <path|url>', 'chDB data directory or ClickHouse server URL http[s]://[user:password@]host:port[/database]').env('FLOWSCOPE_STORE').default('.flowscope/chdb'))
+    .addOption(new Option('--retention-days <n>', 'Flow TTL the schema gets').env('FLOWSCOPE_RETENTION_DAYS').default(7).argParser(int('retention-days', 1, 3650)))
+    .action(async (o) => {
+      const connection = parseStoreTarget(o.store);
+      const { runMigrate } = await import('./migrate.js');
+      await runMigrate(connection, o.retentionDays, (s) => process.stdout.write(s));
+    }));
 
   program.addCommand(strict(new Command('status'))
     .description('Show the health and flow counters of a relay or collector (like `hubble status`)')
