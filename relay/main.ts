@@ -23,6 +23,8 @@ export interface RelayCommandOptions {
   batchRows: number;
   /** On-disk spool for storage outages; null disables it (inserts are then retried in memory). */
   spool: { dir: string; maxBytes: number; segmentBytes: number; insertTimeoutMs: number } | null;
+  /** Kafka mode: batches go to this topic (the ingester stores them) instead of ClickHouse. */
+  kafka?: { brokers: string[]; topic: string; compression: 'gzip' | 'none'; idempotent: boolean };
 }
 
 /** Adapts the FlowStore to what the relay needs; history reads stop at the live cursor. */
@@ -46,12 +48,18 @@ export async function startRelay(opts: RelayCommandOptions): Promise<Relay> {
   log.info({ storage: opts.clickhouseUrl ? opts.clickhouseUrl : `chdb:${opts.dataDir}`, flows: await store.countFlows() }, 'storage ready');
   const rs = relayStore(store);
   const sink = await openSink(opts, rs, log);
-  const relay = new Relay(rs, { listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows }, sink }, log);
+  const relay = new Relay(rs, { listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows }, sink, tolerateResumeGaps: !!opts.kafka }, log);
   await relay.start();
   return relay;
 }
 
 async function openSink(opts: RelayCommandOptions, store: RelayStore, log: Logger): Promise<FlowSink> {
+  if (opts.kafka) {
+    const { KafkaSink, DEFAULT_KAFKA_SINK_OPTIONS } = await import('./sinks/kafka-sink.js');
+    const sink = await KafkaSink.open({ ...DEFAULT_KAFKA_SINK_OPTIONS, ...opts.kafka, clientId: `flowscope-relay-${opts.nodeName}` }, log);
+    log.info({ brokers: opts.kafka.brokers, topic: opts.kafka.topic }, 'Kafka mode: batches go to Kafka, the ingester stores them');
+    return sink;
+  }
   const direct = new ClickHouseSink(store);
   if (!opts.spool) return direct;
   const { dir, maxBytes, segmentBytes, insertTimeoutMs } = opts.spool;

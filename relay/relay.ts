@@ -34,6 +34,8 @@ export interface RelayOptions {
   mergeMaxDelayMs?: number;
   /** Where batches go (default: straight into the store). */
   sink?: FlowSink;
+  /** Kafka mode: storage lags what the relay acked (see IngestServerDeps.tolerateResumeGaps). */
+  tolerateResumeGaps?: boolean;
 }
 
 export class Relay {
@@ -61,6 +63,7 @@ export class Relay {
       // Held first: a spool replay clears it only after storage has the marks.
       durableSeq: async (s) => { const held = this.sink.heldSeq(s); return Math.max(await store.durableSeq(s), held); },
       onLostEvents: (node, evs) => this.onLostEvents(node, evs),
+      tolerateResumeGaps: opts.tolerateResumeGaps ?? false,
     });
   }
 

@@ -9,6 +9,7 @@ import { runObserve } from './observe.js';
 import { runUp } from './up.js';
 import { buildExportCommand } from './export.js';
 import { parseStoreTarget } from './store-target.js';
+import { parseBrokers } from '../../relay/kafka/brokers.js';
 import { ObserverApiClient } from '../client.js';
 import { formatHealthcheck, healthStatusText, formatServerStatus, statusOutputFormat, formatNodes, NODES_OUTPUT_FORMATS, type NodesOutputFormat, formatNamespaces, NAMESPACES_OUTPUT_FORMATS, type NamespacesOutputFormat } from '../printer/index.js';
 
@@ -19,6 +20,10 @@ function int(name: string, min = 0, max = 2 ** 31) {
     if (n < min || n > max) throw new UsageError(`invalid value "${v}" for --${name}: must be between ${min} and ${max}`);
     return n;
   };
+}
+
+function brokers(v: string): string[] {
+  try { return parseBrokers(v); } catch (err) { throw new UsageError((err as Error).message); }
 }
 
 /** commander errors become UsageError; help and version exit 0 as usual. */
@@ -73,11 +78,16 @@ export function buildProgram(): Command {
     .addOption(new Option('--spool-max-bytes <n>', 'Spool size limit; when full, ingest pauses (collectors buffer) instead of dropping').env('FLOWSCOPE_SPOOL_MAX_BYTES').default(1024 ** 3).argParser(int('spool-max-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--spool-segment-bytes <n>', 'Size of one spool segment file').env('FLOWSCOPE_SPOOL_SEGMENT_BYTES').default(64 * 1024 ** 2).argParser(int('spool-segment-bytes', 4096, 2 ** 31)))
     .addOption(new Option('--insert-timeout <ms>', 'A storage insert slower than this spools its batch').env('FLOWSCOPE_INSERT_TIMEOUT_MS').default(10_000).argParser(int('insert-timeout', 100, 3_600_000)))
+    .addOption(new Option('--kafka-brokers <host:port,...>', 'Kafka mode: produce batches to Kafka (acked to collectors once Kafka has them); `flowscope ingester` stores them').env('FLOWSCOPE_KAFKA_BROKERS'))
+    .addOption(new Option('--kafka-topic <name>', 'Kafka topic for flow batches').env('FLOWSCOPE_KAFKA_TOPIC').default('flowscope-flows'))
+    .addOption(new Option('--kafka-compression <codec>', 'Compression of produced batches').env('FLOWSCOPE_KAFKA_COMPRESSION').choices(['gzip', 'none']).default('gzip'))
+    .addOption(new Option('--kafka-idempotent', 'Idempotent producer (real Kafka; not supported by test mock clusters)').env('FLOWSCOPE_KAFKA_IDEMPOTENT'))
     .action(async (o) => {
       const { runRelay } = await import('../../relay/main.js');
+      const kafka = o.kafkaBrokers === undefined ? undefined : { brokers: brokers(o.kafkaBrokers), topic: o.kafkaTopic, compression: o.kafkaCompression, idempotent: !!o.kafkaIdempotent };
       const spoolDir: string = o.spoolDir ?? path.join(path.dirname(path.resolve(o.dataDir)), 'spool');
       const spool = spoolDir === 'none' ? null : { dir: spoolDir, maxBytes: o.spoolMaxBytes, segmentBytes: Math.min(o.spoolSegmentBytes, o.spoolMaxBytes), insertTimeoutMs: o.insertTimeout };
-      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, retentionDays: o.retentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows, spool });
+      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, retentionDays: o.retentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows, spool: kafka ? null : spool, ...(kafka ? { kafka } : {}) });
     }));
 
   program.addCommand(strict(new Command('collector'))
@@ -107,6 +117,21 @@ export function buildProgram(): Command {
     }));
 
   program.addCommand(strict(buildObserveCommand(runObserve, { isTTY: process.stdout.isTTY, env: process.env })));
+
+  program.addCommand(strict(new Command('ingester'))
+    .description('Kafka mode: consume the relay\'s flow batches from Kafka and store them in ClickHouse (one consumer group member)')
+    .addOption(new Option('--kafka-brokers <host:port,...>', 'Kafka bootstrap brokers').env('FLOWSCOPE_KAFKA_BROKERS').makeOptionMandatory())
+    .addOption(new Option('--kafka-topic <name>', 'Kafka topic for flow batches').env('FLOWSCOPE_KAFKA_TOPIC').default('flowscope-flows'))
+    .addOption(new Option('--group <id>', 'Consumer group (ingesters of one group share the partitions)').env('FLOWSCOPE_KAFKA_GROUP').default('flowscope-ingester'))
+    .addOption(new Option('--store <path|url>', 'chDB data directory or ClickHouse server URL http[s]://[user:password@]host:port[/database]').env('FLOWSCOPE_STORE').default('.flowscope/chdb'))
+    .addOption(new Option('--retention-days <n>', 'Flows older than this are deleted (TTL)').env('FLOWSCOPE_RETENTION_DAYS').default(7).argParser(int('retention-days', 1, 3650)))
+    .addOption(new Option('--session-timeout <ms>', 'Consumer group session timeout').env('FLOWSCOPE_KAFKA_SESSION_TIMEOUT_MS').default(30_000).argParser(int('session-timeout', 1000, 3_600_000)))
+    .addOption(new Option('--heartbeat-interval <ms>', 'Consumer group heartbeat interval').env('FLOWSCOPE_KAFKA_HEARTBEAT_MS').default(3000).argParser(int('heartbeat-interval', 100, 3_600_000)))
+    .action(async (o) => {
+      const connection = parseStoreTarget(o.store);
+      const { runIngester } = await import('../../relay/kafka/main.js');
+      await runIngester({ brokers: brokers(o.kafkaBrokers), topic: o.kafkaTopic, groupId: o.group, connection, retentionDays: o.retentionDays, sessionTimeoutMs: o.sessionTimeout, heartbeatIntervalMs: o.heartbeatInterval });
+    }));
 
   program.addCommand(strict(buildExportCommand()));
 
