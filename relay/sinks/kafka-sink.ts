@@ -2,7 +2,7 @@
 // protobuf carrying its ingest mark), keyed by node name so one node's batches stay in order on
 // one partition. A batch is durable once every message is acknowledged by all in-sync replicas
 // (acks=-1); the `flowscope ingester` consumer group then writes them to ClickHouse.
-import { CompressionTypes, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
 import type { Logger } from '../../common/logger.js';
 import { kafkaClient, type KafkaConnection } from '../kafka/client.js';
 import { encodeDurableBatch, type FlowSink, type SinkBatch } from './sink.js';
@@ -35,6 +35,8 @@ export class KafkaSink implements FlowSink {
       // partition keeps the collectors' sequence order the ingester relies on.
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // murmur2 of the key, as the Java client partitions: node → partition is the same for any producer.
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
     return new KafkaSink(producer, opts);
