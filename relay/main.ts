@@ -24,7 +24,11 @@ export interface RelayCommandOptions {
   /** On-disk spool for storage outages; null disables it (inserts are then retried in memory). */
   spool: { dir: string; maxBytes: number; segmentBytes: number; insertTimeoutMs: number } | null;
   /** Kafka mode: batches go to this topic (the ingester stores them) instead of ClickHouse. */
-  kafka?: { brokers: string[]; topic: string; compression: 'gzip' | 'none'; idempotent: boolean };
+  kafka?: {
+    brokers: string[]; topic: string; compression: 'gzip' | 'none'; idempotent: boolean;
+    /** Also consume the topic into this relay's store (chDB: one process owns the directory). */
+    ingestGroup?: string;
+  };
 }
 
 /** Adapts the FlowStore to what the relay needs; history reads stop at the live cursor. */
@@ -48,7 +52,17 @@ export async function startRelay(opts: RelayCommandOptions): Promise<Relay> {
   log.info({ storage: opts.clickhouseUrl ? opts.clickhouseUrl : `chdb:${opts.dataDir}`, flows: await store.countFlows() }, 'storage ready');
   const rs = relayStore(store);
   const sink = await openSink(opts, rs, log);
-  const relay = new Relay(rs, { listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows }, sink, tolerateResumeGaps: !!opts.kafka }, log);
+  let ingester: { stop(): Promise<void> } | undefined;
+  if (opts.kafka?.ingestGroup) {
+    const { KafkaIngester, DEFAULT_INGESTER_OPTIONS } = await import('./kafka/ingester.js');
+    const k = new KafkaIngester(store, { ...DEFAULT_INGESTER_OPTIONS, brokers: opts.kafka.brokers, topic: opts.kafka.topic, groupId: opts.kafka.ingestGroup, clientId: `flowscope-relay-ingester-${opts.nodeName}` }, log);
+    await k.start();
+    ingester = k;
+  }
+  const relay = new Relay(rs, {
+    listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows }, sink,
+    tolerateResumeGaps: !!opts.kafka, beforeStoreClose: async () => { await ingester?.stop(); },
+  }, log);
   await relay.start();
   return relay;
 }

@@ -36,6 +36,8 @@ export interface RelayOptions {
   sink?: FlowSink;
   /** Kafka mode: storage lags what the relay acked (see IngestServerDeps.tolerateResumeGaps). */
   tolerateResumeGaps?: boolean;
+  /** Runs on stop after ingest drained, before storage closes (e.g. an in-process Kafka ingester). */
+  beforeStoreClose?: () => Promise<void>;
 }
 
 export class Relay {
@@ -88,6 +90,7 @@ export class Relay {
     });
     await this.batcher.drain();
     await this.sink.close();
+    await this.opts.beforeStoreClose?.();
     this.merger.stop();
     this.peers.close();
     await this.store.close();

@@ -82,9 +82,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--kafka-topic <name>', 'Kafka topic for flow batches').env('FLOWSCOPE_KAFKA_TOPIC').default('flowscope-flows'))
     .addOption(new Option('--kafka-compression <codec>', 'Compression of produced batches').env('FLOWSCOPE_KAFKA_COMPRESSION').choices(['gzip', 'none']).default('gzip'))
     .addOption(new Option('--kafka-idempotent', 'Idempotent producer (real Kafka; not supported by test mock clusters)').env('FLOWSCOPE_KAFKA_IDEMPOTENT'))
+    .addOption(new Option('--kafka-ingest [group]', 'Kafka mode: also run an ingester (this consumer group) in the relay, into the relay\'s own store (needed with chDB, whose directory one process owns)').env('FLOWSCOPE_KAFKA_INGEST'))
     .action(async (o) => {
       const { runRelay } = await import('../../relay/main.js');
-      const kafka = o.kafkaBrokers === undefined ? undefined : { brokers: brokers(o.kafkaBrokers), topic: o.kafkaTopic, compression: o.kafkaCompression, idempotent: !!o.kafkaIdempotent };
+      const kafka = o.kafkaBrokers === undefined ? undefined : { brokers: brokers(o.kafkaBrokers), topic: o.kafkaTopic, compression: o.kafkaCompression, idempotent: !!o.kafkaIdempotent,
+        ...(o.kafkaIngest ? { ingestGroup: o.kafkaIngest === true ? 'flowscope-ingester' : String(o.kafkaIngest) } : {}) };
+      if (o.kafkaIngest && !kafka) throw new UsageError('--kafka-ingest needs --kafka-brokers');
       const spoolDir: string = o.spoolDir ?? path.join(path.dirname(path.resolve(o.dataDir)), 'spool');
       const spool = spoolDir === 'none' ? null : { dir: spoolDir, maxBytes: o.spoolMaxBytes, segmentBytes: Math.min(o.spoolSegmentBytes, o.spoolMaxBytes), insertTimeoutMs: o.insertTimeout };
       await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, retentionDays: o.retentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows, spool: kafka ? null : spool, ...(kafka ? { kafka } : {}) });

@@ -35,7 +35,7 @@ let kafka: MockKafka;
 let admin: Admin;
 before(async () => {
   if (skip) return;
-  kafka = await MockKafka.start((built as { bin: string }).bin, 3, { flows: 4, flows2: 4, flows3: 2, flows4: 4 });
+  kafka = await MockKafka.start((built as { bin: string }).bin, 3, { flows: 4, flows2: 4, flows3: 2, flows4: 4, flows5: 2 });
   admin = new Kafka({ clientId: 'test-admin', brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
 });
@@ -220,4 +220,29 @@ test('a broker down and up again while the relay produces: nothing lost, nothing
   const uuids = await storedUuids(chdb);
   assert.equal(new Set(uuids).size, total, 'nothing lost');
   assert.equal(uuids.length, total, 'nothing stored twice');
+});
+
+test('relay --kafka-ingest (chDB: one process owns the store): history served by the relay is what it consumed from Kafka', { skip }, async () => {
+  const topic = 'flows5';
+  const { relay, server } = await startKafkaRelay(topic, ['--kafka-ingest', 'g-in-relay']);
+  const total = 2000;
+  const client = new ObserverApiClient(server);
+  try {
+    const shipper = shipperTo(server, 'node-h');
+    for (let i = 0; i < total; i++) shipper.add(flow('h', 'node-h', i));
+    assert.equal(await shipper.drain(30_000), true);
+    await shipper.stop();
+    const history = async () => {
+      const seen: string[] = [];
+      await client.getFlows({ since: { seconds: now - 10, nanos: 0 } }, (r) => { if (r.flow?.uuid) seen.push(r.flow.uuid); });
+      return seen;
+    };
+    await until('history holds every flow', async () => (await history()).length >= total);
+    const seen = await history();
+    assert.equal(seen.length, total);
+    assert.equal(new Set(seen).size, total);
+  } finally {
+    client.close();
+    assert.equal(await relay.stop(), 0, relay.output());
+  }
 });
