@@ -6,6 +6,7 @@ import { FlowStore, type ConnectionOptions } from '../storage/index.js';
 import { Relay, type RelayStore } from './relay.js';
 import { ClickHouseSink } from './sinks/clickhouse-sink.js';
 import { SpoolingSink, DEFAULT_SPOOLING_OPTIONS } from './sinks/spooling-sink.js';
+import { registerSpoolMetrics } from './sinks/metrics.js';
 import type { FlowSink } from './sinks/sink.js';
 import type { Logger } from '../common/logger.js';
 import type { HistoryQuery } from './observer/get-flows.js';
@@ -78,6 +79,7 @@ async function openSink(opts: RelayCommandOptions, store: RelayStore, log: Logge
   if (!opts.spool) return direct;
   const { dir, maxBytes, segmentBytes, insertTimeoutMs } = opts.spool;
   const sink = await SpoolingSink.open(direct, { dir, maxBytes, segmentBytes }, log, { ...DEFAULT_SPOOLING_OPTIONS, insertTimeoutMs });
+  registerSpoolMetrics(sink);
   log.info({ spool: dir, maxBytes, spooledBatches: sink.spooledRecords }, 'spool ready');
   return sink;
 }

@@ -18,6 +18,8 @@ import { ClickHouseSink } from './clickhouse-sink.js';
 import { SpoolingSink } from './spooling-sink.js';
 import { Spool } from './spool.js';
 import { encodeDurableBatch } from './sink.js';
+import { registerSpoolMetrics } from './metrics.js';
+import { register } from 'prom-client';
 
 const log = createLogger('test', 'silent');
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-spoolsink-'));
@@ -81,6 +83,7 @@ const until = async (what: string, cond: () => boolean | Promise<boolean>) => {
 test('storage failing for a while: batches are spooled, acked, replayed in order, none lost or doubled', async () => {
   const outage = new OutageStore();
   const { relay, sink } = await startRelay(outage, path.join(dir, 'spool-a'));
+  registerSpoolMetrics(sink);
   const shipper = startShipper(relay.port);
   for (let i = 0; i < 1000; i++) shipper.add(flow('a', i));
   assert.equal(await shipper.drain(20_000), true);
@@ -91,6 +94,9 @@ test('storage failing for a while: batches are spooled, acked, replayed in order
   assert.equal(shipper.stats.flowsAcked, 3000);
   assert.ok(sink.spooledRecords > 0, 'batches wait in the spool');
   assert.ok(sink.stats.spooledRows >= 2000, `spooled ${sink.stats.spooledRows}`);
+  const metric = async (name: string) => (await register.getSingleMetric(name)!.get()).values[0].value;
+  assert.equal(await metric('flowscope_relay_spool_batches'), sink.spooledRecords);
+  assert.ok(await metric('flowscope_relay_spool_bytes') > 0);
   // New batches queue behind the spool even once storage is back, so order is kept.
   outage.mode = 'up';
   for (let i = 3000; i < 4000; i++) shipper.add(flow('a', i));
@@ -99,6 +105,9 @@ test('storage failing for a while: batches are spooled, acked, replayed in order
   assert.equal(sink.spooledRecords, 0);
   assert.deepEqual(await storedUuids('a-'), { rows: 4000, distinct: 4000 });
   assert.ok(sink.stats.replayFailures > 0, 'replays were tried during the outage');
+  assert.equal(await metric('flowscope_relay_spool_batches'), 0);
+  assert.equal(await metric('flowscope_relay_spooled_batches_total'), sink.stats.spooledBatches);
+  assert.equal(await metric('flowscope_relay_spool_replayed_batches_total'), sink.stats.replayedBatches);
   assert.deepEqual((await fs.readdir(path.join(dir, 'spool-a'))).filter((f) => f.endsWith('.seg')), []);
   await shipper.stop();
   await relay.stop();

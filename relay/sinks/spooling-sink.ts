@@ -68,6 +68,7 @@ export class SpoolingSink implements FlowSink {
   }
 
   get spooledRecords(): number { return this.spool.records; }
+  get spoolBytes(): number { return this.spool.bytes; }
 
   heldSeq(session: string): number { return this.held.get(session) ?? 0; }
 
