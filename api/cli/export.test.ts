@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FlowStore } from '../../storage/index.js';
 import { genFlows } from '../../storage/gen-flows.js';
+import { MIGRATIONS } from '../../storage/migrations.js';
 import { freePort, run, startProc, waitHealthy } from '../e2e/harness.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-export-'));
@@ -81,10 +82,12 @@ test('migrate applies the migrations once, then nothing; the store opens on the 
   const fresh = path.join(dir, 'fresh');
   const first = await run(['migrate', '--store', fresh], { timeoutMs: 60_000 });
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /^applied migration 1: flows table and ingest progress\n.*schema at version 1\n$/);
+  const latest = Math.max(...MIGRATIONS.map((m) => m.version));
+  const applied = MIGRATIONS.map((m) => `applied migration ${m.version}: ${m.name}\n`).join('');
+  assert.equal(first.stdout, `${applied}chdb:${fresh}: schema at version ${latest}\n`);
   const again = await run(['migrate', '--store', fresh], { timeoutMs: 60_000 });
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stdout, /schema up to date \(version 1\), nothing applied\n$/);
+  assert.equal(again.stdout, `chdb:${fresh}: schema up to date (version ${latest}), nothing applied\n`);
   assert.doesNotMatch(again.stdout, /applied migration/);
   const store = await FlowStore.open({ path: fresh });
   try {

@@ -12,7 +12,8 @@ import { kafkaClient, type KafkaConnection } from './client.js';
 
 /** What the ingester needs from storage (FlowStore has it). */
 export interface IngesterStore {
-  insert(flows: readonly Flow[], progress: readonly IngestProgress[], batchId: number): Promise<void>;
+  /** `dedupKey`: the insert's idempotency key; ClickHouse drops a second insert with the same key. */
+  insert(flows: readonly Flow[], progress: readonly IngestProgress[], batchId: number, opts?: { dedupKey?: string }): Promise<void>;
   durableSeq(session: string): Promise<number>;
 }
 
@@ -66,12 +67,15 @@ export class KafkaIngester {
   private async onBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
     const { topic, partition } = batch;
-    let group: { batchId: number; flows: Flow[]; marks: IngestProgress[]; lastOffset: string } | null = null;
+    let group: { batchId: number; flows: Flow[]; marks: IngestProgress[]; lastOffset: string; firstIncluded: string; included: number } | null = null;
     const flush = async () => {
       if (!group) return;
       const g = group;
       group = null;
-      await this.insertWithRetry(p, g.flows, g.marks, g.batchId);
+      // One relay batch reaches storage as one insert per partition (and a redelivery may group
+      // it differently), so the batch id alone is no idempotency key: name the messages too.
+      const dedupKey = `${g.batchId}-p${partition}-${g.firstIncluded}-${g.lastOffset}-${g.included}`;
+      await this.insertWithRetry(p, g.flows, g.marks, g.batchId, dedupKey);
       p.resolveOffset(g.lastOffset);
       await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(g.lastOffset) + 1n).toString() }]);
       this.stats.commits++;
@@ -84,11 +88,12 @@ export class KafkaIngester {
       const decoded = this.decode(m);
       // One insert per relay batch: rows keep the relay's batch id, the live feed's cursor.
       if (group && decoded && decoded.batchId !== group.batchId) await flush();
-      group ??= { batchId: decoded?.batchId ?? 0, flows: [], marks: [], lastOffset: m.offset };
+      group ??= { batchId: decoded?.batchId ?? 0, flows: [], marks: [], lastOffset: m.offset, firstIncluded: '', included: 0 };
       group.lastOffset = m.offset;
       if (!decoded) continue;
       if (group.batchId === 0) group.batchId = decoded.batchId;
       if (!(await this.isNew(decoded.marks, group.marks))) { this.stats.duplicateParts++; continue; }
+      if (group.included++ === 0) group.firstIncluded = m.offset;
       for (const f of decoded.flows) group.flows.push(f);
       for (const k of decoded.marks) group.marks.push(k);
     }
@@ -118,12 +123,12 @@ export class KafkaIngester {
     return true;
   }
 
-  private async insertWithRetry(p: EachBatchPayload, flows: Flow[], marks: IngestProgress[], batchId: number): Promise<void> {
+  private async insertWithRetry(p: EachBatchPayload, flows: Flow[], marks: IngestProgress[], batchId: number, dedupKey: string): Promise<void> {
     if (flows.length === 0 && marks.length === 0) return;
     let delay = this.opts.retryMinMs;
     for (;;) {
       try {
-        await this.store.insert(flows, marks, batchId);
+        await this.store.insert(flows, marks, batchId, { dedupKey });
         break;
       } catch (err) {
         this.stats.insertErrors++;

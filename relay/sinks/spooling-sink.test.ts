@@ -183,7 +183,8 @@ test('a restart replays what an earlier run spooled, skipping records storage al
 
   const outage = new OutageStore();
   outage.mode = 'fail';
-  const sink = await SpoolingSink.open(new ClickHouseSink(outage), { dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log, { insertTimeoutMs: 150, replayRetryMinMs: 20, replayRetryMaxMs: 100 });
+  // A generous timeout: here every replayed insert must complete in time, so the counts are exact.
+  const sink = await SpoolingSink.open(new ClickHouseSink(outage), { dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log, { insertTimeoutMs: 30_000, replayRetryMinMs: 20, replayRetryMaxMs: 100 });
   assert.equal(sink.spooledRecords, 3);
   assert.equal(sink.heldSeq('sess-e'), 3, 'the resume point covers spooled batches');
   outage.mode = 'up';

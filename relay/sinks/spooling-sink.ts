@@ -2,7 +2,9 @@
 // spooled (fsynced). While the spool holds anything, new batches queue behind it, so batches
 // reach storage in batch-id order; a background loop replays them as soon as storage answers.
 // A replay never stores a row twice: it first asks storage how many rows carry the batch id
-// (an insert that timed out may have landed) and inserts only what is missing. When the spool
+// (an insert that timed out may have landed) and skips a batch that is fully there; a batch
+// that landed in part is inserted again under its batch id, whose per-chunk deduplication
+// tokens make ClickHouse drop the chunks already stored. When the spool
 // is full, write() waits for room: ingest pauses and collectors buffer (backpressure, counted)
 // instead of anything being dropped.
 import type { Logger } from '../../common/logger.js';
@@ -131,11 +133,12 @@ export class SpoolingSink implements FlowSink {
         const rec = decodeDurableBatch((await this.spool.peek())!);
         const stored = rec.flows.length > 0 ? await this.withTimeout(this.store.storedRows(rec.batchId), false) : 0;
         if (stored < rec.flows.length || rec.flows.length === 0) {
-          // Only the rows not there yet: the store inserts in order, so what landed is a prefix.
-          await this.withTimeout(this.store.insertDecoded(stored === 0 ? rec.flows : rec.flows.slice(stored), rec.marks, rec.batchId), true);
+          // The whole batch under its batch id: if an insert landed in part, its chunks that are
+          // stored carry the same deduplication tokens and ClickHouse drops them.
+          await this.withTimeout(this.store.insertDecoded(rec.flows, rec.marks, rec.batchId), true);
         }
-        this.stats.replaySkippedRows += Math.min(stored, rec.flows.length);
-        this.stats.replayedRows += rec.flows.length - Math.min(stored, rec.flows.length);
+        this.stats.replaySkippedRows += stored >= rec.flows.length ? rec.flows.length : 0;
+        this.stats.replayedRows += stored >= rec.flows.length ? 0 : rec.flows.length;
         this.stats.replayedBatches++;
         await this.spool.shift();
         for (const w of this.roomWaiters.splice(0)) w();
