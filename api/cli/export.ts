@@ -71,8 +71,7 @@ export async function runExport(request: GetFlowsRequest, target: ExportTarget, 
 
 /** `flowscope export`: observe's flags (filters, --since/--until, --server) plus --store. */
 export function buildExportCommand(): Command {
-  let cmd: Command;
-  cmd = buildObserveCommand(async (inv) => {
+  const cmd: Command = buildObserveCommand(async (inv) => {
     const request = checkExport(inv);
     const storeArg = cmd.opts().store as string | undefined;
     const store = storeArg !== undefined ? parseStoreTarget(storeArg) : undefined;
