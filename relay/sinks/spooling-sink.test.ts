@@ -195,3 +195,24 @@ test('a restart replays what an earlier run spooled, skipping records storage al
   assert.equal(await store.durableSeq('sess-e'), 3);
   await sink.close();
 });
+
+test('a spooled batch that reached storage in part (a multi-chunk insert cut short) is completed, not doubled', async () => {
+  // Reopen the store with tiny insert chunks, so a 10-row batch is three inserts.
+  await store.close();
+  store = await FlowStore.open({ path: chdbDir, maxRowsPerInsert: 4 });
+  const spoolDir = path.join(dir, 'spool-f');
+  const flows = Array.from({ length: 10 }, (_, i) => flow('f', i));
+  const batchId = Date.now() * 1000;
+  const earlier = await Spool.open({ dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
+  await earlier.append(encodeDurableBatch(batchId, flows, [{ session: 'sess-f', node: 'n1', seq: 1 }]));
+  await earlier.close();
+  await store.insert(flows.slice(0, 4), [], batchId); // only the first chunk landed before the crash
+  assert.deepEqual(await storedUuids('f-'), { rows: 4, distinct: 4 });
+
+  const sink = await SpoolingSink.open(new ClickHouseSink(new OutageStore()), { dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log, { insertTimeoutMs: 30_000, replayRetryMinMs: 20, replayRetryMaxMs: 100 });
+  await sink.drained();
+  assert.equal(sink.stats.replayedBatches, 1);
+  assert.deepEqual(await storedUuids('f-'), { rows: 10, distinct: 10 });
+  assert.equal(await store.durableSeq('sess-f'), 1);
+  await sink.close();
+});
