@@ -19,7 +19,10 @@ export interface RelayCommandOptions {
   clickhouseUser?: string;
   clickhousePassword?: string;
   clickhouseDatabase?: string;
+  /** ClickHouse cluster whose schema was created with `flowscope schema --cluster`. */
+  clickhouseCluster?: string;
   retentionDays: number;
+  rollupRetentionDays?: number;
   flushIntervalMs: number;
   batchRows: number;
   /** On-disk spool for storage outages; null disables it (inserts are then retried in memory). */
@@ -40,6 +43,9 @@ export function relayStore(store: FlowStore): RelayStore {
     durableSeq: (s) => store.durableSeq(s),
     query: (q: HistoryQuery) => store.queryFlows({ whitelist: q.whitelist, blacklist: q.blacklist, since: q.since, until: q.until, number: q.number, first: q.first, maxBatchId: q.upTo }),
     namespaces: (sinceMs) => store.namespaces(sinceMs),
+    serviceMap: (r) => store.serviceMap(r),
+    topTalkers: (r) => store.topTalkers(r),
+    topDropReasons: (r) => store.topDropReasons(r),
     close: () => store.close(),
   };
 }
@@ -49,7 +55,7 @@ export async function startRelay(opts: RelayCommandOptions): Promise<Relay> {
   const connection: ConnectionOptions = opts.clickhouseUrl
     ? { kind: 'server', url: opts.clickhouseUrl, username: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase }
     : { kind: 'chdb', path: opts.dataDir };
-  const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays });
+  const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays, rollupRetentionDays: opts.rollupRetentionDays, cluster: opts.clickhouseCluster });
   log.info({ storage: opts.clickhouseUrl ? opts.clickhouseUrl : `chdb:${opts.dataDir}`, flows: await store.countFlows() }, 'storage ready');
   const rs = relayStore(store);
   const sink = await openSink(opts, rs, log);

@@ -49,6 +49,9 @@ class OutageStore implements RelayStore {
   durableSeq(s: string) { return this.inner.durableSeq(s); }
   query(q: Parameters<RelayStore['query']>[0]) { return this.inner.query(q); }
   namespaces(ms: number) { return this.inner.namespaces(ms); }
+  serviceMap(r: Parameters<RelayStore['serviceMap']>[0]) { return this.inner.serviceMap(r); }
+  topTalkers(r: Parameters<RelayStore['topTalkers']>[0]) { return this.inner.topTalkers(r); }
+  topDropReasons(r: Parameters<RelayStore['topDropReasons']>[0]) { return this.inner.topDropReasons(r); }
   async close() {}
 }
 
