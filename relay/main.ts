@@ -4,6 +4,11 @@ import { createLogger } from '../common/logger.js';
 import { runUntilSignal } from '../common/lifecycle.js';
 import { FlowStore, type ConnectionOptions } from '../storage/index.js';
 import { Relay, type RelayStore } from './relay.js';
+import { ClickHouseSink } from './sinks/clickhouse-sink.js';
+import { SpoolingSink, DEFAULT_SPOOLING_OPTIONS } from './sinks/spooling-sink.js';
+import { registerSpoolMetrics } from './sinks/metrics.js';
+import type { FlowSink } from './sinks/sink.js';
+import type { Logger } from '../common/logger.js';
 import type { HistoryQuery } from './observer/get-flows.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
@@ -25,12 +30,21 @@ export interface RelayCommandOptions {
   batchRows: number;
   /** Prometheus /metrics listen address (null: no metrics listener). */
   metricsAddr?: string | null;
+  /** On-disk spool for storage outages; null disables it (inserts are then retried in memory). */
+  spool: { dir: string; maxBytes: number; segmentBytes: number; insertTimeoutMs: number } | null;
+  /** Kafka mode: batches go to this topic (the ingester stores them) instead of ClickHouse. */
+  kafka?: {
+    brokers: string[]; topic: string; compression: 'gzip' | 'none'; idempotent: boolean;
+    /** Also consume the topic into this relay's store (chDB: one process owns the directory). */
+    ingestGroup?: string;
+  };
 }
 
 /** Adapts the FlowStore to what the relay needs; history reads stop at the live cursor. */
 export function relayStore(store: FlowStore): RelayStore {
   return {
     insert: (flows, progress, batchId) => store.insert(flows, progress, batchId),
+    storedRows: (batchId) => store.storedRows(batchId),
     durableSeq: (s) => store.durableSeq(s),
     query: (q: HistoryQuery) => store.queryFlows({ whitelist: q.whitelist, blacklist: q.blacklist, since: q.since, until: q.until, number: q.number, first: q.first, maxBatchId: q.upTo }),
     namespaces: (sinceMs) => store.namespaces(sinceMs),
@@ -50,7 +64,19 @@ export async function startRelay(opts: RelayCommandOptions): Promise<RunningRela
     : { kind: 'chdb', path: opts.dataDir };
   const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays, rollupRetentionDays: opts.rollupRetentionDays, cluster: opts.clickhouseCluster });
   log.info({ storage: opts.clickhouseUrl ? opts.clickhouseUrl : `chdb:${opts.dataDir}`, flows: await store.countFlows() }, 'storage ready');
-  const relay = new Relay(relayStore(store), { listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows } }, log);
+  const rs = relayStore(store);
+  const sink = await openSink(opts, rs, log);
+  let ingester: { stop(): Promise<void> } | undefined;
+  if (opts.kafka?.ingestGroup) {
+    const { KafkaIngester, DEFAULT_INGESTER_OPTIONS } = await import('./kafka/ingester.js');
+    const k = new KafkaIngester(store, { ...DEFAULT_INGESTER_OPTIONS, brokers: opts.kafka.brokers, topic: opts.kafka.topic, groupId: opts.kafka.ingestGroup, clientId: `flowscope-relay-ingester-${opts.nodeName}` }, log);
+    await k.start();
+    ingester = k;
+  }
+  const relay = new Relay(rs, {
+    listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows }, sink,
+    tolerateResumeGaps: !!opts.kafka, beforeStoreClose: async () => { await ingester?.stop(); },
+  }, log);
   let metrics: MetricsServer | null = null;
   if (opts.metricsAddr) {
     const registry = new Registry();
@@ -68,6 +94,22 @@ export async function startRelay(opts: RelayCommandOptions): Promise<RunningRela
       await metrics?.close();
     },
   };
+}
+
+async function openSink(opts: RelayCommandOptions, store: RelayStore, log: Logger): Promise<FlowSink> {
+  if (opts.kafka) {
+    const { KafkaSink, DEFAULT_KAFKA_SINK_OPTIONS } = await import('./sinks/kafka-sink.js');
+    const sink = await KafkaSink.open({ ...DEFAULT_KAFKA_SINK_OPTIONS, ...opts.kafka, clientId: `flowscope-relay-${opts.nodeName}` }, log);
+    log.info({ brokers: opts.kafka.brokers, topic: opts.kafka.topic }, 'Kafka mode: batches go to Kafka, the ingester stores them');
+    return sink;
+  }
+  const direct = new ClickHouseSink(store);
+  if (!opts.spool) return direct;
+  const { dir, maxBytes, segmentBytes, insertTimeoutMs } = opts.spool;
+  const sink = await SpoolingSink.open(direct, { dir, maxBytes, segmentBytes }, log, { ...DEFAULT_SPOOLING_OPTIONS, insertTimeoutMs });
+  registerSpoolMetrics(sink);
+  log.info({ spool: dir, maxBytes, spooledBatches: sink.spooledRecords }, 'spool ready');
+  return sink;
 }
 
 export async function runRelay(opts: RelayCommandOptions): Promise<void> {

@@ -18,11 +18,12 @@ class MemoryStore implements RelayStore {
   rows = 0;
   seqs = new Map<string, number>();
   failNext = 2;
-  async insert(flows: Flow[], progress: Array<{ session: string; seq: number }>): Promise<void> {
+  async insert(flows: readonly Flow[], progress: ReadonlyArray<{ session: string; seq: number }>): Promise<void> {
     if (this.failNext > 0) { this.failNext--; throw new Error('injected failure'); }
     this.rows += flows.length;
     for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
   }
+  async storedRows(): Promise<number> { return 0; }
   async durableSeq(session: string): Promise<number> { return this.seqs.get(session) ?? 0; }
   async *query(): AsyncIterable<Flow> { /* no history needed */ }
   async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> { return []; }

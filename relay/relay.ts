@@ -7,7 +7,9 @@ import { NodeState } from '../proto/types.js';
 import { IngestService, InsightsService, ObserverService, OBSERVER_HEALTH_SERVICE, bindServer } from '../common/grpc-services.js';
 import { insightsHandlers, type InsightsStore, type InsightsStats } from './insights.js';
 import type { Logger } from '../common/logger.js';
-import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchPart, type DurableSink } from './ingest/batcher.js';
+import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchPart } from './ingest/batcher.js';
+import type { FlowSink } from './sinks/sink.js';
+import { ClickHouseSink, type BatchStore } from './sinks/clickhouse-sink.js';
 import { IngestServer } from './ingest/server.js';
 import { NodeRegistry } from './nodes.js';
 import { TimeOrderMerger } from './merge.js';
@@ -22,7 +24,7 @@ export const RELAY_VERSION = '0.1.0';
 const LOST_SOURCE_NAMES = ['unknown_lost_event_source', 'perf_event_ring_buffer', 'observer_events_queue', 'hubble_ring_buffer'];
 
 /** What the relay needs from storage. */
-export interface RelayStore extends DurableSink, FlowHistory, InsightsStore {
+export interface RelayStore extends BatchStore, FlowHistory, InsightsStore {
   durableSeq(session: string): Promise<number>;
   namespaces(sinceMs: number): Promise<Array<{ cluster: string; namespace: string }>>;
   close(): Promise<void>;
@@ -33,6 +35,12 @@ export interface RelayOptions {
   nodeName: string;
   batcher?: Partial<BatcherOptions>;
   mergeMaxDelayMs?: number;
+  /** Where batches go (default: straight into the store). */
+  sink?: FlowSink;
+  /** Kafka mode: storage lags what the relay acked (see IngestServerDeps.tolerateResumeGaps). */
+  tolerateResumeGaps?: boolean;
+  /** Runs on stop after ingest drained, before storage closes (e.g. an in-process Kafka ingester). */
+  beforeStoreClose?: () => Promise<void>;
 }
 
 export class Relay {
@@ -40,6 +48,7 @@ export class Relay {
   readonly nodes = new NodeRegistry();
   readonly live = new LiveFeed();
   readonly batcher: IngestBatcher;
+  readonly sink: FlowSink;
   readonly ingest: IngestServer;
   readonly merger: TimeOrderMerger;
   readonly health = new HealthImplementation({ '': 'NOT_SERVING', [OBSERVER_HEALTH_SERVICE]: 'NOT_SERVING' });
@@ -55,13 +64,16 @@ export class Relay {
 
   constructor(readonly store: RelayStore, private readonly opts: RelayOptions, private readonly log: Logger) {
     this.merger = new TimeOrderMerger((items) => this.live.publish(items), { maxDelayMs: opts.mergeMaxDelayMs ?? 1000, maxBuffered: 200_000, tickMs: 50 });
-    this.batcher = new IngestBatcher(store, (id, parts) => this.onDurable(id, parts), log, { ...DEFAULT_BATCHER_OPTIONS, ...opts.batcher });
+    this.sink = opts.sink ?? new ClickHouseSink(store);
+    this.batcher = new IngestBatcher(this.sink, (id, parts) => this.onDurable(id, parts), log, { ...DEFAULT_BATCHER_OPTIONS, ...opts.batcher });
     // Everything stored by earlier runs has a smaller batch id: it is history for any follower.
     this.live.advance(this.batcher.lastId);
     this.ingest = new IngestServer({
       batcher: this.batcher, nodes: this.nodes, log,
-      durableSeq: (s) => store.durableSeq(s),
+      // Held first: a spool replay clears it only after storage has the marks.
+      durableSeq: async (s) => { const held = this.sink.heldSeq(s); return Math.max(await store.durableSeq(s), held); },
       onLostEvents: (node, evs) => this.onLostEvents(node, evs),
+      tolerateResumeGaps: opts.tolerateResumeGaps ?? false,
     });
   }
 
@@ -86,6 +98,8 @@ export class Relay {
       this.server.tryShutdown(() => { clearTimeout(t); resolve(); });
     });
     await this.batcher.drain();
+    await this.sink.close();
+    await this.opts.beforeStoreClose?.();
     this.merger.stop();
     this.peers.close();
     await this.store.close();

@@ -1,5 +1,6 @@
 // The single `flowscope` executable: long-running services (relay, collector, api, up) and the
 // clients (observe, status, list nodes). Bad usage exits 2 with the command's usage.
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import * as grpc from '@grpc/grpc-js';
 import { buildObserveCommand, DEFAULT_SERVER } from './observe-flags.js';
@@ -9,6 +10,9 @@ import { runUp } from './up.js';
 import { parseListenAddress } from '../../common/metrics/server.js';
 import { DEFAULT_METRICS } from '../../collector/metrics/options.js';
 import { validateMetricsConfig } from '../../collector/metrics/flow-metrics.js';
+import { buildExportCommand } from './export.js';
+import { parseStoreTarget } from './store-target.js';
+import { parseBrokers } from '../../relay/kafka/brokers.js';
 import { insightsCommand, INSIGHTS_QUERIES } from './insights.js';
 import { ObserverApiClient } from '../client.js';
 import { formatHealthcheck, healthStatusText, formatServerStatus, statusOutputFormat, formatNodes, NODES_OUTPUT_FORMATS, type NodesOutputFormat, formatNamespaces, NAMESPACES_OUTPUT_FORMATS, type NamespacesOutputFormat } from '../printer/index.js';
@@ -29,6 +33,10 @@ function powerOfTwo(name: string, min: number, max: number): (v: string) => numb
     if ((n & (n - 1)) !== 0) throw new UsageError(`invalid value "${v}" for --${name}: must be a power of two`);
     return n;
   };
+}
+
+function brokers(v: string): string[] {
+  try { return parseBrokers(v); } catch (err) { throw new UsageError((err as Error).message); }
 }
 
 /** commander errors become UsageError; help and version exit 0 as usual. */
@@ -91,10 +99,24 @@ export function buildProgram(): Command {
     .addOption(new Option('--rollup-retention-days <n>', 'Per-minute rollup TTL in days (default max(retention, 30))').env('FLOWSCOPE_ROLLUP_RETENTION_DAYS').argParser(int('rollup-retention-days', 1, 3650)))
     .addOption(new Option('--flush-interval <ms>', 'Longest a flow waits before its storage insert').env('FLOWSCOPE_FLUSH_INTERVAL_MS').default(250).argParser(int('flush-interval', 1, 60_000)))
     .addOption(new Option('--batch-rows <n>', 'Rows per storage insert').env('FLOWSCOPE_BATCH_ROWS').default(50_000).argParser(int('batch-rows', 1, 10_000_000)))
+    .addOption(new Option('--spool-dir <path>', 'Directory batches are spooled to while ClickHouse is unreachable ("none": no spool; default: spool/ beside --data-dir)').env('FLOWSCOPE_SPOOL_DIR'))
+    .addOption(new Option('--spool-max-bytes <n>', 'Spool size limit; when full, ingest pauses (collectors buffer) instead of dropping').env('FLOWSCOPE_SPOOL_MAX_BYTES').default(1024 ** 3).argParser(int('spool-max-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--spool-segment-bytes <n>', 'Size of one spool segment file').env('FLOWSCOPE_SPOOL_SEGMENT_BYTES').default(64 * 1024 ** 2).argParser(int('spool-segment-bytes', 4096, 2 ** 31)))
+    .addOption(new Option('--insert-timeout <ms>', 'A storage insert slower than this spools its batch').env('FLOWSCOPE_INSERT_TIMEOUT_MS').default(10_000).argParser(int('insert-timeout', 100, 3_600_000)))
+    .addOption(new Option('--kafka-brokers <host:port,...>', 'Kafka mode: produce batches to Kafka (acked to collectors once Kafka has them); `flowscope ingester` stores them').env('FLOWSCOPE_KAFKA_BROKERS'))
+    .addOption(new Option('--kafka-topic <name>', 'Kafka topic for flow batches').env('FLOWSCOPE_KAFKA_TOPIC').default('flowscope-flows'))
+    .addOption(new Option('--kafka-compression <codec>', 'Compression of produced batches').env('FLOWSCOPE_KAFKA_COMPRESSION').choices(['gzip', 'none']).default('gzip'))
+    .addOption(new Option('--kafka-idempotent', 'Idempotent producer (real Kafka; not supported by test mock clusters)').env('FLOWSCOPE_KAFKA_IDEMPOTENT'))
+    .addOption(new Option('--kafka-ingest [group]', 'Kafka mode: also run an ingester (this consumer group) in the relay, into the relay\'s own store (needed with chDB, whose directory one process owns)').env('FLOWSCOPE_KAFKA_INGEST'))
     .addOption(metricsAddrOption(':9966'))
     .action(async (o) => {
       const { runRelay } = await import('../../relay/main.js');
-      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, clickhouseCluster: o.clickhouseCluster, retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows,
+      const kafka = o.kafkaBrokers === undefined ? undefined : { brokers: brokers(o.kafkaBrokers), topic: o.kafkaTopic, compression: o.kafkaCompression, idempotent: !!o.kafkaIdempotent,
+        ...(o.kafkaIngest ? { ingestGroup: o.kafkaIngest === true ? 'flowscope-ingester' : String(o.kafkaIngest) } : {}) };
+      if (o.kafkaIngest && !kafka) throw new UsageError('--kafka-ingest needs --kafka-brokers');
+      const spoolDir: string = o.spoolDir ?? path.join(path.dirname(path.resolve(o.dataDir)), 'spool');
+      const spool = spoolDir === 'none' ? null : { dir: spoolDir, maxBytes: o.spoolMaxBytes, segmentBytes: Math.min(o.spoolSegmentBytes, o.spoolMaxBytes), insertTimeoutMs: o.insertTimeout };
+      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, clickhouseCluster: o.clickhouseCluster, retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows, spool: kafka ? null : spool, ...(kafka ? { kafka } : {}),
         metricsAddr: o.metricsAddr === 'none' ? null : o.metricsAddr });
     }));
 
@@ -157,6 +179,33 @@ export function buildProgram(): Command {
     }));
 
   program.addCommand(strict(buildObserveCommand(runObserve, { isTTY: process.stdout.isTTY, env: process.env })));
+
+  program.addCommand(strict(new Command('ingester'))
+    .description('Kafka mode: consume the relay\'s flow batches from Kafka and store them in ClickHouse (one consumer group member)')
+    .addOption(new Option('--kafka-brokers <host:port,...>', 'Kafka bootstrap brokers').env('FLOWSCOPE_KAFKA_BROKERS').makeOptionMandatory())
+    .addOption(new Option('--kafka-topic <name>', 'Kafka topic for flow batches').env('FLOWSCOPE_KAFKA_TOPIC').default('flowscope-flows'))
+    .addOption(new Option('--group <id>', 'Consumer group (ingesters of one group share the partitions)').env('FLOWSCOPE_KAFKA_GROUP').default('flowscope-ingester'))
+    .addOption(new Option('--store <path|url>', 'chDB data directory or ClickHouse server URL http[s]://[user:password@]host:port[/database]').env('FLOWSCOPE_STORE').default('.flowscope/chdb'))
+    .addOption(new Option('--retention-days <n>', 'Flows older than this are deleted (TTL)').env('FLOWSCOPE_RETENTION_DAYS').default(7).argParser(int('retention-days', 1, 3650)))
+    .addOption(new Option('--session-timeout <ms>', 'Consumer group session timeout').env('FLOWSCOPE_KAFKA_SESSION_TIMEOUT_MS').default(30_000).argParser(int('session-timeout', 1000, 3_600_000)))
+    .addOption(new Option('--heartbeat-interval <ms>', 'Consumer group heartbeat interval').env('FLOWSCOPE_KAFKA_HEARTBEAT_MS').default(3000).argParser(int('heartbeat-interval', 100, 3_600_000)))
+    .action(async (o) => {
+      const connection = parseStoreTarget(o.store);
+      const { runIngester } = await import('../../relay/kafka/main.js');
+      await runIngester({ brokers: brokers(o.kafkaBrokers), topic: o.kafkaTopic, groupId: o.group, connection, retentionDays: o.retentionDays, sessionTimeoutMs: o.sessionTimeout, heartbeatIntervalMs: o.heartbeatInterval });
+    }));
+
+  program.addCommand(strict(buildExportCommand()));
+
+  program.addCommand(strict(new Command('migrate'))
+    .description('Apply pending storage migrations (idempotent) and print what was applied')
+    .addOption(new Option('--store <path|url>', 'chDB data directory or ClickHouse server URL http[s]://[user:password@]host:port[/database]').env('FLOWSCOPE_STORE').default('.flowscope/chdb'))
+    .addOption(new Option('--retention-days <n>', 'Flow TTL the schema gets').env('FLOWSCOPE_RETENTION_DAYS').default(7).argParser(int('retention-days', 1, 3650)))
+    .action(async (o) => {
+      const connection = parseStoreTarget(o.store);
+      const { runMigrate } = await import('./migrate.js');
+      await runMigrate(connection, o.retentionDays, (s) => process.stdout.write(s));
+    }));
 
   program.addCommand(strict(new Command('status'))
     .description('Show the health and flow counters of a relay or collector (like `hubble status`)')
