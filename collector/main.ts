@@ -13,6 +13,7 @@ import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
 import { collectorObserverBackend } from './observer-backend.js';
 import { FlowRateMeter } from '../common/rate.js';
 import { createSource, type SourceSpec } from './sources/registry.js';
+import type { DecodeStats } from './decode/stats.js';
 
 export const COLLECTOR_VERSION = '0.1.0';
 
@@ -33,7 +34,10 @@ export interface RunningCollector {
   port: number;
   pipeline: CollectorPipeline;
   shipper: Shipper | null;
-  stop(): Promise<void>;
+  /** The decoder's counters: records that produced no flow, by reason. */
+  decodeStats: DecodeStats;
+  /** Stops the source, then waits up to `drainTimeoutMs` (default 5 s) for the relay's acks. */
+  stop(drainTimeoutMs?: number): Promise<void>;
   /** Resolves when a finite source has been read completely and shipped. */
   finished: Promise<void>;
 }
@@ -68,11 +72,11 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   });
 
   return {
-    port, pipeline, shipper, finished,
-    async stop() {
+    port, pipeline, shipper, finished, decodeStats: decoder.stats,
+    async stop(drainTimeoutMs = 5_000) {
       await source.stop();
       if (shipper) {
-        const ok = await shipper.drain(5_000);
+        const ok = await shipper.drain(drainTimeoutMs);
         if (!ok) log.warn({ unacked: shipper.stats.unackedFlows }, 'relay did not acknowledge every flow before shutdown');
         await shipper.stop();
       }
