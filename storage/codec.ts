@@ -6,7 +6,8 @@
 import { types, encode, decode } from '../proto/index.js';
 import type { Flow, Workload } from '../proto/types.js';
 import { P } from '../filters/presence.js';
-import { parseIP, formatIP, fullIPv6, ipFromHex } from '../filters/ip-addr.js';
+import { parseIP, formatIP, ipFromHex } from '../filters/ip-addr.js';
+import type { RowBinaryWriter } from './rowbinary.js';
 import { requestURIPath } from '../filters/http-path.js';
 import { TCP_FLAG_BITS, tcpFlagsMask } from '../filters/tcp-flags.js';
 import { l4Port } from '../filters/port.js';
@@ -50,12 +51,13 @@ const MAX_TIME_S = 9_000_000_000; // DateTime64(9) ends in 2262
 
 export interface IngestMark { session: string; node: string; seq: number }
 
-function ipCols(ip: Obj | undefined, k: string): [string, string, boolean] {
+const NO_IP = new Uint8Array(16);
+
+function ipCols(ip: Obj | undefined, k: string): [Uint8Array, string, boolean] {
   const s = str(ip, k);
   const parsed = s === '' ? undefined : parseIP(s);
-  const bytes = parsed ?? new Uint8Array(16);
   const raw = parsed && formatIP(parsed) === s ? '' : s;
-  return [fullIPv6(bytes), raw, parsed !== undefined];
+  return [parsed ?? NO_IP, raw, parsed !== undefined];
 }
 
 function workloads(ep: Obj | undefined): [string[], string[]] {
@@ -67,16 +69,26 @@ function workloads(ep: Obj | undefined): [string[], string[]] {
   return [names, kinds];
 }
 
-function endpointCols(rest: Obj, k: 'source' | 'destination'): unknown[] {
+interface EndpointCols { id: number; identity: number; cluster: string; ns: string; pod: string; labels: string[]; wn: string[]; wk: string[] }
+
+function endpointCols(rest: Obj, k: 'source' | 'destination'): EndpointCols {
   const ep = sub(rest, k);
   const [wn, wk] = workloads(ep);
-  const cols = [num(ep, 'ID'), num(ep, 'identity'), str(ep, 'cluster_name'), str(ep, 'namespace'), str(ep, 'pod_name'), arr(ep, 'labels'), wn, wk];
+  const cols = { id: num(ep, 'ID'), identity: num(ep, 'identity'), cluster: str(ep, 'cluster_name'), ns: str(ep, 'namespace'), pod: str(ep, 'pod_name'), labels: arr(ep, 'labels'), wn, wk };
   putBack(rest, k, ep);
   return cols;
 }
 
-/** Row values in INSERT_COLUMNS order; `rest_b64` is base64 protobuf ('' when nothing is left). */
-export function flowToRow(flow: Flow, marks: readonly IngestMark[] = [], now = Date.now(), batchId = 0): unknown[] {
+function writeEndpoint(w: RowBinaryWriter, e: EndpointCols): void {
+  w.u32(e.id); w.u32(e.identity); w.str(e.cluster); w.str(e.ns); w.str(e.pod);
+  w.strArray(e.labels); w.strArray(e.wn); w.strArray(e.wk);
+}
+
+const NO_MARKS: readonly IngestMark[] = [];
+
+/** Appends the flow as one RowBinary row in INSERT_COLUMNS order; `rest` is protobuf (empty
+ * when the columns reproduce everything). */
+export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now = Date.now(), batchId = 0): void {
   const f = flow as unknown as Obj;
   const rest: Obj = { ...f };
   let presence = 0;
@@ -84,18 +96,18 @@ export function flowToRow(flow: Flow, marks: readonly IngestMark[] = [], now = D
   // time: the column holds the flow time whenever DateTime64(9) can (else the ingest time, so
   // the row still sorts and expires); the field moves out of rest only in the exact
   // {seconds, nanos} shape — {seconds} alone (Go omits nanos = 0) stays in rest.
-  let timeText: string;
+  let timeS: number, timeNanos: number;
   const t = flow.time as { seconds?: unknown; nanos?: unknown } | undefined;
   const secs = t?.seconds, nanos = t?.nanos ?? 0;
   if (typeof secs === 'number' && Number.isSafeInteger(secs) && secs >= 0 && secs < MAX_TIME_S
     && typeof nanos === 'number' && Number.isInteger(nanos) && nanos >= 0 && nanos < 1e9) {
-    timeText = `${secs}.${String(nanos).padStart(9, '0')}`;
+    timeS = secs; timeNanos = nanos;
     if (Object.keys(t!).length === 2 && t!.nanos !== undefined) {
       delete rest.time;
       presence |= P.TIME;
     }
   } else {
-    timeText = `${Math.floor(now / 1000)}.${String((now % 1000) * 1e6).padStart(9, '0')}`;
+    timeS = Math.floor(now / 1000); timeNanos = (now % 1000) * 1e6;
   }
 
   const uuid = str(rest, 'uuid');
@@ -186,18 +198,14 @@ export function flowToRow(flow: Flow, marks: readonly IngestMark[] = [], now = D
 
   const l7 = sub(rest, 'l7');
   let l7Type = 0, latency = 0;
-  let dnsCols: unknown[] = ['', [], 0, [], '', 0, [], []];
+  let dns: Obj | undefined;
   if (l7) {
     presence |= P.L7;
     if (l7.http) presence |= P.HTTP;
     if (l7.kafka) presence |= P.KAFKA;
     l7Type = num(l7, 'type'); latency = num(l7, 'latency_ns');
-    const dns = sub(l7, 'dns');
-    if (dns) {
-      presence |= P.DNS;
-      dnsCols = [str(dns, 'query'), arr(dns, 'ips'), num(dns, 'ttl'), arr(dns, 'cnames'), str(dns, 'observation_source'), num(dns, 'rcode'), arr(dns, 'qtypes'), arr(dns, 'rrtypes')];
-      putBack(l7, 'dns', dns);
-    }
+    dns = sub(l7, 'dns');
+    if (dns) presence |= P.DNS;
     putBack(rest, 'l7', l7);
   }
 
@@ -206,18 +214,31 @@ export function flowToRow(flow: Flow, marks: readonly IngestMark[] = [], now = D
   const path = url === '' ? undefined : requestURIPath(url);
   const headers = http?.headers ?? [];
 
-  const restB64 = Object.keys(rest).length === 0 ? '' : encode(types.Flow, rest).toString('base64');
-  return [
-    timeText, uuid, verdict, dropReason, dropReasonDesc, presence, flowType, nodeName, nodeLabels,
-    ethSrc, ethDst, ipVersion, ipOk, src, srcRaw, dst, dstRaw, xl, xlRaw, encrypted ? 1 : 0,
-    srcPort, dstPort, flagsMask, icmpType, icmpCode, ...srcEp, ...dstEp, srcNames, dstNames,
-    isReply, eventType, eventSub, ...svc, trafficDirection, policyMatch, tracePoint, traceReason,
-    ifIndex, ifName, proxyPort, summary, l7Type, latency, ...dnsCols,
-    http?.code ?? 0, http?.method ?? '', url, path ?? '', path === undefined ? 0 : 1,
-    headers.map((h) => h.key ?? ''), headers.map((h) => h.value ?? ''),
-    flow.trace_context?.parent?.trace_id ?? '', flow.ip_trace_id?.trace_id ?? 0,
-    restB64, marks.map((m) => m.session), marks.map((m) => m.node), marks.map((m) => m.seq), batchId,
-  ];
+  // DNS columns are written in place (the message is put back after its fields moved out).
+  const writeDns = (): void => {
+    w.str(str(dns, 'query')); w.strArray(arr(dns, 'ips')); w.u32(num(dns, 'ttl')); w.strArray(arr(dns, 'cnames'));
+    w.str(str(dns, 'observation_source')); w.u32(num(dns, 'rcode')); w.strArray(arr(dns, 'qtypes')); w.strArray(arr(dns, 'rrtypes'));
+    if (dns) putBack(l7!, 'dns', dns);
+    if (l7) putBack(rest, 'l7', l7);
+  };
+
+  w.timeNs(timeS, timeNanos); w.str(uuid); w.i32(verdict); w.u32(dropReason); w.i32(dropReasonDesc); w.u32(presence); w.i32(flowType);
+  w.str(nodeName); w.strArray(nodeLabels); w.str(ethSrc); w.str(ethDst); w.i32(ipVersion); w.u8(ipOk);
+  w.ipv6(src); w.str(srcRaw); w.ipv6(dst); w.str(dstRaw); w.ipv6(xl); w.str(xlRaw); w.u8(encrypted ? 1 : 0);
+  w.u32(srcPort); w.u32(dstPort); w.u16(flagsMask); w.u32(icmpType); w.u32(icmpCode);
+  writeEndpoint(w, srcEp); writeEndpoint(w, dstEp); w.strArray(srcNames); w.strArray(dstNames);
+  w.u8(isReply); w.i32(eventType); w.i32(eventSub); w.str(svc[0]); w.str(svc[1]); w.str(svc[2]); w.str(svc[3]);
+  w.i32(trafficDirection); w.u32(policyMatch); w.i32(tracePoint); w.i32(traceReason);
+  w.u32(ifIndex); w.str(ifName); w.u32(proxyPort); w.str(summary); w.i32(l7Type); w.u64(latency);
+  writeDns();
+  w.u32(http?.code ?? 0); w.str(http?.method ?? ''); w.str(url); w.str(path ?? ''); w.u8(path === undefined ? 0 : 1);
+  w.strArray(headers.map((h) => h.key ?? '')); w.strArray(headers.map((h) => h.value ?? ''));
+  w.str(flow.trace_context?.parent?.trace_id ?? ''); w.u64(flow.ip_trace_id?.trace_id ?? 0);
+  w.str(''); w.u64(0); w.u64(0); // kernel_drop_reason, bytes, packets
+  if (Object.keys(rest).length === 0) w.u8(0);
+  else w.bytesField(encode(types.Flow, rest));
+  w.strArray(marks.map((m) => m.session)); w.strArray(marks.map((m) => m.node)); w.u64Array(marks.map((m) => m.seq));
+  w.u64(batchId);
 }
 
 /** SELECT list that {@link rowToFlow} reads, in order. Aliases avoid column names on purpose:

@@ -1,3 +1,2 @@
 export { FlowStore, type FlowStoreOptions, type IngestMark, type FlowQuery, type NamespaceSeen, type NodeSeen } from './store.js';
 export { openClient, type ConnectionOptions } from './client.js';
-export type { InsertFormat } from './writer.js';

@@ -1,15 +1,65 @@
-// Versioned, idempotent migrations: every statement is IF NOT EXISTS, and a version is recorded
-// in schema_migrations only after all its statements ran, so a crash mid-way re-runs safely.
+// Versioned, idempotent migrations: every statement is IF NOT EXISTS (or checks the state it
+// changes), and a version is recorded in schema_migrations only after all its steps ran, so a
+// crash mid-way re-runs safely.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { flowsTableDDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
+import { FLOW_COLUMNS, V2_ONLY, flowsTableDDL, flowsTableV1DDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
+import { rollupTableDDL, ROLLUP_MV_DDL, ROLLUP_SELECT } from './rollup.js';
 
-export interface Migration { version: number; name: string; statements: (opts: { retentionDays: number }) => string[] }
+export interface MigrationOptions { retentionDays: number; rollupRetentionDays?: number }
+
+export interface Migration {
+  version: number;
+  name: string;
+  run(client: ClickHouseClient, opts: MigrationOptions): Promise<void>;
+}
+
+async function exec(client: ClickHouseClient, statements: string[]): Promise<void> {
+  for (const query of statements) await client.command({ query });
+}
+
+async function tableColumns(client: ClickHouseClient, table: string): Promise<Set<string>> {
+  const rs = await client.query({
+    query: 'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String}',
+    query_params: { t: table }, format: 'JSONEachRow',
+  });
+  return new Set((await rs.json<{ name: string }>()).map((r) => r.name));
+}
+
+async function tableExists(client: ClickHouseClient, table: string): Promise<boolean> {
+  const rs = await client.query({
+    query: 'SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = {t:String}',
+    query_params: { t: table }, format: 'JSONEachRow',
+  });
+  return Number((await rs.json<{ n: number | string }>())[0].n) > 0;
+}
 
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'flows table and ingest progress',
-    statements: ({ retentionDays }) => [flowsTableDDL(retentionDays), INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL],
+    run: (client, { retentionDays }) => exec(client, [flowsTableV1DDL(retentionDays), INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL]),
+  },
+  {
+    version: 2,
+    name: 'flows v2 (binary rest, kernel columns, insert deduplication) and the per-minute rollup',
+    async run(client, { retentionDays, rollupRetentionDays }) {
+      const cols = await tableColumns(client, 'flows');
+      if (cols.has('rest_b64')) {
+        // Rebuild beside v1, copy the rows, then swap atomically; a re-run starts the copy over.
+        await exec(client, [flowsTableDDL(retentionDays, 'flows_v2'), 'TRUNCATE TABLE flows_v2']);
+        const copied = FLOW_COLUMNS.filter((x) => !V2_ONLY.has(x.name)).map((x) => x.name).join(', ');
+        await exec(client, [
+          `INSERT INTO flows_v2 (${copied}) SELECT ${copied} FROM flows`,
+          'DROP VIEW IF EXISTS ingest_progress_mv',
+          'EXCHANGE TABLES flows AND flows_v2',
+        ]);
+      }
+      await exec(client, ['DROP TABLE IF EXISTS flows_v2', INGEST_PROGRESS_MV_DDL, rollupTableDDL(rollupRetentionDays ?? Math.max(retentionDays, 30))]);
+      if (!(await tableExists(client, 'flows_1m_mv'))) {
+        // Roll up what is already stored, then let the view keep the rollup in step.
+        await exec(client, ['TRUNCATE TABLE flows_1m', `INSERT INTO flows_1m ${ROLLUP_SELECT}`, ROLLUP_MV_DDL]);
+      }
+    },
   },
 ];
 
@@ -18,14 +68,14 @@ const MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
 ) ENGINE = MergeTree ORDER BY version`;
 
 /** Applies pending migrations; returns the versions applied now. */
-export async function migrate(client: ClickHouseClient, opts: { retentionDays: number }): Promise<number[]> {
+export async function migrate(client: ClickHouseClient, opts: MigrationOptions): Promise<number[]> {
   await client.command({ query: MIGRATIONS_DDL });
   const rs = await client.query({ query: 'SELECT DISTINCT version FROM schema_migrations', format: 'JSONEachRow' });
   const done = new Set((await rs.json<{ version: number | string }>()).map((r) => Number(r.version)));
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
     if (done.has(m.version)) continue;
-    for (const q of m.statements(opts)) await client.command({ query: q });
+    await m.run(client, opts);
     await client.insert({ table: 'schema_migrations', columns: ['version', 'name'], values: [[m.version, m.name]], format: 'JSONCompactEachRow' });
     applied.push(m.version);
   }

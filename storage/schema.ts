@@ -46,19 +46,47 @@ export const FLOW_COLUMNS: readonly ColumnDef[] = [
   c('http_code', 'UInt32'), c('http_method', LC), c('http_url', 'String'), c('http_path', 'String'),
   c('http_path_ok', 'UInt8'), c('http_header_keys', 'Array(String)'), c('http_header_values', 'Array(String)'),
   c('trace_id', 'String'), c('ip_trace_id', 'UInt64'),
-  // Text insert formats cannot carry raw bytes through the client, so `rest` arrives base64.
-  c('rest_b64', "String EPHEMERAL ''"),
+  // From our kernel probe's extension (flowscope.kernel.v1.KernelFlowInfo): the kernel's own
+  // drop reason name and the flow's counters; '' / 0 for Cilium events.
+  c('kernel_drop_reason', LC), c('bytes', 'UInt64'), c('packets', 'UInt64'),
+  // Protobuf bytes of whatever the columns above cannot reproduce ('' for most flows).
+  c('rest', 'String CODEC(ZSTD(3))'),
   c('ingest_sessions', LCA), c('ingest_nodes', LCA), c('ingest_seqs', 'Array(UInt64)'),
   // The relay's insert number (grows across restarts): history reads stop at a batch id and live
   // followers continue after it, so `observe --follow` has no gap and no duplicate.
   c('batch_id', 'UInt64 CODEC(Delta, ZSTD(1))'),
 ];
 
+/** Columns that schema version 2 added. */
+export const V2_ONLY = new Set(['kernel_drop_reason', 'bytes', 'packets']);
+
 /** Names of the columns an insert supplies. */
 export const INSERT_COLUMNS = FLOW_COLUMNS.map((x) => x.name);
 
-export function flowsTableDDL(retentionDays: number): string {
-  const cols = FLOW_COLUMNS.map((x) => `  ${x.name} ${x.type}`);
+/** Column list of a CREATE TABLE statement. */
+export function columnsDDL(cols: readonly ColumnDef[]): string {
+  return cols.map((x) => `  ${x.name} ${x.type}`).join(',\n');
+}
+
+/** The flows table (schema version 2), under `name` so a migration can build it beside v1. */
+export function flowsTableDDL(retentionDays: number, name = 'flows'): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+${columnsDDL(FLOW_COLUMNS)},
+  INDEX idx_time time TYPE minmax GRANULARITY 1,
+  INDEX idx_dst_ns dst_namespace TYPE set(256) GRANULARITY 4,
+  INDEX idx_uuid uuid TYPE bloom_filter(0.01) GRANULARITY 4
+) ENGINE = MergeTree
+PARTITION BY toDate(time)
+ORDER BY (src_namespace, verdict, time)
+TTL toDateTime(time) + INTERVAL ${Math.trunc(retentionDays)} DAY
+SETTINGS non_replicated_deduplication_window = 1000`;
+}
+
+/** Version 1 of the flows table (rest arrived base64 in an EPHEMERAL column). Kept so the
+ * v1 → v2 migration runs the same statements on every store. */
+export function flowsTableV1DDL(retentionDays: number): string {
+  const v1 = FLOW_COLUMNS.filter((x) => !V2_ONLY.has(x.name)).map((x) => (x.name === 'rest' ? c('rest_b64', "String EPHEMERAL ''") : x));
+  const cols = v1.map((x) => `  ${x.name} ${x.type}`);
   cols.push('  rest String DEFAULT base64Decode(rest_b64) CODEC(ZSTD(3))');
   return `CREATE TABLE IF NOT EXISTS flows (
 ${cols.join(',\n')},

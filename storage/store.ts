@@ -1,13 +1,12 @@
 // FlowStore: a writer client for ingest and a separate reader client for queries. On chDB
 // the two are two sessions on one data directory, which run in parallel (docs/storage.md), so a
 // heavy history query never stalls inserts and acks.
-import { Readable } from 'node:stream';
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type { Flow } from '../proto/types.js';
 import { openClient, type ConnectionOptions } from './client.js';
 import { migrate } from './migrations.js';
-import { INSERT_COLUMNS } from './schema.js';
-import { encodeBatch, type InsertFormat } from './writer.js';
+import { encodeBatch, chdbInserter, serverInserter, type RowBinaryInserter } from './writer.js';
+import { RowBinaryWriter } from './rowbinary.js';
 import type { IngestMark } from './codec.js';
 import * as q from './query.js';
 
@@ -21,7 +20,8 @@ export interface FlowStoreOptions {
   connection?: ConnectionOptions;
   /** TTL of flows in days (default 7). */
   retentionDays?: number;
-  insertFormat?: InsertFormat;
+  /** TTL of the per-minute rollup in days (default max(retentionDays, 30)). */
+  rollupRetentionDays?: number;
   /** Larger inserts are split; ingest marks ride on the last part. */
   maxRowsPerInsert?: number;
 }
@@ -29,11 +29,12 @@ export interface FlowStoreOptions {
 export class FlowStore {
   #writeChain: Promise<unknown> = Promise.resolve();
   #closed = false;
+  readonly #rows = new RowBinaryWriter(1 << 20);
 
   private constructor(
     private readonly writer: ClickHouseClient,
     private readonly reader: ClickHouseClient,
-    private readonly format: InsertFormat,
+    private readonly inserter: RowBinaryInserter,
     private readonly maxRows: number,
   ) {}
 
@@ -43,9 +44,10 @@ export class FlowStore {
     const writer = openClient(conn);
     let reader: ClickHouseClient | undefined;
     try {
-      await migrate(writer, { retentionDays: opts.retentionDays ?? 7 });
+      await migrate(writer, { retentionDays: opts.retentionDays ?? 7, rollupRetentionDays: opts.rollupRetentionDays });
       reader = openClient(conn);
-      return new FlowStore(writer, reader, opts.insertFormat ?? 'JSONCompactEachRow', opts.maxRowsPerInsert ?? 100_000);
+      const inserter = conn.kind === 'chdb' ? await chdbInserter(writer) : serverInserter(writer);
+      return new FlowStore(writer, reader, inserter, opts.maxRowsPerInsert ?? 100_000);
     } catch (e) {
       await reader?.close();
       await writer.close();
@@ -53,7 +55,9 @@ export class FlowStore {
     }
   }
 
-  /** Resolves once the flows and their ingest marks are stored (the insert completed). */
+  /** Resolves once the flows and their ingest marks are stored (the insert completed). A
+   * non-zero `batchId` makes the insert idempotent: a retry of the same batch id (same flows)
+   * is deduplicated by ClickHouse instead of stored twice. */
   insert(flows: readonly Flow[], progress: readonly IngestMark[] = [], batchId = 0): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('FlowStore is closed'));
     // Serialised so marks are written in call order and one writer session is never contended.
@@ -69,11 +73,11 @@ export class FlowStore {
 
   async #insertNow(flows: readonly Flow[], progress: readonly IngestMark[], batchId: number): Promise<void> {
     const now = Date.now();
-    for (let start = 0; start < flows.length; start += this.maxRows) {
+    for (let start = 0, part = 0; start < flows.length; start += this.maxRows, part++) {
       const chunk = flows.slice(start, start + this.maxRows);
       const isLast = start + this.maxRows >= flows.length;
-      const body = encodeBatch(chunk, isLast ? progress : [], this.format, now, batchId);
-      await this.writer.insert({ table: 'flows', columns: INSERT_COLUMNS as [string, ...string[]], format: this.format, values: typeof body === 'string' ? Readable.from([Buffer.from(body)], { objectMode: false }) : body });
+      const body = encodeBatch(this.#rows, chunk, isLast ? progress : [], now, batchId);
+      await this.inserter.insert(body, dedupSettings(batchId, part));
     }
     if (flows.length === 0 && progress.length > 0) {
       // No rows to carry the marks (e.g. a batch of only lost events): record them directly.
@@ -116,7 +120,15 @@ export class FlowStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#writeChain;
+    await this.inserter.close();
     await this.reader.close();
     await this.writer.close();
   }
+}
+
+/** Insert settings for one part of a batch: the batch id names the block, so a retried
+ * insert of the same part is dropped by ClickHouse, together with its materialized-view rows. */
+function dedupSettings(batchId: number, part: number): ClickHouseSettings {
+  if (batchId <= 0) return {};
+  return { insert_deduplicate: 1, insert_deduplication_token: `flows-${batchId}-${part}`, deduplicate_blocks_in_dependent_materialized_views: 1 };
 }

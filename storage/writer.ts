@@ -1,35 +1,68 @@
-// Row encoding for inserts. Text formats only: the chDB connection hands the insert body to
-// the engine as a string, so binary formats (RowBinary, Native) cannot pass through
-// @clickhouse/client; docs/storage.md has the measurements that picked the default.
-import { flowToRow, type IngestMark } from './codec.js';
+// Insert bodies: RowBinary built straight from the flows (storage/codec.ts), and the two ways
+// of handing it to ClickHouse through @clickhouse/client — a server takes the bytes as the
+// body of `INSERT … FORMAT RowBinary`; chDB's connection turns insert bodies into strings, so
+// there the bytes go through a file in memory (`INSERT … SELECT FROM file(…, RowBinary)`).
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import { writeFlowRow, type IngestMark } from './codec.js';
+import { RowBinaryWriter } from './rowbinary.js';
+import { FLOW_COLUMNS } from './schema.js';
 import type { Flow } from '../proto/types.js';
 
-export type InsertFormat = 'JSONCompactEachRow' | 'TabSeparated';
-
-// TSV: backslash escapes for the field, single-quoted elements inside arrays.
-function tsvEscape(s: string): string {
-  return /[\\\t\n\r\0]/.test(s) ? s.replace(/[\\\t\n\r\0]/g, (c) => TSV_ESC[c]) : s;
-}
-const TSV_ESC: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
-function quoted(s: string): string {
-  return `'${/[\\'\t\n\r\0]/.test(s) ? s.replace(/[\\'\t\n\r\0]/g, (c) => (c === "'" ? "\\'" : TSV_ESC[c])) : s}'`;
-}
-function tsvValue(v: unknown): string {
-  if (typeof v === 'string') return tsvEscape(v);
-  if (Array.isArray(v)) return `[${v.map((x) => (typeof x === 'string' ? quoted(x) : String(x))).join(',')}]`;
-  return String(v);
-}
-
-/** Rows of a batch; ingest marks go on the last row so they commit with (after) its flows. */
-export function batchRows(flows: readonly Flow[], marks: readonly IngestMark[], now = Date.now(), batchId = 0): unknown[][] {
+/** RowBinary rows of a batch; ingest marks go on the last row so they commit with its flows. */
+export function encodeBatch(w: RowBinaryWriter, flows: readonly Flow[], marks: readonly IngestMark[], now = Date.now(), batchId = 0): Buffer {
+  w.reset();
   const last = flows.length - 1;
-  return flows.map((f, i) => flowToRow(f, i === last ? marks : [], now, batchId));
+  for (let i = 0; i < flows.length; i++) writeFlowRow(w, flows[i], i === last ? marks : undefined, now, batchId);
+  return w.bytes();
 }
 
-/** Insert body: JSON rows go to the client as values (it stringifies each row); TSV is a text
- * stream the client passes through unchanged. */
-export function encodeBatch(flows: readonly Flow[], marks: readonly IngestMark[], format: InsertFormat, now = Date.now(), batchId = 0): unknown[][] | string {
-  const rows = batchRows(flows, marks, now, batchId);
-  if (format === 'JSONCompactEachRow') return rows;
-  return rows.length === 0 ? '' : rows.map((r) => r.map(tsvValue).join('\t')).join('\n') + '\n';
+const COLUMN_LIST = FLOW_COLUMNS.map((c) => c.name).join(', ');
+// file() needs the structure without codecs.
+const STRUCTURE = FLOW_COLUMNS.map((c) => `${c.name} ${c.type.replace(/\s+CODEC\(.*\)$/, '')}`).join(', ');
+
+export interface RowBinaryInserter {
+  insert(body: Buffer, settings: ClickHouseSettings): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Server: the RowBinary body goes in the HTTP request. */
+export function serverInserter(client: ClickHouseClient): RowBinaryInserter {
+  return {
+    async insert(body, settings) {
+      const res = await client.exec({ query: `INSERT INTO flows (${COLUMN_LIST}) FORMAT RowBinary`, values: Readable.from([body]), clickhouse_settings: settings });
+      res.stream.resume();
+      await new Promise<void>((resolve, reject) => { res.stream.once('end', resolve); res.stream.once('error', reject); });
+    },
+    async close() {},
+  };
+}
+
+function memoryTmpDir(): string {
+  return process.platform === 'linux' ? '/dev/shm' : os.tmpdir();
+}
+
+/** chDB: the body is written to a private file in memory and read by the engine's file(). */
+export async function chdbInserter(client: ClickHouseClient): Promise<RowBinaryInserter> {
+  let dir: string;
+  try { dir = await fs.mkdtemp(path.join(memoryTmpDir(), 'flowscope-insert-')); } catch { dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-insert-')); }
+  const file = path.join(dir, `${randomUUID()}.rowbinary`);
+  return {
+    async insert(body, settings) {
+      await fs.writeFile(file, body);
+      try {
+        await client.command({
+          query: `INSERT INTO flows (${COLUMN_LIST}) SELECT * FROM file({f:String}, 'RowBinary', {s:String})`,
+          query_params: { f: file, s: STRUCTURE }, clickhouse_settings: settings,
+        });
+      } finally {
+        await fs.rm(file, { force: true });
+      }
+    },
+    async close() { await fs.rm(dir, { recursive: true, force: true }); },
+  };
 }
