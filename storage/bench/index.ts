@@ -1,27 +1,27 @@
-// Storage benchmark functions for `npm run bench` (loadtest/bench.ts): a clear minimal version
-// built on storage/bench.ts's insert measurement, meant to be refined with the storage work.
+// Storage benchmark functions for `npm run bench` (loadtest/bench.ts): a clear minimal version,
+// meant to be refined with the storage work.
 //
 //  * ingest_flows_per_s: `rows` generated flows (storage/gen-flows.ts) through FlowStore.insert
 //    in 50k-row batches: encode + insert, what the relay's writer does per batch.
-//  * ingest_ceiling_flows_per_s: the same rows pre-encoded as TabSeparated and inserted through
-//    the writer client: the engine's insert rate with encoding taken out, the upper bound for
-//    the relay's writer on this connection.
+//  * ingest_ceiling_flows_per_s: the same rows pre-encoded (RowBinary, 50k-row bodies) and
+//    handed to the store's inserter: the engine's insert rate with encoding taken out, the upper
+//    bound for the relay's writer on this connection.
 //  * bytes_per_flow: bytes on disk of the flows table's active parts / rows, after OPTIMIZE FINAL.
 //  * query_drops_ns_24h_p99_ms: `queryRows` flows spread over the last 24 h, then repeatedly the
 //    history query of `observe --namespace shop --verdict DROPPED --since 24h --last 100`.
-//  * service_map_1h_p99_ms: repeatedly a service-map aggregation (edges namespace/workload →
-//    namespace/service with flow and drop counts) over the last hour of the same data.
+//  * service_map_1h_p99_ms: repeatedly the service-map aggregation (edges namespace/workload →
+//    namespace/workload with flow and drop counts) over the last hour of the per-minute rollup
+//    (storage/rollup.ts) of the same data.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { FlowStore } from '../store.js';
 import { genFlows } from '../gen-flows.js';
-import { encodeBatch } from '../writer.js';
+import { encodeBatch, chdbInserter } from '../writer.js';
+import { RowBinaryWriter } from '../rowbinary.js';
 import { openClient } from '../client.js';
 import { migrate } from '../migrations.js';
-import { INSERT_COLUMNS } from '../schema.js';
 import type { FlowFilter } from '../../proto/types.js';
 
 export interface StorageBenchResult {
@@ -65,19 +65,24 @@ export async function benchStorage(opts: { rows: number; queryRows: number; quic
     log(`storage ingest (encode + insert): ${Math.round(ingest)} flows/s`);
 
     // 2. Ceiling: pre-encoded bodies, insert only.
-    const bodies: string[] = [];
-    for (let i = 0; i < rows; i += BATCH) bodies.push(encodeBatch(flows.slice(i, i + BATCH), [], 'TabSeparated') as string);
+    const bodies: Buffer[] = [];
+    const rb = new RowBinaryWriter(1 << 20);
+    // encodeBatch returns a view of the writer's reusable buffer: copy each body.
+    for (let i = 0; i < rows; i += BATCH) bodies.push(Buffer.from(encodeBatch(rb, flows.slice(i, i + BATCH), [])));
     const dir2 = await tempDir(); dirs.push(dir2);
     const w = openClient({ kind: 'chdb', path: dir2 });
     let ceiling = 0, bytesPerFlow = 0;
     try {
       await migrate(w, { retentionDays: 7 });
+      const inserter = await chdbInserter(w);
       const t1 = performance.now();
-      for (const b of bodies) {
-        await w.insert({ table: 'flows', columns: INSERT_COLUMNS as [string, ...string[]], format: 'TabSeparated', values: Readable.from([Buffer.from(b)], { objectMode: false }) });
+      try {
+        for (const b of bodies) await inserter.insert(b, {});
+      } finally {
+        await inserter.close();
       }
       ceiling = rows / ((performance.now() - t1) / 1000);
-      log(`storage insert ceiling (pre-encoded TSV): ${Math.round(ceiling)} flows/s`);
+      log(`storage insert ceiling (pre-encoded RowBinary): ${Math.round(ceiling)} flows/s`);
       // 3. Bytes per flow, merged.
       await w.command({ query: 'OPTIMIZE TABLE flows FINAL' });
       const { rows: n, bytes } = await tableBytes(w);
@@ -116,11 +121,11 @@ export async function benchStorage(opts: { rows: number; queryRows: number; quic
     const r = openClient({ kind: 'chdb', path: dir3 });
     const mapTimes: number[] = [];
     try {
-      const sql = `SELECT src_namespace, src_workload_names, dst_namespace, dst_svc_name, dst_port,
-                          count() AS flows, countIf(verdict = ${DROPPED}) AS drops
-                   FROM flows WHERE time >= now64(9) - INTERVAL 1 HOUR
-                   GROUP BY src_namespace, src_workload_names, dst_namespace, dst_svc_name, dst_port
-                   ORDER BY flows DESC LIMIT 1000`;
+      const sql = `SELECT src_namespace, src_workload, dst_namespace, dst_workload,
+                          sum(flows) AS n, sumIf(flows, verdict = ${DROPPED}) AS drops
+                   FROM flows_1m WHERE minute >= now() - INTERVAL 1 HOUR
+                   GROUP BY src_namespace, src_workload, dst_namespace, dst_workload
+                   ORDER BY n DESC LIMIT 1000`;
       for (let i = 0; i < runs + 2; i++) {
         const t = performance.now();
         const edges = await (await r.query({ query: sql, format: 'JSONCompactEachRow' })).json<unknown[]>();
