@@ -45,7 +45,7 @@ const WARMUP_S = QUICK ? 1 : 3;
 const DECODE_RUN_S = QUICK ? 1 : 3;
 const DECODE_RUNS = 3;
 const STORAGE_ROWS = QUICK ? 50_000 : 300_000;
-const STORAGE_QUERY_ROWS = QUICK ? 100_000 : 1_000_000;
+const STORAGE_QUERY_ROWS = QUICK ? 100_000 : 500_000;
 const RSS_RATE = 100_000;
 if (!Number.isInteger(COLLECTORS) || COLLECTORS < 1) usage('--collectors must be a positive integer');
 if (RATES.some((r) => !Number.isInteger(r) || r < COLLECTORS)) usage('--rates must be integers ≥ the collector count');
