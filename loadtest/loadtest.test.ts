@@ -61,7 +61,7 @@ test('loadtest smoke run: 2 collectors, small rate — complete report, accounti
   for (const p of Object.values(r.latency_ms)) assert.ok(p.p50 <= p.p99 && p.p99 <= p.max);
   assert.equal(r.follow.error, undefined);
   assert.deepEqual(r.processes.map((p) => p.name), ['relay', 'collector-1', 'collector-2']);
-  for (const p of r.processes) assert.ok(p.rss_mb_max > 0 && p.cpu_pct > 0, `${p.name}: ${JSON.stringify(p)}`);
+  for (const p of r.processes) assert.ok(p.rss_mb_max > 0 && p.cpu_pct > 0 && p.cpu_us_per_flow > 0, `${p.name}: ${JSON.stringify(p)}`);
   assert.equal(r.storage.rows, r.totals.flows_stored);
   assert.ok(r.storage.bytes_on_disk > 0 && r.storage.bytes_per_flow > 0 && r.storage.parts > 0);
 

@@ -36,7 +36,14 @@ export interface LoadtestOptions {
   log?: (msg: string) => void;
 }
 
-export interface ProcessReport extends ProcUsage { name: string; pid: number; profile?: ProfileSummary }
+export interface ProcessReport extends ProcUsage {
+  name: string;
+  pid: number;
+  /** CPU time per flow it handled in the window (relay: per stored flow; collector: per record
+   * emitted): far less sensitive to other load on the machine than the rates are. */
+  cpu_us_per_flow: number;
+  profile?: ProfileSummary;
+}
 
 export interface LoadtestReport {
   config: { nodes: number; rate_records_per_s: number; per_node_records_per_s: number; duration_s: number; warmup_s: number; batch_rows: number };
@@ -146,12 +153,14 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
 
     let emitted = 0, decoded = 0, acked = 0, backlog = 0, backlogStart = 0;
     const ackLat: number[] = [];
+    const perCollector: number[] = [];
     for (const s of samples) {
       const ends = windowEnds(s, tA, tB1);
       if (!ends) throw new Error('collector samples missing in the measured window');
       const [a, b] = ends;
       const dt = (b.t - a.t) / 1000;
       emitted += (b.recordsRead - a.recordsRead) / dt;
+      perCollector.push((b.recordsRead - a.recordsRead) / dt);
       decoded += (b.flowsDecoded - a.flowsDecoded) / dt;
       acked += (b.flowsAcked - a.flowsAcked) / dt;
       backlog += b.unackedFlows;
@@ -223,8 +232,10 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     const keptUp = emitted >= 0.95 * offered && backlog - backlogStart <= 0.05 * decoded * windowS && backlog <= 2 * offered;
 
     const processes: ProcessReport[] = [];
-    for (const c of all) {
-      const p: ProcessReport = { name: c.name, pid: c.pid, ...summarizeUsage(usage.get(c)!, tA, tB) };
+    for (const [i, c] of all.entries()) {
+      const u = summarizeUsage(usage.get(c)!, tA, tB);
+      const handled = i === 0 ? storedRate : perCollector[i - 1];
+      const p: ProcessReport = { name: c.name, pid: c.pid, ...u, cpu_us_per_flow: handled > 0 ? Math.round((u.cpu_pct / 100) * 1e6 / handled) : 0 };
       if (opts.profileDir) {
         const pdir = path.join(opts.profileDir, c.name);
         const file = (await fs.readdir(pdir).catch(() => [] as string[])).find((x) => x.endsWith('.cpuprofile'));
