@@ -195,12 +195,12 @@ async function main(): Promise<void> {
   out.push('| key | value |', '|---|---|');
   for (const [k, v] of Object.entries(result)) if (k !== 'details') out.push(`| \`${k}\` | ${n(v as number)} |`);
   out.push('', `decode runs ${dec.decodeRuns.map(n).join(', ')}; decode + enrich ${n(dec.decodeEnrichPerS)} records/s (runs ${dec.decodeEnrichRuns.map(n).join(', ')})`, '');
-  out.push('| offered records/s | emitted | stored flows/s | loss | backlog start → end | follow p50 / p99 ms | queryable p50 / p99 ms | relay CPU % | collector CPU % | result |');
+  out.push('| offered records/s | emitted | stored flows/s | loss | backlog start → end | follow p50 / p99 ms | queryable p50 / p99 ms | relay CPU % (µs/flow) | collector CPU % | result |');
   out.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const s of steps) {
     const relay = s.processes.find((p) => p.name === 'relay')!;
     const coll = s.processes.filter((p) => p.name !== 'relay').map((p) => p.cpu_pct).join(' / ');
-    out.push(`| ${n(s.config.rate_records_per_s)} | ${n(s.throughput.emitted_records_per_s)} | ${n(s.throughput.stored_flows_per_s)} | ${n(s.loss.total)} | ${n(s.backlog_at_window_start)} → ${n(s.backlog_at_window_end)} | ${s.latency_ms.follow.p50} / ${s.latency_ms.follow.p99} | ${s.latency_ms.queryable.p50} / ${s.latency_ms.queryable.p99} | ${relay.cpu_pct} | ${coll} | ${s.sustained ? 'sustained' : s.zero_loss ? 'zero loss, fell behind' : 'loss'} |`);
+    out.push(`| ${n(s.config.rate_records_per_s)} | ${n(s.throughput.emitted_records_per_s)} | ${n(s.throughput.stored_flows_per_s)} | ${n(s.loss.total)} | ${n(s.backlog_at_window_start)} → ${n(s.backlog_at_window_end)} | ${s.latency_ms.follow.p50} / ${s.latency_ms.follow.p99} | ${s.latency_ms.queryable.p50} / ${s.latency_ms.queryable.p99} | ${relay.cpu_pct} (${relay.cpu_us_per_flow}) | ${coll} | ${s.sustained ? 'sustained' : s.zero_loss ? 'zero loss, fell behind' : 'loss'} |`);
   }
   if (profile) {
     for (const p of profile.processes) {
