@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { runLoadtest } from './run.js';
 import { reportMarkdown } from './report.js';
 import { percentiles } from './percentiles.js';
-import { readProcSample, summarizeUsage } from './proc-stats.js';
+import { readProcSample, readThreadCpu, summarizeUsage, threadUsage } from './proc-stats.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), 'loadtest.js');
 
@@ -27,6 +27,10 @@ test('proc stats: this process has CPU time and RSS; usage is summarised over a 
   const samples = [{ t: 0, cpuSeconds: 10, rssBytes: 100 * 2 ** 20 }, { t: 1000, cpuSeconds: 10.5, rssBytes: 300 * 2 ** 20 }, { t: 2000, cpuSeconds: 11, rssBytes: 200 * 2 ** 20 }];
   assert.deepEqual(summarizeUsage(samples, 0, 2000), { cpu_pct: 50, rss_mb_max: 300, rss_mb_p50: 200 });
   assert.equal(readProcSample(2 ** 22 + 12345), null, 'a process that does not exist');
+  const threads = readThreadCpu(process.pid);
+  assert.ok((threads.get('main') ?? 0) > 0, 'the main thread has CPU time');
+  const later = new Map([...threads].map(([k, v]) => [k, v + (k === 'main' ? 0.5 : 0)]));
+  assert.deepEqual(threadUsage(threads, later, 1)[0], { name: 'main', cpu_pct: 50 });
 });
 
 test('loadtest CLI: bad flags exit 2 with the usage', () => {
@@ -61,7 +65,10 @@ test('loadtest smoke run: 2 collectors, small rate — complete report, accounti
   for (const p of Object.values(r.latency_ms)) assert.ok(p.p50 <= p.p99 && p.p99 <= p.max);
   assert.equal(r.follow.error, undefined);
   assert.deepEqual(r.processes.map((p) => p.name), ['relay', 'collector-1', 'collector-2']);
-  for (const p of r.processes) assert.ok(p.rss_mb_max > 0 && p.cpu_pct > 0 && p.cpu_us_per_flow > 0, `${p.name}: ${JSON.stringify(p)}`);
+  for (const p of r.processes) {
+    assert.ok(p.rss_mb_max > 0 && p.cpu_pct > 0 && p.cpu_us_per_flow > 0, `${p.name}: ${JSON.stringify(p)}`);
+    assert.ok(p.threads.some((t) => t.name === 'main' && t.cpu_pct > 0), `${p.name} main thread CPU`);
+  }
   assert.equal(r.storage.rows, r.totals.flows_stored);
   assert.ok(r.storage.bytes_on_disk > 0 && r.storage.bytes_per_flow > 0 && r.storage.parts > 0);
 

@@ -44,3 +44,35 @@ export function summarizeUsage(samples: readonly ProcSample[], fromMs: number, t
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** CPU seconds per thread group of a process: the main (JavaScript) thread as `main`, every
+ * other thread under its name (/proc/PID/task/TID/comm) — libuv/V8 helpers are `node`, chDB's
+ * threads carry ClickHouse pool names (MergeMutate, BgSchPool, ThreadPool, …). Empty when gone. */
+export function readThreadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try { tids = fs.readdirSync(`/proc/${pid}/task`); } catch { return out; }
+  const hz = ticksPerSecond();
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / hz);
+    } catch { /* the thread ended meanwhile */ }
+  }
+  return out;
+}
+
+export interface ThreadUsage { name: string; cpu_pct: number }
+
+/** CPU % of one core per thread group between two readThreadCpu snapshots, largest first. A
+ * thread that ended between them loses its time, so the groups can sum to less than the process. */
+export function threadUsage(a: Map<string, number>, b: Map<string, number>, seconds: number): ThreadUsage[] {
+  const out: ThreadUsage[] = [];
+  for (const [name, t] of b) {
+    const pct = Math.round(((t - (a.get(name) ?? 0)) / seconds) * 1000) / 10;
+    if (pct > 0) out.push({ name, cpu_pct: pct });
+  }
+  return out.sort((x, y) => y.cpu_pct - x.cpu_pct);
+}

@@ -39,9 +39,13 @@ export function reportMarkdown(r: LoadtestReport): string {
   out.push(`| shipper send → durable ack | ${n(lat.ack.count)} | ${n(lat.ack.p50)} | ${n(lat.ack.p90)} | ${n(lat.ack.p99)} | ${n(lat.ack.max)} |`);
   out.push('', `Follow client: ${n(r.follow.flows)} flows, ${n(r.follow.lost_events)} reported lost${r.follow.error ? `, error: ${r.follow.error}` : ''}.`, '');
 
-  out.push('## Processes (measured window)', '', '| process | CPU % of one core | CPU µs per flow | RSS max MB | RSS median MB |', '|---|---|---|---|---|');
-  for (const p of r.processes) out.push(`| ${p.name} | ${p.cpu_pct} | ${n(p.cpu_us_per_flow)} | ${p.rss_mb_max} | ${p.rss_mb_p50} |`);
-  out.push('', 'CPU µs per flow: relay per stored flow, collector per record emitted (its own synthetic source included).');
+  out.push('## Processes (measured window)', '', '| process | CPU % of one core | CPU µs per flow | RSS max MB | RSS median MB | CPU % by thread |', '|---|---|---|---|---|---|');
+  for (const p of r.processes) {
+    const threads = p.threads.slice(0, 6).map((t) => `${t.name} ${t.cpu_pct}`).join(', ');
+    out.push(`| ${p.name} | ${p.cpu_pct} | ${n(p.cpu_us_per_flow)} | ${p.rss_mb_max} | ${p.rss_mb_p50} | ${threads} |`);
+  }
+  out.push('', 'CPU µs per flow: relay per stored flow, collector per record emitted (its own synthetic source included). ' +
+    'Threads: `main` is the JavaScript thread; `node` are libuv and V8 helper threads (chDB runs its queries and inserts on libuv workers); the other names are chDB\'s ClickHouse thread pools.');
   for (const p of r.processes) {
     if (!p.profile) continue;
     out.push('', `### CPU profile: ${p.name} (${n(p.profile.totalMs)} ms sampled, main thread ${p.profile.idlePct}% idle)`, '', '| self % | function |', '|---|---|');

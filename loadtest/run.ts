@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitFor, waitHealthy } from '../api/e2e/harness.js';
 import { ChildSet, type Child } from './children.js';
-import { readProcSample, summarizeUsage, type ProcSample, type ProcUsage } from './proc-stats.js';
+import { readProcSample, readThreadCpu, summarizeUsage, threadUsage, type ProcSample, type ProcUsage, type ThreadUsage } from './proc-stats.js';
 import { percentiles, type Percentiles } from './percentiles.js';
 import { FollowProbe } from './follow-probe.js';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
@@ -42,6 +42,8 @@ export interface ProcessReport extends ProcUsage {
   /** CPU time per flow it handled in the window (relay: per stored flow; collector: per record
    * emitted): far less sensitive to other load on the machine than the rates are. */
   cpu_us_per_flow: number;
+  /** CPU per thread group over the window (main = the JavaScript thread). */
+  threads: ThreadUsage[];
   profile?: ProfileSummary;
 }
 
@@ -145,8 +147,10 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     // --- measured window -----------------------------------------------------------------------
     await sleep(opts.warmupS * 1000);
     const tA = Date.now();
+    const threadsA = all.map((c) => readThreadCpu(c.pid));
     await sleep(opts.durationS * 1000);
     const tB = Date.now();
+    const threadsB = all.map((c) => readThreadCpu(c.pid));
     sampleAll();
     await sleep(1100); // one more sample period so every process printed a line after tB
     const tB1 = tB + 1000;
@@ -235,7 +239,8 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     for (const [i, c] of all.entries()) {
       const u = summarizeUsage(usage.get(c)!, tA, tB);
       const handled = i === 0 ? storedRate : perCollector[i - 1];
-      const p: ProcessReport = { name: c.name, pid: c.pid, ...u, cpu_us_per_flow: handled > 0 ? Math.round((u.cpu_pct / 100) * 1e6 / handled) : 0 };
+      const p: ProcessReport = { name: c.name, pid: c.pid, ...u, cpu_us_per_flow: handled > 0 ? Math.round((u.cpu_pct / 100) * 1e6 / handled) : 0,
+        threads: threadUsage(threadsA[i], threadsB[i], (tB - tA) / 1000) };
       if (opts.profileDir) {
         const pdir = path.join(opts.profileDir, c.name);
         const file = (await fs.readdir(pdir).catch(() => [] as string[])).find((x) => x.endsWith('.cpuprofile'));
