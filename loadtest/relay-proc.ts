@@ -12,7 +12,7 @@
 // chDB allows one data directory per process, which is why these run in the relay's process.
 //
 // Usage: node dist/loadtest/relay-proc.js --listen 127.0.0.1:PORT --data-dir DIR
-//        [--batch-rows N] [--flush-interval MS] [--probe-ms MS]
+//        [--batch-rows N] [--flush-interval MS] [--probe-ms MS (0: no probe)]
 import { parseArgs } from 'node:util';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createLogger } from '../common/logger.js';
@@ -102,7 +102,7 @@ async function probeOnce(): Promise<void> {
 }
 
 async function probeLoop(): Promise<void> {
-  while (probing) {
+  while (probing && probeMs > 0) {
     const t0 = Date.now();
     try { await probeOnce(); } catch (err) { log.warn({ err: (err as Error).message }, 'queryable probe failed'); }
     await new Promise((r) => setTimeout(r, Math.max(0, probeMs - (Date.now() - t0))));

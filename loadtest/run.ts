@@ -33,6 +33,8 @@ export interface LoadtestOptions {
   profileDir?: string;
   /** How long collectors may take, after their sources stopped, to get every flow acknowledged. */
   drainTimeoutMs?: number;
+  /** Queryable-probe period in ms (default 250; 0 = no probe, to measure what the probe costs). */
+  probeIntervalMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -111,7 +113,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     const relayAddr = `127.0.0.1:${await freePort()}`;
     const relaySamples: RelaySample[] = [];
     let relayFinal: RelayFinal | undefined;
-    const relay = children.spawnNode('relay', [...prof('relay'), RELAY_JS, '--listen', relayAddr, '--data-dir', dataDir, '--batch-rows', String(opts.batchRows)], (m) => {
+    const relay = children.spawnNode('relay', [...prof('relay'), RELAY_JS, '--listen', relayAddr, '--data-dir', dataDir, '--batch-rows', String(opts.batchRows), '--probe-ms', String(opts.probeIntervalMs ?? 250)], (m) => {
       if (m.kind === 'final') relayFinal = m as unknown as RelayFinal; else relaySamples.push(m as unknown as RelaySample);
     });
     await waitHealthy(relayAddr, 90_000).catch((err: Error) => { throw new Error(`relay did not start: ${err.message}\n${relay.tail()}`); });
