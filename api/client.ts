@@ -1,7 +1,7 @@
 // A small client for the Observer API (relay or collector), used by the CLI and the HTTP API.
 import * as grpc from '@grpc/grpc-js';
-import { ObserverClient, OBSERVER_HEALTH_SERVICE } from '../common/grpc-services.js';
-import type { GetFlowsRequest, GetFlowsResponse, GetNamespacesResponse, GetNodesResponse, ServerStatusResponse } from '../proto/types.js';
+import { ObserverClient, InsightsClient, OBSERVER_HEALTH_SERVICE } from '../common/grpc-services.js';
+import type { GetFlowsRequest, GetFlowsResponse, GetNamespacesResponse, GetNodesResponse, ServerStatusResponse, InsightsRequest, ServiceMapResponse, TopTalkersResponse, TopDropReasonsResponse } from '../proto/types.js';
 import { service as HealthServiceDef } from 'grpc-health-check';
 
 type UnaryFn<Res> = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
@@ -17,15 +17,17 @@ const HealthClient = grpc.makeGenericClientConstructor(HealthServiceDef as unkno
 export class ObserverApiClient {
   private readonly client: grpc.Client;
   private readonly health: grpc.Client;
+  private readonly insights: grpc.Client;
 
   constructor(readonly server: string, private readonly timeoutMs = 12_000) {
     const target = dialTarget(server);
     this.client = new ObserverClient(target, grpc.credentials.createInsecure());
     this.health = new HealthClient(target, grpc.credentials.createInsecure());
+    this.insights = new InsightsClient(target, grpc.credentials.createInsecure());
   }
 
-  private unary<Res>(name: string, req: object = {}): Promise<Res> {
-    const fn = (this.client as unknown as Record<string, UnaryFn<Res>>)[name].bind(this.client);
+  private unary<Res>(name: string, req: object = {}, client: grpc.Client = this.client): Promise<Res> {
+    const fn = (client as unknown as Record<string, UnaryFn<Res>>)[name].bind(client);
     return new Promise((resolve, reject) => {
       fn(req, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
     });
@@ -34,6 +36,10 @@ export class ObserverApiClient {
   serverStatus(): Promise<ServerStatusResponse> { return this.unary('ServerStatus'); }
   getNodes(): Promise<GetNodesResponse> { return this.unary('GetNodes'); }
   getNamespaces(): Promise<GetNamespacesResponse> { return this.unary('GetNamespaces'); }
+  /** flowscope's rollup queries (relay only). */
+  serviceMap(req: InsightsRequest): Promise<ServiceMapResponse> { return this.unary('ServiceMap', req, this.insights); }
+  topTalkers(req: InsightsRequest): Promise<TopTalkersResponse> { return this.unary('TopTalkers', req, this.insights); }
+  topDropReasons(req: InsightsRequest): Promise<TopDropReasonsResponse> { return this.unary('TopDropReasons', req, this.insights); }
 
   /** grpc.health.v1 Check for the service the hubble CLI checks; resolves the serving status name. */
   healthCheck(): Promise<string> {
@@ -69,6 +75,7 @@ export class ObserverApiClient {
   close(): void {
     this.client.close();
     this.health.close();
+    this.insights.close();
   }
 }
 

@@ -29,12 +29,19 @@ export const IngestService = {
   Push: method('flowscope.ingest.v1.Ingest', 'Push', types.IngestMessage, types.IngestAck, true, true),
 } satisfies grpc.ServiceDefinition;
 
+export const InsightsService = {
+  ServiceMap: method('flowscope.insights.v1.Insights', 'ServiceMap', types.InsightsRequest, types.ServiceMapResponse, false, false),
+  TopTalkers: method('flowscope.insights.v1.Insights', 'TopTalkers', types.InsightsRequest, types.TopTalkersResponse, false, false),
+  TopDropReasons: method('flowscope.insights.v1.Insights', 'TopDropReasons', types.InsightsRequest, types.TopDropReasonsResponse, false, false),
+} satisfies grpc.ServiceDefinition;
+
 export const PeerService = {
   Notify: method('peer.Peer', 'Notify', types.NotifyRequest, types.ChangeNotification, false, true),
 } satisfies grpc.ServiceDefinition;
 
 export const ObserverClient = grpc.makeGenericClientConstructor(ObserverService, 'Observer');
 export const IngestClient = grpc.makeGenericClientConstructor(IngestService, 'Ingest');
+export const InsightsClient = grpc.makeGenericClientConstructor(InsightsService, 'Insights');
 
 /** The health service name the hubble CLI checks before it calls ServerStatus. */
 export const OBSERVER_HEALTH_SERVICE = 'hubble.server.Observer';

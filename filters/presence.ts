@@ -26,6 +26,8 @@ export const P = {
   IGMP: 1 << 20,
   /** Storage only: the flow time came from the `time` column (see storage/codec.ts). */
   TIME: 1 << 21,
+  /** Storage only: the deprecated `reply` bool was true (Hubble sets it beside is_reply). */
+  REPLY_TRUE: 1 << 22,
 } as const;
 
 /** SQL test that a presence bit is set. */

@@ -197,3 +197,15 @@ export const NodeState = { UNKNOWN_NODE_STATE: 0, NODE_CONNECTED: 1, NODE_UNAVAI
 export const L7FlowType = { UNKNOWN_L7_TYPE: 0, REQUEST: 1, RESPONSE: 2, SAMPLE: 3 } as const;
 /** Cilium monitor message types (byte 0 of every perf payload). */
 export const MessageType = { DROP: 1, DEBUG: 2, CAPTURE: 3, TRACE: 4, POLICY_VERDICT: 5, RECORDER: 6, TRACE_SOCK: 7, ACCESS_LOG: 129, AGENT: 130 } as const;
+
+// flowscope.insights.v1
+export interface InsightsRequest { since?: Timestamp; until?: Timestamp; namespace?: string; limit?: number }
+export interface ServiceEdge {
+  source_namespace?: string; source_workload?: string; destination_namespace?: string; destination_workload?: string;
+  protocol?: string; destination_port?: number; flows?: number; dropped?: number; bytes?: number;
+}
+export interface ServiceMapResponse { edges?: ServiceEdge[] }
+export interface Talker { namespace?: string; workload?: string; flows?: number; bytes?: number; peers?: number }
+export interface TopTalkersResponse { talkers?: Talker[] }
+export interface DropReasonCount { drop_reason?: number; source_namespace?: string; destination_namespace?: string; flows?: number }
+export interface TopDropReasonsResponse { reasons?: DropReasonCount[] }

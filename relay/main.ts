@@ -26,6 +26,9 @@ export function relayStore(store: FlowStore): RelayStore {
     durableSeq: (s) => store.durableSeq(s),
     query: (q: HistoryQuery) => store.queryFlows({ whitelist: q.whitelist, blacklist: q.blacklist, since: q.since, until: q.until, number: q.number, first: q.first, maxBatchId: q.upTo }),
     namespaces: (sinceMs) => store.namespaces(sinceMs),
+    serviceMap: (r) => store.serviceMap(r),
+    topTalkers: (r) => store.topTalkers(r),
+    topDropReasons: (r) => store.topDropReasons(r),
     close: () => store.close(),
   };
 }

@@ -4,7 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { GetNamespacesResponse, GetNodesResponse, LostEvent, NodeStatusEvent, ObserverNode, ServerStatusResponse } from '../proto/types.js';
 import { NodeState } from '../proto/types.js';
-import { IngestService, ObserverService, OBSERVER_HEALTH_SERVICE, bindServer } from '../common/grpc-services.js';
+import { IngestService, InsightsService, ObserverService, OBSERVER_HEALTH_SERVICE, bindServer } from '../common/grpc-services.js';
+import { insightsHandlers, type InsightsStore, type InsightsStats } from './insights.js';
 import type { Logger } from '../common/logger.js';
 import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchPart, type DurableSink } from './ingest/batcher.js';
 import { IngestServer } from './ingest/server.js';
@@ -19,7 +20,7 @@ import { FlowRateMeter } from '../common/rate.js';
 export const RELAY_VERSION = '0.1.0';
 
 /** What the relay needs from storage. */
-export interface RelayStore extends DurableSink, FlowHistory {
+export interface RelayStore extends DurableSink, FlowHistory, InsightsStore {
   durableSeq(session: string): Promise<number>;
   namespaces(sinceMs: number): Promise<Array<{ cluster: string; namespace: string }>>;
   close(): Promise<void>;
@@ -43,6 +44,7 @@ export class Relay {
   private readonly peers = new PeerClients();
   private readonly rate = new FlowRateMeter();
   private readonly startedMs = Date.now();
+  readonly insightsStats: InsightsStats = { requests: 0, invalid: 0, failed: 0 };
   port = 0;
 
   constructor(readonly store: RelayStore, private readonly opts: RelayOptions, private readonly log: Logger) {
@@ -60,6 +62,7 @@ export class Relay {
   async start(): Promise<void> {
     this.server.addService(IngestService, { Push: this.ingest.handle } as grpc.UntypedServiceImplementation);
     this.server.addService(ObserverService, observerHandlers(this.backend()));
+    this.server.addService(InsightsService, insightsHandlers(this.store, this.log, this.insightsStats));
     this.health.addToServer(this.server);
     this.port = await bindServer(this.server, this.opts.listen);
     this.merger.start();

@@ -11,41 +11,54 @@ import type { RowBinaryWriter } from './rowbinary.js';
 import { requestURIPath } from '../filters/http-path.js';
 import { TCP_FLAG_BITS, tcpFlagsMask } from '../filters/tcp-flags.js';
 import { l4Port } from '../filters/port.js';
+import { isPlainFlow } from './plain-flow.js';
 
 type Obj = Record<string, unknown>;
+
+// Most flows are "plain" (storage/plain-flow.ts): the columns reproduce all of them. For those
+// the encoder reads the flow in place; only other flows take the copy-and-move path that
+// collects the remainder for `rest`. Both paths compute the same column values.
+let moving = true;
+let plainPath = true;
+
+/** Turns the in-place path for plain flows off (tests compare both paths byte for byte). */
+export function usePlainPath(on: boolean): void { plainPath = on; }
 
 /** Removes and returns a non-default string. */
 function str(o: Obj | undefined, k: string): string {
   const v = o?.[k];
   if (typeof v !== 'string') return '';
-  if (v !== '') delete o![k];
+  if (moving && v !== '') delete o![k];
   return v;
 }
 /** Removes and returns a non-zero integer (the column type matches the proto type). */
 function num(o: Obj | undefined, k: string): number {
   const v = o?.[k];
   if (typeof v !== 'number') return 0;
-  if (v !== 0 && Number.isSafeInteger(v)) delete o![k];
+  if (moving && v !== 0 && Number.isSafeInteger(v)) delete o![k];
   return v;
 }
 /** Removes and returns a non-empty string array. */
 function arr(o: Obj | undefined, k: string): string[] {
   const v = o?.[k] as string[] | undefined;
   if (!Array.isArray(v)) return [];
-  if (v.length > 0) delete o![k];
+  if (moving && v.length > 0) delete o![k];
   return v;
 }
-/** Shallow copy of a sub-message, or undefined. */
+/** Shallow copy of a sub-message (the message itself on the plain path), or undefined. */
 function sub(o: Obj | undefined, k: string): Obj | undefined {
   const v = o?.[k];
-  return v && typeof v === 'object' ? { ...(v as Obj) } : undefined;
+  if (!v || typeof v !== 'object') return undefined;
+  return moving ? { ...(v as Obj) } : (v as Obj);
 }
 /** Puts a copied sub-message back unless it became empty (presence bits recreate it). */
 function putBack(parent: Obj, k: string, v: Obj | undefined): void {
-  if (v === undefined) return;
+  if (v === undefined || !moving) return;
   if (Object.keys(v).length === 0) delete parent[k];
   else parent[k] = v;
 }
+
+const L4_BITS: readonly [string, number][] = [['TCP', P.TCP], ['UDP', P.UDP], ['SCTP', P.SCTP], ['ICMPv4', P.ICMPV4], ['ICMPv6', P.ICMPV6], ['VRRP', P.VRRP], ['IGMP', P.IGMP]];
 
 const MAX_TIME_S = 9_000_000_000; // DateTime64(9) ends in 2262
 
@@ -53,9 +66,36 @@ export interface IngestMark { session: string; node: string; seq: number }
 
 const NO_IP = new Uint8Array(16);
 
-function ipCols(ip: Obj | undefined, k: string): [Uint8Array, string, boolean] {
+/** Dotted-quad IPv4 as Go's net.ParseIP reads it (no leading zeros), into `out` as ::ffff:a.b.c.d;
+ * false when `s` is not one. Such a string is also its own canonical form. */
+function parseV4Into(s: string, out: Uint8Array): boolean {
+  let part = 0, val = 0, digits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part === 3) return false;
+      out[12 + part++] = val; val = 0; digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && val === 0) return false; // leading zero
+      val = val * 10 + (c - 48);
+      if (++digits > 3 || val > 255) return false;
+    } else return false;
+  }
+  if (digits === 0 || part !== 3) return false;
+  out[12 + part] = val;
+  out.fill(0, 0, 10); out[10] = 0xff; out[11] = 0xff;
+  return true;
+}
+
+// One scratch address per IP column: written into the row before the next flow reuses it.
+const IP_SCRATCH = [new Uint8Array(16), new Uint8Array(16), new Uint8Array(16)];
+
+function ipCols(ip: Obj | undefined, k: string, slot: number): [Uint8Array, string, boolean] {
   const s = str(ip, k);
-  const parsed = s === '' ? undefined : parseIP(s);
+  if (s === '') return [NO_IP, '', false];
+  const scratch = IP_SCRATCH[slot];
+  if (parseV4Into(s, scratch)) return [scratch, '', true];
+  const parsed = parseIP(s);
   const raw = parsed && formatIP(parsed) === s ? '' : s;
   return [parsed ?? NO_IP, raw, parsed !== undefined];
 }
@@ -65,7 +105,7 @@ function workloads(ep: Obj | undefined): [string[], string[]] {
   const names = ws.map((w) => w.name ?? ''), kinds = ws.map((w) => w.kind ?? '');
   // Moves only when '' unambiguously means "unset" for every entry.
   const clean = ws.every((w) => Object.entries(w).every(([key, v]) => (key === 'name' || key === 'kind') && typeof v === 'string' && v !== ''));
-  if (ws.length > 0 && clean) delete ep!.workloads;
+  if (moving && ws.length > 0 && clean) delete ep!.workloads;
   return [names, kinds];
 }
 
@@ -90,7 +130,8 @@ const NO_MARKS: readonly IngestMark[] = [];
  * when the columns reproduce everything). */
 export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now = Date.now(), batchId = 0): void {
   const f = flow as unknown as Obj;
-  const rest: Obj = { ...f };
+  moving = !plainPath || !isPlainFlow(flow);
+  const rest: Obj = moving ? { ...f } : f;
   let presence = 0;
 
   // time: the column holds the flow time whenever DateTime64(9) can (else the ingest time, so
@@ -103,7 +144,7 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
     && typeof nanos === 'number' && Number.isInteger(nanos) && nanos >= 0 && nanos < 1e9) {
     timeS = secs; timeNanos = nanos;
     if (Object.keys(t!).length === 2 && t!.nanos !== undefined) {
-      delete rest.time;
+      if (moving) delete rest.time;
       presence |= P.TIME;
     }
   } else {
@@ -123,11 +164,11 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
   const ip = sub(rest, 'IP');
   if (ip) presence |= P.IP;
   const ipVersion = num(ip, 'ipVersion');
-  const [src, srcRaw, srcOk] = ipCols(ip, 'source');
-  const [dst, dstRaw, dstOk] = ipCols(ip, 'destination');
-  const [xl, xlRaw, xlOk] = ipCols(ip, 'source_xlated');
+  const [src, srcRaw, srcOk] = ipCols(ip, 'source', 0);
+  const [dst, dstRaw, dstOk] = ipCols(ip, 'destination', 1);
+  const [xl, xlRaw, xlOk] = ipCols(ip, 'source_xlated', 2);
   const encrypted = ip?.encrypted === true;
-  if (encrypted) delete ip!.encrypted;
+  if (moving && encrypted) delete ip!.encrypted;
   putBack(rest, 'IP', ip);
   const ipOk = (srcOk ? 1 : 0) | (dstOk ? 2 : 0) | (xlOk ? 4 : 0);
 
@@ -138,17 +179,18 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
   const l4 = sub(rest, 'l4');
   if (l4) {
     presence |= P.L4;
-    const bits: [string, number][] = [['TCP', P.TCP], ['UDP', P.UDP], ['SCTP', P.SCTP], ['ICMPv4', P.ICMPV4], ['ICMPv6', P.ICMPV6], ['VRRP', P.VRRP], ['IGMP', P.IGMP]];
-    for (const [k, b] of bits) if (l4[k]) presence |= b;
+    for (const [k, b] of L4_BITS) if (l4[k]) presence |= b;
     const portKey = l4.TCP ? 'TCP' : l4.UDP ? 'UDP' : l4.SCTP ? 'SCTP' : undefined;
     if (portKey) {
       const h = sub(l4, portKey)!;
       num(h, 'source_port'); num(h, 'destination_port');
       if (portKey === 'TCP' && h.flags) {
         presence |= P.TCP_FLAGS;
-        const fl = { ...(h.flags as Obj) };
-        for (const k of TCP_FLAG_BITS) if (fl[k] === true) delete fl[k];
-        putBack(h, 'flags', fl);
+        if (moving) {
+          const fl = { ...(h.flags as Obj) };
+          for (const k of TCP_FLAG_BITS) if (fl[k] === true) delete fl[k];
+          putBack(h, 'flags', fl);
+        }
       }
       putBack(l4, portKey, h);
     }
@@ -159,7 +201,7 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
       putBack(l4, icmpKey, h);
     }
     // The header containers themselves are recreated from presence bits.
-    for (const [k] of bits) if (l4[k] && Object.keys(l4[k] as Obj).length === 0) delete l4[k];
+    if (moving) for (const [k] of L4_BITS) if (l4[k] && Object.keys(l4[k] as Obj).length === 0) delete l4[k];
     putBack(rest, 'l4', l4);
   }
 
@@ -168,11 +210,12 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
   const srcEp = endpointCols(rest, 'source'), dstEp = endpointCols(rest, 'destination');
   const srcNames = arr(rest, 'source_names'), dstNames = arr(rest, 'destination_names');
 
+  if (rest.reply === true) { presence |= P.REPLY_TRUE; if (moving) delete rest.reply; }
   let isReply = 2;
   const ir = flow.is_reply as Obj | undefined;
   if (ir) {
     isReply = ir.value === true ? 1 : 0;
-    if (Object.keys(ir).length === 1 && typeof ir.value === 'boolean') delete rest.is_reply;
+    if (moving && Object.keys(ir).length === 1 && typeof ir.value === 'boolean') delete rest.is_reply;
   }
 
   const et = sub(rest, 'event_type');
@@ -195,6 +238,13 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
   putBack(rest, 'interface', iface);
   const proxyPort = num(rest, 'proxy_port');
   const summary = str(rest, 'Summary');
+  // Emitter moves only in its usual complete shape; anything else stays in rest as it is.
+  let emName = '', emVersion = '';
+  const em = flow.emitter as Obj | undefined;
+  if (em && typeof em.name === 'string' && em.name !== '' && typeof em.version === 'string' && em.version !== '' && Object.keys(em).length === 2) {
+    emName = em.name; emVersion = em.version;
+    if (moving) delete rest.emitter;
+  }
 
   const l7 = sub(rest, 'l7');
   let l7Type = 0, latency = 0;
@@ -235,7 +285,8 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
   w.strArray(headers.map((h) => h.key ?? '')); w.strArray(headers.map((h) => h.value ?? ''));
   w.str(flow.trace_context?.parent?.trace_id ?? ''); w.u64(flow.ip_trace_id?.trace_id ?? 0);
   w.str(''); w.u64(0); w.u64(0); // kernel_drop_reason, bytes, packets
-  if (Object.keys(rest).length === 0) w.u8(0);
+  w.str(emName); w.str(emVersion);
+  if (!moving || Object.keys(rest).length === 0) w.u8(0);
   else w.bytesField(encode(types.Flow, rest));
   w.strArray(marks.map((m) => m.session)); w.strArray(marks.map((m) => m.node)); w.u64Array(marks.map((m) => m.seq));
   w.u64(batchId);
@@ -254,7 +305,7 @@ export const SELECT_LIST = [
   'src_svc_ns', 'src_svc_name', 'dst_svc_ns', 'dst_svc_name', 'traffic_direction', 'policy_match_type',
   'trace_point', 'trace_reason', 'iface_index', 'iface_name', 'proxy_port', 'summary',
   'l7_type', 'toString(l7_latency_ns) AS r_latency', 'dns_query', 'dns_ips', 'dns_ttl', 'dns_cnames', 'dns_obs_source',
-  'dns_rcode', 'dns_qtypes', 'dns_rrtypes', 'base64Encode(rest) AS r_rest',
+  'dns_rcode', 'dns_qtypes', 'dns_rrtypes', 'emitter_name', 'emitter_version', 'base64Encode(rest) AS r_rest',
 ].join(', ');
 
 /** Sets o[k] = v when rest did not already carry the field and v is not the default. */
@@ -287,6 +338,7 @@ export function rowToFlow(r: unknown[]): Flow {
   const trafficDirection = n(), policyMatch = n(), tracePoint = n(), traceReason = n();
   const ifIndex = n(), ifName = s(), proxyPort = n(), summary = s(), l7Type = n(), latency = n();
   const dns = { query: s(), ips: a(), ttl: n(), cnames: a(), obs: s(), rcode: n(), qtypes: a(), rrtypes: a() };
+  const emName = s(), emVersion = s();
   const restB64 = s();
 
   const f: Obj = restB64 === '' ? {} : decode<Obj>(types.Flow, Buffer.from(restB64, 'base64'));
@@ -328,6 +380,7 @@ export function rowToFlow(r: unknown[]): Flow {
   });
   set(f, 'source_names', srcNames); set(f, 'destination_names', dstNames);
   if (isReply !== 2 && f.is_reply === undefined) f.is_reply = { value: isReply === 1 };
+  if (presence & P.REPLY_TRUE && f.reply === undefined) f.reply = true;
   if (presence & P.EVENT_TYPE) { const e = ensure(f, 'event_type'); set(e, 'type', eventType); set(e, 'sub_type', eventSub); }
   if (presence & P.SOURCE_SERVICE) { const x = ensure(f, 'source_service'); set(x, 'namespace', svc[0]); set(x, 'name', svc[1]); }
   if (presence & P.DESTINATION_SERVICE) { const x = ensure(f, 'destination_service'); set(x, 'namespace', svc[2]); set(x, 'name', svc[3]); }
@@ -335,6 +388,7 @@ export function rowToFlow(r: unknown[]): Flow {
   set(f, 'trace_observation_point', tracePoint); set(f, 'trace_reason', traceReason);
   if (presence & P.INTERFACE) { const x = ensure(f, 'interface'); set(x, 'index', ifIndex); set(x, 'name', ifName); }
   set(f, 'proxy_port', proxyPort); set(f, 'Summary', summary);
+  if (emName !== '' && f.emitter === undefined) f.emitter = { name: emName, version: emVersion };
   if (presence & P.L7) {
     const l7 = ensure(f, 'l7');
     set(l7, 'type', l7Type); set(l7, 'latency_ns', latency);

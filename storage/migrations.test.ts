@@ -8,7 +8,8 @@ import { types, encode, decode, type Flow } from '../proto/index.js';
 import { FlowStore } from './store.js';
 import { openClient } from './client.js';
 import { genFlows } from './gen-flows.js';
-import { FLOW_COLUMNS, V2_ONLY, flowsTableV1DDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
+import { INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
+import { flowsTableV1DDL, V1_INSERT_COLUMNS } from './schema-v1.js';
 import { migrate } from './migrations.js';
 
 const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow, f));
@@ -84,13 +85,13 @@ test('a version 1 store is upgraded in place, rows and progress kept, rollup bac
   await s2.close();
   const sc = openClient({ kind: 'chdb', path: scratch });
   // Version 1 inserted JSONCompactEachRow with the protobuf remainder base64 in rest_b64.
-  const v1Cols = FLOW_COLUMNS.filter((x) => !V2_ONLY.has(x.name)).map((x) => (x.name === 'rest' ? 'rest_b64' : x.name));
+  const v1Cols = V1_INSERT_COLUMNS;
   const select = v1Cols.map((n) => (n === 'rest_b64' ? 'base64Encode(rest)' : n)).join(', ');
   const rs = await sc.query({ query: `SELECT ${select} FROM flows`, format: 'JSONCompactEachRow' });
   const rows = await rs.json<unknown[]>();
   await sc.close();
   const v1 = openClient({ kind: 'chdb', path: dir });
-  await v1.insert({ table: 'flows', columns: v1Cols as [string, ...string[]], values: rows, format: 'JSONCompactEachRow' });
+  await v1.insert({ table: 'flows', columns: [...v1Cols] as [string, ...string[]], values: rows, format: 'JSONCompactEachRow' });
   assert.deepStrictEqual(await migrate(v1, { retentionDays: 7 }), [2]);
   assert.deepStrictEqual(await migrate(v1, { retentionDays: 7 }), [], 'a second run applies nothing');
   await v1.close();

@@ -2,7 +2,8 @@
 // changes), and a version is recorded in schema_migrations only after all its steps ran, so a
 // crash mid-way re-runs safely.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { FLOW_COLUMNS, V2_ONLY, flowsTableDDL, flowsTableV1DDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
+import { flowsTableDDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
+import { flowsTableV1DDL, V1_INSERT_COLUMNS } from './schema-v1.js';
 import { rollupTableDDL, ROLLUP_MV_DDL, ROLLUP_SELECT } from './rollup.js';
 
 export interface MigrationOptions { retentionDays: number; rollupRetentionDays?: number }
@@ -47,7 +48,8 @@ export const MIGRATIONS: readonly Migration[] = [
       if (cols.has('rest_b64')) {
         // Rebuild beside v1, copy the rows, then swap atomically; a re-run starts the copy over.
         await exec(client, [flowsTableDDL(retentionDays, 'flows_v2'), 'TRUNCATE TABLE flows_v2']);
-        const copied = FLOW_COLUMNS.filter((x) => !V2_ONLY.has(x.name)).map((x) => x.name).join(', ');
+        // Every v1 column exists in v2 (rest arrives decoded; rest_b64 was only an input).
+        const copied = V1_INSERT_COLUMNS.map((n) => (n === 'rest_b64' ? 'rest' : n)).join(', ');
         await exec(client, [
           `INSERT INTO flows_v2 (${copied}) SELECT ${copied} FROM flows`,
           'DROP VIEW IF EXISTS ingest_progress_mv',

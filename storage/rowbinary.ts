@@ -4,9 +4,15 @@
 
 const MIN_CAPACITY = 1 << 16;
 
+// Flow strings repeat (namespaces, pods, labels, node names): their encoded bytes are cached,
+// bounded, so the hot path copies bytes instead of running the UTF-8 encoder every time.
+const CACHE_MAX_ENTRIES = 8192;
+const CACHE_MAX_LEN = 96;
+
 export class RowBinaryWriter {
   buf: Buffer;
   pos = 0;
+  private readonly cache = new Map<string, Buffer>();
 
   constructor(capacity = MIN_CAPACITY) {
     this.buf = Buffer.allocUnsafe(Math.max(capacity, MIN_CAPACITY));
@@ -60,6 +66,27 @@ export class RowBinaryWriter {
   str(s: string): void {
     const n = s.length;
     if (n === 0) { this.ensure(1); this.buf[this.pos++] = 0; return; }
+    if (n <= CACHE_MAX_LEN) {
+      let enc = this.cache.get(s);
+      if (enc === undefined) {
+        if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.clear();
+        const bytes = Buffer.from(s, 'utf8');
+        enc = Buffer.allocUnsafeSlow(bytes.length + 2);
+        let o = 0, len = bytes.length;
+        while (len >= 0x80) { enc[o++] = (len & 0x7f) | 0x80; len >>>= 7; }
+        enc[o++] = len;
+        bytes.copy(enc, o);
+        enc = enc.subarray(0, o + bytes.length);
+        this.cache.set(s, enc);
+      }
+      const m = enc.length;
+      this.ensure(m);
+      const b = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < m; i++) b[p++] = enc[i];
+      this.pos = p;
+      return;
+    }
     if (n <= 42) {
       // At most 126 UTF-8 bytes: the length fits one varint byte, written after the string.
       this.ensure(1 + 3 * n);

@@ -23,7 +23,7 @@ export const FLOW_COLUMNS: readonly ColumnDef[] = [
   c('verdict', 'Int32'), c('drop_reason', 'UInt32'), c('drop_reason_desc', 'Int32'),
   c('presence', 'UInt32'), c('flow_type', 'Int32'),
   c('node_name', LC), c('node_labels', LCA),
-  c('eth_src', 'String CODEC(ZSTD(1))'), c('eth_dst', 'String CODEC(ZSTD(1))'),
+  c('eth_src', LC), c('eth_dst', LC),
   c('ip_version', 'Int32'), c('ip_ok', 'UInt8'),
   c('ip_src', 'IPv6'), c('ip_src_raw', 'String'), c('ip_dst', 'IPv6'), c('ip_dst_raw', 'String'),
   c('ip_xlated', 'IPv6'), c('ip_xlated_raw', 'String'), c('encrypted', 'UInt8'),
@@ -37,7 +37,7 @@ export const FLOW_COLUMNS: readonly ColumnDef[] = [
   c('traffic_direction', 'Int32'), c('policy_match_type', 'UInt32'),
   c('trace_point', 'Int32'), c('trace_reason', 'Int32'),
   c('iface_index', 'UInt32'), c('iface_name', LC), c('proxy_port', 'UInt32'),
-  c('summary', 'String CODEC(ZSTD(1))'),
+  c('summary', LC),
   c('l7_type', 'Int32'), c('l7_latency_ns', 'UInt64'),
   c('dns_query', 'String'), c('dns_ips', 'Array(String)'), c('dns_ttl', 'UInt32'),
   c('dns_cnames', 'Array(String)'), c('dns_obs_source', LC), c('dns_rcode', 'UInt32'),
@@ -49,6 +49,7 @@ export const FLOW_COLUMNS: readonly ColumnDef[] = [
   // From our kernel probe's extension (flowscope.kernel.v1.KernelFlowInfo): the kernel's own
   // drop reason name and the flow's counters; '' / 0 for Cilium events.
   c('kernel_drop_reason', LC), c('bytes', 'UInt64'), c('packets', 'UInt64'),
+  c('emitter_name', LC), c('emitter_version', LC),
   // Protobuf bytes of whatever the columns above cannot reproduce ('' for most flows).
   c('rest', 'String CODEC(ZSTD(3))'),
   c('ingest_sessions', LCA), c('ingest_nodes', LCA), c('ingest_seqs', 'Array(UInt64)'),
@@ -57,15 +58,18 @@ export const FLOW_COLUMNS: readonly ColumnDef[] = [
   c('batch_id', 'UInt64 CODEC(Delta, ZSTD(1))'),
 ];
 
-/** Columns that schema version 2 added. */
-export const V2_ONLY = new Set(['kernel_drop_reason', 'bytes', 'packets']);
-
 /** Names of the columns an insert supplies. */
 export const INSERT_COLUMNS = FLOW_COLUMNS.map((x) => x.name);
 
 /** Column list of a CREATE TABLE statement. */
 export function columnsDDL(cols: readonly ColumnDef[]): string {
-  return cols.map((x) => `  ${x.name} ${x.type}`).join(',\n');
+  return cols.map((x) => `  ${x.name} ${withCodec(x.type)}`).join(',\n');
+}
+
+/** ZSTD unless the column names its own codec: measured smaller than the default LZ4 for
+ * every column of the flow mix (docs/storage.md), at a write cost the engine easily absorbs. */
+function withCodec(type: string): string {
+  return /CODEC\(/.test(type) || /EPHEMERAL|ALIAS/.test(type) ? type : `${type} CODEC(ZSTD(1))`;
 }
 
 /** The flows table (schema version 2), under `name` so a migration can build it beside v1. */
@@ -80,23 +84,6 @@ PARTITION BY toDate(time)
 ORDER BY (src_namespace, verdict, time)
 TTL toDateTime(time) + INTERVAL ${Math.trunc(retentionDays)} DAY
 SETTINGS non_replicated_deduplication_window = 1000`;
-}
-
-/** Version 1 of the flows table (rest arrived base64 in an EPHEMERAL column). Kept so the
- * v1 → v2 migration runs the same statements on every store. */
-export function flowsTableV1DDL(retentionDays: number): string {
-  const v1 = FLOW_COLUMNS.filter((x) => !V2_ONLY.has(x.name)).map((x) => (x.name === 'rest' ? c('rest_b64', "String EPHEMERAL ''") : x));
-  const cols = v1.map((x) => `  ${x.name} ${x.type}`);
-  cols.push('  rest String DEFAULT base64Decode(rest_b64) CODEC(ZSTD(3))');
-  return `CREATE TABLE IF NOT EXISTS flows (
-${cols.join(',\n')},
-  INDEX idx_time time TYPE minmax GRANULARITY 1,
-  INDEX idx_dst_ns dst_namespace TYPE set(256) GRANULARITY 4,
-  INDEX idx_uuid uuid TYPE bloom_filter(0.01) GRANULARITY 4
-) ENGINE = MergeTree
-PARTITION BY toDate(time)
-ORDER BY (src_namespace, verdict, time)
-TTL toDateTime(time) + INTERVAL ${retentionDays} DAY`;
 }
 
 export const INGEST_PROGRESS_DDL = `CREATE TABLE IF NOT EXISTS ingest_progress (

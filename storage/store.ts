@@ -9,9 +9,11 @@ import { encodeBatch, chdbInserter, serverInserter, type RowBinaryInserter } fro
 import { RowBinaryWriter } from './rowbinary.js';
 import type { IngestMark } from './codec.js';
 import * as q from './query.js';
+import * as rollup from './rollup-query.js';
 
 export type { IngestMark } from './codec.js';
 export type { FlowQuery, NamespaceSeen, NodeSeen } from './query.js';
+export type { RollupRange, ServiceEdge, Talker, DropReasonCount } from './rollup-query.js';
 
 export interface FlowStoreOptions {
   /** Embedded chDB data directory (the default backend). */
@@ -114,6 +116,10 @@ export class FlowStore {
   nodes(): Promise<q.NodeSeen[]> {
     return q.nodes(this.reader);
   }
+
+  serviceMap(r: rollup.RollupRange): Promise<rollup.ServiceEdge[]> { return rollup.serviceMap(this.reader, r); }
+  topTalkers(r: rollup.RollupRange): Promise<rollup.Talker[]> { return rollup.topTalkers(this.reader, r); }
+  topDropReasons(r: rollup.RollupRange): Promise<rollup.DropReasonCount[]> { return rollup.topDropReasons(this.reader, r); }
 
   /** Waits for pending inserts, then closes both sessions. */
   async close(): Promise<void> {

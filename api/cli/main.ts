@@ -6,6 +6,7 @@ import { buildObserveCommand, DEFAULT_SERVER } from './observe-flags.js';
 import { UsageError } from './observe-errors.js';
 import { runObserve } from './observe.js';
 import { runUp } from './up.js';
+import { insightsCommand, INSIGHTS_QUERIES } from './insights.js';
 import { ObserverApiClient } from '../client.js';
 import { formatHealthcheck, healthStatusText, formatServerStatus, statusOutputFormat, formatNodes, NODES_OUTPUT_FORMATS, type NodesOutputFormat, formatNamespaces, NAMESPACES_OUTPUT_FORMATS, type NamespacesOutputFormat } from '../printer/index.js';
 
@@ -124,6 +125,12 @@ export function buildProgram(): Command {
   list.addCommand(listCommand('namespaces', 'List the namespaces seen in flows during the last hour (like `hubble list namespaces`)', NAMESPACES_OUTPUT_FORMATS,
     async (c, output) => formatNamespaces((await c.getNamespaces()).namespaces, output as NamespacesOutputFormat)));
   program.addCommand(list);
+
+  program.addCommand(strict(insightsCommand('service-map', 'Show which workloads talk to which, with flow, drop and byte counts (from the relay\'s rollup)', serverOption(), INSIGHTS_QUERIES.serviceMap)));
+  const top = strict(new Command('top')).description('Rank workloads or drop reasons over a time range (from the relay\'s rollup)');
+  top.addCommand(strict(insightsCommand('talkers', 'Source workloads sending the most flows', serverOption(), INSIGHTS_QUERIES.topTalkers)));
+  top.addCommand(strict(insightsCommand('drops', 'Drop reasons with the most dropped flows, by namespace pair', serverOption(), INSIGHTS_QUERIES.topDrops)));
+  program.addCommand(top);
 
   program.addCommand(strict(new Command('api'))
     .description('Run the HTTP API (GET /api/v1/flows, /healthz, /readyz) in front of a relay')

@@ -1,4 +1,5 @@
-// The HTTP API: the same filters as `flowscope observe`, as query parameters, JSON out. It is a
+// The HTTP API: the same filters as `flowscope observe`, as query parameters, JSON out; and the
+// service map / top lists of `flowscope service-map` and `flowscope top`. It is a
 // client of the relay's Observer API, so it needs no storage of its own and scales separately.
 import Fastify, { type FastifyInstance } from 'fastify';
 import * as grpc from '@grpc/grpc-js';
@@ -8,6 +9,8 @@ import type { Flow } from '../../proto/types.js';
 import { FILTER_FLAGS } from '../cli/observe-filters.js';
 import { parseObserveArgs, BOOLEAN_FILTERS } from '../cli/observe-flags.js';
 import { UsageError } from '../cli/observe-errors.js';
+import { insightsRequest, type InsightsFlags } from '../cli/insights.js';
+import type protobuf from 'protobufjs';
 import { ObserverApiClient } from '../client.js';
 import { createLogger } from '../../common/logger.js';
 import { runUntilSignal } from '../../common/lifecycle.js';
@@ -87,6 +90,40 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
     }
     return { flows };
   });
+
+  // Rollup queries: since (default 1h), until, namespace, limit — the flags of the CLI commands.
+  const insightsQuerySchema = {
+    type: 'object', additionalProperties: false,
+    properties: { since: { type: 'string' }, until: { type: 'string' }, namespace: { type: 'string' }, limit: { type: 'string' } },
+  };
+  const insightsRoutes: Array<[string, 'serviceMap' | 'topTalkers' | 'topDropReasons', protobuf.Type]> = [
+    ['/api/v1/service-map', 'serviceMap', types.ServiceMapResponse],
+    ['/api/v1/top/talkers', 'topTalkers', types.TopTalkersResponse],
+    ['/api/v1/top/drops', 'topDropReasons', types.TopDropReasonsResponse],
+  ];
+  for (const [url, method, type] of insightsRoutes) {
+    app.get(url, { schema: { querystring: insightsQuerySchema } }, async (req, reply) => {
+      const q = req.query as Partial<InsightsFlags>;
+      let request;
+      try {
+        // The schema strips unknown parameters; a typo must be an error, not silently ignored.
+        for (const key of new URL(req.url, 'http://localhost').searchParams.keys()) {
+          if (!(key in insightsQuerySchema.properties)) throw new UsageError(`unknown query parameter "${key}" (expected since, until, namespace, limit)`);
+        }
+        request = insightsRequest({ since: q.since ?? '1h', until: q.until, namespace: q.namespace, limit: q.limit, output: 'json' }).req;
+      } catch (err) {
+        if (err instanceof UsageError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: err.message.replace(/--/g, '') });
+        throw err;
+      }
+      try {
+        return toProtoJSON(type, (await client[method](request)) as Record<string, unknown>);
+      } catch (err) {
+        const e = err as grpc.ServiceError;
+        if (e.code === grpc.status.INVALID_ARGUMENT) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: e.details || e.message });
+        return reply.code(502).send({ statusCode: 502, error: 'Bad Gateway', message: `relay ${opts.server}: ${e.details || e.message}` });
+      }
+    });
+  }
 
   return app;
 }

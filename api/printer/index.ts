@@ -10,3 +10,5 @@ export type { NodesOutputFormat } from './nodes.js';
 export { TabWriter } from './tabwriter.js';
 export { formatNamespaces, NAMESPACES_OUTPUT_FORMATS } from './namespaces.js';
 export type { NamespacesOutputFormat } from './namespaces.js';
+export { formatServiceMap, formatTopTalkers, formatTopDropReasons, INSIGHTS_OUTPUT_FORMATS } from './insights.js';
+export type { InsightsOutputFormat } from './insights.js';

@@ -216,7 +216,7 @@ export class MonitorDecoder {
     const srcEp = this.endpoints(f, u32le(d, 16), u32le(d, 20));
     f.Type = FlowType.L3_L4;
     f.event_type = EVENT_TYPES[(MSG_DROP << 8) | reason];
-    f.traffic_direction = decideTrafficDirection(KIND_DROP, emitter, srcEp, false, false, false, false);
+    setDirection(f, decideTrafficDirection(KIND_DROP, emitter, srcEp, false, false, false, false));
     f.file = { name: bpfFileName(d[30]), line: u16le(d, 28) };
     if (ver >= 3) this.traceId(f, d, 40);
     if (reason !== 0) f.drop_reason_desc = reason;
@@ -265,7 +265,7 @@ export class MonitorDecoder {
       if (isReply) f.reply = true;
     }
     f.event_type = EVENT_TYPES[(MSG_TRACE << 8) | obs];
-    f.traffic_direction = decideTrafficDirection(KIND_TRACE, emitter, srcEp, known, isReply, snat, false);
+    setDirection(f, decideTrafficDirection(KIND_TRACE, emitter, srcEp, known, isReply, snat, false));
     f.trace_observation_point = obs === 0 ? 101 : obs;
     const tr = reason === TRACE_REASON_UNKNOWN ? 0 : reason < TRACE_REASON_UNKNOWN ? reason + 1 : reason;
     if (tr !== 0) f.trace_reason = tr;
@@ -304,7 +304,7 @@ export class MonitorDecoder {
     f.Type = FlowType.L3_L4;
     if (verdict >= 0) f.is_reply = FALSE;
     f.event_type = EVENT_TYPES[(MSG_POLICY_VERDICT << 8) | subType];
-    f.traffic_direction = decideTrafficDirection(KIND_POLICY, 0, 0, false, false, false, ingress);
+    setDirection(f, decideTrafficDirection(KIND_POLICY, 0, 0, false, false, false, ingress));
     const match = (flags & 0x38) >> 3;
     if (match !== 0) f.policy_match_type = match;
     if (verdict < 0) f.drop_reason_desc = -verdict;
@@ -322,7 +322,6 @@ export class MonitorDecoder {
     this.endpoints(f, 0, 0);
     f.Type = FlowType.L3_L4;
     f.event_type = EVENT_TYPES[(MSG_CAPTURE << 8) | point];
-    f.traffic_direction = 0;
     if (point !== 0) f.debug_capture_point = point;
     const arg1 = u32le(d, 16);
     if (CAPTURE_IFINDEX_POINTS.has(point) && arg1 !== 0) {
@@ -370,4 +369,9 @@ export class MonitorDecoder {
     f.Summary = proto === 1 ? 'TCP' : proto === 2 ? 'UDP' : 'Unknown';
     return f;
   }
+}
+
+/** Go's Hubble leaves TRAFFIC_DIRECTION_UNKNOWN (0) unset, so it never reaches the wire. */
+function setDirection(f: Flow, d: number): void {
+  if (d !== 0) f.traffic_direction = d;
 }

@@ -24,6 +24,9 @@ class MemoryStore implements RelayStore {
     for (const r of this.rows) if (r.batchId <= q.upTo && q.predicate(r.flow)) yield r.flow;
   }
   async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> { return []; }
+  async serviceMap(): Promise<never[]> { return []; }
+  async topTalkers(): Promise<never[]> { return []; }
+  async topDropReasons(): Promise<never[]> { return []; }
   async close(): Promise<void> {}
 }
 

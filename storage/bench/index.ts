@@ -1,150 +1,150 @@
-// Storage benchmark functions for `npm run bench` (loadtest/bench.ts): a clear minimal version,
-// meant to be refined with the storage work.
-//
-//  * ingest_flows_per_s: `rows` generated flows (storage/gen-flows.ts) through FlowStore.insert
-//    in 50k-row batches: encode + insert, what the relay's writer does per batch.
-//  * ingest_ceiling_flows_per_s: the same rows pre-encoded (RowBinary, 50k-row bodies) and
-//    handed to the store's inserter: the engine's insert rate with encoding taken out, the upper
-//    bound for the relay's writer on this connection.
-//  * bytes_per_flow: bytes on disk of the flows table's active parts / rows, after OPTIMIZE FINAL.
-//  * query_drops_ns_24h_p99_ms: `queryRows` flows spread over the last 24 h, then repeatedly the
-//    history query of `observe --namespace shop --verdict DROPPED --since 24h --last 100`.
-//  * service_map_1h_p99_ms: repeatedly the service-map aggregation (edges namespace/workload →
-//    namespace/workload with flow and drop counts) over the last hour of the per-minute rollup
-//    (storage/rollup.ts) of the same data.
+// Storage benchmarks for `npm run bench` (docs/benchmarks.md):
+//  - ingest: Flow objects (what the relay holds) → FlowStore.insert, in 50k-row batches;
+//  - ceiling: the same rows already encoded as RowBinary, inserted by the engine alone
+//    (no JS encoding) — what chDB can take at best on this machine;
+//  - bytes per flow on disk, after merges, for flows from the synthetic cluster;
+//  - query latency on a generated store (100M flows by default): "last 100 drops of one
+//    namespace over 24 h" through the same query path `flowscope observe` uses, and the 1 h
+//    service map from the rollup.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { Flow } from '../../proto/types.js';
 import { FlowStore } from '../store.js';
-import { genFlows } from '../gen-flows.js';
-import { encodeBatch, chdbInserter } from '../writer.js';
-import { RowBinaryWriter } from '../rowbinary.js';
 import { openClient } from '../client.js';
-import { migrate } from '../migrations.js';
-import type { FlowFilter } from '../../proto/types.js';
+import { RowBinaryWriter } from '../rowbinary.js';
+import { encodeBatch, chdbInserter } from '../writer.js';
+import { realisticFlows } from './realistic-flows.js';
+import { generateStore, storeFacts } from './generate.js';
+import { fastUUID } from '../../collector/decode/uuid.js';
 
+export interface StorageBenchOptions { rows: number; queryRows: number; quick: boolean; log: (s: string) => void; storeDir?: string }
 export interface StorageBenchResult {
-  ingest_flows_per_s: number;
-  ingest_ceiling_flows_per_s: number;
-  bytes_per_flow: number;
-  query_drops_ns_24h_p99_ms: number;
-  service_map_1h_p99_ms: number;
+  ingest_flows_per_s: number; ingest_ceiling_flows_per_s: number; bytes_per_flow: number;
+  query_drops_ns_24h_p99_ms: number; service_map_1h_p99_ms: number;
+  query_drops_ns_24h_p50_ms: number; service_map_1h_p50_ms: number; query_store_rows: number;
 }
 
 const BATCH = 50_000;
-const DROPPED = 2;
 
-function p99(xs: number[]): number {
+function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)] * 10) / 10;
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 
-async function tempDir(): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-storage-bench-'));
-}
-
-async function tableBytes(c: ClickHouseClient): Promise<{ rows: number; bytes: number }> {
-  const rs = await c.query({ query: "SELECT toString(sum(rows)), toString(sum(bytes_on_disk)) FROM system.parts WHERE active AND table = 'flows' AND database = currentDatabase()", format: 'JSONCompactEachRow' });
-  const [[rows, bytes]] = await rs.json<[string, string]>();
-  return { rows: Number(rows), bytes: Number(bytes) };
-}
-
-export async function benchStorage(opts: { rows: number; queryRows: number; quick: boolean; log: (s: string) => void }): Promise<StorageBenchResult> {
-  const { rows, queryRows, quick, log } = opts;
-  const dirs: string[] = [];
-  try {
-    // 1. Ingest: encode + insert.
-    const flows = genFlows(rows, 3);
-    const dir1 = await tempDir(); dirs.push(dir1);
-    const store = await FlowStore.open({ path: dir1 });
-    const t0 = performance.now();
-    for (let i = 0; i < rows; i += BATCH) await store.insert(flows.slice(i, i + BATCH), [{ session: 'bench', node: 'n', seq: i / BATCH + 1 }]);
-    const ingest = rows / ((performance.now() - t0) / 1000);
-    await store.close();
-    log(`storage ingest (encode + insert): ${Math.round(ingest)} flows/s`);
-
-    // 2. Ceiling: pre-encoded bodies, insert only.
-    const bodies: Buffer[] = [];
-    const rb = new RowBinaryWriter(1 << 20);
-    // encodeBatch returns a view of the writer's reusable buffer: copy each body.
-    for (let i = 0; i < rows; i += BATCH) bodies.push(Buffer.from(encodeBatch(rb, flows.slice(i, i + BATCH), [])));
-    const dir2 = await tempDir(); dirs.push(dir2);
-    const w = openClient({ kind: 'chdb', path: dir2 });
-    let ceiling = 0, bytesPerFlow = 0;
-    try {
-      await migrate(w, { retentionDays: 7 });
-      const inserter = await chdbInserter(w);
-      const t1 = performance.now();
-      try {
-        for (const b of bodies) await inserter.insert(b, {});
-      } finally {
-        await inserter.close();
-      }
-      ceiling = rows / ((performance.now() - t1) / 1000);
-      log(`storage insert ceiling (pre-encoded RowBinary): ${Math.round(ceiling)} flows/s`);
-      // 3. Bytes per flow, merged.
-      await w.command({ query: 'OPTIMIZE TABLE flows FINAL' });
-      const { rows: n, bytes } = await tableBytes(w);
-      bytesPerFlow = Math.round((bytes / n) * 10) / 10;
-      log(`bytes per flow on disk (after OPTIMIZE FINAL): ${bytesPerFlow}`);
-    } finally {
-      await w.close();
+/** `rows` distinct flows as the relay would hold them: the pool cycled with fresh time and uuid. */
+function ingestBatches(pool: readonly Flow[], rows: number): Flow[][] {
+  const batches: Flow[][] = [];
+  const nowS = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < rows; i += BATCH) {
+    const b: Flow[] = [];
+    for (let j = i; j < Math.min(rows, i + BATCH); j++) {
+      const f = pool[j % pool.length];
+      b.push({ ...f, uuid: fastUUID(), time: { seconds: nowS - 600 + Math.floor(j / 2000), nanos: (j * 7919) % 1e9 } });
     }
-
-    // 4. Queries over 24 h of history.
-    const dir3 = await tempDir(); dirs.push(dir3);
-    const qs = await FlowStore.open({ path: dir3 });
-    const nowS = Math.floor(Date.now() / 1000);
-    // genFlow puts 10 flows per second after baseSeconds: spread queryRows over 24 h by generating
-    // in chunks with their own base times.
-    const chunks = 24;
-    const per = Math.ceil(queryRows / chunks);
-    for (let k = 0; k < chunks; k++) {
-      const base = nowS - 86_400 + Math.floor((k * 86_400) / chunks);
-      const part = genFlows(per, 100 + k, base);
-      for (let i = 0; i < part.length; i += BATCH) await qs.insert(part.slice(i, i + BATCH));
-    }
-    log(`query data: ${per * chunks} flows over 24 h`);
-    const runs = quick ? 10 : 30;
-    const nsDrops: FlowFilter[] = [{ verdict: [DROPPED], source_pod: ['shop/'] }, { verdict: [DROPPED], destination_pod: ['shop/'] }];
-    const since = { seconds: nowS - 86_400, nanos: 0 };
-    const dropTimes: number[] = [];
-    for (let i = 0; i < runs + 2; i++) {
-      const t = performance.now();
-      let got = 0;
-      for await (const _ of qs.queryFlows({ whitelist: nsDrops, since, number: 100 })) got++;
-      if (i >= 2) dropTimes.push(performance.now() - t); // two warm-up runs
-      if (got === 0) throw new Error('drops query returned nothing: the benchmark data has no drops in shop');
-    }
-    await qs.close();
-    const r = openClient({ kind: 'chdb', path: dir3 });
-    const mapTimes: number[] = [];
-    try {
-      const sql = `SELECT src_namespace, src_workload, dst_namespace, dst_workload,
-                          sum(flows) AS n, sumIf(flows, verdict = ${DROPPED}) AS drops
-                   FROM flows_1m WHERE minute >= now() - INTERVAL 1 HOUR
-                   GROUP BY src_namespace, src_workload, dst_namespace, dst_workload
-                   ORDER BY n DESC LIMIT 1000`;
-      for (let i = 0; i < runs + 2; i++) {
-        const t = performance.now();
-        const edges = await (await r.query({ query: sql, format: 'JSONCompactEachRow' })).json<unknown[]>();
-        if (i >= 2) mapTimes.push(performance.now() - t);
-        if (edges.length === 0) throw new Error('service map query returned no edges');
-      }
-    } finally {
-      await r.close();
-    }
-    const result: StorageBenchResult = {
-      ingest_flows_per_s: Math.round(ingest),
-      ingest_ceiling_flows_per_s: Math.round(ceiling),
-      bytes_per_flow: bytesPerFlow,
-      query_drops_ns_24h_p99_ms: p99(dropTimes),
-      service_map_1h_p99_ms: p99(mapTimes),
-    };
-    log(`queries p99: drops/ns/24h ${result.query_drops_ns_24h_p99_ms} ms, service map/1h ${result.service_map_1h_p99_ms} ms (${runs} runs each)`);
-    return result;
-  } finally {
-    await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
+    batches.push(b);
   }
+  return batches;
+}
+
+async function tempDir(tag: string): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), `flowscope-bench-${tag}-`));
+}
+
+export async function benchIngest(pool: readonly Flow[], rows: number, log: (s: string) => void): Promise<{ perS: number; ceilingPerS: number }> {
+  const batches = ingestBatches(pool, rows);
+  const dir = await tempDir('ingest');
+  let perS = 0, ceilingPerS = 0;
+  try {
+    const store = await FlowStore.open({ path: dir });
+    let t = performance.now();
+    let id = 1;
+    for (const b of batches) await store.insert(b, [], id++);
+    perS = rows / ((performance.now() - t) / 1000);
+    await store.close();
+    log(`ingest: ${rows} flows through FlowStore.insert at ${Math.round(perS)} flows/s`);
+
+    // Ceiling: the same rows pre-encoded; only the engine's insert is timed.
+    const w = new RowBinaryWriter(1 << 24);
+    const bodies = batches.map((b) => Buffer.from(encodeBatch(w, b, [], Date.now(), 0)));
+    await fs.rm(dir, { recursive: true, force: true });
+    await (await FlowStore.open({ path: dir })).close();
+    const client = openClient({ kind: 'chdb', path: dir });
+    const inserter = await chdbInserter(client);
+    t = performance.now();
+    for (const body of bodies) await inserter.insert(body, {});
+    ceilingPerS = rows / ((performance.now() - t) / 1000);
+    await inserter.close();
+    await client.close();
+    log(`ceiling: the same ${rows} rows pre-encoded as RowBinary, engine insert only: ${Math.round(ceilingPerS)} flows/s`);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  return { perS, ceilingPerS };
+}
+
+export async function benchBytesPerFlow(pool: readonly Flow[], log: (s: string) => void): Promise<number> {
+  const dir = await tempDir('size');
+  try {
+    const store = await FlowStore.open({ path: dir });
+    for (let i = 0; i < pool.length; i += BATCH) await store.insert(pool.slice(i, i + BATCH), [], 1 + i);
+    await store.close();
+    const facts = await storeFacts(dir, true);
+    log(`on disk: ${facts.rows} flows, ${facts.bytesPerFlow.toFixed(1)} bytes/flow after merges`);
+    return facts.bytesPerFlow;
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchQueries(dir: string, runs: number, log: (s: string) => void): Promise<{ drops: number[]; serviceMap: number[]; rows: number }> {
+  const store = await FlowStore.open({ path: dir });
+  try {
+    const facts = await storeFacts(dir, false);
+    const endMs = facts.maxTimeMs;
+    const since = { seconds: Math.floor((endMs - 86_400_000) / 1000), nanos: 0 };
+    const until = { seconds: Math.floor(endMs / 1000) + 1, nanos: 0 };
+    const drops: number[] = [], serviceMap: number[] = [];
+    for (let i = -2; i < runs; i++) {
+      const ns = facts.namespaces[(i + 2) % facts.namespaces.length];
+      let t = performance.now();
+      let n = 0;
+      // `flowscope observe --namespace ns --verdict DROPPED --since 24h --last 100`
+      for await (const _ of store.queryFlows({ whitelist: [{ source_pod: [`${ns}/`], verdict: [2] }, { destination_pod: [`${ns}/`], verdict: [2] }], since, until, number: 100 })) n++;
+      const dropsMs = performance.now() - t;
+      t = performance.now();
+      const edges = await store.serviceMap({ sinceMs: endMs - 3_600_000, untilMs: endMs + 1000, limit: 1000 });
+      const mapMs = performance.now() - t;
+      if (i < 0) continue; // warm-up
+      if (n === 0 || edges.length === 0) throw new Error(`query benchmark found no data (drops ${n}, edges ${edges.length})`);
+      drops.push(dropsMs); serviceMap.push(mapMs);
+    }
+    log(`queries on ${facts.rows} flows: drops of one namespace over 24h p50 ${percentile(drops, 50).toFixed(0)} ms, p99 ${percentile(drops, 99).toFixed(0)} ms; ` +
+      `service map 1h p50 ${percentile(serviceMap, 50).toFixed(0)} ms, p99 ${percentile(serviceMap, 99).toFixed(0)} ms`);
+    return { drops, serviceMap, rows: facts.rows };
+  } finally {
+    await store.close();
+  }
+}
+
+export async function benchStorage(opts: StorageBenchOptions): Promise<StorageBenchResult> {
+  const log = opts.log;
+  const poolSize = opts.quick ? 20_000 : 100_000;
+  log(`storage: generating ${poolSize} flows from the synthetic cluster`);
+  const pool = realisticFlows(poolSize, { nodes: 4, seed: 3, spanMs: 10 * 60_000 });
+  const ingest = await benchIngest(pool, opts.rows, log);
+  const bytesPerFlow = await benchBytesPerFlow(pool, log);
+  const storeDir = opts.storeDir ?? path.join(os.tmpdir(), `flowscope-bench-store-${opts.queryRows}`);
+  await generateStore(storeDir, opts.queryRows, pool.slice(0, 20_000), log);
+  const q = await benchQueries(storeDir, opts.quick ? 10 : 40, log);
+  return {
+    ingest_flows_per_s: Math.round(ingest.perS),
+    ingest_ceiling_flows_per_s: Math.round(ingest.ceilingPerS),
+    bytes_per_flow: Number(bytesPerFlow.toFixed(1)),
+    query_drops_ns_24h_p99_ms: Math.round(percentile(q.drops, 99)),
+    service_map_1h_p99_ms: Math.round(percentile(q.serviceMap, 99)),
+    query_drops_ns_24h_p50_ms: Math.round(percentile(q.drops, 50)),
+    service_map_1h_p50_ms: Math.round(percentile(q.serviceMap, 50)),
+    query_store_rows: q.rows,
+  };
 }

@@ -1,0 +1,72 @@
+// The relay's flowscope.insights.v1.Insights service: service map, top talkers and top drop
+// reasons over a time range, answered from the storage rollup. Requests are validated here;
+// a bad one is INVALID_ARGUMENT and counted.
+import * as grpc from '@grpc/grpc-js';
+import type { InsightsRequest, ServiceMapResponse, TopTalkersResponse, TopDropReasonsResponse, Timestamp } from '../proto/types.js';
+import type { RollupRange, ServiceEdge, Talker, DropReasonCount } from '../storage/index.js';
+import { grpcError } from '../common/grpc-services.js';
+import type { Logger } from '../common/logger.js';
+
+export interface InsightsStore {
+  serviceMap(r: RollupRange): Promise<ServiceEdge[]>;
+  topTalkers(r: RollupRange): Promise<Talker[]>;
+  topDropReasons(r: RollupRange): Promise<DropReasonCount[]>;
+}
+
+export const MAX_INSIGHTS_LIMIT = 100_000;
+const MAX_NAMESPACE_LEN = 253;
+
+export class InvalidInsightsRequest extends Error {}
+
+function ms(t: Timestamp | undefined, name: string): number | undefined {
+  if (t === undefined || t === null) return undefined;
+  const s = t.seconds ?? 0, n = t.nanos ?? 0;
+  if (!Number.isFinite(s) || !Number.isInteger(n) || n < 0 || n >= 1e9 || s < 0 || s > 253402300799) throw new InvalidInsightsRequest(`invalid ${name} timestamp`);
+  return s * 1000 + Math.floor(n / 1e6);
+}
+
+/** The request as a rollup range, or InvalidInsightsRequest. */
+export function insightsRange(req: InsightsRequest, nowMs = Date.now()): RollupRange {
+  const sinceMs = ms(req.since, 'since');
+  if (sinceMs === undefined) throw new InvalidInsightsRequest('since is required');
+  const untilMs = ms(req.until, 'until') ?? nowMs;
+  if (sinceMs >= untilMs) throw new InvalidInsightsRequest('since must be before until');
+  const limit = req.limit ?? 0;
+  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_INSIGHTS_LIMIT) throw new InvalidInsightsRequest(`limit must be between 0 and ${MAX_INSIGHTS_LIMIT}`);
+  const ns = req.namespace ?? '';
+  if (ns.length > MAX_NAMESPACE_LEN) throw new InvalidInsightsRequest('namespace is too long');
+  return { sinceMs, untilMs, ...(ns !== '' && { namespace: ns }), ...(limit > 0 && { limit }) };
+}
+
+export interface InsightsStats { requests: number; invalid: number; failed: number }
+
+export function insightsHandlers(store: InsightsStore, log: Logger, stats: InsightsStats = { requests: 0, invalid: 0, failed: 0 }): grpc.UntypedServiceImplementation {
+  const unary = <Res>(name: string, run: (r: RollupRange) => Promise<Res>) =>
+    (call: grpc.ServerUnaryCall<InsightsRequest, Res>, cb: grpc.sendUnaryData<Res>) => {
+      stats.requests++;
+      let range: RollupRange;
+      try { range = insightsRange(call.request); } catch (err) {
+        stats.invalid++;
+        return cb(grpcError(grpc.status.INVALID_ARGUMENT, (err as Error).message));
+      }
+      run(range).then((res) => cb(null, res), (err: Error) => {
+        stats.failed++;
+        log.warn({ method: name, err: err.message }, 'insights query failed');
+        cb(grpcError(grpc.status.UNAVAILABLE, `storage query failed: ${err.message}`));
+      });
+    };
+  return {
+    ServiceMap: unary('ServiceMap', async (r): Promise<ServiceMapResponse> => ({
+      edges: (await store.serviceMap(r)).map((e) => ({
+        source_namespace: e.srcNamespace, source_workload: e.srcWorkload, destination_namespace: e.dstNamespace, destination_workload: e.dstWorkload,
+        protocol: e.protocol, destination_port: e.dstPort, flows: e.flows, dropped: e.dropped, bytes: e.bytes,
+      })),
+    })),
+    TopTalkers: unary('TopTalkers', async (r): Promise<TopTalkersResponse> => ({
+      talkers: (await store.topTalkers(r)).map((t) => ({ namespace: t.namespace, workload: t.workload, flows: t.flows, bytes: t.bytes, peers: t.peers })),
+    })),
+    TopDropReasons: unary('TopDropReasons', async (r): Promise<TopDropReasonsResponse> => ({
+      reasons: (await store.topDropReasons(r)).map((d) => ({ drop_reason: d.dropReason, source_namespace: d.srcNamespace, destination_namespace: d.dstNamespace, flows: d.flows })),
+    })),
+  };
+}
