@@ -86,10 +86,12 @@ export interface LoadtestReport {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The sample nearest after `t`, and the last one at or before `t2`: the window's two ends. */
+/** The samples that bracket the window [t, t2]: the last one at or before t (else the first)
+ * and the first one at or after t2 (else the last). A starved process prints late; bracketing
+ * samples keep its rates exact over the interval they actually cover. */
 function windowEnds<T extends { t: number }>(s: readonly T[], t: number, t2: number): [T, T] | null {
-  const a = s.find((x) => x.t >= t);
-  const b = [...s].reverse().find((x) => x.t <= t2);
+  const a = [...s].reverse().find((x) => x.t <= t) ?? s[0];
+  const b = s.find((x) => x.t >= t2) ?? s[s.length - 1];
   return a && b && b.t > a.t ? [a, b] : null;
 }
 
@@ -154,14 +156,17 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     const tB = Date.now();
     const threadsB = all.map((c) => readThreadCpu(c.pid));
     sampleAll();
-    await sleep(1100); // one more sample period so every process printed a line after tB
+    // Every process prints a line once a second; wait for one after tB from each (a process
+    // starved of CPU prints late).
+    const after = (xs: readonly { t: number }[]) => xs.some((x) => x.t >= tB);
+    await waitFor('counters after the window from every process', async () => (samples.every(after) && after(relaySamples) ? true : undefined), 60_000);
     const tB1 = tB + 1000;
 
     let emitted = 0, decoded = 0, acked = 0, backlog = 0, backlogStart = 0;
     const ackLat: number[] = [];
     const perCollector: number[] = [];
     for (const s of samples) {
-      const ends = windowEnds(s, tA, tB1);
+      const ends = windowEnds(s, tA, tB);
       if (!ends) throw new Error('collector samples missing in the measured window');
       const [a, b] = ends;
       const dt = (b.t - a.t) / 1000;
@@ -173,7 +178,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
       backlogStart += a.unackedFlows;
       for (const x of s) if (x.t >= a.t && x.t <= b.t && x.lastAckLatencyMs > 0) ackLat.push(x.lastAckLatencyMs);
     }
-    const rEnds = windowEnds(relaySamples, tA, tB1);
+    const rEnds = windowEnds(relaySamples, tA, tB);
     if (!rEnds) throw new Error(`relay samples missing in the measured window\n${relay.tail()}`);
     const storedRate = (rEnds[1].insertedRows - rEnds[0].insertedRows) / ((rEnds[1].t - rEnds[0].t) / 1000);
     backlog += rEnds[1].pendingRows;
