@@ -23,6 +23,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
 import { FlowMetrics } from './metrics/flow-metrics.js';
 import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
+import type { DecodeStats } from './decode/stats.js';
 
 export const COLLECTOR_VERSION = '0.1.0';
 
@@ -69,7 +70,10 @@ export interface RunningCollector {
   /** Port of the /metrics listener, 0 when disabled. */
   metricsPort: number;
   flowMetrics: FlowMetrics | null;
-  stop(): Promise<void>;
+  /** The decoder's counters: records that produced no flow, by reason. */
+  decodeStats: DecodeStats;
+  /** Stops the source, then waits up to `drainTimeoutMs` (default 5 s) for the relay's acks. */
+  stop(drainTimeoutMs?: number): Promise<void>;
   /** Resolves when a finite source has been read completely and shipped. */
   finished: Promise<void>;
 }
@@ -143,13 +147,13 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   });
 
   return {
-    port, pipeline, ring, queue, loss, decoder, kubernetes, shipper, finished, flowMetrics, metricsPort: metricsServer?.port ?? 0,
-    async stop() {
+    port, pipeline, ring, queue, loss, decoder, kubernetes, shipper, finished, flowMetrics, metricsPort: metricsServer?.port ?? 0, decodeStats: decoder.stats,
+    async stop(drainTimeoutMs = 5_000) {
       await source.stop();
       queue.flush();
       await kubernetes?.stop();
       if (shipper) {
-        const ok = await shipper.drain(5_000);
+        const ok = await shipper.drain(drainTimeoutMs);
         if (!ok) log.warn({ unacked: shipper.stats.unackedFlows }, 'relay did not acknowledge every flow before shutdown');
         await shipper.stop();
       }

@@ -79,8 +79,15 @@ test('timer-driven rate and high-rate pool mode', async () => {
   await new Promise((r) => setTimeout(r, 520));
   await src.stop();
   assert.ok(got.length >= 60 && got.length <= 130, `~100 records in 0.5 s at 200/s, got ${got.length}`);
-  // Pool mode must produce what is asked; its speed is a benchmark matter (loaded CI machines).
-  const fast = new SyntheticSource({ seed: 1, rate: 200_000 });
+  // Above freshUpTo, conversations come from a bounded pool (copied per emission) instead of
+  // being generated anew: the payloads repeat, and no two records share a buffer. (Its speed is
+  // a benchmark matter: loadtest/, not a test.)
+  const fast = new SyntheticSource({ seed: 1, rate: 200_000, poolSize: 16 });
   const recs = fast.take(100_000);
   assert.equal(recs.length, 100_000);
+  const distinct = new Set(recs.map((r) => Buffer.from(r.data).toString('hex')));
+  assert.ok(distinct.size < 10_000, `pooled payloads repeat: ${distinct.size} distinct of 100k`);
+  assert.equal(new Set(recs.map((r) => r.data)).size, recs.length, 'every emission is its own copy');
+  const fresh = new SyntheticSource({ seed: 1, rate: 1000 }).take(20_000);
+  assert.ok(new Set(fresh.map((r) => Buffer.from(r.data).toString('hex'))).size > 10_000, 'below freshUpTo every conversation is new');
 });
