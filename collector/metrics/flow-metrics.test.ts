@@ -17,7 +17,11 @@ function syntheticFlows(n: number, policyDenySurge = 1): Flow[] {
   const enr = new StaticInventoryEnricher(toInventory(model), { nodeName: src.nodeName });
   const dec = new MonitorDecoder({ nodeName: src.nodeName, localEndpointId: enr.localEndpointId, l7Dns: true });
   const out: Flow[] = [];
-  for (const r of src.take(n, 1.7e18)) { const f = dec.decode(r)!; enr.enrich(f); out.push(f); }
+  for (const r of src.take(n, 1.7e18)) {
+    const f = dec.decode(r)!;
+    // DNS messages come as extra L7 flows beside the packet's flow, as from Hubble's DNS proxy.
+    for (const x of [f, ...(dec.l7Flows ?? [])]) { enr.enrich(x); out.push(x); }
+  }
   return out;
 }
 

@@ -59,7 +59,12 @@ function syntheticFlows(perNode: number): Flow[] {
     // Spread over 20 minutes so per-minute panels have several points.
     const recs = src.take(perNode, start);
     recs.forEach((r, i) => { r.timeNs = start + Math.floor((i / perNode) * 20 * 60e9); });
-    for (const r of recs) { const f = dec.decode(r); if (f) { enr.enrich(f); out.push(f); } }
+    for (const r of recs) {
+      const f = dec.decode(r);
+      if (!f) continue;
+      // DNS messages come as extra L7 flows beside the packet's flow.
+      for (const x of [f, ...(dec.l7Flows ?? [])]) { enr.enrich(x); out.push(x); }
+    }
   }
   return out;
 }
