@@ -3,6 +3,7 @@
 // body of `INSERT … FORMAT RowBinary`; chDB's connection turns insert bodies into strings, so
 // there the bytes go through a file in memory (`INSERT … SELECT FROM file(…, RowBinary)`).
 import fs from 'node:fs/promises';
+import { writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -53,14 +54,16 @@ export async function chdbInserter(client: ClickHouseClient): Promise<RowBinaryI
   const file = path.join(dir, `${randomUUID()}.rowbinary`);
   return {
     async insert(body, settings) {
-      await fs.writeFile(file, body);
+      // Synchronous on purpose: chDB runs its calls on libuv's thread pool, and an insert must not
+      // wait for a pool thread behind them. Writing tens of MB to tmpfs takes milliseconds.
+      writeFileSync(file, body);
       try {
         await client.command({
           query: `INSERT INTO flows (${COLUMN_LIST}) SELECT * FROM file({f:String}, 'RowBinary', {s:String})`,
           query_params: { f: file, s: STRUCTURE }, clickhouse_settings: settings,
         });
       } finally {
-        await fs.rm(file, { force: true });
+        rmSync(file, { force: true });
       }
     },
     async close() { await fs.rm(dir, { recursive: true, force: true }); },
