@@ -47,10 +47,29 @@ function memoryTmpDir(): string {
   return process.platform === 'linux' ? '/dev/shm' : os.tmpdir();
 }
 
+function processAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** Removes insert directories left behind by processes that died (their names carry the pid). */
+async function removeStaleInsertDirs(parent: string): Promise<void> {
+  let names: string[];
+  try { names = await fs.readdir(parent); } catch { return; }
+  for (const n of names) {
+    const m = /^flowscope-insert-(\d+)-/.exec(n);
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) await fs.rm(path.join(parent, n), { recursive: true, force: true });
+  }
+}
+
 /** chDB: the body is written to a private file in memory and read by the engine's file(). */
 export async function chdbInserter(client: ClickHouseClient): Promise<RowBinaryInserter> {
   let dir: string;
-  try { dir = await fs.mkdtemp(path.join(memoryTmpDir(), 'flowscope-insert-')); } catch { dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-insert-')); }
+  try {
+    await removeStaleInsertDirs(memoryTmpDir());
+    dir = await fs.mkdtemp(path.join(memoryTmpDir(), `flowscope-insert-${process.pid}-`));
+  } catch {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), `flowscope-insert-${process.pid}-`));
+  }
   const file = path.join(dir, `${randomUUID()}.rowbinary`);
   return {
     async insert(body, settings) {
