@@ -26,6 +26,7 @@ import { clusterNameFilter } from './cluster-name.js';
 import { interfaceFilter } from './interface.js';
 import { workloadFilter } from './workload.js';
 import { nodeNameFilter } from './node-name.js';
+import { kernelDropReasonFilter } from './kernel-drop-reason.js';
 import { httpStatusFilter } from './http-status.js';
 import { httpMethodFilter } from './http-method.js';
 import { httpPathFilter } from './http-path-filter.js';
@@ -45,7 +46,7 @@ export const FILTER_KINDS: readonly FilterKind[] = [
   eventTypeFilter, identityFilter, replyFilter, tcpFlagsFilter, portFilter, protocolFilter,
   clusterNameFilter, interfaceFilter, workloadFilter, nodeNameFilter, httpStatusFilter,
   httpMethodFilter, httpPathFilter, httpUrlFilter, httpHeaderFilter, traceIdFilter,
-  ipTraceIdFilter, experimentalFilter,
+  ipTraceIdFilter, experimentalFilter, kernelDropReasonFilter,
 ];
 
 type Pred = (flow: Flow) => boolean;

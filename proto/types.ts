@@ -92,6 +92,8 @@ export interface LostEvent { source?: number; num_events_lost?: number; cpu?: In
 export interface EventTypeFilter { type?: number; match_sub_type?: boolean; sub_type?: number }
 
 export interface FlowFilter {
+  /** flowscope extension: the kernel probe's drop reason names (KernelFlowInfo.drop_reason_name). */
+  kernel_drop_reason?: string[];
   uuid?: string[];
   source_ip?: string[];
   source_ip_xlated?: string[];

@@ -9,12 +9,13 @@ import { types, encode, decode, type Flow } from '../proto/index.js';
 import { packKernelInfo } from '../proto/kernel.js';
 import { FlowStore } from './store.js';
 import { openClient } from './client.js';
+import { compileFlowFilters } from '../filters/index.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-kcols-'));
 after(() => fs.rm(dir, { recursive: true, force: true }));
 const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow, f));
 
-test('kernel drop reason, bytes and packets are columns; the flow reads back unchanged', async () => {
+test('kernel drop reason, bytes and packets are columns and filterable; the flow reads back unchanged', async () => {
   const t = Math.floor(Date.now() / 1000) - 60;
   const base: Flow = { time: { seconds: t, nanos: 1 }, uuid: 'k1', node_name: 'n1', IP: { source: '10.0.0.1', destination: '10.0.0.2', ipVersion: 1 },
     l4: { TCP: { source_port: 40000, destination_port: 80 } }, source: { namespace: 'shop', pod_name: 'web-1' }, destination: { namespace: 'shop', pod_name: 'db-0' } };
@@ -28,6 +29,17 @@ test('kernel drop reason, bytes and packets are columns; the flow reads back unc
   const back: Flow[] = [];
   for await (const f of store.queryFlows({})) back.push(f);
   assert.deepStrictEqual(back.sort((a, b) => (a.uuid! < b.uuid! ? -1 : 1)), flows);
+  // The kernel's reason is queryable: the same flows by SQL and by the in-memory predicate.
+  for (const [names, want] of [[['NETFILTER_DROP'], ['k1']], [['no_socket'], []], [['NETFILTER_DROP', 'NO_SOCKET'], ['k1']]] as const) {
+    const got: string[] = [];
+    for await (const f of store.queryFlows({ whitelist: [{ kernel_drop_reason: [...names] }] })) got.push(f.uuid!);
+    assert.deepStrictEqual(got, want, names.join());
+    const pred = compileFlowFilters([{ kernel_drop_reason: [...names] }]);
+    assert.deepStrictEqual(flows.filter((f) => pred(f)).map((f) => f.uuid), want);
+  }
+  const notDropped: string[] = [];
+  for await (const f of store.queryFlows({ blacklist: [{ kernel_drop_reason: ['NETFILTER_DROP'] }] })) notDropped.push(f.uuid!);
+  assert.deepStrictEqual(notDropped.sort(), ['k2', 'k3']);
   await store.close();
   const c = openClient({ kind: 'chdb', path: dir });
   try {

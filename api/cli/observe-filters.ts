@@ -8,6 +8,7 @@ import type { EventTypeFilter, FlowFilter, TCPFlags, Workload } from '../../prot
 import { enums, enumValue, IPVersion, TrafficDirection } from '../../proto/index.js';
 import { MESSAGE_TYPE_NAMES, reservedIdentityByName, reservedIdentityNames, traceObservationPointCode } from '../printer/monitor.js';
 import { UsageError } from './observe-errors.js';
+import { normalizeKernelDropReason } from '../../filters/kernel-drop-reason.js';
 
 /** One filter flag occurrence, in command-line order; `not` has no value. */
 export interface FilterFlag { flag: string; value?: string }
@@ -20,7 +21,7 @@ export const FILTER_FLAGS = [
   'from-pod', 'pod', 'to-pod', 'from-namespace', 'namespace', 'to-namespace', 'from-all-namespaces', 'all-namespaces',
   'to-all-namespaces', 'from-label', 'label', 'to-label', 'from-service', 'service', 'to-service', 'from-port', 'port',
   'to-port', 'from-workload', 'workload', 'to-workload', 'from-identity', 'identity', 'to-identity', 'traffic-direction',
-  'cel-expression', 'interface', 'encrypted', 'unencrypted',
+  'cel-expression', 'interface', 'encrypted', 'unencrypted', 'kernel-drop-reason',
 ] as const;
 
 // Flags that may not be combined within one list (hubble's conflict groups).
@@ -347,6 +348,11 @@ function applyFlag(t: FilterTracker, flag: string, val: string): void {
     case 'from-identity': all('source_identity', parseIdentity(val)); break;
     case 'to-identity': all('destination_identity', parseIdentity(val)); break;
     case 'node-name': all('node_name', val); break;
+    case 'kernel-drop-reason': {
+      // flowscope extension: the kernel probe's own drop reason (NO_SOCKET, NETFILTER_DROP, ...).
+      try { all('kernel_drop_reason', normalizeKernelDropReason(val)); } catch (e) { throw new UsageError((e as Error).message); }
+      break;
+    }
     case 'node-label': all('node_labels', val); break;
     case 'cluster': src('source_cluster_name', val); dst('destination_cluster_name', val); break;
     case 'from-cluster': all('source_cluster_name', val); break;
