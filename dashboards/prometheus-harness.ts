@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { spawnCollected } from '../api/e2e/harness.js';
 
 /**
  * Rule files with every duration divided by `factor` (at least 2 s): ranges `[5m]`, `offset 5m`
@@ -23,20 +24,8 @@ export function compressRuleDurations(text: string, factor: number): string {
 export interface Daemon { proc: ChildProcess; output(): string; stop(): Promise<void> }
 
 export function startDaemon(bin: string, args: string[]): Daemon {
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
-  return {
-    proc,
-    output: () => out,
-    stop: () => new Promise<void>((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      proc.once('exit', () => { clearTimeout(t); resolve(); });
-      proc.kill('SIGTERM');
-    }),
-  };
+  const p = spawnCollected(bin, args, process.env, 10_000);
+  return { proc: p.proc, output: p.output, stop: async () => { await p.stop(); } };
 }
 
 export interface WebhookAlert { status: string; labels: Record<string, string>; annotations: Record<string, string> }

@@ -2,6 +2,7 @@
 // twice): the scraped values agree with what was shipped, stored, retried and reported lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { scrapeValues } from '../common/metrics/scrape.js';
 import { Registry } from 'prom-client';
 import { Relay, type RelayStore } from './relay.js';
 import { registerRelayMetrics } from './metrics.js';
@@ -33,15 +34,7 @@ class MemoryStore implements RelayStore {
   async close(): Promise<void> {}
 }
 
-async function scrape(r: Registry): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const line of (await r.metrics()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
+const scrape = scrapeValues;
 
 test('relay and collector pipeline metrics match what was shipped, stored, retried and lost', async () => {
   const log = createLogger('test', 'silent');

@@ -21,10 +21,10 @@ export function freePort(): Promise<number> {
 
 export interface Proc { proc: ChildProcess; output: () => string; stop(): Promise<number | null> }
 
-/** Starts a long-running flowscope command; output is collected for failure messages. */
-export function startProc(args: string[], env: Record<string, string> = {}): Proc {
-  // Metrics listeners on ephemeral ports unless a test asks for one: many processes share a machine.
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FLOWSCOPE_LOG_LEVEL: 'info', FLOWSCOPE_METRICS_ADDR: '127.0.0.1:0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts any long-running program with its output collected; stop() sends SIGTERM, then SIGKILL
+ * after `killAfterMs`, and resolves with the exit code. */
+export function spawnCollected(bin: string, args: string[], env: NodeJS.ProcessEnv = process.env, killAfterMs = 20_000): Proc {
+  const proc = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });
@@ -33,11 +33,17 @@ export function startProc(args: string[], env: Record<string, string> = {}): Pro
     output: () => out,
     stop: () => new Promise((resolve) => {
       if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
-      const t = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+      const t = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
       proc.once('exit', (code) => { clearTimeout(t); resolve(code); });
       proc.kill('SIGTERM');
     }),
   };
+}
+
+/** Starts a long-running flowscope command; output is collected for failure messages. */
+export function startProc(args: string[], env: Record<string, string> = {}): Proc {
+  // Metrics listeners on ephemeral ports unless a test asks for one: many processes share a machine.
+  return spawnCollected(process.execPath, [BIN, ...args], { ...process.env, FLOWSCOPE_LOG_LEVEL: 'info', FLOWSCOPE_METRICS_ADDR: '127.0.0.1:0', ...env });
 }
 
 export interface RunResult { code: number | null; stdout: string; stderr: string }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { scrapeValues } from '../../common/metrics/scrape.js';
 import { Registry } from 'prom-client';
 import type { Flow } from '../../proto/types.js';
 import { Verdict } from '../../proto/types.js';
@@ -31,15 +32,7 @@ function family(m: FlowMetrics, name: string): CounterFamily {
   return f;
 }
 
-async function scrape(r: Registry): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const line of (await r.metrics()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
+const scrape = scrapeValues;
 
 test('metrics config: Hubble syntax, space or comma separated, options and errors', () => {
   const specs = parseMetricsConfig('drop:sourceContext=namespace;destinationContext=pod,dns:query;ignoreAAAA flow:sourceContext=pod|ip;labelsContext=source_namespace,destination_namespace');
