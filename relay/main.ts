@@ -4,7 +4,15 @@ import { createLogger } from '../common/logger.js';
 import { runUntilSignal } from '../common/lifecycle.js';
 import { FlowStore, type ConnectionOptions } from '../storage/index.js';
 import { Relay, type RelayStore } from './relay.js';
+import { ClickHouseSink } from './sinks/clickhouse-sink.js';
+import { SpoolingSink, DEFAULT_SPOOLING_OPTIONS } from './sinks/spooling-sink.js';
+import { registerSpoolMetrics } from './sinks/metrics.js';
+import type { FlowSink } from './sinks/sink.js';
+import type { Logger } from '../common/logger.js';
 import type { HistoryQuery } from './observer/get-flows.js';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
+import { registerRelayMetrics } from './metrics.js';
 
 export interface RelayCommandOptions {
   listen: string;
@@ -17,14 +25,26 @@ export interface RelayCommandOptions {
   /** ClickHouse cluster whose schema was created with `flowscope schema --cluster`. */
   clickhouseCluster?: string;
   retentionDays: number;
+  rollupRetentionDays?: number;
   flushIntervalMs: number;
   batchRows: number;
+  /** Prometheus /metrics listen address (null: no metrics listener). */
+  metricsAddr?: string | null;
+  /** On-disk spool for storage outages; null disables it (inserts are then retried in memory). */
+  spool: { dir: string; maxBytes: number; segmentBytes: number; insertTimeoutMs: number } | null;
+  /** Kafka mode: batches go to this topic (the ingester stores them) instead of ClickHouse. */
+  kafka?: {
+    brokers: string[]; topic: string; compression: 'gzip' | 'none'; idempotent: boolean;
+    /** Also consume the topic into this relay's store (chDB: one process owns the directory). */
+    ingestGroup?: string;
+  };
 }
 
 /** Adapts the FlowStore to what the relay needs; history reads stop at the live cursor. */
 export function relayStore(store: FlowStore): RelayStore {
   return {
     insert: (flows, progress, batchId) => store.insert(flows, progress, batchId),
+    storedRows: (batchId) => store.storedRows(batchId),
     durableSeq: (s) => store.durableSeq(s),
     query: (q: HistoryQuery) => store.queryFlows({ whitelist: q.whitelist, blacklist: q.blacklist, since: q.since, until: q.until, number: q.number, first: q.first, maxBatchId: q.upTo }),
     namespaces: (sinceMs) => store.namespaces(sinceMs),
@@ -35,19 +55,64 @@ export function relayStore(store: FlowStore): RelayStore {
   };
 }
 
-export async function startRelay(opts: RelayCommandOptions): Promise<Relay> {
+export interface RunningRelay { relay: Relay; metricsPort: number; stop(): Promise<void> }
+
+export async function startRelay(opts: RelayCommandOptions): Promise<RunningRelay> {
   const log = createLogger('relay');
   const connection: ConnectionOptions = opts.clickhouseUrl
     ? { kind: 'server', url: opts.clickhouseUrl, username: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase }
     : { kind: 'chdb', path: opts.dataDir };
-  const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays, cluster: opts.clickhouseCluster });
+  const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays, rollupRetentionDays: opts.rollupRetentionDays, cluster: opts.clickhouseCluster });
   log.info({ storage: opts.clickhouseUrl ? opts.clickhouseUrl : `chdb:${opts.dataDir}`, flows: await store.countFlows() }, 'storage ready');
-  const relay = new Relay(relayStore(store), { listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows } }, log);
+  const rs = relayStore(store);
+  const sink = await openSink(opts, rs, log);
+  let ingester: { stop(): Promise<void> } | undefined;
+  if (opts.kafka?.ingestGroup) {
+    const { KafkaIngester, DEFAULT_INGESTER_OPTIONS } = await import('./kafka/ingester.js');
+    const k = new KafkaIngester(store, { ...DEFAULT_INGESTER_OPTIONS, brokers: opts.kafka.brokers, topic: opts.kafka.topic, groupId: opts.kafka.ingestGroup, clientId: `flowscope-relay-ingester-${opts.nodeName}` }, log);
+    await k.start();
+    ingester = k;
+  }
+  const relay = new Relay(rs, {
+    listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows }, sink,
+    tolerateResumeGaps: !!opts.kafka, beforeStoreClose: async () => { await ingester?.stop(); },
+  }, log);
+  let metrics: MetricsServer | null = null;
+  if (opts.metricsAddr) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const m = registerRelayMetrics(registry, relay);
+    relay.onInsertDurable = (oldestMs) => m.insertDurable(oldestMs);
+    metrics = await startMetricsServer(opts.metricsAddr, registry, log);
+  }
   await relay.start();
-  return relay;
+  return {
+    relay,
+    metricsPort: metrics?.port ?? 0,
+    async stop() {
+      await relay.stop();
+      await metrics?.close();
+    },
+  };
+}
+
+async function openSink(opts: RelayCommandOptions, store: RelayStore, log: Logger): Promise<FlowSink> {
+  if (opts.kafka) {
+    const { KafkaSink, DEFAULT_KAFKA_SINK_OPTIONS } = await import('./sinks/kafka-sink.js');
+    const sink = await KafkaSink.open({ ...DEFAULT_KAFKA_SINK_OPTIONS, ...opts.kafka, clientId: `flowscope-relay-${opts.nodeName}` }, log);
+    log.info({ brokers: opts.kafka.brokers, topic: opts.kafka.topic }, 'Kafka mode: batches go to Kafka, the ingester stores them');
+    return sink;
+  }
+  const direct = new ClickHouseSink(store);
+  if (!opts.spool) return direct;
+  const { dir, maxBytes, segmentBytes, insertTimeoutMs } = opts.spool;
+  const sink = await SpoolingSink.open(direct, { dir, maxBytes, segmentBytes }, log, { ...DEFAULT_SPOOLING_OPTIONS, insertTimeoutMs });
+  registerSpoolMetrics(sink);
+  log.info({ spool: dir, maxBytes, spooledBatches: sink.spooledRecords }, 'spool ready');
+  return sink;
 }
 
 export async function runRelay(opts: RelayCommandOptions): Promise<void> {
-  const relay = await startRelay(opts);
-  runUntilSignal(createLogger('relay'), () => relay.stop());
+  const running = await startRelay(opts);
+  runUntilSignal(createLogger('relay'), () => running.stop());
 }

@@ -7,7 +7,9 @@ import { NodeState } from '../proto/types.js';
 import { IngestService, InsightsService, ObserverService, OBSERVER_HEALTH_SERVICE, bindServer } from '../common/grpc-services.js';
 import { insightsHandlers, type InsightsStore, type InsightsStats } from './insights.js';
 import type { Logger } from '../common/logger.js';
-import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchPart, type DurableSink } from './ingest/batcher.js';
+import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchPart } from './ingest/batcher.js';
+import type { FlowSink } from './sinks/sink.js';
+import { ClickHouseSink, type BatchStore } from './sinks/clickhouse-sink.js';
 import { IngestServer } from './ingest/server.js';
 import { NodeRegistry } from './nodes.js';
 import { TimeOrderMerger } from './merge.js';
@@ -19,8 +21,10 @@ import { FlowRateMeter } from '../common/rate.js';
 
 export const RELAY_VERSION = '0.1.0';
 
+const LOST_SOURCE_NAMES = ['unknown_lost_event_source', 'perf_event_ring_buffer', 'observer_events_queue', 'hubble_ring_buffer'];
+
 /** What the relay needs from storage. */
-export interface RelayStore extends DurableSink, FlowHistory, InsightsStore {
+export interface RelayStore extends BatchStore, FlowHistory, InsightsStore {
   durableSeq(session: string): Promise<number>;
   namespaces(sinceMs: number): Promise<Array<{ cluster: string; namespace: string }>>;
   close(): Promise<void>;
@@ -31,6 +35,12 @@ export interface RelayOptions {
   nodeName: string;
   batcher?: Partial<BatcherOptions>;
   mergeMaxDelayMs?: number;
+  /** Where batches go (default: straight into the store). */
+  sink?: FlowSink;
+  /** Kafka mode: storage lags what the relay acked (see IngestServerDeps.tolerateResumeGaps). */
+  tolerateResumeGaps?: boolean;
+  /** Runs on stop after ingest drained, before storage closes (e.g. an in-process Kafka ingester). */
+  beforeStoreClose?: () => Promise<void>;
 }
 
 export class Relay {
@@ -38,6 +48,7 @@ export class Relay {
   readonly nodes = new NodeRegistry();
   readonly live = new LiveFeed();
   readonly batcher: IngestBatcher;
+  readonly sink: FlowSink;
   readonly ingest: IngestServer;
   readonly merger: TimeOrderMerger;
   readonly health = new HealthImplementation({ '': 'NOT_SERVING', [OBSERVER_HEALTH_SERVICE]: 'NOT_SERVING' });
@@ -46,16 +57,23 @@ export class Relay {
   private readonly startedMs = Date.now();
   readonly insightsStats: InsightsStats = { requests: 0, invalid: 0, failed: 0 };
   port = 0;
+  /** Lost events reported by collectors, by Hubble LostEventSource name (metrics). */
+  readonly lostBySource: Record<string, number> = { perf_event_ring_buffer: 0, observer_events_queue: 0, hubble_ring_buffer: 0 };
+  /** Called once per durable insert with the oldest flow time (ms since epoch) in it (metrics hook). */
+  onInsertDurable: ((oldestFlowMs: number) => void) | null = null;
 
   constructor(readonly store: RelayStore, private readonly opts: RelayOptions, private readonly log: Logger) {
     this.merger = new TimeOrderMerger((items) => this.live.publish(items), { maxDelayMs: opts.mergeMaxDelayMs ?? 1000, maxBuffered: 200_000, tickMs: 50 });
-    this.batcher = new IngestBatcher(store, (id, parts) => this.onDurable(id, parts), log, { ...DEFAULT_BATCHER_OPTIONS, ...opts.batcher });
+    this.sink = opts.sink ?? new ClickHouseSink(store);
+    this.batcher = new IngestBatcher(this.sink, (id, parts) => this.onDurable(id, parts), log, { ...DEFAULT_BATCHER_OPTIONS, ...opts.batcher });
     // Everything stored by earlier runs has a smaller batch id: it is history for any follower.
     this.live.advance(this.batcher.lastId);
     this.ingest = new IngestServer({
       batcher: this.batcher, nodes: this.nodes, log,
-      durableSeq: (s) => store.durableSeq(s),
+      // Held first: a spool replay clears it only after storage has the marks.
+      durableSeq: async (s) => { const held = this.sink.heldSeq(s); return Math.max(await store.durableSeq(s), held); },
       onLostEvents: (node, evs) => this.onLostEvents(node, evs),
+      tolerateResumeGaps: opts.tolerateResumeGaps ?? false,
     });
   }
 
@@ -80,6 +98,8 @@ export class Relay {
       this.server.tryShutdown(() => { clearTimeout(t); resolve(); });
     });
     await this.batcher.drain();
+    await this.sink.close();
+    await this.opts.beforeStoreClose?.();
     this.merger.stop();
     this.peers.close();
     await this.store.close();
@@ -88,19 +108,28 @@ export class Relay {
   private onDurable(batchId: number, parts: BatchPart[]): void {
     this.live.advance(batchId);
     let n = 0;
+    let oldestMs = 0;
     for (const p of parts) {
       if (p.flows.length === 0) continue;
       n += p.flows.length;
+      // A collector batch is in capture order: its first flow is its oldest.
+      const t = p.flows[0].time;
+      if (t) { const ms = t.seconds * 1000 + t.nanos / 1e6; if (oldestMs === 0 || ms < oldestMs) oldestMs = ms; }
       const items: LiveItem[] = new Array(p.flows.length);
       for (let i = 0; i < p.flows.length; i++) items[i] = { cursor: batchId, flow: p.flows[i] };
       this.merger.add(p.session, items);
     }
     this.rate.add(n);
+    this.onInsertDurable?.(oldestMs);
     this.ingest.acknowledge(parts);
   }
 
   private onLostEvents(node: string, events: LostEvent[]): void {
     this.log.warn({ node, lost: events.reduce((s, e) => s + (e.num_events_lost ?? 0), 0) }, 'collector reported lost events');
+    for (const e of events) {
+      const source = LOST_SOURCE_NAMES[e.source ?? 0] ?? 'unknown_lost_event_source';
+      this.lostBySource[source] = (this.lostBySource[source] ?? 0) + (e.num_events_lost ?? 0);
+    }
     this.live.publish(events.map((lost) => ({ cursor: Number.MAX_SAFE_INTEGER, lost })));
   }
 

@@ -32,6 +32,15 @@ export interface FlowStoreOptions {
   maxRowsPerInsert?: number;
 }
 
+export interface InsertOptions {
+  /**
+   * Idempotency key of the insert (default: the batch id). Several inserts that share a batch
+   * id but hold different rows — the Kafka ingester stores one relay batch per partition — each
+   * need their own key, or ClickHouse would drop all but the first as retries.
+   */
+  dedupKey?: string;
+}
+
 export class FlowStore {
   #writeChain: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -69,10 +78,10 @@ export class FlowStore {
   /** Resolves once the flows and their ingest marks are stored (the insert completed). A
    * non-zero `batchId` makes the insert idempotent: a retry of the same batch id (same flows)
    * is deduplicated by ClickHouse instead of stored twice. */
-  insert(flows: readonly Flow[], progress: readonly IngestMark[] = [], batchId = 0): Promise<void> {
+  insert(flows: readonly Flow[], progress: readonly IngestMark[] = [], batchId = 0, opts: InsertOptions = {}): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('FlowStore is closed'));
     // Serialised so marks are written in call order and one writer session is never contended.
-    const run = this.#writeChain.then(() => this.#insertNow(flows, progress, batchId));
+    const run = this.#writeChain.then(() => this.#insertNow(flows, progress, batchId, opts.dedupKey ?? String(batchId)));
     this.#writeChain = run.catch(() => undefined);
     return run;
   }
@@ -82,13 +91,13 @@ export class FlowStore {
     return this.insert(flows, progress);
   }
 
-  async #insertNow(flows: readonly Flow[], progress: readonly IngestMark[], batchId: number): Promise<void> {
+  async #insertNow(flows: readonly Flow[], progress: readonly IngestMark[], batchId: number, dedupKey: string): Promise<void> {
     const now = Date.now();
     for (let start = 0, part = 0; start < flows.length; start += this.maxRows, part++) {
       const chunk = flows.slice(start, start + this.maxRows);
       const isLast = start + this.maxRows >= flows.length;
       const body = encodeBatch(this.#rows, chunk, isLast ? progress : [], now, batchId);
-      await this.inserter.insert(body, { ...this.#extraSettings, ...dedupSettings(batchId, part) });
+      await this.inserter.insert(body, { ...this.#extraSettings, ...dedupSettings(batchId, dedupKey, part) });
     }
     if (flows.length === 0 && progress.length > 0) {
       // No rows to carry the marks (e.g. a batch of only lost events): record them directly.
@@ -104,6 +113,19 @@ export class FlowStore {
     const rs = await this.reader.query({
       query: 'SELECT toString(max(seq)) FROM ingest_progress WHERE session = {s:String}',
       query_params: { s: session }, format: 'JSONCompactEachRow',
+    });
+    const got = await rs.json<[string]>();
+    return got.length === 0 ? 0 : Number(got[0][0]);
+  }
+
+  /**
+   * Rows stored with a batch id: a spool replay inserts only what is missing, so a batch whose
+   * insert timed out but landed is never stored twice. Any writer's ids are distinct (µs clock).
+   */
+  async storedRows(batchId: number): Promise<number> {
+    const rs = await this.reader.query({
+      query: 'SELECT toString(count()) FROM flows WHERE batch_id = {b:UInt64}',
+      query_params: { b: String(batchId) }, format: 'JSONCompactEachRow',
     });
     const got = await rs.json<[string]>();
     return got.length === 0 ? 0 : Number(got[0][0]);
@@ -152,7 +174,7 @@ async function checkClusterSchema(client: ClickHouseClient, cluster: string): Pr
 
 /** Insert settings for one part of a batch: the batch id names the block, so a retried
  * insert of the same part is dropped by ClickHouse, together with its materialized-view rows. */
-function dedupSettings(batchId: number, part: number): ClickHouseSettings {
+function dedupSettings(batchId: number, dedupKey: string, part: number): ClickHouseSettings {
   if (batchId <= 0) return {};
-  return { insert_deduplicate: 1, insert_deduplication_token: `flows-${batchId}-${part}`, deduplicate_blocks_in_dependent_materialized_views: 1 };
+  return { insert_deduplicate: 1, insert_deduplication_token: `flows-${dedupKey}-${part}`, deduplicate_blocks_in_dependent_materialized_views: 1 };
 }

@@ -4,6 +4,13 @@ import { hostname } from 'node:os';
 import type { Source } from '../source.js';
 import { MonitorDecoder } from '../decode/decoder.js';
 import { StaticInventoryEnricher } from '../enrich/static.js';
+import { ChainedEnricher, type Enricher } from '../enrich/enricher.js';
+import { DnsNameEnricher } from '../enrich/dns-names.js';
+import { K8sClusterState, DEFAULT_POD_GRACE_MS } from '../enrich/k8s-state.js';
+import { KubernetesEnricher } from '../enrich/k8s.js';
+import { KubernetesWatcher } from '../enrich/k8s-watch.js';
+import { createLogger } from '../../common/logger.js';
+import type { DnsPairingOptions } from '../decode/dns-pairing.js';
 import { loadInventory, type Inventory } from '../enrich/inventory.js';
 import { buildCluster, toInventory } from '../synthetic/cluster.js';
 import { SyntheticSource } from './synthetic.js';
@@ -46,22 +53,35 @@ export function sourceUnavailable(spec: SourceSpec): string | null {
 export interface BuiltSource {
   source: Source;
   decoder: FlowDecoder & { readonly stats: DecodeStats };
-  enricher: StaticInventoryEnricher | null;
+  enricher: Enricher | null;
+  /** Set with Kubernetes enrichment: start it (and await its first sync) before reading records. */
+  kubernetes: KubernetesWatcher | null;
   /** The node name flows are stamped with (cluster prefix included when set). */
   nodeName: string;
 }
 
-export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; inventoryPath?: string; version: string }): Promise<BuiltSource> {
+/** Enrichment from the Kubernetes API instead of an inventory file. */
+export interface KubernetesEnrichmentSpec {
+  kubeconfig?: string;
+  /** Cluster name for Endpoint.cluster_name and the node-name prefix (default "default"). */
+  clusterName?: string;
+  /** How long a deleted pod's IP keeps resolving (ms). */
+  podGraceMs?: number;
+}
+
+export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; inventoryPath?: string; kubernetes?: KubernetesEnrichmentSpec; l7Dns?: boolean; dnsPairing?: DnsPairingOptions; version: string }): Promise<BuiltSource> {
+  if (ctx.kubernetes && ctx.inventoryPath) throw new Error('--k8s and --inventory are alternatives: give one');
   let inventory: Inventory | null = ctx.inventoryPath ? loadInventory(ctx.inventoryPath) : null;
   let source: Source;
   let node = ctx.nodeName;
+  let kernelReasons: ReturnType<typeof dropReasonNames> | null = null;
   if (spec.kind === 'synthetic') {
     const model = buildCluster({ seed: spec.seed, nodes: spec.clusterNodes });
     const byIndex = /^\d+$/.test(spec.node) ? model.nodes[Number(spec.node) % model.nodes.length] : model.nodes.find((n) => n.name === spec.node);
     if (!byIndex) throw new Error(`synthetic node "${spec.node}" is not in the cluster (${model.nodes.map((n) => n.name).join(', ')})`);
     node ??= byIndex.name;
     source = new SyntheticSource({ rate: spec.rate, seed: spec.seed + byIndex.index, model, nodeName: byIndex.name, policyDenySurge: spec.policyDenySurge });
-    inventory ??= toInventory(model);
+    if (!ctx.kubernetes) inventory ??= toInventory(model);
   } else if (spec.kind === 'file') {
     source = new FileSource(spec.path);
   } else {
@@ -75,27 +95,40 @@ export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; i
       const obj = bpfObject('probe');
       if (!obj.ok) throw new Error(obj.reason);
       source = new KernelSource(native.native, { objectPath: obj.path, pages: spec.pages, wakeupBytes: spec.wakeupBytes, aggregateSeconds: spec.aggregateSeconds, includeUnspecified: spec.includeUnspecified, dns: spec.dns });
-      node ??= hostname();
-      const enricher = inventory ? new StaticInventoryEnricher(inventory, { nodeName: node }) : null;
-      const decoder = new KernelDecoder({ nodeName: node, clusterName: inventory?.cluster, emitterVersion: ctx.version, dropReasonNames: dropReasonNames(native.native.kernelEnum('skb_drop_reason')) });
-      return { source, decoder, enricher, nodeName: stampedName(node, inventory?.cluster) };
+      // Drop reason numbers differ between kernels: name them from this kernel's BTF.
+      kernelReasons = dropReasonNames(native.native.kernelEnum('skb_drop_reason'));
     }
     node ??= hostname();
   }
   if (!node) throw new Error('--node-name is required for this source');
-  const enricher = inventory ? new StaticInventoryEnricher(inventory, { nodeName: node }) : null;
-  const decoder = new MonitorDecoder({
-    nodeName: node,
-    clusterName: inventory?.cluster,
-    emitterVersion: ctx.version,
-    localEndpointId: enricher?.localEndpointId,
-  });
-  return { source, decoder, enricher, nodeName: stampedName(node, inventory?.cluster) };
-}
-
-// A name given as "<cluster>/<node>" is already stamped; it must not be prefixed again.
-function stampedName(node: string, clusterName: string | undefined): string {
+  const clusterName = ctx.kubernetes ? ctx.kubernetes.clusterName ?? 'default' : inventory?.cluster;
+  // A name given as "<cluster>/<node>" is already stamped; the decoder must not prefix it again.
   const cluster = clusterName && clusterName !== 'default' ? clusterName : undefined;
   if (cluster && node.startsWith(`${cluster}/`)) node = node.slice(cluster.length + 1);
-  return cluster ? `${cluster}/${node}` : node;
+  let enricher: Enricher | null = null;
+  let kubernetes: KubernetesWatcher | null = null;
+  let localEndpointId: ((ip: string) => number) | undefined;
+  if (ctx.kubernetes) {
+    const state = new K8sClusterState(clusterName ?? 'default', ctx.kubernetes.podGraceMs ?? DEFAULT_POD_GRACE_MS);
+    kubernetes = new KubernetesWatcher(state, createLogger('collector').child({ node, module: 'k8s' }), { kubeconfig: ctx.kubernetes.kubeconfig });
+    enricher = new KubernetesEnricher(state, node);
+  } else if (inventory) {
+    const s = new StaticInventoryEnricher(inventory, { nodeName: node });
+    enricher = s;
+    localEndpointId = s.localEndpointId;
+  }
+  // With DNS seen, its answers name the addresses clients resolved (after the inventory's names).
+  if (ctx.l7Dns) enricher = enricher ? new ChainedEnricher([enricher, new DnsNameEnricher()]) : new DnsNameEnricher();
+  const decoder = kernelReasons
+    ? new KernelDecoder({ nodeName: node, clusterName, emitterVersion: ctx.version, dropReasonNames: kernelReasons, l7Dns: ctx.l7Dns })
+    : new MonitorDecoder({
+      nodeName: node,
+      clusterName,
+      emitterVersion: ctx.version,
+      localEndpointId,
+      l7Dns: ctx.l7Dns,
+      dnsPairing: ctx.dnsPairing,
+    });
+  const stamped = cluster ? `${cluster}/${node}` : node;
+  return { source, decoder, enricher, kubernetes, nodeName: stamped };
 }

@@ -1,18 +1,10 @@
-// Collects the batches of every collector into storage inserts sized the way ClickHouse likes
-// (many rows, few inserts), retries failed inserts with backoff, and reports each collector
-// batch as durable only after the insert that contains it succeeded.
-import type { Flow } from '../../proto/types.js';
+// Collects the batches of every collector into storage writes sized the way ClickHouse likes
+// (many rows, few inserts), hands them to a FlowSink, retries failed writes with backoff, and
+// reports each collector batch as durable only after the write that contains it succeeded.
 import type { Logger } from '../../common/logger.js';
+import type { BatchPart, FlowSink } from '../sinks/sink.js';
 
-export interface IngestProgress { session: string; node: string; seq: number }
-
-/** What the batcher needs from storage. */
-export interface DurableSink {
-  /** Resolves once the rows are durable; `batchId` increases with every call. */
-  insert(flows: Flow[], progress: IngestProgress[], batchId: number): Promise<void>;
-}
-
-export interface BatchPart extends IngestProgress { flows: Flow[] }
+export type { IngestProgress, BatchPart } from '../sinks/sink.js';
 
 export interface BatcherOptions {
   maxRows: number;
@@ -37,9 +29,11 @@ export class IngestBatcher {
   private roomWaiters: Array<() => void> = [];
   private stopping = false;
   readonly stats: BatcherStats = { insertedRows: 0, insertedBatches: 0, insertErrors: 0, lastInsertMs: 0 };
+  /** Called with the duration of every successful storage insert (metrics hook). */
+  onInsertDuration: ((ms: number) => void) | null = null;
 
   constructor(
-    private readonly sink: DurableSink,
+    private readonly sink: FlowSink,
     private readonly onDurable: (batchId: number, parts: BatchPart[]) => void,
     private readonly log: Logger,
     private readonly opts: BatcherOptions = DEFAULT_BATCHER_OPTIONS,
@@ -85,16 +79,15 @@ export class IngestBatcher {
   }
 
   private async insertWithRetry(parts: BatchPart[], rows: number): Promise<void> {
-    const flows = parts.length === 1 ? parts[0].flows : parts.flatMap((p) => p.flows);
-    const progress = parts.map(({ session, node, seq }) => ({ session, node, seq }));
     const batchId = Math.max(this.lastBatchId + 1, Date.now() * 1000);
     this.lastBatchId = batchId;
     let delay = this.opts.retryMinMs;
     for (;;) {
       const t0 = performance.now();
       try {
-        await this.sink.insert(flows, progress, batchId);
+        await this.sink.write({ batchId, parts });
         this.stats.lastInsertMs = performance.now() - t0;
+        this.onInsertDuration?.(this.stats.lastInsertMs);
         break;
       } catch (err) {
         this.stats.insertErrors++;

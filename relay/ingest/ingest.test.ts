@@ -19,6 +19,7 @@ class MemoryStore implements RelayStore {
     for (const flow of flows) this.rows.push({ flow, batchId });
     for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
   }
+  async storedRows(batchId: number): Promise<number> { return this.rows.filter((r) => r.batchId === batchId).length; }
   async durableSeq(session: string): Promise<number> { return this.seqs.get(session) ?? 0; }
   async *query(q: HistoryQuery): AsyncIterable<Flow> {
     for (const r of this.rows) if (r.batchId <= q.upTo && q.predicate(r.flow)) yield r.flow;
@@ -33,8 +34,8 @@ class MemoryStore implements RelayStore {
 const log = createLogger('test', 'silent');
 const flow = (i: number): Flow => ({ uuid: `u${i}`, time: { seconds: Math.floor(Date.now() / 1000), nanos: i }, node_name: 'n1' });
 
-async function startRelay(store: MemoryStore, port = 0): Promise<Relay> {
-  const relay = new Relay(store, { listen: `127.0.0.1:${port}`, nodeName: 'relay', batcher: { flushIntervalMs: 20, retryMinMs: 10, retryMaxMs: 50 } }, log);
+async function startRelay(store: MemoryStore, port = 0, tolerateResumeGaps = false): Promise<Relay> {
+  const relay = new Relay(store, { listen: `127.0.0.1:${port}`, nodeName: 'relay', batcher: { flushIntervalMs: 20, retryMinMs: 10, retryMaxMs: 50 }, tolerateResumeGaps }, log);
   await relay.start();
   return relay;
 }
@@ -83,4 +84,43 @@ test('a full backlog drops new flows and counts them', async () => {
   assert.equal(shipper.stats.flowsDropped, 50);
   assert.equal(shipper.stats.unackedFlows, 100);
   await shipper.stop();
+});
+
+test('Kafka mode: a collector resuming above a lagging resume point is accepted once, right after Hello', async () => {
+  // The first relay acked 1000 flows (they are "in Kafka"); the restarted relay's storage has none yet.
+  let relay = await startRelay(new MemoryStore());
+  const port = relay.port;
+  const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 50, maxBatchDelayMs: 5, reconnectMinMs: 20, reconnectMaxMs: 100, relayAddress: `127.0.0.1:${port}`, nodeName: 'n1', observerAddress: '', version: 't' }, log);
+  shipper.start();
+  for (let i = 0; i < 1000; i++) shipper.add(flow(i));
+  assert.equal(await shipper.drain(10_000), true);
+  await relay.stop();
+  for (let i = 1000; i < 1500; i++) shipper.add(flow(i));
+  const lagging = new MemoryStore();
+  relay = await startRelay(lagging, port, true);
+  assert.equal(await shipper.drain(15_000), true);
+  assert.equal(lagging.rows.length, 500);
+  assert.equal(new Set(lagging.rows.map((r) => r.flow.uuid)).size, 500);
+  assert.equal(relay.ingest.stats.resumeGaps, 1);
+  assert.equal(relay.ingest.stats.protocolErrors, 0);
+  await shipper.stop();
+  await relay.stop();
+});
+
+test('without Kafka mode the same gap is refused: storage is the only truth', async () => {
+  let relay = await startRelay(new MemoryStore());
+  const port = relay.port;
+  const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 50, maxBatchDelayMs: 5, reconnectMinMs: 20, reconnectMaxMs: 100, relayAddress: `127.0.0.1:${port}`, nodeName: 'n1', observerAddress: '', version: 't' }, log);
+  shipper.start();
+  for (let i = 0; i < 100; i++) shipper.add(flow(i));
+  assert.equal(await shipper.drain(10_000), true);
+  await relay.stop();
+  for (let i = 100; i < 200; i++) shipper.add(flow(i));
+  const fresh = new MemoryStore();
+  relay = await startRelay(fresh, port);
+  assert.equal(await shipper.drain(1_000), false);
+  assert.equal(fresh.rows.length, 0);
+  assert.ok(relay.ingest.stats.protocolErrors >= 1);
+  await shipper.stop();
+  await relay.stop();
 });

@@ -13,16 +13,21 @@ export interface IngestServerDeps {
   /** Highest sequence number storage holds for a session (0 if none). */
   durableSeq(session: string): Promise<number>;
   onLostEvents(node: string, events: LostEvent[]): void;
+  /**
+   * Accept a collector resuming above the resume point (Kafka mode: batches acked by an earlier
+   * relay run may still be on their way from Kafka to storage, so storage's seq lags).
+   */
+  tolerateResumeGaps?: boolean;
   log: Logger;
 }
 
-export interface IngestStats { streams: number; batchesReceived: number; flowsReceived: number; duplicateBatches: number; protocolErrors: number }
+export interface IngestStats { streams: number; batchesReceived: number; flowsReceived: number; duplicateBatches: number; protocolErrors: number; resumeGaps: number }
 
-interface StreamState { call: IngestCall; node: string; session: string; acceptedSeq: number; ackedSeq: number }
+interface StreamState { call: IngestCall; node: string; session: string; acceptedSeq: number; ackedSeq: number; resumed: boolean }
 
 export class IngestServer {
   private readonly bySession = new Map<string, StreamState>();
-  readonly stats: IngestStats = { streams: 0, batchesReceived: 0, flowsReceived: 0, duplicateBatches: 0, protocolErrors: 0 };
+  readonly stats: IngestStats = { streams: 0, batchesReceived: 0, flowsReceived: 0, duplicateBatches: 0, protocolErrors: 0, resumeGaps: 0 };
 
   constructor(private readonly deps: IngestServerDeps) {}
 
@@ -68,7 +73,7 @@ export class IngestServer {
         call.pause();
         this.deps.durableSeq(session).then((seq) => {
           helloPending = false;
-          state = { call, node, session, acceptedSeq: seq, ackedSeq: seq };
+          state = { call, node, session, acceptedSeq: seq, ackedSeq: seq, resumed: false };
           this.bySession.set(session, state);
           this.deps.nodes.connect(node, session, observer_address, version);
           this.deps.log.info({ node, session, durableSeq: seq, observer: observer_address }, 'collector connected');
@@ -88,6 +93,14 @@ export class IngestServer {
         if (seq <= state.ackedSeq) call.write({ durable_seq: state.ackedSeq });
         return;
       }
+      if (seq !== state.acceptedSeq + 1 && this.deps.tolerateResumeGaps && state.acceptedSeq === state.ackedSeq && !state.resumed) {
+        // The collector's first batch after Hello: it holds acks we do not know of (see deps).
+        this.stats.resumeGaps++;
+        this.deps.log.info({ node: state.node, session: state.session, resumePoint: state.acceptedSeq, firstSeq: seq }, 'collector resumes above the resume point');
+        state.acceptedSeq = seq - 1;
+        state.ackedSeq = seq - 1;
+      }
+      state.resumed = true;
       if (seq !== state.acceptedSeq + 1) return fail(grpc.status.INVALID_ARGUMENT, `sequence gap: expected ${state.acceptedSeq + 1}, got ${seq}`);
       state.acceptedSeq = seq;
       const flows = batch.flows ?? [];

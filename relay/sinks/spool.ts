@@ -1,0 +1,192 @@
+// A bounded on-disk FIFO of records for when storage is unreachable. Records are appended to
+// segment files as [u32 length][u32 crc32(payload)][payload] (little-endian) and fsynced before
+// append() resolves, so an acknowledged record survives a crash. On open every segment is
+// scanned: a torn or corrupt tail (a crash mid-write) is detected by its length or CRC and
+// truncated away. Consumed segments are deleted; the limit counts segment bytes on disk.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { Logger } from '../../common/logger.js';
+
+export interface SpoolOptions {
+  dir: string;
+  /** Segment bytes on disk allowed; a full spool makes append wait (see hasRoom). */
+  maxBytes: number;
+  /** A new segment starts once the current one reaches this size. */
+  segmentBytes: number;
+}
+
+export interface SpoolStats {
+  /** Records waiting (appended, not yet consumed). */
+  records: number;
+  /** Segment bytes on disk. */
+  bytes: number;
+  appendedRecords: number;
+  consumedRecords: number;
+  /** Bytes cut from segment tails on open (torn writes, corrupt records). */
+  truncatedBytes: number;
+  truncatedSegments: number;
+}
+
+const HEADER_BYTES = 8;
+/** Sanity bound on one record, so a corrupt length never makes us allocate gigabytes. */
+const MAX_RECORD_BYTES = 1 << 30;
+const SEGMENT_SUFFIX = '.seg';
+
+interface RecordLocation { segment: number; offset: number; length: number }
+
+export class Spool {
+  private readonly queue: RecordLocation[] = [];
+  private head = 0;
+  /** Bytes of every segment file, by segment number. */
+  private readonly segmentSizes = new Map<number, number>();
+  /** Records not yet consumed, by segment number. */
+  private readonly segmentLive = new Map<number, number>();
+  private active: { segment: number; file: fs.FileHandle } | null = null;
+  private nextSegment = 1;
+  readonly stats: SpoolStats = { records: 0, bytes: 0, appendedRecords: 0, consumedRecords: 0, truncatedBytes: 0, truncatedSegments: 0 };
+
+  private constructor(private readonly opts: SpoolOptions, private readonly log: Logger) {}
+
+  /** Opens (creating) the spool directory and recovers the records already in it. */
+  static async open(opts: SpoolOptions, log: Logger, onRecovered?: (payload: Buffer) => void): Promise<Spool> {
+    if (!(opts.maxBytes > 0) || !(opts.segmentBytes > 0)) throw new Error('spool maxBytes and segmentBytes must be positive');
+    await fs.mkdir(opts.dir, { recursive: true });
+    const spool = new Spool(opts, log);
+    await spool.recover(onRecovered);
+    return spool;
+  }
+
+  get records(): number { return this.stats.records; }
+  get bytes(): number { return this.stats.bytes; }
+
+  /** Whether a payload of this size fits; an empty spool takes any record, so nothing deadlocks. */
+  hasRoomFor(payloadBytes: number): boolean {
+    return this.stats.records === 0 || this.stats.bytes + HEADER_BYTES + payloadBytes <= this.opts.maxBytes;
+  }
+
+  /** Appends one record; resolves once it is on disk (fdatasync). */
+  async append(payload: Uint8Array): Promise<void> {
+    if (payload.length > MAX_RECORD_BYTES) throw new Error(`spool record of ${payload.length} bytes exceeds ${MAX_RECORD_BYTES}`);
+    const size = this.active ? this.segmentSizes.get(this.active.segment)! : 0;
+    if (!this.active || (size > 0 && size + HEADER_BYTES + payload.length > this.opts.segmentBytes)) await this.startSegment();
+    const { segment, file } = this.active!;
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    header.writeUInt32LE(payload.length, 0);
+    header.writeUInt32LE(crc32(payload), 4);
+    const offset = this.segmentSizes.get(segment)!;
+    await file.writev([header, payload]);
+    await file.datasync();
+    const length = HEADER_BYTES + payload.length;
+    this.segmentSizes.set(segment, offset + length);
+    this.segmentLive.set(segment, (this.segmentLive.get(segment) ?? 0) + 1);
+    this.queue.push({ segment, offset, length });
+    this.stats.records++;
+    this.stats.bytes += length;
+    this.stats.appendedRecords++;
+  }
+
+  /** The oldest record's payload, or undefined when empty. */
+  async peek(): Promise<Buffer | undefined> {
+    const loc = this.queue[this.head];
+    if (!loc) return undefined;
+    const file = await fs.open(this.segmentPath(loc.segment), 'r');
+    try {
+      const buf = Buffer.allocUnsafe(loc.length);
+      const { bytesRead } = await file.read(buf, 0, loc.length, loc.offset);
+      if (bytesRead !== loc.length) throw new Error(`spool segment ${loc.segment} shorter than expected`);
+      const payload = buf.subarray(HEADER_BYTES);
+      if (crc32(payload) !== buf.readUInt32LE(4)) throw new Error(`spool record at ${loc.segment}:${loc.offset} fails its CRC`);
+      return payload;
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Drops the oldest record; a segment whose records are all consumed is deleted. */
+  async shift(): Promise<void> {
+    const loc = this.queue[this.head];
+    if (!loc) return;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
+    this.stats.records--;
+    this.stats.consumedRecords++;
+    const live = this.segmentLive.get(loc.segment)! - 1;
+    this.segmentLive.set(loc.segment, live);
+    if (live > 0) return;
+    if (this.active?.segment === loc.segment) {
+      // The spool is empty: retire the active segment too, the next append starts a new one.
+      await this.active.file.close();
+      this.active = null;
+    }
+    await this.removeSegment(loc.segment);
+  }
+
+  async close(): Promise<void> {
+    await this.active?.file.close();
+    this.active = null;
+  }
+
+  private segmentPath(segment: number): string {
+    return path.join(this.opts.dir, `${String(segment).padStart(12, '0')}${SEGMENT_SUFFIX}`);
+  }
+
+  private async startSegment(): Promise<void> {
+    await this.active?.file.close();
+    const segment = this.nextSegment++;
+    const file = await fs.open(this.segmentPath(segment), 'a');
+    this.active = { segment, file };
+    this.segmentSizes.set(segment, 0);
+    this.segmentLive.set(segment, 0);
+    await this.syncDir(); // the new file's directory entry must survive a crash too
+  }
+
+  private async removeSegment(segment: number): Promise<void> {
+    this.stats.bytes -= this.segmentSizes.get(segment) ?? 0;
+    this.segmentSizes.delete(segment);
+    this.segmentLive.delete(segment);
+    await fs.rm(this.segmentPath(segment), { force: true });
+  }
+
+  private async syncDir(): Promise<void> {
+    const dir = await fs.open(this.opts.dir, 'r');
+    try { await dir.sync(); } finally { await dir.close(); }
+  }
+
+  private async recover(onRecovered?: (payload: Buffer) => void): Promise<void> {
+    const names = (await fs.readdir(this.opts.dir)).filter((n) => /^\d{12}\.seg$/.test(n)).sort();
+    for (const name of names) {
+      const segment = Number(name.slice(0, 12));
+      this.nextSegment = Math.max(this.nextSegment, segment + 1);
+      const file = path.join(this.opts.dir, name);
+      const data = await fs.readFile(file);
+      let offset = 0;
+      let count = 0;
+      while (offset < data.length) {
+        if (data.length - offset < HEADER_BYTES) break;
+        const len = data.readUInt32LE(offset);
+        if (len > MAX_RECORD_BYTES || offset + HEADER_BYTES + len > data.length) break;
+        const payload = data.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + len);
+        if (crc32(payload) !== data.readUInt32LE(offset + 4)) break;
+        onRecovered?.(payload);
+        this.queue.push({ segment, offset, length: HEADER_BYTES + len });
+        offset += HEADER_BYTES + len;
+        count++;
+      }
+      if (offset < data.length) {
+        // A torn or corrupt tail: everything from the first bad record on is unusable.
+        this.stats.truncatedBytes += data.length - offset;
+        this.stats.truncatedSegments++;
+        this.log.warn({ segment: name, keptRecords: count, truncatedBytes: data.length - offset }, 'spool segment had a torn tail; truncated');
+        const fh = await fs.open(file, 'r+');
+        try { await fh.truncate(offset); await fh.datasync(); } finally { await fh.close(); }
+      }
+      if (count === 0) { await fs.rm(file, { force: true }); continue; }
+      this.segmentSizes.set(segment, offset);
+      this.segmentLive.set(segment, count);
+      this.stats.records += count;
+      this.stats.bytes += offset;
+    }
+    if (this.stats.records > 0) this.log.info({ records: this.stats.records, bytes: this.stats.bytes }, 'spool holds batches from an earlier run');
+  }
+}
