@@ -91,6 +91,8 @@ typedef struct {
   int polling;
   int closed;
   int poll_done;  // libuv has released the poll handle
+  int consuming;  // inside perf_buffer__consume (JS may be called from a mid-pass flush)
+  int close_pending; // close() was called from JS during a consume: finish it afterwards
   int finalized;  // the JS handle was garbage-collected
   uint8_t *batch;
   size_t len, cap, max_batch;
@@ -106,8 +108,8 @@ static void reader_flush(reader_t *r);
 static void on_sample(void *ctx, int cpu, void *data, __u32 size) {
   reader_t *r = ctx;
   size_t need = 8 + (((size_t)size + 7) & ~(size_t)7);
-  if (r->len + need > r->cap) {
-    if (r->len > 0 && r->len + need > r->max_batch) reader_flush(r);
+  if (r->len > 0 && r->len + need > r->max_batch) reader_flush(r); // JS gets at most max_batch bytes a call
+  {
     if (r->len + need > r->cap) {
       size_t ncap = r->cap ? r->cap : 65536;
       while (ncap < r->len + need) ncap *= 2;
@@ -157,7 +159,7 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 
 // Calls onBatch once with everything gathered since the last flush.
 static void reader_flush(reader_t *r) {
-  if ((r->records == 0 && r->lost_slots == 0) || r->cb_ref == NULL) return;
+  if ((r->records == 0 && r->lost_slots == 0) || r->cb_ref == NULL || r->close_pending) return;
   napi_env env = r->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
@@ -193,11 +195,16 @@ static void reader_flush(reader_t *r) {
   napi_close_handle_scope(env, scope);
 }
 
+static void reader_close(napi_env env, reader_t *r);
+
 static void reader_consume(reader_t *r) {
-  if (r->closed) return;
+  if (r->closed || r->consuming) return; // a consume() from inside onBatch is a no-op
+  r->consuming = 1;
   int err = perf_buffer__consume(r->pb);
   (void)err; // -errno from a ring only means that ring had nothing valid; the others were read
   reader_flush(r);
+  r->consuming = 0;
+  if (r->close_pending) reader_close(r->env, r);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
@@ -226,6 +233,7 @@ static void reader_finalize(napi_env env, void *data, void *hint) {
 
 static void reader_close(napi_env env, reader_t *r) {
   if (r->closed) return;
+  if (r->consuming) { r->close_pending = 1; return; } // freeing the buffer mid-consume would crash
   r->closed = 1;
   // Free the perf buffer now, while the map fd is still the caller's: perf_buffer__free clears
   // the map's CPU slots through it, and a caller may close that fd right after this returns.
