@@ -12,7 +12,18 @@ import { CollectorPipeline } from './pipeline.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
 import { collectorObserverBackend } from './observer-backend.js';
 import { FlowRateMeter } from '../common/rate.js';
-import { createSource, type SourceSpec } from './sources/registry.js';
+import type { DnsPairingOptions } from './decode/dns-pairing.js';
+import { LostEventSource } from '../proto/types.js';
+import { LossCounters } from './loss.js';
+import { DecodeQueue } from './decode-queue.js';
+import type { BuiltSource } from './sources/registry.js';
+import type { KubernetesWatcher } from './enrich/k8s-watch.js';
+import { createSource, type KubernetesEnrichmentSpec, type SourceSpec } from './sources/registry.js';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
+import { FlowMetrics } from './metrics/flow-metrics.js';
+import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
+import type { DecodeStats } from './decode/stats.js';
 
 export const COLLECTOR_VERSION = '0.1.0';
 
@@ -23,28 +34,81 @@ export interface CollectorOptions {
   relay: string | null;
   listen: string;
   ringCapacity: number;
+  /** Records waiting for the decoder at most; beyond it they are dropped and reported (default 65,536). */
+  decodeQueueSize?: number;
   inventory?: string;
+  /** Enrich from the Kubernetes API (pods, services, nodes) instead of an inventory. */
+  kubernetes?: KubernetesEnrichmentSpec;
+  /** Turn DNS in port-53 payloads into Hubble L7 DNS flows (see docs/decoder.md). */
+  l7Dns?: boolean;
+  dnsPairing?: DnsPairingOptions;
+  /** How long to wait for the first Kubernetes list before reading records anyway (ms). */
+  kubernetesSyncTimeoutMs?: number;
   maxUnackedFlows: number;
   /** Advertised to the relay for GetNodes/ServerStatus; defaults to the listen address on loopback. */
   advertise?: string;
+  /** Prometheus /metrics listen address (null: no metrics listener). */
+  metricsAddr?: string | null;
+  /** Hubble metrics configuration (`--metrics`); empty: no flow metrics, only pipeline health. */
+  metrics?: string | readonly string[];
+  metricsMaxSeries?: number;
+  metricsExpireMs?: number;
 }
 
 export interface RunningCollector {
   port: number;
   pipeline: CollectorPipeline;
+  ring: FlowRing;
+  queue: DecodeQueue;
+  /** Flows lost, by Hubble LostEventSource: read it for metrics. */
+  loss: LossCounters;
+  /** Decoder counters for metrics: `decoder.stats` (records by outcome), `decoder.dnsStats`. */
+  decoder: BuiltSource['decoder'];
+  /** The Kubernetes watches with --k8s (`stats`: lists, watches, events, errors), else null. */
+  kubernetes: KubernetesWatcher | null;
   shipper: Shipper | null;
-  stop(): Promise<void>;
+  /** Port of the /metrics listener, 0 when disabled. */
+  metricsPort: number;
+  flowMetrics: FlowMetrics | null;
+  /** The decoder's counters: records that produced no flow, by reason. */
+  decodeStats: DecodeStats;
+  /** Stops the source, then waits up to `drainTimeoutMs` (default 5 s) for the relay's acks. */
+  stop(drainTimeoutMs?: number): Promise<void>;
   /** Resolves when a finite source has been read completely and shipped. */
   finished: Promise<void>;
 }
 
 export async function startCollector(opts: CollectorOptions): Promise<RunningCollector> {
   const startedMs = Date.now();
-  const ring = new FlowRing(opts.ringCapacity);
-  const live = new LiveFeed();
+  const loss = new LossCounters();
+  const ring = new FlowRing(opts.ringCapacity, loss);
+  const DECODE_SLICE = 4096;
+  // A follower may be one ring (plus the slice being published) behind, as in Hubble where
+  // followers read the ring itself; further behind, it gets HUBBLE_RING_BUFFER LostEvents.
+  const live = new LiveFeed(opts.ringCapacity + DECODE_SLICE, {
+    lostSource: LostEventSource.HUBBLE_RING_BUFFER,
+    onDrop: (n) => loss.add(LostEventSource.HUBBLE_RING_BUFFER, n),
+  });
   const rate = new FlowRateMeter();
-  const { source, decoder, enricher, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, version: COLLECTOR_VERSION });
+  const metricsConfig = opts.metrics ?? '';
+  // Flow metrics only when something can scrape them (they also turn on DNS decoding).
+  const flowMetrics = !opts.metricsAddr || (typeof metricsConfig === 'string' ? metricsConfig.trim() : metricsConfig.join(' ').trim()) === ''
+    ? null
+    : new FlowMetrics({ config: metricsConfig, maxSeriesPerMetric: opts.metricsMaxSeries, expireAfterMs: opts.metricsExpireMs });
+  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, kubernetes: opts.kubernetes, l7Dns: opts.l7Dns || flowMetrics?.needsDns, dnsPairing: opts.dnsPairing, version: COLLECTOR_VERSION });
   const log = createLogger('collector').child({ node: nodeName });
+  if (kubernetes) {
+    // Like Hubble waiting for its caches: flows decoded before the first list would be unnamed.
+    const timeoutMs = opts.kubernetesSyncTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const synced = await Promise.race([
+      kubernetes.start().then(() => true),
+      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+    if (synced) log.info({ server: kubernetes.server, ...kubernetes.stats }, 'Kubernetes caches synced');
+    else log.warn({ server: kubernetes.server, timeoutMs }, 'Kubernetes caches not synced yet; starting anyway (flows stay unnamed until they are)');
+  }
 
   const server = new grpc.Server();
   server.addService(ObserverService, observerHandlers(collectorObserverBackend({ nodeName, version: COLLECTOR_VERSION, ring, live, rate, startedMs })));
@@ -56,27 +120,46 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const shipper = opts.relay
     ? new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, relayAddress: opts.relay, nodeName, observerAddress: advertise, version: COLLECTOR_VERSION, maxUnackedFlows: opts.maxUnackedFlows }, log)
     : null;
+  if (shipper) shipper.onDrop = (n) => loss.add(LostEventSource.OBSERVER_EVENTS_QUEUE, n);
   shipper?.start();
-  const pipeline = new CollectorPipeline(decoder, enricher, ring, live, shipper);
+  const pipeline = new CollectorPipeline(decoder, enricher, ring, live, shipper, loss);
   pipeline.onFlows = (n) => rate.add(n);
-  await source.start(pipeline);
+  const queue = new DecodeQueue(pipeline, loss, { maxRecords: opts.decodeQueueSize ?? 65_536, sliceRecords: DECODE_SLICE });
+  let metricsServer: MetricsServer | null = null;
+  if (opts.metricsAddr) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue });
+    if (flowMetrics) {
+      flowMetrics.register(registry);
+      flowMetrics.start();
+      pipeline.observer = flowMetrics;
+    }
+    metricsServer = await startMetricsServer(opts.metricsAddr, registry, log);
+  }
+  await source.start(queue);
   log.info({ source: source.name, observer: port, relay: opts.relay ?? 'none', advertise }, 'collector started');
 
   const finished = (source.done ?? new Promise<void>(() => {})).then(async () => {
+    await queue.idle();
     if (shipper) await shipper.drain(60_000);
-    log.info({ flows: pipeline.stats.flowsDecoded, skipped: pipeline.stats.recordsSkipped }, 'source finished');
+    log.info({ flows: pipeline.stats.flowsDecoded, skipped: pipeline.stats.recordsSkipped, lost: loss.snapshot() }, 'source finished');
   });
 
   return {
-    port, pipeline, shipper, finished,
-    async stop() {
+    port, pipeline, ring, queue, loss, decoder, kubernetes, shipper, finished, flowMetrics, metricsPort: metricsServer?.port ?? 0, decodeStats: decoder.stats,
+    async stop(drainTimeoutMs = 5_000) {
       await source.stop();
+      queue.flush();
+      await kubernetes?.stop();
       if (shipper) {
-        const ok = await shipper.drain(5_000);
+        const ok = await shipper.drain(drainTimeoutMs);
         if (!ok) log.warn({ unacked: shipper.stats.unackedFlows }, 'relay did not acknowledge every flow before shutdown');
         await shipper.stop();
       }
       await new Promise<void>((r) => server.tryShutdown(() => r()));
+      flowMetrics?.stop();
+      await metricsServer?.close();
     },
   };
 }

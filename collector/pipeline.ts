@@ -6,17 +6,28 @@ import type { RawRecord, RecordSink } from './source.js';
 import type { FlowRing } from './ring.js';
 import type { LiveFeed, LiveItem } from '../relay/observer/live.js';
 import { nowTimestamp } from '../common/time.js';
+import { LossCounters } from './loss.js';
+import type { DecodeQueueSink } from './decode-queue.js';
 
-export interface FlowDecoder { decode(rec: RawRecord): Flow | null }
+export interface FlowDecoder {
+  decode(rec: RawRecord): Flow | null;
+  /** Extra flows derived from the record last decoded (L7 DNS records), taken right after decode(). */
+  readonly l7Flows?: readonly Flow[];
+}
 export interface FlowEnricher { enrich(flow: Flow): void }
 export interface FlowShipper { add(flow: Flow): void; addLost(ev: LostEvent): void }
 
+/** Sees every flow (metrics); beginBatch is called once before the flows of each batch. */
+export interface FlowObserver { beginBatch(): void; process(flow: Flow): void }
+
 export interface PipelineStats { recordsRead: number; flowsDecoded: number; recordsSkipped: number; perfLost: number }
 
-export class CollectorPipeline implements RecordSink {
+export class CollectorPipeline implements RecordSink, DecodeQueueSink {
   readonly stats: PipelineStats = { recordsRead: 0, flowsDecoded: 0, recordsSkipped: 0, perfLost: 0 };
   /** Called once per batch with the number of flows it produced (rate and metrics hook). */
   onFlows: ((count: number) => void) | null = null;
+  /** Per-flow metrics (Hubble's metric handlers), when enabled. */
+  observer: FlowObserver | null = null;
 
   constructor(
     private readonly decoder: FlowDecoder,
@@ -24,18 +35,20 @@ export class CollectorPipeline implements RecordSink {
     private readonly ring: FlowRing,
     private readonly live: LiveFeed,
     private readonly shipper: FlowShipper | null,
+    readonly loss: LossCounters = new LossCounters(),
   ) {}
 
   records(batch: RawRecord[]): void {
     const items: LiveItem[] = [];
     this.stats.recordsRead += batch.length;
+    const observer = this.observer;
+    observer?.beginBatch();
     for (const rec of batch) {
       const flow = this.decoder.decode(rec);
       if (!flow) { this.stats.recordsSkipped++; continue; }
-      this.enricher?.enrich(flow);
-      this.stats.flowsDecoded++;
-      items.push({ cursor: this.ring.push(flow), flow });
-      this.shipper?.add(flow);
+      this.emit(flow, items, observer);
+      const extra = this.decoder.l7Flows;
+      if (extra !== undefined) for (let i = 0; i < extra.length; i++) this.emit(extra[i], items, observer);
     }
     if (items.length > 0) {
       this.live.advance(items[items.length - 1].cursor);
@@ -44,10 +57,24 @@ export class CollectorPipeline implements RecordSink {
     }
   }
 
+  private emit(flow: Flow, items: LiveItem[], observer: FlowObserver | null): void {
+    this.enricher?.enrich(flow);
+    this.stats.flowsDecoded++;
+    observer?.process(flow);
+    items.push({ cursor: this.ring.push(flow), flow });
+    this.shipper?.add(flow);
+  }
+
+  /** The perf ring overwrote `count` records on `cpu` (a source's PERF_RECORD_LOST). */
   lost(cpu: number, count: number): void {
     this.stats.perfLost += count;
+    this.loss.add(LostEventSource.PERF_EVENT_RING_BUFFER, count);
     const now = nowTimestamp();
-    const ev: LostEvent = { source: LostEventSource.PERF_EVENT_RING_BUFFER, num_events_lost: count, cpu: { value: cpu }, first: now, last: now };
+    this.lostEvent({ source: LostEventSource.PERF_EVENT_RING_BUFFER, num_events_lost: count, cpu: { value: cpu }, first: now, last: now });
+  }
+
+  /** Sends a LostEvent down the stream: to the relay and to this node's followers. */
+  lostEvent(ev: LostEvent): void {
     this.shipper?.addLost(ev);
     this.live.publish([{ cursor: Number.MAX_SAFE_INTEGER, lost: ev }]);
   }

@@ -1,15 +1,22 @@
 // The collector's bounded ring of recent flows (Hubble keeps 4,095 per node). Each slot's
 // position is its cursor, so the Observer API can split history from live exactly.
 import type { Flow } from '../proto/types.js';
+import { LostEventSource } from '../proto/types.js';
 import type { FlowHistory, HistoryQuery } from '../relay/observer/get-flows.js';
-import { compareTimestamps } from '../common/time.js';
+import { compareTimestamps, nowTimestamp } from '../common/time.js';
+import type { LossCounters } from './loss.js';
 
 export class FlowRing implements FlowHistory {
   private readonly slots: (Flow | undefined)[];
   private written = 0; // total flows ever written; slot of flow n is n % capacity
   readonly capacity: number;
 
-  constructor(capacity = 4095) {
+  /**
+   * Overwriting the oldest flow is the ring working as designed; a flow is lost only for a reader
+   * that had not reached it yet (Hubble's ring: a lapped reader gets HUBBLE_RING_BUFFER
+   * LostEvents). Such losses are counted here.
+   */
+  constructor(capacity = 4095, private readonly loss?: LossCounters) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`invalid ring capacity ${capacity}`);
     this.capacity = capacity;
     this.slots = new Array(capacity);
@@ -36,8 +43,18 @@ export class FlowRing implements FlowHistory {
     const upTo = Math.min(q.upTo, this.written);
     const inRange = (f: Flow) => (!q.since || compareTimestamps(f.time, q.since) >= 0) && (!q.until || compareTimestamps(f.time, q.until) <= 0);
     if (q.first || q.number === 0) {
+      // The writer may lap this reader while it waits on a slow client between yields.
       let n = 0;
-      for (const f of this.range(0, upTo)) {
+      for (let c = Math.max(0, this.written - this.capacity) + 1; c <= upTo; c++) {
+        const oldest = this.written - this.capacity + 1;
+        if (c < oldest) {
+          const lost = oldest - c;
+          this.loss?.add(LostEventSource.HUBBLE_RING_BUFFER, lost);
+          const now = nowTimestamp();
+          q.onLost?.({ source: LostEventSource.HUBBLE_RING_BUFFER, num_events_lost: lost, first: now, last: now });
+          c = oldest;
+        }
+        const f = this.slots[(c - 1) % this.capacity]!;
         if (inRange(f) && q.predicate(f)) { yield f; if (q.number && ++n >= q.number) return; }
       }
       return;

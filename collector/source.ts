@@ -16,6 +16,12 @@ export interface RecordSink {
   records(batch: RawRecord[]): void;
   /** The ring reported `count` samples lost on `cpu` (PERF_RECORD_LOST). */
   lost(cpu: number, count: number): void;
+  /**
+   * For sources that can pause (files): takes the whole batch, never dropping, and resolves when
+   * the sink has room for the next one. Live rings cannot pause: they call records(), and what
+   * does not fit is dropped and counted.
+   */
+  recordsPaced?(batch: RawRecord[]): Promise<void>;
 }
 
 export interface Source {

@@ -1,33 +1,29 @@
-// `npm run bench`: throughput of the end-to-end slice.
+// `npm run bench`: the project's headline figures as one set of stable keys.
 //
-//  1. decode: records/s on one core (this process's main thread) over a pre-generated synthetic
-//     record mix, decode only and decode + static-inventory enrichment; warm-up, then timed runs,
-//     median reported.
-//  2. end-to-end: a relay (`flowscope relay`, embedded chDB in a temporary directory) and N
-//     synthetic collector processes on loopback, stepped through total offered rates. Per step:
-//     offered vs emitted vs durably stored rate, loss, ack latency; the highest step with zero
-//     loss that also kept up is the sustained rate.
+//  * decode_records_per_s: records/s decoded on one core (this process's main thread) over a
+//    pre-generated synthetic record mix; warm-up, then timed runs, median reported.
+//  * ingest_flows_per_s, ingest_ceiling_flows_per_s, bytes_per_flow, query_drops_ns_24h_p99_ms,
+//    service_map_1h_p99_ms: storage/bench (benchStorage).
+//  * zero_loss_records_per_s: load-test runs (loadtest/run.ts) stepped through total offered
+//    rates; the highest rate that was sustained (zero loss at every stage and kept up).
+//  * follow_latency_p99_ms, queryable_latency_p99_ms: record → `--follow` client and record →
+//    queryable, p99, from the step at the zero-loss rate (the first step if none was sustained).
+//  * collector_rss_mb_at_100k: max RSS of one collector process offered 100k records/s.
 //
-// Flags: --quick (under a minute), --json (one JSON object on stdout), --collectors N,
-// --rates 2000,5000,… (total flows/s), --duration S (measured seconds per step),
-// --profile (one extra run at the highest rate with the relay under `node --cpu-prof`; the top
-// self-time functions are reported). Progress goes to stderr.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Flags: --quick (under two minutes, smaller data and shorter steps), --json (one JSON object on
+// stdout), --collectors N, --rates 2000,5000,… (total records/s), --duration S (measured seconds
+// per step), --profile (one extra load-test run at the zero-loss rate with every process under
+// `node --cpu-prof`; top self-time functions per process). Progress goes to stderr.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { SyntheticSource } from '../collector/sources/synthetic.js';
 import { toInventory } from '../collector/synthetic/cluster.js';
 import { StaticInventoryEnricher } from '../collector/enrich/static.js';
 import { MonitorDecoder } from '../collector/decode/decoder.js';
-import { FlowStore } from '../storage/index.js';
-import { BIN, freePort, waitFor, waitHealthy } from '../api/e2e/harness.js';
-import type { CollectorSample } from './collector-proc.js';
-import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
-
-const COLLECTOR_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'collector-proc.js');
+import { benchStorage } from '../storage/bench/index.js';
+import { runLoadtest, type LoadtestReport } from './run.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,66 +38,29 @@ const { values: args } = parseArgs({
 });
 const QUICK = args.quick!;
 const COLLECTORS = Number(args.collectors);
-const RATES = (args.rates ?? (QUICK ? '2000,10000' : '2000,4000,6000,8000,10000,15000')).split(',').map(Number);
-const DURATION_S = Number(args.duration ?? (QUICK ? 8 : 20));
+const RATES = (args.rates ?? (QUICK ? '2000,6000' : '2000,5000,8000,10000,12000,15000,20000')).split(',').map(Number);
+const DURATION_S = Number(args.duration ?? (QUICK ? 4 : 20));
 /** Seconds after every collector connected before the measured window opens (JIT, first inserts). */
-const WARMUP_S = QUICK ? 2 : 3;
+const WARMUP_S = QUICK ? 1 : 3;
 const DECODE_RUN_S = QUICK ? 1 : 3;
 const DECODE_RUNS = 3;
-if (!Number.isInteger(COLLECTORS) || COLLECTORS < 1) throw new Error('--collectors must be a positive integer');
-if (RATES.some((r) => !Number.isFinite(r) || r < COLLECTORS)) throw new Error('--rates must be numbers ≥ the collector count');
+const STORAGE_ROWS = QUICK ? 50_000 : 300_000;
+const STORAGE_QUERY_ROWS = QUICK ? 100_000 : 500_000;
+const RSS_RATE = 100_000;
+if (!Number.isInteger(COLLECTORS) || COLLECTORS < 1) usage('--collectors must be a positive integer');
+if (RATES.some((r) => !Number.isInteger(r) || r < COLLECTORS)) usage('--rates must be integers ≥ the collector count');
+if (!Number.isInteger(DURATION_S) || DURATION_S < 1) usage('--duration must be a positive integer');
+
+function usage(msg: string): never {
+  process.stderr.write(`Error: ${msg}
+
+Usage: npm run bench -- [--quick] [--json] [--collectors N] [--rates R1,R2,…] [--duration S] [--profile]
+`);
+  process.exit(2);
+}
 
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]; };
-
-// ---------------------------------------------------------------------------------------------
-// Child processes: every one is registered so that a failure or Ctrl-C still stops it.
-
-interface Child { name: string; proc: ChildProcess; tail: () => string; exited: Promise<number | null> }
-const children = new Set<Child>();
-const tempDirs = new Set<string>();
-
-function spawnNode(name: string, nodeArgs: string[], onLine?: (line: string) => void): Child {
-  const proc = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-  // Only the tail is kept: enough to explain a failure without holding a run's logs in memory.
-  let tail = '';
-  let partial = '';
-  const keep = (d: Buffer) => { tail = (tail + d.toString()).slice(-8192); };
-  proc.stdout!.on('data', (d: Buffer) => {
-    keep(d);
-    if (!onLine) return;
-    const lines = (partial + d.toString()).split('\n');
-    partial = lines.pop()!;
-    for (const l of lines) if (l !== '') onLine(l);
-  });
-  proc.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const child: Child = { name, proc, tail: () => tail, exited };
-  children.add(child);
-  void exited.then(() => children.delete(child));
-  return child;
-}
-
-/** SIGTERM, then SIGKILL if the process has not exited after `graceMs`. */
-async function stopChild(c: Child, graceMs = 20_000): Promise<number | null> {
-  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return c.proc.exitCode;
-  c.proc.kill('SIGTERM');
-  const t = setTimeout(() => c.proc.kill('SIGKILL'), graceMs);
-  const code = await c.exited;
-  clearTimeout(t);
-  return code;
-}
-
-async function cleanup(): Promise<void> {
-  await Promise.all([...children].map((c) => stopChild(c, 5_000)));
-  await Promise.all([...tempDirs].map((d) => fs.rm(d, { recursive: true, force: true })));
-  tempDirs.clear();
-}
-
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => { progress(`${sig}: stopping child processes`); void cleanup().finally(() => process.exit(130)); });
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. Decode throughput on one core.
@@ -146,123 +105,11 @@ function benchDecode(): DecodeResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 2. End-to-end steps.
+// 2. Storage, 3. load-test steps, 4. collector RSS at 100k records/s.
 
-interface StepResult {
-  offered_flows_per_s: number;
-  /** Records the sources produced per second in the window (falls short if a collector starves). */
-  emitted_records_per_s: number;
-  decoded_flows_per_s: number;
-  /** Flows acknowledged as durable by the relay per second in the window. */
-  ingest_flows_per_s: number;
-  records_total: number;
-  flows_total: number;
-  stored_total: number;
-  dropped_by_shipper: number;
-  loss: number;
-  unacked_at_window_end: number;
-  ack_latency_ms_p50: number;
-  ack_latency_ms_max: number;
-  zero_loss: boolean;
-  kept_up: boolean;
-  sustained: boolean;
-}
-
-interface StepOptions { rate: number; durationS: number; profileDir?: string }
-
-async function runStep(opts: StepOptions): Promise<StepResult> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-loadtest-'));
-  tempDirs.add(dir);
-  const dataDir = path.join(dir, 'chdb');
-  const relayAddr = `127.0.0.1:${await freePort()}`;
-  const perCollector = Math.floor(opts.rate / COLLECTORS);
-  const offered = perCollector * COLLECTORS;
-  const step: Child[] = [];
-  try {
-    const relayArgs = [...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : []), BIN, 'relay', '--listen', relayAddr, '--data-dir', dataDir];
-    const relay = spawnNode('relay', relayArgs);
-    step.push(relay);
-    await waitHealthy(relayAddr, 60_000).catch((err: Error) => { throw new Error(`relay did not start: ${err.message}\n${relay.tail()}`); });
-
-    const samples: CollectorSample[][] = [];
-    const finals: (CollectorSample | undefined)[] = [];
-    for (let i = 0; i < COLLECTORS; i++) {
-      samples.push([]);
-      finals.push(undefined);
-      const listen = `127.0.0.1:${await freePort()}`;
-      const c = spawnNode(`collector-${i}`, [COLLECTOR_JS, '--relay', relayAddr, '--listen', listen, '--synthetic-node', String(i + 1), '--rate', String(perCollector)], (line) => {
-        let s: CollectorSample;
-        try { s = JSON.parse(line) as CollectorSample; } catch { return; } // a log line, not a sample
-        if (s.kind === 'final') finals[i] = s; else if (s.kind === 'stats' || s.kind === 'ready') samples[i].push(s);
-      });
-      step.push(c);
-    }
-    await waitFor('collectors connected', async () => (samples.every((s) => s.some((x) => x.connected)) ? true : undefined), 60_000)
-      .catch((err: Error) => { throw new Error(`${err.message}\n${step.map((c) => `${c.name}: ${c.tail()}`).join('\n')}`); });
-
-    await sleep(WARMUP_S * 1000);
-    const tA = Date.now();
-    await sleep(opts.durationS * 1000 + 1100); // + one sample period so a sample lands after tB
-    const tB = tA + opts.durationS * 1000;
-
-    // Window rates per collector from its own samples (each process reads its own clock once per
-    // sample, so the deltas are exact for that process), summed over collectors.
-    let emitted = 0, decoded = 0, acked = 0, unackedEnd = 0;
-    const latencies: number[] = [];
-    for (const s of samples) {
-      const a = s.find((x) => x.t >= tA);
-      const b = [...s].reverse().find((x) => x.t <= tB + 1000);
-      if (!a || !b || b.t <= a.t) throw new Error('collector samples missing in the measured window');
-      const dt = (b.t - a.t) / 1000;
-      emitted += (b.recordsRead - a.recordsRead) / dt;
-      decoded += (b.flowsDecoded - a.flowsDecoded) / dt;
-      acked += (b.flowsAcked - a.flowsAcked) / dt;
-      unackedEnd += b.unackedFlows;
-      for (const x of s) if (x.t >= a.t && x.t <= b.t && x.lastAckLatencyMs > 0) latencies.push(x.lastAckLatencyMs);
-    }
-
-    // Collectors first: each stops its source, then waits (≤ 5 s) for the relay to acknowledge
-    // everything it sent; then the relay, which flushes its last insert before exiting.
-    await Promise.all(step.slice(1).map((c) => stopChild(c)));
-    const relayCode = await stopChild(relay);
-    if (relayCode !== 0) throw new Error(`relay exited with ${relayCode}\n${relay.tail()}`);
-    if (finals.some((f) => f === undefined)) throw new Error(`a collector did not report its final counters\n${step.slice(1).map((c) => c.tail()).join('\n')}`);
-
-    // Stored = rows in the relay's storage, counted after the relay exited: one count(*) on the
-    // data directory, exact and cheaper than streaming every flow back through GetFlows.
-    const store = await FlowStore.open({ path: dataDir });
-    const stored = await store.countFlows();
-    await store.close();
-
-    const f = finals as CollectorSample[];
-    const records = f.reduce((n, x) => n + x.recordsRead, 0);
-    const flows = f.reduce((n, x) => n + x.flowsDecoded, 0);
-    const dropped = f.reduce((n, x) => n + x.flowsDropped, 0);
-    const loss = flows - stored;
-    const zeroLoss = loss === 0 && dropped === 0;
-    // Kept up: sources produced the offered rate, the relay made the window's flows durable as
-    // fast as they came, and the backlog at the end of the window is under 2 s of traffic (a
-    // growing backlog would turn into loss once the shipper's 200k-flow buffer fills).
-    const keptUp = emitted >= 0.95 * offered && acked >= 0.95 * decoded && unackedEnd <= 2 * offered;
-    return {
-      offered_flows_per_s: offered,
-      emitted_records_per_s: Math.round(emitted),
-      decoded_flows_per_s: Math.round(decoded),
-      ingest_flows_per_s: Math.round(acked),
-      records_total: records, flows_total: flows, stored_total: stored, dropped_by_shipper: dropped, loss,
-      unacked_at_window_end: unackedEnd,
-      ack_latency_ms_p50: median(latencies),
-      ack_latency_ms_max: latencies.length ? Math.max(...latencies) : 0,
-      zero_loss: zeroLoss, kept_up: keptUp, sustained: zeroLoss && keptUp,
-    };
-  } finally {
-    await Promise.all(step.map((c) => stopChild(c, 5_000)));
-    await fs.rm(dir, { recursive: true, force: true });
-    tempDirs.delete(dir);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
+const summary = (r: LoadtestReport) =>
+  `stored ${r.throughput.stored_flows_per_s}/s of ${r.throughput.emitted_records_per_s}/s emitted, loss ${r.loss.total} (unaccounted ${r.loss.unaccounted}), ` +
+  `backlog ${r.backlog_at_window_start}→${r.backlog_at_window_end}, follow p99 ${r.latency_ms.follow.p99} ms, queryable p99 ${r.latency_ms.queryable.p99} ms → ${r.sustained ? 'sustained' : 'NOT sustained'}`;
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -270,74 +117,102 @@ async function main(): Promise<void> {
   const dec = benchDecode();
   progress(`decode ${dec.decodePerS.toLocaleString('en-US')}/s, decode+enrich ${dec.decodeEnrichPerS.toLocaleString('en-US')}/s`);
 
-  const steps: StepResult[] = [];
+  progress(`storage: ${STORAGE_ROWS} rows ingest, ${STORAGE_QUERY_ROWS} rows for queries`);
+  const storage = await benchStorage({ rows: STORAGE_ROWS, queryRows: STORAGE_QUERY_ROWS, quick: QUICK, log: (m) => progress(`  ${m}`) });
+
+  const steps: LoadtestReport[] = [];
   let failures = 0;
   for (const rate of RATES) {
-    progress(`end-to-end: ${rate} flows/s offered by ${COLLECTORS} collectors for ${DURATION_S} s`);
-    const r = await runStep({ rate, durationS: DURATION_S });
+    progress(`load test: ${rate} records/s offered by ${COLLECTORS} collectors for ${DURATION_S} s`);
+    const r = await runLoadtest({ nodes: COLLECTORS, rate, durationS: DURATION_S, warmupS: WARMUP_S, batchRows: 50_000 });
     steps.push(r);
-    progress(`  ingest ${r.ingest_flows_per_s}/s, stored ${r.stored_total}/${r.flows_total}, loss ${r.loss}, dropped ${r.dropped_by_shipper}, backlog ${r.unacked_at_window_end}, ack p50 ${r.ack_latency_ms_p50} ms → ${r.sustained ? 'sustained' : 'NOT sustained'}`);
+    progress(`  ${summary(r)}`);
+    if (!r.accounting_closes) throw new Error(`accounting does not close at ${rate} records/s: ${JSON.stringify(r.loss)}`);
     // Two failed steps in a row have shown the ceiling; higher rates would only take time.
     failures = r.sustained ? 0 : failures + 1;
     if (failures >= 2) break;
   }
+  const sustained = steps.filter((s) => s.sustained);
+  const atZeroLoss = sustained.length ? sustained[sustained.length - 1] : steps[0];
 
-  let profile: ProfileSummary | undefined;
-  let profileRate = 0;
+  progress(`collector RSS: 1 collector offered ${RSS_RATE} records/s for ${DURATION_S} s`);
+  // The relay cannot keep up at this rate: the collector's backlog grows to its bound, which is
+  // the memory that matters. No drain at the end: the unacknowledged rest is counted, not waited for.
+  const rss = await runLoadtest({ nodes: 1, rate: RSS_RATE, durationS: DURATION_S, warmupS: WARMUP_S, batchRows: 50_000, drainTimeoutMs: 0 });
+  const rssMb = rss.processes.find((p) => p.name === 'collector-1')!.rss_mb_max;
+  progress(`  collector RSS max ${rssMb} MB, CPU ${rss.processes.find((p) => p.name === 'collector-1')!.cpu_pct}%; ${summary(rss)}`);
+
+  let profile: LoadtestReport | undefined;
   if (args.profile) {
-    profileRate = Math.max(...steps.map((s) => s.offered_flows_per_s));
     const pdir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-prof-'));
-    tempDirs.add(pdir);
-    progress(`profile: relay under --cpu-prof at ${profileRate} flows/s for ${DURATION_S} s`);
-    await runStep({ rate: profileRate, durationS: DURATION_S, profileDir: pdir });
-    const file = (await fs.readdir(pdir)).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error('the relay wrote no .cpuprofile');
-    profile = summarizeProfile(path.join(pdir, file), 15);
-    await fs.rm(pdir, { recursive: true, force: true });
-    tempDirs.delete(pdir);
+    try {
+      progress(`profile: every process under --cpu-prof at ${atZeroLoss.config.rate_records_per_s} records/s for ${DURATION_S} s`);
+      profile = await runLoadtest({ nodes: COLLECTORS, rate: atZeroLoss.config.rate_records_per_s, durationS: DURATION_S, warmupS: WARMUP_S, batchRows: 50_000, profileDir: pdir });
+    } finally {
+      await fs.rm(pdir, { recursive: true, force: true });
+    }
   }
 
-  const sustained = steps.filter((s) => s.sustained).map((s) => s.offered_flows_per_s);
   const result = {
     decode_records_per_s: dec.decodePerS,
-    decode_enrich_records_per_s: dec.decodeEnrichPerS,
-    ingest_flows_per_s: Math.max(0, ...steps.map((s) => s.ingest_flows_per_s)),
-    zero_loss_flows_per_s: Math.max(0, ...sustained),
-    collectors: COLLECTORS,
-    step_duration_s: DURATION_S,
-    quick: QUICK,
-    decode_runs: dec.decodeRuns,
-    decode_enrich_runs: dec.decodeEnrichRuns,
-    decode_mix: { records: dec.records, avg_bytes: Math.round(dec.avgBytes) },
-    steps,
-    relay_profile: profile ? { offered_flows_per_s: profileRate, total_ms: profile.totalMs, idle_pct: profile.idlePct, functions: profile.functions, files: profile.files } : undefined,
-    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, date: new Date().toISOString() },
-    elapsed_s: Math.round((Date.now() - started) / 1000),
+    zero_loss_records_per_s: sustained.length ? atZeroLoss.config.rate_records_per_s : 0,
+    ingest_flows_per_s: storage.ingest_flows_per_s,
+    ingest_ceiling_flows_per_s: storage.ingest_ceiling_flows_per_s,
+    bytes_per_flow: storage.bytes_per_flow,
+    query_drops_ns_24h_p99_ms: storage.query_drops_ns_24h_p99_ms,
+    service_map_1h_p99_ms: storage.service_map_1h_p99_ms,
+    follow_latency_p99_ms: atZeroLoss.latency_ms.follow.p99,
+    queryable_latency_p99_ms: atZeroLoss.latency_ms.queryable.p99,
+    collector_rss_mb_at_100k: rssMb,
+    details: {
+      quick: QUICK,
+      collectors: COLLECTORS,
+      step_duration_s: DURATION_S,
+      decode_enrich_records_per_s: dec.decodeEnrichPerS,
+      decode_runs: dec.decodeRuns,
+      decode_enrich_runs: dec.decodeEnrichRuns,
+      decode_mix: { records: dec.records, avg_bytes: Math.round(dec.avgBytes) },
+      storage_rows: STORAGE_ROWS,
+      storage_query_rows: STORAGE_QUERY_ROWS,
+      steps: steps.map((s) => ({
+        ...s.throughput, loss: s.loss.total, sustained: s.sustained,
+        backlog_at_window_end: s.backlog_at_window_end, follow_ms: s.latency_ms.follow, queryable_ms: s.latency_ms.queryable,
+        processes: s.processes, bytes_per_flow_unmerged: s.storage.bytes_per_flow,
+      })),
+      rss_run: { processes: rss.processes, throughput: rss.throughput, loss: rss.loss },
+      profile: profile ? { offered_records_per_s: profile.config.rate_records_per_s, processes: profile.processes } : undefined,
+      machine: { ...atZeroLoss.machine, date: new Date(started).toISOString() },
+      elapsed_s: Math.round((Date.now() - started) / 1000),
+    },
   };
 
   if (args.json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
 
   const n = (x: number) => x.toLocaleString('en-US');
+  const d = result.details;
   const out: string[] = [];
-  out.push(`flowscope bench (${QUICK ? 'quick' : 'full'}) — ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}, ${result.machine.date}`, '');
-  out.push('| figure | value |', '|---|---|');
-  out.push(`| decode, one core | ${n(result.decode_records_per_s)} records/s (runs ${dec.decodeRuns.map(n).join(', ')}) |`);
-  out.push(`| decode + enrich, one core | ${n(result.decode_enrich_records_per_s)} records/s (runs ${dec.decodeEnrichRuns.map(n).join(', ')}) |`);
-  out.push(`| end-to-end ingest (highest durable rate seen) | ${n(result.ingest_flows_per_s)} flows/s |`);
-  out.push(`| end-to-end sustained with zero loss | ${n(result.zero_loss_flows_per_s)} flows/s (${COLLECTORS} collectors, ${DURATION_S} s steps) |`, '');
-  out.push('| offered flows/s | emitted records/s | ingest flows/s | flows | stored | loss | shipper drops | backlog at end | ack p50 / max ms | result |');
+  out.push(`flowscope bench (${QUICK ? 'quick' : 'full'}) — ${d.machine.cpu}, ${d.machine.cores} cores, Node ${d.machine.node}, ${d.machine.date}, load average ${d.machine.loadavg_1m_at_start}`, '');
+  out.push('| key | value |', '|---|---|');
+  for (const [k, v] of Object.entries(result)) if (k !== 'details') out.push(`| \`${k}\` | ${n(v as number)} |`);
+  out.push('', `decode runs ${dec.decodeRuns.map(n).join(', ')}; decode + enrich ${n(dec.decodeEnrichPerS)} records/s (runs ${dec.decodeEnrichRuns.map(n).join(', ')})`, '');
+  out.push('| offered records/s | emitted | stored flows/s | loss | backlog start → end | follow p50 / p99 ms | queryable p50 / p99 ms | relay CPU % (µs/flow) | collector CPU % | result |');
   out.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const s of steps) {
-    out.push(`| ${n(s.offered_flows_per_s)} | ${n(s.emitted_records_per_s)} | ${n(s.ingest_flows_per_s)} | ${n(s.flows_total)} | ${n(s.stored_total)} | ${n(s.loss)} | ${n(s.dropped_by_shipper)} | ${n(s.unacked_at_window_end)} | ${s.ack_latency_ms_p50} / ${s.ack_latency_ms_max} | ${s.sustained ? 'sustained' : s.zero_loss ? 'zero loss, fell behind' : 'loss'} |`);
+    const relay = s.processes.find((p) => p.name === 'relay')!;
+    const coll = s.processes.filter((p) => p.name !== 'relay').map((p) => p.cpu_pct).join(' / ');
+    out.push(`| ${n(s.config.rate_records_per_s)} | ${n(s.throughput.emitted_records_per_s)} | ${n(s.throughput.stored_flows_per_s)} | ${n(s.loss.total)} | ${n(s.backlog_at_window_start)} → ${n(s.backlog_at_window_end)} | ${s.latency_ms.follow.p50} / ${s.latency_ms.follow.p99} | ${s.latency_ms.queryable.p50} / ${s.latency_ms.queryable.p99} | ${relay.cpu_pct} (${relay.cpu_us_per_flow}) | ${coll} | ${s.sustained ? 'sustained' : s.zero_loss ? 'zero loss, fell behind' : 'loss'} |`);
   }
   if (profile) {
-    out.push('', `Relay CPU profile at ${n(profileRate)} flows/s offered (${n(profile.totalMs)} ms sampled, ${profile.idlePct}% idle), top self time:`, '');
-    out.push('| self % | function |', '|---|---|');
-    for (const h of profile.functions) out.push(`| ${h.selfPct} | \`${h.name}\` |`);
-    out.push('', '| self % | file |', '|---|---|');
-    for (const h of profile.files) out.push(`| ${h.selfPct} | \`${h.name}\` |`);
+    for (const p of profile.processes) {
+      if (!p.profile) continue;
+      out.push('', `${p.name} at ${n(profile.config.rate_records_per_s)} records/s: ${p.cpu_pct}% CPU, ${n(p.profile.totalMs)} ms sampled, main thread ${p.profile.idlePct}% idle; top self time:`, '');
+      out.push('| self % | function |', '|---|---|');
+      for (const h of p.profile.functions) out.push(`| ${h.selfPct} | \`${h.name}\` |`);
+      out.push('', '| self % | file |', '|---|---|');
+      for (const h of p.profile.files) out.push(`| ${h.selfPct} | \`${h.name}\` |`);
+    }
   }
-  out.push('', `(${result.elapsed_s} s)`);
+  out.push('', `(${d.elapsed_s} s)`);
   console.log(out.join('\n'));
 }
 
@@ -346,6 +221,4 @@ try {
 } catch (err) {
   process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
   process.exitCode = 1;
-} finally {
-  await cleanup();
 }

@@ -6,7 +6,10 @@
 // so the offered count is exact instead of rate × an approximate duration.
 //
 // Usage: node dist/loadtest/collector-proc.js --relay HOST:PORT --listen 127.0.0.1:PORT
-//        --synthetic-node I --rate R [--seed S] [--synthetic-nodes N]
+//        --synthetic-node I --rate R [--seed S] [--synthetic-nodes N] [--drain-timeout MS]
+// --drain-timeout: how long, after SIGTERM stopped the source, to wait for the relay to
+// acknowledge everything (default 5 s, the CLI's); what is still unacknowledged then is in the
+// final line's `unackedFlows`.
 import { parseArgs } from 'node:util';
 import { startCollector, type RunningCollector } from '../collector/main.js';
 import { buildCluster } from '../collector/synthetic/cluster.js';
@@ -28,6 +31,10 @@ export interface CollectorSample {
   connected: boolean;
   /** Send → durable-ack time of the newest acknowledged batch. */
   lastAckLatencyMs: number;
+  /** Records lost before the collector read them (perf ring overflow). */
+  perfLost: number;
+  /** Records that produced no flow, by decoder reason (collector/decode/stats.ts). */
+  decode: { truncated: number; unknownType: number; unknownVersion: number; badLength: number; badPacket: number; skipped: number };
 }
 
 const { values } = parseArgs({
@@ -38,6 +45,7 @@ const { values } = parseArgs({
     'synthetic-nodes': { type: 'string', default: '4' },
     rate: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '1' },
+    'drain-timeout': { type: 'string', default: '5000' },
   },
   strict: true,
 });
@@ -63,11 +71,14 @@ const collector: RunningCollector = await startCollector({
 function emit(kind: CollectorSample['kind']): void {
   const p = collector.pipeline.stats;
   const s = collector.shipper!.stats;
+  const d = collector.decodeStats;
   const line: CollectorSample = {
     kind, node: nodeName, t: Date.now(),
     recordsRead: p.recordsRead, flowsDecoded: p.flowsDecoded, recordsSkipped: p.recordsSkipped,
     flowsSent: s.flowsSent, flowsAcked: s.flowsAcked, flowsDropped: s.flowsDropped,
     unackedFlows: s.unackedFlows, connected: s.connected, lastAckLatencyMs: s.lastAckLatencyMs,
+    perfLost: p.perfLost,
+    decode: { truncated: d.truncated, unknownType: d.unknownType, unknownVersion: d.unknownVersion, badLength: d.badLength, badPacket: d.badPacket, skipped: d.skipped },
   };
   process.stdout.write(JSON.stringify(line) + '\n');
 }
@@ -81,7 +92,7 @@ process.on('SIGTERM', () => {
   clearInterval(ticker);
   // stop() stops the source, then waits up to 5 s for the relay to acknowledge what was sent:
   // the final counters are what the source produced and what the relay made durable.
-  collector.stop().then(
+  collector.stop(Number(values['drain-timeout'])).then(
     () => { emit('final'); process.exit(0); },
     (err: Error) => { process.stderr.write(`stop failed: ${err.message}\n`); emit('final'); process.exit(1); },
   );

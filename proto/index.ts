@@ -12,7 +12,7 @@ protobuf.configure();
 
 export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto');
 
-const PROTO_FILES = ['flow/flow.proto', 'relay/relay.proto', 'observer/observer.proto', 'peer/peer.proto', 'flowscope/ingest.proto', 'flowscope/insights.proto', 'flowscope/batch.proto'];
+const PROTO_FILES = ['flow/flow.proto', 'relay/relay.proto', 'observer/observer.proto', 'peer/peer.proto', 'flowscope/ingest.proto', 'flowscope/insights.proto', 'flowscope/kernel.proto', 'flowscope/batch.proto'];
 
 function loadRoot(): protobuf.Root {
   const root = new protobuf.Root();
@@ -46,6 +46,7 @@ export const types = {
   GetDebugEventsResponse: root.lookupType('observer.GetDebugEventsResponse'),
   IngestMessage: root.lookupType('flowscope.ingest.v1.IngestMessage'),
   IngestAck: root.lookupType('flowscope.ingest.v1.IngestAck'),
+  KernelFlowInfo: root.lookupType('flowscope.kernel.v1.KernelFlowInfo'),
   DurableBatch: root.lookupType('flowscope.ingest.v1.DurableBatch'),
   InsightsRequest: root.lookupType('flowscope.insights.v1.InsightsRequest'),
   ServiceMapResponse: root.lookupType('flowscope.insights.v1.ServiceMapResponse'),

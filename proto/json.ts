@@ -72,6 +72,7 @@ export function toProtoJSON(type: protobuf.Type, msg: Record<string, unknown>): 
     const f = type.fields.value;
     return scalarToJSON(f, msg.value ?? (f.type === 'bool' ? false : f.type === 'string' ? '' : 0));
   }
+  if (name === 'google.protobuf.Any') return anyToJSON(type, msg);
   if (name === 'google.protobuf.FieldMask') {
     return ((msg.paths as string[] | undefined) ?? []).map((p) => p.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())).join(',');
   }
@@ -96,6 +97,41 @@ export function toProtoJSON(type: protobuf.Type, msg: Record<string, unknown>): 
     out[field.name] = scalarToJSON(field, v);
   }
   return out;
+}
+
+// Well-known types whose JSON form is not an object: inside an Any they go under "value".
+const WKT_SCALAR_JSON = new Set([...WRAPPERS, 'google.protobuf.Timestamp', 'google.protobuf.Duration', 'google.protobuf.FieldMask', 'google.protobuf.Value', 'google.protobuf.ListValue', 'google.protobuf.Struct']);
+
+function anyType(type: protobuf.Type, url: string, where: string): protobuf.Type {
+  const name = url.slice(url.lastIndexOf('/') + 1);
+  const t = name === '' ? null : type.root.lookup(name);
+  if (!(t instanceof protobuf.Type)) throw new ProtoJSONError(`${where}: unable to resolve ${JSON.stringify(url)}: not a known message type`);
+  return t;
+}
+
+// Go protojson: {"@type": url, ...fields of the packed message} ({"@type", "value"} for
+// well-known types with a non-object JSON form).
+function anyToJSON(type: protobuf.Type, msg: Record<string, unknown>): unknown {
+  const url = (msg.type_url as string | undefined) ?? '';
+  if (url === '' && !(msg.value as Uint8Array | undefined)?.length) return {};
+  const inner = anyType(type, url, 'google.protobuf.Any');
+  const decoded = inner.toObject(inner.decode((msg.value as Uint8Array | undefined) ?? new Uint8Array(0)), { longs: Number, enums: Number, defaults: false, arrays: false, objects: false, oneofs: false });
+  const json = toProtoJSON(inner, decoded);
+  if (WKT_SCALAR_JSON.has(fullName(inner))) return { '@type': url, value: json };
+  return { '@type': url, ...(json as Record<string, unknown>) };
+}
+
+function anyFromJSON(type: protobuf.Type, json: unknown, where: string): Record<string, unknown> {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ProtoJSONError(`${where}: expected an object`);
+  const obj = json as Record<string, unknown>;
+  if (Object.keys(obj).length === 0) return {};
+  const url = obj['@type'];
+  if (typeof url !== 'string' || url === '') throw new ProtoJSONError(`${where}: missing "@type"`);
+  const inner = anyType(type, url, where);
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (k !== '@type') rest[k] = v;
+  const msg = fromProtoJSON(inner, WKT_SCALAR_JSON.has(fullName(inner)) ? rest.value : rest, where);
+  return { type_url: url, value: inner.encode(inner.fromObject(msg)).finish() };
 }
 
 function jsonName(field: protobuf.Field): string {
@@ -154,6 +190,7 @@ export function fromProtoJSON(type: protobuf.Type, json: unknown, where = fullNa
     return parseTimestamp(json);
   }
   if (WRAPPERS.has(name)) return { value: scalarFromJSON(type.fields.value, json, where) };
+  if (name === 'google.protobuf.Any') return anyFromJSON(type, json, where);
   if (name === 'google.protobuf.FieldMask') {
     if (typeof json !== 'string') throw new ProtoJSONError(`${where}: expected a field mask string`);
     return { paths: json === '' ? [] : json.split(',').map((p) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)) };

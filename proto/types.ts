@@ -35,6 +35,9 @@ export interface TraceContext { parent?: { trace_id?: string } }
 export interface Policy { name?: string; namespace?: string; labels?: string[]; revision?: number; kind?: string }
 export interface Aggregate { ingress_flow_count?: number; egress_flow_count?: number; unknown_direction_flow_count?: number }
 
+/** google.protobuf.Any: a packed message and the URL naming its type. */
+export interface Any { type_url?: string; value?: Uint8Array }
+
 export interface Flow {
   time?: Timestamp;
   uuid?: string;
@@ -80,6 +83,8 @@ export interface Flow {
   ingress_denied_by?: Policy[];
   policy_log?: string[];
   aggregate?: Aggregate;
+  /** google.protobuf.Any; flowscope's kernel probe puts a KernelFlowInfo here (proto/kernel.ts). */
+  extensions?: Any;
 }
 
 export interface LostEvent { source?: number; num_events_lost?: number; cpu?: Int32Value; first?: Timestamp; last?: Timestamp }

@@ -10,6 +10,9 @@ import { registerSpoolMetrics } from './sinks/metrics.js';
 import type { FlowSink } from './sinks/sink.js';
 import type { Logger } from '../common/logger.js';
 import type { HistoryQuery } from './observer/get-flows.js';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
+import { registerRelayMetrics } from './metrics.js';
 
 export interface RelayCommandOptions {
   listen: string;
@@ -25,6 +28,8 @@ export interface RelayCommandOptions {
   rollupRetentionDays?: number;
   flushIntervalMs: number;
   batchRows: number;
+  /** Prometheus /metrics listen address (null: no metrics listener). */
+  metricsAddr?: string | null;
   /** On-disk spool for storage outages; null disables it (inserts are then retried in memory). */
   spool: { dir: string; maxBytes: number; segmentBytes: number; insertTimeoutMs: number } | null;
   /** Kafka mode: batches go to this topic (the ingester stores them) instead of ClickHouse. */
@@ -50,7 +55,9 @@ export function relayStore(store: FlowStore): RelayStore {
   };
 }
 
-export async function startRelay(opts: RelayCommandOptions): Promise<Relay> {
+export interface RunningRelay { relay: Relay; metricsPort: number; stop(): Promise<void> }
+
+export async function startRelay(opts: RelayCommandOptions): Promise<RunningRelay> {
   const log = createLogger('relay');
   const connection: ConnectionOptions = opts.clickhouseUrl
     ? { kind: 'server', url: opts.clickhouseUrl, username: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase }
@@ -70,8 +77,23 @@ export async function startRelay(opts: RelayCommandOptions): Promise<Relay> {
     listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows }, sink,
     tolerateResumeGaps: !!opts.kafka, beforeStoreClose: async () => { await ingester?.stop(); },
   }, log);
+  let metrics: MetricsServer | null = null;
+  if (opts.metricsAddr) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const m = registerRelayMetrics(registry, relay);
+    relay.onInsertDurable = (oldestMs) => m.insertDurable(oldestMs);
+    metrics = await startMetricsServer(opts.metricsAddr, registry, log);
+  }
   await relay.start();
-  return relay;
+  return {
+    relay,
+    metricsPort: metrics?.port ?? 0,
+    async stop() {
+      await relay.stop();
+      await metrics?.close();
+    },
+  };
 }
 
 async function openSink(opts: RelayCommandOptions, store: RelayStore, log: Logger): Promise<FlowSink> {
@@ -91,6 +113,6 @@ async function openSink(opts: RelayCommandOptions, store: RelayStore, log: Logge
 }
 
 export async function runRelay(opts: RelayCommandOptions): Promise<void> {
-  const relay = await startRelay(opts);
-  runUntilSignal(createLogger('relay'), () => relay.stop());
+  const running = await startRelay(opts);
+  runUntilSignal(createLogger('relay'), () => running.stop());
 }

@@ -21,6 +21,8 @@ import { FlowRateMeter } from '../common/rate.js';
 
 export const RELAY_VERSION = '0.1.0';
 
+const LOST_SOURCE_NAMES = ['unknown_lost_event_source', 'perf_event_ring_buffer', 'observer_events_queue', 'hubble_ring_buffer'];
+
 /** What the relay needs from storage. */
 export interface RelayStore extends BatchStore, FlowHistory, InsightsStore {
   durableSeq(session: string): Promise<number>;
@@ -55,6 +57,10 @@ export class Relay {
   private readonly startedMs = Date.now();
   readonly insightsStats: InsightsStats = { requests: 0, invalid: 0, failed: 0 };
   port = 0;
+  /** Lost events reported by collectors, by Hubble LostEventSource name (metrics). */
+  readonly lostBySource: Record<string, number> = { perf_event_ring_buffer: 0, observer_events_queue: 0, hubble_ring_buffer: 0 };
+  /** Called once per durable insert with the oldest flow time (ms since epoch) in it (metrics hook). */
+  onInsertDurable: ((oldestFlowMs: number) => void) | null = null;
 
   constructor(readonly store: RelayStore, private readonly opts: RelayOptions, private readonly log: Logger) {
     this.merger = new TimeOrderMerger((items) => this.live.publish(items), { maxDelayMs: opts.mergeMaxDelayMs ?? 1000, maxBuffered: 200_000, tickMs: 50 });
@@ -102,19 +108,28 @@ export class Relay {
   private onDurable(batchId: number, parts: BatchPart[]): void {
     this.live.advance(batchId);
     let n = 0;
+    let oldestMs = 0;
     for (const p of parts) {
       if (p.flows.length === 0) continue;
       n += p.flows.length;
+      // A collector batch is in capture order: its first flow is its oldest.
+      const t = p.flows[0].time;
+      if (t) { const ms = t.seconds * 1000 + t.nanos / 1e6; if (oldestMs === 0 || ms < oldestMs) oldestMs = ms; }
       const items: LiveItem[] = new Array(p.flows.length);
       for (let i = 0; i < p.flows.length; i++) items[i] = { cursor: batchId, flow: p.flows[i] };
       this.merger.add(p.session, items);
     }
     this.rate.add(n);
+    this.onInsertDurable?.(oldestMs);
     this.ingest.acknowledge(parts);
   }
 
   private onLostEvents(node: string, events: LostEvent[]): void {
     this.log.warn({ node, lost: events.reduce((s, e) => s + (e.num_events_lost ?? 0), 0) }, 'collector reported lost events');
+    for (const e of events) {
+      const source = LOST_SOURCE_NAMES[e.source ?? 0] ?? 'unknown_lost_event_source';
+      this.lostBySource[source] = (this.lostBySource[source] ?? 0) + (e.num_events_lost ?? 0);
+    }
     this.live.publish(events.map((lost) => ({ cursor: Number.MAX_SAFE_INTEGER, lost })));
   }
 

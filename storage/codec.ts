@@ -12,6 +12,7 @@ import { requestURIPath } from '../filters/http-path.js';
 import { TCP_FLAG_BITS, tcpFlagsMask } from '../filters/tcp-flags.js';
 import { l4Port } from '../filters/port.js';
 import { isPlainFlow } from './plain-flow.js';
+import { kernelInfoOf } from '../proto/kernel.js';
 
 type Obj = Record<string, unknown>;
 
@@ -284,7 +285,9 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
   w.u32(http?.code ?? 0); w.str(http?.method ?? ''); w.str(url); w.str(path ?? ''); w.u8(path === undefined ? 0 : 1);
   w.strArray(headers.map((h) => h.key ?? '')); w.strArray(headers.map((h) => h.value ?? ''));
   w.str(flow.trace_context?.parent?.trace_id ?? ''); w.u64(flow.ip_trace_id?.trace_id ?? 0);
-  w.str(''); w.u64(0); w.u64(0); // kernel_drop_reason, bytes, packets
+  // Our kernel probe's extension: reason name and counters get columns (the Any stays in rest).
+  const k = flow.extensions ? kernelInfoOf(flow) : null;
+  w.str(k?.drop_reason_name ?? ''); w.u64(k?.bytes ?? 0); w.u64(k?.packets ?? 0);
   w.str(emName); w.str(emVersion);
   if (!moving || Object.keys(rest).length === 0) w.u8(0);
   else w.bytesField(encode(types.Flow, rest));

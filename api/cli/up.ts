@@ -16,6 +16,8 @@ export interface UpOptions {
   collectors: number;
   rate: number;
   host: string;
+  /** Relay metrics on metricsPort+1, collector i on metricsPort+10+i. */
+  metricsPort: number;
 }
 
 interface Child { name: string; proc: ChildProcess; log: string }
@@ -58,22 +60,27 @@ export async function runUp(opts: UpOptions): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
 
   const relayAddr = `${opts.host}:${opts.relayPort}`;
-  start('relay', ['relay', '--listen', relayAddr, '--data-dir', path.join(opts.dataDir, 'chdb')]);
+  const relayMetrics = `${opts.host}:${opts.metricsPort + 1}`;
+  const collectorMetrics = Array.from({ length: opts.collectors }, (_, i) => `${opts.host}:${opts.metricsPort + 10 + i}`);
+  start('relay', ['relay', '--listen', relayAddr, '--data-dir', path.join(opts.dataDir, 'chdb'), '--metrics-addr', relayMetrics]);
   await waitUntilServing(relayAddr, 60_000);
   for (let i = 0; i < opts.collectors; i++) {
     start(`collector-${i}`, ['collector', '--source', 'synthetic', '--synthetic-node', String(i), '--rate', String(opts.rate),
-      '--relay', relayAddr, '--listen', `${opts.host}:${opts.relayPort + 10 + i}`]);
+      '--relay', relayAddr, '--listen', `${opts.host}:${opts.relayPort + 10 + i}`, '--metrics-addr', collectorMetrics[i]]);
   }
   const apiAddr = `${opts.host}:${opts.apiPort}`;
   start('api', ['api', '--listen', apiAddr, '--server', relayAddr]);
   await Promise.all(Array.from({ length: opts.collectors }, (_, i) => waitUntilServing(`${opts.host}:${opts.relayPort + 10 + i}`, 30_000)));
 
+  const promConfig = writePrometheusConfig(opts.dataDir, relayMetrics, collectorMetrics);
   const cli = 'npx flowscope';
   const server = opts.relayPort === 4245 ? '' : ` --server ${relayAddr}`;
   console.log(`flowscope is running
   relay (Hubble Observer API + ingest)  grpc://${relayAddr}   storage: chDB in ${path.join(opts.dataDir, 'chdb')}
   collectors (synthetic, ${opts.rate} records/s each): ${Array.from({ length: opts.collectors }, (_, i) => `${opts.host}:${opts.relayPort + 10 + i}`).join(', ')}
   HTTP API                              http://${apiAddr}/api/v1/flows   /healthz   /readyz
+  metrics (Prometheus)                  relay http://${relayMetrics}/metrics   collectors ${collectorMetrics.map((a) => `http://${a}/metrics`).join(' ')}
+                                        scrape config for them: ${promConfig}
   logs                                  ${logDir}
 
 Try, in another terminal:
@@ -86,4 +93,25 @@ Try, in another terminal:
 
 Ctrl-C stops everything.`);
   await new Promise(() => {});
+}
+
+/** A Prometheus configuration scraping this local pipeline with the alert rules of dashboards/alerts. */
+function writePrometheusConfig(dataDir: string, relay: string, collectors: string[]): string {
+  const rules = path.resolve(path.dirname(BIN), '../dashboards/alerts');
+  const file = path.join(dataDir, 'prometheus.yml');
+  fs.writeFileSync(file, `# Written by \`flowscope up\`: prometheus --config.file=${file}
+global:
+  scrape_interval: 15s
+  evaluation_interval: 15s
+rule_files:
+  - ${rules}/*.yml
+scrape_configs:
+  - job_name: flowscope-relay
+    static_configs:
+      - targets: ['${relay}']
+  - job_name: flowscope-collector
+    static_configs:
+      - targets: [${collectors.map((c) => `'${c}'`).join(', ')}]
+`);
+  return file;
 }

@@ -23,7 +23,8 @@ export interface Proc { proc: ChildProcess; output: () => string; stop(): Promis
 
 /** Starts a long-running flowscope command; output is collected for failure messages. */
 export function startProc(args: string[], env: Record<string, string> = {}): Proc {
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FLOWSCOPE_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Metrics listeners on ephemeral ports unless a test asks for one: many processes share a machine.
+  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FLOWSCOPE_LOG_LEVEL: 'info', FLOWSCOPE_METRICS_ADDR: '127.0.0.1:0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });

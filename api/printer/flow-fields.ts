@@ -3,6 +3,7 @@
 import { enums, enumName, MessageType, Verdict, TrafficDirection } from '../../proto/index.js';
 import type { Flow, Policy } from '../../proto/index.js';
 import { goPathJoin, joinHostPort } from './go-format.js';
+import { kernelInfoOf } from '../../proto/kernel.js';
 import { dropReasonText, policyMatchTypeText, reservedIdentityName, traceObservationPointText } from './monitor.js';
 import type { Colorer } from './color.js';
 import { NO_COLOR } from './color.js';
@@ -72,7 +73,12 @@ export function getFlowType(f: Flow): string {
   const subType = f.event_type?.sub_type ?? 0;
   switch (f.event_type?.type ?? 0) {
     case MessageType.TRACE: return traceObservationPointText(subType);
-    case MessageType.DROP: return dropReasonText(subType);
+    case MessageType.DROP: {
+      // A kernel drop without a Hubble counterpart (sub_type 0) would print "Success": name the
+      // kernel's own reason instead (flowscope's kernel probe, proto/kernel.ts).
+      const kernelReason = subType === 0 ? kernelInfoOf(f)?.drop_reason_name : undefined;
+      return kernelReason ? `kernel ${kernelReason}` : dropReasonText(subType);
+    }
     case MessageType.POLICY_VERDICT:
       return `policy-verdict:${policyMatchTypeText(f.policy_match_type ?? 0)} ${enumText(enums.TrafficDirection, f.traffic_direction)}`;
     case MessageType.CAPTURE: return enumText(enums.DebugCapturePoint, f.debug_capture_point);

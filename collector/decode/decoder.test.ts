@@ -158,17 +158,26 @@ test('VXLAN and Geneve overlays: inner packet replaces outer, outer goes to tunn
   }
 });
 
-test('DNS payload → l7.dns only when enabled; Type stays L3_L4', () => {
+test('DNS payload → separate L7 DNS flows only when enabled; the L3/L4 flow is unchanged', () => {
   const resp = dnsMessage({ id: 7, response: true, name: 'api.shop.svc.cluster.local', qtype: 'A', answers: [{ name: 'api.shop.svc.cluster.local', type: 'A', ttl: 30, data: '10.96.4.2' }] });
   const pkt = frame({ src: '10.244.0.10', dst: '10.244.1.5', udp: { sport: 53, dport: 40001, payload: resp } });
   const r = encodeTrace({ obsPoint: 0, reason: 2, capLen: 512 }, pkt);
-  assert.equal(dec().decode(rec(r))!.l7, undefined);
-  const f = dec({ l7Dns: true }).decode(rec(r))!;
-  assert.equal(f.Type, 1);
-  assert.deepEqual(f.l7, { type: 2, dns: { query: 'api.shop.svc.cluster.local.', ips: ['10.96.4.2'], ttl: 30, qtypes: ['A'], rrtypes: ['A'] } });
+  const off = dec();
+  const plain = off.decode(rec(r))!;
+  assert.equal(plain.l7, undefined);
+  assert.equal(off.l7Flows.length, 0);
+  const on = dec({ l7Dns: true });
+  const f = on.decode(rec(r))!;
+  assert.deepEqual(common(f), common(plain));
+  assert.equal(on.l7Flows.length, 1);
+  const l = on.l7Flows[0];
+  assert.equal(l.Type, 2);
+  assert.deepEqual(l.l7, { type: 2, dns: { query: 'api.shop.svc.cluster.local.', ips: ['10.96.4.2'], ttl: 30, qtypes: ['A'], rrtypes: ['A'], observation_source: 'datapath' } });
   const nx = dnsMessage({ id: 8, response: true, name: 'nope.example.', qtype: 'AAAA', rcode: 3 });
-  const g = dec({ l7Dns: true }).decode(rec(encodeTrace({ obsPoint: 0, reason: 2 }, frame({ src: '10.244.0.10', dst: '10.244.1.5', udp: { sport: 53, dport: 40001, payload: nx } }))))!;
-  assert.deepEqual(g.l7, { type: 2, dns: { query: 'nope.example.', rcode: 3, qtypes: ['AAAA'] } });
+  const g = dec({ l7Dns: true });
+  g.decode(rec(encodeTrace({ obsPoint: 0, reason: 2 }, frame({ src: '10.244.0.10', dst: '10.244.1.5', udp: { sport: 53, dport: 40001, payload: nx } }))));
+  assert.deepEqual(g.l7Flows[0].l7, { type: 2, dns: { query: 'nope.example.', rcode: 3, qtypes: ['AAAA'], observation_source: 'datapath' } });
+  assert.equal(on.stats.decoded, 1);
 });
 
 test('debug capture and trace-sock', () => {

@@ -12,7 +12,8 @@ import type { BoolValue, CiliumEventType, Emitter, Endpoint, Flow, IP } from '..
 import { FlowType, Verdict } from '../../proto/types.js';
 import type { RawRecord } from '../source.js';
 import { decideTrafficDirection, KIND_DROP, KIND_POLICY, KIND_TRACE } from './direction.js';
-import { parseDNS } from './dns.js';
+import { dnsSummary, parseDNSMessage, parseTcpDNS, type ParsedDNS } from './dns.js';
+import { DEFAULT_DNS_PAIRING, DnsPairingTable, DUPLICATE, newDnsStats, UNPAIRED, type DnsPairingOptions, type DnsStats } from './dns-pairing.js';
 import { allZero, i32le, ipv4At, ipv6At, u16le, u32le, u64le } from './format.js';
 import { OVERLAY_GENEVE, OVERLAY_NONE, OVERLAY_VXLAN, PacketDecoder } from './packet.js';
 import { newDecodeStats, type DecodeStats } from './stats.js';
@@ -29,7 +30,7 @@ export const POLICY_VERDICT_LEN = 40, POLICY_VERDICT_OLD_LEN = 32, DEBUG_CAPTURE
 // Flag bits shared by DropNotify v2+ and TraceNotify.
 const F_IPV6 = 0x01, F_L3 = 0x02, F_VXLAN = 0x04, F_GENEVE = 0x08;
 
-const TRACE_TO_PROXY = 1;
+const TRACE_TO_PROXY = 1, TRACE_TO_ENDPOINT = 0, TRACE_FROM_ENDPOINT = 5;
 const TRACE_REASON_UNKNOWN = 5, TRACE_REASON_REPLY = 2, TRACE_REASON_SRV6_ENCAP = 6, TRACE_REASON_SRV6_DECAP = 7;
 
 const CAPTURE_IFINDEX_POINTS = new Set([4, 5, 6, 7, 10, 11]);
@@ -37,6 +38,11 @@ const CAPTURE_PROXY_POINTS = new Set([8, 9]);
 
 const TRUE: BoolValue = Object.freeze({ value: true });
 const FALSE: BoolValue = Object.freeze({ value: false });
+
+// Hubble's L7 records are access-log events (monitor type 129).
+const EVENT_TYPE_L7: CiliumEventType = Object.freeze({ type: MSG_ACCESS_LOG });
+/** Layer7.dns.observation_source of DNS records flowscope reads from packets (Hubble's proxy says "proxy"). */
+export const DNS_OBSERVATION_SOURCE = 'datapath';
 
 const EVENT_TYPES: CiliumEventType[] = Array.from({ length: 8 * 256 }, (_, i) =>
   Object.freeze(i % 256 === 0 ? { type: i >> 8 } : { type: i >> 8, sub_type: i % 256 }));
@@ -80,16 +86,32 @@ export interface MonitorDecoderOptions {
   /** Agent's IP tracing option type, copied into ip_trace_id.ip_option_type. */
   ipTraceOptionType?: number;
   /**
-   * Attach DNS parsed from port-53 payloads as `l7.dns` (Type stays L3_L4). Off by default:
-   * Hubble never produces L7 from datapath events. See docs/decoder.md.
+   * Turn DNS messages in port-53 payloads (UDP, and TCP with its length prefix) into Hubble L7
+   * DNS flows (Type L7, REQUEST/RESPONSE, latency on paired responses), delivered in `l7Flows`
+   * beside the unchanged L3/L4 flow. Off by default: with Cilium's DNS proxy, Hubble already
+   * reports DNS as L7. See docs/decoder.md.
    */
   l7Dns?: boolean;
+  /** Bounds of the query/response pairing table (default 10,000 entries, 10 s). */
+  dnsPairing?: DnsPairingOptions;
   /** UUID source; defaults to a batched random v4 generator (Hubble stamps random v4 UUIDs). */
   uuid?: () => string;
 }
 
 export class MonitorDecoder {
   readonly stats: DecodeStats = newDecodeStats();
+  /** DNS L7 counters (only move with l7Dns). */
+  readonly dnsStats: DnsStats = newDnsStats();
+  /**
+   * L7 DNS flows derived from the record last passed to decode() (empty unless l7Dns). The array
+   * is reused: take its flows before the next decode().
+   */
+  readonly l7Flows: Flow[] = [];
+  private readonly dnsTable: DnsPairingTable | null;
+  // The record's time as seconds + nanos (exact); DNS pairing counts ns from its first second.
+  private recordSec = 0;
+  private recordNanos = 0;
+  private dnsEpochSec = -1;
   private readonly nodeName: string;
   private readonly emitter: Emitter;
   private readonly pkt = new PacketDecoder();
@@ -108,13 +130,25 @@ export class MonitorDecoder {
     this.ifName = opts.ifName;
     this.ipTraceOpt = opts.ipTraceOptionType ?? 0;
     this.l7Dns = opts.l7Dns ?? false;
+    this.dnsTable = this.l7Dns ? new DnsPairingTable(opts.dnsPairing ?? DEFAULT_DNS_PAIRING, this.dnsStats) : null;
     this.uuid = opts.uuid ?? fastUUID;
   }
 
   /** Decodes one record; null (and one counter bumped) when it is not a well-formed flow event. */
   decode(rec: RawRecord): Flow | null {
     const d = rec.data;
+    if (this.l7Flows.length > 0) this.l7Flows.length = 0;
     if (d.length === 0) { this.stats.truncated++; return null; }
+    const exact = (rec as ExactTimeRecord).timeSeconds;
+    if (exact !== undefined) {
+      this.recordSec = exact;
+      this.recordNanos = (rec as ExactTimeRecord).timeNanos ?? 0;
+    } else {
+      const ns = rec.timeNs;
+      const seconds = Math.floor(ns / 1e9);
+      this.recordSec = seconds;
+      this.recordNanos = Math.max(0, Math.min(999_999_999, Math.round(ns - seconds * 1e9)));
+    }
     let f: Flow | null;
     switch (d[0]) {
       case MSG_DROP: f = this.drop(d); break;
@@ -128,17 +162,14 @@ export class MonitorDecoder {
         this.stats.unknownType++; return null;
     }
     if (f === null) return null;
-    const exact = (rec as ExactTimeRecord).timeSeconds;
-    if (exact !== undefined) {
-      f.time = { seconds: exact, nanos: (rec as ExactTimeRecord).timeNanos ?? 0 };
-    } else {
-      const ns = rec.timeNs;
-      const seconds = Math.floor(ns / 1e9);
-      f.time = { seconds, nanos: Math.max(0, Math.min(999_999_999, Math.round(ns - seconds * 1e9))) };
-    }
+    f.time = { seconds: this.recordSec, nanos: this.recordNanos };
     f.uuid = this.uuid();
     f.emitter = this.emitter;
     f.node_name = this.nodeName;
+    for (let i = 0; i < this.l7Flows.length; i++) {
+      const l = this.l7Flows[i];
+      l.time = f.time; l.uuid = this.uuid(); l.emitter = this.emitter; l.node_name = this.nodeName;
+    }
     this.stats.decoded++;
     return f;
   }
@@ -190,13 +221,65 @@ export class MonitorDecoder {
   private finish(f: Flow): void {
     const p = this.pkt;
     if (p.summary !== '') f.Summary = p.summary;
-    if (this.l7Dns && (p.l4proto === 6 || p.l4proto === 17) && (p.sport === 53 || p.dport === 53) && p.payloadEnd > p.payloadStart) {
-      const r = parseDNS(this.currentData!, p.payloadStart, p.payloadEnd, p.l4proto === 6);
-      if (r !== null) f.l7 = { type: r.response ? 2 : 1, dns: r.dns };
-    }
   }
 
-  private currentData: Uint8Array | undefined;
+  // DNS seen where Cilium's DNS proxy sees it, at the client's own endpoint: queries leaving it
+  // (from-endpoint) and responses delivered to it (to-endpoint). Other capture points of the same
+  // packet, drops and policy verdicts only produce their L3/L4 flow.
+  private dnsL7(f: Flow, d: Uint8Array, obs: number): void {
+    const p = this.pkt;
+    if ((p.l4proto !== 6 && p.l4proto !== 17) || (p.sport !== 53 && p.dport !== 53) || p.payloadEnd <= p.payloadStart) return;
+    if (obs !== TRACE_FROM_ENDPOINT && obs !== TRACE_TO_ENDPOINT) return;
+    if (p.l4proto === 17) {
+      const m = parseDNSMessage(d, p.payloadStart, p.payloadEnd);
+      if (m === null) { this.dnsStats.malformed++; return; }
+      this.dnsFlow(f, m, obs);
+      return;
+    }
+    const r = parseTcpDNS(d, p.payloadStart, p.payloadEnd);
+    this.dnsStats.malformed += r.malformed;
+    this.dnsStats.partial += r.partial;
+    for (const m of r.messages) this.dnsFlow(f, m, obs);
+  }
+
+  private dnsFlow(f: Flow, m: ParsedDNS, obs: number): void {
+    if (m.response !== (obs === TRACE_TO_ENDPOINT)) return; // a query arriving or a response leaving: server side
+    const ip = f.IP!;
+    const p = this.pkt;
+    // Client first, whichever way the packet goes.
+    const key = m.response
+      ? `${ip.destination}|${p.dport}|${ip.source}|${p.sport}|${m.id}`
+      : `${ip.source}|${p.sport}|${ip.destination}|${p.dport}|${m.id}`;
+    let latency = 0;
+    if (this.dnsEpochSec < 0) this.dnsEpochSec = this.recordSec;
+    const t = (this.recordSec - this.dnsEpochSec) * 1e9 + this.recordNanos;
+    if (m.response) {
+      const r = this.dnsTable!.response(key, t);
+      if (r === DUPLICATE) return;
+      if (r !== UNPAIRED) latency = r;
+      this.dnsStats.responses++;
+    } else {
+      if (!this.dnsTable!.query(key, t)) return;
+      this.dnsStats.queries++;
+    }
+    m.dns.observation_source = DNS_OBSERVATION_SOURCE;
+    const l: Flow = {
+      verdict: Verdict.FORWARDED,
+      IP: ip,
+      l4: f.l4,
+      source: { ...f.source },
+      destination: { ...f.destination },
+      Type: FlowType.L7,
+      l7: latency > 0 ? { type: m.response ? 2 : 1, latency_ns: latency, dns: m.dns } : { type: m.response ? 2 : 1, dns: m.dns },
+      event_type: EVENT_TYPE_L7,
+      traffic_direction: 2, // the client's egress, as the proxy reports it
+      is_reply: m.response ? TRUE : FALSE,
+      Summary: dnsSummary(m.response, m.dns),
+    };
+    if (m.response) l.reply = true;
+    this.l7Flows.push(l);
+  }
+
 
   private drop(d: Uint8Array): Flow | null {
     if (d.length < 36) { this.stats.truncated++; return null; }
@@ -207,7 +290,6 @@ export class MonitorDecoder {
     const flags = ver >= 2 ? d[36] : 0;
     const overlay = (flags & F_VXLAN) !== 0 ? OVERLAY_VXLAN : (flags & F_GENEVE) !== 0 ? OVERLAY_GENEVE : OVERLAY_NONE;
     if (!this.packet(d, hdr, (flags & F_L3) !== 0, (flags & F_IPV6) !== 0, overlay)) return null;
-    this.currentData = d;
     const reason = d[1];
     const emitter = u16le(d, 2);
     const f: Flow = { verdict: Verdict.DROPPED };
@@ -239,7 +321,6 @@ export class MonitorDecoder {
     const v6 = (flags & F_IPV6) !== 0;
     const overlay = (flags & F_VXLAN) !== 0 ? OVERLAY_VXLAN : (flags & F_GENEVE) !== 0 ? OVERLAY_GENEVE : OVERLAY_NONE;
     if (!this.packet(d, hdr, (flags & F_L3) !== 0, v6, overlay)) return null;
-    this.currentData = d;
     const obs = d[1];
     const emitter = u16le(d, 2);
     const rawReason = d[26];
@@ -277,6 +358,7 @@ export class MonitorDecoder {
     }
     if (obs === TRACE_TO_PROXY) { const port = u16le(d, 24); if (port !== 0) f.proxy_port = port; }
     this.finish(f);
+    if (this.l7Dns) this.dnsL7(f, d, obs);
     return f;
   }
 
@@ -289,7 +371,6 @@ export class MonitorDecoder {
     const flags = d[27];
     const ingress = (flags & 0x03) === 1;
     if (!this.packet(d, hdr, (flags & 0x80) !== 0, (flags & 0x04) !== 0, OVERLAY_NONE)) return null;
-    this.currentData = d;
     const verdict = i32le(d, 20);
     const subType = d[1];
     const f: Flow = {
@@ -315,7 +396,6 @@ export class MonitorDecoder {
   private capture(d: Uint8Array): Flow | null {
     if (d.length < DEBUG_CAPTURE_LEN) { this.stats.truncated++; return null; }
     if (!this.packet(d, DEBUG_CAPTURE_LEN, false, false, OVERLAY_NONE)) return null;
-    this.currentData = d;
     const point = d[1];
     const f: Flow = { verdict: Verdict.VERDICT_UNKNOWN };
     this.fillPacket(f);

@@ -18,7 +18,7 @@ const enum L {
 export const OVERLAY_NONE = 0, OVERLAY_VXLAN = 1, OVERLAY_GENEVE = 2;
 
 // TCP flag objects are shared and frozen: 512 combinations, no allocation per packet.
-const TCP_FLAGS: TCPFlags[] = Array.from({ length: 512 }, (_, m) => {
+export const TCP_FLAGS: readonly TCPFlags[] = Array.from({ length: 512 }, (_, m) => {
   const f: TCPFlags = {};
   if (m & 0x01) f.FIN = true;
   if (m & 0x02) f.SYN = true;

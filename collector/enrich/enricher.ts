@@ -21,3 +21,11 @@ export const RESERVED_IDENTITY_LABELS: Readonly<Record<number, readonly string[]
 });
 
 export const IDENTITY_HOST = 1, IDENTITY_WORLD = 2, IDENTITY_REMOTE_NODE = 6, IDENTITY_KUBE_APISERVER = 7;
+
+/** Runs enrichers in order (endpoints and services first, then DNS names). */
+export class ChainedEnricher implements Enricher {
+  constructor(private readonly enrichers: readonly Enricher[]) {}
+  enrich(flow: Flow): void {
+    for (let i = 0; i < this.enrichers.length; i++) this.enrichers[i].enrich(flow);
+  }
+}

@@ -30,6 +30,7 @@ interface PendingBatch { seq: number; flows: Flow[]; lost: LostEvent[] }
 
 export interface ShipperStats {
   batchesSent: number;
+  batchesAcked: number;
   flowsSent: number;
   flowsAcked: number;
   flowsDropped: number;
@@ -59,7 +60,12 @@ export class Shipper {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private ackWaiters: Array<() => void> = [];
   private readonly sentAt = new Map<number, number>();
-  readonly stats: ShipperStats = { batchesSent: 0, flowsSent: 0, flowsAcked: 0, flowsDropped: 0, reconnects: 0, connected: false, unackedFlows: 0, lastAckLatencyMs: 0 };
+  /** Called with the send→durable-ack latency of every acknowledged batch (metrics hook). */
+  onAckLatency: ((ms: number) => void) | null = null;
+  readonly stats: ShipperStats = { batchesSent: 0, batchesAcked: 0, flowsSent: 0, flowsAcked: 0, flowsDropped: 0, reconnects: 0, connected: false, unackedFlows: 0, lastAckLatencyMs: 0 };
+
+  /** Called for each flow dropped because the relay backlog is full (loss accounting). */
+  onDrop: ((n: number) => void) | null = null;
 
   constructor(private readonly opts: ShipperOptions, private readonly log: Logger) {
     this.reconnectDelay = opts.reconnectMinMs;
@@ -78,6 +84,7 @@ export class Shipper {
       if (this.droppedSinceReport === 0) this.droppedFirstMs = Date.now();
       this.droppedSinceReport++;
       this.stats.flowsDropped++;
+      this.onDrop?.(1);
       return;
     }
     this.current.push(flow);
@@ -145,8 +152,9 @@ export class Shipper {
       const b = this.unacked.shift()!;
       this.unackedFlows -= b.flows.length;
       this.stats.flowsAcked += b.flows.length;
+      this.stats.batchesAcked++;
       const t = this.sentAt.get(b.seq);
-      if (t !== undefined) { this.stats.lastAckLatencyMs = Date.now() - t; this.sentAt.delete(b.seq); }
+      if (t !== undefined) { this.stats.lastAckLatencyMs = Date.now() - t; this.sentAt.delete(b.seq); this.onAckLatency?.(this.stats.lastAckLatencyMs); }
     }
     this.stats.unackedFlows = this.unackedFlows;
     if (ack.resume) {

@@ -65,13 +65,21 @@ export class FileSource implements Source {
         const rec = parseRecordLine(line, Date.now() * 1e6);
         if (rec === null) { this.badLines++; continue; }
         batch.push(rec);
-        if (batch.length >= this.batchSize) { this.records += batch.length; sink.records(batch); batch = []; }
+        if (batch.length >= this.batchSize) {
+          this.records += batch.length;
+          // A file can wait for the decoder: it loses nothing to a full queue.
+          if (sink.recordsPaced) await sink.recordsPaced(batch); else sink.records(batch);
+          batch = [];
+        }
       }
     } catch {
       // Unreadable file: counted as one bad line so the problem is visible in the counter.
       this.badLines++;
     }
-    if (batch.length > 0 && !this.stopped) { this.records += batch.length; sink.records(batch); }
+    if (batch.length > 0 && !this.stopped) {
+      this.records += batch.length;
+      if (sink.recordsPaced) await sink.recordsPaced(batch); else sink.records(batch);
+    }
     this.resolveDone();
   }
 

@@ -29,6 +29,8 @@ export class IngestBatcher {
   private roomWaiters: Array<() => void> = [];
   private stopping = false;
   readonly stats: BatcherStats = { insertedRows: 0, insertedBatches: 0, insertErrors: 0, lastInsertMs: 0 };
+  /** Called with the duration of every successful storage insert (metrics hook). */
+  onInsertDuration: ((ms: number) => void) | null = null;
 
   constructor(
     private readonly sink: FlowSink,
@@ -85,6 +87,7 @@ export class IngestBatcher {
       try {
         await this.sink.write({ batchId, parts });
         this.stats.lastInsertMs = performance.now() - t0;
+        this.onInsertDuration?.(this.stats.lastInsertMs);
         break;
       } catch (err) {
         this.stats.insertErrors++;

@@ -1,7 +1,7 @@
 // GetFlows with Hubble's semantics over any history + live pair: the collector serves it from
 // its ring, the relay from ClickHouse plus its merged live stream.
 import * as grpc from '@grpc/grpc-js';
-import type { Flow, FlowFilter, GetFlowsRequest, GetFlowsResponse, Timestamp, NodeStatusEvent } from '../../proto/types.js';
+import type { Flow, FlowFilter, GetFlowsRequest, GetFlowsResponse, LostEvent, Timestamp, NodeStatusEvent } from '../../proto/types.js';
 import { compileFlowFilters, FilterError } from '../../filters/index.js';
 import { grpcError } from '../../common/grpc-services.js';
 import { compareTimestamps, nowTimestamp } from '../../common/time.js';
@@ -21,6 +21,8 @@ export interface HistoryQuery {
   /** Only items at or below this live-feed cursor: newer ones will arrive through the live feed. */
   upTo: number;
   signal: AbortSignal;
+  /** Flows the history lost while this query read it (the collector's ring lapping a slow reader): sent to the client. */
+  onLost?: (ev: LostEvent) => void;
 }
 
 export interface FlowHistory {
@@ -105,14 +107,21 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
     }
     const onlyNew = req.follow && !req.number && !req.since;
     if (!onlyNew) {
+      const lost: LostEvent[] = [];
+      const flushLost = async () => {
+        while (lost.length > 0) await out.write({ lost_events: lost.shift()!, node_name: deps.serverNodeName, time: nowTimestamp() });
+      };
       const history = deps.history.query({
         whitelist: req.whitelist ?? [], blacklist: req.blacklist ?? [], predicate,
         since: req.since, until, number: req.number ?? 0, first: !!req.first, upTo, signal: out.abort.signal,
+        onLost: (ev) => { lost.push(ev); },
       });
       for await (const flow of history) {
         if (out.cancelled) break;
+        await flushLost();
         await out.write(flowResponse(flow));
       }
+      await flushLost();
     }
     while (sub && !out.cancelled) {
       const items = await sub.next();

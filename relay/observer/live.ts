@@ -18,16 +18,25 @@ export class LiveSubscription {
   private closed = false;
   private dropped = 0;
 
-  constructor(readonly startCursor: number, private readonly maxBuffered: number, private readonly onClose: (s: LiveSubscription) => void) {}
+  constructor(
+    readonly startCursor: number,
+    private readonly maxBuffered: number,
+    private readonly onClose: (s: LiveSubscription) => void,
+    private readonly lostSource: number = LostEventSource.OBSERVER_EVENTS_QUEUE,
+    private readonly onDrop?: (n: number) => void,
+  ) {}
 
   /** Called by the feed. Items at or below the start cursor belong to history and are skipped. */
   push(items: readonly LiveItem[]): void {
     if (this.closed) return;
+    let dropped = 0;
     for (const it of items) {
       if (it.cursor <= this.startCursor) continue;
-      if (this.queue.length >= this.maxBuffered) { this.dropped++; continue; }
+      // Lost events themselves are never dropped: they are how the reader learns of losses.
+      if (this.queue.length >= this.maxBuffered && it.lost === undefined) { dropped++; continue; }
       this.queue.push(it);
     }
+    if (dropped > 0) { this.dropped += dropped; this.onDrop?.(dropped); }
     this.wake();
   }
 
@@ -41,7 +50,7 @@ export class LiveSubscription {
     this.queue = [];
     if (this.dropped > 0) {
       const now = nowTimestamp();
-      out.push({ cursor: Number.MAX_SAFE_INTEGER, lost: { source: LostEventSource.OBSERVER_EVENTS_QUEUE, num_events_lost: this.dropped, first: now, last: now } });
+      out.push({ cursor: Number.MAX_SAFE_INTEGER, lost: { source: this.lostSource, num_events_lost: this.dropped, first: now, last: now } });
       this.dropped = 0;
     }
     return out;
@@ -66,7 +75,15 @@ export class LiveFeed {
   private readonly subs = new Set<LiveSubscription>();
   private cursor = 0;
 
-  constructor(private readonly maxBufferedPerSubscriber = 65_536) {}
+  /**
+   * `lostSource` names what a subscriber that falls `maxBufferedPerSubscriber` items behind
+   * loses: the relay's follower queue (OBSERVER_EVENTS_QUEUE), or, in a collector whose bound is
+   * its ring capacity, the ring itself (HUBBLE_RING_BUFFER, as Hubble reports a lapped follower).
+   */
+  constructor(
+    private readonly maxBufferedPerSubscriber = 65_536,
+    private readonly opts: { lostSource?: number; onDrop?: (n: number) => void } = {},
+  ) {}
 
   /** The cursor of the newest published item. */
   get lastCursor(): number { return this.cursor; }
@@ -85,7 +102,7 @@ export class LiveFeed {
   }
 
   subscribe(startCursor = this.cursor): LiveSubscription {
-    const s = new LiveSubscription(startCursor, this.maxBufferedPerSubscriber, (x) => this.subs.delete(x));
+    const s = new LiveSubscription(startCursor, this.maxBufferedPerSubscriber, (x) => this.subs.delete(x), this.opts.lostSource, this.opts.onDrop);
     this.subs.add(s);
     return s;
   }

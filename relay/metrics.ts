@@ -1,0 +1,57 @@
+// The relay's health (prefix flowscope_relay_ and flowscope_storage_): ingest, storage inserts,
+// ingest lag and connected collectors. Counters are read from the stages' stats at scrape time;
+// the two histograms are fed per storage insert (never per flow).
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import { ObservedMetric } from '../common/metrics/family.js';
+import type { Relay } from './relay.js';
+
+export interface RelayMetrics {
+  /** Called once per durable insert with the oldest flow time (ms) it contained. */
+  insertDurable(oldestFlowMs: number): void;
+}
+
+export function registerRelayMetrics(registry: Registry, relay: Relay): RelayMetrics {
+  const counter = (name: string, help: string, read: () => number) => new ObservedMetric(name, help, 'counter', read).register(registry);
+  const gauge = (name: string, help: string, read: () => number) => new ObservedMetric(name, help, 'gauge', read).register(registry);
+  const ingest = relay.ingest.stats;
+  const batcher = relay.batcher;
+
+  gauge('flowscope_relay_connected_collectors', 'Collectors with an open ingest stream', () => relay.nodes.connected().length);
+  gauge('flowscope_relay_known_collectors', 'Collectors seen during the last hour, connected or not', () => relay.nodes.list().length);
+  counter('flowscope_relay_ingest_streams_total', 'Ingest streams opened by collectors', () => ingest.streams);
+  counter('flowscope_relay_batches_received_total', 'Collector batches received', () => ingest.batchesReceived);
+  counter('flowscope_relay_flows_received_total', 'Flows received from collectors', () => ingest.flowsReceived);
+  counter('flowscope_relay_duplicate_batches_total', 'Resent batches already stored (ignored, exactly-once)', () => ingest.duplicateBatches);
+  counter('flowscope_relay_protocol_errors_total', 'Ingest streams rejected for a protocol error', () => ingest.protocolErrors);
+  new ObservedMetric('flowscope_relay_collector_lost_events_total', 'Events collectors reported lost, by Hubble LostEvent source', 'counter',
+    () => Object.entries(relay.lostBySource).map(([source, value]) => ({ labels: { source }, value }))).register(registry);
+  gauge('flowscope_relay_pending_rows', 'Rows accepted from collectors and not yet durable in storage (ingest queue depth)', () => batcher.pending);
+  gauge('flowscope_relay_live_subscribers', 'Observer API followers of the live stream', () => relay.live.subscribers);
+
+  counter('flowscope_storage_insert_rows_total', 'Rows inserted into the flows table', () => batcher.stats.insertedRows);
+  counter('flowscope_storage_inserts_total', 'Successful inserts into the flows table', () => batcher.stats.insertedBatches);
+  counter('flowscope_storage_insert_errors_total', 'Failed insert attempts (each is retried with backoff)', () => batcher.stats.insertErrors);
+  const insertSeconds = new Histogram({
+    name: 'flowscope_storage_insert_duration_seconds', help: 'Duration of successful storage inserts',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
+  });
+  batcher.onInsertDuration = (ms) => insertSeconds.observe(ms / 1000);
+
+  const lag = new Gauge({ name: 'flowscope_relay_ingest_lag_seconds', help: 'Age of the oldest flow of the latest storage insert when it became durable (collector clock to durable)', registers: [registry] });
+  const lastInsert = new Gauge({ name: 'flowscope_relay_last_insert_timestamp_seconds', help: 'Unix time of the latest durable storage insert', registers: [registry] });
+  const lagHist = new Histogram({
+    name: 'flowscope_relay_ingest_lag_distribution_seconds', help: 'Distribution of the ingest lag per storage insert',
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [registry],
+  });
+  return {
+    insertDurable(oldestFlowMs) {
+      const now = Date.now();
+      lastInsert.set(now / 1000);
+      if (oldestFlowMs > 0) {
+        const s = Math.max(0, (now - oldestFlowMs) / 1000);
+        lag.set(s);
+        lagHist.observe(s);
+      }
+    },
+  };
+}
