@@ -60,7 +60,7 @@ test('export from the store round-trips through observe --input-file byte for by
   }
 });
 
-test('export: bad usage exits 2 with a message', async () => {
+test('export, migrate, ingester, relay Kafka flags: bad usage exits 2 with a message', async () => {
   for (const args of [
     ['export', '--store', chdb],                                   // no --since
     ['export', '--store', chdb, '--since', since, '-o', 'table'],  // not jsonpb
@@ -70,6 +70,10 @@ test('export: bad usage exits 2 with a message', async () => {
     ['export', '--store', chdb, '--since', since, '--verdict', 'MAYBE'],
     ['export', '--store', chdb, '--since', since, '--no-such-flag'],
     ['migrate', '--retention-days', '0', '--store', chdb],
+    ['ingester', '--store', chdb],                                  // no brokers
+    ['ingester', '--kafka-brokers', 'bad broker', '--store', chdb],
+    ['relay', '--kafka-ingest', '--data-dir', chdb],                // in-relay ingester without Kafka
+    ['relay', '--kafka-brokers', '127.0.0.1:9', '--kafka-compression', 'zstd', '--data-dir', chdb],
   ]) {
     const r = await run(args, { timeoutMs: 60_000 });
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -187,12 +187,13 @@ export function buildProgram(): Command {
     .addOption(new Option('--group <id>', 'Consumer group (ingesters of one group share the partitions)').env('FLOWSCOPE_KAFKA_GROUP').default('flowscope-ingester'))
     .addOption(new Option('--store <path|url>', 'chDB data directory or ClickHouse server URL http[s]://[user:password@]host:port[/database]').env('FLOWSCOPE_STORE').default('.flowscope/chdb'))
     .addOption(new Option('--retention-days <n>', 'Flows older than this are deleted (TTL)').env('FLOWSCOPE_RETENTION_DAYS').default(7).argParser(int('retention-days', 1, 3650)))
+    .addOption(new Option('--clickhouse-cluster <name>', 'ClickHouse cluster whose schema was applied from `flowscope schema --cluster` (no migrations run)').env('FLOWSCOPE_CLICKHOUSE_CLUSTER'))
     .addOption(new Option('--session-timeout <ms>', 'Consumer group session timeout').env('FLOWSCOPE_KAFKA_SESSION_TIMEOUT_MS').default(30_000).argParser(int('session-timeout', 1000, 3_600_000)))
     .addOption(new Option('--heartbeat-interval <ms>', 'Consumer group heartbeat interval').env('FLOWSCOPE_KAFKA_HEARTBEAT_MS').default(3000).argParser(int('heartbeat-interval', 100, 3_600_000)))
     .action(async (o) => {
       const connection = parseStoreTarget(o.store);
       const { runIngester } = await import('../../relay/kafka/main.js');
-      await runIngester({ brokers: brokers(o.kafkaBrokers), topic: o.kafkaTopic, groupId: o.group, connection, retentionDays: o.retentionDays, sessionTimeoutMs: o.sessionTimeout, heartbeatIntervalMs: o.heartbeatInterval });
+      await runIngester({ brokers: brokers(o.kafkaBrokers), topic: o.kafkaTopic, groupId: o.group, connection, retentionDays: o.retentionDays, ...(o.clickhouseCluster ? { cluster: o.clickhouseCluster } : {}), sessionTimeoutMs: o.sessionTimeout, heartbeatIntervalMs: o.heartbeatInterval });
     }));
 
   program.addCommand(strict(buildExportCommand()));

@@ -84,8 +84,8 @@ function startIngester(topic: string, chdb: string): Proc {
   return startProc(['ingester', '--kafka-brokers', kafka.bootstrap, '--kafka-topic', topic, '--group', `g-${topic}`, '--store', chdb, ...GROUP_TIMING]);
 }
 
-function shipperTo(server: string, node: string): Shipper {
-  const s = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 100, maxBatchDelayMs: 5, reconnectMinMs: 50, reconnectMaxMs: 200, relayAddress: server, nodeName: node, observerAddress: '', version: 't' }, log);
+function shipperTo(server: string, node: string, maxBatchFlows = 100): Shipper {
+  const s = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows, maxBatchDelayMs: 5, reconnectMinMs: 50, reconnectMaxMs: 200, relayAddress: server, nodeName: node, observerAddress: '', version: 't' }, log);
   s.start();
   return s;
 }
@@ -130,10 +130,10 @@ test('an ingester killed mid-stream resumes from its committed offsets: no loss,
   const topic = 'flows2';
   const chdb = path.join(dir, 'ingest-2');
   // Small relay batches: many inserts and commits, so the kill lands between them.
-  const { relay, server } = await startKafkaRelay(topic, ['--batch-rows', '100']);
+  const { relay, server } = await startKafkaRelay(topic, ['--batch-rows', '20']);
   const total = 6_000;
   try {
-    const shipper = shipperTo(server, 'node-k');
+    const shipper = shipperTo(server, 'node-k', 20); // ≈300 messages, one insert each
     for (let i = 0; i < total; i++) shipper.add(flow('k', 'node-k', i));
     assert.equal(await shipper.drain(30_000), true);
     await shipper.stop();

@@ -10,13 +10,15 @@ export interface IngesterCommandOptions {
   groupId: string;
   connection: ConnectionOptions;
   retentionDays: number;
+  /** ClickHouse cluster mode (schema from `flowscope schema --cluster`, checked, not migrated). */
+  cluster?: string;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
 }
 
 export async function startIngester(opts: IngesterCommandOptions): Promise<{ ingester: KafkaIngester; stop(): Promise<void> }> {
   const log = createLogger('ingester');
-  const store = await FlowStore.open({ connection: opts.connection, retentionDays: opts.retentionDays });
+  const store = await FlowStore.open({ connection: opts.connection, retentionDays: opts.retentionDays, ...(opts.cluster ? { cluster: opts.cluster } : {}) });
   const ingester = new KafkaIngester(store, {
     ...DEFAULT_INGESTER_OPTIONS,
     ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
