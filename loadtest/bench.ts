@@ -18,12 +18,34 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { SyntheticSource } from '../collector/sources/synthetic.js';
 import { toInventory } from '../collector/synthetic/cluster.js';
 import { StaticInventoryEnricher } from '../collector/enrich/static.js';
 import { MonitorDecoder } from '../collector/decode/decoder.js';
 import { benchStorage } from '../storage/bench/index.js';
 import { runLoadtest, type LoadtestReport } from './run.js';
+import type { PerfBenchResult } from './perf-bench.js';
+
+const PERF_BENCH_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'perf-bench.js');
+// The collector's kernel-source defaults: 256 pages per CPU, 32 KiB wake-up watermark.
+const PERF_PAGES = 256, PERF_WAKEUP_BYTES = 32 * 1024;
+
+/** The perf-ring section (loadtest/perf-bench.ts) in its own process: it needs root and the built
+ * kernel sources; without them it reports why, and the keys are null (a failure under CI=true). */
+function benchPerfRing(quick: boolean): Promise<{ result: PerfBenchResult | null; note: string }> {
+  const args = [PERF_BENCH_JS, '--json', '--pages', String(PERF_PAGES), '--wakeup', `0,${PERF_WAKEUP_BYTES}`, ...(quick ? ['--quick'] : [])];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      process.stderr.write(stderr);
+      if (err) return reject(new Error(`perf-ring benchmark failed: ${err.message}`));
+      const line = stdout.trim().split('\n').pop() ?? '';
+      if (line === '') return resolve({ result: null, note: (/skipped: (.*)/.exec(stderr)?.[1] ?? 'skipped').trim() });
+      resolve({ result: JSON.parse(line) as PerfBenchResult, note: '' });
+    });
+  });
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -160,8 +182,14 @@ async function main(): Promise<void> {
     }
   }
 
+  progress(`perf ring: drain + decode through a real perf event array, zero-loss steps (${PERF_PAGES} pages/CPU)`);
+  const perf = await benchPerfRing(QUICK);
+  const perfMode = `wakeup-${PERF_WAKEUP_BYTES / 1024}KiB`;
+
   const result = {
     decode_records_per_s: dec.decodePerS,
+    perf_ring_decode_records_per_s: perf.result ? Math.round(perf.result.drainDecode.recordsPerSec) : null,
+    perf_ring_zero_loss_records_per_s: perf.result ? perf.result.zeroLossRate[perfMode] ?? 0 : null,
     zero_loss_records_per_s: sustained.length ? atZeroLoss.config.rate_records_per_s : 0,
     ingest_flows_per_s: storage.ingest_flows_per_s,
     ingest_ceiling_flows_per_s: storage.ingest_ceiling_flows_per_s,
@@ -188,6 +216,7 @@ async function main(): Promise<void> {
       })),
       rss_run: { processes: rss.processes, throughput: rss.throughput, loss: rss.loss },
       profile: profile ? { offered_records_per_s: profile.config.rate_records_per_s, processes: profile.processes } : undefined,
+      perf_ring: perf.result ?? { skipped: perf.note },
       machine: { ...atZeroLoss.machine, date: new Date(started).toISOString() },
       elapsed_s: Math.round((Date.now() - started) / 1000),
     },
@@ -200,7 +229,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push(`flowscope bench (${QUICK ? 'quick' : 'full'}) — ${d.machine.cpu}, ${d.machine.cores} cores, Node ${d.machine.node}, ${d.machine.date}, load average ${d.machine.loadavg_1m_at_start}`, '');
   out.push('| key | value |', '|---|---|');
-  for (const [k, v] of Object.entries(result)) if (k !== 'details') out.push(`| \`${k}\` | ${n(v as number)} |`);
+  for (const [k, v] of Object.entries(result)) if (k !== 'details') out.push(`| \`${k}\` | ${v === null ? `– (${perf.note})` : n(v as number)} |`);
   out.push('', `decode runs ${dec.decodeRuns.map(n).join(', ')}; decode + enrich ${n(dec.decodeEnrichPerS)} records/s (runs ${dec.decodeEnrichRuns.map(n).join(', ')})`, '');
   out.push('| offered records/s | emitted | stored flows/s | loss | backlog start → end | follow p50 / p99 ms | queryable p50 / p99 ms | relay CPU % (µs/flow) | collector CPU % | result |');
   out.push('|---|---|---|---|---|---|---|---|---|---|');
