@@ -9,7 +9,8 @@ function method(service: string, name: string, req: protobuf.Type, res: protobuf
     path: `/${service}/${name}`,
     requestStream,
     responseStream,
-    requestSerialize: (v: object) => encode(req, v),
+    // A Buffer is an already-encoded message (the collector's shipper encodes batches once).
+    requestSerialize: (v: object) => (Buffer.isBuffer(v) ? v : encode(req, v)),
     requestDeserialize: (b: Buffer) => decode<object>(req, b),
     responseSerialize: (v: object) => encode(res, v),
     responseDeserialize: (b: Buffer) => decode<object>(res, b),
