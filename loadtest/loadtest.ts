@@ -25,6 +25,7 @@ export function buildCommand(): Command {
     .option('--duration <s>', 'measured seconds', int('duration', 1, 86_400), 20)
     .option('--warmup <s>', 'seconds after every collector connected before the window opens', int('warmup', 0, 3_600), 3)
     .option('--batch <rows>', 'rows per storage insert (the relay\'s --batch-rows)', int('batch', 1, 10_000_000), 50_000)
+    .option('--flush-interval <ms>', 'longest a flow waits for its storage insert (the relay\'s --flush-interval)', int('flush-interval', 1, 60_000), 250)
     .option('--drain-timeout <s>', 'seconds collectors may take to get their backlog acknowledged at the end', int('drain-timeout', 0, 3_600), 30)
     .option('--probe-interval <ms>', 'period of the queryable probe; 0 turns it off (to see what it costs)', int('probe-interval', 0, 60_000), 250)
     .option('--json', 'print one JSON object instead of Markdown')
@@ -47,14 +48,14 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`Error: ${(err as Error).message.replace(/^error: /, '')}\n\n${cmd.helpInformation()}`);
     return USAGE_EXIT;
   }
-  const o = cmd.opts<{ nodes: number; rate: number; duration: number; warmup: number; batch: number; drainTimeout: number; probeInterval: number; json?: boolean; out?: string; keep?: boolean; profile?: boolean }>();
+  const o = cmd.opts<{ nodes: number; rate: number; duration: number; warmup: number; batch: number; flushInterval: number; drainTimeout: number; probeInterval: number; json?: boolean; out?: string; keep?: boolean; profile?: boolean }>();
   if (o.rate < o.nodes) {
     process.stderr.write(`Error: --rate (${o.rate}) must be at least --nodes (${o.nodes})\n\n${cmd.helpInformation()}`);
     return USAGE_EXIT;
   }
   const profileDir = o.profile ? await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-prof-')) : undefined;
   const opts: LoadtestOptions = {
-    nodes: o.nodes, rate: o.rate, durationS: o.duration, warmupS: o.warmup, batchRows: o.batch,
+    nodes: o.nodes, rate: o.rate, durationS: o.duration, warmupS: o.warmup, batchRows: o.batch, flushIntervalMs: o.flushInterval,
     drainTimeoutMs: o.drainTimeout * 1000, probeIntervalMs: o.probeInterval, keep: o.keep, profileDir,
     log: (m) => process.stderr.write(`[loadtest] ${m}\n`),
   };

@@ -27,6 +27,8 @@ export interface LoadtestOptions {
   warmupS: number;
   /** Rows per storage insert (the relay's --batch-rows). */
   batchRows: number;
+  /** The relay's --flush-interval (ms; default 250, as the CLI). */
+  flushIntervalMs?: number;
   /** Keep the chDB data directory (its path is in the report). */
   keep?: boolean;
   /** Write a V8 CPU profile of every process here and summarise it in the report. */
@@ -50,7 +52,7 @@ export interface ProcessReport extends ProcUsage {
 }
 
 export interface LoadtestReport {
-  config: { nodes: number; rate_records_per_s: number; per_node_records_per_s: number; duration_s: number; warmup_s: number; batch_rows: number };
+  config: { nodes: number; rate_records_per_s: number; per_node_records_per_s: number; duration_s: number; warmup_s: number; batch_rows: number; flush_interval_ms: number };
   window: { start: string; seconds: number };
   /** Rates over the measured window. */
   throughput: { offered_records_per_s: number; emitted_records_per_s: number; decoded_flows_per_s: number; stored_flows_per_s: number; acked_flows_per_s: number };
@@ -115,7 +117,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     const relayAddr = `127.0.0.1:${await freePort()}`;
     const relaySamples: RelaySample[] = [];
     let relayFinal: RelayFinal | undefined;
-    const relay = children.spawnNode('relay', [...prof('relay'), RELAY_JS, '--listen', relayAddr, '--data-dir', dataDir, '--batch-rows', String(opts.batchRows), '--probe-ms', String(opts.probeIntervalMs ?? 250)], (m) => {
+    const relay = children.spawnNode('relay', [...prof('relay'), RELAY_JS, '--listen', relayAddr, '--data-dir', dataDir, '--batch-rows', String(opts.batchRows), '--flush-interval', String(opts.flushIntervalMs ?? 250), '--probe-ms', String(opts.probeIntervalMs ?? 250)], (m) => {
       if (m.kind === 'final') relayFinal = m as unknown as RelayFinal; else relaySamples.push(m as unknown as RelaySample);
     });
     await waitHealthy(relayAddr, 90_000).catch((err: Error) => { throw new Error(`relay did not start: ${err.message}\n${relay.tail()}`); });
@@ -258,7 +260,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
 
     const r = Math.round;
     return {
-      config: { nodes: opts.nodes, rate_records_per_s: offered, per_node_records_per_s: perNode, duration_s: opts.durationS, warmup_s: opts.warmupS, batch_rows: opts.batchRows },
+      config: { nodes: opts.nodes, rate_records_per_s: offered, per_node_records_per_s: perNode, duration_s: opts.durationS, warmup_s: opts.warmupS, batch_rows: opts.batchRows, flush_interval_ms: opts.flushIntervalMs ?? 250 },
       window: { start: new Date(tA).toISOString(), seconds: r((tB - tA) / 100) / 10 },
       throughput: { offered_records_per_s: offered, emitted_records_per_s: r(emitted), decoded_flows_per_s: r(decoded), stored_flows_per_s: r(storedRate), acked_flows_per_s: r(acked) },
       totals: { records_emitted: records, flows_decoded: flows, flows_sent: sum((x) => x.flowsSent), flows_received_by_relay: rf.flowsReceived, flows_stored: rf.storedRows },

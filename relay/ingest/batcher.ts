@@ -25,6 +25,8 @@ export class IngestBatcher {
   private pendingRows = 0;
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private flushWhenIdle = false;
   private lastBatchId: number;
   private roomWaiters: Array<() => void> = [];
   private stopping = false;
@@ -57,7 +59,16 @@ export class IngestBatcher {
     this.currentRows += part.flows.length;
     this.pendingRows += part.flows.length;
     if (this.currentRows >= this.opts.maxRows) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.opts.flushIntervalMs);
+    else this.timer ??= setTimeout(() => this.onTimer(), this.opts.flushIntervalMs);
+  }
+
+  /** Group commit: while an insert is running, rows keep collecting and go out as one insert
+   * when it completes. Light load keeps the flush interval's latency; under load inserts grow
+   * instead of multiplying, and each insert (a part, plus the rollup's) costs merges later. */
+  private onTimer(): void {
+    this.timer = null;
+    if (this.inFlight > 0) { this.flushWhenIdle = true; return; }
+    this.flush();
   }
 
   /** Starts an insert of what has been collected; inserts run one after another, in order. */
@@ -68,7 +79,11 @@ export class IngestBatcher {
     const rows = this.currentRows;
     this.current = [];
     this.currentRows = 0;
-    this.chain = this.chain.then(() => this.insertWithRetry(parts, rows));
+    this.inFlight++;
+    this.chain = this.chain.then(() => this.insertWithRetry(parts, rows)).finally(() => {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.flushWhenIdle) { this.flushWhenIdle = false; void this.flush(); }
+    });
     return this.chain;
   }
 
