@@ -86,18 +86,24 @@ test('a full backlog drops new flows and counts them', async () => {
   await shipper.stop();
 });
 
-test('Kafka mode: a collector resuming above a lagging resume point is accepted once, right after Hello', async () => {
-  // The first relay acked 1000 flows (they are "in Kafka"); the restarted relay's storage has none yet.
-  let relay = await startRelay(new MemoryStore());
-  const port = relay.port;
+/** A collector ships `acked` flows to a relay that acknowledges them, the relay stops, the collector
+ * queues `more`, and a new relay on the same port starts over `store` (which has none of them). */
+async function restartBehindAckedFlows(acked: number, more: number, store: MemoryStore, tolerateResumeGaps: boolean): Promise<{ shipper: Shipper; relay: Relay }> {
+  const first = await startRelay(new MemoryStore());
+  const port = first.port;
   const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 50, maxBatchDelayMs: 5, reconnectMinMs: 20, reconnectMaxMs: 100, relayAddress: `127.0.0.1:${port}`, nodeName: 'n1', observerAddress: '', version: 't' }, log);
   shipper.start();
-  for (let i = 0; i < 1000; i++) shipper.add(flow(i));
+  for (let i = 0; i < acked; i++) shipper.add(flow(i));
   assert.equal(await shipper.drain(10_000), true);
-  await relay.stop();
-  for (let i = 1000; i < 1500; i++) shipper.add(flow(i));
+  await first.stop();
+  for (let i = acked; i < acked + more; i++) shipper.add(flow(i));
+  return { shipper, relay: await startRelay(store, port, tolerateResumeGaps) };
+}
+
+test('Kafka mode: a collector resuming above a lagging resume point is accepted once, right after Hello', async () => {
+  // The first relay acked 1000 flows (they are "in Kafka"); the restarted relay's storage has none yet.
   const lagging = new MemoryStore();
-  relay = await startRelay(lagging, port, true);
+  const { shipper, relay } = await restartBehindAckedFlows(1000, 500, lagging, true);
   assert.equal(await shipper.drain(15_000), true);
   assert.equal(lagging.rows.length, 500);
   assert.equal(new Set(lagging.rows.map((r) => r.flow.uuid)).size, 500);
@@ -108,16 +114,8 @@ test('Kafka mode: a collector resuming above a lagging resume point is accepted 
 });
 
 test('without Kafka mode the same gap is refused: storage is the only truth', async () => {
-  let relay = await startRelay(new MemoryStore());
-  const port = relay.port;
-  const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 50, maxBatchDelayMs: 5, reconnectMinMs: 20, reconnectMaxMs: 100, relayAddress: `127.0.0.1:${port}`, nodeName: 'n1', observerAddress: '', version: 't' }, log);
-  shipper.start();
-  for (let i = 0; i < 100; i++) shipper.add(flow(i));
-  assert.equal(await shipper.drain(10_000), true);
-  await relay.stop();
-  for (let i = 100; i < 200; i++) shipper.add(flow(i));
   const fresh = new MemoryStore();
-  relay = await startRelay(fresh, port);
+  const { shipper, relay } = await restartBehindAckedFlows(100, 100, fresh, false);
   assert.equal(await shipper.drain(1_000), false);
   assert.equal(fresh.rows.length, 0);
   assert.ok(relay.ingest.stats.protocolErrors >= 1);
