@@ -14,7 +14,10 @@ export interface RelayCommandOptions {
   clickhouseUser?: string;
   clickhousePassword?: string;
   clickhouseDatabase?: string;
+  /** ClickHouse cluster whose schema was created with `flowscope schema --cluster`. */
+  clickhouseCluster?: string;
   retentionDays: number;
+  rollupRetentionDays?: number;
   flushIntervalMs: number;
   batchRows: number;
 }
@@ -38,7 +41,7 @@ export async function startRelay(opts: RelayCommandOptions): Promise<Relay> {
   const connection: ConnectionOptions = opts.clickhouseUrl
     ? { kind: 'server', url: opts.clickhouseUrl, username: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase }
     : { kind: 'chdb', path: opts.dataDir };
-  const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays });
+  const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays, rollupRetentionDays: opts.rollupRetentionDays, cluster: opts.clickhouseCluster });
   log.info({ storage: opts.clickhouseUrl ? opts.clickhouseUrl : `chdb:${opts.dataDir}`, flows: await store.countFlows() }, 'storage ready');
   const relay = new Relay(relayStore(store), { listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows } }, log);
   await relay.start();

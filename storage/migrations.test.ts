@@ -108,3 +108,33 @@ test('a version 1 store is upgraded in place, rows and progress kept, rollup bac
   await store.close();
   assert.equal(await scalar(dir, 'SELECT sum(flows) FROM flows_1m'), 1503);
 });
+
+test('retention: flows and rollup rows past their TTL disappear, recent ones stay', async () => {
+  const dir = path.join(root, 'ttl');
+  const now = Math.floor(Date.now() / 1000);
+  const old = genFlows(500, 8, now - 3 * 86_400).map(canonical);
+  const recent = genFlows(300, 9, now - 600).map(canonical);
+  const expired = genFlows(50, 10, now - 9 * 86_400).map(canonical);
+  let store = await FlowStore.open({ path: dir, retentionDays: 5, rollupRetentionDays: 5 });
+  await store.insert([...old, ...recent, ...expired], [], 77);
+  // Rows already past the TTL are not kept at all.
+  assert.equal(await store.countFlows(), 800);
+  await store.close();
+  // Shorter retention: the TTL changes, and the next merge removes the 3-day-old rows.
+  store = await FlowStore.open({ path: dir, retentionDays: 2, rollupRetentionDays: 2 });
+  await store.close();
+  const c = openClient({ kind: 'chdb', path: dir });
+  try {
+    const rs = await c.query({ query: "SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND name IN ('flows', 'flows_1m') ORDER BY name", format: 'JSONEachRow' });
+    for (const t of await rs.json<{ engine_full: string }>()) assert.match(t.engine_full, /toIntervalDay\(2\)/);
+  } finally { await c.close(); }
+  // The shorter TTL is materialised by a background mutation.
+  const deadline = Date.now() + 30_000;
+  let counts: number[] = [];
+  while (Date.now() < deadline) {
+    counts = [await scalar(dir, 'SELECT count() FROM flows'), await scalar(dir, 'SELECT sum(flows) FROM flows_1m')];
+    if (counts[0] === 300 && counts[1] === 300) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.deepStrictEqual(counts, [300, 300]);
+});

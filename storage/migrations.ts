@@ -81,17 +81,27 @@ export async function migrate(client: ClickHouseClient, opts: MigrationOptions):
     await client.insert({ table: 'schema_migrations', columns: ['version', 'name'], values: [[m.version, m.name]], format: 'JSONCompactEachRow' });
     applied.push(m.version);
   }
-  await applyRetention(client, opts.retentionDays);
+  await applyRetention(client, 'flows', 'toDateTime(time)', opts.retentionDays);
+  await applyRetention(client, 'flows_1m', 'minute', opts.rollupRetentionDays ?? Math.max(opts.retentionDays, 30));
   return applied;
 }
 
-/** Keeps the TTL in step with the configured retention without rewriting existing parts. */
-async function applyRetention(client: ClickHouseClient, days: number): Promise<void> {
-  const rs = await client.query({ query: "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'flows'", format: 'JSONEachRow' });
+/** Keeps a table's TTL in step with the configured retention. A longer retention is metadata
+ * only; a shorter one also starts a background mutation that drops the rows it expires (parts
+ * keep the TTL they were written with otherwise). */
+async function applyRetention(client: ClickHouseClient, table: string, timeExpr: string, days: number): Promise<void> {
+  const rs = await client.query({
+    query: 'SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {t:String}',
+    query_params: { t: table }, format: 'JSONEachRow',
+  });
   const rows = await rs.json<{ engine_full: string }>();
-  if (rows.length === 0 || rows[0].engine_full.includes(`toIntervalDay(${days})`)) return;
+  if (rows.length === 0) return;
+  const current = /toIntervalDay\((\d+)\)/.exec(rows[0].engine_full);
+  const want = Math.trunc(days);
+  if (current && Number(current[1]) === want) return;
+  const shorter = current !== null && want < Number(current[1]);
   await client.command({
-    query: `ALTER TABLE flows MODIFY TTL toDateTime(time) + INTERVAL ${Math.trunc(days)} DAY`,
-    clickhouse_settings: { materialize_ttl_after_modify: 0 },
+    query: `ALTER TABLE ${table} MODIFY TTL ${timeExpr} + INTERVAL ${want} DAY`,
+    clickhouse_settings: { materialize_ttl_after_modify: shorter ? 1 : 0 },
   });
 }

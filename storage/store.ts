@@ -7,6 +7,7 @@ import { openClient, type ConnectionOptions } from './client.js';
 import { migrate } from './migrations.js';
 import { encodeBatch, chdbInserter, serverInserter, type RowBinaryInserter } from './writer.js';
 import { RowBinaryWriter } from './rowbinary.js';
+import { CLUSTER_TABLES } from './cluster.js';
 import type { IngestMark } from './codec.js';
 import * as q from './query.js';
 import * as rollup from './rollup-query.js';
@@ -24,6 +25,9 @@ export interface FlowStoreOptions {
   retentionDays?: number;
   /** TTL of the per-minute rollup in days (default max(retentionDays, 30)). */
   rollupRetentionDays?: number;
+  /** ClickHouse cluster name: the schema comes from `flowscope schema --cluster` (Distributed
+   * tables over replicated ones) and is checked, not migrated; inserts wait for the shards. */
+  cluster?: string;
   /** Larger inserts are split; ingest marks ride on the last part. */
   maxRowsPerInsert?: number;
 }
@@ -31,6 +35,7 @@ export interface FlowStoreOptions {
 export class FlowStore {
   #writeChain: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #extraSettings: ClickHouseSettings = {};
   readonly #rows = new RowBinaryWriter(1 << 20);
 
   private constructor(
@@ -46,10 +51,14 @@ export class FlowStore {
     const writer = openClient(conn);
     let reader: ClickHouseClient | undefined;
     try {
-      await migrate(writer, { retentionDays: opts.retentionDays ?? 7, rollupRetentionDays: opts.rollupRetentionDays });
+      if (opts.cluster) await checkClusterSchema(writer, opts.cluster);
+      else await migrate(writer, { retentionDays: opts.retentionDays ?? 7, rollupRetentionDays: opts.rollupRetentionDays });
       reader = openClient(conn);
       const inserter = conn.kind === 'chdb' ? await chdbInserter(writer) : serverInserter(writer);
-      return new FlowStore(writer, reader, inserter, opts.maxRowsPerInsert ?? 100_000);
+      const store = new FlowStore(writer, reader, inserter, opts.maxRowsPerInsert ?? 100_000);
+      // A Distributed insert is acknowledged only once every shard has the rows (durable ack).
+      if (opts.cluster) store.#extraSettings = { insert_distributed_sync: 1 };
+      return store;
     } catch (e) {
       await reader?.close();
       await writer.close();
@@ -79,7 +88,7 @@ export class FlowStore {
       const chunk = flows.slice(start, start + this.maxRows);
       const isLast = start + this.maxRows >= flows.length;
       const body = encodeBatch(this.#rows, chunk, isLast ? progress : [], now, batchId);
-      await this.inserter.insert(body, dedupSettings(batchId, part));
+      await this.inserter.insert(body, { ...this.#extraSettings, ...dedupSettings(batchId, part) });
     }
     if (flows.length === 0 && progress.length > 0) {
       // No rows to carry the marks (e.g. a batch of only lost events): record them directly.
@@ -129,6 +138,15 @@ export class FlowStore {
     await this.inserter.close();
     await this.reader.close();
     await this.writer.close();
+  }
+}
+
+async function checkClusterSchema(client: ClickHouseClient, cluster: string): Promise<void> {
+  const rs = await client.query({ query: 'SELECT name FROM system.tables WHERE database = currentDatabase()', format: 'JSONEachRow' });
+  const have = new Set((await rs.json<{ name: string }>()).map((r) => r.name));
+  const missing = CLUSTER_TABLES.filter((t) => !have.has(t));
+  if (missing.length > 0) {
+    throw new Error(`cluster schema incomplete (missing ${missing.join(', ')}): apply \`flowscope schema --cluster ${cluster}\` with clickhouse-client first`);
   }
 }
 

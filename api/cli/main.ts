@@ -64,12 +64,14 @@ export function buildProgram(): Command {
     .addOption(new Option('--clickhouse-user <user>').env('FLOWSCOPE_CLICKHOUSE_USER'))
     .addOption(new Option('--clickhouse-password <password>').env('FLOWSCOPE_CLICKHOUSE_PASSWORD'))
     .addOption(new Option('--clickhouse-database <db>').env('FLOWSCOPE_CLICKHOUSE_DATABASE'))
+    .addOption(new Option('--clickhouse-cluster <name>', 'ClickHouse cluster whose schema was applied from `flowscope schema --cluster` (no migrations run)').env('FLOWSCOPE_CLICKHOUSE_CLUSTER'))
     .addOption(new Option('--retention-days <n>', 'Flows older than this are deleted (TTL)').env('FLOWSCOPE_RETENTION_DAYS').default(7).argParser(int('retention-days', 1, 3650)))
+    .addOption(new Option('--rollup-retention-days <n>', 'Per-minute rollup TTL in days (default max(retention, 30))').env('FLOWSCOPE_ROLLUP_RETENTION_DAYS').argParser(int('rollup-retention-days', 1, 3650)))
     .addOption(new Option('--flush-interval <ms>', 'Longest a flow waits before its storage insert').env('FLOWSCOPE_FLUSH_INTERVAL_MS').default(250).argParser(int('flush-interval', 1, 60_000)))
     .addOption(new Option('--batch-rows <n>', 'Rows per storage insert').env('FLOWSCOPE_BATCH_ROWS').default(50_000).argParser(int('batch-rows', 1, 10_000_000)))
     .action(async (o) => {
       const { runRelay } = await import('../../relay/main.js');
-      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, retentionDays: o.retentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows });
+      await runRelay({ listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir, clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword, clickhouseDatabase: o.clickhouseDatabase, clickhouseCluster: o.clickhouseCluster, retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays, flushIntervalMs: o.flushInterval, batchRows: o.batchRows });
     }));
 
   program.addCommand(strict(new Command('collector'))
@@ -131,6 +133,23 @@ export function buildProgram(): Command {
   top.addCommand(strict(insightsCommand('talkers', 'Source workloads sending the most flows', serverOption(), INSIGHTS_QUERIES.topTalkers)));
   top.addCommand(strict(insightsCommand('drops', 'Drop reasons with the most dropped flows, by namespace pair', serverOption(), INSIGHTS_QUERIES.topDrops)));
   program.addCommand(top);
+
+  program.addCommand(strict(new Command('schema'))
+    .description('Print the ClickHouse DDL: the single-node schema the relay migrates to, or with --cluster the ON CLUSTER / Replicated / Distributed schema to apply by hand')
+    .option('--cluster <name>', 'ClickHouse cluster name (remote_servers)')
+    .option('--database <db>', 'Database for the cluster schema', 'flowscope')
+    .option('--retention-days <n>', 'Flows TTL in days', int('retention-days', 1, 3650), 7)
+    .option('--rollup-retention-days <n>', 'Rollup TTL in days (default max(retention, 30))', int('rollup-retention-days', 1, 3650))
+    .action(async (o) => {
+      const { clusterSchema, singleNodeSchema } = await import('../../storage/cluster.js');
+      let statements: string[];
+      try {
+        statements = o.cluster !== undefined
+          ? clusterSchema({ cluster: o.cluster, database: o.database, retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays })
+          : singleNodeSchema({ retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays });
+      } catch (err) { throw new UsageError((err as Error).message); }
+      process.stdout.write(statements.map((x) => `${x};\n`).join('\n'));
+    }));
 
   program.addCommand(strict(new Command('api'))
     .description('Run the HTTP API (GET /api/v1/flows, /healthz, /readyz) in front of a relay')
