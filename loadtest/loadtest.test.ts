@@ -64,6 +64,9 @@ test('loadtest smoke run: 2 collectors, small rate — complete report, accounti
   assert.ok(r.latency_ms.ack.count > 0);
   for (const p of Object.values(r.latency_ms)) assert.ok(p.p50 <= p.p99 && p.p99 <= p.max);
   assert.equal(r.follow.error, undefined);
+  assert.equal(r.relay.insert_errors, 0);
+  assert.equal(r.relay.protocol_errors, 0);
+  assert.ok(r.relay.longest_insert_gap_s >= 0);
   assert.deepEqual(r.processes.map((p) => p.name), ['relay', 'collector-1', 'collector-2']);
   for (const p of r.processes) {
     assert.ok(p.rss_mb_max > 0 && p.cpu_pct > 0 && p.cpu_us_per_flow > 0, `${p.name}: ${JSON.stringify(p)}`);

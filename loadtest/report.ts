@@ -37,7 +37,9 @@ export function reportMarkdown(r: LoadtestReport): string {
   out.push(`| record → \`--follow\` client (drop events) | ${n(lat.follow.count)} | ${n(lat.follow.p50)} | ${n(lat.follow.p90)} | ${n(lat.follow.p99)} | ${n(lat.follow.max)} |`);
   out.push(`| record → queryable in ClickHouse (probe) | ${n(lat.queryable.count)} | ${n(lat.queryable.p50)} | ${n(lat.queryable.p90)} | ${n(lat.queryable.p99)} | ${n(lat.queryable.max)} |`);
   out.push(`| shipper send → durable ack | ${n(lat.ack.count)} | ${n(lat.ack.p50)} | ${n(lat.ack.p90)} | ${n(lat.ack.p99)} | ${n(lat.ack.max)} |`);
-  out.push('', `Follow client: ${n(r.follow.flows)} flows, ${n(r.follow.lost_events)} reported lost${r.follow.error ? `, error: ${r.follow.error}` : ''}.`, '');
+  out.push('', `Follow client: ${n(r.follow.flows)} flows, ${n(r.follow.lost_events)} reported lost${r.follow.error ? `, error: ${r.follow.error}` : ''}. ` +
+    `Relay: ${n(r.relay.insert_errors)} insert errors (retried), ${n(r.relay.duplicate_batches)} duplicate batches, ${n(r.relay.protocol_errors)} protocol errors; ` +
+    `longest stretch of the window without a completed insert: ${r.relay.longest_insert_gap_s} s.`, '');
 
   out.push('## Processes (measured window)', '', '| process | CPU % of one core | CPU µs per flow | RSS max MB | RSS median MB | CPU % by thread |', '|---|---|---|---|---|---|');
   for (const p of r.processes) {

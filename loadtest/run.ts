@@ -79,6 +79,9 @@ export interface LoadtestReport {
   backlog_at_window_start: number;
   backlog_at_window_end: number;
   latency_ms: { follow: Percentiles; queryable: Percentiles; ack: Percentiles };
+  /** The relay's own counters: insert errors (retried), duplicate batches (resends), protocol
+   * errors, and the longest stretch of the window in which no insert completed. */
+  relay: { insert_errors: number; duplicate_batches: number; protocol_errors: number; longest_insert_gap_s: number };
   follow: { flows: number; lost_events: number; error?: string };
   processes: ProcessReport[];
   storage: { rows: number; bytes_on_disk: number; bytes_per_flow: number; uncompressed_bytes_per_flow: number; parts: number; data_dir?: string };
@@ -185,6 +188,13 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     const storedRate = (rEnds[1].insertedRows - rEnds[0].insertedRows) / ((rEnds[1].t - rEnds[0].t) / 1000);
     backlog += rEnds[1].pendingRows;
     backlogStart += rEnds[0].pendingRows;
+    // Longest stretch without a completed insert inside the window (a stall, not just slowness).
+    let gap = 0, lastChange = rEnds[0].t, lastRows = rEnds[0].insertedRows;
+    for (const x of relaySamples) {
+      if (x.t <= rEnds[0].t || x.t > rEnds[1].t) continue;
+      if (x.insertedRows !== lastRows) { lastRows = x.insertedRows; lastChange = x.t; }
+      gap = Math.max(gap, x.t - lastChange);
+    }
     const queryable = relaySamples.filter((x) => x.t > tA && x.t <= tB1).flatMap((x) => x.queryableLagMs);
     const followLat = follower.latencies(tA, tB);
     const followCounts = { flows: follower.flows, lost_events: follower.lostEvents, ...(follower.error && { error: follower.error.message }) };
@@ -273,6 +283,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
       backlog_at_window_end: backlog,
       latency_ms: { follow: percentiles(followLat), queryable: percentiles(queryable), ack: percentiles(ackLat) },
       follow: followCounts,
+      relay: { insert_errors: rf.insertErrors, duplicate_batches: rf.duplicateBatches, protocol_errors: rf.protocolErrors, longest_insert_gap_s: Math.round(gap / 100) / 10 },
       processes,
       storage: {
         rows: rf.storedRows, bytes_on_disk: rf.bytesOnDisk,
