@@ -126,6 +126,8 @@ function writeEndpoint(w: RowBinaryWriter, e: EndpointCols): void {
 }
 
 const NO_MARKS: readonly IngestMark[] = [];
+const NO_STRINGS: readonly string[] = [];
+const NO_HEADERS: readonly { key?: string; value?: string }[] = [];
 
 /** Appends the flow as one RowBinary row in INSERT_COLUMNS order; `rest` is protobuf (empty
  * when the columns reproduce everything). */
@@ -263,16 +265,9 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
   const http = flow.l7?.http;
   const url = http?.url ?? '';
   const path = url === '' ? undefined : requestURIPath(url);
-  const headers = http?.headers ?? [];
+  const headers = http?.headers ?? NO_HEADERS;
 
   // DNS columns are written in place (the message is put back after its fields moved out).
-  const writeDns = (): void => {
-    w.str(str(dns, 'query')); w.strArray(arr(dns, 'ips')); w.u32(num(dns, 'ttl')); w.strArray(arr(dns, 'cnames'));
-    w.str(str(dns, 'observation_source')); w.u32(num(dns, 'rcode')); w.strArray(arr(dns, 'qtypes')); w.strArray(arr(dns, 'rrtypes'));
-    if (dns) putBack(l7!, 'dns', dns);
-    if (l7) putBack(rest, 'l7', l7);
-  };
-
   w.timeNs(timeS, timeNanos); w.str(uuid); w.i32(verdict); w.u32(dropReason); w.i32(dropReasonDesc); w.u32(presence); w.i32(flowType);
   w.str(nodeName); w.strArray(nodeLabels); w.str(ethSrc); w.str(ethDst); w.i32(ipVersion); w.u8(ipOk);
   w.ipv6(src); w.str(srcRaw); w.ipv6(dst); w.str(dstRaw); w.ipv6(xl); w.str(xlRaw); w.u8(encrypted ? 1 : 0);
@@ -281,9 +276,13 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
   w.u8(isReply); w.i32(eventType); w.i32(eventSub); w.str(svc[0]); w.str(svc[1]); w.str(svc[2]); w.str(svc[3]);
   w.i32(trafficDirection); w.u32(policyMatch); w.i32(tracePoint); w.i32(traceReason);
   w.u32(ifIndex); w.str(ifName); w.u32(proxyPort); w.str(summary); w.i32(l7Type); w.u64(latency);
-  writeDns();
+  // DNS columns move out of the copied message, which then goes back unless it became empty.
+  w.str(str(dns, 'query')); w.strArray(arr(dns, 'ips')); w.u32(num(dns, 'ttl')); w.strArray(arr(dns, 'cnames'));
+  w.str(str(dns, 'observation_source')); w.u32(num(dns, 'rcode')); w.strArray(arr(dns, 'qtypes')); w.strArray(arr(dns, 'rrtypes'));
+  if (dns) putBack(l7!, 'dns', dns);
+  if (l7) putBack(rest, 'l7', l7);
   w.u32(http?.code ?? 0); w.str(http?.method ?? ''); w.str(url); w.str(path ?? ''); w.u8(path === undefined ? 0 : 1);
-  w.strArray(headers.map((h) => h.key ?? '')); w.strArray(headers.map((h) => h.value ?? ''));
+  w.strArray(headers.length === 0 ? NO_STRINGS : headers.map((h) => h.key ?? '')); w.strArray(headers.length === 0 ? NO_STRINGS : headers.map((h) => h.value ?? ''));
   w.str(flow.trace_context?.parent?.trace_id ?? ''); w.u64(flow.ip_trace_id?.trace_id ?? 0);
   // Our kernel probe's extension: reason name and counters get columns (the Any stays in rest).
   const k = flow.extensions ? kernelInfoOf(flow) : null;
@@ -291,7 +290,10 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
   w.str(emName); w.str(emVersion);
   if (!moving || Object.keys(rest).length === 0) w.u8(0);
   else w.bytesField(encode(types.Flow, rest));
-  w.strArray(marks.map((m) => m.session)); w.strArray(marks.map((m) => m.node)); w.u64Array(marks.map((m) => m.seq));
+  // Marks ride on the last row of an insert only; every other row has three empty arrays.
+  if (marks.length === 0) { w.u8(0); w.u8(0); w.u8(0); } else {
+    w.strArray(marks.map((m) => m.session)); w.strArray(marks.map((m) => m.node)); w.u64Array(marks.map((m) => m.seq));
+  }
   w.u64(batchId);
 }
 
