@@ -55,13 +55,19 @@ test('a reopened spool holds exactly the unconsumed records', async () => {
   await spool.close();
 });
 
-test('a torn tail (crash mid-append) is truncated; the records before it survive', async () => {
+/** A spool with records 0..2 appended and closed: its directory and its one segment file. */
+async function closedSpoolOfThree(): Promise<{ dir: string; file: string }> {
   const dir = freshDir();
-  let spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
+  const spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
   for (let i = 0; i < 3; i++) await spool.append(payload(i));
   await spool.close();
   const [seg] = await segments(dir);
-  const file = path.join(dir, seg);
+  return { dir, file: path.join(dir, seg) };
+}
+
+test('a torn tail (crash mid-append) is truncated; the records before it survive', async () => {
+  const { dir, file } = await closedSpoolOfThree();
+  let spool: Spool;
   const whole = (await fs.stat(file)).size;
   await fs.truncate(file, whole - 30); // the third record lost its end
   spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
@@ -75,12 +81,8 @@ test('a torn tail (crash mid-append) is truncated; the records before it survive
 });
 
 test('a record whose bytes do not match its CRC ends the segment', async () => {
-  const dir = freshDir();
-  let spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
-  for (let i = 0; i < 3; i++) await spool.append(payload(i));
-  await spool.close();
-  const [seg] = await segments(dir);
-  const file = path.join(dir, seg);
+  const { dir, file } = await closedSpoolOfThree();
+  let spool: Spool;
   const bytes = await fs.readFile(file);
   bytes[108 + 8 + 5] ^= 0xff; // inside the second record's payload
   await fs.writeFile(file, bytes);
