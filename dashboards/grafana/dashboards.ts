@@ -90,23 +90,21 @@ ORDER BY time` }]));
   return dashboard('flowscope-dns.json', 'flowscope-dns', 'flowscope / DNS', 'DNS queries, answers and errors per namespace.', g, [nsVar(), chNsVar()]);
 }
 
+/** Workload pairs from the rollup, ranked by `by` (the other sum shown beside it). */
+function topTalkersSQL(where: string, by: 'flows' | 'bytes', other: 'flows' | 'bytes'): string {
+  return `SELECT src_namespace, src_workload, dst_namespace, dst_workload, sum(${by}) AS ${by}, sum(${other}) AS ${other}
+FROM flows_1m
+WHERE ${where}
+GROUP BY src_namespace, src_workload, dst_namespace, dst_workload
+ORDER BY ${by} DESC
+LIMIT 25`;
+}
+
 function talkers(): Dashboard {
   const where = `$__timeFilter(minute) AND ${CH_NS}`;
   const g = new Grid()
-    .add(sql('Top talkers by flows', 'table', 'none', [{ refId: 'A', format: 'table', rawSql:
-      `SELECT src_namespace, src_workload, dst_namespace, dst_workload, sum(flows) AS flows, sum(bytes) AS bytes
-FROM flows_1m
-WHERE ${where}
-GROUP BY src_namespace, src_workload, dst_namespace, dst_workload
-ORDER BY flows DESC
-LIMIT 25` }]))
-    .add(sql('Top talkers by bytes', 'table', 'bytes', [{ refId: 'A', format: 'table', rawSql:
-      `SELECT src_namespace, src_workload, dst_namespace, dst_workload, sum(bytes) AS bytes, sum(flows) AS flows
-FROM flows_1m
-WHERE ${where}
-GROUP BY src_namespace, src_workload, dst_namespace, dst_workload
-ORDER BY bytes DESC
-LIMIT 25` }]))
+    .add(sql('Top talkers by flows', 'table', 'none', [{ refId: 'A', format: 'table', rawSql: topTalkersSQL(where, 'flows', 'bytes') }]))
+    .add(sql('Top talkers by bytes', 'table', 'bytes', [{ refId: 'A', format: 'table', rawSql: topTalkersSQL(where, 'bytes', 'flows') }]))
     .add(sql('Service dependencies', 'nodeGraph', 'none', [
       { refId: 'nodes', format: 'nodes', rawSql:
         `SELECT id, id AS title, sum(flows) AS mainstat
