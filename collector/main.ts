@@ -5,8 +5,8 @@ import { HealthImplementation } from 'grpc-health-check';
 import { createLogger } from '../common/logger.js';
 import { ObserverService, OBSERVER_HEALTH_SERVICE, bindServer } from '../common/grpc-services.js';
 import { runUntilSignal } from '../common/lifecycle.js';
-import { LiveFeed } from '../relay/observer/live.js';
-import { observerHandlers } from '../relay/observer/service.js';
+import { LiveFeed } from '../observer/live.js';
+import { observerHandlers } from '../observer/service.js';
 import { FlowRing } from './ring.js';
 import { CollectorPipeline } from './pipeline.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
@@ -24,8 +24,8 @@ import { startMetricsServer, type MetricsServer } from '../common/metrics/server
 import { FlowMetrics } from './metrics/flow-metrics.js';
 import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
 import type { DecodeStats } from './decode/stats.js';
+import { VERSION } from '../common/version.js';
 
-export const COLLECTOR_VERSION = '0.1.0';
 
 export interface CollectorOptions {
   /** Required for file sources; a synthetic source defaults to the name of the node it plays. */
@@ -95,7 +95,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const flowMetrics = !opts.metricsAddr || (typeof metricsConfig === 'string' ? metricsConfig.trim() : metricsConfig.join(' ').trim()) === ''
     ? null
     : new FlowMetrics({ config: metricsConfig, maxSeriesPerMetric: opts.metricsMaxSeries, expireAfterMs: opts.metricsExpireMs });
-  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, kubernetes: opts.kubernetes, l7Dns: opts.l7Dns || flowMetrics?.needsDns, dnsPairing: opts.dnsPairing, version: COLLECTOR_VERSION });
+  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, kubernetes: opts.kubernetes, l7Dns: opts.l7Dns || flowMetrics?.needsDns, dnsPairing: opts.dnsPairing, version: VERSION });
   const log = createLogger('collector').child({ node: nodeName });
   if (kubernetes) {
     // Like Hubble waiting for its caches: flows decoded before the first list would be unnamed.
@@ -111,14 +111,14 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   }
 
   const server = new grpc.Server();
-  server.addService(ObserverService, observerHandlers(collectorObserverBackend({ nodeName, version: COLLECTOR_VERSION, ring, live, rate, startedMs })));
+  server.addService(ObserverService, observerHandlers(collectorObserverBackend({ nodeName, version: VERSION, ring, live, rate, startedMs })));
   const health = new HealthImplementation({ '': 'SERVING', [OBSERVER_HEALTH_SERVICE]: 'SERVING' });
   health.addToServer(server);
   const port = await bindServer(server, opts.listen);
   const advertise = opts.advertise ?? `127.0.0.1:${port}`;
 
   const shipper = opts.relay
-    ? new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, relayAddress: opts.relay, nodeName, observerAddress: advertise, version: COLLECTOR_VERSION, maxUnackedFlows: opts.maxUnackedFlows }, log)
+    ? new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, relayAddress: opts.relay, nodeName, observerAddress: advertise, version: VERSION, maxUnackedFlows: opts.maxUnackedFlows }, log)
     : null;
   if (shipper) shipper.onDrop = (n) => loss.add(LostEventSource.OBSERVER_EVENTS_QUEUE, n);
   shipper?.start();

@@ -1,7 +1,7 @@
 // The collector's own Observer API (port 4244, like a Hubble agent): its ring is the history.
 import type { GetNamespacesResponse, Namespace, ServerStatusResponse } from '../proto/types.js';
-import type { ObserverBackend } from '../relay/observer/service.js';
-import type { LiveFeed } from '../relay/observer/live.js';
+import type { ObserverBackend } from '../observer/service.js';
+import type { LiveFeed } from '../observer/live.js';
 import type { FlowRing } from './ring.js';
 import { compareTimestamps, msToTimestamp } from '../common/time.js';
 import type { FlowRateMeter } from '../common/rate.js';

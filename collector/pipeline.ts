@@ -4,7 +4,7 @@ import type { Flow, LostEvent } from '../proto/types.js';
 import { LostEventSource } from '../proto/types.js';
 import type { RawRecord, RecordSink } from './source.js';
 import type { FlowRing } from './ring.js';
-import type { LiveFeed, LiveItem } from '../relay/observer/live.js';
+import type { LiveFeed, LiveItem } from '../observer/live.js';
 import { nowTimestamp } from '../common/time.js';
 import { LossCounters } from './loss.js';
 import type { DecodeQueueSink } from './decode-queue.js';

@@ -2,7 +2,7 @@
 // position is its cursor, so the Observer API can split history from live exactly.
 import type { Flow } from '../proto/types.js';
 import { LostEventSource } from '../proto/types.js';
-import type { FlowHistory, HistoryQuery } from '../relay/observer/get-flows.js';
+import type { FlowHistory, HistoryQuery } from '../observer/get-flows.js';
 import { compareTimestamps, nowTimestamp } from '../common/time.js';
 import type { LossCounters } from './loss.js';
 

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startProc, waitFor, waitHealthy, type Proc } from '../api/e2e/harness.js';
-import { requireTools, ruleFiles } from './tools.js';
-import { compressRuleDurations, promQuery, startDaemon, startWebhookReceiver, writeAlertmanagerConfig, writePrometheusConfig, type Daemon, type WebhookMessage, type WebhookReceiver } from './prometheus-harness.js';
+import { freePort, startProc, waitFor, waitHealthy, type Proc } from '../testing/harness.js';
+import { requireTools, ruleFiles } from '../testing/prometheus-tools.js';
+import { compressRuleDurations, promQuery, startDaemon, startWebhookReceiver, writeAlertmanagerConfig, writePrometheusConfig, type Daemon, type WebhookMessage, type WebhookReceiver } from '../testing/prometheus-harness.js';
 import { buildDashboards } from './grafana/dashboards.js';
 
 const ALERT = 'FlowscopePolicyDeniedDropSurge';

@@ -24,7 +24,7 @@ import { SyntheticSource } from '../collector/sources/synthetic.js';
 import { toInventory } from '../collector/synthetic/cluster.js';
 import { StaticInventoryEnricher } from '../collector/enrich/static.js';
 import { MonitorDecoder } from '../collector/decode/decoder.js';
-import { benchStorage } from '../storage/bench/index.js';
+import { benchStorage } from './storage-bench.js';
 import { runLoadtest, type LoadtestReport } from './run.js';
 import type { PerfBenchResult } from './perf-bench.js';
 

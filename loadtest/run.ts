@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitFor, waitHealthy } from '../api/e2e/harness.js';
+import { freePort, waitFor, waitHealthy } from '../testing/harness.js';
 import { ChildSet, type Child } from './children.js';
 import { readProcSample, readThreadCpu, summarizeUsage, threadUsage, type ProcSample, type ProcUsage, type ThreadUsage } from './proc-stats.js';
 import { percentiles, type Percentiles } from './percentiles.js';

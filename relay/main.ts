@@ -9,7 +9,7 @@ import { SpoolingSink, DEFAULT_SPOOLING_OPTIONS } from './sinks/spooling-sink.js
 import { registerSpoolMetrics } from './sinks/metrics.js';
 import type { FlowSink } from './sinks/sink.js';
 import type { Logger } from '../common/logger.js';
-import type { HistoryQuery } from './observer/get-flows.js';
+import type { HistoryQuery } from '../observer/get-flows.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
 import { registerRelayMetrics } from './metrics.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TimeOrderMerger } from './merge.js';
-import type { LiveItem } from './observer/live.js';
+import type { LiveItem } from '../observer/live.js';
 
 const item = (sec: number, cursor = 1): LiveItem => ({ cursor, flow: { time: { seconds: sec, nanos: 0 }, uuid: String(sec) } });
 

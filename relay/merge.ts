@@ -1,7 +1,7 @@
 // Merges the durable flows of every collector into one time-ordered live stream, as Hubble
 // Relay does for its peers: a min-heap on flow time, released once every active collector has
 // delivered flows past that time (its watermark), or once the flow is older than maxDelay.
-import type { LiveItem } from './observer/live.js';
+import type { LiveItem } from '../observer/live.js';
 import { timestampToNs } from '../common/time.js';
 
 interface Entry { key: number; seq: number; item: LiveItem }

@@ -13,13 +13,12 @@ import { ClickHouseSink, type BatchStore } from './sinks/clickhouse-sink.js';
 import { IngestServer } from './ingest/server.js';
 import { NodeRegistry } from './nodes.js';
 import { TimeOrderMerger } from './merge.js';
-import { LiveFeed, type LiveItem } from './observer/live.js';
-import { observerHandlers, type ObserverBackend } from './observer/service.js';
-import type { FlowHistory } from './observer/get-flows.js';
+import { LiveFeed, type LiveItem } from '../observer/live.js';
+import { observerHandlers, type ObserverBackend } from '../observer/service.js';
+import type { FlowHistory } from '../observer/get-flows.js';
 import { PeerClients } from './peers.js';
 import { FlowRateMeter } from '../common/rate.js';
-
-export const RELAY_VERSION = '0.1.0';
+import { VERSION } from '../common/version.js';
 
 const LOST_SOURCE_NAMES = ['unknown_lost_event_source', 'perf_event_ring_buffer', 'observer_events_queue', 'hubble_ring_buffer'];
 
@@ -153,7 +152,7 @@ export class Relay {
       num_connected_nodes: { value: reachable.length },
       num_unavailable_nodes: { value: unavailable.length },
       unavailable_nodes: unavailable.slice(0, 10).map((n) => n.name!),
-      version: `flowscope-relay v${RELAY_VERSION}`,
+      version: `flowscope-relay v${VERSION}`,
       flows_rate: this.rate.rate(),
     };
   }
@@ -180,7 +179,7 @@ export class Relay {
       live: this.live,
       serverNodeName: this.opts.nodeName,
       preamble: () => this.preamble(),
-      versionHeader: ['hubble-relay-version', RELAY_VERSION],
+      versionHeader: ['hubble-relay-version', VERSION],
       serverStatus: () => this.serverStatus(),
       getNodes: async (): Promise<GetNodesResponse> => ({ nodes: await this.nodeDetails() }),
       getNamespaces: async (): Promise<GetNamespacesResponse> => ({ namespaces: await this.store.namespaces(Date.now() - 3600_000) }),

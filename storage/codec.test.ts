@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { types, encode, decode, type Flow } from '../proto/index.js';
-import { genFlows } from './gen-flows.js';
-import { realisticFlows } from './bench/realistic-flows.js';
+import { genFlows } from '../testing/gen-flows.js';
+import { realisticFlows } from '../testing/realistic-flows.js';
 import { RowBinaryWriter } from './rowbinary.js';
 import { writeFlowRow, usePlainPath } from './codec.js';
 import { isPlainFlow } from './plain-flow.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { types, encode, decode, type Flow } from '../proto/index.js';
 import { FlowStore } from './store.js';
 import { openClient } from './client.js';
-import { genFlows } from './gen-flows.js';
+import { genFlows } from '../testing/gen-flows.js';
 import { INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
 import { flowsTableV1DDL, V1_INSERT_COLUMNS } from './schema-v1.js';
 import { migrate } from './migrations.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Endpoint, Flow } from '../proto/types.js';
 import { FlowStore } from './store.js';
-import { realisticFlows } from './bench/realistic-flows.js';
+import { realisticFlows } from '../testing/realistic-flows.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-rollupq-'));
 after(() => fs.rm(dir, { recursive: true, force: true }));

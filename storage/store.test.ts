@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { types, encode, decode, type Flow } from '../proto/index.js';
 import { FlowStore } from './store.js';
-import { genFlows } from './gen-flows.js';
+import { genFlows } from '../testing/gen-flows.js';
 
 const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow, f));
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-store-'));

@@ -8,9 +8,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FlowStore } from '../../storage/index.js';
-import { genFlows } from '../../storage/gen-flows.js';
+import { genFlows } from '../../testing/gen-flows.js';
 import { MIGRATIONS } from '../../storage/migrations.js';
-import { freePort, run, startProc, waitHealthy } from '../e2e/harness.js';
+import { freePort, run, startProc, waitHealthy } from '../../testing/harness.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-export-'));
 const chdb = path.join(dir, 'chdb');

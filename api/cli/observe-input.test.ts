@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { observeInput, parseInputLine, readResponses, openInput, InputFileError } from './observe-input.js';
 import { parseObserveArgs } from './observe-flags.js';
 import { formatResponses } from '../printer/printer.js';
-import { readTestdata, testdataPath } from '../printer/fixtures.js';
+import { readTestdata, testdataPath } from '../../testing/printer-fixtures.js';
 import type { GetFlowsResponse } from '../../proto/index.js';
 
 async function collect(it: AsyncIterable<GetFlowsResponse>): Promise<GetFlowsResponse[]> {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { freePort, startProc, run, waitFor, waitHealthy, type Proc } from './harness.js';
+import { freePort, startProc, run, waitFor, waitHealthy, type Proc } from '../../testing/harness.js';
 import { ObserverApiClient } from '../client.js';
 import { buildApi } from '../http/server.js';
 import type { Endpoint, Flow } from '../../proto/types.js';

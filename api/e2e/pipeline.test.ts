@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { freePort, startProc, run, waitFor, waitHealthy, type Proc } from './harness.js';
-import { RECORDS, recordTime, writeFixtures } from './fixtures.js';
+import { freePort, startProc, run, waitFor, waitHealthy, type Proc } from '../../testing/harness.js';
+import { RECORDS, recordTime, writeFixtures } from '../../testing/pipeline-fixtures.js';
 import { ObserverApiClient } from '../client.js';
 import { parseTimestamp } from '../../proto/json.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startProc, run, waitFor } from './harness.js';
+import { freePort, startProc, run, waitFor } from '../../testing/harness.js';
 
 test('flowscope up: relay + chDB + synthetic collectors + HTTP API, live data, clean stop', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-up-'));

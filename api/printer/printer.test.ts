@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatResponses } from './printer.js';
 import type { OutputFormat } from './printer.js';
-import { loadResponses, readTestdata } from './fixtures.js';
+import { loadResponses, readTestdata } from '../../testing/printer-fixtures.js';
 
 // Golden outputs of the official hubble CLI (printer-examples.md), colours off, UTC.
 for (const output of ['compact', 'dict', 'table'] as OutputFormat[]) {

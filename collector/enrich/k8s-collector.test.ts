@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FakeApiServer } from './k8s-fake-apiserver.js';
+import { FakeApiServer } from '../../testing/k8s-fake-apiserver.js';
 import { buildCluster } from '../synthetic/cluster.js';
 import { startCollector } from '../main.js';
 import type { Flow } from '../../proto/types.js';

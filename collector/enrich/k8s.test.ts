@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { FakeApiServer } from './k8s-fake-apiserver.js';
+import { FakeApiServer } from '../../testing/k8s-fake-apiserver.js';
 import { K8sClusterState, podLabels, podWorkload, type PodObject } from './k8s-state.js';
 import { KubernetesEnricher } from './k8s.js';
 import { KubernetesWatcher, loadKubeConfig } from './k8s-watch.js';

@@ -12,7 +12,7 @@ import { types } from '../../proto/index.js';
 import type { RawRecord } from '../source.js';
 import { createSource } from './registry.js';
 import { kernelUnavailable } from './kernel-env.js';
-import { createLab, firstLine, toolMissing, type Lab } from './netns-lab.js';
+import { createLab, firstLine, toolMissing, type Lab } from '../../testing/netns-lab.js';
 
 const CI = process.env.CI === 'true';
 const missing = kernelUnavailable() ?? toolMissing(['ip', 'nft', 'dnsmasq']);

@@ -4,7 +4,7 @@ import { Gauge, Registry, register } from 'prom-client';
 import { createLogger } from '../logger.js';
 import { parseListenAddress, startMetricsServer } from './server.js';
 import { ObservedMetric } from './family.js';
-import { run } from '../../api/e2e/harness.js';
+import { run } from '../../testing/harness.js';
 
 test('listen addresses: Hubble-style ":9965", host:port, [v6]:port; bad ones rejected', () => {
   assert.deepEqual(parseListenAddress(':9965'), { host: '0.0.0.0', port: 9965 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { alertRules, REPO, requireTools, ruleFiles, ruleTestFiles, runTool } from '../tools.js';
+import { alertRules, REPO, requireTools, ruleFiles, ruleTestFiles, runTool } from '../../testing/prometheus-tools.js';
 
 test('promtool check rules accepts every rule file', (t) => {
   const tools = requireTools(t, { promtool: ['promtool'] });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startProc, waitHealthy, type Proc } from '../../api/e2e/harness.js';
+import { freePort, startProc, waitHealthy, type Proc } from '../../testing/harness.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from '../../collector/ship/shipper.js';
 import { createLogger } from '../../common/logger.js';
 import { FlowStore } from '../../storage/index.js';

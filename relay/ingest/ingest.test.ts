@@ -7,7 +7,7 @@ import { Relay, type RelayStore } from '../relay.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from '../../collector/ship/shipper.js';
 import { createLogger } from '../../common/logger.js';
 import type { Flow } from '../../proto/types.js';
-import type { HistoryQuery } from '../observer/get-flows.js';
+import type { HistoryQuery } from '../../observer/get-flows.js';
 import type { IngestProgress } from './batcher.js';
 
 class MemoryStore implements RelayStore {

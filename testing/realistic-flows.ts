@@ -1,12 +1,12 @@
 // Flows as a cluster produces them, for storage benchmarks: the synthetic datapath's Cilium
 // records of several nodes, decoded and enriched exactly as collectors do, then put through
 // protobuf encode/decode (what the relay receives).
-import { SyntheticSource } from '../../collector/sources/synthetic.js';
-import { buildCluster, toInventory } from '../../collector/synthetic/cluster.js';
-import { StaticInventoryEnricher } from '../../collector/enrich/static.js';
-import { MonitorDecoder } from '../../collector/decode/decoder.js';
-import { types, encode, decode } from '../../proto/index.js';
-import type { Flow } from '../../proto/types.js';
+import { SyntheticSource } from '../collector/sources/synthetic.js';
+import { buildCluster, toInventory } from '../collector/synthetic/cluster.js';
+import { StaticInventoryEnricher } from '../collector/enrich/static.js';
+import { MonitorDecoder } from '../collector/decode/decoder.js';
+import { types, encode, decode } from '../proto/index.js';
+import type { Flow } from '../proto/types.js';
 
 /** `n` flows from `nodes` nodes, interleaved in time order, ending now. */
 export function realisticFlows(n: number, opts: { nodes?: number; seed?: number; spanMs?: number } = {}): Flow[] {

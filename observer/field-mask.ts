@@ -1,8 +1,8 @@
 // GetFlowsRequest.field_mask: only the listed paths are copied into each returned Flow.
 // The hubble CLI sends one by default for its text outputs, so it must be honoured exactly.
-import type { Flow } from '../../proto/types.js';
-import { types } from '../../proto/index.js';
-import { grpcError } from '../../common/grpc-services.js';
+import type { Flow } from '../proto/types.js';
+import { types } from '../proto/index.js';
+import { grpcError } from '../common/grpc-services.js';
 import { status } from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 

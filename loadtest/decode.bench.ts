@@ -1,12 +1,12 @@
 // Decoder throughput on one core: a realistic pre-generated record mix from the synthetic
 // source, decoded in a loop. Run: node dist/collector/decode/decode.bench.js [seconds]
-import { SyntheticSource } from '../sources/synthetic.js';
-import { toInventory } from '../synthetic/cluster.js';
-import { StaticInventoryEnricher } from '../enrich/static.js';
-import { MonitorDecoder } from './decoder.js';
-import { K8sClusterState } from '../enrich/k8s-state.js';
-import { KubernetesEnricher } from '../enrich/k8s.js';
-import type { Enricher } from '../enrich/enricher.js';
+import { SyntheticSource } from '../collector/sources/synthetic.js';
+import { toInventory } from '../collector/synthetic/cluster.js';
+import { StaticInventoryEnricher } from '../collector/enrich/static.js';
+import { MonitorDecoder } from '../collector/decode/decoder.js';
+import { K8sClusterState } from '../collector/enrich/k8s-state.js';
+import { KubernetesEnricher } from '../collector/enrich/k8s.js';
+import type { Enricher } from '../collector/enrich/enricher.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const src = new SyntheticSource({ seed: 42 });

@@ -1,13 +1,13 @@
 // Cost of the Hubble flow metrics per flow on one core: decoded synthetic flows run through
 // FlowMetrics with the default configuration and with a fine-grained one (pod contexts).
 // Run: node dist/collector/metrics/metrics.bench.js [seconds]
-import { SyntheticSource } from '../sources/synthetic.js';
-import { toInventory } from '../synthetic/cluster.js';
-import { StaticInventoryEnricher } from '../enrich/static.js';
-import { MonitorDecoder } from '../decode/decoder.js';
-import type { Flow } from '../../proto/types.js';
-import { FlowMetrics } from './flow-metrics.js';
-import { DEFAULT_METRICS } from './options.js';
+import { SyntheticSource } from '../collector/sources/synthetic.js';
+import { toInventory } from '../collector/synthetic/cluster.js';
+import { StaticInventoryEnricher } from '../collector/enrich/static.js';
+import { MonitorDecoder } from '../collector/decode/decoder.js';
+import type { Flow } from '../proto/types.js';
+import { FlowMetrics } from '../collector/metrics/flow-metrics.js';
+import { DEFAULT_METRICS } from '../collector/metrics/options.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const src = new SyntheticSource({ seed: 42 });

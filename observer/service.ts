@@ -1,7 +1,7 @@
 // Observer service handlers shared by the collector (its own node) and the relay (the cluster).
 import * as grpc from '@grpc/grpc-js';
-import type { GetNamespacesResponse, GetNodesResponse, ServerStatusResponse } from '../../proto/types.js';
-import { grpcError } from '../../common/grpc-services.js';
+import type { GetNamespacesResponse, GetNodesResponse, ServerStatusResponse } from '../proto/types.js';
+import { grpcError } from '../common/grpc-services.js';
 import { handleGetFlows, type GetFlowsDeps } from './get-flows.js';
 
 export interface ObserverBackend extends GetFlowsDeps {

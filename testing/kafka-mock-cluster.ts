@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../relay/kafka/testdata/mock-kafka.c');
+const SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../relay/kafka/testdata/mock-kafka.c');
 
 /** Builds the launcher; returns its path, or why it cannot be built. */
 export function buildMockKafka(): { bin: string } | { missing: string } {

@@ -4,10 +4,10 @@
 // the flows table's materialized views, so the rollup and progress tables are filled as by
 // ingest. A store already holding enough rows is reused.
 import fs from 'node:fs/promises';
-import type { Flow } from '../../proto/types.js';
-import { FlowStore } from '../store.js';
-import { openClient } from '../client.js';
-import { FLOW_COLUMNS } from '../schema.js';
+import type { Flow } from '../proto/types.js';
+import { FlowStore } from '../storage/store.js';
+import { openClient } from '../storage/client.js';
+import { FLOW_COLUMNS } from '../storage/schema.js';
 
 export interface StoreFacts { rows: number; bytesPerFlow: number; maxTimeMs: number; namespaces: string[] }
 

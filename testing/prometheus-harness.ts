@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { spawnCollected } from '../api/e2e/harness.js';
+import { spawnCollected } from './harness.js';
 
 /**
  * Rule files with every duration divided by `factor` (at least 2 s): ranges `[5m]`, `offset 5m`

@@ -2,9 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { types } from '../../proto/index.js';
-import type { GetFlowsResponse } from '../../proto/index.js';
-import { fromProtoJSON } from '../../proto/json.js';
+import { types } from '../proto/index.js';
+import type { GetFlowsResponse } from '../proto/index.js';
+import { fromProtoJSON } from '../proto/json.js';
 
 /** The repository root: the nearest folder above this module that holds package.json. */
 export function repoRoot(): string {

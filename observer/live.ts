@@ -2,9 +2,9 @@
 // increasing number: the relay's storage batch id, or the collector ring's write index); a
 // subscriber remembers the cursor at subscription time so history (items <= cursor) and live
 // (items > cursor) neither overlap nor leave a gap.
-import type { Flow, LostEvent } from '../../proto/types.js';
-import { LostEventSource } from '../../proto/types.js';
-import { nowTimestamp } from '../../common/time.js';
+import type { Flow, LostEvent } from '../proto/types.js';
+import { LostEventSource } from '../proto/types.js';
+import { nowTimestamp } from '../common/time.js';
 
 export interface LiveItem {
   cursor: number;

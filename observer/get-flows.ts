@@ -1,10 +1,10 @@
 // GetFlows with Hubble's semantics over any history + live pair: the collector serves it from
 // its ring, the relay from ClickHouse plus its merged live stream.
 import * as grpc from '@grpc/grpc-js';
-import type { Flow, FlowFilter, GetFlowsRequest, GetFlowsResponse, LostEvent, Timestamp, NodeStatusEvent } from '../../proto/types.js';
-import { compileFlowFilters, FilterError } from '../../filters/index.js';
-import { grpcError } from '../../common/grpc-services.js';
-import { compareTimestamps, nowTimestamp } from '../../common/time.js';
+import type { Flow, FlowFilter, GetFlowsRequest, GetFlowsResponse, LostEvent, Timestamp, NodeStatusEvent } from '../proto/types.js';
+import { compileFlowFilters, FilterError } from '../filters/index.js';
+import { grpcError } from '../common/grpc-services.js';
+import { compareTimestamps, nowTimestamp } from '../common/time.js';
 import { compileFieldMask, applyFieldMask } from './field-mask.js';
 import type { LiveFeed } from './live.js';
 

@@ -9,14 +9,14 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Flow } from '../../proto/types.js';
-import { FlowStore } from '../store.js';
-import { openClient } from '../client.js';
-import { RowBinaryWriter } from '../rowbinary.js';
-import { encodeBatch, chdbInserter } from '../writer.js';
-import { realisticFlows } from './realistic-flows.js';
-import { generateStore, storeFacts } from './generate.js';
-import { fastUUID } from '../../collector/decode/uuid.js';
+import type { Flow } from '../proto/types.js';
+import { FlowStore } from '../storage/store.js';
+import { openClient } from '../storage/client.js';
+import { RowBinaryWriter } from '../storage/rowbinary.js';
+import { encodeBatch, chdbInserter } from '../storage/writer.js';
+import { realisticFlows } from '../testing/realistic-flows.js';
+import { generateStore, storeFacts } from './storage-store-gen.js';
+import { fastUUID } from '../collector/decode/uuid.js';
 
 export interface StorageBenchOptions { rows: number; queryRows: number; quick: boolean; log: (s: string) => void; storeDir?: string }
 export interface StorageBenchResult {

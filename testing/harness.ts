@@ -3,9 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitUntilServing } from '../client.js';
+import { waitUntilServing } from '../api/client.js';
 
-export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/flowscope.js');
+export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/flowscope.js');
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -5,9 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitUntilServing } from '../client.js';
+import { waitUntilServing } from '../api/client.js';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/flowscope.js');
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/flowscope.js');
 
 export interface UpOptions {
   dataDir: string;

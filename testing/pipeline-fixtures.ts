@@ -2,12 +2,12 @@
 // labelled so a test can state exactly which flows a filter must return.
 import fs from 'node:fs';
 import path from 'node:path';
-import { encodeDrop, encodePolicyVerdict, encodeTrace, FLAG_IPV6 } from '../../collector/records/monitor.js';
-import { frame } from '../../collector/records/frame.js';
-import { ACK, SYN } from '../../collector/records/packet.js';
-import { recordsToText } from '../../collector/sources/file-writer.js';
-import type { ExactTimeRecord } from '../../collector/decode/decoder.js';
-import type { Inventory } from '../../collector/enrich/inventory.js';
+import { encodeDrop, encodePolicyVerdict, encodeTrace, FLAG_IPV6 } from '../collector/records/monitor.js';
+import { frame } from '../collector/records/frame.js';
+import { ACK, SYN } from '../collector/records/packet.js';
+import { recordsToText } from '../collector/sources/file-writer.js';
+import type { ExactTimeRecord } from '../collector/decode/decoder.js';
+import type { Inventory } from '../collector/enrich/inventory.js';
 
 export const FRONTEND = '10.244.1.10', DB = '10.244.1.20', COREDNS = '10.244.2.30', PROM = '10.244.2.40';
 

@@ -1,0 +1,36 @@
+// The single `flowscope` executable: the long-running services, each wired in its own file
+// here (relay, collector, ingester, api, up), and the user commands of api/cli. Bad usage
+// exits 2 with the command's usage.
+import { Command, CommanderError } from 'commander';
+import { UsageError } from '../api/cli/observe-errors.js';
+import { strict } from '../api/cli/options.js';
+import { userCommands } from '../api/cli/commands.js';
+import { VERSION } from '../common/version.js';
+import { relayCommand } from './relay.js';
+import { collectorCommand } from './collector.js';
+import { ingesterCommand } from './ingester.js';
+import { apiCommand } from './api.js';
+import { upCommand } from './up.js';
+
+export function buildProgram(): Command {
+  const program = strict(new Command('flowscope'))
+    .description('Network-flow observability for Kubernetes: collectors, a Hubble-compatible relay, ClickHouse history')
+    .version(VERSION);
+  for (const cmd of [relayCommand(), collectorCommand(), ingesterCommand(), apiCommand(), upCommand(), ...userCommands()]) program.addCommand(cmd);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    if (err instanceof UsageError) {
+      process.stderr.write(`Error: ${err.message}\n\nRun 'flowscope ${argv.slice(2).find((a) => !a.startsWith('-')) ?? ''} --help' for usage.\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`Error: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
