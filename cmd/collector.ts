@@ -1,6 +1,6 @@
 // `flowscope collector`: read datapath records, decode, enrich, keep a ring, ship to the relay.
 import { Command, Option } from 'commander';
-import { UsageError } from '../api/cli/observe-errors.js';
+import { UsageError } from '../api/query/usage-error.js';
 import { int, metricsAddr, metricsAddrOption, powerOfTwo, strict, usage } from '../api/cli/options.js';
 import { DEFAULT_METRICS } from '../collector/metrics/options.js';
 import { validateMetricsConfig } from '../collector/metrics/flow-metrics.js';

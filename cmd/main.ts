@@ -2,7 +2,7 @@
 // here (relay, collector, ingester, api, up), and the user commands of api/cli. Bad usage
 // exits 2 with the command's usage.
 import { Command, CommanderError } from 'commander';
-import { UsageError } from '../api/cli/observe-errors.js';
+import { UsageError } from '../api/query/usage-error.js';
 import { strict } from '../api/cli/options.js';
 import { userCommands } from '../api/cli/commands.js';
 import { VERSION } from '../common/version.js';

@@ -1,7 +1,7 @@
 // `flowscope relay`: collector ingest, ClickHouse storage and the Hubble Observer API.
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { UsageError } from '../api/cli/observe-errors.js';
+import { UsageError } from '../api/query/usage-error.js';
 import { int, metricsAddr, metricsAddrOption, strict, usage } from '../api/cli/options.js';
 import { parseBrokers } from '../relay/kafka/brokers.js';
 import type { RelayCommandOptions } from '../relay/main.js';

@@ -2,10 +2,9 @@ import type { TCPFlags } from '../proto/types.js';
 import type { FilterKind } from './types.js';
 import { isSet, anyOf } from './types.js';
 import { P, has } from './presence.js';
+import { TCP_FLAG_BITS } from '../proto/tcp-flags.js';
 
-/** Bit order of the `tcp_flags` UInt16 column. */
-export const TCP_FLAG_BITS: readonly (keyof TCPFlags)[] = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'];
-
+/** The `tcp_flags` UInt16 column: the header's flag bits. */
 export function tcpFlagsMask(f: TCPFlags | undefined): number {
   let m = 0;
   if (f) TCP_FLAG_BITS.forEach((k, i) => { if (f[k]) m |= 1 << i; });

@@ -9,7 +9,8 @@ import { P } from '../filters/presence.js';
 import { parseIP, formatIP, ipFromHex } from '../filters/ip-addr.js';
 import type { RowBinaryWriter } from './rowbinary.js';
 import { requestURIPath } from '../filters/http-path.js';
-import { TCP_FLAG_BITS, tcpFlagsMask } from '../filters/tcp-flags.js';
+import { tcpFlagsMask } from '../filters/tcp-flags.js';
+import { TCP_FLAG_BITS } from '../proto/tcp-flags.js';
 import { l4Port } from '../filters/port.js';
 import { isPlainFlow } from './plain-flow.js';
 import { kernelInfoOf } from '../proto/kernel.js';
@@ -63,6 +64,8 @@ const L4_BITS: readonly [string, number][] = [['TCP', P.TCP], ['UDP', P.UDP], ['
 
 const MAX_TIME_S = 9_000_000_000; // DateTime64(9) ends in 2262
 
+/** How far one collector session's batches are stored: written in the rows of the insert that
+ * stores them (ingest_sessions/ingest_nodes/ingest_seqs), so a mark is never durable before its flows. */
 export interface IngestMark { session: string; node: string; seq: number }
 
 const NO_IP = new Uint8Array(16);

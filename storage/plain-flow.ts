@@ -2,7 +2,7 @@
 // the encoder can read them in place instead of copying and moving fields (storage/codec.ts).
 // The test is conservative: anything unusual — an explicitly set zero, an unknown field, a
 // second L4 header — answers false and takes the general path, which is always correct.
-import { TCP_FLAG_BITS } from '../filters/tcp-flags.js';
+import { TCP_FLAG_BITS } from '../proto/tcp-flags.js';
 
 type Obj = Record<string, unknown>;
 

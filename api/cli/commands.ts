@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import * as grpc from '@grpc/grpc-js';
 import { buildObserveCommand } from './observe-flags.js';
-import { UsageError } from './observe-errors.js';
+import { UsageError } from '../query/usage-error.js';
 import { runObserve } from './observe.js';
 import { buildExportCommand } from './export.js';
 import { parseStoreTarget } from './store-target.js';

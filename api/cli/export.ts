@@ -11,7 +11,7 @@ import type { ConnectionOptions } from '../../storage/index.js';
 import { protoJSONLine } from '../printer/json-line.js';
 import { ObserverApiClient } from '../client.js';
 import { buildObserveCommand, type ObserveInvocation } from './observe-flags.js';
-import { UsageError } from './observe-errors.js';
+import { UsageError } from '../query/usage-error.js';
 import { parseStoreTarget, describeStore } from './store-target.js';
 
 /** Writes with backpressure, so a slow consumer (a pipe, a disk) bounds memory. */

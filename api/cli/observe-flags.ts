@@ -7,22 +7,17 @@ import type { FlowFilter, GetFlowsRequest } from '../../proto/index.js';
 import { fromProtoJSON, toProtoJSON, ProtoJSONError } from '../../proto/json.js';
 import type { OutputFormat } from '../printer/printer.js';
 import { checkTimeZone, timeFormatLayout } from '../printer/time-format.js';
-import { buildFilters, FILTER_FLAGS } from './observe-filters.js';
-import type { FilterFlag } from './observe-filters.js';
-import { UsageError } from './observe-errors.js';
-import { isValidTimestamp, parseGoDuration, parseTimeArg } from './observe-time.js';
+import { BOOLEAN_FILTERS, FILTER_FLAGS } from '../query/filter-flags.js';
+import { DEFAULT_LAST, selectFlows } from '../query/flows-selection.js';
+import type { FilterFlag } from '../query/filter-flags.js';
+import { UsageError } from '../query/usage-error.js';
+import { parseGoDuration } from '../query/time-args.js';
 
-export { UsageError } from './observe-errors.js';
-export type { FilterFlag } from './observe-filters.js';
+export { UsageError } from '../query/usage-error.js';
+export type { FilterFlag } from '../query/filter-flags.js';
 
 export const DEFAULT_SERVER = 'localhost:4245';
-/** hubble's defaults.FlowPrintCount: flows printed by a plain `observe`. */
-export const DEFAULT_LAST = 20;
-/**
- * `--all` asks for "last 2^64-1" in hubble; a JS number cannot hold that, so the largest safe
- * integer stands in (it is larger than any ring buffer).
- */
-export const NUMBER_ALL = Number.MAX_SAFE_INTEGER;
+export { DEFAULT_LAST, NUMBER_ALL } from '../query/flows-selection.js';
 
 /**
  * The fields requested for compact/dict/table output: hubble's defaults.FieldMask plus the fields
@@ -106,16 +101,6 @@ export interface ObserveInvocation {
   silentErrors: boolean;
 }
 
-function parseCount(flag: string, v: string | undefined): number {
-  if (v === undefined) return 0;
-  // pflag's Uint64 accepts Go integer literals (base prefixes, underscores).
-  const text = v.replace(/_/g, '');
-  const ok = /^(0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|0[bB][01]+|\d+)$/.test(text) && !/^_|_$|__/.test(v);
-  const n = ok ? Number(/^0[0-7]+$/.test(text) ? `0o${text.slice(1)}` : text) : NaN;
-  if (!Number.isFinite(n) || n > 2 ** 64 - 1) throw new UsageError(`invalid argument ${JSON.stringify(v)} for "--${flag}" flag: not an unsigned integer`);
-  return Math.min(n, NUMBER_ALL);
-}
-
 function normaliseOutput(name: string, legacyJSON: boolean): OutputFormat {
   switch (name) {
     case 'compact': return 'compact';
@@ -155,13 +140,6 @@ function parseRawFilters(flag: string, values: string[] | undefined): FlowFilter
   return out;
 }
 
-function parseTimeFlag(flag: 'since' | 'until', v: string, nowMs: number): GetFlowsRequest['since'] {
-  const ts = parseTimeArg(v, nowMs);
-  if (!ts) throw new UsageError(`failed to parse the ${flag} time: failed to convert ${v} to time`);
-  if (!isValidTimestamp(ts)) throw new UsageError(`failed to convert \`${flag}\` timestamp to proto: timestamp out of range`);
-  return ts;
-}
-
 /** The GetFlowsRequest `hubble observe` would send for these options. */
 export function buildRequest(opts: ObserveOptions, ctx: ObserveContext = {}): GetFlowsRequest {
   return resolveObserve(opts, ctx).request;
@@ -170,7 +148,7 @@ export function buildRequest(opts: ObserveOptions, ctx: ObserveContext = {}): Ge
 /** Validates options and resolves everything observe needs; throws UsageError on bad input. */
 export function resolveObserve(opts: ObserveOptions, ctx: ObserveContext = {}): ObserveInvocation {
   const env = ctx.env ?? process.env;
-  const { whitelist, blacklist } = buildFilters(opts.filters ?? []);
+  const selection = selectFlows(opts, { nowMs: ctx.nowMs, defaultLast: !opts.inputFile });
 
   const follow = opts.follow ?? false;
   const format = normaliseOutput(opts.output ?? 'compact', ctx.legacyJSON ?? (env.HUBBLE_COMPAT ?? '').toLowerCase().split(',').includes('legacy-json-output'));
@@ -181,35 +159,12 @@ export function resolveObserve(opts: ObserveOptions, ctx: ObserveContext = {}): 
     if (opts.useDefaultFieldMasks ?? true) fieldMask = DEFAULT_FIELD_MASK;
   }
 
-  let last = parseCount('last', opts.last);
-  const firstN = parseCount('first', opts.first);
-  const first = firstN > 0;
-  const all = opts.all ?? false;
-  if (first && last > 0) throw new UsageError('cannot set both --first and --last');
-  if (first && all) throw new UsageError('cannot set both --first and --all');
-  if (first && follow) throw new UsageError('cannot set both --first and --follow');
-  if (last > 0 && all) throw new UsageError('cannot set both --last and --all');
-
-  const nowMs = ctx.nowMs ?? Date.now();
-  const since = opts.since ? parseTimeFlag('since', opts.since, nowMs) : undefined;
-  // --until is ignored in follow mode; with --since alone the server stops at "now".
-  const until = opts.until && !follow ? parseTimeFlag('until', opts.until, nowMs) : undefined;
-  if (!since && !until && !first) {
-    if (all) last = NUMBER_ALL;
-    else if (last === 0 && !follow && !opts.inputFile) last = DEFAULT_LAST;
-  }
-
-  const request: GetFlowsRequest = {};
-  const number = first ? firstN : last;
-  if (number !== 0) request.number = number;
-  if (first) request.first = true;
-  if (follow) request.follow = true;
-  const bl = [...blacklist, ...parseRawFilters('denylist', opts.denylist)];
-  const wl = [...whitelist, ...parseRawFilters('allowlist', opts.allowlist)];
+  // --allowlist/--denylist (raw FlowFilters) come after the filters the flags built.
+  const request: GetFlowsRequest = selection;
+  const bl = [...(selection.blacklist ?? []), ...parseRawFilters('denylist', opts.denylist)];
+  const wl = [...(selection.whitelist ?? []), ...parseRawFilters('allowlist', opts.allowlist)];
   if (bl.length > 0) request.blacklist = bl;
   if (wl.length > 0) request.whitelist = wl;
-  if (since) request.since = since;
-  if (until) request.until = until;
   if (fieldMask.length > 0) {
     const bad = fieldMask.find((p) => !isFieldPath(p));
     if (bad !== undefined) throw new UsageError(`failed to construct field mask: proto: invalid path ${JSON.stringify(bad)} for message "flow.Flow"`);
@@ -275,9 +230,8 @@ export function rawFiltersYAML(request: GetFlowsRequest): string {
   return text === '' ? '{}\n' : text;
 }
 
-// Filter flags with a short form, and those that take no value.
+// Filter flags with a short form.
 const SHORT: Record<string, string> = { type: 't', namespace: 'n', label: 'l', 'all-namespaces': 'A', ipv4: '4', ipv6: '6' };
-export const BOOLEAN_FILTERS = new Set(['not', 'ipv4', 'ipv6', 'all-namespaces', 'from-all-namespaces', 'to-all-namespaces', 'encrypted', 'unencrypted']);
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 const collectCSV = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), ...v.split(',').filter((s) => s !== '')];

@@ -1,7 +1,7 @@
 // `flowscope observe`: query a relay/collector (or a jsonpb file) and print like `hubble observe`.
 import * as grpc from '@grpc/grpc-js';
 import type { ObserveInvocation } from './observe-flags.js';
-import { UsageError } from './observe-errors.js';
+import { UsageError } from '../query/usage-error.js';
 import { observeInput, openInput, InputFileError } from './observe-input.js';
 import { rawFiltersYAML } from './observe-flags.js';
 import { createPrinter } from '../printer/index.js';

@@ -1,7 +1,7 @@
 // Option parsers and conventions shared by every `flowscope` command, services and clients
 // alike: bad values are UsageErrors (exit 2 with the command's usage), never exceptions.
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError } from './observe-errors.js';
+import { UsageError } from '../query/usage-error.js';
 import { DEFAULT_SERVER } from './observe-flags.js';
 import { parseListenAddress } from '../../common/metrics/server.js';
 

@@ -2,7 +2,7 @@
 // (http[s]://[user:password@]host:port[/database]). Credentials may also come from
 // FLOWSCOPE_CLICKHOUSE_USER / _PASSWORD, as for the relay.
 import type { ConnectionOptions } from '../../storage/index.js';
-import { UsageError } from './observe-errors.js';
+import { UsageError } from '../query/usage-error.js';
 
 export function parseStoreTarget(value: string, env: Record<string, string | undefined> = process.env): ConnectionOptions {
   if (value === '') throw new UsageError('--store must not be empty');

@@ -6,10 +6,10 @@ import * as grpc from '@grpc/grpc-js';
 import { types } from '../../proto/index.js';
 import { toProtoJSON } from '../../proto/json.js';
 import type { Flow } from '../../proto/types.js';
-import { FILTER_FLAGS } from '../cli/observe-filters.js';
-import { parseObserveArgs, BOOLEAN_FILTERS } from '../cli/observe-flags.js';
-import { UsageError } from '../cli/observe-errors.js';
-import { insightsRequest, type InsightsFlags } from '../cli/insights.js';
+import { BOOLEAN_FILTERS, FILTER_FLAGS, type FilterFlag } from '../query/filter-flags.js';
+import { selectFlows, type FlowSelection } from '../query/flows-selection.js';
+import { UsageError } from '../query/usage-error.js';
+import { insightsRange, type InsightsRange } from '../query/insights-range.js';
 import type protobuf from 'protobufjs';
 import { ObserverApiClient } from '../client.js';
 import { createLogger } from '../../common/logger.js';
@@ -26,21 +26,32 @@ const flowsQuerySchema = {
   properties: Object.fromEntries([...SELECTORS, ...FILTER_FLAGS].map((k) => [k, stringOrList])),
 };
 
+const SELECTOR_SET: ReadonlySet<string> = new Set(SELECTORS);
+const FILTER_SET: ReadonlySet<string> = new Set(FILTER_FLAGS);
+
+function flag(key: string, value: string): boolean {
+  if (value === '' || value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new UsageError(`invalid value "${value}" for ${key}: expected true or false`);
+}
+
 /**
- * Query parameters become `observe` flags in their original order, so `not=&verdict=DROPPED`
- * means `--not --verdict DROPPED` and every rule of the CLI (validation included) applies.
+ * Query parameters as a flow selection, filters in their original order, so
+ * `not=&verdict=DROPPED` means what `--not --verdict DROPPED` means to `observe`.
  */
-export function queryToObserveArgs(search: URLSearchParams): string[] {
-  const args: string[] = [];
+export function queryToSelection(search: URLSearchParams): FlowSelection & { filters: FilterFlag[] } {
+  const sel: FlowSelection & { filters: FilterFlag[] } = { filters: [] };
   for (const [key, value] of search) {
-    if (key === 'all' || BOOLEAN_FILTERS.has(key)) {
-      if (value === '' || value === 'true' || value === '1') args.push(`--${key}`);
-      else if (value !== 'false' && value !== '0') throw new UsageError(`invalid value "${value}" for ${key}: expected true or false`);
-    } else {
-      args.push(`--${key}=${value}`);
-    }
+    if (key === 'all') sel.all = flag(key, value);
+    else if (BOOLEAN_FILTERS.has(key)) { if (flag(key, value)) sel.filters.push({ flag: key }); }
+    else if (FILTER_SET.has(key)) sel.filters.push({ flag: key, value });
+    else if (SELECTOR_SET.has(key)) {
+      const k = key as 'last' | 'first' | 'since' | 'until';
+      if (sel[k] !== undefined) throw new UsageError(`query parameter "${key}" given more than once`);
+      sel[k] = value;
+    } else throw new UsageError(`unknown query parameter "${key}"`);
   }
-  return args;
+  return sel;
 }
 
 export function buildApi(opts: { server: string; logger?: boolean }): FastifyInstance {
@@ -64,8 +75,7 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
     let request;
     try {
       const search = new URL(req.url, 'http://localhost').searchParams;
-      const inv = parseObserveArgs([...queryToObserveArgs(search), '-o', 'jsonpb'], { env: {} });
-      request = inv.request;
+      request = selectFlows(queryToSelection(search));
       if ((request.number ?? 0) > MAX_FLOWS_PER_REQUEST && !search.has('all')) {
         throw new UsageError(`at most ${MAX_FLOWS_PER_REQUEST} flows per request (use flowscope observe or export for more)`);
       }
@@ -103,14 +113,14 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
   ];
   for (const [url, method, type] of insightsRoutes) {
     app.get(url, { schema: { querystring: insightsQuerySchema } }, async (req, reply) => {
-      const q = req.query as Partial<InsightsFlags>;
+      const q = req.query as Partial<InsightsRange>;
       let request;
       try {
         // The schema strips unknown parameters; a typo must be an error, not silently ignored.
         for (const key of new URL(req.url, 'http://localhost').searchParams.keys()) {
           if (!(key in insightsQuerySchema.properties)) throw new UsageError(`unknown query parameter "${key}" (expected since, until, namespace, limit)`);
         }
-        request = insightsRequest({ since: q.since ?? '1h', until: q.until, namespace: q.namespace, limit: q.limit, output: 'json' }).req;
+        request = insightsRange({ since: q.since ?? '1h', until: q.until, namespace: q.namespace, limit: q.limit });
       } catch (err) {
         if (err instanceof UsageError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: err.message.replace(/--/g, '') });
         throw err;

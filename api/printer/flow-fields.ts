@@ -4,7 +4,7 @@ import { enums, enumName, MessageType, Verdict, TrafficDirection } from '../../p
 import type { Flow, Policy } from '../../proto/index.js';
 import { goPathJoin, joinHostPort } from './go-format.js';
 import { kernelInfoOf } from '../../proto/kernel.js';
-import { dropReasonText, policyMatchTypeText, reservedIdentityName, traceObservationPointText } from './monitor.js';
+import { dropReasonText, policyMatchTypeText, reservedIdentityName, traceObservationPointText } from '../../proto/monitor-api.js';
 import type { Colorer } from './color.js';
 import { NO_COLOR } from './color.js';
 

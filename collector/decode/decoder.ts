@@ -17,10 +17,7 @@ import { DEFAULT_DNS_PAIRING, DnsPairingTable, DUPLICATE, newDnsStats, UNPAIRED,
 import { allZero, i32le, ipv4At, ipv6At, u16le, u32le, u64le } from './format.js';
 import { OVERLAY_GENEVE, OVERLAY_NONE, OVERLAY_VXLAN, PacketDecoder } from './packet.js';
 import { newDecodeStats, type DecodeStats } from './stats.js';
-import { bpfFileName } from './tables.js';
-
-export const MSG_DROP = 1, MSG_DEBUG = 2, MSG_CAPTURE = 3, MSG_TRACE = 4, MSG_POLICY_VERDICT = 5,
-  MSG_RECORDER = 6, MSG_TRACE_SOCK = 7, MSG_ACCESS_LOG = 129, MSG_AGENT = 130;
+import { bpfFileName, MSG_ACCESS_LOG, MSG_AGENT, MSG_CAPTURE, MSG_DEBUG, MSG_DROP, MSG_POLICY_VERDICT, MSG_RECORDER, MSG_TRACE, MSG_TRACE_SOCK } from '../../proto/monitor-api.js';
 
 /** Header lengths per struct version (= packet data offset). */
 export const DROP_HDR_LEN = [36, 36, 40, 48] as const;

@@ -4,7 +4,7 @@
 import type { Logger } from '../../common/logger.js';
 import type { BatchPart, FlowSink } from '../sinks/sink.js';
 
-export type { IngestProgress, BatchPart } from '../sinks/sink.js';
+export type { IngestMark, BatchPart } from '../sinks/sink.js';
 
 export interface BatcherOptions {
   maxRows: number;

@@ -8,13 +8,13 @@ import { Shipper, DEFAULT_SHIPPER_OPTIONS } from '../../collector/ship/shipper.j
 import { createLogger } from '../../common/logger.js';
 import type { Flow } from '../../proto/types.js';
 import type { HistoryQuery } from '../../observer/get-flows.js';
-import type { IngestProgress } from './batcher.js';
+import type { IngestMark } from './batcher.js';
 
 class MemoryStore implements RelayStore {
   rows: Array<{ flow: Flow; batchId: number }> = [];
   seqs = new Map<string, number>();
   failNext = 0;
-  async insert(flows: Flow[], progress: IngestProgress[], batchId: number): Promise<void> {
+  async insert(flows: Flow[], progress: IngestMark[], batchId: number): Promise<void> {
     if (this.failNext > 0) { this.failNext--; throw new Error('injected failure'); }
     for (const flow of flows) this.rows.push({ flow, batchId });
     for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));

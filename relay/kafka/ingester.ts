@@ -7,13 +7,13 @@ import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { Gauge, register } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
 import type { Flow } from '../../proto/types.js';
-import { decodeDurableBatch, type IngestProgress } from '../sinks/sink.js';
+import { decodeDurableBatch, type IngestMark } from '../sinks/sink.js';
 import { kafkaClient, type KafkaConnection } from './client.js';
 
 /** What the ingester needs from storage (FlowStore has it). */
 export interface IngesterStore {
   /** `dedupKey`: the insert's idempotency key; ClickHouse drops a second insert with the same key. */
-  insert(flows: readonly Flow[], progress: readonly IngestProgress[], batchId: number, opts?: { dedupKey?: string }): Promise<void>;
+  insert(flows: readonly Flow[], progress: readonly IngestMark[], batchId: number, opts?: { dedupKey?: string }): Promise<void>;
   durableSeq(session: string): Promise<number>;
 }
 
@@ -67,7 +67,7 @@ export class KafkaIngester {
   private async onBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
     const { topic, partition } = batch;
-    let group: { batchId: number; flows: Flow[]; marks: IngestProgress[]; lastOffset: string; firstIncluded: string; included: number } | null = null;
+    let group: { batchId: number; flows: Flow[]; marks: IngestMark[]; lastOffset: string; firstIncluded: string; included: number } | null = null;
     const flush = async () => {
       if (!group) return;
       const g = group;
@@ -113,7 +113,7 @@ export class KafkaIngester {
   }
 
   /** Whether a part's marks are beyond what storage (or this pending insert) already has. */
-  private async isNew(marks: readonly IngestProgress[], pending: readonly IngestProgress[]): Promise<boolean> {
+  private async isNew(marks: readonly IngestMark[], pending: readonly IngestMark[]): Promise<boolean> {
     for (const k of marks) {
       let stored = this.storedSeq.get(k.session);
       if (stored === undefined) { stored = await this.store.durableSeq(k.session); this.storedSeq.set(k.session, stored); }
@@ -123,7 +123,7 @@ export class KafkaIngester {
     return true;
   }
 
-  private async insertWithRetry(p: EachBatchPayload, flows: Flow[], marks: IngestProgress[], batchId: number, dedupKey: string): Promise<void> {
+  private async insertWithRetry(p: EachBatchPayload, flows: Flow[], marks: IngestMark[], batchId: number, dedupKey: string): Promise<void> {
     if (flows.length === 0 && marks.length === 0) return;
     let delay = this.opts.retryMinMs;
     for (;;) {

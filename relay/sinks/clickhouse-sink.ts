@@ -1,11 +1,11 @@
 // The direct path: a relay batch becomes one FlowStore insert (rows + ingest marks together).
 import type { Flow } from '../../proto/types.js';
-import { batchFlows, batchMarks, type FlowSink, type IngestProgress, type SinkBatch } from './sink.js';
+import { batchFlows, batchMarks, type FlowSink, type IngestMark, type SinkBatch } from './sink.js';
 
 /** What the ClickHouse sink needs from storage (FlowStore has it). */
 export interface BatchStore {
   /** Resolves once rows and marks are stored; `batchId` goes into every row's batch_id. */
-  insert(flows: readonly Flow[], progress: readonly IngestProgress[], batchId: number): Promise<void>;
+  insert(flows: readonly Flow[], progress: readonly IngestMark[], batchId: number): Promise<void>;
   /** Rows stored with this batch id (a replay's idempotency check). */
   storedRows(batchId: number): Promise<number>;
 }
@@ -18,7 +18,7 @@ export class ClickHouseSink implements FlowSink {
   }
 
   /** Inserts a batch read back from the spool. */
-  insertDecoded(flows: readonly Flow[], marks: readonly IngestProgress[], batchId: number): Promise<void> {
+  insertDecoded(flows: readonly Flow[], marks: readonly IngestMark[], batchId: number): Promise<void> {
     return this.store.insert(flows, marks, batchId);
   }
 

@@ -3,11 +3,12 @@
 // collectors whose batches it contains.
 import type { Flow } from '../../proto/types.js';
 import { types, encode, decode } from '../../proto/index.js';
+import type { IngestMark } from '../../storage/index.js';
 
-export interface IngestProgress { session: string; node: string; seq: number }
+export type { IngestMark };
 
 /** One collector batch inside a relay batch. */
-export interface BatchPart extends IngestProgress { flows: Flow[] }
+export interface BatchPart extends IngestMark { flows: Flow[] }
 
 /** A relay batch: the collector batches merged into one storage write. */
 export interface SinkBatch {
@@ -34,18 +35,18 @@ export function batchFlows(batch: SinkBatch): Flow[] {
   return parts.length === 1 ? parts[0].flows : parts.flatMap((p) => p.flows);
 }
 
-export function batchMarks(batch: SinkBatch): IngestProgress[] {
+export function batchMarks(batch: SinkBatch): IngestMark[] {
   return batch.parts.map(({ session, node, seq }) => ({ session, node, seq }));
 }
 
 interface DurableBatchMessage { batch_id?: number; flows?: Flow[]; marks?: Array<{ session?: string; node?: string; seq?: number }> }
 
 /** A batch as the DurableBatch protobuf (spool record, Kafka message). */
-export function encodeDurableBatch(batchId: number, flows: readonly Flow[], marks: readonly IngestProgress[]): Buffer {
+export function encodeDurableBatch(batchId: number, flows: readonly Flow[], marks: readonly IngestMark[]): Buffer {
   return encode(types.DurableBatch, { batch_id: batchId, flows, marks });
 }
 
-export interface DecodedBatch { batchId: number; flows: Flow[]; marks: IngestProgress[] }
+export interface DecodedBatch { batchId: number; flows: Flow[]; marks: IngestMark[] }
 
 export function decodeDurableBatch(bytes: Uint8Array): DecodedBatch {
   const m = decode<DurableBatchMessage>(types.DurableBatch, bytes);

@@ -10,7 +10,7 @@
 import type { Logger } from '../../common/logger.js';
 import type { ClickHouseSink } from './clickhouse-sink.js';
 import { Spool, type SpoolOptions } from './spool.js';
-import { batchFlows, batchMarks, decodeDurableBatch, encodeDurableBatch, type FlowSink, type IngestProgress, type SinkBatch } from './sink.js';
+import { batchFlows, batchMarks, decodeDurableBatch, encodeDurableBatch, type FlowSink, type IngestMark, type SinkBatch } from './sink.js';
 
 export interface SpoolingSinkOptions {
   /** An insert slower than this counts as failed and its batch is spooled. */
@@ -37,7 +37,7 @@ export interface SpoolingSinkStats {
 
 class TimeoutError extends Error {}
 
-function noteMarks(held: Map<string, number>, marks: readonly IngestProgress[]): void {
+function noteMarks(held: Map<string, number>, marks: readonly IngestMark[]): void {
   for (const m of marks) if (m.seq > (held.get(m.session) ?? 0)) held.set(m.session, m.seq);
 }
 

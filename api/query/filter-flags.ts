@@ -6,8 +6,9 @@
 import { isIP } from 'node:net';
 import type { EventTypeFilter, FlowFilter, TCPFlags, Workload } from '../../proto/index.js';
 import { enums, enumValue, IPVersion, TrafficDirection } from '../../proto/index.js';
-import { MESSAGE_TYPE_NAMES, reservedIdentityByName, reservedIdentityNames, traceObservationPointCode } from '../printer/monitor.js';
-import { UsageError } from './observe-errors.js';
+import { MESSAGE_TYPE_NAMES, reservedIdentityByName, reservedIdentityNames, traceObservationPointCode } from '../../proto/monitor-api.js';
+import { UsageError } from './usage-error.js';
+import { TCP_FLAG_BITS, type TCPFlagName } from '../../proto/tcp-flags.js';
 import { normalizeKernelDropReason } from '../../filters/kernel-drop-reason.js';
 
 /** One filter flag occurrence, in command-line order; `not` has no value. */
@@ -23,6 +24,9 @@ export const FILTER_FLAGS = [
   'to-port', 'from-workload', 'workload', 'to-workload', 'from-identity', 'identity', 'to-identity', 'traffic-direction',
   'cel-expression', 'interface', 'encrypted', 'unencrypted', 'kernel-drop-reason',
 ] as const;
+
+/** Filter flags that take no value. */
+export const BOOLEAN_FILTERS: ReadonlySet<string> = new Set(['not', 'ipv4', 'ipv6', 'all-namespaces', 'from-all-namespaces', 'to-all-namespaces', 'encrypted', 'unencrypted']);
 
 // Flags that may not be combined within one list (hubble's conflict groups).
 const CONFLICTS: string[][] = [
@@ -175,14 +179,12 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
-const TCP_FLAG_NAMES = ['SYN', 'FIN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'] as const;
-
 function parseTCPFlags(val: string): TCPFlags {
   const flags: TCPFlags = {};
   for (const part of val.split(',')) {
     const name = part.toUpperCase();
-    if (!(TCP_FLAG_NAMES as readonly string[]).includes(name)) throw new UsageError(`unknown tcp flag: ${part}`);
-    flags[name as (typeof TCP_FLAG_NAMES)[number]] = true;
+    if (!(TCP_FLAG_BITS as readonly string[]).includes(name)) throw new UsageError(`unknown tcp flag: ${part}`);
+    flags[name as TCPFlagName] = true;
   }
   return flags;
 }

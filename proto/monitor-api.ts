@@ -1,6 +1,11 @@
-// Cilium monitor names the hubble CLI prints: drop reason texts (pkg/monitor/api drop.go,
-// keyed by the drop code carried in event_type.sub_type), trace observation points, policy
-// match types and reserved security identity names.
+// Cilium's monitor API (pkg/monitor/api), the one home of its codes and names: message types,
+// drop reason texts (drop.go, keyed by the drop code carried in event_type.sub_type), trace
+// observation points, policy match types, BPF source files and reserved security identity
+// names. The decoder reads records with them; the printer and the CLI's filters name them.
+
+/** Monitor message types (the first byte of every record). */
+export const MSG_DROP = 1, MSG_DEBUG = 2, MSG_CAPTURE = 3, MSG_TRACE = 4, MSG_POLICY_VERDICT = 5,
+  MSG_RECORDER = 6, MSG_TRACE_SOCK = 7, MSG_ACCESS_LOG = 129, MSG_AGENT = 130;
 
 const DROP_REASONS: Record<number, string> = {
   0: 'Success',
@@ -101,6 +106,7 @@ export function dropReasonText(code: number): string {
   return DROP_REASONS[c] ?? `${c}, 0`;
 }
 
+/** Trace observation point names as `cilium monitor` / hubble print them (index = datapath code). */
 const TRACE_POINTS = [
   'to-endpoint', 'to-proxy', 'to-host', 'to-stack', 'to-overlay', 'from-endpoint', 'from-proxy',
   'from-host', 'from-stack', 'from-overlay', 'from-network', 'to-network', 'from-crypto', 'to-crypto',
@@ -153,5 +159,21 @@ export function reservedIdentityNames(): string[] {
 
 /** Monitor message type codes by the CLI name used in `--type`. */
 export const MESSAGE_TYPE_NAMES: Record<string, number> = {
-  drop: 1, debug: 2, capture: 3, trace: 4, 'policy-verdict': 5, 'trace-sock': 7, l7: 129, agent: 130,
+  drop: MSG_DROP, debug: MSG_DEBUG, capture: MSG_CAPTURE, trace: MSG_TRACE, 'policy-verdict': MSG_POLICY_VERDICT,
+  'trace-sock': MSG_TRACE_SOCK, l7: MSG_ACCESS_LOG, agent: MSG_AGENT,
 };
+
+const FILES: Record<number, string> = {
+  1: 'bpf_host.c', 2: 'bpf_lxc.c', 3: 'bpf_overlay.c', 4: 'bpf_xdp.c', 5: 'bpf_sock.c', 6: 'bpf_network.c',
+  7: 'bpf_wireguard.c',
+  101: 'drop.h', 102: 'srv6.h', 103: 'icmp6.h', 104: 'nodeport.h', 105: 'lb.h', 106: 'mcast.h', 107: 'ipv4.h',
+  108: 'conntrack.h', 109: 'local_delivery.h', 110: 'trace.h', 111: 'encap.h', 112: 'host_firewall.h',
+  113: 'nodeport_egress.h', 114: 'ipv6.h', 115: 'classifiers.h',
+};
+
+const FILE_NAMES: string[] = Array.from({ length: 256 }, (_, id) => FILES[id] ?? `unknown(${id})`);
+
+/** BPFFileName (files.go): file id → name, `unknown(<id>)` when the id is not in the table. */
+export function bpfFileName(id: number): string {
+  return FILE_NAMES[id & 0xff];
+}
