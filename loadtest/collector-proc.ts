@@ -5,7 +5,7 @@
 // line after SIGTERM once the collector stopped (source stopped first, then the shipper drained),
 // so the offered count is exact instead of rate × an approximate duration.
 //
-// Usage: node dist/loadtest/collector-proc.js --relay HOST:PORT --listen 127.0.0.1:PORT
+// Usage: node dist-test/loadtest/collector-proc.js --relay HOST:PORT --listen 127.0.0.1:PORT
 //        --synthetic-node I --rate R [--seed S] [--synthetic-nodes N] [--drain-timeout MS]
 // --drain-timeout: how long, after SIGTERM stopped the source, to wait for the relay to
 // acknowledge everything (default 5 s, the CLI's); what is still unacknowledged then is in the

@@ -1,6 +1,6 @@
 // Summarises a V8 .cpuprofile (written by `node --cpu-prof`) into self time per function and per
 // file, so the benchmark can report where a process spends its CPU without a profiler UI.
-// Run alone: node dist/loadtest/cpuprofile.js FILE.cpuprofile [top]
+// Run alone: node dist-test/loadtest/cpuprofile.js FILE.cpuprofile [top]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 // Decoder throughput on one core: a realistic pre-generated record mix from the synthetic
-// source, decoded in a loop. Run: node dist/collector/decode/decode.bench.js [seconds]
+// source, decoded in a loop. Run: node dist-test/loadtest/decode.bench.js [seconds]
 import { SyntheticSource } from '../collector/sources/synthetic.js';
 import { toInventory } from '../collector/synthetic/cluster.js';
 import { StaticInventoryEnricher } from '../collector/enrich/static.js';

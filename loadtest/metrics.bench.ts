@@ -1,6 +1,6 @@
 // Cost of the Hubble flow metrics per flow on one core: decoded synthetic flows run through
 // FlowMetrics with the default configuration and with a fine-grained one (pod contexts).
-// Run: node dist/collector/metrics/metrics.bench.js [seconds]
+// Run: node dist-test/loadtest/metrics.bench.js [seconds]
 import { SyntheticSource } from '../collector/sources/synthetic.js';
 import { toInventory } from '../collector/synthetic/cluster.js';
 import { StaticInventoryEnricher } from '../collector/enrich/static.js';

@@ -1,4 +1,4 @@
-// `npm run bench` (kernel section), also `node dist/loadtest/perf-bench.js [--quick] [--json]`:
+// `npm run bench` (kernel section), also `node dist-test/loadtest/perf-bench.js [--quick] [--json]`:
 // the real perf ring, fed by a BPF program (collector/bpf/emit.bpf.c via BPF_PROG_TEST_RUN with
 // `repeat`) with byte-exact Cilium records, read by the native reader and decoded.
 //

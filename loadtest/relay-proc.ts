@@ -11,7 +11,7 @@
 //    size on disk (system.parts, active parts, as left by the run: no OPTIMIZE).
 // chDB allows one data directory per process, which is why these run in the relay's process.
 //
-// Usage: node dist/loadtest/relay-proc.js --listen 127.0.0.1:PORT --data-dir DIR
+// Usage: node dist-test/loadtest/relay-proc.js --listen 127.0.0.1:PORT --data-dir DIR
 //        [--batch-rows N] [--flush-interval MS] [--probe-ms MS (0: no probe)]
 import { parseArgs } from 'node:util';
 import type { ClickHouseClient } from '@clickhouse/client';
