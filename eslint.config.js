@@ -1,9 +1,11 @@
 // ESLint flat config: typescript-eslint's recommended rules (syntax only, no type information, so a
-// full run stays fast) and the stage-order import boundary (lint/stage-order.js).
+// full run stays fast), the stage-order import boundary (lint/stage-order.js), and
+// eslint-config-prettier last so that no rule argues with the formatter.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 import flowscope from './lint/stage-order.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
@@ -32,4 +34,5 @@ export default defineConfig(
     files: ['**/*.test.ts'],
     rules: { 'flowscope/stage-order': 'off' },
   },
+  prettier,
 );
