@@ -8,7 +8,7 @@ import path from 'node:path';
 import { types, encode, decode, type Flow, type FlowFilter } from '../proto/index.js';
 import { compileFlowFilters, flowFiltersToSQL, FilterError } from '../filters/index.js';
 import { FlowStore } from './store.js';
-import { genFlows, rng, NAMESPACES, PODS, NODES, IPS, NAMES } from '../testing/gen-flows.js';
+import { genFlows, rng, NAMESPACES, PODS, NODES, IPS } from '../testing/gen-flows.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-prop-'));
 after(() => fs.rm(dir, { recursive: true, force: true }));

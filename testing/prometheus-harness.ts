@@ -1,6 +1,6 @@
 // Real Prometheus and Alertmanager for the alerting end-to-end test: temp dirs, loopback ports,
 // 1 s scrape and evaluation, and a webhook receiver recording what Alertmanager sends.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';

@@ -32,7 +32,7 @@ function fold(acc: number): number {
 
 /** Pseudo-header checksum over an L4 segment; the IPv4 and IPv6 pseudo-headers sum the same fields. */
 function l4Checksum(src: Uint8Array, dst: Uint8Array, proto: number, seg: Uint8Array): number {
-  let acc = sum16(src) + sum16(dst) + proto + seg.length;
+  const acc = sum16(src) + sum16(dst) + proto + seg.length;
   return fold(sum16(seg, acc));
 }
 

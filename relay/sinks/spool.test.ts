@@ -67,10 +67,9 @@ async function closedSpoolOfThree(): Promise<{ dir: string; file: string }> {
 
 test('a torn tail (crash mid-append) is truncated; the records before it survive', async () => {
   const { dir, file } = await closedSpoolOfThree();
-  let spool: Spool;
   const whole = (await fs.stat(file)).size;
   await fs.truncate(file, whole - 30); // the third record lost its end
-  spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
+  const spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
   assert.equal(spool.records, 2);
   assert.equal(spool.stats.truncatedSegments, 1);
   assert.equal(spool.stats.truncatedBytes, 108 - 30);
@@ -82,11 +81,10 @@ test('a torn tail (crash mid-append) is truncated; the records before it survive
 
 test('a record whose bytes do not match its CRC ends the segment', async () => {
   const { dir, file } = await closedSpoolOfThree();
-  let spool: Spool;
   const bytes = await fs.readFile(file);
   bytes[108 + 8 + 5] ^= 0xff; // inside the second record's payload
   await fs.writeFile(file, bytes);
-  spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
+  const spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
   assert.equal(spool.records, 1);
   assert.equal(spool.stats.truncatedBytes, 2 * 108);
   assert.deepEqual(await drainAll(spool), [payload(0)]);
