@@ -7,7 +7,7 @@ import { types, encode, decode } from '../proto/index.js';
 import type { Flow, Workload } from '../proto/types.js';
 import { P } from '../filters/presence.js';
 import { parseIP, formatIP, ipFromHex } from '../filters/ip-addr.js';
-import type { RowBinaryWriter } from './rowbinary.js';
+import type { RowSink } from './rowbinary.js';
 import { requestURIPath } from '../filters/http-path.js';
 import { TCP_FLAG_BITS, tcpFlagsMask } from '../filters/tcp-flags.js';
 import { l4Port } from '../filters/port.js';
@@ -120,7 +120,7 @@ function endpointCols(rest: Obj, k: 'source' | 'destination'): EndpointCols {
   return cols;
 }
 
-function writeEndpoint(w: RowBinaryWriter, e: EndpointCols): void {
+function writeEndpoint(w: RowSink, e: EndpointCols): void {
   w.u32(e.id); w.u32(e.identity); w.str(e.cluster); w.str(e.ns); w.str(e.pod);
   w.strArray(e.labels); w.strArray(e.wn); w.strArray(e.wk);
 }
@@ -129,9 +129,9 @@ const NO_MARKS: readonly IngestMark[] = [];
 const NO_STRINGS: readonly string[] = [];
 const NO_HEADERS: readonly { key?: string; value?: string }[] = [];
 
-/** Appends the flow as one RowBinary row in INSERT_COLUMNS order; `rest` is protobuf (empty
+/** Appends the flow as one row in INSERT_COLUMNS order (RowBinary, or a Native block's columns); `rest` is protobuf (empty
  * when the columns reproduce everything). */
-export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now = Date.now(), batchId = 0): void {
+export function writeFlowRow(w: RowSink, flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now = Date.now(), batchId = 0): void {
   const f = flow as unknown as Obj;
   moving = !plainPath || !isPlainFlow(flow);
   const rest: Obj = moving ? { ...f } : f;

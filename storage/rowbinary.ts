@@ -2,20 +2,41 @@
 // parses fastest after Native, and one we can produce straight from a Flow without building
 // intermediate strings (docs/storage.md has the measurements).
 
-const MIN_CAPACITY = 1 << 16;
+const DEFAULT_CAPACITY = 1 << 16;
 
 // Flow strings repeat (namespaces, pods, labels, node names): their encoded bytes are cached,
 // bounded, so the hot path copies bytes instead of running the UTF-8 encoder every time.
 const CACHE_MAX_ENTRIES = 8192;
 const CACHE_MAX_LEN = 96;
 
-export class RowBinaryWriter {
+/** Encoded bytes (varint length + UTF-8) of short strings, by string. */
+export type StringCache = Map<string, Buffer>;
+
+/** What a row encoder (storage/codec.ts writeFlowRow) writes to, one value per column in
+ * insert order: RowBinary rows, or a Native block's columns (storage/native/flow-block.ts). */
+export interface RowSink {
+  u8(v: number): void;
+  u16(v: number): void;
+  u32(v: number): void;
+  i32(v: number): void;
+  u64(v: number): void;
+  timeNs(seconds: number, nanos: number): void;
+  str(s: string): void;
+  bytesField(b: Uint8Array): void;
+  strArray(a: readonly string[]): void;
+  u64Array(a: readonly number[]): void;
+  ipv6(ip: Uint8Array): void;
+}
+
+export class RowBinaryWriter implements RowSink {
   buf: Buffer;
   pos = 0;
-  private readonly cache = new Map<string, Buffer>();
+  private readonly cache: StringCache;
 
-  constructor(capacity = MIN_CAPACITY) {
-    this.buf = Buffer.allocUnsafe(Math.max(capacity, MIN_CAPACITY));
+  /** `cache` may be shared by several writers (a Native block keeps one writer per column). */
+  constructor(capacity = DEFAULT_CAPACITY, cache: StringCache = new Map()) {
+    this.buf = Buffer.allocUnsafe(Math.max(capacity, 64));
+    this.cache = cache;
   }
 
   /** Bytes written so far (a view, valid until the next write). */
