@@ -65,16 +65,18 @@ export class RowBinaryWriter implements RowSink {
     this.pos += 8;
   }
 
-  /** Int64 nanoseconds since the epoch from (seconds, nanos) without BigInt: 1e9 = 2^9 · 1953125. */
+  /** Int64 nanoseconds since the epoch from (seconds, nanos) without BigInt, exact over the
+   * whole DateTime64(9) range (0 ≤ seconds < 2^34): seconds = hi·2^16 + lo, so every partial
+   * product stays below 2^53; ns = (hi·1e9)·2^16 + lo·1e9 + nanos. */
   timeNs(seconds: number, nanos: number): void {
     this.ensure(8);
-    const m = seconds * 1953125; // < 2^53 for any DateTime64(9) second
-    const mHi = Math.floor(m / 0x80_0000);
-    let lo = (m - mHi * 0x80_0000) * 512 + nanos;
-    let hi = mHi;
-    if (lo >= 0x1_0000_0000) { const carry = Math.floor(lo / 0x1_0000_0000); lo -= carry * 0x1_0000_0000; hi += carry; }
-    this.buf.writeUInt32LE(lo >>> 0, this.pos);
-    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
+    const sHi = Math.floor(seconds / 0x1_0000), sLo = seconds - sHi * 0x1_0000;
+    const x = sHi * 1e9; // < 2^48
+    const xHi = Math.floor(x / 0x1_0000);
+    const t = (x - xHi * 0x1_0000) * 0x1_0000 + sLo * 1e9 + nanos; // < 2^47
+    const carry = Math.floor(t / 0x1_0000_0000);
+    this.buf.writeUInt32LE(t - carry * 0x1_0000_0000, this.pos);
+    this.buf.writeUInt32LE((xHi + carry) >>> 0, this.pos + 4);
     this.pos += 8;
   }
 
