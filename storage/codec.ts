@@ -127,6 +127,7 @@ function writeEndpoint(w: RowSink, e: EndpointCols): void {
 
 const NO_MARKS: readonly IngestMark[] = [];
 const NO_STRINGS: readonly string[] = [];
+const NO_NUMBERS: readonly number[] = [];
 const NO_HEADERS: readonly { key?: string; value?: string }[] = [];
 
 /** Appends the flow as one row in INSERT_COLUMNS order (RowBinary, or a Native block's columns); `rest` is protobuf (empty
@@ -288,10 +289,10 @@ export function writeFlowRow(w: RowSink, flow: Flow, marks: readonly IngestMark[
   const k = flow.extensions ? kernelInfoOf(flow) : null;
   w.str(k?.drop_reason_name ?? ''); w.u64(k?.bytes ?? 0); w.u64(k?.packets ?? 0);
   w.str(emName); w.str(emVersion);
-  if (!moving || Object.keys(rest).length === 0) w.u8(0);
+  if (!moving || Object.keys(rest).length === 0) w.str('');
   else w.bytesField(encode(types.Flow, rest));
   // Marks ride on the last row of an insert only; every other row has three empty arrays.
-  if (marks.length === 0) { w.u8(0); w.u8(0); w.u8(0); } else {
+  if (marks.length === 0) { w.strArray(NO_STRINGS); w.strArray(NO_STRINGS); w.u64Array(NO_NUMBERS); } else {
     w.strArray(marks.map((m) => m.session)); w.strArray(marks.map((m) => m.node)); w.u64Array(marks.map((m) => m.seq));
   }
   w.u64(batchId);

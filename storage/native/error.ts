@@ -3,12 +3,12 @@
 
 export type NativeBlockReason =
   | 'too-large' // the buffer is over limits.maxBytes
-  | 'truncated' // a value runs past the end of the buffer
+  | 'truncated' // a value (or the elements an array count declares) runs past the end of the buffer
   | 'varint' // a variable-length integer longer than ten bytes
   | 'columns' // the column count differs from the expected schema
   | 'header' // a column's name or type differs from the expected schema, or a type is unsupported
   | 'rows' // zero rows, or more than limits.maxRows
-  | 'offsets' // array offsets decrease or point past the data
+  | 'offsets' // array offsets decrease
   | 'dictionary' // LowCardinality structure: version, flags, dictionary or index values
   | 'trailing'; // bytes left after the last column
 

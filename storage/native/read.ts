@@ -85,7 +85,7 @@ function readOffsets(cur: Cursor, rows: number, name: string): number[] {
     if (typeof o !== 'number' || o < prev) throw new NativeBlockError('offsets', `${name}: offset ${o} after ${prev}`);
     prev = o;
   }
-  if (prev > cur.left) throw new NativeBlockError('offsets', `${name}: ${prev} elements cannot fit in ${cur.left} bytes`);
+  if (prev > cur.left) throw new NativeBlockError('truncated', `${name}: ${prev} array elements cannot fit in ${cur.left} bytes`);
   return out;
 }
 

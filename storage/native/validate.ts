@@ -106,7 +106,7 @@ function checkOffsets(cur: Cursor, rows: number, name: string): number {
     prev = lo;
   }
   cur.pos = p;
-  if (prev > cur.left) throw new NativeBlockError('offsets', `${name}: ${prev} elements cannot fit in the ${cur.left} bytes left`);
+  if (prev > cur.left) throw new NativeBlockError('truncated', `${name}: ${prev} array elements cannot fit in the ${cur.left} bytes left`);
   return prev;
 }
 
