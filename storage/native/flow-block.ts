@@ -4,7 +4,7 @@
 import type { Flow } from '../../proto/types.js';
 import { writeFlowRow, type IngestMark } from '../codec.js';
 import type { RowSink } from '../rowbinary.js';
-import { FLOW_NATIVE_COLUMNS } from './types.js';
+import { FLOW_NATIVE_COLUMNS, type NativeColumn } from './types.js';
 import { NativeBlockWriter } from './writer.js';
 
 /** Passes each value to the next column in order; `col` is rewound per row. */
@@ -26,8 +26,18 @@ class ColumnSequence implements RowSink {
 
 /** Native blocks of FLOW_NATIVE_COLUMNS built from Flow objects. */
 export class FlowBlockWriter {
-  readonly writer = new NativeBlockWriter(FLOW_NATIVE_COLUMNS);
-  private readonly seq = new ColumnSequence(this.writer);
+  readonly writer: NativeBlockWriter;
+  private readonly seq: ColumnSequence;
+
+  /** `columns` may declare other types for the flows columns (the benchmark declares the
+   * LowCardinality ones as String); names and order must be the flows table's. */
+  constructor(columns: readonly NativeColumn[] = FLOW_NATIVE_COLUMNS) {
+    if (columns.length !== FLOW_NATIVE_COLUMNS.length || columns.some((c, i) => c.name !== FLOW_NATIVE_COLUMNS[i].name)) {
+      throw new Error('FlowBlockWriter: the columns must be the flows table\'s, in order');
+    }
+    this.writer = new NativeBlockWriter(columns);
+    this.seq = new ColumnSequence(this.writer);
+  }
 
   get rows(): number { return this.writer.rows; }
 
