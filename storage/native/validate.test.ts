@@ -47,6 +47,10 @@ test('accepts what the writer builds', () => {
     assert.deepStrictEqual(validateNativeBlock(blockOf(rows), ALL_TYPES, LIMITS), { rows: rows.length });
   }
   assert.deepStrictEqual(validateNativeBlock(flowsBlock(300, 1), FLOW_NATIVE_COLUMNS, LIMITS), { rows: 300 });
+  const block = blockOf(randomRows(10, 1));
+  const plain = new Uint8Array(block.length + 3).subarray(3);
+  plain.set(block);
+  assert.deepStrictEqual(validateNativeBlock(plain as Buffer, ALL_TYPES, LIMITS), { rows: 10 }, 'a Uint8Array view');
 });
 
 test('limits, header and row count', () => {

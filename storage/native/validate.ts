@@ -44,6 +44,8 @@ function lengthPrefixed(s: string): Buffer {
  * Throws only NativeBlockError.
  */
 export function validateNativeBlock(buf: Buffer, expected: readonly NativeColumn[], limits: NativeBlockLimits): { rows: number } {
+  // A Uint8Array that is not a Buffer (no readUInt32LE) is viewed as one, without copying.
+  if (!Buffer.isBuffer(buf)) buf = Buffer.from((buf as Uint8Array).buffer, (buf as Uint8Array).byteOffset, (buf as Uint8Array).byteLength);
   if (buf.length > limits.maxBytes) throw new NativeBlockError('too-large', `${buf.length} bytes, limit ${limits.maxBytes}`);
   const plan = planFor(expected);
   const cur = new Cursor(buf);

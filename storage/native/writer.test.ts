@@ -117,6 +117,10 @@ test('misuse is refused with a clear error', () => {
   assert.throws(() => w.u64(w.index('u64'), 2 ** 53), RangeError);
   assert.throws(() => w.u64Array(w.index('a_u64'), [1, 2 ** 60]), RangeError);
   assert.throws(() => w.ipv6(w.index('ip'), new Uint8Array(4)), RangeError);
+  assert.throws(() => w.dateTime64ns(w.index('t'), -1, 0), RangeError);
+  assert.throws(() => w.dateTime64ns(w.index('t'), 9_223_372_036, 0), RangeError);
+  assert.throws(() => w.dateTime64ns(w.index('t'), 1, 1e9), RangeError);
+  assert.throws(() => w.dateTime64ns(w.index('t'), 1.5, 0), RangeError);
   assert.throws(() => w.finish(), /no rows/);
   writeRows(w, randomRows(2, 10));
   w.u32(0, 5);

@@ -26,6 +26,8 @@ export const LC_HAS_ADDITIONAL_KEYS = 1 << 9;
 export const LC_NEED_UPDATE_DICTIONARY = 1 << 10;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Whole seconds of the last DateTime64(9) instant, 2262-04-11 23:47:16.854775807 (< 2^63 ns). */
+const MAX_DT64_SECONDS = 9_223_372_035;
 
 /** One column's buffers; every field exists for every kind so all columns share one shape. */
 class ColumnBuffer {
@@ -210,6 +212,7 @@ export class NativeBlockWriter {
     return new TypeError(c === undefined ? `no column #${col}` : `${appender}() writes ${APPENDER_KINDS[appender]}, column ${c.name} is ${c.type}`);
   }
 
+  // Integers outside the column's range wrap, as in the RowBinary writer.
   u8(col: number, v: number): void { this.col(col, Kind.U8, 'u8').data.u8(v); }
   u16(col: number, v: number): void { this.col(col, Kind.U16, 'u16').data.u16(v); }
   u32(col: number, v: number): void { this.col(col, Kind.U32, 'u32').data.u32(v); }
@@ -221,8 +224,12 @@ export class NativeBlockWriter {
     this.col(col, Kind.U64, 'u64').data.u64(v);
   }
 
-  /** DateTime64(9) from whole seconds since the epoch (0 ≤ seconds < 9.2e9) and nanoseconds (0 ≤ nanos < 1e9). */
+  /** DateTime64(9) from whole seconds since the epoch and nanoseconds (0 ≤ nanos < 1e9), up to
+   * the type's end in 2262. */
   dateTime64ns(col: number, seconds: number, nanos: number): void {
+    if (!(seconds >= 0 && seconds <= MAX_DT64_SECONDS && nanos >= 0 && nanos < 1e9) || !Number.isInteger(seconds) || !Number.isInteger(nanos)) {
+      throw new RangeError(`dateTime64ns(): ${seconds} s ${nanos} ns is outside DateTime64(9)`);
+    }
     this.col(col, Kind.DateTime64, 'dateTime64ns').data.timeNs(seconds, nanos);
   }
 
