@@ -33,12 +33,12 @@ function percentile(xs: number[], p: number): number {
 }
 
 /** `rows` distinct flows as the relay would hold them: the pool cycled with fresh time and uuid. */
-function ingestBatches(pool: readonly Flow[], rows: number): Flow[][] {
+export function ingestBatches(pool: readonly Flow[], rows: number, batch = BATCH): Flow[][] {
   const batches: Flow[][] = [];
   const nowS = Math.floor(Date.now() / 1000);
-  for (let i = 0; i < rows; i += BATCH) {
+  for (let i = 0; i < rows; i += batch) {
     const b: Flow[] = [];
-    for (let j = i; j < Math.min(rows, i + BATCH); j++) {
+    for (let j = i; j < Math.min(rows, i + batch); j++) {
       const f = pool[j % pool.length];
       b.push({ ...f, uuid: fastUUID(), time: { seconds: nowS - 600 + Math.floor(j / 2000), nanos: (j * 7919) % 1e9 } });
     }

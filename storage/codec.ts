@@ -7,7 +7,7 @@ import { types, encode, decode } from '../proto/index.js';
 import type { Flow, Workload } from '../proto/types.js';
 import { P } from '../filters/presence.js';
 import { parseIP, formatIP, ipFromHex } from '../filters/ip-addr.js';
-import type { RowBinaryWriter } from './rowbinary.js';
+import type { RowSink } from './rowbinary.js';
 import { requestURIPath } from '../filters/http-path.js';
 import { tcpFlagsMask } from '../filters/tcp-flags.js';
 import { TCP_FLAG_BITS } from '../proto/tcp-flags.js';
@@ -123,18 +123,19 @@ function endpointCols(rest: Obj, k: 'source' | 'destination'): EndpointCols {
   return cols;
 }
 
-function writeEndpoint(w: RowBinaryWriter, e: EndpointCols): void {
+function writeEndpoint(w: RowSink, e: EndpointCols): void {
   w.u32(e.id); w.u32(e.identity); w.str(e.cluster); w.str(e.ns); w.str(e.pod);
   w.strArray(e.labels); w.strArray(e.wn); w.strArray(e.wk);
 }
 
 const NO_MARKS: readonly IngestMark[] = [];
 const NO_STRINGS: readonly string[] = [];
+const NO_NUMBERS: readonly number[] = [];
 const NO_HEADERS: readonly { key?: string; value?: string }[] = [];
 
-/** Appends the flow as one RowBinary row in INSERT_COLUMNS order; `rest` is protobuf (empty
+/** Appends the flow as one row in INSERT_COLUMNS order (RowBinary, or a Native block's columns); `rest` is protobuf (empty
  * when the columns reproduce everything). */
-export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now = Date.now(), batchId = 0): void {
+export function writeFlowRow(w: RowSink, flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now = Date.now(), batchId = 0): void {
   const f = flow as unknown as Obj;
   moving = !plainPath || !isPlainFlow(flow);
   const rest: Obj = moving ? { ...f } : f;
@@ -291,10 +292,10 @@ export function writeFlowRow(w: RowBinaryWriter, flow: Flow, marks: readonly Ing
   const k = flow.extensions ? kernelInfoOf(flow) : null;
   w.str(k?.drop_reason_name ?? ''); w.u64(k?.bytes ?? 0); w.u64(k?.packets ?? 0);
   w.str(emName); w.str(emVersion);
-  if (!moving || Object.keys(rest).length === 0) w.u8(0);
+  if (!moving || Object.keys(rest).length === 0) w.str('');
   else w.bytesField(encode(types.Flow, rest));
   // Marks ride on the last row of an insert only; every other row has three empty arrays.
-  if (marks.length === 0) { w.u8(0); w.u8(0); w.u8(0); } else {
+  if (marks.length === 0) { w.strArray(NO_STRINGS); w.strArray(NO_STRINGS); w.u64Array(NO_NUMBERS); } else {
     w.strArray(marks.map((m) => m.session)); w.strArray(marks.map((m) => m.node)); w.u64Array(marks.map((m) => m.seq));
   }
   w.u64(batchId);

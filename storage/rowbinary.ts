@@ -2,20 +2,41 @@
 // parses fastest after Native, and one we can produce straight from a Flow without building
 // intermediate strings (docs/storage.md has the measurements).
 
-const MIN_CAPACITY = 1 << 16;
+const DEFAULT_CAPACITY = 1 << 16;
 
 // Flow strings repeat (namespaces, pods, labels, node names): their encoded bytes are cached,
 // bounded, so the hot path copies bytes instead of running the UTF-8 encoder every time.
 const CACHE_MAX_ENTRIES = 8192;
 const CACHE_MAX_LEN = 96;
 
-export class RowBinaryWriter {
+/** Encoded bytes (varint length + UTF-8) of short strings, by string. */
+export type StringCache = Map<string, Buffer>;
+
+/** What a row encoder (storage/codec.ts writeFlowRow) writes to, one value per column in
+ * insert order: RowBinary rows, or a Native block's columns (storage/native/flow-block.ts). */
+export interface RowSink {
+  u8(v: number): void;
+  u16(v: number): void;
+  u32(v: number): void;
+  i32(v: number): void;
+  u64(v: number): void;
+  timeNs(seconds: number, nanos: number): void;
+  str(s: string): void;
+  bytesField(b: Uint8Array): void;
+  strArray(a: readonly string[]): void;
+  u64Array(a: readonly number[]): void;
+  ipv6(ip: Uint8Array): void;
+}
+
+export class RowBinaryWriter implements RowSink {
   buf: Buffer;
   pos = 0;
-  private readonly cache = new Map<string, Buffer>();
+  private readonly cache: StringCache;
 
-  constructor(capacity = MIN_CAPACITY) {
-    this.buf = Buffer.allocUnsafe(Math.max(capacity, MIN_CAPACITY));
+  /** `cache` may be shared by several writers (a Native block keeps one writer per column). */
+  constructor(capacity = DEFAULT_CAPACITY, cache: StringCache = new Map()) {
+    this.buf = Buffer.allocUnsafe(Math.max(capacity, 64));
+    this.cache = cache;
   }
 
   /** Bytes written so far (a view, valid until the next write). */
@@ -44,16 +65,18 @@ export class RowBinaryWriter {
     this.pos += 8;
   }
 
-  /** Int64 nanoseconds since the epoch from (seconds, nanos) without BigInt: 1e9 = 2^9 · 1953125. */
+  /** Int64 nanoseconds since the epoch from (seconds, nanos) without BigInt, exact over the
+   * whole DateTime64(9) range (0 ≤ seconds < 2^34): seconds = hi·2^16 + lo, so every partial
+   * product stays below 2^53; ns = (hi·1e9)·2^16 + lo·1e9 + nanos. */
   timeNs(seconds: number, nanos: number): void {
     this.ensure(8);
-    const m = seconds * 1953125; // < 2^53 for any DateTime64(9) second
-    const mHi = Math.floor(m / 0x80_0000);
-    let lo = (m - mHi * 0x80_0000) * 512 + nanos;
-    let hi = mHi;
-    if (lo >= 0x1_0000_0000) { const carry = Math.floor(lo / 0x1_0000_0000); lo -= carry * 0x1_0000_0000; hi += carry; }
-    this.buf.writeUInt32LE(lo >>> 0, this.pos);
-    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
+    const sHi = Math.floor(seconds / 0x1_0000), sLo = seconds - sHi * 0x1_0000;
+    const x = sHi * 1e9; // < 2^48
+    const xHi = Math.floor(x / 0x1_0000);
+    const t = (x - xHi * 0x1_0000) * 0x1_0000 + sLo * 1e9 + nanos; // < 2^47
+    const carry = Math.floor(t / 0x1_0000_0000);
+    this.buf.writeUInt32LE(t - carry * 0x1_0000_0000, this.pos);
+    this.buf.writeUInt32LE((xHi + carry) >>> 0, this.pos + 4);
     this.pos += 8;
   }
 

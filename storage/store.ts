@@ -174,7 +174,7 @@ async function checkClusterSchema(client: ClickHouseClient, cluster: string): Pr
 
 /** Insert settings for one part of a batch: the batch id names the block, so a retried
  * insert of the same part is dropped by ClickHouse, together with its materialized-view rows. */
-function dedupSettings(batchId: number, dedupKey: string, part: number): ClickHouseSettings {
+export function dedupSettings(batchId: number, dedupKey: string, part: number): ClickHouseSettings {
   if (batchId <= 0) return {};
   return { insert_deduplicate: 1, insert_deduplication_token: `flows-${dedupKey}-${part}`, deduplicate_blocks_in_dependent_materialized_views: 1 };
 }

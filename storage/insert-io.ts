@@ -1,0 +1,83 @@
+// How insert bodies reach ClickHouse through @clickhouse/client, whatever their format: a server
+// takes the bytes as the body of `INSERT … FORMAT <fmt>`; chDB's connection turns insert bodies
+// into strings, so there the bytes go through a private file in memory that the engine reads
+// with file(). Shared by the RowBinary (storage/writer.ts) and Native (storage/native/insert.ts)
+// inserters.
+import fs from 'node:fs/promises';
+import { writeFileSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+
+/** Server: the chunks, in order, are the body of `query` (an `INSERT … FORMAT …`). */
+export async function execInsert(client: ClickHouseClient, query: string, chunks: readonly Uint8Array[], settings: ClickHouseSettings): Promise<void> {
+  const res = await client.exec({ query, values: Readable.from(chunks), clickhouse_settings: settings });
+  res.stream.resume();
+  await new Promise<void>((resolve, reject) => { res.stream.once('end', resolve); res.stream.once('error', reject); });
+}
+
+export function memoryTmpDir(): string {
+  return process.platform === 'linux' ? '/dev/shm' : os.tmpdir();
+}
+
+function processAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** Removes insert directories left behind by processes that died (their names carry the pid). */
+async function removeStaleInsertDirs(parent: string): Promise<void> {
+  let names: string[];
+  try { names = await fs.readdir(parent); } catch { return; }
+  for (const n of names) {
+    const m = /^flowscope-insert-(\d+)-/.exec(n);
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) await fs.rm(path.join(parent, n), { recursive: true, force: true });
+  }
+}
+
+export interface InsertFiles {
+  /** Writes the chunks to a new private file, runs `use(file)`, then removes the file. */
+  withFile<T>(chunks: readonly Uint8Array[], use: (file: string) => Promise<T>): Promise<T>;
+  /** Removes the directory. */
+  close(): Promise<void>;
+}
+
+/** A private directory for insert files (in memory where possible), named after our pid so a
+ * later process can remove it if we die; stale ones of dead processes are removed first. */
+export async function openInsertFiles(ext: string): Promise<InsertFiles> {
+  let dir: string;
+  try {
+    await removeStaleInsertDirs(memoryTmpDir());
+    dir = await fs.mkdtemp(path.join(memoryTmpDir(), `flowscope-insert-${process.pid}-`));
+  } catch {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), `flowscope-insert-${process.pid}-`));
+  }
+  let seq = 0;
+  return {
+    async withFile(chunks, use) {
+      // A name per insert, so inserts never share a file even if a caller overlaps them.
+      const file = path.join(dir, `${seq++}.${ext}`);
+      // Synchronous on purpose: chDB runs its calls on libuv's thread pool, and an insert must not
+      // wait for a pool thread behind them. Writing tens of MB to tmpfs takes milliseconds.
+      writeChunks(file, chunks);
+      try {
+        return await use(file);
+      } finally {
+        rmSync(file, { force: true });
+      }
+    },
+    async close() { await fs.rm(dir, { recursive: true, force: true }); },
+  };
+}
+
+function writeChunks(file: string, chunks: readonly Uint8Array[]): void {
+  if (chunks.length === 1) { writeFileSync(file, chunks[0]); return; }
+  const fd = openSync(file, 'w');
+  try {
+    for (const c of chunks) {
+      for (let off = 0; off < c.length;) off += writeSync(fd, c, off, c.length - off);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,299 @@
+// Builds ClickHouse Native blocks column by column, so a block is serialised once where the
+// values are produced and every later hop (relay, insert) forwards bytes.
+//
+// Layout of a block (NativeWriter without a client revision, i.e. the `Native` format):
+//   varuint columns, varuint rows, then per column: name and type (varuint length + bytes each)
+//   followed by the column's data in its bulk serialisation:
+//   - fixed-width numbers, DateTime64(9) (Int64 ticks), IPv6 (16 bytes, network order): little-endian values back to back;
+//   - String: varuint length + bytes per value;
+//   - Array(T): the row offsets (cumulative UInt64), then all elements as a column of T;
+//   - LowCardinality(String): UInt64 keys-serialisation version (1) as the state prefix, then
+//     one granule: UInt64 flags (index width | has-additional-keys | need-update-dictionary),
+//     UInt64 dictionary size + the dictionary as a String column, UInt64 row count + the indexes
+//     in the smallest unsigned width that fits. It is what ClickHouse itself writes for Native
+//     (no global dictionary). In Array(LowCardinality(String)) the version precedes the
+//     offsets, and a block whose arrays are all empty has no granule at all.
+// LowCardinality columns are sent as dictionaries, not as plain strings the engine would have to
+// convert: measured cheaper for the engine and smaller (docs/storage.md, "Native blocks").
+import { RowBinaryWriter, type StringCache } from '../rowbinary.js';
+import { Kind, kindOf, supportedTypes, type NativeColumn } from './types.js';
+
+/** KeysSerializationVersion::SharedDictionariesWithAdditionalKeys. */
+export const LC_KEYS_VERSION = 1;
+/** Granule flags: the low byte is the index width (0: UInt8 … 3: UInt64). */
+export const LC_NEED_GLOBAL_DICTIONARY = 1 << 8;
+export const LC_HAS_ADDITIONAL_KEYS = 1 << 9;
+export const LC_NEED_UPDATE_DICTIONARY = 1 << 10;
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Whole seconds of the last DateTime64(9) instant, 2262-04-11 23:47:16.854775807 (< 2^63 ns). */
+const MAX_DT64_SECONDS = 9_223_372_035;
+
+/** One column's buffers; every field exists for every kind so all columns share one shape. */
+class ColumnBuffer {
+  /** Values (rows) appended to this block. */
+  count = 0;
+  /** Array elements appended (array columns). */
+  nested = 0;
+  /** Fixed-width values, strings, or an array's elements (all kinds but the LowCardinality ones). */
+  readonly data: RowBinaryWriter;
+  /** Cumulative UInt64 element counts, one per row (array columns). */
+  readonly offsets: RowBinaryWriter | null;
+  /** LowCardinality: the block's dictionary (string → index) and its encoded keys in index order. */
+  readonly dict: Map<string, number> | null;
+  readonly keys: RowBinaryWriter | null;
+  /** LowCardinality: one dictionary index per value. */
+  idx: Uint32Array;
+  idxCount = 0;
+
+  constructor(readonly name: string, readonly type: string, readonly kind: Kind, readonly header: Buffer, cache: StringCache) {
+    const lc = kind === Kind.LowCardinality || kind === Kind.ArrayLowCardinality;
+    const array = kind === Kind.ArrayString || kind === Kind.ArrayLowCardinality || kind === Kind.ArrayU64;
+    this.data = new RowBinaryWriter(lc ? 64 : 4096, cache);
+    this.offsets = array ? new RowBinaryWriter(4096, cache) : null;
+    this.dict = lc ? new Map() : null;
+    this.keys = lc ? new RowBinaryWriter(1024, cache) : null;
+    this.idx = new Uint32Array(lc ? 1024 : 0);
+  }
+
+  reset(): void {
+    this.count = 0; this.nested = 0; this.idxCount = 0;
+    this.data.reset(); this.offsets?.reset(); this.keys?.reset(); this.dict?.clear();
+  }
+
+  /** Appends a string's dictionary index, adding the string to the dictionary when new. */
+  lc(s: string): void {
+    const dict = this.dict!;
+    let i = dict.get(s);
+    if (i === undefined) {
+      i = dict.size;
+      dict.set(s, i);
+      this.keys!.str(s);
+    }
+    if (this.idxCount === this.idx.length) {
+      const next = new Uint32Array(this.idx.length * 2);
+      next.set(this.idx);
+      this.idx = next;
+    }
+    this.idx[this.idxCount++] = i;
+  }
+
+  /** Bytes of this column's data in the block (header excluded). */
+  dataSize(): number {
+    switch (this.kind) {
+      case Kind.LowCardinality: return 8 + lcGranuleSize(this);
+      case Kind.ArrayLowCardinality: return 8 + this.offsets!.pos + (this.idxCount > 0 ? lcGranuleSize(this) : 0);
+      case Kind.ArrayString: case Kind.ArrayU64: return this.offsets!.pos + this.data.pos;
+      default: return this.data.pos;
+    }
+  }
+
+  /** Writes header and data at `p`; returns the position after them. */
+  write(out: Buffer, p: number): number {
+    p += this.header.copy(out, p);
+    switch (this.kind) {
+      case Kind.LowCardinality:
+        p = writeU64(out, p, LC_KEYS_VERSION);
+        return writeLcGranule(out, p, this);
+      case Kind.ArrayLowCardinality:
+        p = writeU64(out, p, LC_KEYS_VERSION);
+        p += this.offsets!.bytes().copy(out, p);
+        return this.idxCount > 0 ? writeLcGranule(out, p, this) : p;
+      case Kind.ArrayString: case Kind.ArrayU64:
+        p += this.offsets!.bytes().copy(out, p);
+        return p + this.data.bytes().copy(out, p);
+      default:
+        return p + this.data.bytes().copy(out, p);
+    }
+  }
+}
+
+/** Index width code (0: UInt8, 1: UInt16, 2: UInt32) for a dictionary of `size` keys. */
+function indexWidthCode(size: number): number {
+  return size <= 0x100 ? 0 : size <= 0x1_0000 ? 1 : 2;
+}
+
+function lcGranuleSize(c: ColumnBuffer): number {
+  return 8 + 8 + c.keys!.pos + 8 + c.idxCount * (1 << indexWidthCode(c.dict!.size));
+}
+
+function writeLcGranule(out: Buffer, p: number, c: ColumnBuffer): number {
+  const code = indexWidthCode(c.dict!.size);
+  p = writeU64(out, p, code | LC_HAS_ADDITIONAL_KEYS | LC_NEED_UPDATE_DICTIONARY);
+  p = writeU64(out, p, c.dict!.size);
+  p += c.keys!.bytes().copy(out, p);
+  p = writeU64(out, p, c.idxCount);
+  const idx = c.idx, n = c.idxCount;
+  if (code === 0) {
+    for (let i = 0; i < n; i++) out[p++] = idx[i];
+  } else if (code === 1) {
+    for (let i = 0; i < n; i++) { const v = idx[i]; out[p++] = v & 0xff; out[p++] = v >>> 8; }
+  } else {
+    for (let i = 0; i < n; i++) { out.writeUInt32LE(idx[i], p); p += 4; }
+  }
+  return p;
+}
+
+function writeU64(out: Buffer, p: number, v: number): number {
+  out.writeUInt32LE(v % 0x1_0000_0000, p);
+  out.writeUInt32LE(Math.floor(v / 0x1_0000_0000), p + 4);
+  return p + 8;
+}
+
+export function varuintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) { n = Math.floor(n / 128); size++; }
+  return size;
+}
+
+export function writeVaruint(out: Buffer, p: number, n: number): number {
+  while (n >= 0x80) { out[p++] = (n % 128) | 0x80; n = Math.floor(n / 128); }
+  out[p++] = n;
+  return p;
+}
+
+/** varuint length + UTF-8 bytes of a header string. */
+function headerString(s: string): Buffer {
+  const bytes = Buffer.from(s, 'utf8');
+  const out = Buffer.allocUnsafe(varuintSize(bytes.length) + bytes.length);
+  bytes.copy(out, writeVaruint(out, 0, bytes.length));
+  return out;
+}
+
+const APPENDER_KINDS: Record<string, string> = {
+  u8: 'UInt8', u16: 'UInt16', u32: 'UInt32', i32: 'Int32', u64: 'UInt64', dateTime64ns: 'DateTime64(9)',
+  ipv6: 'IPv6', str: 'String or LowCardinality(String)', bytes: 'String',
+  strArray: 'Array(String) or Array(LowCardinality(String))', u64Array: 'Array(UInt64)',
+};
+
+/**
+ * Column-wise builder of Native blocks. Columns are addressed by index (see {@link index});
+ * each appender takes the column index and one value, and {@link endRow} closes a row once
+ * every column has its value. Buffers are kept and reused from block to block.
+ */
+export class NativeBlockWriter {
+  readonly columns: readonly NativeColumn[];
+  private readonly cols: ColumnBuffer[];
+  private readonly byName = new Map<string, number>();
+  private nRows = 0;
+
+  constructor(columns: readonly NativeColumn[]) {
+    if (columns.length === 0) throw new Error('a Native block needs at least one column');
+    const cache: StringCache = new Map();
+    this.columns = columns.map((c) => ({ name: c.name, type: c.type }));
+    this.cols = columns.map((c) => {
+      const kind = kindOf(c.type);
+      if (kind === undefined) throw new Error(`column ${c.name}: type ${c.type} is not supported in Native blocks (supported: ${supportedTypes().join(', ')})`);
+      if (this.byName.has(c.name)) throw new Error(`column ${c.name} appears twice`);
+      this.byName.set(c.name, this.byName.size);
+      return new ColumnBuffer(c.name, c.type, kind, Buffer.concat([headerString(c.name), headerString(c.type)]), cache);
+    });
+  }
+
+  /** Index of a column by name, for appenders (look it up once, not per row). */
+  index(name: string): number {
+    const i = this.byName.get(name);
+    if (i === undefined) throw new Error(`no column ${name} in this block`);
+    return i;
+  }
+
+  /** Rows completed with {@link endRow} since the last finish/reset. */
+  get rows(): number { return this.nRows; }
+
+  private col(col: number, kind: Kind, appender: string): ColumnBuffer {
+    const c = this.cols[col];
+    if (c === undefined || c.kind !== kind) throw this.misuse(col, appender);
+    c.count++;
+    return c;
+  }
+
+  private misuse(col: number, appender: string): Error {
+    const c = this.cols[col];
+    return new TypeError(c === undefined ? `no column #${col}` : `${appender}() writes ${APPENDER_KINDS[appender]}, column ${c.name} is ${c.type}`);
+  }
+
+  // Integers outside the column's range wrap, as in the RowBinary writer.
+  u8(col: number, v: number): void { this.col(col, Kind.U8, 'u8').data.u8(v); }
+  u16(col: number, v: number): void { this.col(col, Kind.U16, 'u16').data.u16(v); }
+  u32(col: number, v: number): void { this.col(col, Kind.U32, 'u32').data.u32(v); }
+  i32(col: number, v: number): void { this.col(col, Kind.I32, 'i32').data.i32(v); }
+
+  /** UInt64 from a non-negative safe integer. */
+  u64(col: number, v: number): void {
+    if (!(v >= 0 && v <= MAX_SAFE)) throw new RangeError(`u64(): ${v} is not a non-negative safe integer`);
+    this.col(col, Kind.U64, 'u64').data.u64(v);
+  }
+
+  /** DateTime64(9) from whole seconds since the epoch and nanoseconds (0 ≤ nanos < 1e9), up to
+   * the type's end in 2262. */
+  dateTime64ns(col: number, seconds: number, nanos: number): void {
+    if (!(seconds >= 0 && seconds <= MAX_DT64_SECONDS && nanos >= 0 && nanos < 1e9) || !Number.isInteger(seconds) || !Number.isInteger(nanos)) {
+      throw new RangeError(`dateTime64ns(): ${seconds} s ${nanos} ns is outside DateTime64(9)`);
+    }
+    this.col(col, Kind.DateTime64, 'dateTime64ns').data.timeNs(seconds, nanos);
+  }
+
+  /** IPv6: 16 bytes in network order (IPv4 as ::ffff:a.b.c.d). */
+  ipv6(col: number, ip: Uint8Array): void {
+    if (ip.length !== 16) throw new RangeError(`ipv6(): ${ip.length} bytes, want 16`);
+    this.col(col, Kind.IPv6, 'ipv6').data.ipv6(ip);
+  }
+
+  /** String or LowCardinality(String). */
+  str(col: number, s: string): void {
+    const c = this.cols[col];
+    if (c !== undefined && c.kind === Kind.String) { c.count++; c.data.str(s); return; }
+    if (c !== undefined && c.kind === Kind.LowCardinality) { c.count++; c.lc(s); return; }
+    throw this.misuse(col, 'str');
+  }
+
+  /** String column from raw bytes (e.g. protobuf). */
+  bytes(col: number, b: Uint8Array): void { this.col(col, Kind.String, 'bytes').data.bytesField(b); }
+
+  /** Array(String) or Array(LowCardinality(String)). */
+  strArray(col: number, a: readonly string[]): void {
+    const c = this.cols[col];
+    if (c === undefined || (c.kind !== Kind.ArrayString && c.kind !== Kind.ArrayLowCardinality)) throw this.misuse(col, 'strArray');
+    c.count++;
+    c.nested += a.length;
+    c.offsets!.u64(c.nested);
+    if (c.kind === Kind.ArrayString) for (let i = 0; i < a.length; i++) c.data.str(a[i]);
+    else for (let i = 0; i < a.length; i++) c.lc(a[i]);
+  }
+
+  /** Array(UInt64) from non-negative safe integers. */
+  u64Array(col: number, a: readonly number[]): void {
+    for (let i = 0; i < a.length; i++) if (!(a[i] >= 0 && a[i] <= MAX_SAFE)) throw new RangeError(`u64Array(): ${a[i]} is not a non-negative safe integer`);
+    const c = this.col(col, Kind.ArrayU64, 'u64Array');
+    c.nested += a.length;
+    c.offsets!.u64(c.nested);
+    for (let i = 0; i < a.length; i++) c.data.u64(a[i]);
+  }
+
+  /** Closes the current row. Column counts are checked once per block, in {@link finish}. */
+  endRow(): void { this.nRows++; }
+
+  /** The block of all rows so far, as a new Buffer; the writer then starts an empty block. */
+  finish(): Buffer {
+    const rows = this.nRows;
+    if (rows === 0) throw new Error('finish(): the block has no rows');
+    let size = varuintSize(this.cols.length) + varuintSize(rows);
+    for (const c of this.cols) {
+      if (c.count !== rows) throw new Error(`finish(): column ${c.name} has ${c.count} values for ${rows} rows`);
+      size += c.header.length + c.dataSize();
+    }
+    const out = Buffer.allocUnsafe(size);
+    let p = writeVaruint(out, 0, this.cols.length);
+    p = writeVaruint(out, p, rows);
+    for (const c of this.cols) p = c.write(out, p);
+    if (p !== size) throw new Error(`finish(): wrote ${p} of ${size} bytes`); // a bug here, never bad input
+    this.reset();
+    return out;
+  }
+
+  /** Drops the rows of the current block (e.g. after a row failed half-way). */
+  reset(): void {
+    this.nRows = 0;
+    for (const c of this.cols) c.reset();
+  }
+}
