@@ -1,7 +1,7 @@
 import { compileGoRegexp } from './re2.js';
 import type { FilterKind } from './types.js';
 import { isSet, anyOf } from './types.js';
-import { P, has } from './presence.js';
+import { P, has } from '../schema/presence.js';
 
 /** dns_query: Go regexps (unanchored) against l7.dns.query; flows without DNS never match. */
 export const dnsQueryFilter: FilterKind = {

@@ -1,6 +1,6 @@
 import type { FilterKind } from './types.js';
 import { isSet, anyOf } from './types.js';
-import { P, has } from './presence.js';
+import { P, has } from '../schema/presence.js';
 
 /** event_type: type 0 matches any type; sub_type only counts with match_sub_type. A flow
  * without an event_type never matches. */

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Flow, FlowFilter } from '../proto/types.js';
 import { compileFlowFilters, validateFlowFilters, flowFiltersToSQL, FilterError } from './index.js';
-import { parseIP, formatIP, parseCIDR, cidrContains } from './ip-addr.js';
-import { requestURIPath } from './http-path.js';
+import { parseIP, formatIP, parseCIDR, cidrContains } from '../schema/ip-addr.js';
+import { requestURIPath } from '../schema/http-path.js';
 
 const m = (ff: FlowFilter, f: Flow) => compileFlowFilters([ff])(f);
 const bad = (ff: FlowFilter, re: RegExp) => assert.throws(() => validateFlowFilters([ff]), (e: unknown) => e instanceof FilterError && re.test(e.message));

@@ -1,7 +1,7 @@
 import { requireL7EventType } from './http-compat.js';
 import type { FilterKind } from './types.js';
 import { isSet } from './types.js';
-import { P, has } from './presence.js';
+import { P, has } from '../schema/presence.js';
 
 /** http_method: case-insensitive (strings.EqualFold; ASCII folding here and in SQL). */
 export const httpMethodFilter: FilterKind = {

@@ -1,9 +1,9 @@
 import { requireL7EventType } from './http-compat.js';
-import { requestURIPath } from './http-path.js';
+import { requestURIPath } from '../schema/http-path.js';
 import { compileGoRegexp } from './re2.js';
 import type { FilterKind } from './types.js';
 import { isSet, anyOf } from './types.js';
-import { P, has } from './presence.js';
+import { P, has } from '../schema/presence.js';
 
 /** http_path: Go regexps against the decoded path of the request URI; URLs that do not parse
  * never match. Storage keeps that path in http_path (http_path_ok = 1 when it parsed). */

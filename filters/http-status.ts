@@ -2,7 +2,7 @@ import { FilterError } from './errors.js';
 import { requireL7EventType } from './http-compat.js';
 import type { FilterKind } from './types.js';
 import { isSet, anyOf } from './types.js';
-import { P, has } from './presence.js';
+import { P, has } from '../schema/presence.js';
 
 /** http_status_code: `200` exact or `2+`/`40+` prefixes of the zero-padded code; code 0 never matches. */
 export const httpStatusFilter: FilterKind = {

@@ -2,7 +2,7 @@ import { requireL7EventType } from './http-compat.js';
 import { compileGoRegexp } from './re2.js';
 import type { FilterKind } from './types.js';
 import { isSet, anyOf } from './types.js';
-import { P, has } from './presence.js';
+import { P, has } from '../schema/presence.js';
 
 /** http_url: Go regexps against the full URL; empty URLs never match. */
 export const httpUrlFilter: FilterKind = {

@@ -1,7 +1,7 @@
 import type { Endpoint, Flow } from '../proto/types.js';
 import type { Compiled, FilterKind } from './types.js';
 import { isSet } from './types.js';
-import { P, has } from './presence.js';
+import { P, has } from '../schema/presence.js';
 import type { Params } from './params.js';
 
 function compile(ids: readonly number[], get: (f: Flow) => Endpoint | undefined, col: string, bit: number, p: Params): Compiled {

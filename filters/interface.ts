@@ -1,6 +1,6 @@
 import type { FilterKind } from './types.js';
 import { isSet, anyOf } from './types.js';
-import { P, has } from './presence.js';
+import { P, has } from '../schema/presence.js';
 
 /** interface: index (if > 0) and name (if set) must both match; flows without one never match. */
 export const interfaceFilter: FilterKind = {

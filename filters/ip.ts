@@ -4,7 +4,7 @@
 // of those bytes; so "flow string == value" is decidable in SQL without storing every string.
 import type { Flow } from '../proto/types.js';
 import { FilterError } from './errors.js';
-import { parseIP, parseCIDR, cidrContains, formatIP, fullIPv6, type CIDRRange } from './ip-addr.js';
+import { parseIP, parseCIDR, cidrContains, formatIP, fullIPv6, type CIDRRange } from '../schema/ip-addr.js';
 import type { Compiled, FilterKind } from './types.js';
 import { isSet, anyOf } from './types.js';
 import type { Params } from './params.js';

@@ -1,19 +1,12 @@
-import type { Flow } from '../proto/types.js';
 import { FilterError } from './errors.js';
 import type { Compiled, FilterKind } from './types.js';
 import { isSet } from './types.js';
-import { P } from './presence.js';
+import { P } from '../schema/presence.js';
 import type { Params } from './params.js';
+import { l4Port } from '../schema/l4-port.js';
 
 const PORTED = P.TCP | P.UDP | P.SCTP;
 
-/** The L4 port Hubble reads: TCP, else UDP, else SCTP (storage keeps the same one in
- * src_port/dst_port). Undefined when none of them is present. */
-export function l4Port(f: Flow, which: 'source_port' | 'destination_port'): number | undefined {
-  const l4 = f.l4;
-  const x = l4?.TCP ?? l4?.UDP ?? l4?.SCTP;
-  return x === undefined ? undefined : x[which] ?? 0;
-}
 
 /** strconv.ParseUint(p, 10, 16). */
 function parsePort(s: string, what: string): number {

@@ -2,7 +2,7 @@ import type { Flow } from '../proto/types.js';
 import { FilterError } from './errors.js';
 import type { FilterKind } from './types.js';
 import { isSet } from './types.js';
-import { P } from './presence.js';
+import { P } from '../schema/presence.js';
 
 // Each protocol name is a presence test of one or more sub-messages.
 const PROTOCOLS: Record<string, { bits: number; test: (f: Flow) => boolean }> = {

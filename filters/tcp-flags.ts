@@ -1,15 +1,10 @@
-import type { TCPFlags } from '../proto/types.js';
 import type { FilterKind } from './types.js';
 import { isSet, anyOf } from './types.js';
-import { P, has } from './presence.js';
-import { TCP_FLAG_BITS } from '../proto/tcp-flags.js';
+import { P, has } from '../schema/presence.js';
+import { tcpFlagsMask } from '../proto/tcp-flags.js';
 
-/** The `tcp_flags` UInt16 column: the header's flag bits. */
-export function tcpFlagsMask(f: TCPFlags | undefined): number {
-  let m = 0;
-  if (f) TCP_FLAG_BITS.forEach((k, i) => { if (f[k]) m |= 1 << i; });
-  return m;
-}
+export { tcpFlagsMask };
+
 
 /** tcp_flags: a flow matches a TCPFlags filter when every flag set in it is set on the flow
  * (extra flow flags are fine); flows without TCP flags never match. */

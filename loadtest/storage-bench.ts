@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Flow } from '../proto/types.js';
 import { FlowStore } from '../storage/store.js';
 import { openClient } from '../storage/client.js';
-import { RowBinaryWriter } from '../storage/rowbinary.js';
+import { RowBinaryWriter } from '../schema/rowbinary.js';
 import { encodeBatch, chdbInserter } from '../storage/writer.js';
 import { realisticFlows } from '../testing/realistic-flows.js';
 import { generateStore, storeFacts } from './storage-store-gen.js';

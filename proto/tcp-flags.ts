@@ -15,3 +15,10 @@ export const HUBBLE_TCP_FLAG_ORDER: readonly TCPFlagName[] = ['SYN', 'ACK', 'RST
 export function tcpFlagBit(name: TCPFlagName): number {
   return 1 << TCP_FLAG_BITS.indexOf(name);
 }
+
+/** The header flag bits of a TCPFlags message (the `tcp_flags` column holds them). */
+export function tcpFlagsMask(f: TCPFlags | undefined): number {
+  let m = 0;
+  if (f) TCP_FLAG_BITS.forEach((k, i) => { if (f[k]) m |= 1 << i; });
+  return m;
+}

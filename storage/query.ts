@@ -4,7 +4,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Flow, FlowFilter, Timestamp } from '../proto/types.js';
 import { flowFiltersToSQL } from '../filters/index.js';
-import { SELECT_LIST, rowToFlow } from './codec.js';
+import { SELECT_LIST, rowToFlow } from '../schema/flow-row.js';
 
 export interface FlowQuery {
   whitelist?: readonly FlowFilter[];

@@ -3,7 +3,7 @@
 // drop reason, protocol, destination port) with flow, byte and packet sums. A materialized view
 // fills it inside every insert into flows, so it always agrees with the raw table; it keeps its
 // own deduplication window so a deduplicated retry of a flows insert adds nothing here either.
-import { P } from '../filters/presence.js';
+import { P } from '../schema/presence.js';
 
 const bit = (b: number) => `bitAnd(presence, ${b}) != 0`;
 

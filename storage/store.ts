@@ -6,13 +6,13 @@ import type { Flow } from '../proto/types.js';
 import { openClient, type ConnectionOptions } from './client.js';
 import { migrate } from './migrations.js';
 import { encodeBatch, chdbInserter, serverInserter, type RowBinaryInserter } from './writer.js';
-import { RowBinaryWriter } from './rowbinary.js';
+import { RowBinaryWriter } from '../schema/rowbinary.js';
 import { CLUSTER_TABLES } from './cluster.js';
-import type { IngestMark } from './codec.js';
+import type { IngestMark } from '../schema/flow-row.js';
 import * as q from './query.js';
 import * as rollup from './rollup-query.js';
 
-export type { IngestMark } from './codec.js';
+export type { IngestMark } from '../schema/flow-row.js';
 export type { FlowQuery, NamespaceSeen, NodeSeen } from './query.js';
 export type { RollupRange, ServiceEdge, Talker, DropReasonCount } from './rollup-query.js';
 

@@ -5,8 +5,8 @@
 // RowBinary)`).
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { execInsert, openInsertFiles } from './insert-io.js';
-import { writeFlowRow, type IngestMark } from './codec.js';
-import { RowBinaryWriter } from './rowbinary.js';
+import { writeFlowRow, type IngestMark } from '../schema/flow-row.js';
+import { RowBinaryWriter } from '../schema/rowbinary.js';
 import { FLOW_COLUMNS } from './schema.js';
 import type { Flow } from '../proto/types.js';
 

@@ -9,11 +9,11 @@ import { createClient } from '@clickhouse/client';
 import { types, encode, decode, type Flow } from '../../proto/index.js';
 import { FlowStore, dedupSettings } from '../store.js';
 import { openClient } from '../client.js';
-import { genFlows } from '../gen-flows.js';
+import { genFlows } from '../../testing/gen-flows.js';
 import { chdbNativeInserter, serverNativeInserter } from './insert.js';
-import { FlowBlockWriter, encodeFlowBlock } from './flow-block.js';
-import { validateNativeBlock } from './validate.js';
-import { FLOW_NATIVE_COLUMNS } from './types.js';
+import { FlowBlockWriter, encodeFlowBlock } from '../../schema/native/flow-block.js';
+import { validateNativeBlock } from '../../schema/native/validate.js';
+import { FLOW_NATIVE_COLUMNS } from '../../schema/native/types.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-native-insert-'));
 after(() => fs.rm(dir, { recursive: true, force: true }));

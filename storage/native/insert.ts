@@ -4,7 +4,7 @@
 // (storage/insert-io.ts, shared with the RowBinary path).
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { execInsert, openInsertFiles } from '../insert-io.js';
-import { FLOW_NATIVE_COLUMNS, structureOf, type NativeColumn } from './types.js';
+import { FLOW_NATIVE_COLUMNS, structureOf, type NativeColumn } from '../../schema/native/types.js';
 
 export interface NativeInserter {
   /** Inserts the blocks (each a whole Native block with the target's columns) as one insert. */

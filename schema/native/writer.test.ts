@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openClient } from '../client.js';
+import { openClient } from '../../storage/client.js';
 import { NativeBlockWriter } from './writer.js';
 import { readNativeBlock, readNativeBlocks } from './read.js';
 import { validateNativeBlock } from './validate.js';
-import { chdbNativeInserter } from './insert.js';
-import { ALL_TYPES, randomRows, blockOf, writeRows, expectedColumns, expectedRows, createTableSQL, selectSQL, rowFromJSON } from './test-rows.js';
+import { chdbNativeInserter } from '../../storage/native/insert.js';
+import { ALL_TYPES, randomRows, blockOf, writeRows, expectedColumns, expectedRows, createTableSQL, selectSQL, rowFromJSON } from '../../testing/native-test-rows.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-native-writer-'));
 const client = openClient({ kind: 'chdb', path: path.join(dir, 'db') });

@@ -5,13 +5,12 @@
 // Filter columns always carry the value the filters see, whether or not the field moved.
 import { types, encode, decode } from '../proto/index.js';
 import type { Flow, Workload } from '../proto/types.js';
-import { P } from '../filters/presence.js';
-import { parseIP, formatIP, ipFromHex } from '../filters/ip-addr.js';
+import { P } from './presence.js';
+import { parseIP, formatIP, ipFromHex } from './ip-addr.js';
 import type { RowSink } from './rowbinary.js';
-import { requestURIPath } from '../filters/http-path.js';
-import { tcpFlagsMask } from '../filters/tcp-flags.js';
-import { TCP_FLAG_BITS } from '../proto/tcp-flags.js';
-import { l4Port } from '../filters/port.js';
+import { requestURIPath } from './http-path.js';
+import { TCP_FLAG_BITS, tcpFlagsMask } from '../proto/tcp-flags.js';
+import { l4Port } from './l4-port.js';
 import { isPlainFlow } from './plain-flow.js';
 import { kernelInfoOf } from '../proto/kernel.js';
 

@@ -4,7 +4,7 @@ import { types, encode, decode, type Flow } from '../proto/index.js';
 import { genFlows } from '../testing/gen-flows.js';
 import { realisticFlows } from '../testing/realistic-flows.js';
 import { RowBinaryWriter } from './rowbinary.js';
-import { writeFlowRow, usePlainPath } from './codec.js';
+import { writeFlowRow, usePlainPath } from './flow-row.js';
 import { isPlainFlow } from './plain-flow.js';
 
 const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow, f));

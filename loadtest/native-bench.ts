@@ -12,17 +12,17 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Flow } from '../../proto/types.js';
-import { FlowStore } from '../store.js';
-import { openClient } from '../client.js';
-import { RowBinaryWriter } from '../rowbinary.js';
-import { encodeBatch, chdbInserter } from '../writer.js';
-import { realisticFlows } from '../bench/realistic-flows.js';
-import { ingestBatches } from '../bench/index.js';
-import { FlowBlockWriter, encodeFlowBlock } from './flow-block.js';
-import { validateNativeBlock } from './validate.js';
-import { chdbNativeInserter } from './insert.js';
-import { FLOW_NATIVE_COLUMNS, type NativeColumn } from './types.js';
+import type { Flow } from '../proto/types.js';
+import { FlowStore } from '../storage/store.js';
+import { openClient } from '../storage/client.js';
+import { RowBinaryWriter } from '../schema/rowbinary.js';
+import { encodeBatch, chdbInserter } from '../storage/writer.js';
+import { realisticFlows } from '../testing/realistic-flows.js';
+import { ingestBatches } from './storage-bench.js';
+import { FlowBlockWriter, encodeFlowBlock } from '../schema/native/flow-block.js';
+import { validateNativeBlock } from '../schema/native/validate.js';
+import { chdbNativeInserter } from '../storage/native/insert.js';
+import { FLOW_NATIVE_COLUMNS, type NativeColumn } from '../schema/native/types.js';
 
 const { values: args } = parseArgs({
   options: { rows: { type: 'string', default: '500000' }, batch: { type: 'string', default: '50000' }, pool: { type: 'string', default: '50000' } },

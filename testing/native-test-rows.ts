@@ -1,9 +1,9 @@
 // Test helpers: a column of every supported type, seeded random rows with the awkward values
 // (empty strings and arrays, multi-byte UTF-8, long strings, 2^53−1, both kinds of IPv6
 // address, the ends of the DateTime64(9) range), and the SQL to read them back from chDB.
-import { rng } from '../gen-flows.js';
-import type { NativeColumn } from './types.js';
-import { NativeBlockWriter } from './writer.js';
+import { rng } from './gen-flows.js';
+import type { NativeColumn } from '../schema/native/types.js';
+import { NativeBlockWriter } from '../schema/native/writer.js';
 
 export const ALL_TYPES: readonly NativeColumn[] = [
   { name: 'i', type: 'UInt32' }, // row number, to read rows back in order

@@ -1,6 +1,6 @@
 // The column types a Native block may hold: exactly those of the flows table
 // (storage/schema.ts FLOW_COLUMNS), each reduced to how its values are laid out in Native.
-import { FLOW_COLUMNS } from '../schema.js';
+import { FLOW_COLUMNS } from '../flow-columns.js';
 
 export interface NativeColumn { readonly name: string; readonly type: string }
 

@@ -2,7 +2,7 @@
 // column values (the same code that writes RowBinary rows), and a sink hands them to the block
 // writer column after column, so the two formats always carry identical values.
 import type { Flow } from '../../proto/types.js';
-import { writeFlowRow, type IngestMark } from '../codec.js';
+import { writeFlowRow, type IngestMark } from '../flow-row.js';
 import type { RowSink } from '../rowbinary.js';
 import { FLOW_NATIVE_COLUMNS, type NativeColumn } from './types.js';
 import { NativeBlockWriter } from './writer.js';
