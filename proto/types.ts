@@ -190,7 +190,7 @@ export interface Namespace { cluster?: string; namespace?: string }
 export interface GetNamespacesResponse { namespaces?: Namespace[] }
 
 export interface Hello { node_name?: string; session_id?: string; observer_address?: string; version?: string; started?: Timestamp }
-export interface FlowBatch { seq?: number; flows?: Flow[]; lost_events?: LostEvent[] }
+export interface FlowBatch { seq?: number; flows?: Flow[]; lost_events?: LostEvent[]; block?: Uint8Array }
 export interface IngestMessage { hello?: Hello; batch?: FlowBatch }
 export interface IngestAck { durable_seq?: number; resume?: boolean; error?: string }
 

@@ -43,7 +43,7 @@ export interface RelayCommandOptions {
 /** Adapts the FlowStore to what the relay needs; history reads stop at the live cursor. */
 export function relayStore(store: FlowStore): RelayStore {
   return {
-    insert: (flows, progress, batchId) => store.insert(flows, progress, batchId),
+    insertBlocks: (blocks, progress, batchId, opts) => store.insertBlocks(blocks, progress, batchId, opts),
     storedRows: (batchId) => store.storedRows(batchId),
     durableSeq: (s) => store.durableSeq(s),
     query: (q: HistoryQuery) => store.queryFlows({ whitelist: q.whitelist, blacklist: q.blacklist, since: q.since, until: q.until, number: q.number, first: q.first, maxBatchId: q.upTo }),

@@ -14,14 +14,15 @@ import { FlowRing } from '../collector/ring.js';
 import { newDecodeStats } from '../collector/decode/stats.js';
 import { createLogger } from '../common/logger.js';
 import type { Flow } from '../proto/types.js';
+import { blockRows } from '../schema/native/flow-block.js';
 
 class MemoryStore implements RelayStore {
   rows = 0;
   seqs = new Map<string, number>();
   failNext = 2;
-  async insert(flows: readonly Flow[], progress: ReadonlyArray<{ session: string; seq: number }>): Promise<void> {
+  async insertBlocks(blocks: readonly Buffer[], progress: ReadonlyArray<{ session: string; seq: number }>): Promise<void> {
     if (this.failNext > 0) { this.failNext--; throw new Error('injected failure'); }
-    this.rows += flows.length;
+    for (const b of blocks) this.rows += blockRows(b);
     for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
   }
   async storedRows(): Promise<number> { return 0; }

@@ -23,6 +23,9 @@ export function registerRelayMetrics(registry: Registry, relay: Relay): RelayMet
   counter('flowscope_relay_flows_received_total', 'Flows received from collectors', () => ingest.flowsReceived);
   counter('flowscope_relay_duplicate_batches_total', 'Resent batches already stored (ignored, exactly-once)', () => ingest.duplicateBatches);
   counter('flowscope_relay_protocol_errors_total', 'Ingest streams rejected for a protocol error', () => ingest.protocolErrors);
+  new ObservedMetric('flowscope_relay_rejected_blocks_total', 'Collector blocks refused by the relay\'s check (their rows are lost), by reason', 'counter',
+    () => Object.entries(ingest.rejectedBlocks).map(([reason, value]) => ({ labels: { reason }, value }))).register(registry);
+  counter('flowscope_relay_legacy_batches_total', 'Batches of protobuf flows from collectors before 0.2, converted into blocks by the relay', () => ingest.legacyBatches);
   new ObservedMetric('flowscope_relay_collector_lost_events_total', 'Events collectors reported lost, by Hubble LostEvent source', 'counter',
     () => Object.entries(relay.lostBySource).map(([source, value]) => ({ labels: { source }, value }))).register(registry);
   gauge('flowscope_relay_pending_rows', 'Rows accepted from collectors and not yet durable in storage (ingest queue depth)', () => batcher.pending);

@@ -19,6 +19,7 @@ import type { FlowHistory } from '../observer/get-flows.js';
 import { PeerClients } from './peers.js';
 import { FlowRateMeter } from '../common/rate.js';
 import { VERSION } from '../common/version.js';
+import { blockFirstTimeMs, blockToFlows } from '../schema/native/flow-block.js';
 
 const LOST_SOURCE_NAMES = ['unknown_lost_event_source', 'perf_event_ring_buffer', 'observer_events_queue', 'hubble_ring_buffer'];
 
@@ -106,16 +107,20 @@ export class Relay {
 
   private onDurable(batchId: number, parts: BatchPart[]): void {
     this.live.advance(batchId);
+    // Blocks are decoded into flows only for live followers; with none, the relay never looks
+    // inside them.
+    const follow = this.live.subscribers > 0;
     let n = 0;
     let oldestMs = 0;
     for (const p of parts) {
-      if (p.flows.length === 0) continue;
-      n += p.flows.length;
-      // A collector batch is in capture order: its first flow is its oldest.
-      const t = p.flows[0].time;
-      if (t) { const ms = t.seconds * 1000 + t.nanos / 1e6; if (oldestMs === 0 || ms < oldestMs) oldestMs = ms; }
-      const items: LiveItem[] = new Array(p.flows.length);
-      for (let i = 0; i < p.flows.length; i++) items[i] = { cursor: batchId, flow: p.flows[i] };
+      if (p.block === null) continue;
+      n += p.rows;
+      const ms = blockFirstTimeMs(p.block);
+      if (ms > 0 && (oldestMs === 0 || ms < oldestMs)) oldestMs = ms;
+      if (!follow) continue;
+      const flows = blockToFlows(p.block);
+      const items: LiveItem[] = new Array(flows.length);
+      for (let i = 0; i < flows.length; i++) items[i] = { cursor: batchId, flow: flows[i] };
       this.merger.add(p.session, items);
     }
     this.rate.add(n);

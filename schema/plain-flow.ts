@@ -1,5 +1,5 @@
 // "Plain" flows are the ones the typed columns reproduce exactly, so their `rest` is empty and
-// the encoder can read them in place instead of copying and moving fields (storage/codec.ts).
+// the encoder can read them in place instead of copying and moving fields (schema/flow-row.ts).
 // The test is conservative: anything unusual — an explicitly set zero, an unknown field, a
 // second L4 header — answers false and takes the general path, which is always correct.
 import { TCP_FLAG_BITS } from '../proto/tcp-flags.js';

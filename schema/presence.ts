@@ -24,7 +24,7 @@ export const P = {
   DESTINATION_SERVICE: 1 << 18,
   VRRP: 1 << 19,
   IGMP: 1 << 20,
-  /** Storage only: the flow time came from the `time` column (see storage/codec.ts). */
+  /** Storage only: the flow time came from the `time` column (see schema/flow-row.ts). */
   TIME: 1 << 21,
   /** Storage only: the deprecated `reply` bool was true (Hubble sets it beside is_reply). */
   REPLY_TRUE: 1 << 22,

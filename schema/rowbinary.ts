@@ -12,7 +12,7 @@ const CACHE_MAX_LEN = 96;
 /** Encoded bytes (varint length + UTF-8) of short strings, by string. */
 export type StringCache = Map<string, Buffer>;
 
-/** What a row encoder (storage/codec.ts writeFlowRow) writes to, one value per column in
+/** What a row encoder (schema/flow-row.ts writeFlowRow) writes to, one value per column in
  * insert order: RowBinary rows, or a Native block's columns (storage/native/flow-block.ts). */
 export interface RowSink {
   u8(v: number): void;

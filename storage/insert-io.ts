@@ -11,8 +11,8 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 
 /** Server: the chunks, in order, are the body of `query` (an `INSERT … FORMAT …`). */
-export async function execInsert(client: ClickHouseClient, query: string, chunks: readonly Uint8Array[], settings: ClickHouseSettings): Promise<void> {
-  const res = await client.exec({ query, values: Readable.from(chunks), clickhouse_settings: settings });
+export async function execInsert(client: ClickHouseClient, query: string, chunks: readonly Uint8Array[], settings: ClickHouseSettings, params: Record<string, unknown> = {}): Promise<void> {
+  const res = await client.exec({ query, values: Readable.from(chunks), clickhouse_settings: settings, query_params: params });
   res.stream.resume();
   await new Promise<void>((resolve, reject) => { res.stream.once('end', resolve); res.stream.once('error', reject); });
 }

@@ -5,9 +5,9 @@ import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type { Flow } from '../proto/types.js';
 import { openClient, type ConnectionOptions } from './client.js';
 import { migrate } from './migrations.js';
-import { encodeBatch, chdbInserter, serverInserter, type RowBinaryInserter } from './writer.js';
-import { RowBinaryWriter } from '../schema/rowbinary.js';
 import { CLUSTER_TABLES } from './cluster.js';
+import { nativeInserter, type NativeInserter } from './native/insert.js';
+import { FlowBlockWriter } from '../schema/native/flow-block.js';
 import type { IngestMark } from '../schema/flow-row.js';
 import * as q from './query.js';
 import * as rollup from './rollup-query.js';
@@ -39,18 +39,20 @@ export interface InsertOptions {
    * need their own key, or ClickHouse would drop all but the first as retries.
    */
   dedupKey?: string;
+  /** Insert only the rows not yet stored under the batch id (completing a batch that landed in part). */
+  skipStored?: boolean;
 }
 
 export class FlowStore {
   #writeChain: Promise<unknown> = Promise.resolve();
   #closed = false;
   #extraSettings: ClickHouseSettings = {};
-  readonly #rows = new RowBinaryWriter(1 << 20);
+  readonly #blocks = new FlowBlockWriter();
 
   private constructor(
     private readonly writer: ClickHouseClient,
     private readonly reader: ClickHouseClient,
-    private readonly inserter: RowBinaryInserter,
+    private readonly inserter: NativeInserter,
     private readonly maxRows: number,
   ) {}
 
@@ -63,7 +65,7 @@ export class FlowStore {
       if (opts.cluster) await checkClusterSchema(writer, opts.cluster);
       else await migrate(writer, { retentionDays: opts.retentionDays ?? 7, rollupRetentionDays: opts.rollupRetentionDays });
       reader = openClient(conn);
-      const inserter = conn.kind === 'chdb' ? await chdbInserter(writer) : serverInserter(writer);
+      const inserter = await nativeInserter(writer, conn.kind);
       const store = new FlowStore(writer, reader, inserter, opts.maxRowsPerInsert ?? 100_000);
       // A Distributed insert is acknowledged only once every shard has the rows (durable ack).
       if (opts.cluster) store.#extraSettings = { insert_distributed_sync: 1 };
@@ -77,11 +79,38 @@ export class FlowStore {
 
   /** Resolves once the flows and their ingest marks are stored (the insert completed). A
    * non-zero `batchId` makes the insert idempotent: a retry of the same batch id (same flows)
-   * is deduplicated by ClickHouse instead of stored twice. */
+   * is deduplicated by ClickHouse instead of stored twice. The flows are encoded as the
+   * collectors encode them (Native blocks of at most maxRowsPerInsert rows). */
   insert(flows: readonly Flow[], progress: readonly IngestMark[] = [], batchId = 0, opts: InsertOptions = {}): Promise<void> {
+    const now = Date.now();
+    const chunks: Buffer[][] = [];
+    for (let start = 0; start < flows.length; start += this.maxRows) {
+      this.#blocks.reset();
+      const end = Math.min(start + this.maxRows, flows.length);
+      for (let i = start; i < end; i++) this.#blocks.add(flows[i], undefined, now);
+      chunks.push([this.#blocks.finish()]);
+    }
+    // One insert per chunk, each with its own deduplication token; marks ride on the last.
+    return this.#serialised(async () => {
+      for (let part = 0; part < chunks.length; part++) {
+        await this.#insertNow(chunks[part], part === chunks.length - 1 ? progress : [], batchId, opts.dedupKey ?? String(batchId), part);
+      }
+      if (chunks.length === 0) await this.#insertNow([], progress, batchId, '', 0);
+    });
+  }
+
+  /** Inserts Native blocks of the flows table's columns as they are (the relay's path: blocks
+   * built by the collectors, checked by the relay), as one insert. The insert sets every row's
+   * batch_id and writes the ingest marks on one row, so marks become durable with their flows. */
+  insertBlocks(blocks: readonly Buffer[], progress: readonly IngestMark[] = [], batchId = 0, opts: InsertOptions = {}): Promise<void> {
+    return this.#serialised(() => this.#insertNow(blocks, progress, batchId, opts.dedupKey ?? String(batchId), 0, opts.skipStored ?? false));
+  }
+
+  /** Runs inserts one after another, so marks are written in call order and one writer session
+   * is never contended. */
+  #serialised(insert: () => Promise<void>): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('FlowStore is closed'));
-    // Serialised so marks are written in call order and one writer session is never contended.
-    const run = this.#writeChain.then(() => this.#insertNow(flows, progress, batchId, opts.dedupKey ?? String(batchId)));
+    const run = this.#writeChain.then(insert);
     this.#writeChain = run.catch(() => undefined);
     return run;
   }
@@ -91,15 +120,10 @@ export class FlowStore {
     return this.insert(flows, progress);
   }
 
-  async #insertNow(flows: readonly Flow[], progress: readonly IngestMark[], batchId: number, dedupKey: string): Promise<void> {
-    const now = Date.now();
-    for (let start = 0, part = 0; start < flows.length; start += this.maxRows, part++) {
-      const chunk = flows.slice(start, start + this.maxRows);
-      const isLast = start + this.maxRows >= flows.length;
-      const body = encodeBatch(this.#rows, chunk, isLast ? progress : [], now, batchId);
-      await this.inserter.insert(body, { ...this.#extraSettings, ...dedupSettings(batchId, dedupKey, part) });
-    }
-    if (flows.length === 0 && progress.length > 0) {
+  async #insertNow(blocks: readonly Buffer[], progress: readonly IngestMark[], batchId: number, dedupKey: string, part: number, skipStored = false): Promise<void> {
+    if (blocks.length > 0) {
+      await this.inserter.insert(blocks, { batchId, marks: progress, skipStored }, { ...this.#extraSettings, ...dedupSettings(batchId, dedupKey, part) });
+    } else if (progress.length > 0) {
       // No rows to carry the marks (e.g. a batch of only lost events): record them directly.
       await this.writer.insert({
         table: 'ingest_progress', columns: ['session', 'node', 'seq'], format: 'JSONCompactEachRow',

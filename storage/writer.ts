@@ -1,4 +1,4 @@
-// Insert bodies: RowBinary built straight from the flows (storage/codec.ts), and the two ways
+// Insert bodies: RowBinary built straight from the flows (schema/flow-row.ts), and the two ways
 // of handing it to ClickHouse through @clickhouse/client (storage/insert-io.ts) — a server takes
 // the bytes as the body of `INSERT … FORMAT RowBinary`; chDB's connection turns insert bodies
 // into strings, so there the bytes go through a file in memory (`INSERT … SELECT FROM file(…,

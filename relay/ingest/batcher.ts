@@ -56,8 +56,8 @@ export class IngestBatcher {
 
   add(part: BatchPart): void {
     this.current.push(part);
-    this.currentRows += part.flows.length;
-    this.pendingRows += part.flows.length;
+    this.currentRows += part.rows;
+    this.pendingRows += part.rows;
     if (this.currentRows >= this.opts.maxRows) this.flush();
     else this.timer ??= setTimeout(() => this.onTimer(), this.opts.flushIntervalMs);
   }

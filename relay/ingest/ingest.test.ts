@@ -9,14 +9,15 @@ import { createLogger } from '../../common/logger.js';
 import type { Flow } from '../../proto/types.js';
 import type { HistoryQuery } from '../../observer/get-flows.js';
 import type { IngestMark } from './batcher.js';
+import { blockToFlows } from '../../schema/native/flow-block.js';
 
 class MemoryStore implements RelayStore {
   rows: Array<{ flow: Flow; batchId: number }> = [];
   seqs = new Map<string, number>();
   failNext = 0;
-  async insert(flows: Flow[], progress: IngestMark[], batchId: number): Promise<void> {
+  async insertBlocks(blocks: readonly Buffer[], progress: readonly IngestMark[], batchId: number): Promise<void> {
     if (this.failNext > 0) { this.failNext--; throw new Error('injected failure'); }
-    for (const flow of flows) this.rows.push({ flow, batchId });
+    for (const b of blocks) for (const flow of blockToFlows(b)) this.rows.push({ flow, batchId });
     for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
   }
   async storedRows(batchId: number): Promise<number> { return this.rows.filter((r) => r.batchId === batchId).length; }

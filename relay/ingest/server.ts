@@ -1,6 +1,14 @@
 // The relay side of flowscope.ingest.v1.Ingest/Push: one bidirectional stream per collector.
+// A batch's rows arrive as one ClickHouse Native block built on the node; the relay checks its
+// header and structure (never decoding a flow) and forwards the bytes. A block that fails the
+// check is refused with a clear log line and counted, its rows counted as lost, and the stream
+// goes on: its sequence number is acknowledged once the batches before it are durable.
 import * as grpc from '@grpc/grpc-js';
-import type { IngestAck, IngestMessage, LostEvent } from '../../proto/types.js';
+import type { FlowBatch, IngestAck, IngestMessage, LostEvent } from '../../proto/types.js';
+import { validateNativeBlock } from '../../schema/native/validate.js';
+import { NativeBlockError } from '../../schema/native/error.js';
+import { FLOW_NATIVE_COLUMNS } from '../../schema/native/types.js';
+import { flowsToBlock } from '../sinks/sink.js';
 import type { Logger } from '../../common/logger.js';
 import type { IngestBatcher, BatchPart } from './batcher.js';
 import type { NodeRegistry } from '../nodes.js';
@@ -13,28 +21,46 @@ export interface IngestServerDeps {
   /** Highest sequence number storage holds for a session (0 if none). */
   durableSeq(session: string): Promise<number>;
   onLostEvents(node: string, events: LostEvent[]): void;
+  /** A block failed the check (its rows are lost). */
+  onRejectedBlock?(node: string, reason: string): void;
   /**
    * Accept a collector resuming above the resume point (Kafka mode: batches acked by an earlier
    * relay run may still be on their way from Kafka to storage, so storage's seq lags).
    */
   tolerateResumeGaps?: boolean;
+  /** Largest block accepted, in rows and bytes (default DEFAULT_BLOCK_LIMITS). */
+  blockLimits?: BlockLimits;
   log: Logger;
 }
 
-export interface IngestStats { streams: number; batchesReceived: number; flowsReceived: number; duplicateBatches: number; protocolErrors: number; resumeGaps: number }
+export interface BlockLimits { maxRows: number; maxBytes: number }
+
+/** Collectors send batches of a few thousand rows (2,000 by default, ≈0.45 KB a row). */
+export const DEFAULT_BLOCK_LIMITS: BlockLimits = { maxRows: 100_000, maxBytes: 64 * 1024 * 1024 };
+
+export interface IngestStats {
+  streams: number; batchesReceived: number; flowsReceived: number; duplicateBatches: number; protocolErrors: number; resumeGaps: number;
+  /** Blocks refused by the check, by NativeBlockError reason. */
+  rejectedBlocks: Record<string, number>;
+  /** Batches of protobuf flows (collectors before 0.2), converted into a block here. */
+  legacyBatches: number;
+}
 
 interface StreamState { call: IngestCall; node: string; session: string; acceptedSeq: number; ackedSeq: number; resumed: boolean }
 
 export class IngestServer {
   private readonly bySession = new Map<string, StreamState>();
-  readonly stats: IngestStats = { streams: 0, batchesReceived: 0, flowsReceived: 0, duplicateBatches: 0, protocolErrors: 0, resumeGaps: 0 };
+  readonly stats: IngestStats = { streams: 0, batchesReceived: 0, flowsReceived: 0, duplicateBatches: 0, protocolErrors: 0, resumeGaps: 0, rejectedBlocks: {}, legacyBatches: 0 };
+  private readonly limits: BlockLimits;
 
-  constructor(private readonly deps: IngestServerDeps) {}
+  constructor(private readonly deps: IngestServerDeps) {
+    this.limits = deps.blockLimits ?? DEFAULT_BLOCK_LIMITS;
+  }
 
   /** Called by the batcher once parts are durable: acknowledge them to their collectors. */
   acknowledge(parts: readonly BatchPart[]): void {
     for (const p of parts) {
-      this.deps.nodes.recordDurable(p.node, p.flows.length);
+      this.deps.nodes.recordDurable(p.node, p.rows);
       const s = this.bySession.get(p.session);
       if (s && p.seq > s.ackedSeq) {
         s.ackedSeq = p.seq;
@@ -103,10 +129,10 @@ export class IngestServer {
       state.resumed = true;
       if (seq !== state.acceptedSeq + 1) return fail(grpc.status.INVALID_ARGUMENT, `sequence gap: expected ${state.acceptedSeq + 1}, got ${seq}`);
       state.acceptedSeq = seq;
-      const flows = batch.flows ?? [];
-      this.stats.flowsReceived += flows.length;
+      const { block, rows } = this.rowsOf(batch, state.node, seq);
+      this.stats.flowsReceived += rows;
       if (batch.lost_events?.length) this.deps.onLostEvents(state.node, batch.lost_events);
-      this.deps.batcher.add({ session: state.session, node: state.node, seq, flows });
+      this.deps.batcher.add({ session: state.session, node: state.node, seq, block, rows });
       if (!this.deps.batcher.hasRoom) {
         // Backpressure: stop reading; gRPC flow control then slows the collector down.
         call.pause();
@@ -114,4 +140,25 @@ export class IngestServer {
       }
     });
   };
+
+  /** The batch's block once checked (an old collector's flows converted into one), or no rows
+   * when it has none or its block is refused (counted, logged, reported as lost). */
+  private rowsOf(batch: FlowBatch, node: string, seq: number): { block: Buffer | null; rows: number } {
+    const raw = batch.block;
+    if (raw === undefined || raw.length === 0) {
+      if (!batch.flows || batch.flows.length === 0) return { block: null, rows: 0 };
+      this.stats.legacyBatches++;
+      return { block: flowsToBlock(batch.flows), rows: batch.flows.length };
+    }
+    const block = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    try {
+      return { block, rows: validateNativeBlock(block, FLOW_NATIVE_COLUMNS, this.limits).rows };
+    } catch (err) {
+      if (!(err instanceof NativeBlockError)) throw err;
+      this.stats.rejectedBlocks[err.reason] = (this.stats.rejectedBlocks[err.reason] ?? 0) + 1;
+      this.deps.log.warn({ node, seq, bytes: block.length, reason: err.reason, err: err.message }, 'ingest block refused; its rows are lost');
+      this.deps.onRejectedBlock?.(node, err.reason);
+      return { block: null, rows: 0 };
+    }
+  }
 }

@@ -6,14 +6,15 @@
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { Gauge, register } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
-import type { Flow } from '../../proto/types.js';
+import { validateNativeBlock } from '../../schema/native/validate.js';
+import { FLOW_NATIVE_COLUMNS } from '../../schema/native/types.js';
 import { decodeDurableBatch, type IngestMark } from '../sinks/sink.js';
 import { kafkaClient, type KafkaConnection } from './client.js';
 
 /** What the ingester needs from storage (FlowStore has it). */
 export interface IngesterStore {
   /** `dedupKey`: the insert's idempotency key; ClickHouse drops a second insert with the same key. */
-  insert(flows: readonly Flow[], progress: readonly IngestMark[], batchId: number, opts?: { dedupKey?: string }): Promise<void>;
+  insertBlocks(blocks: readonly Buffer[], progress: readonly IngestMark[], batchId: number, opts?: { dedupKey?: string }): Promise<void>;
   durableSeq(session: string): Promise<number>;
 }
 
@@ -31,6 +32,8 @@ export const DEFAULT_INGESTER_OPTIONS = { sessionTimeoutMs: 30_000, heartbeatInt
 export interface IngesterStats { messages: number; insertedRows: number; inserts: number; duplicateParts: number; insertErrors: number; badMessages: number; commits: number }
 
 const LAG_METRIC = 'flowscope_kafka_consumer_lag';
+/** Rows one block may hold (collectors send at most a few thousand). */
+const MAX_BLOCK_ROWS = 1 << 20;
 
 /** Messages a partition holds beyond what this group committed (per topic, partition). */
 export function consumerLagGauge(): Gauge<'topic' | 'partition'> {
@@ -67,7 +70,7 @@ export class KafkaIngester {
   private async onBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
     const { topic, partition } = batch;
-    let group: { batchId: number; flows: Flow[]; marks: IngestMark[]; lastOffset: string; firstIncluded: string; included: number } | null = null;
+    let group: { batchId: number; blocks: Buffer[]; rows: number; marks: IngestMark[]; lastOffset: string; firstIncluded: string; included: number } | null = null;
     const flush = async () => {
       if (!group) return;
       const g = group;
@@ -75,7 +78,7 @@ export class KafkaIngester {
       // One relay batch reaches storage as one insert per partition (and a redelivery may group
       // it differently), so the batch id alone is no idempotency key: name the messages too.
       const dedupKey = `${g.batchId}-p${partition}-${g.firstIncluded}-${g.lastOffset}-${g.included}`;
-      await this.insertWithRetry(p, g.flows, g.marks, g.batchId, dedupKey);
+      await this.insertWithRetry(p, g.blocks, g.rows, g.marks, g.batchId, dedupKey);
       p.resolveOffset(g.lastOffset);
       await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(g.lastOffset) + 1n).toString() }]);
       this.stats.commits++;
@@ -88,13 +91,14 @@ export class KafkaIngester {
       const decoded = this.decode(m);
       // One insert per relay batch: rows keep the relay's batch id, the live feed's cursor.
       if (group && decoded && decoded.batchId !== group.batchId) await flush();
-      group ??= { batchId: decoded?.batchId ?? 0, flows: [], marks: [], lastOffset: m.offset, firstIncluded: '', included: 0 };
+      group ??= { batchId: decoded?.batchId ?? 0, blocks: [], rows: 0, marks: [], lastOffset: m.offset, firstIncluded: '', included: 0 };
       group.lastOffset = m.offset;
       if (!decoded) continue;
       if (group.batchId === 0) group.batchId = decoded.batchId;
       if (!(await this.isNew(decoded.marks, group.marks))) { this.stats.duplicateParts++; continue; }
       if (group.included++ === 0) group.firstIncluded = m.offset;
-      for (const f of decoded.flows) group.flows.push(f);
+      for (const b of decoded.blocks) group.blocks.push(b);
+      group.rows += decoded.rows;
       for (const k of decoded.marks) group.marks.push(k);
     }
     await flush();
@@ -103,7 +107,10 @@ export class KafkaIngester {
   private decode(m: KafkaMessage): ReturnType<typeof decodeDurableBatch> | null {
     try {
       if (!m.value) throw new Error('empty message');
-      return decodeDurableBatch(m.value);
+      const batch = decodeDurableBatch(m.value);
+      // The topic is shared infrastructure: a block is checked before it can reach an insert.
+      for (const b of batch.blocks) validateNativeBlock(b, FLOW_NATIVE_COLUMNS, { maxRows: MAX_BLOCK_ROWS, maxBytes: m.value.length });
+      return batch;
     } catch (err) {
       // Not ours (or corrupt): counted and skipped, it can never become insertable.
       this.stats.badMessages++;
@@ -123,17 +130,17 @@ export class KafkaIngester {
     return true;
   }
 
-  private async insertWithRetry(p: EachBatchPayload, flows: Flow[], marks: IngestMark[], batchId: number, dedupKey: string): Promise<void> {
-    if (flows.length === 0 && marks.length === 0) return;
+  private async insertWithRetry(p: EachBatchPayload, blocks: Buffer[], rows: number, marks: IngestMark[], batchId: number, dedupKey: string): Promise<void> {
+    if (blocks.length === 0 && marks.length === 0) return;
     let delay = this.opts.retryMinMs;
     for (;;) {
       try {
-        await this.store.insert(flows, marks, batchId, { dedupKey });
+        await this.store.insertBlocks(blocks, marks, batchId, { dedupKey });
         break;
       } catch (err) {
         this.stats.insertErrors++;
         if (!p.isRunning()) throw err; // shutting down: leave the offsets uncommitted
-        this.log.warn({ err: (err as Error).message, rows: flows.length, retryInMs: delay }, 'storage insert failed; retrying');
+        this.log.warn({ err: (err as Error).message, rows, retryInMs: delay }, 'storage insert failed; retrying');
         await new Promise((r) => setTimeout(r, delay));
         await p.heartbeat();
         delay = Math.min(delay * 2, this.opts.retryMaxMs);
@@ -141,6 +148,6 @@ export class KafkaIngester {
     }
     for (const k of marks) if (k.seq > (this.storedSeq.get(k.session) ?? 0)) this.storedSeq.set(k.session, k.seq);
     this.stats.inserts++;
-    this.stats.insertedRows += flows.length;
+    this.stats.insertedRows += rows;
   }
 }

@@ -12,7 +12,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { register } from 'prom-client';
 import { buildMockKafka, MockKafka } from '../../testing/kafka-mock-cluster.js';
 import { KafkaIngester, DEFAULT_INGESTER_OPTIONS } from './ingester.js';
-import { encodeDurableBatch } from '../sinks/sink.js';
+import { encodeDurableBatch, flowsToBlock } from '../sinks/sink.js';
 import { freePort, startProc, waitHealthy, type Proc } from '../../testing/harness.js';
 import { ObserverApiClient } from '../../api/client.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from '../../collector/ship/shipper.js';
@@ -164,7 +164,7 @@ test('batches delivered twice (a relay resending after a restart) are stored onc
   const producer = new Kafka({ clientId: 'test-producer', brokers: kafka.brokers, logLevel: logLevel.NOTHING }).producer({ maxInFlightRequests: 1 });
   await producer.connect();
   const id0 = Date.now() * 1000;
-  const part = (seq: number) => ({ key: 'node-d', value: encodeDurableBatch(id0 + seq, Array.from({ length: 10 }, (_, i) => flow('d', 'node-d', seq * 10 + i)), [{ session: 'sess-d', node: 'node-d', seq }]) });
+  const part = (seq: number) => ({ key: 'node-d', value: encodeDurableBatch(id0 + seq, [flowsToBlock(Array.from({ length: 10 }, (_, i) => flow('d', 'node-d', seq * 10 + i)))], [{ session: 'sess-d', node: 'node-d', seq }]) });
   // seq 1..5, then a restarted relay produces 4..5 again, then 6; plus one foreign message.
   await producer.send({ topic, acks: -1, messages: [1, 2, 3, 4, 5].map(part) });
   await producer.send({ topic, acks: -1, messages: [4, 5, 6].map(part) });

@@ -1,11 +1,11 @@
-// The direct path: a relay batch becomes one FlowStore insert (rows + ingest marks together).
-import type { Flow } from '../../proto/types.js';
-import { batchFlows, batchMarks, type FlowSink, type IngestMark, type SinkBatch } from './sink.js';
+// The direct path: a relay batch becomes one FlowStore insert of the collectors' blocks (rows and
+// ingest marks together).
+import { batchBlocks, batchMarks, type FlowSink, type IngestMark, type SinkBatch } from './sink.js';
 
 /** What the ClickHouse sink needs from storage (FlowStore has it). */
 export interface BatchStore {
   /** Resolves once rows and marks are stored; `batchId` goes into every row's batch_id. */
-  insert(flows: readonly Flow[], progress: readonly IngestMark[], batchId: number): Promise<void>;
+  insertBlocks(blocks: readonly Buffer[], progress: readonly IngestMark[], batchId: number, opts?: { dedupKey?: string; skipStored?: boolean }): Promise<void>;
   /** Rows stored with this batch id (a replay's idempotency check). */
   storedRows(batchId: number): Promise<number>;
 }
@@ -14,12 +14,14 @@ export class ClickHouseSink implements FlowSink {
   constructor(private readonly store: BatchStore) {}
 
   write(batch: SinkBatch): Promise<void> {
-    return this.store.insert(batchFlows(batch), batchMarks(batch), batch.batchId);
+    return this.store.insertBlocks(batchBlocks(batch), batchMarks(batch), batch.batchId);
   }
 
-  /** Inserts a batch read back from the spool. */
-  insertDecoded(flows: readonly Flow[], marks: readonly IngestMark[], batchId: number): Promise<void> {
-    return this.store.insert(flows, marks, batchId);
+  /** Inserts a batch read back from the spool; `storedRows` of its rows are in storage already
+   * (an insert that landed in part), and only the others are inserted, under their own key. */
+  insertDecoded(blocks: readonly Buffer[], marks: readonly IngestMark[], batchId: number, storedRows = 0): Promise<void> {
+    if (storedRows === 0) return this.store.insertBlocks(blocks, marks, batchId);
+    return this.store.insertBlocks(blocks, marks, batchId, { dedupKey: `${batchId}-after-${storedRows}`, skipStored: true });
   }
 
   storedRows(batchId: number): Promise<number> {

@@ -1,5 +1,5 @@
 // Kafka mode: each collector batch of a relay batch becomes one Kafka message (a DurableBatch
-// protobuf carrying its ingest mark), keyed by node name so one node's batches stay in order on
+// protobuf carrying its Native block and its ingest mark), keyed by node name so one node's batches stay in order on
 // one partition. A batch is durable once every message is acknowledged by all in-sync replicas
 // (acks=-1); the `flowscope ingester` consumer group then writes them to ClickHouse.
 import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
@@ -64,7 +64,7 @@ export class KafkaSink implements FlowSink {
       bytes = 0;
     };
     for (const p of batch.parts) {
-      const value = encodeDurableBatch(batch.batchId, p.flows, [{ session: p.session, node: p.node, seq: p.seq }]);
+      const value = encodeDurableBatch(batch.batchId, p.block === null ? [] : [p.block], [{ session: p.session, node: p.node, seq: p.seq }]);
       if (bytes > 0 && bytes + value.length > this.opts.maxRequestBytes) await send();
       messages.push({ key: p.node, value });
       bytes += value.length;

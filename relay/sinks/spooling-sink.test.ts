@@ -17,7 +17,7 @@ import type { Flow } from '../../proto/types.js';
 import { ClickHouseSink } from './clickhouse-sink.js';
 import { SpoolingSink } from './spooling-sink.js';
 import { Spool } from './spool.js';
-import { encodeDurableBatch } from './sink.js';
+import { encodeDurableBatch, flowsToBlock } from './sink.js';
 import { registerSpoolMetrics } from './metrics.js';
 import { register } from 'prom-client';
 
@@ -36,14 +36,14 @@ class OutageStore implements RelayStore {
   mode: Mode = 'up';
   failedInserts = 0;
   private get inner(): RelayStore { return relayStore(store); }
-  async insert(flows: readonly Flow[], progress: Parameters<RelayStore['insert']>[1], batchId: number): Promise<void> {
+  async insertBlocks(blocks: readonly Buffer[], progress: Parameters<RelayStore['insertBlocks']>[1], batchId: number, opts?: Parameters<RelayStore['insertBlocks']>[3]): Promise<void> {
     if (this.mode === 'fail') { this.failedInserts++; throw new Error('connect ECONNREFUSED (injected)'); }
     if (this.mode === 'hang-then-land') {
       // The insert lands, but only after the sink gave up waiting for it.
       this.failedInserts++;
       await new Promise((r) => setTimeout(r, 300));
     }
-    return this.inner.insert(flows, progress, batchId);
+    return this.inner.insertBlocks(blocks, progress, batchId, opts);
   }
   storedRows(batchId: number) { return this.mode === 'fail' ? Promise.reject(new Error('down')) : this.inner.storedRows(batchId); }
   durableSeq(s: string) { return this.inner.durableSeq(s); }
@@ -178,9 +178,9 @@ test('a restart replays what an earlier run spooled, skipping records storage al
   // An earlier run spooled three batches; the first one had reached storage before the crash.
   const earlier = await Spool.open({ dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
   const ids = [Date.now() * 1000, Date.now() * 1000 + 1, Date.now() * 1000 + 2];
-  for (let b = 0; b < 3; b++) await earlier.append(encodeDurableBatch(ids[b], flows.slice(b * 10, b * 10 + 10), [{ session: 'sess-e', node: 'n1', seq: b + 1 }]));
+  for (let b = 0; b < 3; b++) await earlier.append(encodeDurableBatch(ids[b], [flowsToBlock(flows.slice(b * 10, b * 10 + 10))], [{ session: 'sess-e', node: 'n1', seq: b + 1 }]));
   await earlier.close();
-  await store.insert(flows.slice(0, 10), [{ session: 'sess-e', node: 'n1', seq: 1 }], ids[0]);
+  await store.insertBlocks([flowsToBlock(flows.slice(0, 10))], [{ session: 'sess-e', node: 'n1', seq: 1 }], ids[0]);
   const seg = path.join(spoolDir, (await fs.readdir(spoolDir))[0]);
   await fs.appendFile(seg, Buffer.from([200, 1, 0, 0, 1, 2, 3])); // a record header cut off by the crash
 
@@ -199,17 +199,17 @@ test('a restart replays what an earlier run spooled, skipping records storage al
   await sink.close();
 });
 
-test('a spooled batch that reached storage in part (a multi-chunk insert cut short) is completed, not doubled', async () => {
-  // Reopen the store with tiny insert chunks, so a 10-row batch is three inserts.
-  await store.close();
-  store = await FlowStore.open({ path: chdbDir, maxRowsPerInsert: 4 });
+test('a spooled batch that reached storage in part (one partition of the insert written) is completed, not doubled', async () => {
+  // The batch spans two days, so its insert writes two parts; only the first day's landed.
   const spoolDir = path.join(dir, 'spool-f');
-  const flows = Array.from({ length: 10 }, (_, i) => flow('f', i));
+  const day = (d: number, i: number): Flow => ({ ...flow('f', i), time: { seconds: now - d * 86_400, nanos: i } });
+  const flows = [...Array.from({ length: 4 }, (_, i) => day(2, i)), ...Array.from({ length: 6 }, (_, i) => day(1, 4 + i))];
   const batchId = Date.now() * 1000;
   const earlier = await Spool.open({ dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
-  await earlier.append(encodeDurableBatch(batchId, flows, [{ session: 'sess-f', node: 'n1', seq: 1 }]));
+  const blocks = [flowsToBlock(flows.slice(0, 4)), flowsToBlock(flows.slice(4))];
+  await earlier.append(encodeDurableBatch(batchId, blocks, [{ session: 'sess-f', node: 'n1', seq: 1 }]));
   await earlier.close();
-  await store.insert(flows.slice(0, 4), [], batchId); // only the first chunk landed before the crash
+  await store.insertBlocks([blocks[0]], [], batchId); // the same insert's first day, before the crash
   assert.deepEqual(await storedUuids('f-'), { rows: 4, distinct: 4 });
 
   const sink = await SpoolingSink.open(new ClickHouseSink(new OutageStore()), { dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log, { insertTimeoutMs: 30_000, replayRetryMinMs: 20, replayRetryMaxMs: 100 });

@@ -2,15 +2,14 @@
 // spooled (fsynced). While the spool holds anything, new batches queue behind it, so batches
 // reach storage in batch-id order; a background loop replays them as soon as storage answers.
 // A replay never stores a row twice: it first asks storage how many rows carry the batch id
-// (an insert that timed out may have landed) and skips a batch that is fully there; a batch
-// that landed in part is inserted again under its batch id, whose per-chunk deduplication
-// tokens make ClickHouse drop the chunks already stored. When the spool
+// (an insert that timed out may have landed) and skips a batch that is fully there; of a batch
+// that landed in part only the rows whose uuid is not stored under its batch id are inserted. When the spool
 // is full, write() waits for room: ingest pauses and collectors buffer (backpressure, counted)
 // instead of anything being dropped.
 import type { Logger } from '../../common/logger.js';
 import type { ClickHouseSink } from './clickhouse-sink.js';
 import { Spool, type SpoolOptions } from './spool.js';
-import { batchFlows, batchMarks, decodeDurableBatch, encodeDurableBatch, type FlowSink, type IngestMark, type SinkBatch } from './sink.js';
+import { batchBlocks, batchMarks, batchRows, decodeDurableBatch, encodeDurableBatch, type FlowSink, type IngestMark, type SinkBatch } from './sink.js';
 
 export interface SpoolingSinkOptions {
   /** An insert slower than this counts as failed and its batch is spooled. */
@@ -103,9 +102,8 @@ export class SpoolingSink implements FlowSink {
   }
 
   private async spoolBatch(batch: SinkBatch): Promise<void> {
-    const flows = batchFlows(batch);
     const marks = batchMarks(batch);
-    const payload = encodeDurableBatch(batch.batchId, flows, marks);
+    const payload = encodeDurableBatch(batch.batchId, batchBlocks(batch), marks);
     if (!this.spool.hasRoomFor(payload.length)) {
       this.stats.spoolFullWaits++;
       this.log.warn({ records: this.spool.records, bytes: this.spool.bytes }, 'spool full; ingest paused until storage catches up');
@@ -117,7 +115,7 @@ export class SpoolingSink implements FlowSink {
     await this.spool.append(payload);
     noteMarks(this.held, marks);
     this.stats.spooledBatches++;
-    this.stats.spooledRows += flows.length;
+    this.stats.spooledRows += batchRows(batch);
     this.kickReplay();
   }
 
@@ -131,14 +129,14 @@ export class SpoolingSink implements FlowSink {
       try {
         if (this.inflight) { await this.inflight; this.inflight = null; }
         const rec = decodeDurableBatch((await this.spool.peek())!);
-        const stored = rec.flows.length > 0 ? await this.withTimeout(this.store.storedRows(rec.batchId), false) : 0;
-        if (stored < rec.flows.length || rec.flows.length === 0) {
-          // The whole batch under its batch id: if an insert landed in part, its chunks that are
-          // stored carry the same deduplication tokens and ClickHouse drops them.
-          await this.withTimeout(this.store.insertDecoded(rec.flows, rec.marks, rec.batchId), true);
+        const stored = rec.rows > 0 ? await this.withTimeout(this.store.storedRows(rec.batchId), false) : 0;
+        if (stored < rec.rows || rec.rows === 0) {
+          // Whatever of the batch is not stored yet: an insert that landed in part (one partition
+          // of several written) is completed row by row, by uuid, never doubled.
+          await this.withTimeout(this.store.insertDecoded(rec.blocks, rec.marks, rec.batchId, stored), true);
         }
-        this.stats.replaySkippedRows += stored >= rec.flows.length ? rec.flows.length : 0;
-        this.stats.replayedRows += stored >= rec.flows.length ? 0 : rec.flows.length;
+        this.stats.replaySkippedRows += stored >= rec.rows ? rec.rows : 0;
+        this.stats.replayedRows += stored >= rec.rows ? 0 : rec.rows;
         this.stats.replayedBatches++;
         await this.spool.shift();
         for (const w of this.roomWaiters.splice(0)) w();

@@ -1,8 +1,10 @@
-// Flows into Native blocks of the flows table: storage/codec.ts writeFlowRow computes the
+// Flows into Native blocks of the flows table: schema/flow-row.ts writeFlowRow computes the
 // column values (the same code that writes RowBinary rows), and a sink hands them to the block
 // writer column after column, so the two formats always carry identical values.
 import type { Flow } from '../../proto/types.js';
-import { writeFlowRow, type IngestMark } from '../flow-row.js';
+import { writeFlowRow, rowToFlow, SELECT_LIST, type IngestMark } from '../flow-row.js';
+import { readNativeBlock, type NativeColumnValues, type NativeValue } from './read.js';
+import { Cursor } from './cursor.js';
 import type { RowSink } from '../rowbinary.js';
 import { FLOW_NATIVE_COLUMNS, type NativeColumn } from './types.js';
 import { NativeBlockWriter } from './writer.js';
@@ -15,7 +17,9 @@ class ColumnSequence implements RowSink {
   u16(v: number): void { this.w.u16(this.col++, v); }
   u32(v: number): void { this.w.u32(this.col++, v); }
   i32(v: number): void { this.w.i32(this.col++, v); }
-  u64(v: number): void { this.w.u64(this.col++, v); }
+  // The codec keeps a flow's exact 64-bit value in `rest` when it is not a safe integer; the
+  // column (a filter copy) then holds the nearest value the writer accepts instead of failing the row.
+  u64(v: number): void { this.w.u64(this.col++, v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : v > 0 ? Number.MAX_SAFE_INTEGER : 0); }
   timeNs(seconds: number, nanos: number): void { this.w.dateTime64ns(this.col++, seconds, nanos); }
   str(s: string): void { this.w.str(this.col++, s); }
   bytesField(b: Uint8Array): void { this.w.bytes(this.col++, b); }
@@ -59,4 +63,64 @@ export function encodeFlowBlock(w: FlowBlockWriter, flows: readonly Flow[], mark
   const last = flows.length - 1;
   for (let i = 0; i < flows.length; i++) w.add(flows[i], i === last ? marks : undefined, now, batchId);
   return w.finish();
+}
+
+// SELECT_LIST items that are expressions over a column: how to compute them from the column's
+// Native value, so a block reads back exactly as a query of the same rows does.
+const DERIVED: Record<string, { column: string; from: (v: NativeValue) => unknown }> = {
+  r_time: { column: 'time', from: (v) => String(v as bigint) },
+  r_src: { column: 'ip_src', from: (v) => (v as Buffer).toString('hex') },
+  r_dst: { column: 'ip_dst', from: (v) => (v as Buffer).toString('hex') },
+  r_xl: { column: 'ip_xlated', from: (v) => (v as Buffer).toString('hex') },
+  r_latency: { column: 'l7_latency_ns', from: (v) => String(v) },
+  r_rest: { column: 'rest', from: (v) => (v as Buffer).toString('base64') },
+};
+
+const text = (v: NativeValue): unknown => (Buffer.isBuffer(v) ? v.toString('utf8') : v);
+
+/** The SELECT_LIST row readers of a block's columns, in SELECT_LIST order. */
+function selectReaders(columns: readonly NativeColumnValues[]): Array<(row: number) => unknown> {
+  const byName = new Map(columns.map((c) => [c.name, c.values]));
+  return SELECT_LIST.split(', ').map((item) => {
+    const alias = / AS (r_\w+)$/.exec(item)?.[1];
+    const derived = alias === undefined ? undefined : DERIVED[alias];
+    const values = byName.get(derived?.column ?? item);
+    if (values === undefined) throw new Error(`block has no column for ${item}`);
+    const from = derived?.from ?? text;
+    return (row: number) => from(values[row]);
+  });
+}
+
+/** The flows of a Native block of the flows table, as rowToFlow rebuilds them from a query.
+ * Allocates per value: for live followers and tests, not for the ingest path. */
+export function blockToFlows(block: Buffer): Flow[] {
+  const { rows, columns } = readNativeBlock(block, { bytes: true });
+  const readers = selectReaders(columns);
+  const out: Flow[] = new Array(rows);
+  const row: unknown[] = new Array(readers.length);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < readers.length; i++) row[i] = readers[i](r);
+    out[r] = rowToFlow(row);
+  }
+  return out;
+}
+
+/** Rows of a block, from its header (the block must have been validated). */
+export function blockRows(block: Buffer): number {
+  const cur = new Cursor(block);
+  cur.varuint('column count');
+  return cur.varuint('row count');
+}
+
+/** The first row's flow time in ms since the epoch (a collector's batch is in capture order, so
+ * it is the batch's oldest); the block must be a validated flows block, whose first column is
+ * `time` (DateTime64(9)). */
+export function blockFirstTimeMs(block: Buffer): number {
+  const cur = new Cursor(block);
+  cur.varuint('column count');
+  if (cur.varuint('row count') === 0) return 0;
+  cur.bytes('time name');
+  cur.bytes('time type');
+  cur.need(8, 'time');
+  return Number(block.readBigInt64LE(cur.pos) / 1_000_000n);
 }

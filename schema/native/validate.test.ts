@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openClient } from '../../storage/client.js';
-import { rng, genFlows } from '../../storage/gen-flows.js';
+import { rng, genFlows } from '../../testing/gen-flows.js';
 import { NativeBlockWriter, LC_HAS_ADDITIONAL_KEYS, LC_NEED_GLOBAL_DICTIONARY } from './writer.js';
 import { validateNativeBlock, NativeBlockError, type NativeBlockReason } from './validate.js';
 import { readNativeBlock } from './read.js';

@@ -22,7 +22,7 @@ const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow,
 const collect = async (it: AsyncIterable<Flow>) => { const out: Flow[] = []; for await (const f of it) out.push(f); return out; };
 const byUuid = (xs: Flow[]) => [...xs].sort((a, b) => (a.uuid! < b.uuid! ? -1 : 1));
 
-test('Native blocks of flows go into the real flows table and read back losslessly, marks and dedup included', async () => {
+test('Native blocks of flows go into the real flows table and read back losslessly; the insert sets batch id and marks; dedup', async () => {
   const store = await FlowStore.open({ path: dir }); // the real schema, by the migrations
   const client = openClient({ kind: 'chdb', path: dir }); // a second session on the same directory
   const ins = await chdbNativeInserter(client);
@@ -30,13 +30,12 @@ test('Native blocks of flows go into the real flows table and read back lossless
     const flows = genFlows(2000, 31, Math.floor(Date.now() / 1000) - 600).map(canonical);
     const w = new FlowBlockWriter();
     const now = Date.now(), batchId = 77;
-    const blocks = [
-      encodeFlowBlock(w, flows.slice(0, 1200), [], now, batchId),
-      encodeFlowBlock(w, flows.slice(1200), [{ session: 'sess-a', node: 'k8s1', seq: 41 }, { session: 'sess-b', node: 'k8s2', seq: 3 }], now, batchId),
-    ];
+    // As collectors build them: no batch id, no marks; the relay's insert sets both.
+    const blocks = [encodeFlowBlock(w, flows.slice(0, 1200), [], now), encodeFlowBlock(w, flows.slice(1200), [], now)];
     for (const b of blocks) validateNativeBlock(b, FLOW_NATIVE_COLUMNS, { maxRows: 10_000, maxBytes: 1 << 24 });
+    const extras = { batchId, marks: [{ session: 'sess-a', node: 'k8s1', seq: 41 }, { session: 'sess-b', node: 'k8s2', seq: 3 }] };
     const settings = dedupSettings(batchId, String(batchId), 0);
-    await ins.insert(blocks, settings);
+    await ins.insert(blocks, extras, settings);
 
     const got = byUuid(await collect(store.queryFlows({ pageSize: 900 })));
     const want = byUuid(flows);
@@ -46,9 +45,11 @@ test('Native blocks of flows go into the real flows table and read back lossless
     assert.equal(await store.durableSeq('sess-b'), 3);
     assert.equal(await store.storedRows(batchId), flows.length);
 
-    await ins.insert(blocks, settings); // a retry with the same token is dropped
+    const marked = await client.query({ query: 'SELECT count() FROM flows WHERE length(ingest_sessions) > 0', format: 'JSONCompactEachRow' });
+    assert.deepEqual(await marked.json(), [[1]], 'one row carries the marks');
+    await ins.insert(blocks, extras, settings); // a retry with the same token is dropped
     assert.equal(await store.countFlows(), flows.length);
-    await ins.insert(blocks, dedupSettings(batchId, String(batchId), 1)); // another part is not
+    await ins.insert(blocks, extras, dedupSettings(batchId, String(batchId), 1)); // another part is not
     assert.equal(await store.countFlows(), 2 * flows.length);
   } finally {
     await ins.close();
@@ -57,7 +58,7 @@ test('Native blocks of flows go into the real flows table and read back lossless
   }
 });
 
-test('server: the blocks are the body of INSERT … FORMAT Native, settings go along', async () => {
+test('server: the blocks are the body of INSERT … SELECT … FROM input(…) FORMAT Native, batch id and marks as parameters, settings go along', async () => {
   const seen: { url: string; body: Buffer }[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -70,10 +71,14 @@ test('server: the blocks are the body of INSERT … FORMAT Native, settings go a
   try {
     const w = new FlowBlockWriter();
     const blocks = [encodeFlowBlock(w, genFlows(5, 1)), encodeFlowBlock(w, genFlows(3, 2))];
-    await serverNativeInserter(client).insert(blocks, dedupSettings(9, '9', 2));
+    await serverNativeInserter(client).insert(blocks, { batchId: 9, marks: [{ session: 's', node: 'n', seq: 5 }] }, dedupSettings(9, '9', 2));
     assert.equal(seen.length, 1);
     const url = new URL(seen[0].url, 'http://x');
-    assert.equal(url.searchParams.get('query'), `INSERT INTO flows (${FLOW_NATIVE_COLUMNS.map((c) => c.name).join(', ')}) FORMAT Native`);
+    const query = url.searchParams.get('query') ?? '';
+    assert.ok(query.startsWith(`INSERT INTO flows (${FLOW_NATIVE_COLUMNS.map((c) => c.name).join(', ')}) SELECT * REPLACE ({batch_id:UInt64} AS batch_id`), query);
+    assert.ok(query.endsWith(') FORMAT Native') && query.includes('FROM input('), query);
+    assert.equal(url.searchParams.get('param_batch_id'), '9');
+    assert.equal(url.searchParams.get('param_ingest_seqs'), '[5]');
     assert.equal(url.searchParams.get('insert_deduplication_token'), 'flows-9-2');
     assert.ok(seen[0].body.equals(Buffer.concat(blocks)), 'the body is the blocks, back to back');
   } finally {
