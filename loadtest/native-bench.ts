@@ -16,7 +16,7 @@ import type { Flow } from '../proto/types.js';
 import { FlowStore } from '../storage/store.js';
 import { openClient } from '../storage/client.js';
 import { RowBinaryWriter } from '../schema/rowbinary.js';
-import { encodeBatch, chdbInserter } from '../storage/writer.js';
+import { encodeBatch, chdbInserter } from './rowbinary-insert.js';
 import { realisticFlows } from '../testing/realistic-flows.js';
 import { ingestBatches } from './storage-bench.js';
 import { FlowBlockWriter, encodeFlowBlock } from '../schema/native/flow-block.js';

@@ -13,7 +13,7 @@ import type { Flow } from '../proto/types.js';
 import { FlowStore } from '../storage/store.js';
 import { openClient } from '../storage/client.js';
 import { RowBinaryWriter } from '../schema/rowbinary.js';
-import { encodeBatch, chdbInserter } from '../storage/writer.js';
+import { encodeBatch, chdbInserter } from './rowbinary-insert.js';
 import { realisticFlows } from '../testing/realistic-flows.js';
 import { generateStore, storeFacts } from './storage-store-gen.js';
 import { fastUUID } from '../collector/decode/uuid.js';

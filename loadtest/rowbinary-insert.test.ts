@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { chdbInserter } from './writer.js';
+import { chdbInserter } from './rowbinary-insert.js';
 
 test('insert directories of dead processes are removed; live ones are kept', async () => {
   const parent = process.platform === 'linux' ? '/dev/shm' : os.tmpdir();

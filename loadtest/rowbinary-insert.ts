@@ -4,10 +4,10 @@
 // into strings, so there the bytes go through a file in memory (`INSERT … SELECT FROM file(…,
 // RowBinary)`).
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
-import { execInsert, openInsertFiles } from './insert-io.js';
+import { execInsert, openInsertFiles } from '../storage/insert-io.js';
 import { writeFlowRow, type IngestMark } from '../schema/flow-row.js';
 import { RowBinaryWriter } from '../schema/rowbinary.js';
-import { FLOW_COLUMNS } from './schema.js';
+import { FLOW_COLUMNS } from '../storage/schema.js';
 import type { Flow } from '../proto/types.js';
 
 /** RowBinary rows of a batch; ingest marks go on the last row so they commit with its flows. */

@@ -1,0 +1,183 @@
+// CPU per flow of every stage a flow passes on its way to storage, measured in one run on the
+// same rows, so the figures compare with each other and with the engine's own ceiling on a noisy
+// machine (docs/benchmarks.md, "Per-stage CPU"):
+//
+//   collector  decode + enrich a record                         (µs per record)
+//              write the flow into its batch's Native block     (µs per flow, IngestMessage included)
+//   relay      decode the IngestMessage + check the block       (µs per flow: the relay's JS work)
+//   storage    chDB raw Native insert of the same blocks        (engine only: the ceiling)
+//              FlowStore.insertBlocks of the same blocks        (the relay's insert: batch id and marks set by the engine)
+//
+// and, for the before/after table, the path this replaced: the relay decoding protobuf Flows
+// (decode + toObject), encoding RowBinary, and chDB inserting RowBinary.
+//
+// CPU is process.cpuUsage() (user + system, every thread of this process: the engine's included
+// for the insert stages). `node dist-test/loadtest/stage-bench.js [--rows N] [--json]`.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { types, encode, decode } from '../proto/index.js';
+import type { Flow, IngestMessage } from '../proto/types.js';
+import { SyntheticSource } from '../collector/sources/synthetic.js';
+import { buildCluster, toInventory } from '../collector/synthetic/cluster.js';
+import { StaticInventoryEnricher } from '../collector/enrich/static.js';
+import { MonitorDecoder } from '../collector/decode/decoder.js';
+import { FlowBlockWriter } from '../schema/native/flow-block.js';
+import { validateNativeBlock } from '../schema/native/validate.js';
+import { FLOW_NATIVE_COLUMNS } from '../schema/native/types.js';
+import { RowBinaryWriter } from '../schema/rowbinary.js';
+import { FlowStore } from '../storage/store.js';
+import { openClient } from '../storage/client.js';
+import { chdbNativeInserter } from '../storage/native/insert.js';
+import { encodeBatch, chdbInserter } from './rowbinary-insert.js';
+
+/** Collector batch size (the shipper's default) and relay insert size (the batcher's). */
+const BATCH_FLOWS = 2000;
+const INSERT_ROWS = 50_000;
+
+export interface StageBenchResult {
+  rows: number;
+  /** µs of CPU per flow (per record for decode_enrich). */
+  us_per_flow: {
+    collector_decode_enrich: number;
+    collector_block_build: number;
+    relay_decode_check: number;
+    chdb_native_insert: number;
+    store_insert_blocks: number;
+    before_relay_protobuf_decode: number;
+    before_relay_rowbinary_encode: number;
+    before_chdb_rowbinary_insert: number;
+  };
+  /** Relay ingest (decode + check + insertBlocks, wall) ÷ the raw Native insert of the same blocks (wall). */
+  ingest_native_ratio: number;
+  /** The collector's work per record on the way to the relay (decode, enrich, block), synthetic generation excluded. */
+  collector_cpu_us_per_record: number;
+  /** The relay's JavaScript work per flow (decode + check), the insert excluded. */
+  relay_js_us_per_flow: number;
+  block_bytes_per_flow: number;
+  rowbinary_bytes_per_flow: number;
+}
+
+interface Timed { cpuUs: number; wallMs: number }
+
+async function timed(fn: () => unknown): Promise<Timed> {
+  const c0 = process.cpuUsage(), t0 = performance.now();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return { cpuUs: c.user + c.system, wallMs: performance.now() - t0 };
+}
+
+/** A JavaScript stage is run once unmeasured first, so the optimising compiler has settled. */
+async function warmTimed(fn: () => unknown, reset: () => void): Promise<Timed> {
+  await fn();
+  reset();
+  return timed(fn);
+}
+
+/** Records of a 4-node synthetic cluster, with a decoder and enricher per node. */
+function records(rows: number) {
+  const model = buildCluster({ seed: 3, nodes: 4 });
+  const inventory = toInventory(model);
+  return model.nodes.slice(0, 4).map((node, k) => {
+    const src = new SyntheticSource({ rate: 1e6, seed: 3 + k, model, nodeName: node.name });
+    const enricher = new StaticInventoryEnricher(inventory, { nodeName: node.name });
+    const decoder = new MonitorDecoder({ nodeName: node.name, clusterName: inventory.cluster, emitterVersion: '0.2.0', localEndpointId: enricher.localEndpointId });
+    return { recs: src.take(Math.ceil(rows / 4), Date.now() * 1e6 - 60e9), enricher, decoder };
+  });
+}
+
+function groups<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+export async function benchStages(rows: number, log: (s: string) => void = () => {}): Promise<StageBenchResult> {
+  // Collector: decode + enrich.
+  const nodes = records(rows);
+  let flows: Flow[] = [];
+  const dec = await warmTimed(() => {
+    for (const n of nodes) for (const r of n.recs) { const f = n.decoder.decode(r); if (f) { n.enricher.enrich(f); flows.push(f); } }
+  }, () => { flows = []; });
+  const n = flows.length;
+  log(`stage bench: ${n} flows from ${nodes.reduce((s, x) => s + x.recs.length, 0)} records`);
+
+  // Collector: flows into Native blocks of BATCH_FLOWS, wrapped as the IngestMessage the stream carries.
+  const w = new FlowBlockWriter();
+  let messages: Buffer[] = [];
+  const build = await warmTimed(() => {
+    let seq = 0;
+    for (const g of groups(flows, BATCH_FLOWS)) {
+      for (const f of g) w.add(f);
+      messages.push(encode(types.IngestMessage, { batch: { seq: ++seq, block: w.finish() } }));
+    }
+  }, () => { messages = []; });
+
+  // Relay: the gRPC deserializer's decode, then the block check; no flow is decoded.
+  let blocks: Buffer[] = [];
+  const check = await warmTimed(() => {
+    for (const m of messages) {
+      const block = decode<IngestMessage>(types.IngestMessage, m).batch!.block as Buffer;
+      validateNativeBlock(block, FLOW_NATIVE_COLUMNS, { maxRows: 100_000, maxBytes: 64 << 20 });
+      blocks.push(block);
+    }
+  }, () => { blocks = []; });
+  const inserts = groups(blocks, Math.ceil(INSERT_ROWS / BATCH_FLOWS));
+
+  // Before: the relay received protobuf Flows and encoded RowBinary.
+  const oldMessages = groups(flows, BATCH_FLOWS).map((g, i) => encode(types.IngestMessage, { batch: { seq: i + 1, flows: g } }));
+  let decoded: Flow[][] = [];
+  const protoDecode = await warmTimed(() => { for (const m of oldMessages) decoded.push(decode<IngestMessage>(types.IngestMessage, m).batch!.flows!); }, () => { decoded = []; });
+  const rb = new RowBinaryWriter(1 << 24);
+  let bodies: Buffer[] = [];
+  const rbEncode = await warmTimed(() => { for (const g of groups(decoded.flat(), INSERT_ROWS)) bodies.push(Buffer.from(encodeBatch(rb, g, []))); }, () => { bodies = []; });
+
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-stage-bench-'));
+  try {
+    // One store (the real schema, views included) per path, so each insert starts from the same state.
+    const open = async (tag: string) => { const p = path.join(dir, tag); await (await FlowStore.open({ path: p })).close(); return p; };
+    const rawDir = await open('raw'), storeDir = await open('store'), rbDir = await open('rb');
+
+    const raw = openClient({ kind: 'chdb', path: rawDir });
+    const native = await chdbNativeInserter(raw);
+    const rawIns = await timed(async () => { for (const g of inserts) await native.insert(g); });
+    await native.close(); await raw.close();
+
+    const store = await FlowStore.open({ path: storeDir });
+    let id = Date.now() * 1000;
+    const storeIns = await timed(async () => { for (const g of inserts) await store.insertBlocks(g, [{ session: 'bench', node: 'n', seq: id }], ++id); });
+    await store.close();
+
+    const rbc = openClient({ kind: 'chdb', path: rbDir });
+    const rbIns = await chdbInserter(rbc);
+    const rbInsert = await timed(async () => { for (const b of bodies) await rbIns.insert(b, {}); });
+    await rbIns.close(); await rbc.close();
+
+    const per = (t: Timed) => Math.round((t.cpuUs / n) * 100) / 100;
+    const blockBytes = blocks.reduce((s, b) => s + b.length, 0), rbBytes = bodies.reduce((s, b) => s + b.length, 0);
+    const result: StageBenchResult = {
+      rows: n,
+      us_per_flow: {
+        collector_decode_enrich: per(dec), collector_block_build: per(build), relay_decode_check: per(check),
+        chdb_native_insert: per(rawIns), store_insert_blocks: per(storeIns),
+        before_relay_protobuf_decode: per(protoDecode), before_relay_rowbinary_encode: per(rbEncode), before_chdb_rowbinary_insert: per(rbInsert),
+      },
+      ingest_native_ratio: Math.round((rawIns.wallMs / (check.wallMs + storeIns.wallMs)) * 100) / 100,
+      collector_cpu_us_per_record: Math.round(((dec.cpuUs + build.cpuUs) / n) * 100) / 100,
+      relay_js_us_per_flow: per(check),
+      block_bytes_per_flow: Math.round(blockBytes / n),
+      rowbinary_bytes_per_flow: Math.round(rbBytes / n),
+    };
+    return result;
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { rows: { type: 'string', default: '300000' }, json: { type: 'boolean', default: false } }, strict: true });
+  const r = await benchStages(Number(values.rows), (s) => process.stderr.write(`${s}\n`));
+  process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : `${JSON.stringify(r, null, 2)}\n`);
+}
