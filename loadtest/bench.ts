@@ -3,7 +3,10 @@
 //  * decode_records_per_s: records/s decoded on one core (this process's main thread) over a
 //    pre-generated synthetic record mix; warm-up, then timed runs, median reported.
 //  * ingest_flows_per_s, ingest_ceiling_flows_per_s, bytes_per_flow, query_drops_ns_24h_p99_ms,
-//    service_map_1h_p99_ms: storage/bench (benchStorage).
+//    service_map_1h_p99_ms: loadtest/storage-bench.ts (benchStorage).
+//  * collector_cpu_us_per_record, ingest_native_ratio (and details.stages, the CPU µs per flow of
+//    every stage): loadtest/stage-bench.ts (benchStages), all stages on the same rows in one run.
+//  * relay_cpu_us_per_flow: the relay's non-ClickHouse threads per stored flow at the zero-loss rate.
 //  * zero_loss_records_per_s: load-test runs (loadtest/run.ts) stepped through total offered
 //    rates; the highest rate that was sustained (zero loss at every stage and kept up).
 //  * follow_latency_p99_ms, queryable_latency_p99_ms: record → `--follow` client and record →
@@ -25,6 +28,7 @@ import { toInventory } from '../collector/synthetic/cluster.js';
 import { StaticInventoryEnricher } from '../collector/enrich/static.js';
 import { MonitorDecoder } from '../collector/decode/decoder.js';
 import { benchStorage } from './storage-bench.js';
+import { benchStages } from './stage-bench.js';
 import { runLoadtest, type LoadtestReport } from './run.js';
 import type { PerfBenchResult } from './perf-bench.js';
 
@@ -69,6 +73,7 @@ const WARMUP_S = QUICK ? 1 : 3;
 const DECODE_RUN_S = QUICK ? 1 : 3;
 const DECODE_RUNS = 3;
 const STORAGE_ROWS = QUICK ? 50_000 : 300_000;
+const STAGE_ROWS = QUICK ? 50_000 : 300_000;
 // The query figures are defined on 100M stored flows; the store is generated once (in the engine,
 // tens of minutes on 2 cores) and reused by later runs from --query-store.
 const STORAGE_QUERY_ROWS = Number(args['query-rows'] ?? (QUICK ? 100_000 : 100_000_000));
@@ -140,11 +145,26 @@ const summary = (r: LoadtestReport) =>
   `stored ${r.throughput.stored_flows_per_s}/s of ${r.throughput.emitted_records_per_s}/s emitted, loss ${r.loss.total} (unaccounted ${r.loss.unaccounted}), ` +
   `backlog ${r.backlog_at_window_start}→${r.backlog_at_window_end}, follow p99 ${r.latency_ms.follow.p99} ms, queryable p99 ${r.latency_ms.queryable.p99} ms → ${r.sustained ? 'sustained' : 'NOT sustained'}`;
 
+/** The relay's own CPU per stored flow in a load-test step: its JavaScript thread and Node's
+ * helper threads (named `node`; chDB calls run on libuv's pool, so the engine's work there is
+ * counted too — an upper bound), without the threads ClickHouse names after its pools. */
+function relayCpuUsPerFlow(r: LoadtestReport): number {
+  const relay = r.processes.find((p) => p.name === 'relay');
+  const stored = r.throughput.stored_flows_per_s;
+  if (!relay || stored <= 0) return 0;
+  const pct = relay.threads.filter((t) => t.name === 'main' || t.name === 'node').reduce((s, t) => s + t.cpu_pct, 0);
+  return Math.round(((pct / 100) * 1e6 / stored) * 10) / 10;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   progress(`decode: ${DECODE_RUNS} runs × ${DECODE_RUN_S} s per mode`);
   const dec = benchDecode();
   progress(`decode ${dec.decodePerS.toLocaleString('en-US')}/s, decode+enrich ${dec.decodeEnrichPerS.toLocaleString('en-US')}/s`);
+
+  progress(`stages: CPU per flow of each stage on ${STAGE_ROWS} rows, one run`);
+  const stages = await benchStages(STAGE_ROWS, (m) => progress(`  ${m}`));
+  progress(`  collector ${stages.collector_cpu_us_per_record} µs/record, relay JS ${stages.relay_js_us_per_flow} µs/flow, ingest ÷ raw Native insert ${stages.ingest_native_ratio}`);
 
   progress(`storage: ${STORAGE_ROWS} rows ingest, ${STORAGE_QUERY_ROWS} rows for queries`);
   const storage = await benchStorage({ rows: STORAGE_ROWS, queryRows: STORAGE_QUERY_ROWS, quick: QUICK, storeDir: QUERY_STORE, log: (m) => progress(`  ${m}`) });
@@ -191,6 +211,9 @@ async function main(): Promise<void> {
     perf_ring_decode_records_per_s: perf.result ? Math.round(perf.result.drainDecode.recordsPerSec) : null,
     perf_ring_zero_loss_records_per_s: perf.result ? perf.result.zeroLossRate[perfMode] ?? 0 : null,
     zero_loss_records_per_s: sustained.length ? atZeroLoss.config.rate_records_per_s : 0,
+    relay_cpu_us_per_flow: relayCpuUsPerFlow(atZeroLoss),
+    collector_cpu_us_per_record: stages.collector_cpu_us_per_record,
+    ingest_native_ratio: stages.ingest_native_ratio,
     ingest_flows_per_s: storage.ingest_flows_per_s,
     ingest_ceiling_flows_per_s: storage.ingest_ceiling_flows_per_s,
     bytes_per_flow: storage.bytes_per_flow,
@@ -207,6 +230,7 @@ async function main(): Promise<void> {
       decode_runs: dec.decodeRuns,
       decode_enrich_runs: dec.decodeEnrichRuns,
       decode_mix: { records: dec.records, avg_bytes: Math.round(dec.avgBytes) },
+      stages,
       storage_rows: STORAGE_ROWS,
       storage_query_rows: STORAGE_QUERY_ROWS,
       steps: steps.map((s) => ({
