@@ -46,35 +46,47 @@ async function rows(client: ClickHouseClient, query: string, params: Record<stri
   return rs.json<unknown[]>();
 }
 
+/** Rows of the single query that answers a small `number`; above it results are paged. */
+const SINGLE_QUERY_MAX = 10_000;
+
 export async function* queryFlows(client: ClickHouseClient, q: FlowQuery): AsyncGenerator<Flow> {
   const { where, params } = buildWhere(q);
-  const n = Math.max(0, Math.trunc(q.number ?? 0));
-  if (n > 0) {
+  // `number` may be any uint64 (hubble's --all sends 2^64-1, which arrives as a float): anything
+  // at or beyond what a result could hold means "all".
+  const raw = Math.trunc(q.number ?? 0);
+  const n = Number.isFinite(raw) && raw > 0 && raw < Number.MAX_SAFE_INTEGER ? raw : 0;
+  const pageSize = Math.max(1, q.pageSize ?? 5000);
+  if (n > 0 && n <= SINGLE_QUERY_MAX) {
     // Ties on time are broken by uuid so repeated queries return the same rows.
     const dir = q.first ? 'ASC' : 'DESC';
-    const got = await rows(client, `SELECT ${SELECT_LIST} FROM flows WHERE ${where} ORDER BY time ${dir}, uuid ${dir} LIMIT ${n}`, params);
+    const got = await rows(client, `SELECT ${SELECT_LIST} FROM flows WHERE ${where} ORDER BY time ${dir}, uuid ${dir} LIMIT {q_limit:UInt64}`, { ...params, q_limit: String(n) });
     if (!q.first) got.reverse();
     for (const r of got) yield rowToFlow(r);
     return;
   }
-  // Keyset pagination on time. A page never ends inside a group of equal times: rows at the
-  // page's last time are fetched separately and completely, so nothing is skipped or repeated.
-  const pageSize = Math.max(1, q.pageSize ?? 5000);
-  let cursor: string | undefined;
-  for (;;) {
-    const p = { ...params, q_cursor: cursor ?? '0' };
-    const after = cursor === undefined ? '' : ' AND time > fromUnixTimestamp64Nano({q_cursor:Int64})';
-    const page = await rows(client, `SELECT ${SELECT_LIST} FROM flows WHERE ${where}${after} ORDER BY time ASC LIMIT ${pageSize}`, p);
-    if (page.length < pageSize) {
-      for (const r of page) yield rowToFlow(r);
-      return;
-    }
-    const lastTime = page[page.length - 1][0] as string;
-    for (const r of page) if (r[0] !== lastTime) yield rowToFlow(r);
-    const tied = await rows(client, `SELECT ${SELECT_LIST} FROM flows WHERE ${where} AND time = fromUnixTimestamp64Nano({q_tie:Int64})`, { ...params, q_tie: lastTime });
-    for (const r of tied) yield rowToFlow(r);
-    cursor = lastTime;
+  // Large results stream in pages (bounded memory), keyed on (time, uuid) so nothing is skipped
+  // or repeated. The newest n start after the rows before them, counted first.
+  let skip = 0;
+  if (n > 0 && !q.first) skip = Math.max(0, (await countWhere(client, where, params)) - n);
+  let left = n > 0 ? n : Infinity;
+  let cursor: [string, string] | undefined;
+  while (left > 0) {
+    const p: Record<string, unknown> = { ...params, q_page: String(Math.min(pageSize, left)), q_skip: String(skip) };
+    let after = '';
+    if (cursor) { after = ' AND (time, uuid) > (fromUnixTimestamp64Nano({q_ct:Int64}), {q_cu:String})'; p.q_ct = cursor[0]; p.q_cu = cursor[1]; }
+    const page = await rows(client, `SELECT ${SELECT_LIST} FROM flows WHERE ${where}${after} ORDER BY time ASC, uuid ASC LIMIT {q_page:UInt64} OFFSET {q_skip:UInt64}`, p);
+    skip = 0;
+    for (const r of page) yield rowToFlow(r);
+    left -= page.length;
+    if (page.length < Number(p.q_page)) return;
+    const last = page[page.length - 1];
+    cursor = [last[0] as string, last[1] as string];
   }
+}
+
+async function countWhere(client: ClickHouseClient, where: string, params: Record<string, unknown>): Promise<number> {
+  const got = await rows(client, `SELECT toString(count()) FROM flows WHERE ${where}`, params);
+  return Number(got[0]?.[0] ?? 0);
 }
 
 export async function countFlows(client: ClickHouseClient, q: Omit<FlowQuery, 'number' | 'first' | 'pageSize'> = {}): Promise<number> {

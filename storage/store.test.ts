@@ -64,3 +64,20 @@ test('lossless round trip, GetFlows semantics, progress, restart', async () => {
   for (let i = 0; i < want.length; i++) assert.deepStrictEqual(again[i], want[i]);
   await store.close();
 });
+
+test('large and uint64 limits stream in pages: hubble --all (2^64-1), last N and first N beyond one query', async () => {
+  const store = await FlowStore.open({ path: dir });
+  try {
+    await store.insert(genFlows(9000, 8, base).map(canonical), [], 0);
+    const key = (f: Flow) => `${f.time!.seconds}.${String(f.time!.nanos ?? 0).padStart(9, '0')}/${f.uuid}`;
+    const all = (await collect(store.queryFlows({ pageSize: 1000 }))).map(key);
+    assert.ok(all.length >= 12_000, `store holds ${all.length} flows`);
+    assert.deepStrictEqual([...all].sort(), all, 'pages come in (time, uuid) order');
+    // protobufjs hands 2^64-1 over as the float 18446744073709552000.
+    assert.deepStrictEqual((await collect(store.queryFlows({ number: 2 ** 64 - 1, pageSize: 1000 }))).map(key), all);
+    assert.deepStrictEqual((await collect(store.queryFlows({ number: 11_000, pageSize: 1000 }))).map(key), all.slice(-11_000));
+    assert.deepStrictEqual((await collect(store.queryFlows({ number: 10_500, first: true, pageSize: 1000 }))).map(key), all.slice(0, 10_500));
+  } finally {
+    await store.close();
+  }
+});
