@@ -20,14 +20,34 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The deepest command named by the arguments ("top drops" in `top drops --since x`): the usage
+ * hint points at it, never at a word that is not a command. */
+function commandPath(program: Command, args: readonly string[]): string {
+  const names: string[] = [];
+  let cmd = program;
+  for (const a of args) {
+    if (a.startsWith('-')) continue;
+    const sub = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (!sub) break;
+    names.push(sub.name());
+    cmd = sub;
+  }
+  return ['flowscope', ...names].join(' ');
+}
+
 export async function main(argv: string[]): Promise<void> {
+  // `flowscope observe … | head`: a reader that goes away ends us quietly, as it ends hubble.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode);
     if (err instanceof UsageError) {
-      process.stderr.write(`Error: ${err.message}\n\nRun 'flowscope ${argv.slice(2).find((a) => !a.startsWith('-')) ?? ''} --help' for usage.\n`);
+      process.stderr.write(`Error: ${err.message}\n\nRun '${commandPath(program, argv.slice(2))} --help' for usage.\n`);
       process.exit(2);
     }
     process.stderr.write(`Error: ${(err as Error).message}\n`);

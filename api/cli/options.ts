@@ -30,9 +30,11 @@ export function usage<T>(parse: () => T): T {
   try { return parse(); } catch (err) { throw new UsageError((err as Error).message); }
 }
 
-/** commander errors become UsageError; help and version exit 0 as usual. */
+/** commander errors become UsageError; help and version exit 0 as usual, and a command group
+ * run without its subcommand (`flowscope top`) prints its usage and exits 2. */
 export function strict(cmd: Command): Command {
   return cmd.exitOverride((err: CommanderError) => {
+    if (err.code === 'commander.help' && err.exitCode !== 0) throw new CommanderError(2, err.code, err.message);
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') throw err;
     throw new UsageError(err.message.replace(/^error: /, ''));
   }).configureOutput({ outputError: () => {} }).allowExcessArguments(false);
