@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Endpoint, Flow } from '../proto/types.js';
+import { DEFAULT_SERVICE_MAP_LIMIT } from './rollup-query.js';
 import { FlowStore } from './store.js';
 import { realisticFlows } from '../testing/realistic-flows.js';
 
@@ -53,6 +54,9 @@ test('rollup queries match an aggregation of the stored flows', async () => {
     assert.deepStrictEqual({ flows: e.flows, dropped: e.dropped }, want, JSON.stringify(e));
   }
   for (let i = 1; i < map.length; i++) assert.ok(map[i - 1].flows >= map[i].flows, 'busiest first');
+  // Without a limit: a readable screenful, the busiest edges.
+  assert.ok(edges.size > DEFAULT_SERVICE_MAP_LIMIT, `the test needs more than ${DEFAULT_SERVICE_MAP_LIMIT} edges (has ${edges.size})`);
+  assert.deepStrictEqual(await store.serviceMap(range), map.slice(0, DEFAULT_SERVICE_MAP_LIMIT));
 
   const top = await store.topTalkers({ ...range, limit: 5 });
   const wantTop = [...talkers].sort((a, b) => b[1].flows - a[1].flows).slice(0, 5);

@@ -23,6 +23,8 @@ export interface Talker { namespace: string; workload: string; flows: number; by
 export interface DropReasonCount { dropReason: number; srcNamespace: string; dstNamespace: string; flows: number }
 
 const DROPPED = 2;
+/** Service map edges returned when a request gives no limit (the busiest first). */
+export const DEFAULT_SERVICE_MAP_LIMIT = 50;
 
 function where(r: RollupRange, params: Record<string, unknown>): string {
   params.r_since = Math.floor(r.sinceMs / 1000);
@@ -47,7 +49,8 @@ async function rows(client: ClickHouseClient, query: string, params: Record<stri
 
 /** Workload → workload edges with flow, drop and byte counts, busiest first. */
 export async function serviceMap(client: ClickHouseClient, r: RollupRange): Promise<ServiceEdge[]> {
-  const params: Record<string, unknown> = { r_limit: limitOf(r, 1000), r_dropped: DROPPED };
+  // A screenful by default: the busiest edges first; --limit asks for more.
+  const params: Record<string, unknown> = { r_limit: limitOf(r, DEFAULT_SERVICE_MAP_LIMIT), r_dropped: DROPPED };
   const got = await rows(client, `SELECT src_namespace, src_workload, dst_namespace, dst_workload, protocol, dst_port,
       sum(flows) AS f, sumIf(flows, verdict = {r_dropped:Int32}) AS d, sum(bytes) AS b
     FROM flows_1m WHERE ${where(r, params)}
