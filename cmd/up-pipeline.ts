@@ -22,6 +22,14 @@ export interface UpOptions {
 
 interface Child { name: string; proc: ChildProcess; log: string }
 
+/** The last line of a child's log that the executable wrote as `Error: …`, without the prefix. */
+export function lastErrorLine(logFile: string): string | undefined {
+  let text: string;
+  try { text = fs.readFileSync(logFile, 'utf8'); } catch { return undefined; }
+  const lines = text.split('\n').filter((l) => l.startsWith('Error: '));
+  return lines.length === 0 ? undefined : lines[lines.length - 1].slice('Error: '.length);
+}
+
 export async function runUp(opts: UpOptions): Promise<void> {
   const logDir = path.join(opts.dataDir, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
@@ -35,7 +43,10 @@ export async function runUp(opts: UpOptions): Promise<void> {
     const child = { name, proc, log };
     proc.on('exit', (code, signal) => {
       if (!stopping) {
-        console.error(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${log}`);
+        // The child said why on its last `Error:` line (a port in use, a data directory held by
+        // another process): that line is what the user needs, the log path for the rest.
+        const why = lastErrorLine(log);
+        console.error(why ? `${name} could not run: ${why} (log: ${log})` : `${name} exited unexpectedly (code ${code}, signal ${signal}); see ${log}`);
         void shutdown(1);
       }
     });

@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { types, encode, decode } from '../proto/index.js';
+import { listenError } from './start-error.js';
 
 function method(service: string, name: string, req: protobuf.Type, res: protobuf.Type, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<object, object> {
   return {
@@ -60,7 +61,7 @@ export function normaliseAddress(addr: string, defaultPort: number): string {
 /** Binds a server and resolves with the actual port (useful when asked for port 0). */
 export function bindServer(server: grpc.Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(listenError(err, address, '--listen')) : resolve(port)));
   });
 }
 

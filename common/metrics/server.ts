@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { register as defaultRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
+import { listenError } from '../start-error.js';
 
 export interface MetricsServer { port: number; close(): Promise<void> }
 
@@ -38,8 +39,8 @@ export async function startMetricsServer(addr: string, registry: Registry, log: 
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    server.once('error', (err) => reject(listenError(err, `${host}:${port}`, '--metrics-addr')));
+    server.listen(port, host, () => { server.removeAllListeners('error'); resolve(); });
   });
   const bound = (server.address() as AddressInfo).port;
   log.info({ metrics: `${host}:${bound}` }, 'metrics listening');
