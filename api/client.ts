@@ -95,3 +95,17 @@ export async function waitUntilServing(server: string, timeoutMs: number): Promi
     client.close();
   }
 }
+
+/**
+ * What went wrong in a call, for a person: gRPC's details without its empty trailing notes, and
+ * for a server that cannot be reached, what to check.
+ */
+export function rpcErrorText(err: unknown, server: string): string {
+  const e = err as Partial<grpc.ServiceError>;
+  const text = (e.details || e.message || String(err)).replace(/\s*Resolution note:\s*$/, '').trim();
+  if (e.code === grpc.status.UNAVAILABLE && /ECONNREFUSED|No connection established|ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(text)) {
+    const why = /ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(text) ? 'the name does not resolve' : 'nothing answers there';
+    return `cannot reach ${server}: ${why} — is the relay running (\`flowscope up\`, \`flowscope relay\`)? Point --server (or HUBBLE_SERVER) at it`;
+  }
+  return text;
+}

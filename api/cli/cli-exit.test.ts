@@ -46,3 +46,13 @@ test('observe | head: the closed pipe ends the command with 0 and nothing on std
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a server nobody answers at: one line saying what to check, no empty gRPC notes', async () => {
+  for (const args of [['observe', '--server', '127.0.0.1:1', '--last', '1'], ['status', '--server', '127.0.0.1:1']]) {
+    const r = await run(args);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, /^Error: failed to .* 127\.0\.0\.1:1: cannot reach 127\.0\.0\.1:1: nothing answers there — is the relay running/m);
+    assert.doesNotMatch(r.stderr, /Resolution note/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});

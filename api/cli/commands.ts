@@ -2,7 +2,6 @@
 // the storage administration commands migrate and schema. The long-running services (relay,
 // collector, ingester, api, up) are wired in cmd/.
 import { Command } from 'commander';
-import * as grpc from '@grpc/grpc-js';
 import { buildObserveCommand } from './observe-flags.js';
 import { UsageError } from '../query/usage-error.js';
 import { runObserve } from './observe.js';
@@ -10,7 +9,7 @@ import { buildExportCommand } from './export.js';
 import { parseStoreTarget } from './store-target.js';
 import { insightsCommand, INSIGHTS_QUERIES } from './insights.js';
 import { int, retentionOption, serverOption, storeOption, strict } from './options.js';
-import { ObserverApiClient } from '../client.js';
+import { ObserverApiClient, rpcErrorText } from '../client.js';
 import { formatHealthcheck, healthStatusText, formatServerStatus, statusOutputFormat, formatNodes, NODES_OUTPUT_FORMATS, type NodesOutputFormat, formatNamespaces, NAMESPACES_OUTPUT_FORMATS, type NamespacesOutputFormat } from '../printer/index.js';
 
 /** `flowscope list <what>`: one Observer API call, printed as table, wide or json. */
@@ -25,7 +24,7 @@ function listCommand(what: string, description: string, formats: readonly string
       try {
         process.stdout.write(await render(client, o.output));
       } catch (err) {
-        throw new Error(`failed to list ${what} from ${o.server}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
+        throw new Error(`failed to list ${what} from ${o.server}: ${rpcErrorText(err, o.server)}`);
       } finally {
         client.close();
       }
@@ -62,7 +61,7 @@ function statusCommand(): Command {
         if (fmt === 'compact') process.stdout.write(formatHealthcheck(o.server, healthStatusText(health)));
         process.stdout.write(formatServerStatus(await client.serverStatus(), fmt));
       } catch (err) {
-        throw new Error(`failed to connect to ${o.server}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
+        throw new Error(`failed to connect to ${o.server}: ${rpcErrorText(err, o.server)}`);
       } finally {
         client.close();
       }

@@ -2,7 +2,7 @@
 // Shared flags: --since (default 1h), --until, --namespace, --limit, -o table|json.
 import { Command, Option } from 'commander';
 import * as grpc from '@grpc/grpc-js';
-import { ObserverApiClient } from '../client.js';
+import { ObserverApiClient, rpcErrorText } from '../client.js';
 import type { InsightsRequest } from '../../proto/types.js';
 import { insightsRange, type InsightsRange } from '../query/insights-range.js';
 import { UsageError } from '../query/usage-error.js';
@@ -41,7 +41,7 @@ export function insightsCommand(name: string, description: string, serverOption:
       } catch (err) {
         const e = err as grpc.ServiceError;
         if (e.code === grpc.status.INVALID_ARGUMENT) throw new UsageError(e.details);
-        throw new Error(`failed to query ${o.server}: ${e.details || e.message}`);
+        throw new Error(`failed to query ${o.server}: ${rpcErrorText(e, o.server)}`);
       } finally {
         client.close();
       }

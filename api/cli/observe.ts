@@ -5,7 +5,7 @@ import { UsageError } from '../query/usage-error.js';
 import { observeInput, openInput, InputFileError } from './observe-input.js';
 import { rawFiltersYAML } from './observe-flags.js';
 import { createPrinter } from '../printer/index.js';
-import { ObserverApiClient } from '../client.js';
+import { ObserverApiClient, rpcErrorText } from '../client.js';
 
 function writer(stream: NodeJS.WriteStream): (s: string) => void {
   return (s) => { stream.write(s); };
@@ -38,7 +38,7 @@ export async function runObserve(inv: ObserveInvocation): Promise<void> {
     } catch (err) {
       const e = err as grpc.ServiceError;
       if (e.code === grpc.status.INVALID_ARGUMENT) throw new UsageError(e.details || e.message);
-      throw new Error(`failed to get flows from ${inv.server}: ${e.details || e.message}`);
+      throw new Error(`failed to get flows from ${inv.server}: ${rpcErrorText(e, inv.server)}`);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
