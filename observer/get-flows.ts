@@ -98,7 +98,9 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
   const sub = req.follow ? deps.live.subscribe() : null;
   // A cancelled client ends the subscription, which wakes a pending next() with [].
   if (sub) out.abort.signal.addEventListener('abort', () => sub.close(), { once: true });
-  const upTo = sub ? sub.startCursor : Number.POSITIVE_INFINITY;
+  // Without --follow the answer stops at the request (as Hubble's does): history up to the cursor
+  // of now, so flows stored while a long answer streams are not appended to it.
+  const upTo = sub ? sub.startCursor : deps.live.lastCursor;
   const until = req.until;
   const flowResponse = (flow: Flow): GetFlowsResponse => ({ flow: applyFieldMask(flow, mask), node_name: flow.node_name, time: flow.time });
   try {

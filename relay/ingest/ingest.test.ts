@@ -10,6 +10,7 @@ import type { Flow } from '../../proto/types.js';
 import type { HistoryQuery } from '../../observer/get-flows.js';
 import type { IngestMark } from './batcher.js';
 import { blockToFlows } from '../../schema/native/flow-block.js';
+import { ObserverApiClient } from '../../api/client.js';
 
 class MemoryStore implements RelayStore {
   rows: Array<{ flow: Flow; batchId: number }> = [];
@@ -22,8 +23,14 @@ class MemoryStore implements RelayStore {
   }
   async storedRows(batchId: number): Promise<number> { return this.rows.filter((r) => r.batchId === batchId).length; }
   async durableSeq(session: string): Promise<number> { return this.seqs.get(session) ?? 0; }
+  /** Awaited after the first history row is yielded (a history read that is still streaming). */
+  midQuery: (() => Promise<void>) | null = null;
   async *query(q: HistoryQuery): AsyncIterable<Flow> {
-    for (const r of this.rows) if (r.batchId <= q.upTo && q.predicate(r.flow)) yield r.flow;
+    let first = true;
+    for (const r of this.rows) {
+      if (r.batchId <= q.upTo && q.predicate(r.flow)) yield r.flow;
+      if (first && this.midQuery) { first = false; await this.midQuery(); }
+    }
   }
   async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> { return []; }
   async serviceMap(): Promise<never[]> { return []; }
@@ -122,4 +129,30 @@ test('without Kafka mode the same gap is refused: storage is the only truth', as
   assert.ok(relay.ingest.stats.protocolErrors >= 1);
   await shipper.stop();
   await relay.stop();
+});
+
+test('observe without --follow stops at the request: flows stored while the answer streams are not appended', async () => {
+  const store = new MemoryStore();
+  const relay = await startRelay(store);
+  const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 50, maxBatchDelayMs: 5, relayAddress: `127.0.0.1:${relay.port}`, nodeName: 'n1', observerAddress: '', version: 't' }, log);
+  shipper.start();
+  for (let i = 0; i < 100; i++) shipper.add(flow(i));
+  assert.equal(await shipper.drain(10_000), true);
+  // While the history read is under way, 100 more flows become durable.
+  store.midQuery = async () => {
+    store.midQuery = null;
+    for (let i = 100; i < 200; i++) shipper.add(flow(i));
+    assert.equal(await shipper.drain(10_000), true);
+  };
+  const client = new ObserverApiClient(`127.0.0.1:${relay.port}`, 10_000);
+  try {
+    const got: string[] = [];
+    await client.getFlows({}, (res) => { if (res.flow?.uuid) got.push(res.flow.uuid); });
+    assert.equal(store.rows.length, 200);
+    assert.deepEqual(got.sort(), Array.from({ length: 100 }, (_, i) => `u${i}`).sort());
+  } finally {
+    client.close();
+    await shipper.stop();
+    await relay.stop();
+  }
 });
