@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Spool } from './spool.js';
-import { createLogger } from '../../common/logger.js';
+import { createLogger } from './logger.js';
 
 const log = createLogger('test', 'silent');
 const root = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-spool-'));

@@ -1,4 +1,5 @@
-// A bounded on-disk FIFO of records for when storage is unreachable. Records are appended to
+// A bounded on-disk FIFO of opaque records (the relay spools batches here while storage is
+// unreachable, the collector while the relay is). Records are appended to
 // segment files as [u32 length][u32 crc32(payload)][payload] (little-endian) and fsynced before
 // append() resolves, so an acknowledged record survives a crash. On open every segment is
 // scanned: a torn or corrupt tail (a crash mid-write) is detected by its length or CRC and
@@ -6,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { Logger } from '../../common/logger.js';
+import type { Logger } from './logger.js';
 
 export interface SpoolOptions {
   dir: string;
