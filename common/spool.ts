@@ -1,9 +1,12 @@
 // A bounded on-disk FIFO of opaque records (the relay spools batches here while storage is
 // unreachable, the collector while the relay is). Records are appended to
-// segment files as [u32 length][u32 crc32(payload)][payload] (little-endian) and fsynced before
-// append() resolves, so an acknowledged record survives a crash. On open every segment is
-// scanned: a torn or corrupt tail (a crash mid-write) is detected by its length or CRC and
-// truncated away. Consumed segments are deleted; the limit counts segment bytes on disk.
+// segment files as [u32 length][u32 crc32(payload)][payload] (little-endian). By default each
+// append is fsynced before it resolves, so an acknowledged record survives a machine crash;
+// with `fsync: 'segment'` an append resolves once the kernel has the bytes (a process crash
+// loses nothing) and a segment is fsynced when it is closed or when the owner calls sync(). On
+// open every segment is scanned: a torn or corrupt tail (a crash mid-write) is detected by its
+// length or CRC and truncated away. Consumed segments are deleted; the limit counts segment
+// bytes on disk.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -15,6 +18,11 @@ export interface SpoolOptions {
   maxBytes: number;
   /** A new segment starts once the current one reaches this size. */
   segmentBytes: number;
+  /**
+   * When appended bytes are fsynced: 'append' (default) before every append resolves; 'segment'
+   * when a segment is closed (rolled over or close()) and whenever sync() is called.
+   */
+  fsync?: 'append' | 'segment';
 }
 
 export interface SpoolStats {
@@ -43,7 +51,9 @@ export class Spool {
   private readonly segmentSizes = new Map<number, number>();
   /** Records not yet consumed, by segment number. */
   private readonly segmentLive = new Map<number, number>();
-  private active: { segment: number; file: fs.FileHandle } | null = null;
+  private active: { segment: number; file: fs.FileHandle; dirty: boolean } | null = null;
+  /** Read handles by segment, opened on first read, closed when the segment is deleted. */
+  private readonly readers = new Map<number, Promise<fs.FileHandle>>();
   private nextSegment = 1;
   readonly stats: SpoolStats = { records: 0, bytes: 0, appendedRecords: 0, consumedRecords: 0, truncatedBytes: 0, truncatedSegments: 0 };
 
@@ -66,18 +76,25 @@ export class Spool {
     return this.stats.records === 0 || this.stats.bytes + HEADER_BYTES + payloadBytes <= this.opts.maxBytes;
   }
 
-  /** Appends one record; resolves once it is on disk (fdatasync). */
+  /** Appends one record; resolves once it is on disk (fdatasync; see SpoolOptions.fsync). */
   async append(payload: Uint8Array): Promise<void> {
     if (payload.length > MAX_RECORD_BYTES) throw new Error(`spool record of ${payload.length} bytes exceeds ${MAX_RECORD_BYTES}`);
     const size = this.active ? this.segmentSizes.get(this.active.segment)! : 0;
     if (!this.active || (size > 0 && size + HEADER_BYTES + payload.length > this.opts.segmentBytes)) await this.startSegment();
-    const { segment, file } = this.active!;
+    const active = this.active!;
+    const { segment, file } = active;
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     header.writeUInt32LE(payload.length, 0);
     header.writeUInt32LE(crc32(payload), 4);
     const offset = this.segmentSizes.get(segment)!;
-    await file.writev([header, payload]);
-    await file.datasync();
+    try {
+      await file.writev([header, payload]);
+      if (this.opts.fsync === 'segment') active.dirty = true;
+      else await file.datasync();
+    } catch (err) {
+      await this.abandonActive(offset);
+      throw err;
+    }
     const length = HEADER_BYTES + payload.length;
     this.segmentSizes.set(segment, offset + length);
     this.segmentLive.set(segment, (this.segmentLive.get(segment) ?? 0) + 1);
@@ -87,21 +104,33 @@ export class Spool {
     this.stats.appendedRecords++;
   }
 
+  /** Fsyncs what was appended since the last sync (for `fsync: 'segment'`; a no-op otherwise). */
+  async sync(): Promise<void> {
+    const active = this.active;
+    if (!active?.dirty) return;
+    active.dirty = false;
+    try { await active.file.datasync(); } catch (err) { active.dirty = true; throw err; }
+  }
+
   /** The oldest record's payload, or undefined when empty. */
-  async peek(): Promise<Buffer | undefined> {
-    const loc = this.queue[this.head];
-    if (!loc) return undefined;
-    const file = await fs.open(this.segmentPath(loc.segment), 'r');
-    try {
-      const buf = Buffer.allocUnsafe(loc.length);
-      const { bytesRead } = await file.read(buf, 0, loc.length, loc.offset);
-      if (bytesRead !== loc.length) throw new Error(`spool segment ${loc.segment} shorter than expected`);
-      const payload = buf.subarray(HEADER_BYTES);
-      if (crc32(payload) !== buf.readUInt32LE(4)) throw new Error(`spool record at ${loc.segment}:${loc.offset} fails its CRC`);
-      return payload;
-    } finally {
-      await file.close();
-    }
+  peek(): Promise<Buffer | undefined> {
+    return this.read(0);
+  }
+
+  /**
+   * The payload of the waiting record `index` places behind the oldest (0 = the oldest), or
+   * undefined past the newest. Reads one record; nothing else of the spool is loaded.
+   */
+  async read(index: number): Promise<Buffer | undefined> {
+    const loc = this.queue[this.head + index];
+    if (!loc || index < 0) return undefined;
+    const file = await this.reader(loc.segment);
+    const buf = Buffer.allocUnsafe(loc.length);
+    const { bytesRead } = await file.read(buf, 0, loc.length, loc.offset);
+    if (bytesRead !== loc.length) throw new Error(`spool segment ${loc.segment} shorter than expected`);
+    const payload = buf.subarray(HEADER_BYTES);
+    if (crc32(payload) !== buf.readUInt32LE(4)) throw new Error(`spool record at ${loc.segment}:${loc.offset} fails its CRC`);
+    return payload;
   }
 
   /** Drops the oldest record; a segment whose records are all consumed is deleted. */
@@ -117,26 +146,61 @@ export class Spool {
     if (live > 0) return;
     if (this.active?.segment === loc.segment) {
       // The spool is empty: retire the active segment too, the next append starts a new one.
-      await this.active.file.close();
+      const { file } = this.active;
       this.active = null;
+      await file.close();
     }
     await this.removeSegment(loc.segment);
   }
 
   async close(): Promise<void> {
-    await this.active?.file.close();
-    this.active = null;
+    await this.closeActive();
+    for (const segment of [...this.readers.keys()]) await this.closeReader(segment);
   }
 
   private segmentPath(segment: number): string {
     return path.join(this.opts.dir, `${String(segment).padStart(12, '0')}${SEGMENT_SUFFIX}`);
   }
 
+  private async closeActive(): Promise<void> {
+    const active = this.active;
+    if (!active) return;
+    this.active = null;
+    try { if (active.dirty) await active.file.datasync(); } finally { await active.file.close(); }
+  }
+
+  /** After a failed write: cut the segment back to its last whole record and stop appending to it. */
+  private async abandonActive(goodSize: number): Promise<void> {
+    const active = this.active;
+    if (!active) return;
+    this.active = null;
+    // Best effort: a tail that cannot be cut is found torn (and cut) by the next open's scan.
+    try { await active.file.truncate(goodSize); } catch { /* see above */ }
+    try { await active.file.close(); } catch { /* already failing */ }
+  }
+
+  private reader(segment: number): Promise<fs.FileHandle> {
+    let file = this.readers.get(segment);
+    if (!file) {
+      file = fs.open(this.segmentPath(segment), 'r');
+      this.readers.set(segment, file);
+      file.catch(() => this.readers.delete(segment));
+    }
+    return file;
+  }
+
+  private async closeReader(segment: number): Promise<void> {
+    const file = this.readers.get(segment);
+    if (!file) return;
+    this.readers.delete(segment);
+    try { await (await file).close(); } catch { /* never opened */ }
+  }
+
   private async startSegment(): Promise<void> {
-    await this.active?.file.close();
+    await this.closeActive();
     const segment = this.nextSegment++;
     const file = await fs.open(this.segmentPath(segment), 'a');
-    this.active = { segment, file };
+    this.active = { segment, file, dirty: false };
     this.segmentSizes.set(segment, 0);
     this.segmentLive.set(segment, 0);
     await this.syncDir(); // the new file's directory entry must survive a crash too
@@ -146,6 +210,7 @@ export class Spool {
     this.stats.bytes -= this.segmentSizes.get(segment) ?? 0;
     this.segmentSizes.delete(segment);
     this.segmentLive.delete(segment);
+    await this.closeReader(segment);
     await fs.rm(this.segmentPath(segment), { force: true });
   }
 
