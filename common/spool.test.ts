@@ -141,3 +141,17 @@ test("fsync 'segment': appends are readable at once, and survive a close and reo
   assert.deepEqual(await drainAll(spool), Array.from({ length: 11 }, (_, i) => payload(i)));
   await spool.close();
 });
+
+test('appendMany writes records of several parts, across segments, as if appended one by one', async () => {
+  const dir = freshDir();
+  const spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 300 }, log);
+  const records = Array.from({ length: 7 }, (_, i) => [payload(i, 30), payload(i + 100, 40 + i)]);
+  await spool.appendMany(records);
+  assert.equal(spool.records, 7);
+  assert.equal(spool.stats.appendedRecords, 7);
+  assert.equal((await segments(dir)).length, 3, 'three segments of up to 300 bytes');
+  await spool.close();
+  const reopened = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 300 }, log);
+  assert.deepEqual(await drainAll(reopened), records.map((parts) => Buffer.concat(parts)), 'CRCs cover every part');
+  await reopened.close();
+});

@@ -3,7 +3,8 @@
 // segment files as [u32 length][u32 crc32(payload)][payload] (little-endian). By default each
 // append is fsynced before it resolves, so an acknowledged record survives a machine crash;
 // with `fsync: 'segment'` an append resolves once the kernel has the bytes (a process crash
-// loses nothing) and a segment is fsynced when it is closed or when the owner calls sync(). On
+// loses nothing) and a segment is fsynced when it is closed or when the owner calls sync(), in
+// the background: neither holds up the next append. On
 // open every segment is scanned: a torn or corrupt tail (a crash mid-write) is detected by its
 // length or CRC and truncated away. Consumed segments are deleted; the limit counts segment
 // bytes on disk.
@@ -20,7 +21,8 @@ export interface SpoolOptions {
   segmentBytes: number;
   /**
    * When appended bytes are fsynced: 'append' (default) before every append resolves; 'segment'
-   * when a segment is closed (rolled over or close()) and whenever sync() is called.
+   * when a segment is full (in the background, appends go on in the next one), at close(), and
+   * whenever sync() is called.
    */
   fsync?: 'append' | 'segment';
 }
@@ -43,6 +45,7 @@ const MAX_RECORD_BYTES = 1 << 30;
 const SEGMENT_SUFFIX = '.seg';
 
 interface RecordLocation { segment: number; offset: number; length: number }
+interface ActiveSegment { segment: number; file: fs.FileHandle; dirty: boolean; syncing: Promise<void> | null }
 
 export class Spool {
   private readonly queue: RecordLocation[] = [];
@@ -51,7 +54,9 @@ export class Spool {
   private readonly segmentSizes = new Map<number, number>();
   /** Records not yet consumed, by segment number. */
   private readonly segmentLive = new Map<number, number>();
-  private active: { segment: number; file: fs.FileHandle; dirty: boolean } | null = null;
+  private active: ActiveSegment | null = null;
+  /** Fsyncs (full segments, new directory entries) running in the background ('segment' mode). */
+  private readonly retiring = new Set<Promise<void>>();
   /** Read handles by segment, opened on first read, closed when the segment is deleted. */
   private readonly readers = new Map<number, Promise<fs.FileHandle>>();
   private nextSegment = 1;
@@ -78,38 +83,66 @@ export class Spool {
 
   /** Appends one record; resolves once it is on disk (fdatasync; see SpoolOptions.fsync). */
   async append(payload: Uint8Array): Promise<void> {
-    if (payload.length > MAX_RECORD_BYTES) throw new Error(`spool record of ${payload.length} bytes exceeds ${MAX_RECORD_BYTES}`);
-    const size = this.active ? this.segmentSizes.get(this.active.segment)! : 0;
-    if (!this.active || (size > 0 && size + HEADER_BYTES + payload.length > this.opts.segmentBytes)) await this.startSegment();
-    const active = this.active!;
-    const { segment, file } = active;
-    const header = Buffer.allocUnsafe(HEADER_BYTES);
-    header.writeUInt32LE(payload.length, 0);
-    header.writeUInt32LE(crc32(payload), 4);
-    const offset = this.segmentSizes.get(segment)!;
-    try {
-      await file.writev([header, payload]);
-      if (this.opts.fsync === 'segment') active.dirty = true;
-      else await file.datasync();
-    } catch (err) {
-      await this.abandonActive(offset);
-      throw err;
-    }
-    const length = HEADER_BYTES + payload.length;
-    this.segmentSizes.set(segment, offset + length);
-    this.segmentLive.set(segment, (this.segmentLive.get(segment) ?? 0) + 1);
-    this.queue.push({ segment, offset, length });
-    this.stats.records++;
-    this.stats.bytes += length;
-    this.stats.appendedRecords++;
+    await this.appendMany([payload]);
   }
 
-  /** Fsyncs what was appended since the last sync (for `fsync: 'segment'`; a no-op otherwise). */
+  /**
+   * Appends records in order, each one buffer or several parts (written as one payload, no
+   * copy), with one write (and one fdatasync) per segment they span. On failure the records
+   * before the failing segment write stay appended (`stats.appendedRecords` tells how many).
+   */
+  async appendMany(records: ReadonlyArray<Uint8Array | readonly Uint8Array[]>): Promise<void> {
+    const parts = records.map((r) => (r instanceof Uint8Array ? [r] : r));
+    const lengths = parts.map((ps) => ps.reduce((n, p) => n + p.length, 0));
+    for (const length of lengths) if (length > MAX_RECORD_BYTES) throw new Error(`spool record of ${length} bytes exceeds ${MAX_RECORD_BYTES}`);
+    let i = 0;
+    while (i < parts.length) {
+      const size = this.active ? this.segmentSizes.get(this.active.segment)! : 0;
+      if (!this.active || (size > 0 && size + HEADER_BYTES + lengths[i] > this.opts.segmentBytes)) await this.startSegment();
+      const active = this.active!;
+      const { segment, file } = active;
+      const start = this.segmentSizes.get(segment)!;
+      const buffers: Uint8Array[] = [];
+      const written: RecordLocation[] = [];
+      let end = start;
+      do {
+        const header = Buffer.allocUnsafe(HEADER_BYTES);
+        header.writeUInt32LE(lengths[i], 0);
+        let crc = 0;
+        for (const p of parts[i]) crc = crc32(p, crc);
+        header.writeUInt32LE(crc, 4);
+        buffers.push(header, ...parts[i]);
+        written.push({ segment, offset: end, length: HEADER_BYTES + lengths[i] });
+        end += HEADER_BYTES + lengths[i];
+        i++;
+      } while (i < parts.length && end + HEADER_BYTES + lengths[i] <= this.opts.segmentBytes);
+      try {
+        await file.writev(buffers);
+        if (this.opts.fsync === 'segment') active.dirty = true;
+        else await file.datasync();
+      } catch (err) {
+        await this.abandonActive(start);
+        throw err;
+      }
+      this.segmentSizes.set(segment, end);
+      this.segmentLive.set(segment, (this.segmentLive.get(segment) ?? 0) + written.length);
+      for (const loc of written) this.queue.push(loc);
+      this.stats.records += written.length;
+      this.stats.bytes += end - start;
+      this.stats.appendedRecords += written.length;
+    }
+  }
+
+  /**
+   * Fsyncs what was appended since the last sync (for `fsync: 'segment'`; a no-op otherwise).
+   * May run while appends go on: it covers at least what was appended before the call.
+   */
   async sync(): Promise<void> {
     const active = this.active;
-    if (!active?.dirty) return;
+    if (!active?.dirty || active.syncing) return;
     active.dirty = false;
-    try { await active.file.datasync(); } catch (err) { active.dirty = true; throw err; }
+    active.syncing = active.file.datasync();
+    try { await active.syncing; } catch (err) { active.dirty = true; throw err; } finally { active.syncing = null; }
   }
 
   /** The oldest record's payload, or undefined when empty. */
@@ -146,8 +179,9 @@ export class Spool {
     if (live > 0) return;
     if (this.active?.segment === loc.segment) {
       // The spool is empty: retire the active segment too, the next append starts a new one.
-      const { file } = this.active;
+      const { file, syncing } = this.active;
       this.active = null;
+      await syncing?.catch(() => undefined);
       await file.close();
     }
     await this.removeSegment(loc.segment);
@@ -155,6 +189,7 @@ export class Spool {
 
   async close(): Promise<void> {
     await this.closeActive();
+    await Promise.all(this.retiring);
     for (const segment of [...this.readers.keys()]) await this.closeReader(segment);
   }
 
@@ -166,7 +201,27 @@ export class Spool {
     const active = this.active;
     if (!active) return;
     this.active = null;
-    try { if (active.dirty) await active.file.datasync(); } finally { await active.file.close(); }
+    try {
+      await active.syncing?.catch(() => undefined);
+      if (active.dirty) await active.file.datasync();
+    } finally {
+      await active.file.close();
+    }
+  }
+
+  /** A full segment: fsynced and closed now ('append' mode: already synced), or in the background. */
+  private async retireActive(): Promise<void> {
+    if (this.opts.fsync !== 'segment') return this.closeActive();
+    const active = this.active;
+    if (!active) return;
+    this.background(this.closeActive(), active.segment);
+  }
+
+  /** An fsync (and close) left to run on its own; close() waits for it. */
+  private background(work: Promise<void>, segment: number): void {
+    const done = work.catch((err: Error) => { this.log.warn({ segment, err: err.message }, 'spool: background fsync failed'); });
+    this.retiring.add(done);
+    void done.finally(() => this.retiring.delete(done));
   }
 
   /** After a failed write: cut the segment back to its last whole record and stop appending to it. */
@@ -175,6 +230,7 @@ export class Spool {
     if (!active) return;
     this.active = null;
     // Best effort: a tail that cannot be cut is found torn (and cut) by the next open's scan.
+    await active.syncing?.catch(() => undefined);
     try { await active.file.truncate(goodSize); } catch { /* see above */ }
     try { await active.file.close(); } catch { /* already failing */ }
   }
@@ -197,13 +253,17 @@ export class Spool {
   }
 
   private async startSegment(): Promise<void> {
-    await this.closeActive();
+    await this.retireActive();
     const segment = this.nextSegment++;
     const file = await fs.open(this.segmentPath(segment), 'a');
-    this.active = { segment, file, dirty: false };
+    this.active = { segment, file, dirty: false, syncing: null };
     this.segmentSizes.set(segment, 0);
     this.segmentLive.set(segment, 0);
-    await this.syncDir(); // the new file's directory entry must survive a crash too
+    // The new file's directory entry must survive a crash too. A directory fsync commits the
+    // filesystem journal, which can take most of a second under write load: in 'segment' mode
+    // it runs in the background like the segment fsyncs.
+    if (this.opts.fsync === 'segment') this.background(this.syncDir(), segment);
+    else await this.syncDir();
   }
 
   private async removeSegment(segment: number): Promise<void> {

@@ -110,6 +110,8 @@ export class Shipper {
   private readonly budget: SpillBudget | null;
   private readonly maxMemoryBytes: number;
   private readonly chunkBytes: number;
+  /** Memory allowed while writes to disk catch up; beyond it new flows are dropped. */
+  private readonly hardMemoryBytes: number;
   private spill: SpillQueue | null = null;
   private evicting: Promise<boolean> | null = null;
   private spillRetryTimer: NodeJS.Timeout | null = null;
@@ -148,6 +150,7 @@ export class Shipper {
     this.budget = earlier?.budget ?? (opts.spill ? new SpillBudget(opts.spill.maxBytes) : null);
     this.maxMemoryBytes = opts.maxMemoryBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes;
     this.chunkBytes = Math.max(1, Math.min(MAX_CHUNK_BYTES, Math.floor(this.maxMemoryBytes / 4)));
+    this.hardMemoryBytes = this.maxMemoryBytes + Math.max(2 * this.chunkBytes, Math.floor(this.maxMemoryBytes / 4));
     this.stats = { batchesSent: 0, batchesAcked: 0, flowsSent: 0, flowsAcked: 0, flowsDropped: 0, reconnects: 0, connected: false, unackedFlows: 0, lastAckLatencyMs: 0, memoryBytes: 0, spill: this.budget?.stats ?? null };
     if (earlier) {
       // Everything is on disk already: continue the session where it left off.
@@ -190,8 +193,8 @@ export class Shipper {
     const flows = this.memoryFlows + pending;
     if (flows < this.opts.maxUnackedFlows && this.memoryBytes < this.maxMemoryBytes) return false;
     // Memory is at its bound: the oldest batches move to disk while the budget has room and the
-    // writes keep up (memory may run two chunks over its bound while one is being written).
-    return !this.budget.hasRoomFor(this.chunkBytes) || this.memoryBytes >= this.maxMemoryBytes + 2 * this.chunkBytes || flows >= this.opts.maxUnackedFlows * 1.25;
+    // writes keep up (memory may run a quarter over its bound while they are being written).
+    return !this.budget.hasRoomFor(this.chunkBytes) || this.memoryBytes >= this.hardMemoryBytes || flows >= this.opts.maxUnackedFlows * 1.25;
   }
 
   private dropped(n: number): void {
@@ -365,11 +368,8 @@ export class Shipper {
   private async spillOnStop(spill: SpillQueue): Promise<void> {
     this.flush();
     await this.evicting;
-    while (this.unacked.length > 0) {
-      const chunk = this.takeChunk();
-      if (!this.budget!.hasRoomFor(chunkPayloadBytes(chunk))) break;
-      if (!(await this.writeChunk(spill, chunk))) break;
-    }
+    const chunks = this.takeChunks(true);
+    if (chunks.length > 0) await this.writeChunks(spill, chunks);
     if (this.memoryFlows > 0) {
       this.log.warn({ flows: this.memoryFlows }, 'could not spill every unacknowledged flow at shutdown; they are dropped');
       this.dropped(this.memoryFlows);
@@ -385,27 +385,52 @@ export class Shipper {
     }
   }
 
-  /** The oldest in-memory batches, up to one chunk's worth (at least one batch). */
-  private takeChunk(): PendingBatch[] {
-    const chunk: PendingBatch[] = [];
-    let bytes = 0;
+  /**
+   * The oldest in-memory batches to write to disk, as chunks of up to `chunkBytes`: enough to
+   * bring memory a chunk under its bound (or, with `all`, everything), as far as the disk budget
+   * has room.
+   */
+  private takeChunks(all: boolean): PendingBatch[][] {
+    const chunks: PendingBatch[][] = [];
+    const low = this.maxMemoryBytes - this.chunkBytes;
+    let bytes = this.memoryBytes;
+    let flows = this.memoryFlows;
+    let planned = 0;
+    let chunk: PendingBatch[] = [];
+    let chunkBytes = 0;
+    const close = (): boolean => {
+      const size = chunkPayloadBytes(chunk);
+      if (!this.budget!.hasRoomFor(planned + size)) return false;
+      planned += size + 64;
+      chunks.push(chunk);
+      chunk = [];
+      chunkBytes = 0;
+      return true;
+    };
     for (const b of this.unacked) {
-      if (chunk.length > 0 && bytes + b.body.length > this.chunkBytes) break;
+      if (!all && bytes <= low && flows <= this.opts.maxUnackedFlows) break;
+      if (chunk.length > 0 && chunkBytes + b.body.length > this.chunkBytes && !close()) return chunks;
       chunk.push(b);
-      bytes += b.body.length;
+      chunkBytes += b.body.length;
+      bytes -= b.body.length;
+      flows -= b.count;
     }
-    return chunk;
+    if (chunk.length > 0) close();
+    return chunks;
   }
 
-  /** Moves the oldest batches to disk while memory holds more than its bound (one write at a time). */
+  /**
+   * Moves the oldest batches to disk while memory holds more than its bound, all that is over
+   * it in one write: one disk write per event-loop turn keeps up however busy the loop is.
+   */
   private evict(): void {
     const spill = this.spill;
     if (!spill || this.earlier || this.evicting || this.stopped || this.spillRetryTimer) return;
     if (this.memoryBytes <= this.maxMemoryBytes && this.memoryFlows <= this.opts.maxUnackedFlows) return;
-    const chunk = this.takeChunk();
     // No room on disk: memory stays at its bound and new flows are dropped (full()).
-    if (chunk.length === 0 || !this.budget!.hasRoomFor(chunkPayloadBytes(chunk))) return;
-    this.evicting = this.writeChunk(spill, chunk);
+    const chunks = this.takeChunks(false);
+    if (chunks.length === 0) return;
+    this.evicting = this.writeChunks(spill, chunks);
     void this.evicting.then((ok) => {
       this.evicting = null;
       if (ok) this.evict();
@@ -413,21 +438,20 @@ export class Shipper {
     });
   }
 
-  /** Writes batches to disk and lets go of them in memory; false if the write failed (they stay in memory). */
-  private async writeChunk(spill: SpillQueue, chunk: PendingBatch[]): Promise<boolean> {
-    try {
-      await spill.write(chunk);
-    } catch (err) {
-      this.budget!.stats.errors++;
-      this.log.warn({ err: (err as Error).message, batches: chunk.length }, 'spill: writing to disk failed; batches stay in memory');
-      return false;
+  /** Writes batches to disk and lets go of them in memory; false if a write failed (those stay in memory). */
+  private async writeChunks(spill: SpillQueue, chunks: PendingBatch[][]): Promise<boolean> {
+    const { written, error } = await spill.write(chunks);
+    if (written > 0) {
+      const last = chunks[written - 1][chunks[written - 1].length - 1].seq;
+      // Acknowledgements may have taken some of them out of memory while they were being written.
+      while (this.unacked.length > 0 && this.unacked[0].seq <= last) this.forgetHead();
+      spill.ackThrough(this.ackedSeq);
+      this.updateStats();
     }
-    const last = chunk[chunk.length - 1].seq;
-    // Acknowledgements may have taken some of them out of memory while they were being written.
-    while (this.unacked.length > 0 && this.unacked[0].seq <= last) this.forgetHead();
-    spill.ackThrough(this.ackedSeq);
-    this.updateStats();
-    return true;
+    if (error === null) return true;
+    this.budget!.stats.errors++;
+    this.log.warn({ err: error.message, batches: chunks.slice(written).reduce((n, c) => n + c.length, 0) }, 'spill: writing to disk failed; batches stay in memory');
+    return false;
   }
 
   private forgetHead(): PendingBatch {

@@ -31,8 +31,12 @@ test('written chunks read back in order; the index finds batches; acks remove wh
   const opts = options();
   const q = await SpillQueue.open(budget, opts, log);
   assert.equal(q.empty, true);
-  const chunks = [];
-  for (let first = 1; first <= 30; first += 3) chunks.push(await q.write(batches(first, first + 2)));
+  for (let first = 1; first <= 30; first += 9) {
+    // Several chunks in one write.
+    const chunks = [batches(first, first + 2), batches(first + 3, first + 5), batches(first + 6, first + 8)].filter((c) => c[0].seq <= 30).map((c) => c.filter((b) => b.seq <= 30));
+    assert.deepEqual(await q.write(chunks), { written: chunks.length, error: null });
+  }
+  const chunks = Array.from({ length: 10 }, (_, i) => q.chunkFrom(3 * i + 1)!);
   assert.equal(q.firstSeq, 1);
   assert.equal(q.lastSeq, 30);
   assert.equal(q.batches, 30);
@@ -66,7 +70,7 @@ test('written chunks read back in order; the index finds batches; acks remove wh
 test('a reopened queue indexes what was left; destroy() forgets it in the budget', async () => {
   const opts = options();
   let q = await SpillQueue.open(new SpillBudget(1 << 20), opts, log);
-  for (let first = 1; first <= 20; first += 4) await q.write(batches(first, first + 3));
+  for (let first = 1; first <= 20; first += 4) await q.write([batches(first, first + 3)]);
   q.ackThrough(6);
   await q.close();
 
@@ -90,10 +94,10 @@ test('the budget counts every queue: room until the shared limit', async () => {
   const budget = new SpillBudget(4000);
   const a = await SpillQueue.open(budget, options(), log);
   const b = await SpillQueue.open(budget, options(), log);
-  await a.write(batches(1, 10)); // ~1.2 KB
-  await b.write(batches(1, 10));
+  await a.write([batches(1, 10)]); // ~1.2 KB
+  await b.write([batches(1, 10)]);
   assert.equal(budget.hasRoomFor(1000), true);
-  await a.write(batches(11, 20));
+  await a.write([batches(11, 20)]);
   assert.equal(budget.hasRoomFor(1000), false, `${budget.stats.queueBytes} bytes held`);
   a.ackThrough(20);
   await a.idle();
@@ -105,7 +109,7 @@ test('the budget counts every queue: room until the shared limit', async () => {
 test('a directory holding something else than spill chunks does not open', async () => {
   const opts = options();
   const q = await SpillQueue.open(new SpillBudget(1 << 20), opts, log);
-  await q.write(batches(1, 2));
+  await q.write([batches(1, 2)]);
   await q.close();
   const [seg] = (await fs.readdir(opts.dir)).filter((f) => f.endsWith('.seg'));
   const bytes = await fs.readFile(path.join(opts.dir, seg));

@@ -10,7 +10,7 @@
 // every batch of every chunk); a chunk is read back when it is sent, one at a time.
 //
 // Durability: appends go to the kernel at once and are fsynced once a second and when a segment
-// is closed (Spool `fsync: 'segment'`), not per append. The queue protects against relay outages
+// is full (Spool `fsync: 'segment'`, in the background: writes go on meanwhile), not per append. The queue protects against relay outages
 // and collector restarts (the kernel keeps what a process wrote), which is what it is for; a
 // machine crash can lose the last second of spilled batches, the in-memory backlog (which a
 // machine crash loses anyway) notwithstanding. Per-append fsync measured 3× the cost of the write
@@ -77,21 +77,24 @@ export function chunkPayloadBytes(batches: readonly SpillBatch[]): number {
   return n;
 }
 
-export function encodeChunk(batches: readonly SpillBatch[]): Buffer {
-  const out = Buffer.allocUnsafe(chunkPayloadBytes(batches));
-  out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(batches.length, 4);
+/** A chunk as the parts of one spool record: its header, then the bodies as they are (no copy). */
+export function chunkParts(batches: readonly SpillBatch[]): Buffer[] {
+  const head = Buffer.allocUnsafe(HEAD_BYTES + ENTRY_BYTES * batches.length);
+  head.writeUInt32LE(MAGIC, 0);
+  head.writeUInt32LE(batches.length, 4);
   let entry = HEAD_BYTES;
-  let body = HEAD_BYTES + ENTRY_BYTES * batches.length;
   for (const b of batches) {
-    out.writeUInt32LE(b.seq >>> 0, entry);
-    out.writeUInt32LE(Math.floor(b.seq / 2 ** 32), entry + 4);
-    out.writeUInt32LE(b.count, entry + 8);
-    out.writeUInt32LE(b.body.length, entry + 12);
+    head.writeUInt32LE(b.seq >>> 0, entry);
+    head.writeUInt32LE(Math.floor(b.seq / 2 ** 32), entry + 4);
+    head.writeUInt32LE(b.count, entry + 8);
+    head.writeUInt32LE(b.body.length, entry + 12);
     entry += ENTRY_BYTES;
-    body += b.body.copy(out, body);
   }
-  return out;
+  return [head, ...batches.map((b) => b.body)];
+}
+
+export function encodeChunk(batches: readonly SpillBatch[]): Buffer {
+  return Buffer.concat(chunkParts(batches));
 }
 
 interface ChunkHeader { seqs: number[]; counts: Uint32Array; lengths: number[] }
@@ -195,21 +198,31 @@ export class SpillQueue {
     return c && seq >= c.first ? c.counts[seq - c.first] : undefined;
   }
 
-  /** Writes consecutive batches, newer than everything on disk, as one chunk. */
-  async write(batches: readonly SpillBatch[]): Promise<SpillChunk> {
-    const payload = encodeChunk(batches);
-    const reserved = payload.length + RECORD_OVERHEAD;
+  /**
+   * Writes chunks of consecutive batches, newer than everything on disk, in one write per
+   * segment. Resolves with how many chunks are on disk: all of them, or on a failed write the
+   * ones before it (with the error).
+   */
+  async write(chunks: ReadonlyArray<readonly SpillBatch[]>): Promise<{ written: number; error: Error | null }> {
+    const records = chunks.map(chunkParts);
+    const sizes = chunks.map(chunkPayloadBytes);
+    const reserved = sizes.reduce((n, b) => n + b + RECORD_OVERHEAD, 0);
     this.budget.reserved += reserved;
     try {
       return await this.run(async () => {
-        await this.spool.append(payload);
-        this.dirty = true;
-        const counts = Uint32Array.from(batches, (b) => b.count);
-        const chunk = this.index(batches[0].seq, batches[batches.length - 1].seq, counts, payload.length);
-        this.budget.stats.spilledBatches += batches.length;
-        this.budget.stats.spilledBytes += payload.length;
+        const before = this.spool.stats.appendedRecords;
+        let error: Error | null = null;
+        try { await this.spool.appendMany(records); } catch (err) { error = err as Error; }
+        const written = this.spool.stats.appendedRecords - before;
+        for (let i = 0; i < written; i++) {
+          const batches = chunks[i];
+          this.index(batches[0].seq, batches[batches.length - 1].seq, Uint32Array.from(batches, (b) => b.count), sizes[i]);
+          this.budget.stats.spilledBatches += batches.length;
+          this.budget.stats.spilledBytes += sizes[i];
+        }
+        if (written > 0) this.dirty = true;
         this.countBytes();
-        return chunk;
+        return { written, error };
       });
     } finally {
       this.budget.reserved -= reserved;
@@ -292,10 +305,11 @@ export class SpillQueue {
     this.countedBytes = this.spool.bytes;
   }
 
+  /** Outside the operation chain: an fsync does not hold up the writes behind it. */
   private syncNow(): void {
     if (!this.dirty || this.closed) return;
     this.dirty = false;
-    this.run(() => this.spool.sync()).catch((err: Error) => { this.budget.stats.errors++; this.log.warn({ err: err.message }, 'spill: fsync failed'); });
+    this.spool.sync().catch((err: Error) => { this.budget.stats.errors++; this.log.warn({ err: err.message }, 'spill: fsync failed'); });
   }
 
   /** Disk operations run one at a time, in call order. */
