@@ -6,11 +6,15 @@ import { DEFAULT_METRICS } from '../collector/metrics/options.js';
 import { validateMetricsConfig } from '../collector/metrics/flow-metrics.js';
 import { parseSourceKind, sourceUnavailable, type SourceSpec } from '../collector/sources/registry.js';
 
+// Ten minutes of a 10k flows/s node, with room to spare: 6M flows × 784 bytes (measured, encoded,
+// synthetic traffic) ≈ 4.4 GiB; 6 GiB covers 13.7 minutes, or 10 minutes of flows a third larger.
+const DEFAULT_SPILL_MAX_BYTES = 6 * 1024 ** 3;
+
 interface CollectorFlags {
   source: string; nodeName?: string; relay: string; listen: string; advertise?: string;
   inventory?: string; k8s?: boolean; kubeconfig?: string; clusterName: string; podGrace: number;
   l7Dns?: boolean; dnsPairingSize: number; dnsPairingTimeout: number;
-  decodeQueueSize: number; ringCapacity: number; maxUnacked: number;
+  decodeQueueSize: number; ringCapacity: number; maxUnacked: number; maxUnackedBytes?: number; spillDir?: string; spillMaxBytes: number; count?: number;
   rate: number; seed: number; syntheticNode: string; syntheticNodes: number; policyDenySurge: number;
   perfPages: number; perfWakeupBytes: number; aggregate: number; includeUnspecifiedDrops: boolean | string; dns: boolean;
   metricsAddr: string; metrics: string; metricsMaxSeries: number; metricsExpire: number;
@@ -20,13 +24,14 @@ interface CollectorFlags {
 function sourceSpec(o: CollectorFlags): SourceSpec {
   const kind = usage(() => parseSourceKind(o.source));
   const source: SourceSpec = kind === 'synthetic'
-    ? { kind: 'synthetic', rate: o.rate, seed: o.seed, node: o.syntheticNode, clusterNodes: o.syntheticNodes, policyDenySurge: o.policyDenySurge }
+    ? { kind: 'synthetic', rate: o.rate, seed: o.seed, node: o.syntheticNode, clusterNodes: o.syntheticNodes, policyDenySurge: o.policyDenySurge, ...(o.count !== undefined ? { count: o.count } : {}) }
     : kind === 'kernel'
       ? { kind: 'kernel', pages: o.perfPages, wakeupBytes: o.perfWakeupBytes, aggregateSeconds: o.aggregate, includeUnspecified: o.includeUnspecifiedDrops === true || o.includeUnspecifiedDrops === 'true', dns: o.dns !== false }
       : 'cilium' in kind ? { kind: 'cilium', path: kind.cilium, pages: o.perfPages, wakeupBytes: o.perfWakeupBytes } : { kind: 'file', path: kind.file };
   if ((source.kind === 'kernel' || source.kind === 'cilium') && source.wakeupBytes >= source.pages * 4096) {
     throw new UsageError(`--perf-wakeup-bytes (${source.wakeupBytes}) must be smaller than the ring (--perf-pages × 4096 = ${source.pages * 4096})`);
   }
+  if (o.count !== undefined && source.kind !== 'synthetic') throw new UsageError('--count is for the synthetic source');
   const why = sourceUnavailable(source);
   if (why !== null) throw new UsageError(`source ${source.kind} is unavailable on this node: ${why}`);
   return source;
@@ -50,8 +55,12 @@ export function collectorCommand(): Command {
     .addOption(new Option('--dns-pairing-timeout <ms>', 'with --l7-dns: how long a DNS query waits for its response').env('FLOWSCOPE_DNS_PAIRING_TIMEOUT').default(10_000).argParser(int('dns-pairing-timeout', 1, 3_600_000)))
     .addOption(new Option('--decode-queue-size <n>', 'Records waiting for the decoder at most; beyond it they are dropped and reported as lost').env('FLOWSCOPE_DECODE_QUEUE_SIZE').default(65_536).argParser(int('decode-queue-size', 1, 100_000_000)))
     .addOption(new Option('--ring-capacity <n>', 'Flows kept for this node\'s Observer API').env('FLOWSCOPE_RING_CAPACITY').default(4095).argParser(int('ring-capacity', 1, 10_000_000)))
-    .addOption(new Option('--max-unacked <n>', 'Flows buffered for the relay before new ones are dropped (counted)').env('FLOWSCOPE_MAX_UNACKED').default(200_000).argParser(int('max-unacked', 1, 100_000_000)))
+    .addOption(new Option('--max-unacked <n>', 'Flows buffered for the relay in memory; beyond it older batches spill to --spill-dir, or with --spill-dir none new flows are dropped (counted)').env('FLOWSCOPE_MAX_UNACKED').default(200_000).argParser(int('max-unacked', 1, 100_000_000)))
+    .addOption(new Option('--max-unacked-bytes <n>', 'Encoded bytes of batches buffered for the relay in memory; beyond it older batches spill to --spill-dir (ignored with --spill-dir none; default 64 MiB)').env('FLOWSCOPE_MAX_UNACKED_BYTES').argParser(int('max-unacked-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--spill-dir <path>', 'Directory batches spill to while the relay is away, replayed in order when it is back and after a restart ("none": no spill; default .flowscope/collector-<node>/spill)').env('FLOWSCOPE_SPILL_DIR'))
+    .addOption(new Option('--spill-max-bytes <n>', 'Disk budget of --spill-dir; once spent, new flows are dropped (counted)').env('FLOWSCOPE_SPILL_MAX_BYTES').default(DEFAULT_SPILL_MAX_BYTES).argParser(int('spill-max-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--rate <n>', 'synthetic: records per second').env('FLOWSCOPE_SYNTHETIC_RATE').default(50).argParser(int('rate', 0, 10_000_000)))
+    .addOption(new Option('--count <n>', 'synthetic: stop after this many records (the collector keeps serving; default: never stop)').argParser(int('count', 1, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--seed <n>', 'synthetic: cluster and traffic seed').default(1).argParser(int('seed')))
     .addOption(new Option('--synthetic-node <name|index>', 'synthetic: which node of the synthetic cluster this collector plays').default('1'))
     .addOption(new Option('--synthetic-nodes <n>', 'synthetic: nodes in the synthetic cluster').default(4).argParser(int('synthetic-nodes', 2, 100)))
@@ -77,6 +86,7 @@ export function collectorCommand(): Command {
         nodeName: o.nodeName, source, relay: o.relay === 'none' ? null : o.relay, listen: o.listen, advertise: o.advertise,
         inventory: o.inventory, kubernetes, l7Dns: !!o.l7Dns, dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout },
         decodeQueueSize: o.decodeQueueSize, ringCapacity: o.ringCapacity, maxUnackedFlows: o.maxUnacked,
+        maxUnackedBytes: o.maxUnackedBytes, spill: o.spillDir === 'none' ? null : { dir: o.spillDir, maxBytes: o.spillMaxBytes },
         metricsAddr: metricsAddr(o.metricsAddr), metrics: o.metrics, metricsMaxSeries: o.metricsMaxSeries, metricsExpireMs: o.metricsExpire * 1000,
       });
     });

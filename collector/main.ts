@@ -1,5 +1,6 @@
 // `flowscope collector`: one per node. Wires a source through decode and enrichment into the
 // ring (served on the node's Observer API) and the shipper (to the relay).
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { createLogger } from '../common/logger.js';
@@ -45,6 +46,14 @@ export interface CollectorOptions {
   /** How long to wait for the first Kubernetes list before reading records anyway (ms). */
   kubernetesSyncTimeoutMs?: number;
   maxUnackedFlows: number;
+  /** With a spill queue: encoded batch bytes kept in memory (default 64 MiB, DEFAULT_SHIPPER_OPTIONS). */
+  maxUnackedBytes?: number;
+  /**
+   * The shipper's on-disk spill queue for relay outages: `dir` defaults to
+   * `.flowscope/collector-<node>/spill`. Absent or null: no spill queue (a full in-memory backlog
+   * drops new flows).
+   */
+  spill?: { dir?: string; maxBytes: number } | null;
   /** Advertised to the relay for GetNodes/ServerStatus; defaults to the listen address on loopback. */
   advertise?: string;
   /** Prometheus /metrics listen address (null: no metrics listener). */
@@ -117,11 +126,15 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const port = await bindServer(server, opts.listen);
   const advertise = opts.advertise ?? `127.0.0.1:${port}`;
 
+  const spill = opts.spill ? { dir: opts.spill.dir ?? defaultSpillDir(nodeName), maxBytes: opts.spill.maxBytes } : null;
   const shipper = opts.relay
-    ? new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, relayAddress: opts.relay, nodeName, observerAddress: advertise, version: VERSION, maxUnackedFlows: opts.maxUnackedFlows }, log)
+    ? new Shipper({
+      ...DEFAULT_SHIPPER_OPTIONS, relayAddress: opts.relay, nodeName, observerAddress: advertise, version: VERSION,
+      maxUnackedFlows: opts.maxUnackedFlows, maxMemoryBytes: opts.maxUnackedBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes, spill,
+    }, log)
     : null;
   if (shipper) shipper.onDrop = (n) => loss.add(LostEventSource.OBSERVER_EVENTS_QUEUE, n);
-  shipper?.start();
+  await shipper?.start();
   const pipeline = new CollectorPipeline(decoder, enricher, ring, live, shipper, loss);
   pipeline.onFlows = (n) => rate.add(n);
   const queue = new DecodeQueue(pipeline, loss, { maxRecords: opts.decodeQueueSize ?? 65_536, sliceRecords: DECODE_SLICE });
@@ -138,7 +151,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     metricsServer = await startMetricsServer(opts.metricsAddr, registry, log);
   }
   await source.start(queue);
-  log.info({ source: source.name, observer: port, relay: opts.relay ?? 'none', advertise }, 'collector started');
+  log.info({ source: source.name, observer: port, relay: opts.relay ?? 'none', advertise, spill: shipper && spill ? spill.dir : 'none' }, 'collector started');
 
   const finished = (source.done ?? new Promise<void>(() => {})).then(async () => {
     await queue.idle();
@@ -162,6 +175,11 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       await metricsServer?.close();
     },
   };
+}
+
+/** Where a collector spills by default: its own directory under .flowscope/, like the relay's chdb/ and spool/. */
+export function defaultSpillDir(nodeName: string): string {
+  return path.join('.flowscope', `collector-${nodeName.replace(/[^A-Za-z0-9._-]/g, '_')}`, 'spill');
 }
 
 export async function runCollector(opts: CollectorOptions): Promise<void> {

@@ -47,9 +47,21 @@ export function registerCollectorMetrics(registry: Registry, src: CollectorMetri
   counter('flowscope_collector_ship_batches_acked_total', 'Batches the relay acknowledged as durable', () => s.batchesAcked);
   counter('flowscope_collector_ship_flows_sent_total', 'Flows written to the relay stream (resends included)', () => s.flowsSent);
   counter('flowscope_collector_ship_flows_acked_total', 'Flows the relay acknowledged as durable', () => s.flowsAcked);
-  counter('flowscope_collector_ship_flows_dropped_total', 'Flows dropped because the unacknowledged backlog was full', () => s.flowsDropped);
+  counter('flowscope_collector_ship_flows_dropped_total', 'Flows dropped because the unacknowledged backlog was full (with a spill queue: its disk budget was spent)', () => s.flowsDropped);
   counter('flowscope_collector_relay_reconnects_total', 'Times the relay stream broke and was reopened', () => s.reconnects);
   gauge('flowscope_collector_relay_connected', '1 while the ingest stream to the relay is established', () => (s.connected ? 1 : 0));
+  gauge('flowscope_collector_ship_memory_bytes', 'Encoded bytes of unacknowledged batches held in memory', () => s.memoryBytes);
+  const spill = s.spill;
+  if (spill !== null) {
+    gauge('flowscope_collector_ship_spill_bytes', 'Bytes of the on-disk spill queue (segment files, earlier runs\' sessions included)', () => spill.queueBytes);
+    gauge('flowscope_collector_ship_spill_batches', 'Unacknowledged batches in the on-disk spill queue', () => spill.queueBatches);
+    gauge('flowscope_collector_ship_spill_flows', 'Unacknowledged flows in the on-disk spill queue', () => spill.queueFlows);
+    counter('flowscope_collector_ship_spilled_batches_total', 'Batches moved from memory to the on-disk spill queue', () => spill.spilledBatches);
+    counter('flowscope_collector_ship_spilled_bytes_total', 'Bytes written to the on-disk spill queue', () => spill.spilledBytes);
+    counter('flowscope_collector_ship_replayed_batches_total', 'Batches read back from the spill queue and sent to the relay (resends included)', () => spill.replayedBatches);
+    gauge('flowscope_collector_ship_spill_earlier_sessions', 'Sessions of earlier runs found in the spill directory and not replayed yet', () => spill.earlierSessions);
+    counter('flowscope_collector_ship_spill_errors_total', 'Failed spill queue writes and reads (retried)', () => spill.errors);
+  }
   const latency = new Histogram({
     name: 'flowscope_collector_ship_latency_seconds', help: 'Time from sending a batch to the relay\'s durable acknowledgement',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry],

@@ -25,7 +25,7 @@ import type { FlowDecoder } from '../pipeline.js';
 import type { DecodeStats } from '../decode/stats.js';
 
 export type SourceSpec =
-  | { kind: 'synthetic'; rate: number; seed: number; node: string; clusterNodes: number; policyDenySurge?: number }
+  | { kind: 'synthetic'; rate: number; seed: number; node: string; clusterNodes: number; policyDenySurge?: number; count?: number }
   | { kind: 'file'; path: string }
   | { kind: 'cilium'; path: string; pages: number; wakeupBytes: number }
   | { kind: 'kernel'; pages: number; wakeupBytes: number; aggregateSeconds: number; includeUnspecified: boolean; dns: boolean };
@@ -80,7 +80,7 @@ export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; i
     const byIndex = /^\d+$/.test(spec.node) ? model.nodes[Number(spec.node) % model.nodes.length] : model.nodes.find((n) => n.name === spec.node);
     if (!byIndex) throw new Error(`synthetic node "${spec.node}" is not in the cluster (${model.nodes.map((n) => n.name).join(', ')})`);
     node ??= byIndex.name;
-    source = new SyntheticSource({ rate: spec.rate, seed: spec.seed + byIndex.index, model, nodeName: byIndex.name, policyDenySurge: spec.policyDenySurge });
+    source = new SyntheticSource({ rate: spec.rate, seed: spec.seed + byIndex.index, model, nodeName: byIndex.name, policyDenySurge: spec.policyDenySurge, count: spec.count });
     if (!ctx.kubernetes) inventory ??= toInventory(model);
   } else if (spec.kind === 'file') {
     source = new FileSource(spec.path);

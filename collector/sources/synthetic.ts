@@ -29,6 +29,8 @@ export interface SyntheticSourceOptions {
   poolSize?: number;
   /** Clock in ns since the epoch (tests). */
   now?: () => number;
+  /** Records to emit in all; then the source is done (`done` resolves). Default: no end. */
+  count?: number;
 }
 
 export class SyntheticSource implements Source {
@@ -53,6 +55,10 @@ export class SyntheticSource implements Source {
   private pending: Uint8Array[] = [];
   /** Records handed to the sink so far. */
   emitted = 0;
+  private readonly count: number;
+  private finish: () => void = () => {};
+  /** Resolves once `count` records were emitted (never without a count). */
+  readonly done: Promise<void> | undefined;
 
   constructor(opts: SyntheticSourceOptions = {}) {
     const seed = opts.seed ?? 1;
@@ -66,6 +72,8 @@ export class SyntheticSource implements Source {
     this.freshUpTo = opts.freshUpTo ?? 2000;
     this.poolSize = opts.poolSize ?? 256;
     this.now = opts.now ?? (() => Date.now() * 1e6);
+    this.count = opts.count ?? Infinity;
+    this.done = opts.count === undefined ? undefined : new Promise<void>((r) => { this.finish = r; });
     this.setSurge(opts.policyDenySurge ?? 1, opts.dropSurge ?? 1);
   }
 
@@ -118,13 +126,18 @@ export class SyntheticSource implements Source {
     const want = (this.rate * (t - this.last)) / 1000 + this.carry;
     this.last = t;
     // Never build more than one second of backlog after a stall (GC pause, suspended process).
-    const n = Math.min(Math.floor(want), Math.ceil(this.rate));
+    const n = Math.min(Math.floor(want), Math.ceil(this.rate), this.count - this.emitted);
     this.carry = Math.min(want - Math.floor(want), 1);
     if (n <= 0 || this.sink === undefined) return;
     const nowNs = this.now();
     const batch = this.take(n, nowNs - n * 1000);
     this.emitted += n;
     this.sink.records(batch);
+    if (this.emitted >= this.count) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      this.finish();
+    }
   }
 
   async stop(): Promise<void> {

@@ -16,7 +16,7 @@ import { createLogger } from '../../common/logger.js';
 import type { Flow } from '../../proto/types.js';
 import { ClickHouseSink } from './clickhouse-sink.js';
 import { SpoolingSink } from './spooling-sink.js';
-import { Spool } from './spool.js';
+import { Spool } from '../../common/spool.js';
 import { encodeDurableBatch, flowsToBlock } from './sink.js';
 import { registerSpoolMetrics } from './metrics.js';
 import { register } from 'prom-client';

@@ -8,7 +8,7 @@
 // instead of anything being dropped.
 import type { Logger } from '../../common/logger.js';
 import type { ClickHouseSink } from './clickhouse-sink.js';
-import { Spool, type SpoolOptions } from './spool.js';
+import { Spool, type SpoolOptions } from '../../common/spool.js';
 import { batchBlocks, batchMarks, batchRows, decodeDurableBatch, encodeDurableBatch, type FlowSink, type IngestMark, type SinkBatch } from './sink.js';
 
 export interface SpoolingSinkOptions {

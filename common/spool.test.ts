@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Spool } from './spool.js';
-import { createLogger } from '../../common/logger.js';
+import { createLogger } from './logger.js';
 
 const log = createLogger('test', 'silent');
 const root = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-spool-'));
@@ -106,4 +106,50 @@ test('the size bound: no room once full, room again after consuming a segment', 
   await drainAll(spool);
   assert.equal(spool.hasRoomFor(5000), true);
   await spool.close();
+});
+
+test('read(i) returns the i-th waiting record without consuming anything', async () => {
+  const dir = freshDir();
+  const spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 300 }, log);
+  for (let i = 0; i < 8; i++) await spool.append(payload(i, 60 + i));
+  assert.deepEqual(await spool.read(5), payload(5, 65), 'a record in a later segment');
+  assert.deepEqual(await spool.read(0), payload(0, 60));
+  assert.equal(await spool.read(8), undefined);
+  assert.equal(await spool.read(-1), undefined);
+  await spool.shift();
+  await spool.shift();
+  assert.deepEqual(await spool.read(0), payload(2, 62), 'indexes count from the oldest waiting record');
+  assert.deepEqual(await spool.read(5), payload(7, 67));
+  assert.equal(spool.records, 6);
+  assert.deepEqual(await drainAll(spool), Array.from({ length: 6 }, (_, i) => payload(i + 2, 62 + i)));
+  await spool.close();
+});
+
+test("fsync 'segment': appends are readable at once, and survive a close and reopen", async () => {
+  const dir = freshDir();
+  const opts = { dir, maxBytes: 1 << 20, segmentBytes: 400, fsync: 'segment' as const };
+  let spool = await Spool.open(opts, log);
+  for (let i = 0; i < 10; i++) await spool.append(payload(i));
+  assert.deepEqual(await spool.read(9), payload(9));
+  await spool.sync();
+  await spool.sync(); // nothing new: a no-op
+  await spool.append(payload(10));
+  await spool.close(); // syncs the unsynced tail
+  spool = await Spool.open(opts, log);
+  assert.deepEqual(await drainAll(spool), Array.from({ length: 11 }, (_, i) => payload(i)));
+  await spool.close();
+});
+
+test('appendMany writes records of several parts, across segments, as if appended one by one', async () => {
+  const dir = freshDir();
+  const spool = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 300 }, log);
+  const records = Array.from({ length: 7 }, (_, i) => [payload(i, 30), payload(i + 100, 40 + i)]);
+  await spool.appendMany(records);
+  assert.equal(spool.records, 7);
+  assert.equal(spool.stats.appendedRecords, 7);
+  assert.equal((await segments(dir)).length, 3, 'three segments of up to 300 bytes');
+  await spool.close();
+  const reopened = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 300 }, log);
+  assert.deepEqual(await drainAll(reopened), records.map((parts) => Buffer.concat(parts)), 'CRCs cover every part');
+  await reopened.close();
 });
