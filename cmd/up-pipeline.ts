@@ -77,7 +77,8 @@ export async function runUp(opts: UpOptions): Promise<void> {
   await waitUntilServing(relayAddr, 60_000);
   for (let i = 0; i < opts.collectors; i++) {
     start(`collector-${i}`, ['collector', '--source', 'synthetic', '--synthetic-node', String(i), '--rate', String(opts.rate),
-      '--relay', relayAddr, '--listen', `${opts.host}:${opts.relayPort + 10 + i}`, '--metrics-addr', collectorMetrics[i]]);
+      '--relay', relayAddr, '--listen', `${opts.host}:${opts.relayPort + 10 + i}`, '--metrics-addr', collectorMetrics[i],
+      '--spill-dir', path.join(opts.dataDir, `collector-${i}`, 'spill')]);
   }
   const apiAddr = `${opts.host}:${opts.apiPort}`;
   start('api', ['api', '--listen', apiAddr, '--server', relayAddr]);

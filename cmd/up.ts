@@ -6,7 +6,7 @@ import { runUp } from './up-pipeline.js';
 export function upCommand(): Command {
   return strict(new Command('up'))
     .description('Run the whole pipeline locally: relay + chDB + synthetic collectors + HTTP API (what `npm start` runs)')
-    .addOption(new Option('--data-dir <path>', 'Where chDB data and logs go').env('FLOWSCOPE_DATA_DIR').default('.flowscope'))
+    .addOption(new Option('--data-dir <path>', 'Where chDB data, spools, collector spills and logs go').env('FLOWSCOPE_DATA_DIR').default('.flowscope'))
     .option('--host <host>', 'Address every component listens on', '127.0.0.1')
     .option('--relay-port <port>', 'Relay gRPC port', int('relay-port', 1, 65535), 4245)
     .option('--api-port <port>', 'HTTP API port', int('api-port', 1, 65535), 8080)

@@ -7,9 +7,11 @@
 //
 // Usage: node dist-test/loadtest/collector-proc.js --relay HOST:PORT --listen 127.0.0.1:PORT
 //        --synthetic-node I --rate R [--seed S] [--synthetic-nodes N] [--drain-timeout MS]
+//        [--spill-dir DIR]
 // --drain-timeout: how long, after SIGTERM stopped the source, to wait for the relay to
 // acknowledge everything (default 5 s, the CLI's); what is still unacknowledged then is in the
-// final line's `unackedFlows`.
+// final line's `unackedFlows`. --spill-dir: spill the backlog there, as the CLI does by default
+// (without it the backlog stays in memory, bounded by --max-unacked's default, as before).
 import { parseArgs } from 'node:util';
 import { startCollector, type RunningCollector } from '../collector/main.js';
 import { buildCluster } from '../collector/synthetic/cluster.js';
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '1' },
     'drain-timeout': { type: 'string', default: '5000' },
+    'spill-dir': { type: 'string' },
   },
   strict: true,
 });
@@ -66,6 +69,7 @@ const collector: RunningCollector = await startCollector({
   // The CLI defaults of `flowscope collector`.
   ringCapacity: 4095,
   maxUnackedFlows: DEFAULT_SHIPPER_OPTIONS.maxUnackedFlows,
+  spill: values['spill-dir'] ? { dir: values['spill-dir'], maxBytes: 6 * 1024 ** 3 } : null,
 });
 
 function emit(kind: CollectorSample['kind']): void {

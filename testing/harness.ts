@@ -1,6 +1,8 @@
 // Runs flowscope components as separate processes over loopback, the way an operator would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitUntilServing } from '../api/client.js';
@@ -43,7 +45,15 @@ export function spawnCollected(bin: string, args: string[], env: NodeJS.ProcessE
 /** Starts a long-running flowscope command; output is collected for failure messages. */
 export function startProc(args: string[], env: Record<string, string> = {}): Proc {
   // Metrics listeners on ephemeral ports unless a test asks for one: many processes share a machine.
-  return spawnCollected(process.execPath, [BIN, ...args], { ...process.env, FLOWSCOPE_LOG_LEVEL: 'info', FLOWSCOPE_METRICS_ADDR: '127.0.0.1:0', ...env });
+  // A collector spills to a directory of its own (removed once it stopped) unless the test gives
+  // --spill-dir: the default, under the working directory, would outlive the test and be replayed
+  // by the next collector of the same node name.
+  const spillDir = args[0] === 'collector' && !args.includes('--spill-dir') && env.FLOWSCOPE_SPILL_DIR === undefined
+    ? fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-spill-'))
+    : null;
+  const p = spawnCollected(process.execPath, [BIN, ...args], { ...process.env, FLOWSCOPE_LOG_LEVEL: 'info', FLOWSCOPE_METRICS_ADDR: '127.0.0.1:0', ...(spillDir ? { FLOWSCOPE_SPILL_DIR: spillDir } : {}), ...env });
+  if (spillDir) p.proc.once('exit', () => fs.rmSync(spillDir, { recursive: true, force: true }));
+  return p;
 }
 
 export interface RunResult { code: number | null; stdout: string; stderr: string }

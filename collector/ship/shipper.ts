@@ -59,8 +59,10 @@ export interface SpillOptions {
 
 // 64 MiB of encoded batches: measured 784 bytes a flow (synthetic traffic, enriched), so about
 // 85,000 flows or 43 batches of 2,000, 8.5 s of a 10k flows/s node before anything touches the
-// disk, and about 0.8 s at 100k/s, where RSS must stay under 150 MB (Node's own ≈ 60 MB, the
-// flows in flight through decode and the ring, the chunk being written and the one being read).
+// disk, and 0.8 s at 100k/s, about what is in flight to a relay that keeps up at that rate (its
+// acks come after a storage insert, a quarter to one second). Less would spill batches that are
+// acknowledged a moment later; more only delays the spill. (Before, the bound was 200,000 flows,
+// ≈ 157 MB.)
 export const DEFAULT_SHIPPER_OPTIONS = { maxBatchFlows: 2000, maxBatchDelayMs: 100, maxUnackedFlows: 200_000, maxMemoryBytes: 64 * 1024 ** 2, reconnectMinMs: 200, reconnectMaxMs: 5000 };
 
 /** Largest chunk written to disk at once: bounds both the write and the read-back buffer. */
@@ -181,13 +183,22 @@ export class Shipper {
       return;
     }
     const earlier = await this.openSpill(this.opts.spill);
+    if (this.stopped) {
+      // stop() came while the directory was being opened: give it up as stop() would have.
+      await this.replayEarlier(earlier);
+      await this.spillOnStop(this.spill!);
+      return;
+    }
     this.evict();
     void this.replayEarlier(earlier).then(() => { if (!this.stopped) this.connect(); });
   }
 
-  /** True when every batch made so far is acknowledged (none waits in memory or on disk). */
+  /**
+   * True when every batch made so far is acknowledged (none waits in memory or on disk), the
+   * earlier runs' batches found at start included.
+   */
   get idle(): boolean {
-    return this.unacked.length === 0 && (this.spill?.empty ?? true);
+    return this.unacked.length === 0 && (this.spill?.empty ?? true) && (this.earlier !== null || (this.budget?.stats.earlierSessions ?? 0) === 0);
   }
 
   /** Whether `pending` more flows would overflow the backlog (they are then dropped). */
@@ -344,26 +355,29 @@ export class Shipper {
   private async replayEarlier(sessions: EarlierSession[]): Promise<void> {
     for (const e of sessions) {
       try {
-        if (this.stopped) { await e.queue.close(); continue; }
+        if (this.stopped) { e.budget.stats.earlierSessions--; await e.queue.close(); continue; }
         const replay = new Shipper({ ...this.opts, spill: null }, this.log.child({ earlierSession: e.session }), e);
+        // Batches unreadable on disk: already reported to the relay (as LostEvents in their place).
+        replay.onDrop = (n) => { this.stats.flowsDropped += n; this.onDrop?.(n); };
         this.replaying = replay;
         this.log.info({ session: e.session, batches: e.queue.batches, flows: e.queue.flows }, 'replaying the spill of an earlier run');
         await replay.start();
         const refused = await replay.untilReplayed();
         await replay.stop();
         this.replaying = null;
-        if (refused === null && !replay.idle) { await e.queue.close(); continue; } // stopped midway
+        if (refused === null && !replay.idle) { e.budget.stats.earlierSessions--; await e.queue.close(); continue; } // stopped midway
         if (refused !== null) {
           this.log.warn({ session: e.session, flows: e.queue.flows, reason: refused }, 'relay refused an earlier run\'s session; its spilled flows are dropped');
           this.dropped(e.queue.flows);
         } else {
           this.log.info({ session: e.session, flows: replay.stats.flowsAcked }, 'spill of an earlier run replayed');
         }
-        await e.queue.destroy();
         e.budget.stats.earlierSessions--;
+        await e.queue.destroy();
       } catch (err) {
         e.budget.stats.errors++;
-        this.log.error({ session: e.session, err: (err as Error).message }, 'replaying the spill of an earlier run failed; it stays on disk');
+        this.log.error({ session: e.session, err: (err as Error).message }, 'replaying the spill of an earlier run failed; it stays on disk for the next start');
+        if (this.replaying !== null) { this.replaying = null; e.budget.stats.earlierSessions--; }
         await e.queue.close().catch(() => undefined);
       }
     }
