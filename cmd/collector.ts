@@ -6,8 +6,9 @@ import { DEFAULT_METRICS } from '../collector/metrics/options.js';
 import { validateMetricsConfig } from '../collector/metrics/flow-metrics.js';
 import { parseSourceKind, sourceUnavailable, type SourceSpec } from '../collector/sources/registry.js';
 
-// Ten minutes of a 10k flows/s node, with room to spare: 6M flows × 784 bytes (measured, encoded,
-// synthetic traffic) ≈ 4.4 GiB; 6 GiB covers 13.7 minutes, or 10 minutes of flows a third larger.
+// Ten minutes of a 10k flows/s node, with room to spare: 6M flows × 440 bytes (measured Native
+// blocks, synthetic traffic) ≈ 2.5 GiB; 6 GiB covers 24 minutes, or 10 minutes of flows more
+// than twice as large (rich L7 flows, long label sets).
 const DEFAULT_SPILL_MAX_BYTES = 6 * 1024 ** 3;
 
 interface CollectorFlags {

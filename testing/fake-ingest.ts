@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { IngestService, bindServer } from '../common/grpc-services.js';
 import type { Flow, IngestAck, IngestMessage, LostEvent } from '../proto/types.js';
+import { blockToFlows } from '../schema/native/flow-block.js';
 
 export interface StoredBatch { session: string; seq: number; flows: Flow[]; lost: LostEvent[] }
 
@@ -66,7 +67,8 @@ export async function startFakeIngestRelay(store: FakeIngestStore, port = 0): Pr
           return;
         }
         accepted = seq;
-        store.batches.push({ session, seq, flows: batch.flows ?? [], lost: batch.lost_events ?? [] });
+        const block = batch.block && batch.block.length > 0 ? Buffer.from(batch.block.buffer, batch.block.byteOffset, batch.block.byteLength) : null;
+        store.batches.push({ session, seq, flows: block ? blockToFlows(block) : batch.flows ?? [], lost: batch.lost_events ?? [] });
         store.durable.set(session, seq);
         call.write({ durable_seq: seq });
       });

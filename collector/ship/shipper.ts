@@ -57,12 +57,12 @@ export interface SpillOptions {
   syncIntervalMs?: number;
 }
 
-// 64 MiB of encoded batches: measured 784 bytes a flow (synthetic traffic, enriched), so about
-// 85,000 flows or 43 batches of 2,000, 8.5 s of a 10k flows/s node before anything touches the
-// disk, and 0.8 s at 100k/s, about what is in flight to a relay that keeps up at that rate (its
-// acks come after a storage insert, a quarter to one second). Less would spill batches that are
-// acknowledged a moment later; more only delays the spill. (Before, the bound was 200,000 flows,
-// ≈ 157 MB.)
+// 64 MiB of encoded batches: Native blocks measure ≈ 440 bytes a flow (synthetic traffic,
+// enriched; 784 as protobuf before), so about 150,000 flows or 75 batches of 2,000, 15 s of a
+// 10k flows/s node before anything touches the disk, and 1.5 s at 100k/s, about what is in flight
+// to a relay that keeps up at that rate (its acks come after a storage insert, a quarter to one
+// second). Less would spill batches that are acknowledged a moment later; more only delays the
+// spill. `maxUnackedFlows` (200,000) bounds the flow count as well.
 export const DEFAULT_SHIPPER_OPTIONS = { maxBatchFlows: 2000, maxBatchDelayMs: 100, maxUnackedFlows: 200_000, maxMemoryBytes: 64 * 1024 ** 2, reconnectMinMs: 200, reconnectMaxMs: 5000 };
 
 /** Largest chunk written to disk at once: bounds both the write and the read-back buffer. */
@@ -630,7 +630,7 @@ export class Shipper {
   private lossBatch(seq: number, count: number): PendingBatch {
     const now = nowTimestamp();
     const lost: LostEvent = { source: LostEventSource.OBSERVER_EVENTS_QUEUE, num_events_lost: count, first: now, last: now };
-    return { seq, count, body: encode(types.IngestMessage, { batch: { seq, flows: [], lost_events: [lost] } }) };
+    return { seq, count, body: encode(types.IngestMessage, { batch: { seq, lost_events: [lost] } }) };
   }
 }
 
