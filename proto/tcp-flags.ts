@@ -19,6 +19,6 @@ export function tcpFlagBit(name: TCPFlagName): number {
 /** The header flag bits of a TCPFlags message (the `tcp_flags` column holds them). */
 export function tcpFlagsMask(f: TCPFlags | undefined): number {
   let m = 0;
-  if (f) TCP_FLAG_BITS.forEach((k, i) => { if (f[k]) m |= 1 << i; });
+  if (f) for (let i = 0; i < TCP_FLAG_BITS.length; i++) if (f[TCP_FLAG_BITS[i]]) m |= 1 << i;
   return m;
 }

@@ -90,17 +90,33 @@ function parseV4Into(s: string, out: Uint8Array): boolean {
   return true;
 }
 
-// One scratch address per IP column: written into the row before the next flow reuses it.
-const IP_SCRATCH = [new Uint8Array(16), new Uint8Array(16), new Uint8Array(16)];
+/** The three columns of one IP field (address, raw string, parsed) from the field's string.
+ * Dotted-quad IPv4, the usual case, is parsed into the instance's own scratch address, so an
+ * instance is reused row after row and a row must be written before the next is read. */
+export class IpColumns {
+  addr: Uint8Array = NO_IP;
+  /** The string when the address does not reproduce it exactly ('' otherwise). */
+  raw = '';
+  ok = false;
+  private readonly scratch = new Uint8Array(16);
+
+  read(s: string): void {
+    if (s === '') { this.addr = NO_IP; this.raw = ''; this.ok = false; return; }
+    if (parseV4Into(s, this.scratch)) { this.addr = this.scratch; this.raw = ''; this.ok = true; return; }
+    const parsed = parseIP(s);
+    this.addr = parsed ?? NO_IP;
+    this.raw = parsed && formatIP(parsed) === s ? '' : s;
+    this.ok = parsed !== undefined;
+  }
+}
+
+// One per IP column: written into the row before the next flow reuses it.
+const IP_COLS = [new IpColumns(), new IpColumns(), new IpColumns()];
 
 function ipCols(ip: Obj | undefined, k: string, slot: number): [Uint8Array, string, boolean] {
-  const s = str(ip, k);
-  if (s === '') return [NO_IP, '', false];
-  const scratch = IP_SCRATCH[slot];
-  if (parseV4Into(s, scratch)) return [scratch, '', true];
-  const parsed = parseIP(s);
-  const raw = parsed && formatIP(parsed) === s ? '' : s;
-  return [parsed ?? NO_IP, raw, parsed !== undefined];
+  const c = IP_COLS[slot];
+  c.read(str(ip, k));
+  return [c.addr, c.raw, c.ok];
 }
 
 function workloads(ep: Obj | undefined): [string[], string[]] {

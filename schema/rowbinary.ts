@@ -4,14 +4,6 @@
 
 const DEFAULT_CAPACITY = 1 << 16;
 
-// Flow strings repeat (namespaces, pods, labels, node names): their encoded bytes are cached,
-// bounded, so the hot path copies bytes instead of running the UTF-8 encoder every time.
-const CACHE_MAX_ENTRIES = 8192;
-const CACHE_MAX_LEN = 96;
-
-/** Encoded bytes (varint length + UTF-8) of short strings, by string. */
-export type StringCache = Map<string, Buffer>;
-
 /** What a row encoder (schema/flow-row.ts writeFlowRow) writes to, one value per column in
  * insert order: RowBinary rows, or a Native block's columns (storage/native/flow-block.ts). */
 export interface RowSink {
@@ -28,15 +20,36 @@ export interface RowSink {
   ipv6(ip: Uint8Array): void;
 }
 
+/** Two little-endian bytes of v & 0xffff at b[q] (room ensured by the caller). */
+function put16(b: Buffer, q: number, v: number): void {
+  const x = v & 0xffff;
+  b[q] = x; b[q + 1] = x >>> 8;
+}
+
+/** Four little-endian bytes of a 32-bit integer at b[q] (room ensured by the caller). */
+function put32(b: Buffer, q: number, v: number): void {
+  b[q] = v; b[q + 1] = v >>> 8; b[q + 2] = v >>> 16; b[q + 3] = v >>> 24;
+}
+
+/** Eight little-endian bytes of a UInt64 from a non-negative safe integer at b[q]. */
+function put64(b: Buffer, q: number, v: number): void {
+  if (v >= 0 && v < 0x1_0000_0000) {
+    // Nearly every value (array offsets, counters): the same bytes without the float modulo,
+    // which V8 runs as a call.
+    put32(b, q, v >>> 0);
+    put32(b, q + 4, 0);
+    return;
+  }
+  put32(b, q, (v % 0x1_0000_0000) >>> 0);
+  put32(b, q + 4, Math.floor(v / 0x1_0000_0000) >>> 0);
+}
+
 export class RowBinaryWriter implements RowSink {
   buf: Buffer;
   pos = 0;
-  private readonly cache: StringCache;
 
-  /** `cache` may be shared by several writers (a Native block keeps one writer per column). */
-  constructor(capacity = DEFAULT_CAPACITY, cache: StringCache = new Map()) {
+  constructor(capacity = DEFAULT_CAPACITY) {
     this.buf = Buffer.allocUnsafe(Math.max(capacity, 64));
-    this.cache = cache;
   }
 
   /** Bytes written so far (a view, valid until the next write). */
@@ -51,18 +64,63 @@ export class RowBinaryWriter implements RowSink {
     this.buf = next;
   }
 
+  // Numbers are stored byte by byte: the same bytes as Buffer's writeUInt32LE & co. after the
+  // same truncation, without their range checks and calls (several per row and column).
   u8(v: number): void { this.ensure(1); this.buf[this.pos++] = v; }
-  u16(v: number): void { this.ensure(2); this.buf.writeUInt16LE(v & 0xffff, this.pos); this.pos += 2; }
-  u32(v: number): void { this.ensure(4); this.buf.writeUInt32LE(v >>> 0, this.pos); this.pos += 4; }
-  i32(v: number): void { this.ensure(4); this.buf.writeInt32LE(v | 0, this.pos); this.pos += 4; }
-
+  u16(v: number): void { this.ensure(2); put16(this.buf, this.pos, v); this.pos += 2; }
+  u32(v: number): void { this.ensure(4); put32(this.buf, this.pos, v >>> 0); this.pos += 4; }
+  i32(v: number): void { this.ensure(4); put32(this.buf, this.pos, v | 0); this.pos += 4; }
   /** UInt64 from a non-negative safe integer (larger values are clamped by the caller). */
-  u64(v: number): void {
-    this.ensure(8);
-    const lo = v % 0x1_0000_0000;
-    this.buf.writeUInt32LE(lo >>> 0, this.pos);
-    this.buf.writeUInt32LE(Math.floor(v / 0x1_0000_0000) >>> 0, this.pos + 4);
-    this.pos += 8;
+  u64(v: number): void { this.ensure(8); put64(this.buf, this.pos, v); this.pos += 8; }
+
+  // Runs of `n` values from src[at], src[at + stride], … (a column of a row-major stage,
+  // schema/native/row-stage.ts): one bounds check for the run, the bytes of the writers above.
+  u8s(src: Float64Array, at: number, stride: number, n: number): void {
+    this.ensure(n);
+    const b = this.buf;
+    let q = this.pos;
+    for (let p = at, end = at + n * stride; p < end; p += stride) b[q++] = src[p];
+    this.pos = q;
+  }
+  u16s(src: Float64Array, at: number, stride: number, n: number): void {
+    this.ensure(2 * n);
+    const b = this.buf;
+    let q = this.pos;
+    for (let p = at, end = at + n * stride; p < end; p += stride, q += 2) put16(b, q, src[p]);
+    this.pos = q;
+  }
+  u32s(src: Float64Array, at: number, stride: number, n: number): void {
+    this.ensure(4 * n);
+    const b = this.buf;
+    let q = this.pos;
+    for (let p = at, end = at + n * stride; p < end; p += stride, q += 4) put32(b, q, src[p] >>> 0);
+    this.pos = q;
+  }
+  i32s(src: Float64Array, at: number, stride: number, n: number): void {
+    this.ensure(4 * n);
+    const b = this.buf;
+    let q = this.pos;
+    for (let p = at, end = at + n * stride; p < end; p += stride, q += 4) put32(b, q, src[p] | 0);
+    this.pos = q;
+  }
+  /** Running sums (array offsets): `base` plus the values so far, after each value; returns the last sum. */
+  u64Sums(src: Float64Array, at: number, stride: number, n: number, base: number): number {
+    this.ensure(8 * n);
+    const b = this.buf;
+    let q = this.pos, sum = base;
+    for (let p = at, end = at + n * stride; p < end; p += stride, q += 8) {
+      sum += src[p];
+      if (sum < 0x1_0000_0000) { put32(b, q, sum); put32(b, q + 4, 0); } else put64(b, q, sum); // put64's usual case, inline
+    }
+    this.pos = q;
+    return sum;
+  }
+  u64s(src: Float64Array, at: number, stride: number, n: number): void {
+    this.ensure(8 * n);
+    const b = this.buf;
+    let q = this.pos;
+    for (let p = at, end = at + n * stride; p < end; p += stride, q += 8) put64(b, q, src[p]);
+    this.pos = q;
   }
 
   /** Int64 nanoseconds since the epoch from (seconds, nanos) without BigInt, exact over the
@@ -75,8 +133,8 @@ export class RowBinaryWriter implements RowSink {
     const xHi = Math.floor(x / 0x1_0000);
     const t = (x - xHi * 0x1_0000) * 0x1_0000 + sLo * 1e9 + nanos; // < 2^47
     const carry = Math.floor(t / 0x1_0000_0000);
-    this.buf.writeUInt32LE(t - carry * 0x1_0000_0000, this.pos);
-    this.buf.writeUInt32LE((xHi + carry) >>> 0, this.pos + 4);
+    put32(this.buf, this.pos, t - carry * 0x1_0000_0000);
+    put32(this.buf, this.pos + 4, (xHi + carry) >>> 0);
     this.pos += 8;
   }
 
@@ -85,39 +143,29 @@ export class RowBinaryWriter implements RowSink {
     this.buf[this.pos++] = n;
   }
 
-  /** String: varint length + UTF-8 bytes. Short strings are written in place (no byteLength pass). */
+  /** String: varint length + UTF-8 bytes. Short ASCII strings (names, labels, uuids: nearly all
+   * of a flow's) are copied char by char, with no lookup, no allocation and no call into the
+   * UTF-8 encoder (a cache of encoded bytes, here before, missed on every uuid and allocated);
+   * anything else takes the encoder. */
   str(s: string): void {
     const n = s.length;
-    if (n === 0) { this.ensure(1); this.buf[this.pos++] = 0; return; }
-    if (n <= CACHE_MAX_LEN) {
-      let enc = this.cache.get(s);
-      if (enc === undefined) {
-        if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.clear();
-        const bytes = Buffer.from(s, 'utf8');
-        enc = Buffer.allocUnsafeSlow(bytes.length + 2);
-        let o = 0, len = bytes.length;
-        while (len >= 0x80) { enc[o++] = (len & 0x7f) | 0x80; len >>>= 7; }
-        enc[o++] = len;
-        bytes.copy(enc, o);
-        enc = enc.subarray(0, o + bytes.length);
-        this.cache.set(s, enc);
+    if (n < 0x80) {
+      this.ensure(1 + n);
+      const b = this.buf, start = this.pos;
+      let p = start + 1;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) { this.utf8(s); return; } // nothing is committed until pos moves
+        b[p++] = c;
       }
-      const m = enc.length;
-      this.ensure(m);
-      const b = this.buf;
-      let p = this.pos;
-      for (let i = 0; i < m; i++) b[p++] = enc[i];
+      b[start] = n; // one varint byte: n < 128
       this.pos = p;
       return;
     }
-    if (n <= 42) {
-      // At most 126 UTF-8 bytes: the length fits one varint byte, written after the string.
-      this.ensure(1 + 3 * n);
-      const written = this.buf.write(s, this.pos + 1, 'utf8');
-      this.buf[this.pos] = written;
-      this.pos += 1 + written;
-      return;
-    }
+    this.utf8(s);
+  }
+
+  private utf8(s: string): void {
     const len = Buffer.byteLength(s, 'utf8');
     this.ensure(5 + len);
     this.varint(len);
@@ -142,6 +190,13 @@ export class RowBinaryWriter implements RowSink {
     this.ensure(5);
     this.varint(a.length);
     for (let i = 0; i < a.length; i++) this.u64(a[i]);
+  }
+
+  /** Bytes as they are (e.g. addresses back to back). */
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
   }
 
   /** IPv6 column: the 16 bytes in network order. */

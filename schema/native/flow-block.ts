@@ -1,37 +1,34 @@
-// Flows into Native blocks of the flows table: schema/flow-row.ts writeFlowRow computes the
-// column values (the same code that writes RowBinary rows), and a sink hands them to the block
-// writer column after column, so the two formats always carry identical values.
+// Flows into Native blocks of the flows table. Rows are staged (row-stage.ts) and move into the
+// columns a few hundred at a time. Most flows (a decoder's nearly all) are staged by
+// plain-row.ts straight from the Flow object; every other flow by schema/flow-row.ts
+// writeFlowRow, the same code that writes RowBinary rows, through a sink that stages its values
+// column after column. Both give the same bytes for the flows they share.
 import type { Flow } from '../../proto/types.js';
 import { writeFlowRow, rowToFlow, SELECT_LIST, type IngestMark } from '../flow-row.js';
+import { Shape } from '../plain-flow.js';
 import { readNativeBlock, type NativeColumnValues, type NativeValue } from './read.js';
 import { Cursor } from './cursor.js';
-import type { RowSink } from '../rowbinary.js';
 import { FLOW_NATIVE_COLUMNS, type NativeColumn } from './types.js';
 import { NativeBlockWriter } from './writer.js';
+import { RowStage, StagedRowSink } from './row-stage.js';
+import { PlainRowWriter, fitsPlainRows, u64Column } from './plain-row.js';
 
-/** Passes each value to the next column in order; `col` is rewound per row. */
-class ColumnSequence implements RowSink {
-  col = 0;
-  constructor(private readonly w: NativeBlockWriter) {}
-  u8(v: number): void { this.w.u8(this.col++, v); }
-  u16(v: number): void { this.w.u16(this.col++, v); }
-  u32(v: number): void { this.w.u32(this.col++, v); }
-  i32(v: number): void { this.w.i32(this.col++, v); }
+/** writeFlowRow's values into a staged row. */
+class FlowRowSink extends StagedRowSink {
   // The codec keeps a flow's exact 64-bit value in `rest` when it is not a safe integer; the
   // column (a filter copy) then holds the nearest value the writer accepts instead of failing the row.
-  u64(v: number): void { this.w.u64(this.col++, v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : v > 0 ? Number.MAX_SAFE_INTEGER : 0); }
-  timeNs(seconds: number, nanos: number): void { this.w.dateTime64ns(this.col++, seconds, nanos); }
-  str(s: string): void { this.w.str(this.col++, s); }
-  bytesField(b: Uint8Array): void { this.w.bytes(this.col++, b); }
-  strArray(a: readonly string[]): void { this.w.strArray(this.col++, a); }
-  u64Array(a: readonly number[]): void { this.w.u64Array(this.col++, a); }
-  ipv6(ip: Uint8Array): void { this.w.ipv6(this.col++, ip); }
+  override u64(v: number): void { super.u64(u64Column(v)); }
 }
+
+const NO_MARKS: readonly IngestMark[] = [];
 
 /** Native blocks of FLOW_NATIVE_COLUMNS built from Flow objects. */
 export class FlowBlockWriter {
-  readonly writer: NativeBlockWriter;
-  private readonly seq: ColumnSequence;
+  // Private: rows wait in the stage, so the writer alone does not hold the block.
+  private readonly writer: NativeBlockWriter;
+  private readonly stage: RowStage;
+  private readonly sink: FlowRowSink;
+  private readonly plain: PlainRowWriter | null;
 
   /** `columns` may declare other types for the flows columns (the benchmark declares the
    * LowCardinality ones as String); names and order must be the flows table's. */
@@ -40,21 +37,34 @@ export class FlowBlockWriter {
       throw new Error('FlowBlockWriter: the columns must be the flows table\'s, in order');
     }
     this.writer = new NativeBlockWriter(columns);
-    this.seq = new ColumnSequence(this.writer);
+    this.stage = new RowStage(this.writer);
+    const cols = this.writer.buffers();
+    this.sink = new FlowRowSink(this.stage, cols);
+    this.plain = fitsPlainRows(cols.map((c) => c.kind)) ? new PlainRowWriter(this.stage) : null;
   }
 
-  get rows(): number { return this.writer.rows; }
+  get rows(): number { return this.writer.rows + this.stage.rows; }
 
-  /** Appends one flow as a row. If this throws, the block is incomplete: call reset(). */
-  add(flow: Flow, marks?: readonly IngestMark[], now = Date.now(), batchId = 0): void {
-    this.seq.col = 0;
-    writeFlowRow(this.seq, flow, marks, now, batchId);
-    if (this.seq.col !== FLOW_NATIVE_COLUMNS.length) throw new Error(`a flow row wrote ${this.seq.col} of ${FLOW_NATIVE_COLUMNS.length} columns`);
-    this.writer.endRow();
+  /** Appends one flow as a row. If this throws, the block is incomplete: call reset(). `now`
+   * (default: the clock when needed) is the time of a flow without a usable one. */
+  add(flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now?: number, batchId = 0): void {
+    if (this.plain !== null && this.plain.write(flow, marks, now, batchId) !== Shape.General) return;
+    const sink = this.sink;
+    sink.begin();
+    writeFlowRow(sink, flow, marks, now, batchId);
+    if (sink.col !== FLOW_NATIVE_COLUMNS.length) throw new Error(`a flow row wrote ${sink.col} of ${FLOW_NATIVE_COLUMNS.length} columns`);
+    this.stage.commit();
   }
 
-  finish(): Buffer { return this.writer.finish(); }
-  reset(): void { this.writer.reset(); }
+  finish(): Buffer {
+    this.stage.flush();
+    return this.writer.finish();
+  }
+
+  reset(): void {
+    this.stage.reset();
+    this.writer.reset();
+  }
 }
 
 /** One block of a batch, ingest marks on the last row (as storage/writer.ts encodeBatch does). */

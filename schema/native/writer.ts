@@ -15,7 +15,7 @@
 //     offsets, and a block whose arrays are all empty has no granule at all.
 // LowCardinality columns are sent as dictionaries, not as plain strings the engine would have to
 // convert: measured cheaper for the engine and smaller (docs/storage.md, "Native blocks").
-import { RowBinaryWriter, type StringCache } from '../rowbinary.js';
+import { RowBinaryWriter } from '../rowbinary.js';
 import { Kind, kindOf, supportedTypes, type NativeColumn } from './types.js';
 
 /** KeysSerializationVersion::SharedDictionariesWithAdditionalKeys. */
@@ -29,8 +29,15 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** Whole seconds of the last DateTime64(9) instant, 2262-04-11 23:47:16.854775807 (< 2^63 ns). */
 const MAX_DT64_SECONDS = 9_223_372_035;
 
-/** One column's buffers; every field exists for every kind so all columns share one shape. */
-class ColumnBuffer {
+/** No LowCardinality value yet (equal to no value, not even undefined). */
+const NO_KEY = Symbol('no key');
+
+/**
+ * One column's buffers; every field exists for every kind so all columns share one shape.
+ * The appenders do not check that a value suits the column's kind: {@link NativeBlockWriter}
+ * checks per value, a row stage (row-stage.ts) checks when a value is staged.
+ */
+export class ColumnBuffer {
   /** Values (rows) appended to this block. */
   count = 0;
   /** Array elements appended (array columns). */
@@ -45,24 +52,172 @@ class ColumnBuffer {
   /** LowCardinality: one dictionary index per value. */
   idx: Uint32Array;
   idxCount = 0;
+  /** LowCardinality: the last value and its index. Neighbouring rows mostly repeat a value (one
+   * node, one cluster, a pod's many flows), and comparing a string with itself costs less than
+   * a dictionary lookup. */
+  private lastKey: string | symbol = NO_KEY;
+  private lastIdx = 0;
 
-  constructor(readonly name: string, readonly type: string, readonly kind: Kind, readonly header: Buffer, cache: StringCache) {
+  constructor(readonly name: string, readonly type: string, readonly kind: Kind, readonly header: Buffer) {
     const lc = kind === Kind.LowCardinality || kind === Kind.ArrayLowCardinality;
     const array = kind === Kind.ArrayString || kind === Kind.ArrayLowCardinality || kind === Kind.ArrayU64;
-    this.data = new RowBinaryWriter(lc ? 64 : 4096, cache);
-    this.offsets = array ? new RowBinaryWriter(4096, cache) : null;
+    this.data = new RowBinaryWriter(lc ? 64 : 4096);
+    this.offsets = array ? new RowBinaryWriter(4096) : null;
     this.dict = lc ? new Map() : null;
-    this.keys = lc ? new RowBinaryWriter(1024, cache) : null;
+    this.keys = lc ? new RowBinaryWriter(1024) : null;
     this.idx = new Uint32Array(lc ? 1024 : 0);
   }
 
   reset(): void {
-    this.count = 0; this.nested = 0; this.idxCount = 0;
+    this.count = 0; this.nested = 0; this.idxCount = 0; this.lastKey = NO_KEY;
     this.data.reset(); this.offsets?.reset(); this.keys?.reset(); this.dict?.clear();
   }
 
+  // One value each. Fixed-width kinds: integers outside the column's range wrap, as in the
+  // RowBinary writer.
+  u8(v: number): void { this.count++; this.data.u8(v); }
+  u16(v: number): void { this.count++; this.data.u16(v); }
+  u32(v: number): void { this.count++; this.data.u32(v); }
+  i32(v: number): void { this.count++; this.data.i32(v); }
+  /** UInt64 from a non-negative safe integer (the caller checks). */
+  u64(v: number): void { this.count++; this.data.u64(v); }
+  /** DateTime64(9) within the type's range (the caller checks). */
+  timeNs(seconds: number, nanos: number): void { this.count++; this.data.timeNs(seconds, nanos); }
+  /** IPv6: 16 bytes (the caller checks the length). */
+  ipv6(ip: Uint8Array): void { this.count++; this.data.ipv6(ip); }
+  /** String column from raw bytes. */
+  bytes(b: Uint8Array): void { this.count++; this.data.bytesField(b); }
+
+  /** String or LowCardinality(String). */
+  str(s: string): void {
+    this.count++;
+    if (this.dict === null) this.data.str(s);
+    else this.lc(s);
+  }
+
+  /** Array(String) or Array(LowCardinality(String)). */
+  strArray(a: readonly string[]): void {
+    this.count++;
+    this.nested += a.length;
+    this.offsets!.u64(this.nested);
+    if (this.dict === null) for (let i = 0; i < a.length; i++) this.data.str(a[i]);
+    else for (let i = 0; i < a.length; i++) this.lc(a[i]);
+  }
+
+  /** Array(UInt64) of non-negative safe integers (the caller checks). */
+  u64Array(a: readonly number[]): void {
+    this.count++;
+    this.nested += a.length;
+    this.offsets!.u64(this.nested);
+    for (let i = 0; i < a.length; i++) this.data.u64(a[i]);
+  }
+
+  // `n` values at once from a row-major stage (row-stage.ts): value r at src[at + r * stride].
+  // A column at a time, the column's buffers stay in cache and each loop has one kind.
+
+  /** UInt8, UInt16, UInt32, Int32 or UInt64 (non-negative safe integers: the stage checks). */
+  numbers(src: Float64Array, at: number, stride: number, n: number): void {
+    const d = this.data;
+    switch (this.kind) {
+      case Kind.U8: d.u8s(src, at, stride, n); break;
+      case Kind.U16: d.u16s(src, at, stride, n); break;
+      case Kind.U32: d.u32s(src, at, stride, n); break;
+      case Kind.I32: d.i32s(src, at, stride, n); break;
+      case Kind.U64: d.u64s(src, at, stride, n); break;
+      default: throw new TypeError(`numbers(): column ${this.name} is ${this.type}`);
+    }
+    this.count += n;
+  }
+
+  /** DateTime64(9): seconds at src[p], nanoseconds at src[p + 1] (within the type: the stage checks). */
+  times(src: Float64Array, at: number, stride: number, n: number): void {
+    const d = this.data, end = at + n * stride;
+    for (let p = at; p < end; p += stride) d.timeNs(src[p], src[p + 1]);
+    this.count += n;
+  }
+
+  /** IPv6: addresses of 16 bytes back to back. */
+  addresses(src: Uint8Array): void {
+    this.data.raw(src);
+    this.count += src.length / 16;
+  }
+
+  /** String (strings, or raw bytes as a Uint8Array) or LowCardinality(String) (strings). */
+  strings(src: readonly unknown[], at: number, stride: number, n: number): void {
+    if (this.dict !== null) { this.lcRun(src, at, stride, n); return; }
+    const d = this.data, end = at + n * stride;
+    for (let p = at; p < end; p += stride) {
+      const v = src[p];
+      if (typeof v === 'string') d.str(v);
+      else d.bytesField(v as Uint8Array);
+    }
+    this.count += n;
+  }
+
+  /** {@link lc} for a run of values, with the room for their indexes made once. */
+  private lcRun(src: readonly unknown[], at: number, stride: number, n: number): void {
+    if (this.idxCount + n > this.idx.length) this.growIdx(this.idxCount + n);
+    const idx = this.idx, end = at + n * stride;
+    let last = this.lastKey, lastIdx = this.lastIdx, k = this.idxCount;
+    for (let p = at; p < end; p += stride) {
+      const s = src[p] as string;
+      if (s !== last) { lastIdx = this.keyIndex(s); last = s; }
+      idx[k++] = lastIdx;
+    }
+    this.idxCount = k; this.lastKey = last; this.lastIdx = lastIdx;
+    this.count += n;
+  }
+
+  /** Arrays: the element count at src[p], the index of the first element in `elems` at
+   * src[p + 1] (strings; non-negative safe integers for Array(UInt64)). */
+  lists(src: Float64Array, at: number, stride: number, elems: readonly unknown[], n: number): void {
+    const first = this.nested;
+    this.nested = this.offsets!.u64Sums(src, at, stride, n, first);
+    if (this.nested === first) { this.count += n; return; } // all empty, as most are
+    if (this.dict !== null) { this.lcLists(src, at, stride, elems, n); return; }
+    const d = this.data, end = at + n * stride;
+    for (let p = at; p < end; p += stride) {
+      const from = src[p + 1], to = from + src[p];
+      if (this.kind === Kind.ArrayU64) for (let e = from; e < to; e++) d.u64(elems[e] as number);
+      else for (let e = from; e < to; e++) d.str(elems[e] as string);
+    }
+    this.count += n;
+  }
+
+  /** Array(LowCardinality(String)) elements: an element equal to the one at its position in the
+   * previous row's array takes that one's index. Label sets repeat from row to row (a pod's
+   * flows) and differ along the array, where the one-value memo of {@link lc} would miss. */
+  private lcLists(src: Float64Array, at: number, stride: number, elems: readonly unknown[], n: number): void {
+    const end = at + n * stride;
+    let prevFrom = 0, prevLen = 0;
+    for (let p = at; p < end; p += stride) {
+      const from = src[p + 1], len = src[p];
+      if (this.idxCount + len > this.idx.length) this.growIdx(this.idxCount + len);
+      const idx = this.idx;
+      let k = this.idxCount;
+      for (let i = 0; i < len; i++, k++) {
+        const s = elems[from + i] as string;
+        if (i < prevLen && s === elems[prevFrom + i]) idx[k] = idx[k - prevLen];
+        else {
+          if (s !== this.lastKey) { this.lastIdx = this.keyIndex(s); this.lastKey = s; }
+          idx[k] = this.lastIdx;
+        }
+      }
+      this.idxCount = k;
+      if (len > 0) { prevFrom = from; prevLen = len; }
+    }
+    this.count += n;
+  }
+
   /** Appends a string's dictionary index, adding the string to the dictionary when new. */
-  lc(s: string): void {
+  private lc(s: string): void {
+    if (s !== this.lastKey) { this.lastIdx = this.keyIndex(s); this.lastKey = s; }
+    if (this.idxCount === this.idx.length) this.growIdx(this.idxCount + 1);
+    this.idx[this.idxCount++] = this.lastIdx;
+  }
+
+  /** The dictionary index of `s`, added when new. */
+  private keyIndex(s: string): number {
     const dict = this.dict!;
     let i = dict.get(s);
     if (i === undefined) {
@@ -70,12 +225,13 @@ class ColumnBuffer {
       dict.set(s, i);
       this.keys!.str(s);
     }
-    if (this.idxCount === this.idx.length) {
-      const next = new Uint32Array(this.idx.length * 2);
-      next.set(this.idx);
-      this.idx = next;
-    }
-    this.idx[this.idxCount++] = i;
+    return i;
+  }
+
+  private growIdx(min: number): void {
+    const next = new Uint32Array(Math.max(this.idx.length * 2, min));
+    next.set(this.idx.subarray(0, this.idxCount));
+    this.idx = next;
   }
 
   /** Bytes of this column's data in the block (header excluded). */
@@ -106,6 +262,23 @@ class ColumnBuffer {
         return p + this.data.bytes().copy(out, p);
     }
   }
+}
+
+/** Throws unless (seconds, nanos) is an instant of DateTime64(9): the appenders' precondition. */
+export function checkDateTime64ns(seconds: number, nanos: number): void {
+  if (!(seconds >= 0 && seconds <= MAX_DT64_SECONDS && nanos >= 0 && nanos < 1e9) || !Number.isInteger(seconds) || !Number.isInteger(nanos)) {
+    throw new RangeError(`dateTime64ns(): ${seconds} s ${nanos} ns is outside DateTime64(9)`);
+  }
+}
+
+/** Throws unless `v` is a non-negative safe integer (a UInt64 value the appenders take). */
+export function checkU64(v: number): void {
+  if (!(v >= 0 && v <= MAX_SAFE)) throw new RangeError(`u64(): ${v} is not a non-negative safe integer`);
+}
+
+/** Throws unless every value is a non-negative safe integer (Array(UInt64) elements). */
+export function checkU64s(a: readonly number[]): void {
+  for (let i = 0; i < a.length; i++) if (!(a[i] >= 0 && a[i] <= MAX_SAFE)) throw new RangeError(`u64Array(): ${a[i]} is not a non-negative safe integer`);
 }
 
 /** Index width code (0: UInt8, 1: UInt16, 2: UInt32) for a dictionary of `size` keys. */
@@ -179,14 +352,13 @@ export class NativeBlockWriter {
 
   constructor(columns: readonly NativeColumn[]) {
     if (columns.length === 0) throw new Error('a Native block needs at least one column');
-    const cache: StringCache = new Map();
     this.columns = columns.map((c) => ({ name: c.name, type: c.type }));
     this.cols = columns.map((c) => {
       const kind = kindOf(c.type);
       if (kind === undefined) throw new Error(`column ${c.name}: type ${c.type} is not supported in Native blocks (supported: ${supportedTypes().join(', ')})`);
       if (this.byName.has(c.name)) throw new Error(`column ${c.name} appears twice`);
       this.byName.set(c.name, this.byName.size);
-      return new ColumnBuffer(c.name, c.type, kind, Buffer.concat([headerString(c.name), headerString(c.type)]), cache);
+      return new ColumnBuffer(c.name, c.type, kind, Buffer.concat([headerString(c.name), headerString(c.type)]));
     });
   }
 
@@ -200,10 +372,13 @@ export class NativeBlockWriter {
   /** Rows completed with {@link endRow} since the last finish/reset. */
   get rows(): number { return this.nRows; }
 
+  /** The column buffers in column order, for a writer that checks its values itself and appends
+   * whole rows at once through them (row-stage.ts), then calls {@link endRows}. */
+  buffers(): readonly ColumnBuffer[] { return this.cols; }
+
   private col(col: number, kind: Kind, appender: string): ColumnBuffer {
     const c = this.cols[col];
     if (c === undefined || c.kind !== kind) throw this.misuse(col, appender);
-    c.count++;
     return c;
   }
 
@@ -213,65 +388,58 @@ export class NativeBlockWriter {
   }
 
   // Integers outside the column's range wrap, as in the RowBinary writer.
-  u8(col: number, v: number): void { this.col(col, Kind.U8, 'u8').data.u8(v); }
-  u16(col: number, v: number): void { this.col(col, Kind.U16, 'u16').data.u16(v); }
-  u32(col: number, v: number): void { this.col(col, Kind.U32, 'u32').data.u32(v); }
-  i32(col: number, v: number): void { this.col(col, Kind.I32, 'i32').data.i32(v); }
+  u8(col: number, v: number): void { this.col(col, Kind.U8, 'u8').u8(v); }
+  u16(col: number, v: number): void { this.col(col, Kind.U16, 'u16').u16(v); }
+  u32(col: number, v: number): void { this.col(col, Kind.U32, 'u32').u32(v); }
+  i32(col: number, v: number): void { this.col(col, Kind.I32, 'i32').i32(v); }
 
   /** UInt64 from a non-negative safe integer. */
   u64(col: number, v: number): void {
-    if (!(v >= 0 && v <= MAX_SAFE)) throw new RangeError(`u64(): ${v} is not a non-negative safe integer`);
-    this.col(col, Kind.U64, 'u64').data.u64(v);
+    checkU64(v);
+    this.col(col, Kind.U64, 'u64').u64(v);
   }
 
   /** DateTime64(9) from whole seconds since the epoch and nanoseconds (0 ≤ nanos < 1e9), up to
    * the type's end in 2262. */
   dateTime64ns(col: number, seconds: number, nanos: number): void {
-    if (!(seconds >= 0 && seconds <= MAX_DT64_SECONDS && nanos >= 0 && nanos < 1e9) || !Number.isInteger(seconds) || !Number.isInteger(nanos)) {
-      throw new RangeError(`dateTime64ns(): ${seconds} s ${nanos} ns is outside DateTime64(9)`);
-    }
-    this.col(col, Kind.DateTime64, 'dateTime64ns').data.timeNs(seconds, nanos);
+    checkDateTime64ns(seconds, nanos);
+    this.col(col, Kind.DateTime64, 'dateTime64ns').timeNs(seconds, nanos);
   }
 
   /** IPv6: 16 bytes in network order (IPv4 as ::ffff:a.b.c.d). */
   ipv6(col: number, ip: Uint8Array): void {
     if (ip.length !== 16) throw new RangeError(`ipv6(): ${ip.length} bytes, want 16`);
-    this.col(col, Kind.IPv6, 'ipv6').data.ipv6(ip);
+    this.col(col, Kind.IPv6, 'ipv6').ipv6(ip);
   }
 
   /** String or LowCardinality(String). */
   str(col: number, s: string): void {
     const c = this.cols[col];
-    if (c !== undefined && c.kind === Kind.String) { c.count++; c.data.str(s); return; }
-    if (c !== undefined && c.kind === Kind.LowCardinality) { c.count++; c.lc(s); return; }
-    throw this.misuse(col, 'str');
+    if (c === undefined || (c.kind !== Kind.String && c.kind !== Kind.LowCardinality)) throw this.misuse(col, 'str');
+    c.str(s);
   }
 
   /** String column from raw bytes (e.g. protobuf). */
-  bytes(col: number, b: Uint8Array): void { this.col(col, Kind.String, 'bytes').data.bytesField(b); }
+  bytes(col: number, b: Uint8Array): void { this.col(col, Kind.String, 'bytes').bytes(b); }
 
   /** Array(String) or Array(LowCardinality(String)). */
   strArray(col: number, a: readonly string[]): void {
     const c = this.cols[col];
     if (c === undefined || (c.kind !== Kind.ArrayString && c.kind !== Kind.ArrayLowCardinality)) throw this.misuse(col, 'strArray');
-    c.count++;
-    c.nested += a.length;
-    c.offsets!.u64(c.nested);
-    if (c.kind === Kind.ArrayString) for (let i = 0; i < a.length; i++) c.data.str(a[i]);
-    else for (let i = 0; i < a.length; i++) c.lc(a[i]);
+    c.strArray(a);
   }
 
   /** Array(UInt64) from non-negative safe integers. */
   u64Array(col: number, a: readonly number[]): void {
-    for (let i = 0; i < a.length; i++) if (!(a[i] >= 0 && a[i] <= MAX_SAFE)) throw new RangeError(`u64Array(): ${a[i]} is not a non-negative safe integer`);
-    const c = this.col(col, Kind.ArrayU64, 'u64Array');
-    c.nested += a.length;
-    c.offsets!.u64(c.nested);
-    for (let i = 0; i < a.length; i++) c.data.u64(a[i]);
+    checkU64s(a);
+    this.col(col, Kind.ArrayU64, 'u64Array').u64Array(a);
   }
 
   /** Closes the current row. Column counts are checked once per block, in {@link finish}. */
   endRow(): void { this.nRows++; }
+
+  /** Closes `n` rows whose values were appended column by column (through {@link buffers}). */
+  endRows(n: number): void { this.nRows += n; }
 
   /** The block of all rows so far, as a new Buffer; the writer then starts an empty block. */
   finish(): Buffer {
