@@ -1,7 +1,17 @@
 // A small client for the Observer API (relay or collector), used by the CLI and the HTTP API.
 import * as grpc from '@grpc/grpc-js';
 import { ObserverClient, InsightsClient, OBSERVER_HEALTH_SERVICE } from '../common/grpc-services.js';
-import type { GetFlowsRequest, GetFlowsResponse, GetNamespacesResponse, GetNodesResponse, ServerStatusResponse, InsightsRequest, ServiceMapResponse, TopTalkersResponse, TopDropReasonsResponse } from '../proto/types.js';
+import type {
+  GetFlowsRequest,
+  GetFlowsResponse,
+  GetNamespacesResponse,
+  GetNodesResponse,
+  ServerStatusResponse,
+  InsightsRequest,
+  ServiceMapResponse,
+  TopTalkersResponse,
+  TopDropReasonsResponse,
+} from '../proto/types.js';
 import { service as HealthServiceDef } from 'grpc-health-check';
 
 type UnaryFn<Res> = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
@@ -19,7 +29,10 @@ export class ObserverApiClient {
   private readonly health: grpc.Client;
   private readonly insights: grpc.Client;
 
-  constructor(readonly server: string, private readonly timeoutMs = 12_000) {
+  constructor(
+    readonly server: string,
+    private readonly timeoutMs = 12_000,
+  ) {
     const target = dialTarget(server);
     this.client = new ObserverClient(target, grpc.credentials.createInsecure());
     this.health = new HealthClient(target, grpc.credentials.createInsecure());
@@ -33,13 +46,25 @@ export class ObserverApiClient {
     });
   }
 
-  serverStatus(): Promise<ServerStatusResponse> { return this.unary('ServerStatus'); }
-  getNodes(): Promise<GetNodesResponse> { return this.unary('GetNodes'); }
-  getNamespaces(): Promise<GetNamespacesResponse> { return this.unary('GetNamespaces'); }
+  serverStatus(): Promise<ServerStatusResponse> {
+    return this.unary('ServerStatus');
+  }
+  getNodes(): Promise<GetNodesResponse> {
+    return this.unary('GetNodes');
+  }
+  getNamespaces(): Promise<GetNamespacesResponse> {
+    return this.unary('GetNamespaces');
+  }
   /** flowscope's rollup queries (relay only). */
-  serviceMap(req: InsightsRequest): Promise<ServiceMapResponse> { return this.unary('ServiceMap', req, this.insights); }
-  topTalkers(req: InsightsRequest): Promise<TopTalkersResponse> { return this.unary('TopTalkers', req, this.insights); }
-  topDropReasons(req: InsightsRequest): Promise<TopDropReasonsResponse> { return this.unary('TopDropReasons', req, this.insights); }
+  serviceMap(req: InsightsRequest): Promise<ServiceMapResponse> {
+    return this.unary('ServiceMap', req, this.insights);
+  }
+  topTalkers(req: InsightsRequest): Promise<TopTalkersResponse> {
+    return this.unary('TopTalkers', req, this.insights);
+  }
+  topDropReasons(req: InsightsRequest): Promise<TopDropReasonsResponse> {
+    return this.unary('TopDropReasons', req, this.insights);
+  }
 
   /** grpc.health.v1 Check for the service the hubble CLI checks; resolves the serving status name. */
   healthCheck(): Promise<string> {
@@ -62,13 +87,24 @@ export class ObserverApiClient {
       signal?.addEventListener('abort', abort, { once: true });
       call.on('data', (r: GetFlowsResponse) => {
         const p = onResponse(r);
-        if (p) { call.pause(); chain = chain.then(() => p).then(() => { call.resume(); }); }
+        if (p) {
+          call.pause();
+          chain = chain
+            .then(() => p)
+            .then(() => {
+              call.resume();
+            });
+        }
       });
       call.on('error', (err: grpc.ServiceError) => {
         signal?.removeEventListener('abort', abort);
-        if (err.code === grpc.status.CANCELLED && signal?.aborted) resolve(); else reject(err);
+        if (err.code === grpc.status.CANCELLED && signal?.aborted) resolve();
+        else reject(err);
       });
-      call.on('end', () => { signal?.removeEventListener('abort', abort); chain.then(resolve, reject); });
+      call.on('end', () => {
+        signal?.removeEventListener('abort', abort);
+        chain.then(resolve, reject);
+      });
     });
   }
 
@@ -87,7 +123,9 @@ export async function waitUntilServing(server: string, timeoutMs: number): Promi
     for (;;) {
       try {
         if ((await client.healthCheck()) === 'SERVING') return;
-      } catch { /* not up yet */ }
+      } catch {
+        /* not up yet */
+      }
       if (Date.now() > deadline) throw new Error(`${server} did not become healthy within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 250));
     }

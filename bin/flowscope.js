@@ -6,7 +6,9 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 // gRPC's own stderr logging repeats errors flowscope reports itself, in one line with what to do
 // (e.g. a port in use); GRPC_VERBOSITY=ERROR brings it back.
 process.env.GRPC_VERBOSITY ??= 'NONE';
-import('../dist/cmd/main.js').then((m) => m.main(process.argv)).catch((err) => {
-  console.error(err?.stack ?? String(err));
-  process.exit(1);
-});
+import('../dist/cmd/main.js')
+  .then((m) => m.main(process.argv))
+  .catch((err) => {
+    console.error(err?.stack ?? String(err));
+    process.exit(1);
+  });

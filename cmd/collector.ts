@@ -12,23 +12,68 @@ import { parseSourceKind, sourceUnavailable, type SourceSpec } from '../collecto
 const DEFAULT_SPILL_MAX_BYTES = 6 * 1024 ** 3;
 
 interface CollectorFlags {
-  source: string; nodeName?: string; relay: string; listen: string; advertise?: string;
-  inventory?: string; k8s?: boolean; kubeconfig?: string; clusterName: string; podGrace: number;
-  l7Dns?: boolean; dnsPairingSize: number; dnsPairingTimeout: number;
-  decodeQueueSize: number; ringCapacity: number; maxUnacked: number; maxUnackedBytes?: number; spillDir?: string; spillMaxBytes: number; count?: number;
-  rate: number; seed: number; syntheticNode: string; syntheticNodes: number; policyDenySurge: number;
-  perfPages: number; perfWakeupBytes: number; aggregate: number; includeUnspecifiedDrops: boolean | string; dns: boolean;
-  metricsAddr: string; metrics: string; metricsMaxSeries: number; metricsExpire: number;
+  source: string;
+  nodeName?: string;
+  relay: string;
+  listen: string;
+  advertise?: string;
+  inventory?: string;
+  k8s?: boolean;
+  kubeconfig?: string;
+  clusterName: string;
+  podGrace: number;
+  l7Dns?: boolean;
+  dnsPairingSize: number;
+  dnsPairingTimeout: number;
+  decodeQueueSize: number;
+  ringCapacity: number;
+  maxUnacked: number;
+  maxUnackedBytes?: number;
+  spillDir?: string;
+  spillMaxBytes: number;
+  count?: number;
+  rate: number;
+  seed: number;
+  syntheticNode: string;
+  syntheticNodes: number;
+  policyDenySurge: number;
+  perfPages: number;
+  perfWakeupBytes: number;
+  aggregate: number;
+  includeUnspecifiedDrops: boolean | string;
+  dns: boolean;
+  metricsAddr: string;
+  metrics: string;
+  metricsMaxSeries: number;
+  metricsExpire: number;
 }
 
 /** The record source the flags describe, checked against what this node can do. */
 function sourceSpec(o: CollectorFlags): SourceSpec {
   const kind = usage(() => parseSourceKind(o.source));
-  const source: SourceSpec = kind === 'synthetic'
-    ? { kind: 'synthetic', rate: o.rate, seed: o.seed, node: o.syntheticNode, clusterNodes: o.syntheticNodes, policyDenySurge: o.policyDenySurge, ...(o.count !== undefined ? { count: o.count } : {}) }
-    : kind === 'kernel'
-      ? { kind: 'kernel', pages: o.perfPages, wakeupBytes: o.perfWakeupBytes, aggregateSeconds: o.aggregate, includeUnspecified: o.includeUnspecifiedDrops === true || o.includeUnspecifiedDrops === 'true', dns: o.dns !== false }
-      : 'cilium' in kind ? { kind: 'cilium', path: kind.cilium, pages: o.perfPages, wakeupBytes: o.perfWakeupBytes } : { kind: 'file', path: kind.file };
+  const source: SourceSpec =
+    kind === 'synthetic'
+      ? {
+          kind: 'synthetic',
+          rate: o.rate,
+          seed: o.seed,
+          node: o.syntheticNode,
+          clusterNodes: o.syntheticNodes,
+          policyDenySurge: o.policyDenySurge,
+          ...(o.count !== undefined ? { count: o.count } : {}),
+        }
+      : kind === 'kernel'
+        ? {
+            kind: 'kernel',
+            pages: o.perfPages,
+            wakeupBytes: o.perfWakeupBytes,
+            aggregateSeconds: o.aggregate,
+            includeUnspecified: o.includeUnspecifiedDrops === true || o.includeUnspecifiedDrops === 'true',
+            dns: o.dns !== false,
+          }
+        : 'cilium' in kind
+          ? { kind: 'cilium', path: kind.cilium, pages: o.perfPages, wakeupBytes: o.perfWakeupBytes }
+          : { kind: 'file', path: kind.file };
   if ((source.kind === 'kernel' || source.kind === 'cilium') && source.wakeupBytes >= source.pages * 4096) {
     throw new UsageError(`--perf-wakeup-bytes (${source.wakeupBytes}) must be smaller than the ring (--perf-pages × 4096 = ${source.pages * 4096})`);
   }
@@ -41,8 +86,12 @@ function sourceSpec(o: CollectorFlags): SourceSpec {
 export function collectorCommand(): Command {
   return strict(new Command('collector'))
     .description('Run a node collector: read datapath records, decode, enrich, keep a ring, ship to the relay')
-    .addOption(new Option('--source <source>', 'Record source: synthetic | file:PATH | cilium[:PATH] (default PATH /sys/fs/bpf/tc/globals/cilium_events) | kernel').env('FLOWSCOPE_SOURCE').default('synthetic'))
-    .addOption(new Option('--node-name <name>', 'This node\'s name (default: the synthetic node\'s name)').env('FLOWSCOPE_NODE_NAME'))
+    .addOption(
+      new Option('--source <source>', 'Record source: synthetic | file:PATH | cilium[:PATH] (default PATH /sys/fs/bpf/tc/globals/cilium_events) | kernel')
+        .env('FLOWSCOPE_SOURCE')
+        .default('synthetic'),
+    )
+    .addOption(new Option('--node-name <name>', "This node's name (default: the synthetic node's name)").env('FLOWSCOPE_NODE_NAME'))
     .addOption(new Option('--relay <address>', 'Relay to ship flows to ("none" to only serve the local API)').env('FLOWSCOPE_RELAY').default('localhost:4245'))
     .addOption(new Option('--listen <address>', 'Observer API listen address for this node').env('FLOWSCOPE_COLLECTOR_LISTEN').default('0.0.0.0:4244'))
     .addOption(new Option('--advertise <address>', 'Observer API address the relay should use (default: 127.0.0.1:<port>)').env('FLOWSCOPE_ADVERTISE'))
@@ -50,33 +99,134 @@ export function collectorCommand(): Command {
     .addOption(new Option('--k8s', 'Enrich from the Kubernetes API (watch pods, services, nodes); in-cluster config inside a pod').env('FLOWSCOPE_K8S'))
     .addOption(new Option('--kubeconfig <file>', 'with --k8s: kubeconfig file (default: in-cluster, else $KUBECONFIG or ~/.kube/config)'))
     .addOption(new Option('--cluster-name <name>', 'with --k8s: cluster name for endpoints and node names').env('FLOWSCOPE_CLUSTER_NAME').default('default'))
-    .addOption(new Option('--pod-grace <seconds>', 'with --k8s: how long a deleted pod\'s IP still resolves').env('FLOWSCOPE_POD_GRACE').default(30).argParser(int('pod-grace', 0, 3600)))
+    .addOption(
+      new Option('--pod-grace <seconds>', "with --k8s: how long a deleted pod's IP still resolves")
+        .env('FLOWSCOPE_POD_GRACE')
+        .default(30)
+        .argParser(int('pod-grace', 0, 3600)),
+    )
     .addOption(new Option('--l7-dns', 'Report DNS seen in packets as Hubble L7 DNS flows (query/response, latency)').env('FLOWSCOPE_L7_DNS'))
-    .addOption(new Option('--dns-pairing-size <n>', 'with --l7-dns: DNS queries awaiting their response, at most').env('FLOWSCOPE_DNS_PAIRING_SIZE').default(10_000).argParser(int('dns-pairing-size', 1, 10_000_000)))
-    .addOption(new Option('--dns-pairing-timeout <ms>', 'with --l7-dns: how long a DNS query waits for its response').env('FLOWSCOPE_DNS_PAIRING_TIMEOUT').default(10_000).argParser(int('dns-pairing-timeout', 1, 3_600_000)))
-    .addOption(new Option('--decode-queue-size <n>', 'Records waiting for the decoder at most; beyond it they are dropped and reported as lost').env('FLOWSCOPE_DECODE_QUEUE_SIZE').default(65_536).argParser(int('decode-queue-size', 1, 100_000_000)))
-    .addOption(new Option('--ring-capacity <n>', 'Flows kept for this node\'s Observer API').env('FLOWSCOPE_RING_CAPACITY').default(4095).argParser(int('ring-capacity', 1, 10_000_000)))
-    .addOption(new Option('--max-unacked <n>', 'Flows buffered for the relay in memory; beyond it older batches spill to --spill-dir, or with --spill-dir none new flows are dropped (counted)').env('FLOWSCOPE_MAX_UNACKED').default(200_000).argParser(int('max-unacked', 1, 100_000_000)))
-    .addOption(new Option('--max-unacked-bytes <n>', 'Encoded bytes of batches buffered for the relay in memory; beyond it older batches spill to --spill-dir (ignored with --spill-dir none; default 64 MiB)').env('FLOWSCOPE_MAX_UNACKED_BYTES').argParser(int('max-unacked-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)))
-    .addOption(new Option('--spill-dir <path>', 'Directory batches spill to while the relay is away, replayed in order when it is back and after a restart ("none": no spill; default .flowscope/collector-<node>/spill)').env('FLOWSCOPE_SPILL_DIR'))
-    .addOption(new Option('--spill-max-bytes <n>', 'Disk budget of --spill-dir; once spent, new flows are dropped (counted)').env('FLOWSCOPE_SPILL_MAX_BYTES').default(DEFAULT_SPILL_MAX_BYTES).argParser(int('spill-max-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)))
-    .addOption(new Option('--rate <n>', 'synthetic: records per second').env('FLOWSCOPE_SYNTHETIC_RATE').default(50).argParser(int('rate', 0, 10_000_000)))
-    .addOption(new Option('--count <n>', 'synthetic: stop after this many records (the collector keeps serving; default: never stop)').argParser(int('count', 1, Number.MAX_SAFE_INTEGER)))
+    .addOption(
+      new Option('--dns-pairing-size <n>', 'with --l7-dns: DNS queries awaiting their response, at most')
+        .env('FLOWSCOPE_DNS_PAIRING_SIZE')
+        .default(10_000)
+        .argParser(int('dns-pairing-size', 1, 10_000_000)),
+    )
+    .addOption(
+      new Option('--dns-pairing-timeout <ms>', 'with --l7-dns: how long a DNS query waits for its response')
+        .env('FLOWSCOPE_DNS_PAIRING_TIMEOUT')
+        .default(10_000)
+        .argParser(int('dns-pairing-timeout', 1, 3_600_000)),
+    )
+    .addOption(
+      new Option('--decode-queue-size <n>', 'Records waiting for the decoder at most; beyond it they are dropped and reported as lost')
+        .env('FLOWSCOPE_DECODE_QUEUE_SIZE')
+        .default(65_536)
+        .argParser(int('decode-queue-size', 1, 100_000_000)),
+    )
+    .addOption(
+      new Option('--ring-capacity <n>', "Flows kept for this node's Observer API")
+        .env('FLOWSCOPE_RING_CAPACITY')
+        .default(4095)
+        .argParser(int('ring-capacity', 1, 10_000_000)),
+    )
+    .addOption(
+      new Option(
+        '--max-unacked <n>',
+        'Flows buffered for the relay in memory; beyond it older batches spill to --spill-dir, or with --spill-dir none new flows are dropped (counted)',
+      )
+        .env('FLOWSCOPE_MAX_UNACKED')
+        .default(200_000)
+        .argParser(int('max-unacked', 1, 100_000_000)),
+    )
+    .addOption(
+      new Option(
+        '--max-unacked-bytes <n>',
+        'Encoded bytes of batches buffered for the relay in memory; beyond it older batches spill to --spill-dir (ignored with --spill-dir none; default 64 MiB)',
+      )
+        .env('FLOWSCOPE_MAX_UNACKED_BYTES')
+        .argParser(int('max-unacked-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)),
+    )
+    .addOption(
+      new Option(
+        '--spill-dir <path>',
+        'Directory batches spill to while the relay is away, replayed in order when it is back and after a restart ("none": no spill; default .flowscope/collector-<node>/spill)',
+      ).env('FLOWSCOPE_SPILL_DIR'),
+    )
+    .addOption(
+      new Option('--spill-max-bytes <n>', 'Disk budget of --spill-dir; once spent, new flows are dropped (counted)')
+        .env('FLOWSCOPE_SPILL_MAX_BYTES')
+        .default(DEFAULT_SPILL_MAX_BYTES)
+        .argParser(int('spill-max-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)),
+    )
+    .addOption(
+      new Option('--rate <n>', 'synthetic: records per second')
+        .env('FLOWSCOPE_SYNTHETIC_RATE')
+        .default(50)
+        .argParser(int('rate', 0, 10_000_000)),
+    )
+    .addOption(
+      new Option('--count <n>', 'synthetic: stop after this many records (the collector keeps serving; default: never stop)').argParser(
+        int('count', 1, Number.MAX_SAFE_INTEGER),
+      ),
+    )
     .addOption(new Option('--seed <n>', 'synthetic: cluster and traffic seed').default(1).argParser(int('seed')))
     .addOption(new Option('--synthetic-node <name|index>', 'synthetic: which node of the synthetic cluster this collector plays').default('1'))
     .addOption(new Option('--synthetic-nodes <n>', 'synthetic: nodes in the synthetic cluster').default(4).argParser(int('synthetic-nodes', 2, 100)))
     .addOption(new Option('--policy-deny-surge <factor>', 'synthetic: multiply policy-denied traffic').default(1).argParser(int('policy-deny-surge', 0, 1000)))
-    .addOption(new Option('--perf-pages <n>', 'cilium, kernel: perf ring pages per CPU (power of two)').env('FLOWSCOPE_PERF_PAGES').default(256).argParser(powerOfTwo('perf-pages', 1, 65536)))
-    .addOption(new Option('--perf-wakeup-bytes <n>', 'cilium, kernel: wake the reader when this many bytes wait in a ring (0 = every record); smaller than the ring').env('FLOWSCOPE_PERF_WAKEUP_BYTES').default(32768).argParser(int('perf-wakeup-bytes', 0, 2 ** 31)))
-    .addOption(new Option('--aggregate <seconds>', 'kernel: UDP flows reported once per flow and direction per interval (0 = every packet)').env('FLOWSCOPE_KERNEL_AGGREGATE').default(5).argParser(int('aggregate', 0, 3600)))
-    .addOption(new Option('--include-unspecified-drops', 'kernel: also report drops whose kernel reason is NOT_SPECIFIED (noisy)').env('FLOWSCOPE_KERNEL_INCLUDE_UNSPECIFIED').default(false))
+    .addOption(
+      new Option('--perf-pages <n>', 'cilium, kernel: perf ring pages per CPU (power of two)')
+        .env('FLOWSCOPE_PERF_PAGES')
+        .default(256)
+        .argParser(powerOfTwo('perf-pages', 1, 65536)),
+    )
+    .addOption(
+      new Option('--perf-wakeup-bytes <n>', 'cilium, kernel: wake the reader when this many bytes wait in a ring (0 = every record); smaller than the ring')
+        .env('FLOWSCOPE_PERF_WAKEUP_BYTES')
+        .default(32768)
+        .argParser(int('perf-wakeup-bytes', 0, 2 ** 31)),
+    )
+    .addOption(
+      new Option('--aggregate <seconds>', 'kernel: UDP flows reported once per flow and direction per interval (0 = every packet)')
+        .env('FLOWSCOPE_KERNEL_AGGREGATE')
+        .default(5)
+        .argParser(int('aggregate', 0, 3600)),
+    )
+    .addOption(
+      new Option('--include-unspecified-drops', 'kernel: also report drops whose kernel reason is NOT_SPECIFIED (noisy)')
+        .env('FLOWSCOPE_KERNEL_INCLUDE_UNSPECIFIED')
+        .default(false),
+    )
     .addOption(new Option('--no-dns', 'kernel: do not report DNS (UDP/53) packets individually with their payload'))
     .addOption(metricsAddrOption(':9965'))
-    .addOption(new Option('--metrics <config>', 'Hubble flow metrics, Hubble\'s syntax: "drop:sourceContext=namespace;destinationContext=pod flow dns:query" (space or comma separated; "" = none)')
-      .env('FLOWSCOPE_METRICS').default(DEFAULT_METRICS)
-      .argParser((v: string) => { try { validateMetricsConfig(v); } catch (err) { throw new UsageError(`invalid --metrics: ${(err as Error).message}`); } return v; }))
-    .addOption(new Option('--metrics-max-series <n>', 'Series per flow metric; new label sets beyond it are refused (counted)').env('FLOWSCOPE_METRICS_MAX_SERIES').default(20_000).argParser(int('metrics-max-series', 1, 10_000_000)))
-    .addOption(new Option('--metrics-expire <seconds>', 'Remove flow metric label sets not updated for this long (0 = never)').env('FLOWSCOPE_METRICS_EXPIRE').default(600).argParser(int('metrics-expire', 0, 86_400 * 30)))
+    .addOption(
+      new Option(
+        '--metrics <config>',
+        'Hubble flow metrics, Hubble\'s syntax: "drop:sourceContext=namespace;destinationContext=pod flow dns:query" (space or comma separated; "" = none)',
+      )
+        .env('FLOWSCOPE_METRICS')
+        .default(DEFAULT_METRICS)
+        .argParser((v: string) => {
+          try {
+            validateMetricsConfig(v);
+          } catch (err) {
+            throw new UsageError(`invalid --metrics: ${(err as Error).message}`);
+          }
+          return v;
+        }),
+    )
+    .addOption(
+      new Option('--metrics-max-series <n>', 'Series per flow metric; new label sets beyond it are refused (counted)')
+        .env('FLOWSCOPE_METRICS_MAX_SERIES')
+        .default(20_000)
+        .argParser(int('metrics-max-series', 1, 10_000_000)),
+    )
+    .addOption(
+      new Option('--metrics-expire <seconds>', 'Remove flow metric label sets not updated for this long (0 = never)')
+        .env('FLOWSCOPE_METRICS_EXPIRE')
+        .default(600)
+        .argParser(int('metrics-expire', 0, 86_400 * 30)),
+    )
     .action(async (o: CollectorFlags) => {
       const source = sourceSpec(o);
       if (o.k8s && o.inventory) throw new UsageError('--k8s and --inventory are alternatives: give one');
@@ -84,11 +234,24 @@ export function collectorCommand(): Command {
       const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName, podGraceMs: o.podGrace * 1000 } : undefined;
       const { runCollector } = await import('../collector/main.js');
       await runCollector({
-        nodeName: o.nodeName, source, relay: o.relay === 'none' ? null : o.relay, listen: o.listen, advertise: o.advertise,
-        inventory: o.inventory, kubernetes, l7Dns: !!o.l7Dns, dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout },
-        decodeQueueSize: o.decodeQueueSize, ringCapacity: o.ringCapacity, maxUnackedFlows: o.maxUnacked,
-        maxUnackedBytes: o.maxUnackedBytes, spill: o.spillDir === 'none' ? null : { dir: o.spillDir, maxBytes: o.spillMaxBytes },
-        metricsAddr: metricsAddr(o.metricsAddr), metrics: o.metrics, metricsMaxSeries: o.metricsMaxSeries, metricsExpireMs: o.metricsExpire * 1000,
+        nodeName: o.nodeName,
+        source,
+        relay: o.relay === 'none' ? null : o.relay,
+        listen: o.listen,
+        advertise: o.advertise,
+        inventory: o.inventory,
+        kubernetes,
+        l7Dns: !!o.l7Dns,
+        dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout },
+        decodeQueueSize: o.decodeQueueSize,
+        ringCapacity: o.ringCapacity,
+        maxUnackedFlows: o.maxUnacked,
+        maxUnackedBytes: o.maxUnackedBytes,
+        spill: o.spillDir === 'none' ? null : { dir: o.spillDir, maxBytes: o.spillMaxBytes },
+        metricsAddr: metricsAddr(o.metricsAddr),
+        metrics: o.metrics,
+        metricsMaxSeries: o.metricsMaxSeries,
+        metricsExpireMs: o.metricsExpire * 1000,
       });
     });
 }

@@ -7,11 +7,27 @@ import { parseBrokers } from '../relay/kafka/brokers.js';
 import type { RelayCommandOptions } from '../relay/main.js';
 
 interface RelayFlags {
-  listen: string; nodeName: string; dataDir: string;
-  clickhouseUrl?: string; clickhouseUser?: string; clickhousePassword?: string; clickhouseDatabase?: string; clickhouseCluster?: string;
-  retentionDays: number; rollupRetentionDays?: number; flushInterval: number; batchRows: number;
-  spoolDir?: string; spoolMaxBytes: number; spoolSegmentBytes: number; insertTimeout: number;
-  kafkaBrokers?: string; kafkaTopic: string; kafkaCompression: 'gzip' | 'none'; kafkaIdempotent?: boolean; kafkaIngest?: string | true;
+  listen: string;
+  nodeName: string;
+  dataDir: string;
+  clickhouseUrl?: string;
+  clickhouseUser?: string;
+  clickhousePassword?: string;
+  clickhouseDatabase?: string;
+  clickhouseCluster?: string;
+  retentionDays: number;
+  rollupRetentionDays?: number;
+  flushInterval: number;
+  batchRows: number;
+  spoolDir?: string;
+  spoolMaxBytes: number;
+  spoolSegmentBytes: number;
+  insertTimeout: number;
+  kafkaBrokers?: string;
+  kafkaTopic: string;
+  kafkaCompression: 'gzip' | 'none';
+  kafkaIdempotent?: boolean;
+  kafkaIngest?: string | true;
   metricsAddr: string;
 }
 
@@ -42,30 +58,92 @@ export function relayCommand(): Command {
     .addOption(new Option('--clickhouse-user <user>').env('FLOWSCOPE_CLICKHOUSE_USER'))
     .addOption(new Option('--clickhouse-password <password>').env('FLOWSCOPE_CLICKHOUSE_PASSWORD'))
     .addOption(new Option('--clickhouse-database <db>').env('FLOWSCOPE_CLICKHOUSE_DATABASE'))
-    .addOption(new Option('--clickhouse-cluster <name>', 'ClickHouse cluster whose schema was applied from `flowscope schema --cluster` (no migrations run)').env('FLOWSCOPE_CLICKHOUSE_CLUSTER'))
-    .addOption(new Option('--retention-days <n>', 'Flows older than this are deleted (TTL)').env('FLOWSCOPE_RETENTION_DAYS').default(7).argParser(int('retention-days', 1, 3650)))
-    .addOption(new Option('--rollup-retention-days <n>', 'Per-minute rollup TTL in days (default max(retention, 30))').env('FLOWSCOPE_ROLLUP_RETENTION_DAYS').argParser(int('rollup-retention-days', 1, 3650)))
-    .addOption(new Option('--flush-interval <ms>', 'Longest a flow waits before its storage insert').env('FLOWSCOPE_FLUSH_INTERVAL_MS').default(250).argParser(int('flush-interval', 1, 60_000)))
-    .addOption(new Option('--batch-rows <n>', 'Rows per storage insert').env('FLOWSCOPE_BATCH_ROWS').default(50_000).argParser(int('batch-rows', 1, 10_000_000)))
-    .addOption(new Option('--spool-dir <path>', 'Directory batches are spooled to while ClickHouse is unreachable ("none": no spool; default: spool/ beside --data-dir)').env('FLOWSCOPE_SPOOL_DIR'))
-    .addOption(new Option('--spool-max-bytes <n>', 'Spool size limit; when full, ingest pauses (collectors buffer) instead of dropping').env('FLOWSCOPE_SPOOL_MAX_BYTES').default(1024 ** 3).argParser(int('spool-max-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)))
-    .addOption(new Option('--spool-segment-bytes <n>', 'Size of one spool segment file').env('FLOWSCOPE_SPOOL_SEGMENT_BYTES').default(64 * 1024 ** 2).argParser(int('spool-segment-bytes', 4096, 2 ** 31)))
-    .addOption(new Option('--insert-timeout <ms>', 'A storage insert slower than this spools its batch').env('FLOWSCOPE_INSERT_TIMEOUT_MS').default(10_000).argParser(int('insert-timeout', 100, 3_600_000)))
-    .addOption(new Option('--kafka-brokers <host:port,...>', 'Kafka mode: produce batches to Kafka (acked to collectors once Kafka has them); `flowscope ingester` stores them').env('FLOWSCOPE_KAFKA_BROKERS'))
+    .addOption(
+      new Option('--clickhouse-cluster <name>', 'ClickHouse cluster whose schema was applied from `flowscope schema --cluster` (no migrations run)').env(
+        'FLOWSCOPE_CLICKHOUSE_CLUSTER',
+      ),
+    )
+    .addOption(
+      new Option('--retention-days <n>', 'Flows older than this are deleted (TTL)')
+        .env('FLOWSCOPE_RETENTION_DAYS')
+        .default(7)
+        .argParser(int('retention-days', 1, 3650)),
+    )
+    .addOption(
+      new Option('--rollup-retention-days <n>', 'Per-minute rollup TTL in days (default max(retention, 30))')
+        .env('FLOWSCOPE_ROLLUP_RETENTION_DAYS')
+        .argParser(int('rollup-retention-days', 1, 3650)),
+    )
+    .addOption(
+      new Option('--flush-interval <ms>', 'Longest a flow waits before its storage insert')
+        .env('FLOWSCOPE_FLUSH_INTERVAL_MS')
+        .default(250)
+        .argParser(int('flush-interval', 1, 60_000)),
+    )
+    .addOption(
+      new Option('--batch-rows <n>', 'Rows per storage insert')
+        .env('FLOWSCOPE_BATCH_ROWS')
+        .default(50_000)
+        .argParser(int('batch-rows', 1, 10_000_000)),
+    )
+    .addOption(
+      new Option(
+        '--spool-dir <path>',
+        'Directory batches are spooled to while ClickHouse is unreachable ("none": no spool; default: spool/ beside --data-dir)',
+      ).env('FLOWSCOPE_SPOOL_DIR'),
+    )
+    .addOption(
+      new Option('--spool-max-bytes <n>', 'Spool size limit; when full, ingest pauses (collectors buffer) instead of dropping')
+        .env('FLOWSCOPE_SPOOL_MAX_BYTES')
+        .default(1024 ** 3)
+        .argParser(int('spool-max-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)),
+    )
+    .addOption(
+      new Option('--spool-segment-bytes <n>', 'Size of one spool segment file')
+        .env('FLOWSCOPE_SPOOL_SEGMENT_BYTES')
+        .default(64 * 1024 ** 2)
+        .argParser(int('spool-segment-bytes', 4096, 2 ** 31)),
+    )
+    .addOption(
+      new Option('--insert-timeout <ms>', 'A storage insert slower than this spools its batch')
+        .env('FLOWSCOPE_INSERT_TIMEOUT_MS')
+        .default(10_000)
+        .argParser(int('insert-timeout', 100, 3_600_000)),
+    )
+    .addOption(
+      new Option(
+        '--kafka-brokers <host:port,...>',
+        'Kafka mode: produce batches to Kafka (acked to collectors once Kafka has them); `flowscope ingester` stores them',
+      ).env('FLOWSCOPE_KAFKA_BROKERS'),
+    )
     .addOption(new Option('--kafka-topic <name>', 'Kafka topic for flow batches').env('FLOWSCOPE_KAFKA_TOPIC').default('flowscope-flows'))
-    .addOption(new Option('--kafka-compression <codec>', 'Compression of produced batches').env('FLOWSCOPE_KAFKA_COMPRESSION').choices(['gzip', 'none']).default('gzip'))
+    .addOption(
+      new Option('--kafka-compression <codec>', 'Compression of produced batches').env('FLOWSCOPE_KAFKA_COMPRESSION').choices(['gzip', 'none']).default('gzip'),
+    )
     .addOption(new Option('--kafka-idempotent', 'Idempotent producer (real Kafka; not supported by test mock clusters)').env('FLOWSCOPE_KAFKA_IDEMPOTENT'))
-    .addOption(new Option('--kafka-ingest [group]', 'Kafka mode: also run an ingester (this consumer group) in the relay, into the relay\'s own store (needed with chDB, whose directory one process owns)').env('FLOWSCOPE_KAFKA_INGEST'))
+    .addOption(
+      new Option(
+        '--kafka-ingest [group]',
+        "Kafka mode: also run an ingester (this consumer group) in the relay, into the relay's own store (needed with chDB, whose directory one process owns)",
+      ).env('FLOWSCOPE_KAFKA_INGEST'),
+    )
     .addOption(metricsAddrOption(':9966'))
     .action(async (o: RelayFlags) => {
       const kafka = kafkaOptions(o);
       const { runRelay } = await import('../relay/main.js');
       await runRelay({
-        listen: o.listen, nodeName: o.nodeName, dataDir: o.dataDir,
-        clickhouseUrl: o.clickhouseUrl, clickhouseUser: o.clickhouseUser, clickhousePassword: o.clickhousePassword,
-        clickhouseDatabase: o.clickhouseDatabase, clickhouseCluster: o.clickhouseCluster,
-        retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays,
-        flushIntervalMs: o.flushInterval, batchRows: o.batchRows,
+        listen: o.listen,
+        nodeName: o.nodeName,
+        dataDir: o.dataDir,
+        clickhouseUrl: o.clickhouseUrl,
+        clickhouseUser: o.clickhouseUser,
+        clickhousePassword: o.clickhousePassword,
+        clickhouseDatabase: o.clickhouseDatabase,
+        clickhouseCluster: o.clickhouseCluster,
+        retentionDays: o.retentionDays,
+        rollupRetentionDays: o.rollupRetentionDays,
+        flushIntervalMs: o.flushInterval,
+        batchRows: o.batchRows,
         spool: kafka ? null : spoolOptions(o),
         ...(kafka ? { kafka } : {}),
         metricsAddr: metricsAddr(o.metricsAddr),

@@ -11,11 +11,18 @@ import { run } from '../testing/harness.js';
 /** A port something else listens on; its connections (e.g. `up` probing the relay) are dropped on close. */
 async function busyPort(): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -50,11 +57,14 @@ test('a data directory held by another process: migrate says which process and w
   }
 });
 
-test('up with the relay port in use: the terminal shows the relay\'s reason, and up exits 1', async () => {
+test("up with the relay port in use: the terminal shows the relay's reason, and up exits 1", async () => {
   const busy = await busyPort();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-start-'));
   try {
-    const r = await run(['up', '--data-dir', dir, '--relay-port', String(busy.port), '--api-port', String(busy.port + 1), '--collectors', '1', '--metrics-port', '29100'], { timeoutMs: 90_000 });
+    const r = await run(
+      ['up', '--data-dir', dir, '--relay-port', String(busy.port), '--api-port', String(busy.port + 1), '--collectors', '1', '--metrics-port', '29100'],
+      { timeoutMs: 90_000 },
+    );
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`relay could not run: 127\\.0\\.0\\.1:${busy.port} is already in use`));
   } finally {

@@ -20,12 +20,20 @@ export interface UpOptions {
   metricsPort: number;
 }
 
-interface Child { name: string; proc: ChildProcess; log: string }
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  log: string;
+}
 
 /** The last line of a child's log that the executable wrote as `Error: …`, without the prefix. */
 export function lastErrorLine(logFile: string): string | undefined {
   let text: string;
-  try { text = fs.readFileSync(logFile, 'utf8'); } catch { return undefined; }
+  try {
+    text = fs.readFileSync(logFile, 'utf8');
+  } catch {
+    return undefined;
+  }
   const lines = text.split('\n').filter((l) => l.startsWith('Error: '));
   return lines.length === 0 ? undefined : lines[lines.length - 1].slice('Error: '.length);
 }
@@ -76,9 +84,23 @@ export async function runUp(opts: UpOptions): Promise<void> {
   start('relay', ['relay', '--listen', relayAddr, '--data-dir', path.join(opts.dataDir, 'chdb'), '--metrics-addr', relayMetrics]);
   await waitUntilServing(relayAddr, 60_000);
   for (let i = 0; i < opts.collectors; i++) {
-    start(`collector-${i}`, ['collector', '--source', 'synthetic', '--synthetic-node', String(i), '--rate', String(opts.rate),
-      '--relay', relayAddr, '--listen', `${opts.host}:${opts.relayPort + 10 + i}`, '--metrics-addr', collectorMetrics[i],
-      '--spill-dir', path.join(opts.dataDir, `collector-${i}`, 'spill')]);
+    start(`collector-${i}`, [
+      'collector',
+      '--source',
+      'synthetic',
+      '--synthetic-node',
+      String(i),
+      '--rate',
+      String(opts.rate),
+      '--relay',
+      relayAddr,
+      '--listen',
+      `${opts.host}:${opts.relayPort + 10 + i}`,
+      '--metrics-addr',
+      collectorMetrics[i],
+      '--spill-dir',
+      path.join(opts.dataDir, `collector-${i}`, 'spill'),
+    ]);
   }
   const apiAddr = `${opts.host}:${opts.apiPort}`;
   start('api', ['api', '--listen', apiAddr, '--server', relayAddr]);
@@ -111,7 +133,9 @@ Ctrl-C stops everything.`);
 function writePrometheusConfig(dataDir: string, relay: string, collectors: string[]): string {
   const rules = path.resolve(path.dirname(BIN), '../dashboards/alerts');
   const file = path.join(dataDir, 'prometheus.yml');
-  fs.writeFileSync(file, `# Written by \`flowscope up\`: prometheus --config.file=${file}
+  fs.writeFileSync(
+    file,
+    `# Written by \`flowscope up\`: prometheus --config.file=${file}
 global:
   scrape_interval: 15s
   evaluation_interval: 15s
@@ -124,6 +148,7 @@ scrape_configs:
   - job_name: flowscope-collector
     static_configs:
       - targets: [${collectors.map((c) => `'${c}'`).join(', ')}]
-`);
+`,
+  );
   return file;
 }

@@ -14,6 +14,14 @@ export function upCommand(): Command {
     .option('--rate <n>', 'Records per second per collector', int('rate', 1, 1_000_000), 50)
     .option('--metrics-port <port>', 'Base metrics port: collector i on <port>+10+i, relay on <port>+1', int('metrics-port', 1, 65000), 9965)
     .action(async (o) => {
-      await runUp({ dataDir: o.dataDir, host: o.host, relayPort: o.relayPort, apiPort: o.apiPort, collectors: o.collectors, rate: o.rate, metricsPort: o.metricsPort });
+      await runUp({
+        dataDir: o.dataDir,
+        host: o.host,
+        relayPort: o.relayPort,
+        apiPort: o.apiPort,
+        collectors: o.collectors,
+        rate: o.rate,
+        metricsPort: o.metricsPort,
+      });
     });
 }

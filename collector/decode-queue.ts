@@ -45,14 +45,21 @@ export class DecodeQueue implements RecordSink {
   /** Records dropped because the queue was full (also in LossCounters). */
   dropped = 0;
 
-  constructor(private readonly sink: DecodeQueueSink, private readonly loss: LossCounters, opts: Partial<DecodeQueueOptions> = {}, private readonly nowMs: () => number = Date.now) {
+  constructor(
+    private readonly sink: DecodeQueueSink,
+    private readonly loss: LossCounters,
+    opts: Partial<DecodeQueueOptions> = {},
+    private readonly nowMs: () => number = Date.now,
+  ) {
     this.opts = { ...DEFAULT_DECODE_QUEUE, ...opts };
     if (!Number.isInteger(this.opts.maxRecords) || this.opts.maxRecords < 1) throw new Error(`invalid decode queue size ${this.opts.maxRecords}`);
     if (!Number.isInteger(this.opts.sliceRecords) || this.opts.sliceRecords < 1) throw new Error(`invalid decode slice ${this.opts.sliceRecords}`);
   }
 
   /** Records waiting to be decoded. */
-  get length(): number { return this.queued; }
+  get length(): number {
+    return this.queued;
+  }
 
   records(batch: RawRecord[]): void {
     const room = Math.max(0, this.opts.maxRecords - this.queued);
@@ -130,7 +137,10 @@ export class DecodeQueue implements RecordSink {
       const take = Math.min(left, b.length - this.headOffset);
       const chunk = this.headOffset === 0 && take === b.length ? b : b.slice(this.headOffset, this.headOffset + take);
       this.headOffset += take;
-      if (this.headOffset >= b.length) { this.batches.shift(); this.headOffset = 0; }
+      if (this.headOffset >= b.length) {
+        this.batches.shift();
+        this.headOffset = 0;
+      }
       this.queued -= take;
       left -= take;
       this.sink.records(chunk);
@@ -145,11 +155,18 @@ export class DecodeQueue implements RecordSink {
     if (!force && wait > 0) {
       if (this.lostTimer === undefined) {
         // Due when it fires; not unref'd: idle() waits for this event.
-        this.lostTimer = setTimeout(() => { this.lostTimer = undefined; this.sendLost(true); this.settle(); }, wait);
+        this.lostTimer = setTimeout(() => {
+          this.lostTimer = undefined;
+          this.sendLost(true);
+          this.settle();
+        }, wait);
       }
       return;
     }
-    if (this.lostTimer !== undefined) { clearTimeout(this.lostTimer); this.lostTimer = undefined; }
+    if (this.lostTimer !== undefined) {
+      clearTimeout(this.lostTimer);
+      this.lostTimer = undefined;
+    }
     this.lastLostSentMs = now;
     const ev: LostEvent = { source: LostEventSource.OBSERVER_EVENTS_QUEUE, num_events_lost: this.lostPending, first: this.lostFirst, last: this.lostLast };
     this.lostPending = 0;
@@ -159,11 +176,13 @@ export class DecodeQueue implements RecordSink {
 
   private settle(): void {
     if (this.roomWaiters.length > 0 && this.queued <= this.opts.maxRecords / 2) {
-      const w = this.roomWaiters; this.roomWaiters = [];
+      const w = this.roomWaiters;
+      this.roomWaiters = [];
       for (const r of w) r();
     }
     if (this.idleWaiters.length > 0 && this.queued === 0 && this.lostPending === 0) {
-      const w = this.idleWaiters; this.idleWaiters = [];
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
       for (const r of w) r();
     }
   }

@@ -27,7 +27,11 @@ test('LossCounters: one counter per Hubble source, snapshot keyed like hubble_lo
   l.add(HUBBLE_RING_BUFFER, 0);
   assert.deepEqual(l.snapshot(), { perf_event_ring_buffer: 3, observer_events_queue: 2, hubble_ring_buffer: 1 });
   assert.equal(l.get(OBSERVER_EVENTS_QUEUE), 2);
-  assert.deepEqual(seen, [[1, 3], [2, 2], [3, 1]]);
+  assert.deepEqual(seen, [
+    [1, 3],
+    [2, 2],
+    [3, 1],
+  ]);
   assert.throws(() => l.add(0 as 1, 1), /unknown lost-event source/);
 });
 
@@ -35,9 +39,15 @@ class RecordingSink implements DecodeQueueSink {
   chunks: number[] = [];
   lostEvents: LostEvent[] = [];
   perf: [number, number][] = [];
-  records(b: RawRecord[]): void { this.chunks.push(b.length); }
-  lost(cpu: number, n: number): void { this.perf.push([cpu, n]); }
-  lostEvent(ev: LostEvent): void { this.lostEvents.push(ev); }
+  records(b: RawRecord[]): void {
+    this.chunks.push(b.length);
+  }
+  lost(cpu: number, n: number): void {
+    this.perf.push([cpu, n]);
+  }
+  lostEvent(ev: LostEvent): void {
+    this.lostEvents.push(ev);
+  }
 }
 const recs = (n: number): RawRecord[] => Array.from({ length: n }, () => ({ data: new Uint8Array(1), cpu: 0, timeNs: 0 }));
 
@@ -54,7 +64,12 @@ test('decode queue: bounded, decodes in slices, overflow counted and reported at
   await q.idle();
   assert.deepEqual(sink.chunks, [30, 30, 20, 10, 10]);
   assert.equal(sink.lostEvents.length, 1);
-  assert.deepEqual(sink.lostEvents[0], { source: OBSERVER_EVENTS_QUEUE, num_events_lost: 30, first: { seconds: 10, nanos: 0 }, last: { seconds: 10, nanos: 0 } });
+  assert.deepEqual(sink.lostEvents[0], {
+    source: OBSERVER_EVENTS_QUEUE,
+    num_events_lost: 30,
+    first: { seconds: 10, nanos: 0 },
+    last: { seconds: 10, nanos: 0 },
+  });
   // Two overflows within the interval: one LostEvent later, carrying both.
   now += 10;
   q.records(recs(101));
@@ -69,7 +84,9 @@ test('decode queue: bounded, decodes in slices, overflow counted and reported at
   assert.deepEqual(sink.perf, [[3, 7]]);
   q.records(recs(100));
   let roomy = false;
-  const room = q.waitForRoom().then(() => { roomy = true; });
+  const room = q.waitForRoom().then(() => {
+    roomy = true;
+  });
   assert.equal(roomy, false);
   await room;
   assert.ok(q.length <= 50);
@@ -79,7 +96,16 @@ test('decode queue: bounded, decodes in slices, overflow counted and reported at
 });
 
 const flow = (i: number) => ({ uuid: `f${i}`, time: { seconds: i, nanos: 0 } });
-const query = (over: Partial<HistoryQuery>): HistoryQuery => ({ whitelist: [], blacklist: [], predicate: () => true, number: 0, first: true, upTo: Infinity, signal: new AbortController().signal, ...over });
+const query = (over: Partial<HistoryQuery>): HistoryQuery => ({
+  whitelist: [],
+  blacklist: [],
+  predicate: () => true,
+  number: 0,
+  first: true,
+  upTo: Infinity,
+  signal: new AbortController().signal,
+  ...over,
+});
 
 test('ring: overwriting is not loss; a reader lapped by the writer gets HUBBLE_RING_BUFFER lost events', async () => {
   const loss = new LossCounters();
@@ -104,30 +130,56 @@ test('ring: overwriting is not loss; a reader lapped by the writer gets HUBBLE_R
 
 test('live feed: a follower more than its bound behind loses flows under the configured source', async () => {
   let dropped = 0;
-  const feed = new LiveFeed(2, { lostSource: HUBBLE_RING_BUFFER, onDrop: (n) => { dropped += n; } });
+  const feed = new LiveFeed(2, {
+    lostSource: HUBBLE_RING_BUFFER,
+    onDrop: (n) => {
+      dropped += n;
+    },
+  });
   const sub = feed.subscribe(0);
   feed.publish([1, 2, 3, 4].map((c) => ({ cursor: c, flow: { uuid: `f${c}` } })));
   feed.publish([{ cursor: Number.MAX_SAFE_INTEGER, lost: { source: PERF_EVENT_RING_BUFFER, num_events_lost: 9 } }]);
   const items = await sub.next();
-  assert.deepEqual(items.map((i) => i.flow?.uuid ?? `lost:${i.lost!.source}:${i.lost!.num_events_lost}`), ['f1', 'f2', 'lost:1:9', 'lost:3:2']);
+  assert.deepEqual(
+    items.map((i) => i.flow?.uuid ?? `lost:${i.lost!.source}:${i.lost!.num_events_lost}`),
+    ['f1', 'f2', 'lost:1:9', 'lost:3:2'],
+  );
   assert.equal(dropped, 2);
   sub.close();
 });
 
 test('collector end to end: decode-queue overflow reaches a follower as an OBSERVER_EVENTS_QUEUE LostEvent', async (t) => {
   const c = await startCollector({
-    source: { kind: 'synthetic', rate: 200_000, seed: 2, node: '1', clusterNodes: 4 }, relay: null, listen: '127.0.0.1:0',
-    ringCapacity: 4095, maxUnackedFlows: 1000, decodeQueueSize: 10,
+    source: { kind: 'synthetic', rate: 200_000, seed: 2, node: '1', clusterNodes: 4 },
+    relay: null,
+    listen: '127.0.0.1:0',
+    ringCapacity: 4095,
+    maxUnackedFlows: 1000,
+    decodeQueueSize: 10,
   });
   const client = new ObserverApiClient(`127.0.0.1:${c.port}`, 15_000);
-  t.after(async () => { client.close(); await c.stop(); });
+  t.after(async () => {
+    client.close();
+    await c.stop();
+  });
   const abort = new AbortController();
   let lost: LostEvent | undefined;
   let flows = 0;
-  await client.getFlows({ follow: true }, (r) => {
-    if (r.flow) flows++;
-    if (r.lost_events && r.lost_events.source === OBSERVER_EVENTS_QUEUE) { lost = r.lost_events; abort.abort(); }
-  }, abort.signal).catch((e: Error) => { if (!abort.signal.aborted) throw e; });
+  await client
+    .getFlows(
+      { follow: true },
+      (r) => {
+        if (r.flow) flows++;
+        if (r.lost_events && r.lost_events.source === OBSERVER_EVENTS_QUEUE) {
+          lost = r.lost_events;
+          abort.abort();
+        }
+      },
+      abort.signal,
+    )
+    .catch((e: Error) => {
+      if (!abort.signal.aborted) throw e;
+    });
   assert.ok(lost, 'a LostEvent arrived');
   assert.ok(Number(lost.num_events_lost) > 0);
   assert.ok(c.loss.get(OBSERVER_EVENTS_QUEUE) >= Number(lost.num_events_lost));
@@ -140,8 +192,19 @@ test('collector end to end: a file source waits for the decode queue and loses n
   const file = path.join(dir, 'records.jsonl');
   const src = new SyntheticSource({ seed: 4 });
   writeFileSync(file, recordsToText(src.take(5000, 1.7e18)));
-  const c = await startCollector({ source: { kind: 'file', path: file }, nodeName: src.nodeName, relay: null, listen: '127.0.0.1:0', ringCapacity: 10_000, maxUnackedFlows: 1000, decodeQueueSize: 10 });
-  t.after(async () => { await c.stop(); rmSync(dir, { recursive: true, force: true }); });
+  const c = await startCollector({
+    source: { kind: 'file', path: file },
+    nodeName: src.nodeName,
+    relay: null,
+    listen: '127.0.0.1:0',
+    ringCapacity: 10_000,
+    maxUnackedFlows: 1000,
+    decodeQueueSize: 10,
+  });
+  t.after(async () => {
+    await c.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
   await c.finished;
   assert.equal(c.pipeline.stats.recordsRead, 5000);
   assert.equal(c.queue.dropped, 0);

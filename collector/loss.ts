@@ -11,7 +11,8 @@
 // which reports its own to the relay).
 import { LostEventSource } from '../proto/types.js';
 
-export type LossSource = typeof LostEventSource.PERF_EVENT_RING_BUFFER | typeof LostEventSource.OBSERVER_EVENTS_QUEUE | typeof LostEventSource.HUBBLE_RING_BUFFER;
+export type LossSource =
+  typeof LostEventSource.PERF_EVENT_RING_BUFFER | typeof LostEventSource.OBSERVER_EVENTS_QUEUE | typeof LostEventSource.HUBBLE_RING_BUFFER;
 
 /** Counter values keyed like Hubble's metric label `source`. */
 export interface LossSnapshot {
@@ -39,8 +40,12 @@ export class LossCounters {
     this.onAdd?.(source, n);
   }
 
-  get(source: LossSource): number { return this.counts[LOSS_SOURCE_LABELS[source]]; }
+  get(source: LossSource): number {
+    return this.counts[LOSS_SOURCE_LABELS[source]];
+  }
 
   /** A copy of the counters. */
-  snapshot(): LossSnapshot { return { ...this.counts }; }
+  snapshot(): LossSnapshot {
+    return { ...this.counts };
+  }
 }

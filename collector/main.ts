@@ -27,7 +27,6 @@ import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
 import type { DecodeStats } from './decode/stats.js';
 import { VERSION } from '../common/version.js';
 
-
 export interface CollectorOptions {
   /** Required for file sources; a synthetic source defaults to the name of the node it plays. */
   nodeName?: string;
@@ -101,10 +100,18 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const rate = new FlowRateMeter();
   const metricsConfig = opts.metrics ?? '';
   // Flow metrics only when something can scrape them (they also turn on DNS decoding).
-  const flowMetrics = !opts.metricsAddr || (typeof metricsConfig === 'string' ? metricsConfig.trim() : metricsConfig.join(' ').trim()) === ''
-    ? null
-    : new FlowMetrics({ config: metricsConfig, maxSeriesPerMetric: opts.metricsMaxSeries, expireAfterMs: opts.metricsExpireMs });
-  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, { nodeName: opts.nodeName, inventoryPath: opts.inventory, kubernetes: opts.kubernetes, l7Dns: opts.l7Dns || flowMetrics?.needsDns, dnsPairing: opts.dnsPairing, version: VERSION });
+  const flowMetrics =
+    !opts.metricsAddr || (typeof metricsConfig === 'string' ? metricsConfig.trim() : metricsConfig.join(' ').trim()) === ''
+      ? null
+      : new FlowMetrics({ config: metricsConfig, maxSeriesPerMetric: opts.metricsMaxSeries, expireAfterMs: opts.metricsExpireMs });
+  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, {
+    nodeName: opts.nodeName,
+    inventoryPath: opts.inventory,
+    kubernetes: opts.kubernetes,
+    l7Dns: opts.l7Dns || flowMetrics?.needsDns,
+    dnsPairing: opts.dnsPairing,
+    version: VERSION,
+  });
   const log = createLogger('collector').child({ node: nodeName });
   if (kubernetes) {
     // Like Hubble waiting for its caches: flows decoded before the first list would be unnamed.
@@ -112,7 +119,9 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     let timer: NodeJS.Timeout | undefined;
     const synced = await Promise.race([
       kubernetes.start().then(() => true),
-      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), timeoutMs); }),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), timeoutMs);
+      }),
     ]);
     clearTimeout(timer);
     if (synced) log.info({ server: kubernetes.server, ...kubernetes.stats }, 'Kubernetes caches synced');
@@ -128,10 +137,19 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
 
   const spill = opts.spill ? { dir: opts.spill.dir ?? defaultSpillDir(nodeName), maxBytes: opts.spill.maxBytes } : null;
   const shipper = opts.relay
-    ? new Shipper({
-      ...DEFAULT_SHIPPER_OPTIONS, relayAddress: opts.relay, nodeName, observerAddress: advertise, version: VERSION,
-      maxUnackedFlows: opts.maxUnackedFlows, maxMemoryBytes: opts.maxUnackedBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes, spill,
-    }, log)
+    ? new Shipper(
+        {
+          ...DEFAULT_SHIPPER_OPTIONS,
+          relayAddress: opts.relay,
+          nodeName,
+          observerAddress: advertise,
+          version: VERSION,
+          maxUnackedFlows: opts.maxUnackedFlows,
+          maxMemoryBytes: opts.maxUnackedBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes,
+          spill,
+        },
+        log,
+      )
     : null;
   if (shipper) shipper.onDrop = (n) => loss.add(LostEventSource.OBSERVER_EVENTS_QUEUE, n);
   await shipper?.start();
@@ -160,7 +178,18 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   });
 
   return {
-    port, pipeline, ring, queue, loss, decoder, kubernetes, shipper, finished, flowMetrics, metricsPort: metricsServer?.port ?? 0, decodeStats: decoder.stats,
+    port,
+    pipeline,
+    ring,
+    queue,
+    loss,
+    decoder,
+    kubernetes,
+    shipper,
+    finished,
+    flowMetrics,
+    metricsPort: metricsServer?.port ?? 0,
+    decodeStats: decoder.stats,
     async stop(drainTimeoutMs = 5_000) {
       await source.stop();
       queue.flush();

@@ -6,7 +6,14 @@ import type { FlowRing } from './ring.js';
 import { compareTimestamps, msToTimestamp } from '../common/time.js';
 import type { FlowRateMeter } from '../common/rate.js';
 
-export function collectorObserverBackend(opts: { nodeName: string; version: string; ring: FlowRing; live: LiveFeed; rate: FlowRateMeter; startedMs: number }): ObserverBackend {
+export function collectorObserverBackend(opts: {
+  nodeName: string;
+  version: string;
+  ring: FlowRing;
+  live: LiveFeed;
+  rate: FlowRateMeter;
+  startedMs: number;
+}): ObserverBackend {
   const { ring, live } = opts;
   return {
     history: ring,
@@ -15,8 +22,12 @@ export function collectorObserverBackend(opts: { nodeName: string; version: stri
     versionHeader: ['hubble-server-version', opts.version],
     async serverStatus(): Promise<ServerStatusResponse> {
       return {
-        num_flows: ring.length, max_flows: ring.capacity, seen_flows: ring.seen,
-        uptime_ns: (Date.now() - opts.startedMs) * 1e6, version: `flowscope-collector v${opts.version}`, flows_rate: opts.rate.rate(),
+        num_flows: ring.length,
+        max_flows: ring.capacity,
+        seen_flows: ring.seen,
+        uptime_ns: (Date.now() - opts.startedMs) * 1e6,
+        version: `flowscope-collector v${opts.version}`,
+        flows_rate: opts.rate.rate(),
       };
     },
     async getNamespaces(): Promise<GetNamespacesResponse> {
@@ -28,7 +39,9 @@ export function collectorObserverBackend(opts: { nodeName: string; version: stri
           if (ep?.namespace) seen.set(`${ep.cluster_name ?? ''}/${ep.namespace}`, { cluster: ep.cluster_name ?? '', namespace: ep.namespace });
         }
       }
-      return { namespaces: [...seen.values()].sort((a, b) => (a.cluster ?? '').localeCompare(b.cluster ?? '') || (a.namespace ?? '').localeCompare(b.namespace ?? '')) };
+      return {
+        namespaces: [...seen.values()].sort((a, b) => (a.cluster ?? '').localeCompare(b.cluster ?? '') || (a.namespace ?? '').localeCompare(b.namespace ?? '')),
+      };
     },
   };
 }

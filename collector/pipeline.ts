@@ -14,13 +14,26 @@ export interface FlowDecoder {
   /** Extra flows derived from the record last decoded (L7 DNS records), taken right after decode(). */
   readonly l7Flows?: readonly Flow[];
 }
-export interface FlowEnricher { enrich(flow: Flow): void }
-export interface FlowShipper { add(flow: Flow): void; addLost(ev: LostEvent): void }
+export interface FlowEnricher {
+  enrich(flow: Flow): void;
+}
+export interface FlowShipper {
+  add(flow: Flow): void;
+  addLost(ev: LostEvent): void;
+}
 
 /** Sees every flow (metrics); beginBatch is called once before the flows of each batch. */
-export interface FlowObserver { beginBatch(): void; process(flow: Flow): void }
+export interface FlowObserver {
+  beginBatch(): void;
+  process(flow: Flow): void;
+}
 
-export interface PipelineStats { recordsRead: number; flowsDecoded: number; recordsSkipped: number; perfLost: number }
+export interface PipelineStats {
+  recordsRead: number;
+  flowsDecoded: number;
+  recordsSkipped: number;
+  perfLost: number;
+}
 
 export class CollectorPipeline implements RecordSink, DecodeQueueSink {
   readonly stats: PipelineStats = { recordsRead: 0, flowsDecoded: 0, recordsSkipped: 0, perfLost: 0 };
@@ -45,7 +58,10 @@ export class CollectorPipeline implements RecordSink, DecodeQueueSink {
     observer?.beginBatch();
     for (const rec of batch) {
       const flow = this.decoder.decode(rec);
-      if (!flow) { this.stats.recordsSkipped++; continue; }
+      if (!flow) {
+        this.stats.recordsSkipped++;
+        continue;
+      }
       this.emit(flow, items, observer);
       const extra = this.decoder.l7Flows;
       if (extra !== undefined) for (let i = 0; i < extra.length; i++) this.emit(extra[i], items, observer);

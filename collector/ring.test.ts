@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { FlowRing } from './ring.js';
 import type { HistoryQuery } from '../observer/get-flows.js';
 
-const q = (over: Partial<HistoryQuery>): HistoryQuery => ({ whitelist: [], blacklist: [], predicate: () => true, number: 0, first: false, upTo: Infinity, signal: new AbortController().signal, ...over });
+const q = (over: Partial<HistoryQuery>): HistoryQuery => ({
+  whitelist: [],
+  blacklist: [],
+  predicate: () => true,
+  number: 0,
+  first: false,
+  upTo: Infinity,
+  signal: new AbortController().signal,
+  ...over,
+});
 async function collect(it: AsyncIterable<{ uuid?: string }>): Promise<string[]> {
   const out: string[] = [];
   for await (const f of it) out.push(f.uuid!);

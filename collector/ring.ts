@@ -16,7 +16,10 @@ export class FlowRing implements FlowHistory {
    * that had not reached it yet (Hubble's ring: a lapped reader gets HUBBLE_RING_BUFFER
    * LostEvents). Such losses are counted here.
    */
-  constructor(capacity = 4095, private readonly loss?: LossCounters) {
+  constructor(
+    capacity = 4095,
+    private readonly loss?: LossCounters,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`invalid ring capacity ${capacity}`);
     this.capacity = capacity;
     this.slots = new Array(capacity);
@@ -28,10 +31,16 @@ export class FlowRing implements FlowHistory {
     return ++this.written;
   }
 
-  get length(): number { return Math.min(this.written, this.capacity); }
-  get seen(): number { return this.written; }
+  get length(): number {
+    return Math.min(this.written, this.capacity);
+  }
+  get seen(): number {
+    return this.written;
+  }
   /** Flows overwritten before anyone could read them from the ring. */
-  get overwritten(): number { return Math.max(0, this.written - this.capacity); }
+  get overwritten(): number {
+    return Math.max(0, this.written - this.capacity);
+  }
 
   /** Flows with cursor in (from, to], oldest first. */
   *range(from: number, to: number): Generator<Flow> {
@@ -55,7 +64,10 @@ export class FlowRing implements FlowHistory {
           c = oldest;
         }
         const f = this.slots[(c - 1) % this.capacity]!;
-        if (inRange(f) && q.predicate(f)) { yield f; if (q.number && ++n >= q.number) return; }
+        if (inRange(f) && q.predicate(f)) {
+          yield f;
+          if (q.number && ++n >= q.number) return;
+        }
       }
       return;
     }

@@ -5,7 +5,14 @@ import type protobuf from 'protobufjs';
 import { types, encode, decode } from '../proto/index.js';
 import { listenError } from './start-error.js';
 
-function method(service: string, name: string, req: protobuf.Type, res: protobuf.Type, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<object, object> {
+function method(
+  service: string,
+  name: string,
+  req: protobuf.Type,
+  res: protobuf.Type,
+  requestStream: boolean,
+  responseStream: boolean,
+): grpc.MethodDefinition<object, object> {
   return {
     path: `/${service}/${name}`,
     requestStream,

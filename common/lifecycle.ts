@@ -7,9 +7,21 @@ export function runUntilSignal(log: Logger, stop: () => Promise<void>, timeoutMs
     if (stopping) return;
     stopping = true;
     log.info({ signal: sig }, 'shutting down');
-    const killer = setTimeout(() => { log.error('shutdown timed out'); process.exit(1); }, timeoutMs);
+    const killer = setTimeout(() => {
+      log.error('shutdown timed out');
+      process.exit(1);
+    }, timeoutMs);
     killer.unref();
-    stop().then(() => { log.info('stopped'); process.exit(0); }, (err: Error) => { log.error({ err: err.message }, 'shutdown failed'); process.exit(1); });
+    stop().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: Error) => {
+        log.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

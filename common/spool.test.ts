@@ -18,7 +18,10 @@ const segments = async (dir: string) => (await fs.readdir(dir)).filter((f) => f.
 
 async function drainAll(spool: Spool): Promise<Buffer[]> {
   const out: Buffer[] = [];
-  for (let p = await spool.peek(); p; p = await spool.peek()) { out.push(Buffer.from(p)); await spool.shift(); }
+  for (let p = await spool.peek(); p; p = await spool.peek()) {
+    out.push(Buffer.from(p));
+    await spool.shift();
+  }
   return out;
 }
 
@@ -29,7 +32,10 @@ test('records come back in order across segments; consumed segments are deleted'
   assert.equal(spool.records, 20);
   assert.equal((await segments(dir)).length, 3, 'three segments of about 500 bytes');
   const got = await drainAll(spool);
-  assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => payload(i, 50 + i)));
+  assert.deepEqual(
+    got,
+    Array.from({ length: 20 }, (_, i) => payload(i, 50 + i)),
+  );
   assert.equal(spool.records, 0);
   assert.equal(spool.bytes, 0);
   assert.deepEqual(await segments(dir), []);
@@ -51,7 +57,10 @@ test('a reopened spool holds exactly the unconsumed records', async () => {
   assert.ok(spool.records >= 6 && spool.records < 10, `records ${spool.records}`);
   const got = await drainAll(spool);
   assert.deepEqual(got, recovered);
-  assert.deepEqual(got.slice(-6), Array.from({ length: 6 }, (_, i) => payload(i + 4)));
+  assert.deepEqual(
+    got.slice(-6),
+    Array.from({ length: 6 }, (_, i) => payload(i + 4)),
+  );
   await spool.close();
 });
 
@@ -95,7 +104,9 @@ test('the size bound: no room once full, room again after consuming a segment', 
   const dir = freshDir();
   const spool = await Spool.open({ dir, maxBytes: 1000, segmentBytes: 250 }, log);
   let appended = 0;
-  while (spool.hasRoomFor(100)) { await spool.append(payload(appended++)); }
+  while (spool.hasRoomFor(100)) {
+    await spool.append(payload(appended++));
+  }
   assert.equal(appended, 9);
   assert.ok(spool.bytes <= 1000);
   assert.equal(spool.hasRoomFor(100), false);
@@ -121,7 +132,10 @@ test('read(i) returns the i-th waiting record without consuming anything', async
   assert.deepEqual(await spool.read(0), payload(2, 62), 'indexes count from the oldest waiting record');
   assert.deepEqual(await spool.read(5), payload(7, 67));
   assert.equal(spool.records, 6);
-  assert.deepEqual(await drainAll(spool), Array.from({ length: 6 }, (_, i) => payload(i + 2, 62 + i)));
+  assert.deepEqual(
+    await drainAll(spool),
+    Array.from({ length: 6 }, (_, i) => payload(i + 2, 62 + i)),
+  );
   await spool.close();
 });
 
@@ -136,7 +150,10 @@ test("fsync 'segment': appends are readable at once, and survive a close and reo
   await spool.append(payload(10));
   await spool.close(); // syncs the unsynced tail
   spool = await Spool.open(opts, log);
-  assert.deepEqual(await drainAll(spool), Array.from({ length: 11 }, (_, i) => payload(i)));
+  assert.deepEqual(
+    await drainAll(spool),
+    Array.from({ length: 11 }, (_, i) => payload(i)),
+  );
   await spool.close();
 });
 
@@ -150,6 +167,10 @@ test('appendMany writes records of several parts, across segments, as if appende
   assert.equal((await segments(dir)).length, 3, 'three segments of up to 300 bytes');
   await spool.close();
   const reopened = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 300 }, log);
-  assert.deepEqual(await drainAll(reopened), records.map((parts) => Buffer.concat(parts)), 'CRCs cover every part');
+  assert.deepEqual(
+    await drainAll(reopened),
+    records.map((parts) => Buffer.concat(parts)),
+    'CRCs cover every part',
+  );
   await reopened.close();
 });

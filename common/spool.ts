@@ -44,8 +44,17 @@ const HEADER_BYTES = 8;
 const MAX_RECORD_BYTES = 1 << 30;
 const SEGMENT_SUFFIX = '.seg';
 
-interface RecordLocation { segment: number; offset: number; length: number }
-interface ActiveSegment { segment: number; file: fs.FileHandle; dirty: boolean; syncing: Promise<void> | null }
+interface RecordLocation {
+  segment: number;
+  offset: number;
+  length: number;
+}
+interface ActiveSegment {
+  segment: number;
+  file: fs.FileHandle;
+  dirty: boolean;
+  syncing: Promise<void> | null;
+}
 
 export class Spool {
   private readonly queue: RecordLocation[] = [];
@@ -62,7 +71,10 @@ export class Spool {
   private nextSegment = 1;
   readonly stats: SpoolStats = { records: 0, bytes: 0, appendedRecords: 0, consumedRecords: 0, truncatedBytes: 0, truncatedSegments: 0 };
 
-  private constructor(private readonly opts: SpoolOptions, private readonly log: Logger) {}
+  private constructor(
+    private readonly opts: SpoolOptions,
+    private readonly log: Logger,
+  ) {}
 
   /** Opens (creating) the spool directory and recovers the records already in it. */
   static async open(opts: SpoolOptions, log: Logger, onRecovered?: (payload: Buffer) => void): Promise<Spool> {
@@ -73,8 +85,12 @@ export class Spool {
     return spool;
   }
 
-  get records(): number { return this.stats.records; }
-  get bytes(): number { return this.stats.bytes; }
+  get records(): number {
+    return this.stats.records;
+  }
+  get bytes(): number {
+    return this.stats.bytes;
+  }
 
   /** Whether a payload of this size fits; an empty spool takes any record, so nothing deadlocks. */
   hasRoomFor(payloadBytes: number): boolean {
@@ -142,7 +158,14 @@ export class Spool {
     if (!active?.dirty || active.syncing) return;
     active.dirty = false;
     active.syncing = active.file.datasync();
-    try { await active.syncing; } catch (err) { active.dirty = true; throw err; } finally { active.syncing = null; }
+    try {
+      await active.syncing;
+    } catch (err) {
+      active.dirty = true;
+      throw err;
+    } finally {
+      active.syncing = null;
+    }
   }
 
   /** The oldest record's payload, or undefined when empty. */
@@ -171,7 +194,10 @@ export class Spool {
     const loc = this.queue[this.head];
     if (!loc) return;
     this.head++;
-    if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
     this.stats.records--;
     this.stats.consumedRecords++;
     const live = this.segmentLive.get(loc.segment)! - 1;
@@ -219,7 +245,9 @@ export class Spool {
 
   /** An fsync (and close) left to run on its own; close() waits for it. */
   private background(work: Promise<void>, segment: number): void {
-    const done = work.catch((err: Error) => { this.log.warn({ segment, err: err.message }, 'spool: background fsync failed'); });
+    const done = work.catch((err: Error) => {
+      this.log.warn({ segment, err: err.message }, 'spool: background fsync failed');
+    });
     this.retiring.add(done);
     void done.finally(() => this.retiring.delete(done));
   }
@@ -231,8 +259,16 @@ export class Spool {
     this.active = null;
     // Best effort: a tail that cannot be cut is found torn (and cut) by the next open's scan.
     await active.syncing?.catch(() => undefined);
-    try { await active.file.truncate(goodSize); } catch { /* see above */ }
-    try { await active.file.close(); } catch { /* already failing */ }
+    try {
+      await active.file.truncate(goodSize);
+    } catch {
+      /* see above */
+    }
+    try {
+      await active.file.close();
+    } catch {
+      /* already failing */
+    }
   }
 
   private reader(segment: number): Promise<fs.FileHandle> {
@@ -249,7 +285,11 @@ export class Spool {
     const file = this.readers.get(segment);
     if (!file) return;
     this.readers.delete(segment);
-    try { await (await file).close(); } catch { /* never opened */ }
+    try {
+      await (await file).close();
+    } catch {
+      /* never opened */
+    }
   }
 
   private async startSegment(): Promise<void> {
@@ -276,7 +316,11 @@ export class Spool {
 
   private async syncDir(): Promise<void> {
     const dir = await fs.open(this.opts.dir, 'r');
-    try { await dir.sync(); } finally { await dir.close(); }
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
   }
 
   private async recover(onRecovered?: (payload: Buffer) => void): Promise<void> {
@@ -305,9 +349,17 @@ export class Spool {
         this.stats.truncatedSegments++;
         this.log.warn({ segment: name, keptRecords: count, truncatedBytes: data.length - offset }, 'spool segment had a torn tail; truncated');
         const fh = await fs.open(file, 'r+');
-        try { await fh.truncate(offset); await fh.datasync(); } finally { await fh.close(); }
+        try {
+          await fh.truncate(offset);
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
       }
-      if (count === 0) { await fs.rm(file, { force: true }); continue; }
+      if (count === 0) {
+        await fs.rm(file, { force: true });
+        continue;
+      }
       this.segmentSizes.set(segment, offset);
       this.segmentLive.set(segment, count);
       this.stats.records += count;

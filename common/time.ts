@@ -20,6 +20,7 @@ export function timestampToNs(ts: Timestamp | undefined): number {
 }
 
 export function compareTimestamps(a: Timestamp | undefined, b: Timestamp | undefined): number {
-  const as = a?.seconds ?? 0, bs = b?.seconds ?? 0;
+  const as = a?.seconds ?? 0,
+    bs = b?.seconds ?? 0;
   return as !== bs ? as - bs : (a?.nanos ?? 0) - (b?.nanos ?? 0);
 }

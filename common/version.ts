@@ -12,7 +12,9 @@ function readVersion(): string {
     try {
       const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'flowscope' && typeof pkg.version === 'string') return pkg.version;
-    } catch { /* not here */ }
+    } catch {
+      /* not here */
+    }
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('flowscope package.json not found');
     dir = parent;

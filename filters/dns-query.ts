@@ -10,9 +10,14 @@ export const dnsQueryFilter: FilterKind = {
   build(ff, p) {
     if (!isSet(ff.dns_query)) return [];
     const res = ff.dns_query.map((q) => compileGoRegexp(q, 'invalid DNS query filter'));
-    return [{
-      match: (f) => { const d = f.l7?.dns; return d !== undefined && res.some((r) => r.js.test(d.query ?? '')); },
-      sql: `(${has(P.DNS)} AND ${anyOf(res.map((r) => `match(dns_query, ${p.str(r.source)})`))})`,
-    }];
+    return [
+      {
+        match: (f) => {
+          const d = f.l7?.dns;
+          return d !== undefined && res.some((r) => r.js.test(d.query ?? ''));
+        },
+        sql: `(${has(P.DNS)} AND ${anyOf(res.map((r) => `match(dns_query, ${p.str(r.source)})`))})`,
+      },
+    ];
   },
 };

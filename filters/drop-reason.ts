@@ -9,9 +9,11 @@ export const dropReasonFilter: FilterKind = {
   build(ff, p) {
     if (!isSet(ff.drop_reason_desc)) return [];
     const vs = [...ff.drop_reason_desc];
-    return [{
-      match: (f) => f.verdict === Verdict.DROPPED && vs.includes(f.drop_reason_desc ?? 0),
-      sql: `(verdict = ${Verdict.DROPPED} AND ${p.inList('drop_reason_desc', 'Int32', vs)})`,
-    }];
+    return [
+      {
+        match: (f) => f.verdict === Verdict.DROPPED && vs.includes(f.drop_reason_desc ?? 0),
+        sql: `(verdict = ${Verdict.DROPPED} AND ${p.inList('drop_reason_desc', 'Int32', vs)})`,
+      },
+    ];
   },
 };

@@ -16,13 +16,15 @@ export const eventTypeFilter: FilterKind = {
       if (t.match) parts.push(`event_subtype = ${p.i32(t.sub)}`);
       return `(${parts.join(' AND ')})`;
     });
-    return [{
-      match: (f) => {
-        const e = f.event_type;
-        if (!e) return false;
-        return ts.some((t) => (t.type === 0 || t.type === (e.type ?? 0)) && (!t.match || t.sub === (e.sub_type ?? 0)));
+    return [
+      {
+        match: (f) => {
+          const e = f.event_type;
+          if (!e) return false;
+          return ts.some((t) => (t.type === 0 || t.type === (e.type ?? 0)) && (!t.match || t.sub === (e.sub_type ?? 0)));
+        },
+        sql: `(${has(P.EVENT_TYPE)} AND ${anyOf(sql)})`,
       },
-      sql: `(${has(P.EVENT_TYPE)} AND ${anyOf(sql)})`,
-    }];
+    ];
   },
 };

@@ -6,7 +6,11 @@ import { parseIP, formatIP, parseCIDR, cidrContains } from '../schema/ip-addr.js
 import { requestURIPath } from '../schema/http-path.js';
 
 const m = (ff: FlowFilter, f: Flow) => compileFlowFilters([ff])(f);
-const bad = (ff: FlowFilter, re: RegExp) => assert.throws(() => validateFlowFilters([ff]), (e: unknown) => e instanceof FilterError && re.test(e.message));
+const bad = (ff: FlowFilter, re: RegExp) =>
+  assert.throws(
+    () => validateFlowFilters([ff]),
+    (e: unknown) => e instanceof FilterError && re.test(e.message),
+  );
 
 test('whitelist OR, blacklist NOT, fields AND', () => {
   const f: Flow = { verdict: 2, source: { namespace: 'a', pod_name: 'p1' } };
@@ -41,7 +45,11 @@ test('ip: exact string, CIDR with Go net semantics, validation', () => {
 });
 
 test('pod and service: namespace/prefix, bare name in default, namespace/', () => {
-  const f: Flow = { source: { namespace: 'kube-system', pod_name: 'coredns-abc' }, destination: { namespace: 'default', pod_name: 'web-1' }, destination_service: { namespace: 'default', name: 'web' } };
+  const f: Flow = {
+    source: { namespace: 'kube-system', pod_name: 'coredns-abc' },
+    destination: { namespace: 'default', pod_name: 'web-1' },
+    destination_service: { namespace: 'default', name: 'web' },
+  };
   assert.ok(m({ source_pod: ['kube-system/core'] }, f));
   assert.ok(m({ source_pod: ['kube-system/'] }, f));
   assert.ok(!m({ source_pod: ['coredns'] }, f), 'bare name means namespace default');
@@ -90,7 +98,13 @@ test('port, protocol, tcp flags', () => {
 });
 
 test('event type, reply, identity, verdict, drop reason, interface, workload, cluster', () => {
-  const f: Flow = { verdict: 2, drop_reason_desc: 133, event_type: { type: 1, sub_type: 133 }, source: { identity: 42, workloads: [{ name: 'api', kind: 'Deployment' }], cluster_name: 'c1' }, interface: { index: 3, name: 'eth0' } };
+  const f: Flow = {
+    verdict: 2,
+    drop_reason_desc: 133,
+    event_type: { type: 1, sub_type: 133 },
+    source: { identity: 42, workloads: [{ name: 'api', kind: 'Deployment' }], cluster_name: 'c1' },
+    interface: { index: 3, name: 'eth0' },
+  };
   assert.ok(m({ event_type: [{ type: 1 }] }, f));
   assert.ok(m({ event_type: [{ type: 1, match_sub_type: true, sub_type: 133 }] }, f));
   assert.ok(!m({ event_type: [{ type: 1, match_sub_type: true, sub_type: 0 }] }, f));

@@ -16,10 +16,12 @@ export const httpHeaderFilter: FilterKind = {
       if (h.value !== '') parts.push(`v = ${p.str(h.value)}`);
       return `(${parts.join(' AND ')})`;
     });
-    return [{
-      match: (f) => (f.l7?.http?.headers ?? []).some((w) => hs.some((h) =>
-        (h.key === '' || h.key === (w.key ?? '')) && (h.value === '' || h.value === (w.value ?? '')))),
-      sql: `arrayExists((k, v) -> ${anyOf(sql)}, http_header_keys, http_header_values)`,
-    }];
+    return [
+      {
+        match: (f) =>
+          (f.l7?.http?.headers ?? []).some((w) => hs.some((h) => (h.key === '' || h.key === (w.key ?? '')) && (h.value === '' || h.value === (w.value ?? '')))),
+        sql: `arrayExists((k, v) -> ${anyOf(sql)}, http_header_keys, http_header_values)`,
+      },
+    ];
   },
 };

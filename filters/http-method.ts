@@ -11,10 +11,15 @@ export const httpMethodFilter: FilterKind = {
     if (!isSet(ff.http_method)) return [];
     requireL7EventType(ff, 'http method');
     const ms = ff.http_method.map((m) => asciiLower(m));
-    return [{
-      match: (f) => { const m = f.l7?.http?.method ?? ''; return m !== '' && ms.includes(asciiLower(m)); },
-      sql: `(${has(P.HTTP)} AND http_method != '' AND ${p.inList('lower(http_method)', 'String', ms)})`,
-    }];
+    return [
+      {
+        match: (f) => {
+          const m = f.l7?.http?.method ?? '';
+          return m !== '' && ms.includes(asciiLower(m));
+        },
+        sql: `(${has(P.HTTP)} AND http_method != '' AND ${p.inList('lower(http_method)', 'String', ms)})`,
+      },
+    ];
   },
 };
 

@@ -14,14 +14,16 @@ export const httpPathFilter: FilterKind = {
     if (!isSet(ff.http_path)) return [];
     requireL7EventType(ff, 'http path');
     const res = ff.http_path.map((r) => compileGoRegexp(r, 'invalid http path filter'));
-    return [{
-      match: (f) => {
-        const url = f.l7?.http?.url ?? '';
-        if (url === '') return false;
-        const path = requestURIPath(url);
-        return path !== undefined && res.some((r) => r.js.test(path));
+    return [
+      {
+        match: (f) => {
+          const url = f.l7?.http?.url ?? '';
+          if (url === '') return false;
+          const path = requestURIPath(url);
+          return path !== undefined && res.some((r) => r.js.test(path));
+        },
+        sql: `(${has(P.HTTP)} AND http_path_ok = 1 AND ${anyOf(res.map((r) => `match(http_path, ${p.str(r.source)})`))})`,
       },
-      sql: `(${has(P.HTTP)} AND http_path_ok = 1 AND ${anyOf(res.map((r) => `match(http_path, ${p.str(r.source)})`))})`,
-    }];
+    ];
   },
 };

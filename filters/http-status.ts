@@ -11,7 +11,8 @@ export const httpStatusFilter: FilterKind = {
   build(ff, p) {
     if (!isSet(ff.http_status_code)) return [];
     requireL7EventType(ff, 'http status code');
-    const full: string[] = [], prefix: string[] = [];
+    const full: string[] = [],
+      prefix: string[] = [];
     for (const s of ff.http_status_code) {
       if (/^[1-5][0-9]{2}$/.test(s)) full.push(s);
       else if (/^[1-5][0-9]?\+$/.test(s)) prefix.push(s.slice(0, -1));
@@ -19,14 +20,16 @@ export const httpStatusFilter: FilterKind = {
     }
     const code = `leftPad(toString(http_code), 3, '0')`;
     const sql = [...full.map((s) => `${code} = ${p.str(s)}`), ...prefix.map((s) => `startsWith(${code}, ${p.str(s)})`)];
-    return [{
-      match: (f) => {
-        const h = f.l7?.http;
-        if (!h || !h.code) return false;
-        const c = String(h.code).padStart(3, '0');
-        return full.includes(c) || prefix.some((x) => c.startsWith(x));
+    return [
+      {
+        match: (f) => {
+          const h = f.l7?.http;
+          if (!h || !h.code) return false;
+          const c = String(h.code).padStart(3, '0');
+          return full.includes(c) || prefix.some((x) => c.startsWith(x));
+        },
+        sql: `(${has(P.HTTP)} AND http_code != 0 AND ${anyOf(sql)})`,
       },
-      sql: `(${has(P.HTTP)} AND http_code != 0 AND ${anyOf(sql)})`,
-    }];
+    ];
   },
 };

@@ -12,9 +12,14 @@ export const httpUrlFilter: FilterKind = {
     if (!isSet(ff.http_url)) return [];
     requireL7EventType(ff, 'http url');
     const res = ff.http_url.map((r) => compileGoRegexp(r, 'invalid http url filter'));
-    return [{
-      match: (f) => { const u = f.l7?.http?.url ?? ''; return u !== '' && res.some((r) => r.js.test(u)); },
-      sql: `(${has(P.HTTP)} AND http_url != '' AND ${anyOf(res.map((r) => `match(http_url, ${p.str(r.source)})`))})`,
-    }];
+    return [
+      {
+        match: (f) => {
+          const u = f.l7?.http?.url ?? '';
+          return u !== '' && res.some((r) => r.js.test(u));
+        },
+        sql: `(${has(P.HTTP)} AND http_url != '' AND ${anyOf(res.map((r) => `match(http_url, ${p.str(r.source)})`))})`,
+      },
+    ];
   },
 };

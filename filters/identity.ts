@@ -7,7 +7,10 @@ import type { Params } from './params.js';
 function compile(ids: readonly number[], get: (f: Flow) => Endpoint | undefined, col: string, bit: number, p: Params): Compiled {
   const vs = [...ids];
   return {
-    match: (f) => { const ep = get(f); return ep !== undefined && vs.includes(ep.identity ?? 0); },
+    match: (f) => {
+      const ep = get(f);
+      return ep !== undefined && vs.includes(ep.identity ?? 0);
+    },
     sql: `(${has(bit)} AND ${p.inList(col, 'UInt32', vs)})`,
   };
 }

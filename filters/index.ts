@@ -41,12 +41,37 @@ export type { Compiled, FilterKind } from './types.js';
 
 /** The single registry of filter kinds (Hubble's DefaultFilters). */
 export const FILTER_KINDS: readonly FilterKind[] = [
-  uuidFilter, ipFilter, ipVersionFilter, encryptedFilter, podFilter, serviceFilter, labelFilter,
-  fqdnFilter, dnsQueryFilter, verdictFilter, dropReasonFilter, trafficDirectionFilter,
-  eventTypeFilter, identityFilter, replyFilter, tcpFlagsFilter, portFilter, protocolFilter,
-  clusterNameFilter, interfaceFilter, workloadFilter, nodeNameFilter, httpStatusFilter,
-  httpMethodFilter, httpPathFilter, httpUrlFilter, httpHeaderFilter, traceIdFilter,
-  ipTraceIdFilter, experimentalFilter, kernelDropReasonFilter,
+  uuidFilter,
+  ipFilter,
+  ipVersionFilter,
+  encryptedFilter,
+  podFilter,
+  serviceFilter,
+  labelFilter,
+  fqdnFilter,
+  dnsQueryFilter,
+  verdictFilter,
+  dropReasonFilter,
+  trafficDirectionFilter,
+  eventTypeFilter,
+  identityFilter,
+  replyFilter,
+  tcpFlagsFilter,
+  portFilter,
+  protocolFilter,
+  clusterNameFilter,
+  interfaceFilter,
+  workloadFilter,
+  nodeNameFilter,
+  httpStatusFilter,
+  httpMethodFilter,
+  httpPathFilter,
+  httpUrlFilter,
+  httpHeaderFilter,
+  traceIdFilter,
+  ipTraceIdFilter,
+  experimentalFilter,
+  kernelDropReasonFilter,
 ];
 
 type Pred = (flow: Flow) => boolean;
@@ -75,7 +100,11 @@ export function compileFlowFilters(whitelist: readonly FlowFilter[] = [], blackl
 }
 
 /** SQL boolean over the flows table plus its parameters (names start with `prefix`). */
-export function flowFiltersToSQL(whitelist: readonly FlowFilter[] = [], blacklist: readonly FlowFilter[] = [], prefix = 'f'): { sql: string; params: Record<string, unknown> } {
+export function flowFiltersToSQL(
+  whitelist: readonly FlowFilter[] = [],
+  blacklist: readonly FlowFilter[] = [],
+  prefix = 'f',
+): { sql: string; params: Record<string, unknown> } {
   const p = new Params(prefix);
   const w = whitelist.map((ff) => compileOne(ff, p).sql);
   const b = blacklist.map((ff) => compileOne(ff, p).sql);

@@ -15,13 +15,15 @@ export const interfaceFilter: FilterKind = {
       if (i.name !== '') parts.push(`iface_name = ${p.str(i.name)}`);
       return `(${parts.join(' AND ')})`;
     });
-    return [{
-      match: (f) => {
-        const it = f.interface;
-        if (!it) return false;
-        return fs.some((i) => (i.index <= 0 || i.index === (it.index ?? 0)) && (i.name === '' || i.name === (it.name ?? '')));
+    return [
+      {
+        match: (f) => {
+          const it = f.interface;
+          if (!it) return false;
+          return fs.some((i) => (i.index <= 0 || i.index === (it.index ?? 0)) && (i.name === '' || i.name === (it.name ?? '')));
+        },
+        sql: `(${has(P.INTERFACE)} AND ${anyOf(sql)})`,
       },
-      sql: `(${has(P.INTERFACE)} AND ${anyOf(sql)})`,
-    }];
+    ];
   },
 };

@@ -34,9 +34,7 @@ function compile(values: readonly string[], which: Which, p: Params): Compiled {
   const sql: string[] = [];
   for (const v of exact) {
     const ip = parseIP(v)!;
-    sql.push(formatIP(ip) === v
-      ? `(${ok} AND ${raw} = '' AND ${col} = toIPv6(${p.str(fullIPv6(ip))}))`
-      : `${raw} = ${p.str(v)}`);
+    sql.push(formatIP(ip) === v ? `(${ok} AND ${raw} = '' AND ${col} = toIPv6(${p.str(fullIPv6(ip))}))` : `${raw} = ${p.str(v)}`);
   }
   for (const r of cidrs) {
     const range = `${col} BETWEEN toIPv6(${p.str(fullIPv6(r.lo))}) AND toIPv6(${p.str(fullIPv6(r.hi))})`;

@@ -5,7 +5,10 @@ import { isSet } from './types.js';
 
 /** "no_socket", "SKB_DROP_REASON_NO_SOCKET" and "NO_SOCKET" all mean the kernel's NO_SOCKET. */
 export function normalizeKernelDropReason(name: string): string {
-  const n = name.trim().toUpperCase().replace(/^SKB_DROP_REASON_/, '');
+  const n = name
+    .trim()
+    .toUpperCase()
+    .replace(/^SKB_DROP_REASON_/, '');
   if (!/^[A-Z0-9_]+$/.test(n)) throw new FilterError(`invalid kernel drop reason "${name}": expected a name like NO_SOCKET`);
   return n;
 }
@@ -18,12 +21,14 @@ export const kernelDropReasonFilter: FilterKind = {
   build(ff, p) {
     if (!isSet(ff.kernel_drop_reason)) return [];
     const names = ff.kernel_drop_reason.map(normalizeKernelDropReason);
-    return [{
-      match: (f) => {
-        const r = f.extensions ? kernelInfoOf(f)?.drop_reason_name : undefined;
-        return r !== undefined && r !== '' && names.includes(r);
+    return [
+      {
+        match: (f) => {
+          const r = f.extensions ? kernelInfoOf(f)?.drop_reason_name : undefined;
+          return r !== undefined && r !== '' && names.includes(r);
+        },
+        sql: p.inList('kernel_drop_reason', 'String', names),
       },
-      sql: p.inList('kernel_drop_reason', 'String', names),
-    }];
+    ];
   },
 };

@@ -10,7 +10,12 @@ import { FilterError } from './errors.js';
 import type { Params } from './params.js';
 
 export type Op = 'exists' | '!exists' | 'in' | 'notin' | 'gt' | 'lt';
-export interface Requirement { source: string; key: string; op: Op; values: string[] }
+export interface Requirement {
+  source: string;
+  key: string;
+  op: Op;
+  values: string[];
+}
 export type Selector = Requirement[];
 
 const QUALIFIED_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -23,10 +28,21 @@ function tokenize(s: string): Tok[] {
   const toks: Tok[] = [];
   for (let i = 0; i < s.length;) {
     const c = s[i];
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     const two = s.slice(i, i + 2);
-    if (two === '==' || two === '!=') { toks.push({ t: 'op', v: two }); i += 2; continue; }
-    if ('!=,()<>'.includes(c)) { toks.push({ t: 'op', v: c }); i++; continue; }
+    if (two === '==' || two === '!=') {
+      toks.push({ t: 'op', v: two });
+      i += 2;
+      continue;
+    }
+    if ('!=,()<>'.includes(c)) {
+      toks.push({ t: 'op', v: c });
+      i++;
+      continue;
+    }
     let j = i;
     while (j < s.length && !/\s/.test(s[j]) && !'!=,()<>'.includes(s[j])) j++;
     toks.push({ t: 'id', v: s.slice(i, j) });
@@ -57,11 +73,16 @@ export function parseSelector(selector: string): Selector {
   const toks = tokenize(selector);
   const reqs: Selector = [];
   let i = 0;
-  const bad = (why: string): never => { throw new FilterError(`invalid label selector ${JSON.stringify(selector)}: ${why}`); };
+  const bad = (why: string): never => {
+    throw new FilterError(`invalid label selector ${JSON.stringify(selector)}: ${why}`);
+  };
   const peek = () => toks[i];
   while (i < toks.length) {
     let negate = false;
-    if (peek().t === 'op' && peek().v === '!') { negate = true; i++; }
+    if (peek().t === 'op' && peek().v === '!') {
+      negate = true;
+      i++;
+    }
     const k = toks[i++];
     if (!k || k.t !== 'id') bad('expected a key');
     const { source, key } = splitKey(k.v, selector);
@@ -78,7 +99,10 @@ export function parseSelector(selector: string): Selector {
       for (;;) {
         const t = toks[i++];
         if (!t) bad('missing )');
-        if (t.t === 'id') { values.push(checkValue(t.v, selector)); continue; }
+        if (t.t === 'id') {
+          values.push(checkValue(t.v, selector));
+          continue;
+        }
         if (t.v === ',') continue;
         if (t.v === ')') break;
         bad(`unexpected ${t.v}`);
@@ -89,7 +113,10 @@ export function parseSelector(selector: string): Selector {
       i++;
       const v = peek();
       let value = '';
-      if (v && v.t === 'id') { value = v.v; i++; }
+      if (v && v.t === 'id') {
+        value = v.v;
+        i++;
+      }
       reqs.push({ source, key, op: next.v === '!=' ? 'notin' : 'in', values: [checkValue(value, selector)] });
     } else if (next.t === 'op' && (next.v === '<' || next.v === '>')) {
       i++;
@@ -110,10 +137,14 @@ export function parseSelector(selector: string): Selector {
 
 /** cilium ParseLabel: `source:key=value`; no source means `unspec`, `$…` is unspec as a whole. */
 export function parseLabel(l: string): { source: string; key: string; value: string } {
-  let source = 'unspec', next = l;
+  let source = 'unspec',
+    next = l;
   if (l !== '' && l[0] !== '$') {
     const c = l.indexOf(':');
-    if (c >= 0) { if (c > 0) source = l.slice(0, c); next = l.slice(c + 1); }
+    if (c >= 0) {
+      if (c > 0) source = l.slice(0, c);
+      next = l.slice(c + 1);
+    }
   }
   const eq = next.indexOf('=');
   if (eq < 0) return { source, key: next, value: '' };
@@ -126,12 +157,18 @@ type Parsed = { source: string; key: string; value: string };
 function reqMatches(r: Requirement, labels: Parsed[]): boolean {
   const same = labels.filter((l) => l.key === r.key && (r.source === 'any' || l.source === r.source));
   switch (r.op) {
-    case 'exists': return same.length > 0;
-    case '!exists': return same.length === 0;
-    case 'in': return same.some((l) => r.values.includes(l.value));
-    case 'notin': return !same.some((l) => r.values.includes(l.value));
-    case 'gt': return same.some((l) => INTEGER.test(l.value) && Number(l.value) > Number(r.values[0]));
-    case 'lt': return same.some((l) => INTEGER.test(l.value) && Number(l.value) < Number(r.values[0]));
+    case 'exists':
+      return same.length > 0;
+    case '!exists':
+      return same.length === 0;
+    case 'in':
+      return same.some((l) => r.values.includes(l.value));
+    case 'notin':
+      return !same.some((l) => r.values.includes(l.value));
+    case 'gt':
+      return same.some((l) => INTEGER.test(l.value) && Number(l.value) > Number(r.values[0]));
+    case 'lt':
+      return same.some((l) => INTEGER.test(l.value) && Number(l.value) < Number(r.values[0]));
   }
 }
 
@@ -152,18 +189,30 @@ const VALUE = `multiIf(position(x.2, '=') = 0, '', position(x.2, '=') = 1 AND x.
 export function selectorSQL(sel: Selector, col: string, p: Params): string {
   if (sel.length === 0) return '1';
   const arr = PARSED.replace('%COL%', col);
-  return '(' + sel.map((r) => {
-    const same = `${KEY} = ${p.str(r.key)}${r.source === 'any' ? '' : ` AND x.1 = ${p.str(r.source)}`}`;
-    const exists = (extra: string) => `arrayExists(x -> (${same}${extra}), ${arr})`;
-    const inSet = ` AND ${VALUE} IN (${r.values.map((v) => p.str(v)).join(', ')})`;
-    const num = (op: string) => ` AND match(${VALUE}, '^-?[0-9]{1,15}$') AND toInt64OrZero(${VALUE}) ${op} ${p.add('Int64', r.values[0])}`;
-    switch (r.op) {
-      case 'exists': return exists('');
-      case '!exists': return `NOT ${exists('')}`;
-      case 'in': return exists(inSet);
-      case 'notin': return `NOT ${exists(inSet)}`;
-      case 'gt': return exists(num('>'));
-      case 'lt': return exists(num('<'));
-    }
-  }).join(' AND ') + ')';
+  return (
+    '(' +
+    sel
+      .map((r) => {
+        const same = `${KEY} = ${p.str(r.key)}${r.source === 'any' ? '' : ` AND x.1 = ${p.str(r.source)}`}`;
+        const exists = (extra: string) => `arrayExists(x -> (${same}${extra}), ${arr})`;
+        const inSet = ` AND ${VALUE} IN (${r.values.map((v) => p.str(v)).join(', ')})`;
+        const num = (op: string) => ` AND match(${VALUE}, '^-?[0-9]{1,15}$') AND toInt64OrZero(${VALUE}) ${op} ${p.add('Int64', r.values[0])}`;
+        switch (r.op) {
+          case 'exists':
+            return exists('');
+          case '!exists':
+            return `NOT ${exists('')}`;
+          case 'in':
+            return exists(inSet);
+          case 'notin':
+            return `NOT ${exists(inSet)}`;
+          case 'gt':
+            return exists(num('>'));
+          case 'lt':
+            return exists(num('<'));
+        }
+      })
+      .join(' AND ') +
+    ')'
+  );
 }

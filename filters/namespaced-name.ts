@@ -12,8 +12,14 @@ function parseNamespaceName(s: string): { ns: string; prefix: string } {
   return { ns: s === '' ? '' : 'default', prefix: s };
 }
 
-export function namespacedName(values: readonly string[], get: (f: import('../proto/types.js').Flow) => [string, string],
-  nsCol: string, nameCol: string, p: Params, what: string): Compiled {
+export function namespacedName(
+  values: readonly string[],
+  get: (f: import('../proto/types.js').Flow) => [string, string],
+  nsCol: string,
+  nameCol: string,
+  p: Params,
+  what: string,
+): Compiled {
   const fs = values.map((v) => {
     const r = parseNamespaceName(v);
     if (r.ns === '' && r.prefix === '') throw new FilterError(`${what}: invalid filter, must be [namespace/][<name>], got ${JSON.stringify(v)}`);

@@ -19,13 +19,15 @@ export const nodeNameFilter: FilterKind = {
       throw new FilterError(`invalid node name filter: ${(e as Error).message}`);
     }
     const re = new RegExp(source);
-    return [{
-      match: (f) => {
-        const n = f.node_name ?? '';
-        if (n === '') return false;
-        return re.test(n.includes('/') ? n : `${DEFAULT_CLUSTER}/${n}`);
+    return [
+      {
+        match: (f) => {
+          const n = f.node_name ?? '';
+          if (n === '') return false;
+          return re.test(n.includes('/') ? n : `${DEFAULT_CLUSTER}/${n}`);
+        },
+        sql: `(node_name != '' AND match(if(position(node_name, '/') = 0, concat('${DEFAULT_CLUSTER}/', node_name), node_name), ${p.str(source)}))`,
       },
-      sql: `(node_name != '' AND match(if(position(node_name, '/') = 0, concat('${DEFAULT_CLUSTER}/', node_name), node_name), ${p.str(source)}))`,
-    }];
+    ];
   },
 };

@@ -13,10 +13,18 @@ export class Params {
     return `{${name}:${type}}`;
   }
 
-  str(v: string): string { return this.add('String', v); }
-  u32(v: number): string { return this.add('UInt32', v); }
-  i32(v: number): string { return this.add('Int32', v); }
-  u64(v: number): string { return this.add('UInt64', String(v)); }
+  str(v: string): string {
+    return this.add('String', v);
+  }
+  u32(v: number): string {
+    return this.add('UInt32', v);
+  }
+  i32(v: number): string {
+    return this.add('Int32', v);
+  }
+  u64(v: number): string {
+    return this.add('UInt64', String(v));
+  }
 
   /** `col IN (a, b, …)` with one parameter per value. */
   inList(col: string, type: string, vals: readonly unknown[]): string {

@@ -7,7 +7,6 @@ import { l4Port } from '../schema/l4-port.js';
 
 const PORTED = P.TCP | P.UDP | P.SCTP;
 
-
 /** strconv.ParseUint(p, 10, 16). */
 function parsePort(s: string, what: string): number {
   if (!/^[0-9]+$/.test(s) || Number(s) > 65535) throw new FilterError(`invalid ${what} port filter: invalid port ${JSON.stringify(s)}`);
@@ -19,7 +18,10 @@ function compile(values: readonly string[], which: 'source_port' | 'destination_
   const ports = values.map((v) => parsePort(v, what));
   return {
     // Hubble compares uint16(port): the low 16 bits of the proto's uint32.
-    match: (f) => { const v = l4Port(f, which); return v !== undefined && ports.includes(v & 0xffff); },
+    match: (f) => {
+      const v = l4Port(f, which);
+      return v !== undefined && ports.includes(v & 0xffff);
+    },
     sql: `(bitAnd(presence, ${PORTED}) != 0 AND ${p.inList(`bitAnd(${col}, 65535)`, 'UInt32', ports)})`,
   };
 }

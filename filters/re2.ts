@@ -6,7 +6,10 @@ import { FilterError } from './errors.js';
 
 const SAFE_ESCAPES = new Set([...'.*+?()[]{}|^$\\/-dDwWbBtnrf']);
 
-export interface GoRegexp { js: RegExp; source: string }
+export interface GoRegexp {
+  js: RegExp;
+  source: string;
+}
 
 export function compileGoRegexp(pattern: string, what: string): GoRegexp {
   let out = '';
@@ -37,7 +40,10 @@ export function compileGoRegexp(pattern: string, what: string): GoRegexp {
     if (c === '[') {
       inClass = true;
       out += c;
-      if (pattern[i + 1] === '^') { out += '^'; i++; }
+      if (pattern[i + 1] === '^') {
+        out += '^';
+        i++;
+      }
       // A leading ']' is a literal in RE2 and an empty class in JS.
       if (pattern[i + 1] === ']') fail(pattern, what, 'leading ] in a class');
       continue;

@@ -10,12 +10,14 @@ export const replyFilter: FilterKind = {
   build(ff, p) {
     if (!isSet(ff.reply)) return [];
     const vs = [...ff.reply];
-    return [{
-      match: (f) => {
-        if (f.is_reply === undefined && f.verdict !== Verdict.DROPPED) return false;
-        return vs.includes(f.is_reply?.value ?? false);
+    return [
+      {
+        match: (f) => {
+          if (f.is_reply === undefined && f.verdict !== Verdict.DROPPED) return false;
+          return vs.includes(f.is_reply?.value ?? false);
+        },
+        sql: `(NOT (is_reply = 2 AND verdict != ${Verdict.DROPPED}) AND ${p.inList('if(is_reply = 1, 1, 0)', 'UInt8', vs.map(Number))})`,
       },
-      sql: `(NOT (is_reply = 2 AND verdict != ${Verdict.DROPPED}) AND ${p.inList('if(is_reply = 1, 1, 0)', 'UInt8', vs.map(Number))})`,
-    }];
+    ];
   },
 };

@@ -12,8 +12,8 @@ function compile(wf: readonly Workload[], get: (f: Flow) => Endpoint | undefined
     return `(${parts.join(' AND ')})`;
   });
   return {
-    match: (f) => (get(f)?.workloads ?? []).some((w) => fs.some((x) =>
-      (x.name === '' || x.name === (w.name ?? '')) && (x.kind === '' || x.kind === (w.kind ?? '')))),
+    match: (f) =>
+      (get(f)?.workloads ?? []).some((w) => fs.some((x) => (x.name === '' || x.name === (w.name ?? '')) && (x.kind === '' || x.kind === (w.kind ?? '')))),
     sql: `arrayExists((n, k) -> ${anyOf(sql)}, ${prefix}_workload_names, ${prefix}_workload_kinds)`,
   };
 }

@@ -34,7 +34,8 @@ import type { PerfBenchResult } from './perf-bench.js';
 
 const PERF_BENCH_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'perf-bench.js');
 // The collector's kernel-source defaults: 256 pages per CPU, 32 KiB wake-up watermark.
-const PERF_PAGES = 256, PERF_WAKEUP_BYTES = 32 * 1024;
+const PERF_PAGES = 256,
+  PERF_WAKEUP_BYTES = 32 * 1024;
 
 /** The perf-ring section (loadtest/perf-bench.ts) in its own process: it needs root and the built
  * kernel sources; without them it reports why, and the keys are null (a failure under CI=true). */
@@ -94,12 +95,22 @@ Usage: npm run bench -- [--quick] [--json] [--collectors N] [--rates R1,R2,…] 
 }
 
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)];
+};
 
 // ---------------------------------------------------------------------------------------------
 // 1. Decode throughput on one core.
 
-interface DecodeResult { records: number; avgBytes: number; decodePerS: number; decodeEnrichPerS: number; decodeRuns: number[]; decodeEnrichRuns: number[] }
+interface DecodeResult {
+  records: number;
+  avgBytes: number;
+  decodePerS: number;
+  decodeEnrichPerS: number;
+  decodeRuns: number[];
+  decodeEnrichRuns: number[];
+}
 
 function benchDecode(): DecodeResult {
   // The record mix of collector/decode/decode.bench.ts: one synthetic node, seed 42, 65,536
@@ -115,7 +126,10 @@ function benchDecode(): DecodeResult {
     const pass = () => {
       for (let i = 0; i < recs.length; i++) {
         const f = dec.decode(recs[i]);
-        if (f !== null) { if (enrich) enricher.enrich(f); sink += f.verdict ?? 0; }
+        if (f !== null) {
+          if (enrich) enricher.enrich(f);
+          sink += f.verdict ?? 0;
+        }
       }
     };
     // Warm-up: enough passes for the optimising compiler to settle on the hot loop.
@@ -125,7 +139,10 @@ function benchDecode(): DecodeResult {
       let n = 0;
       const t0 = performance.now();
       const end = t0 + DECODE_RUN_S * 1000;
-      while (performance.now() < end) { pass(); n += recs.length; }
+      while (performance.now() < end) {
+        pass();
+        n += recs.length;
+      }
       runs.push(Math.round(n / ((performance.now() - t0) / 1000)));
     }
     return runs;
@@ -153,7 +170,7 @@ function relayCpuUsPerFlow(r: LoadtestReport): number {
   const stored = r.throughput.stored_flows_per_s;
   if (!relay || stored <= 0) return 0;
   const pct = relay.threads.filter((t) => t.name === 'main' || t.name === 'node').reduce((s, t) => s + t.cpu_pct, 0);
-  return Math.round(((pct / 100) * 1e6 / stored) * 10) / 10;
+  return Math.round((((pct / 100) * 1e6) / stored) * 10) / 10;
 }
 
 async function main(): Promise<void> {
@@ -164,10 +181,18 @@ async function main(): Promise<void> {
 
   progress(`stages: CPU per flow of each stage on ${STAGE_ROWS} rows, one run`);
   const stages = await benchStages(STAGE_ROWS, (m) => progress(`  ${m}`));
-  progress(`  collector ${stages.collector_cpu_us_per_record} µs/record, relay JS ${stages.relay_js_us_per_flow} µs/flow, ingest ÷ raw Native insert ${stages.ingest_native_ratio}`);
+  progress(
+    `  collector ${stages.collector_cpu_us_per_record} µs/record, relay JS ${stages.relay_js_us_per_flow} µs/flow, ingest ÷ raw Native insert ${stages.ingest_native_ratio}`,
+  );
 
   progress(`storage: ${STORAGE_ROWS} rows ingest, ${STORAGE_QUERY_ROWS} rows for queries`);
-  const storage = await benchStorage({ rows: STORAGE_ROWS, queryRows: STORAGE_QUERY_ROWS, quick: QUICK, storeDir: QUERY_STORE, log: (m) => progress(`  ${m}`) });
+  const storage = await benchStorage({
+    rows: STORAGE_ROWS,
+    queryRows: STORAGE_QUERY_ROWS,
+    quick: QUICK,
+    storeDir: QUERY_STORE,
+    log: (m) => progress(`  ${m}`),
+  });
 
   const steps: LoadtestReport[] = [];
   let failures = 0;
@@ -196,7 +221,14 @@ async function main(): Promise<void> {
     const pdir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-prof-'));
     try {
       progress(`profile: every process under --cpu-prof at ${atZeroLoss.config.rate_records_per_s} records/s for ${DURATION_S} s`);
-      profile = await runLoadtest({ nodes: COLLECTORS, rate: atZeroLoss.config.rate_records_per_s, durationS: DURATION_S, warmupS: WARMUP_S, batchRows: 50_000, profileDir: pdir });
+      profile = await runLoadtest({
+        nodes: COLLECTORS,
+        rate: atZeroLoss.config.rate_records_per_s,
+        durationS: DURATION_S,
+        warmupS: WARMUP_S,
+        batchRows: 50_000,
+        profileDir: pdir,
+      });
     } finally {
       await fs.rm(pdir, { recursive: true, force: true });
     }
@@ -209,7 +241,7 @@ async function main(): Promise<void> {
   const result = {
     decode_records_per_s: dec.decodePerS,
     perf_ring_decode_records_per_s: perf.result ? Math.round(perf.result.drainDecode.recordsPerSec) : null,
-    perf_ring_zero_loss_records_per_s: perf.result ? perf.result.zeroLossRate[perfMode] ?? 0 : null,
+    perf_ring_zero_loss_records_per_s: perf.result ? (perf.result.zeroLossRate[perfMode] ?? 0) : null,
     zero_loss_records_per_s: sustained.length ? atZeroLoss.config.rate_records_per_s : 0,
     relay_cpu_us_per_flow: relayCpuUsPerFlow(atZeroLoss),
     collector_cpu_us_per_record: stages.collector_cpu_us_per_record,
@@ -234,9 +266,14 @@ async function main(): Promise<void> {
       storage_rows: STORAGE_ROWS,
       storage_query_rows: STORAGE_QUERY_ROWS,
       steps: steps.map((s) => ({
-        ...s.throughput, loss: s.loss.total, sustained: s.sustained,
-        backlog_at_window_end: s.backlog_at_window_end, follow_ms: s.latency_ms.follow, queryable_ms: s.latency_ms.queryable,
-        processes: s.processes, bytes_per_flow_unmerged: s.storage.bytes_per_flow,
+        ...s.throughput,
+        loss: s.loss.total,
+        sustained: s.sustained,
+        backlog_at_window_end: s.backlog_at_window_end,
+        follow_ms: s.latency_ms.follow,
+        queryable_ms: s.latency_ms.queryable,
+        processes: s.processes,
+        bytes_per_flow_unmerged: s.storage.bytes_per_flow,
       })),
       rss_run: { processes: rss.processes, throughput: rss.throughput, loss: rss.loss },
       profile: profile ? { offered_records_per_s: profile.config.rate_records_per_s, processes: profile.processes } : undefined,
@@ -246,26 +283,47 @@ async function main(): Promise<void> {
     },
   };
 
-  if (args.json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
+  if (args.json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
 
   const n = (x: number) => x.toLocaleString('en-US');
   const d = result.details;
   const out: string[] = [];
-  out.push(`flowscope bench (${QUICK ? 'quick' : 'full'}) — ${d.machine.cpu}, ${d.machine.cores} cores, Node ${d.machine.node}, ${d.machine.date}, load average ${d.machine.loadavg_1m_at_start}`, '');
+  out.push(
+    `flowscope bench (${QUICK ? 'quick' : 'full'}) — ${d.machine.cpu}, ${d.machine.cores} cores, Node ${d.machine.node}, ${d.machine.date}, load average ${d.machine.loadavg_1m_at_start}`,
+    '',
+  );
   out.push('| key | value |', '|---|---|');
   for (const [k, v] of Object.entries(result)) if (k !== 'details') out.push(`| \`${k}\` | ${v === null ? `– (${perf.note})` : n(v as number)} |`);
-  out.push('', `decode runs ${dec.decodeRuns.map(n).join(', ')}; decode + enrich ${n(dec.decodeEnrichPerS)} records/s (runs ${dec.decodeEnrichRuns.map(n).join(', ')})`, '');
-  out.push('| offered records/s | emitted | stored flows/s | loss | backlog start → end | follow p50 / p99 ms | queryable p50 / p99 ms | relay CPU % (µs/flow) | collector CPU % | result |');
+  out.push(
+    '',
+    `decode runs ${dec.decodeRuns.map(n).join(', ')}; decode + enrich ${n(dec.decodeEnrichPerS)} records/s (runs ${dec.decodeEnrichRuns.map(n).join(', ')})`,
+    '',
+  );
+  out.push(
+    '| offered records/s | emitted | stored flows/s | loss | backlog start → end | follow p50 / p99 ms | queryable p50 / p99 ms | relay CPU % (µs/flow) | collector CPU % | result |',
+  );
   out.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const s of steps) {
     const relay = s.processes.find((p) => p.name === 'relay')!;
-    const coll = s.processes.filter((p) => p.name !== 'relay').map((p) => p.cpu_pct).join(' / ');
-    out.push(`| ${n(s.config.rate_records_per_s)} | ${n(s.throughput.emitted_records_per_s)} | ${n(s.throughput.stored_flows_per_s)} | ${n(s.loss.total)} | ${n(s.backlog_at_window_start)} → ${n(s.backlog_at_window_end)} | ${s.latency_ms.follow.p50} / ${s.latency_ms.follow.p99} | ${s.latency_ms.queryable.p50} / ${s.latency_ms.queryable.p99} | ${relay.cpu_pct} (${relay.cpu_us_per_flow}) | ${coll} | ${s.sustained ? 'sustained' : s.zero_loss ? 'zero loss, fell behind' : 'loss'} |`);
+    const coll = s.processes
+      .filter((p) => p.name !== 'relay')
+      .map((p) => p.cpu_pct)
+      .join(' / ');
+    out.push(
+      `| ${n(s.config.rate_records_per_s)} | ${n(s.throughput.emitted_records_per_s)} | ${n(s.throughput.stored_flows_per_s)} | ${n(s.loss.total)} | ${n(s.backlog_at_window_start)} → ${n(s.backlog_at_window_end)} | ${s.latency_ms.follow.p50} / ${s.latency_ms.follow.p99} | ${s.latency_ms.queryable.p50} / ${s.latency_ms.queryable.p99} | ${relay.cpu_pct} (${relay.cpu_us_per_flow}) | ${coll} | ${s.sustained ? 'sustained' : s.zero_loss ? 'zero loss, fell behind' : 'loss'} |`,
+    );
   }
   if (profile) {
     for (const p of profile.processes) {
       if (!p.profile) continue;
-      out.push('', `${p.name} at ${n(profile.config.rate_records_per_s)} records/s: ${p.cpu_pct}% CPU, ${n(p.profile.totalMs)} ms sampled, main thread ${p.profile.idlePct}% idle; top self time:`, '');
+      out.push(
+        '',
+        `${p.name} at ${n(profile.config.rate_records_per_s)} records/s: ${p.cpu_pct}% CPU, ${n(p.profile.totalMs)} ms sampled, main thread ${p.profile.idlePct}% idle; top self time:`,
+        '',
+      );
       out.push('| self % | function |', '|---|---|');
       for (const h of p.profile.functions) out.push(`| ${h.selfPct} | \`${h.name}\` |`);
       out.push('', '| self % | file |', '|---|---|');

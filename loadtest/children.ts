@@ -16,11 +16,16 @@ export class ChildSet {
   private readonly children = new Set<Child>();
 
   spawnNode(name: string, nodeArgs: string[], onMessage?: (msg: { kind: string } & Record<string, unknown>) => void): Child {
-    const proc = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOWSCOPE_LOG_LEVEL: process.env.FLOWSCOPE_LOG_LEVEL ?? 'warn' } });
+    const proc = spawn(process.execPath, nodeArgs, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FLOWSCOPE_LOG_LEVEL: process.env.FLOWSCOPE_LOG_LEVEL ?? 'warn' },
+    });
     if (proc.pid === undefined) throw new Error(`could not start ${name}`);
     let tail = '';
     let partial = '';
-    const keep = (d: Buffer) => { tail = (tail + d.toString()).slice(-8192); };
+    const keep = (d: Buffer) => {
+      tail = (tail + d.toString()).slice(-8192);
+    };
     proc.stdout!.on('data', (d: Buffer) => {
       keep(d);
       if (!onMessage) return;
@@ -28,7 +33,11 @@ export class ChildSet {
       partial = lines.pop()!;
       for (const l of lines) {
         if (!l.startsWith('{"kind":')) continue; // a log line, not a message
-        try { onMessage(JSON.parse(l)); } catch { /* a truncated line: ignore */ }
+        try {
+          onMessage(JSON.parse(l));
+        } catch {
+          /* a truncated line: ignore */
+        }
       }
     });
     proc.stderr!.on('data', keep);

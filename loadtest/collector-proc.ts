@@ -77,12 +77,27 @@ function emit(kind: CollectorSample['kind']): void {
   const s = collector.shipper!.stats;
   const d = collector.decodeStats;
   const line: CollectorSample = {
-    kind, node: nodeName, t: Date.now(),
-    recordsRead: p.recordsRead, flowsDecoded: p.flowsDecoded, recordsSkipped: p.recordsSkipped,
-    flowsSent: s.flowsSent, flowsAcked: s.flowsAcked, flowsDropped: s.flowsDropped,
-    unackedFlows: s.unackedFlows, connected: s.connected, lastAckLatencyMs: s.lastAckLatencyMs,
+    kind,
+    node: nodeName,
+    t: Date.now(),
+    recordsRead: p.recordsRead,
+    flowsDecoded: p.flowsDecoded,
+    recordsSkipped: p.recordsSkipped,
+    flowsSent: s.flowsSent,
+    flowsAcked: s.flowsAcked,
+    flowsDropped: s.flowsDropped,
+    unackedFlows: s.unackedFlows,
+    connected: s.connected,
+    lastAckLatencyMs: s.lastAckLatencyMs,
     perfLost: p.perfLost,
-    decode: { truncated: d.truncated, unknownType: d.unknownType, unknownVersion: d.unknownVersion, badLength: d.badLength, badPacket: d.badPacket, skipped: d.skipped },
+    decode: {
+      truncated: d.truncated,
+      unknownType: d.unknownType,
+      unknownVersion: d.unknownVersion,
+      badLength: d.badLength,
+      badPacket: d.badPacket,
+      skipped: d.skipped,
+    },
   };
   process.stdout.write(JSON.stringify(line) + '\n');
 }
@@ -97,7 +112,14 @@ process.on('SIGTERM', () => {
   // stop() stops the source, then waits up to 5 s for the relay to acknowledge what was sent:
   // the final counters are what the source produced and what the relay made durable.
   collector.stop(Number(values['drain-timeout'])).then(
-    () => { emit('final'); process.exit(0); },
-    (err: Error) => { process.stderr.write(`stop failed: ${err.message}\n`); emit('final'); process.exit(1); },
+    () => {
+      emit('final');
+      process.exit(0);
+    },
+    (err: Error) => {
+      process.stderr.write(`stop failed: ${err.message}\n`);
+      emit('final');
+      process.exit(1);
+    },
   );
 });

@@ -5,12 +5,34 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame }
-interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
-export interface HotSpot { name: string; selfMs: number; selfPct: number }
-export interface ProfileSummary { totalMs: number; idlePct: number; functions: HotSpot[]; files: HotSpot[] }
+export interface HotSpot {
+  name: string;
+  selfMs: number;
+  selfPct: number;
+}
+export interface ProfileSummary {
+  totalMs: number;
+  idlePct: number;
+  functions: HotSpot[];
+  files: HotSpot[];
+}
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -38,15 +60,20 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     if (!node) continue;
     total += dt;
     const cf = node.callFrame;
-    if (cf.functionName === '(idle)') { idle += dt; continue; }
+    if (cf.functionName === '(idle)') {
+      idle += dt;
+      continue;
+    }
     const loc = shortUrl(cf.url);
     const key = `${cf.functionName || '(anonymous)'} ${loc}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
     fn.set(key, (fn.get(key) ?? 0) + dt);
     files.set(loc, (files.get(loc) ?? 0) + dt);
   }
-  const rank = (m: Map<string, number>): HotSpot[] => [...m]
-    .sort((a, b) => b[1] - a[1]).slice(0, top)
-    .map(([name, ms]) => ({ name, selfMs: Math.round(ms), selfPct: Math.round((ms / total) * 1000) / 10 }));
+  const rank = (m: Map<string, number>): HotSpot[] =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, ms]) => ({ name, selfMs: Math.round(ms), selfPct: Math.round((ms / total) * 1000) / 10 }));
   return { totalMs: Math.round(total), idlePct: Math.round((idle / total) * 1000) / 10, functions: rank(fn), files: rank(files) };
 }
 

@@ -15,9 +15,24 @@ const enricher = new StaticInventoryEnricher(toInventory(src.model), { nodeName:
 const bytes = recs.reduce((n, r) => n + r.data.length, 0);
 // The same cluster as the Kubernetes watches would describe it.
 const state = new K8sClusterState(src.model.cluster);
-for (const n of src.model.nodes) state.upsertNode({ metadata: { name: n.name }, status: { addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'InternalIP', address: n.ip6 }] } });
-for (const p of src.model.pods) state.upsertPod({ metadata: { name: p.name, namespace: p.namespace, labels: { app: p.app } }, spec: { nodeName: p.node }, status: { podIPs: [{ ip: p.ip }, { ip: p.ip6 }] } });
-for (const s of src.model.services) state.upsertService({ metadata: { name: s.name, namespace: s.namespace }, spec: { clusterIP: s.clusterIP, ports: s.ports } });
+for (const n of src.model.nodes)
+  state.upsertNode({
+    metadata: { name: n.name },
+    status: {
+      addresses: [
+        { type: 'InternalIP', address: n.ip },
+        { type: 'InternalIP', address: n.ip6 },
+      ],
+    },
+  });
+for (const p of src.model.pods)
+  state.upsertPod({
+    metadata: { name: p.name, namespace: p.namespace, labels: { app: p.app } },
+    spec: { nodeName: p.node },
+    status: { podIPs: [{ ip: p.ip }, { ip: p.ip6 }] },
+  });
+for (const s of src.model.services)
+  state.upsertService({ metadata: { name: s.name, namespace: s.namespace }, spec: { clusterIP: s.clusterIP, ports: s.ports } });
 const k8sEnricher = new KubernetesEnricher(state, src.nodeName);
 
 function run(label: string, enrich: Enricher | null, l7Dns = false): void {
@@ -32,14 +47,20 @@ function run(label: string, enrich: Enricher | null, l7Dns = false): void {
     for (let i = 0; i < 65_536; i++) {
       const f = dec.decode(recs[i]);
       if (f !== null) {
-        enrich?.enrich(f); sink += f.verdict!;
-        for (const l of dec.l7Flows) { enrich?.enrich(l); sink += l.verdict!; }
+        enrich?.enrich(f);
+        sink += f.verdict!;
+        for (const l of dec.l7Flows) {
+          enrich?.enrich(l);
+          sink += l.verdict!;
+        }
       }
     }
     n += 65_536;
   }
   const s = (performance.now() - t0) / 1000;
-  console.log(`${label}: ${Math.round(n / s).toLocaleString('en-US')} records/s (${(n / s / 1e6).toFixed(2)} M/s, ${((s / n) * 1e9).toFixed(0)} ns/record, checksum ${sink % 7})`);
+  console.log(
+    `${label}: ${Math.round(n / s).toLocaleString('en-US')} records/s (${(n / s / 1e6).toFixed(2)} M/s, ${((s / n) * 1e9).toFixed(0)} ns/record, checksum ${sink % 7})`,
+  );
 }
 
 console.log(`mix: ${recs.length} records, avg ${(bytes / recs.length).toFixed(0)} bytes`);

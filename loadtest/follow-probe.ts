@@ -27,14 +27,25 @@ export class FollowProbe {
 
   start(): void {
     const req: GetFlowsRequest = { follow: true, whitelist: [{ event_type: [{ type: DROP_EVENT }] }], field_mask: { paths: ['time'] } };
-    this.done = this.client.getFlows(req, (r) => {
-      if (r.lost_events) { this.lostEvents += r.lost_events.num_events_lost ?? 0; return; }
-      if (!r.flow) return;
-      const now = Date.now();
-      this.flows++;
-      // Bounded: one sample per flow is kept only up to a million (ample for percentiles).
-      if (this.samples.length < 1_000_000) this.samples.push([now, now - timestampToNs(r.flow.time ?? r.time) / 1e6]);
-    }, this.abort.signal).catch((err: Error) => { this.error = err; });
+    this.done = this.client
+      .getFlows(
+        req,
+        (r) => {
+          if (r.lost_events) {
+            this.lostEvents += r.lost_events.num_events_lost ?? 0;
+            return;
+          }
+          if (!r.flow) return;
+          const now = Date.now();
+          this.flows++;
+          // Bounded: one sample per flow is kept only up to a million (ample for percentiles).
+          if (this.samples.length < 1_000_000) this.samples.push([now, now - timestampToNs(r.flow.time ?? r.time) / 1e6]);
+        },
+        this.abort.signal,
+      )
+      .catch((err: Error) => {
+        this.error = err;
+      });
   }
 
   /** Latencies (ms) of flows received in [fromMs, toMs]. */

@@ -24,7 +24,11 @@ test('proc stats: this process has CPU time and RSS; usage is summarised over a 
   const a = readProcSample(process.pid);
   assert.ok(a, '/proc/self readable');
   assert.ok(a.rssBytes > 0 && a.cpuSeconds > 0);
-  const samples = [{ t: 0, cpuSeconds: 10, rssBytes: 100 * 2 ** 20 }, { t: 1000, cpuSeconds: 10.5, rssBytes: 300 * 2 ** 20 }, { t: 2000, cpuSeconds: 11, rssBytes: 200 * 2 ** 20 }];
+  const samples = [
+    { t: 0, cpuSeconds: 10, rssBytes: 100 * 2 ** 20 },
+    { t: 1000, cpuSeconds: 10.5, rssBytes: 300 * 2 ** 20 },
+    { t: 2000, cpuSeconds: 11, rssBytes: 200 * 2 ** 20 },
+  ];
   assert.deepEqual(summarizeUsage(samples, 0, 2000), { cpu_pct: 50, rss_mb_max: 300, rss_mb_p50: 200 });
   assert.equal(readProcSample(2 ** 22 + 12345), null, 'a process that does not exist');
   const threads = readThreadCpu(process.pid);
@@ -67,10 +71,16 @@ test('loadtest smoke run: 2 collectors, small rate — complete report, accounti
   assert.equal(r.relay.insert_errors, 0);
   assert.equal(r.relay.protocol_errors, 0);
   assert.ok(r.relay.longest_insert_gap_s >= 0);
-  assert.deepEqual(r.processes.map((p) => p.name), ['relay', 'collector-1', 'collector-2']);
+  assert.deepEqual(
+    r.processes.map((p) => p.name),
+    ['relay', 'collector-1', 'collector-2'],
+  );
   for (const p of r.processes) {
     assert.ok(p.rss_mb_max > 0 && p.cpu_pct > 0 && p.cpu_us_per_flow > 0, `${p.name}: ${JSON.stringify(p)}`);
-    assert.ok(p.threads.some((t) => t.name === 'main' && t.cpu_pct > 0), `${p.name} main thread CPU`);
+    assert.ok(
+      p.threads.some((t) => t.name === 'main' && t.cpu_pct > 0),
+      `${p.name} main thread CPU`,
+    );
   }
   assert.equal(r.storage.rows, r.totals.flows_stored);
   assert.ok(r.storage.bytes_on_disk > 0 && r.storage.bytes_per_flow > 0 && r.storage.parts > 0);

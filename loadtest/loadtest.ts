@@ -19,13 +19,15 @@ function int(name: string, min: number, max: number) {
 
 export function buildCommand(): Command {
   return new Command('loadtest')
-    .description('Run synthetic collectors against a relay with embedded ClickHouse and report throughput, loss per stage, latency, CPU/RSS and bytes per flow.')
+    .description(
+      'Run synthetic collectors against a relay with embedded ClickHouse and report throughput, loss per stage, latency, CPU/RSS and bytes per flow.',
+    )
     .option('--nodes <n>', 'collector processes', int('nodes', 1, 64), 2)
     .option('--rate <records/s>', 'total records/s offered, split evenly over the collectors', int('rate', 1, 10_000_000), 10_000)
     .option('--duration <s>', 'measured seconds', int('duration', 1, 86_400), 20)
     .option('--warmup <s>', 'seconds after every collector connected before the window opens', int('warmup', 0, 3_600), 3)
-    .option('--batch <rows>', 'rows per storage insert (the relay\'s --batch-rows)', int('batch', 1, 10_000_000), 50_000)
-    .option('--flush-interval <ms>', 'longest a flow waits for its storage insert (the relay\'s --flush-interval)', int('flush-interval', 1, 60_000), 250)
+    .option('--batch <rows>', "rows per storage insert (the relay's --batch-rows)", int('batch', 1, 10_000_000), 50_000)
+    .option('--flush-interval <ms>', "longest a flow waits for its storage insert (the relay's --flush-interval)", int('flush-interval', 1, 60_000), 250)
     .option('--drain-timeout <s>', 'seconds collectors may take to get their backlog acknowledged at the end', int('drain-timeout', 0, 3_600), 30)
     .option('--probe-interval <ms>', 'period of the queryable probe; 0 turns it off (to see what it costs)', int('probe-interval', 0, 60_000), 250)
     .option('--json', 'print one JSON object instead of Markdown')
@@ -48,15 +50,36 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`Error: ${(err as Error).message.replace(/^error: /, '')}\n\n${cmd.helpInformation()}`);
     return USAGE_EXIT;
   }
-  const o = cmd.opts<{ nodes: number; rate: number; duration: number; warmup: number; batch: number; flushInterval: number; drainTimeout: number; probeInterval: number; json?: boolean; out?: string; keep?: boolean; profile?: boolean }>();
+  const o = cmd.opts<{
+    nodes: number;
+    rate: number;
+    duration: number;
+    warmup: number;
+    batch: number;
+    flushInterval: number;
+    drainTimeout: number;
+    probeInterval: number;
+    json?: boolean;
+    out?: string;
+    keep?: boolean;
+    profile?: boolean;
+  }>();
   if (o.rate < o.nodes) {
     process.stderr.write(`Error: --rate (${o.rate}) must be at least --nodes (${o.nodes})\n\n${cmd.helpInformation()}`);
     return USAGE_EXIT;
   }
   const profileDir = o.profile ? await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-prof-')) : undefined;
   const opts: LoadtestOptions = {
-    nodes: o.nodes, rate: o.rate, durationS: o.duration, warmupS: o.warmup, batchRows: o.batch, flushIntervalMs: o.flushInterval,
-    drainTimeoutMs: o.drainTimeout * 1000, probeIntervalMs: o.probeInterval, keep: o.keep, profileDir,
+    nodes: o.nodes,
+    rate: o.rate,
+    durationS: o.duration,
+    warmupS: o.warmup,
+    batchRows: o.batch,
+    flushIntervalMs: o.flushInterval,
+    drainTimeoutMs: o.drainTimeout * 1000,
+    probeIntervalMs: o.probeInterval,
+    keep: o.keep,
+    profileDir,
     log: (m) => process.stderr.write(`[loadtest] ${m}\n`),
   };
   try {
@@ -70,7 +93,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv).then((code) => { process.exitCode = code; }, (err: Error) => {
-  process.stderr.write(`loadtest failed: ${err.stack ?? err.message}\n`);
-  process.exitCode = 1;
-});
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`loadtest failed: ${err.stack ?? err.message}\n`);
+    process.exitCode = 1;
+  },
+);

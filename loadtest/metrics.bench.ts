@@ -14,7 +14,13 @@ const src = new SyntheticSource({ seed: 42 });
 const enricher = new StaticInventoryEnricher(toInventory(src.model), { nodeName: src.nodeName });
 const dec = new MonitorDecoder({ nodeName: src.nodeName, localEndpointId: enricher.localEndpointId, l7Dns: true });
 const flows: Flow[] = [];
-for (const r of src.take(65_536, Date.now() * 1e6)) { const f = dec.decode(r); if (f) { enricher.enrich(f); flows.push(f); } }
+for (const r of src.take(65_536, Date.now() * 1e6)) {
+  const f = dec.decode(r);
+  if (f) {
+    enricher.enrich(f);
+    flows.push(f);
+  }
+}
 
 function run(label: string, config: string): void {
   const m = new FlowMetrics({ config });
@@ -35,4 +41,7 @@ function run(label: string, config: string): void {
 
 console.log(`${flows.length} decoded flows`);
 run('default metrics', DEFAULT_METRICS);
-run('pod contexts', 'flow:sourceContext=pod;destinationContext=pod drop:sourceContext=pod;destinationContext=pod tcp:sourceContext=pod icmp port-distribution:destinationContext=pod flows-to-world:sourceContext=pod;port dns:query;sourceContext=pod policy:sourceContext=pod;destinationContext=pod');
+run(
+  'pod contexts',
+  'flow:sourceContext=pod;destinationContext=pod drop:sourceContext=pod;destinationContext=pod tcp:sourceContext=pod icmp port-distribution:destinationContext=pod flows-to-world:sourceContext=pod;port dns:query;sourceContext=pod policy:sourceContext=pod;destinationContext=pod',
+);

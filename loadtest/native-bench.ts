@@ -27,7 +27,9 @@ import { FLOW_NATIVE_COLUMNS, type NativeColumn } from '../schema/native/types.j
 const { values: args } = parseArgs({
   options: { rows: { type: 'string', default: '500000' }, batch: { type: 'string', default: '50000' }, pool: { type: 'string', default: '50000' } },
 });
-const ROWS = Number(args.rows), BATCH = Number(args.batch), POOL = Number(args.pool);
+const ROWS = Number(args.rows),
+  BATCH = Number(args.batch),
+  POOL = Number(args.pool);
 
 /** The flows columns with LowCardinality declared as plain String (the alternative measured). */
 const LC_AS_STRING: readonly NativeColumn[] = FLOW_NATIVE_COLUMNS.map((c) => ({ name: c.name, type: c.type.replace(/LowCardinality\(String\)/g, 'String') }));
@@ -37,10 +39,12 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 /** µs per row of `encode` over every batch: the fastest of three passes (JIT warm-up and GC
  * pauses make single passes noisy). */
 function timeEncode(batches: readonly Flow[][], encode: (b: readonly Flow[]) => Buffer): { bodies: Buffer[]; usPerRow: number } {
-  let best = Infinity, bodies: Buffer[] = [];
+  let best = Infinity,
+    bodies: Buffer[] = [];
   for (let pass = 0; pass < 3; pass++) {
     bodies = [];
-    let ms = 0, rows = 0;
+    let ms = 0,
+      rows = 0;
     for (const b of batches) {
       const t = performance.now();
       const body = encode(b);
@@ -68,7 +72,13 @@ function timeValidate(blocks: readonly Buffer[], rowsPerBlock: readonly number[]
   return best;
 }
 
-interface Format { name: string; bodies: Buffer[]; insert: (body: Buffer) => Promise<void>; cpuUs: number; wallMs: number }
+interface Format {
+  name: string;
+  bodies: Buffer[];
+  insert: (body: Buffer) => Promise<void>;
+  cpuUs: number;
+  wallMs: number;
+}
 
 async function main(): Promise<void> {
   const pool = realisticFlows(Math.min(POOL, ROWS), { nodes: 4, seed: 1 });
@@ -103,29 +113,43 @@ async function main(): Promise<void> {
     for (let i = 0; i < batches.length; i++) {
       for (let k = 0; k < formats.length; k++) {
         const f = formats[(i + k) % formats.length]; // rotate the order batch by batch
-        const c = process.cpuUsage(), t = performance.now();
+        const c = process.cpuUsage(),
+          t = performance.now();
         await f.insert(f.bodies[i]);
         f.wallMs += performance.now() - t;
         const d = process.cpuUsage(c);
         f.cpuUs += d.user + d.system;
       }
     }
-    await rbIns.close(); await nIns.close(); await sIns.close();
+    await rbIns.close();
+    await nIns.close();
+    await sIns.close();
     await client.close();
 
     const per = (x: number) => round(x / ROWS);
     const bytes = (bs: Buffer[]) => round(bs.reduce((s, b) => s + b.length, 0) / ROWS, 1);
-    console.log(JSON.stringify({
-      rows: ROWS, batch: BATCH, pool: pool.length, cores: os.availableParallelism(),
-      js_us_per_row: {
-        rowbinary_encode: round(rb.usPerRow), native_encode: round(native.usPerRow),
-        native_lowcardinality_as_string_encode: round(nativeStr.usPerRow),
-        native_validate: round(validateUs, 3), native_lowcardinality_as_string_validate: round(validateStrUs, 3),
-      },
-      insert_cpu_us_per_row: Object.fromEntries(formats.map((f) => [f.name, per(f.cpuUs)])),
-      insert_wall_us_per_row: Object.fromEntries(formats.map((f) => [f.name, per(f.wallMs * 1000)])),
-      bytes_per_row: { rowbinary: bytes(rb.bodies), native: bytes(native.bodies), native_lowcardinality_as_string: bytes(nativeStr.bodies) },
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          rows: ROWS,
+          batch: BATCH,
+          pool: pool.length,
+          cores: os.availableParallelism(),
+          js_us_per_row: {
+            rowbinary_encode: round(rb.usPerRow),
+            native_encode: round(native.usPerRow),
+            native_lowcardinality_as_string_encode: round(nativeStr.usPerRow),
+            native_validate: round(validateUs, 3),
+            native_lowcardinality_as_string_validate: round(validateStrUs, 3),
+          },
+          insert_cpu_us_per_row: Object.fromEntries(formats.map((f) => [f.name, per(f.cpuUs)])),
+          insert_wall_us_per_row: Object.fromEntries(formats.map((f) => [f.name, per(f.wallMs * 1000)])),
+          bytes_per_row: { rowbinary: bytes(rb.bodies), native: bytes(native.bodies), native_lowcardinality_as_string: bytes(nativeStr.bodies) },
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

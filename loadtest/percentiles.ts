@@ -1,6 +1,12 @@
 // Nearest-rank percentiles of latency samples.
 
-export interface Percentiles { count: number; p50: number; p90: number; p99: number; max: number }
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
 
 export function percentiles(xs: readonly number[]): Percentiles {
   if (xs.length === 0) return { count: 0, p50: 0, p90: 0, p99: 0, max: 0 };

@@ -26,7 +26,10 @@ import { ciliumUnavailable } from '../collector/sources/kernel-env.js';
 import type { RawRecord } from '../collector/source.js';
 
 const progress = (msg: string) => process.stderr.write(`[perf-bench] ${msg}\n`);
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A small mix of typical records (~100–170 bytes each, as Cilium writes them). */
@@ -48,7 +51,9 @@ function decodingSink(decoder: MonitorDecoder, counts: { records: number; flows:
       counts.records += batch.length;
       for (let i = 0; i < batch.length; i++) if (decoder.decode(batch[i]) !== null) counts.flows++;
     },
-    lost(_cpu: number, n: number) { counts.lost += n; },
+    lost(_cpu: number, n: number) {
+      counts.lost += n;
+    },
   };
 }
 
@@ -89,17 +94,24 @@ async function drainDecode(native: PerfNative, emitPath: string, quick: boolean)
 // rate (sent / seconds) is what the step reports.
 async function producerMain(native: PerfNative): Promise<void> {
   const [objPath, pin, rateS, secondsS] = process.argv.slice(3);
-  const rate = Number(rateS), seconds = Number(secondsS);
+  const rate = Number(rateS),
+    seconds = Number(secondsS);
   const obj = native.openObject(objPath, { cilium_events: pin });
   const mix = recordMix().map((r) => Buffer.from(r));
   const maxBacklog = Math.max(64, Math.round(rate * 0.002));
   const start = process.hrtime.bigint();
-  let sent = 0, skipped = 0, i = 0, spins = 0;
+  let sent = 0,
+    skipped = 0,
+    i = 0,
+    spins = 0;
   for (;;) {
     const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
     if (elapsed >= seconds) break;
     let due = Math.floor(rate * elapsed) - sent - skipped;
-    if (due > maxBacklog) { skipped += due - maxBacklog; due = maxBacklog; }
+    if (due > maxBacklog) {
+      skipped += due - maxBacklog;
+      due = maxBacklog;
+    }
     if (due > 0) {
       const n = Math.min(due, 64);
       native.testRun(obj, 'emit_record', mix[i++ % mix.length], n);
@@ -121,16 +133,32 @@ async function zeroLossStep(native: PerfNative, emitPath: string, rate: number, 
   const reader = new PerfRingReader(native, { path: pin, pages, wakeupBytes });
   try {
     reader.start(decodingSink(new MonitorDecoder({ nodeName: 'bench' }), counts));
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--producer', emitPath, pin, String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--producer', emitPath, pin, String(rate), String(seconds)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     await new Promise<void>((res, rej) => child.on('exit', (code) => (code === 0 ? res() : rej(new Error(`producer exited ${code}`)))));
     const { sent } = JSON.parse(out) as { sent: number };
     // Lost counts surface with the next sample; everything else is in the ring by now.
     const deadline = Date.now() + 3000;
-    while (counts.records + counts.lost < sent && Date.now() < deadline) { reader.drain(); await sleep(20); }
+    while (counts.records + counts.lost < sent && Date.now() < deadline) {
+      reader.drain();
+      await sleep(20);
+    }
     const st = reader.stats();
-    return { rate, achieved: Math.round(sent / seconds), sent, delivered: counts.records, lost: Math.max(counts.lost, sent - counts.records), wakeups: st.wakeups, wakeupBytes, pages };
+    return {
+      rate,
+      achieved: Math.round(sent / seconds),
+      sent,
+      delivered: counts.records,
+      lost: Math.max(counts.lost, sent - counts.records),
+      wakeups: st.wakeups,
+      wakeupBytes,
+      pages,
+    };
   } finally {
     reader.close();
     native.closeObject(obj);
@@ -138,7 +166,16 @@ async function zeroLossStep(native: PerfNative, emitPath: string, rate: number, 
   }
 }
 
-interface Step { rate: number; achieved: number; sent: number; delivered: number; lost: number; wakeups: number; wakeupBytes: number; pages: number }
+interface Step {
+  rate: number;
+  achieved: number;
+  sent: number;
+  delivered: number;
+  lost: number;
+  wakeups: number;
+  wakeupBytes: number;
+  pages: number;
+}
 
 export interface PerfBenchResult {
   drainDecode: { recordsPerSec: number; runs: number[]; batchRecords: number };
@@ -154,7 +191,16 @@ async function main(): Promise<void> {
     await producerMain(native.native);
     return;
   }
-  const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, rates: { type: 'string' }, pages: { type: 'string', default: '64' }, wakeup: { type: 'string' } }, strict: true });
+  const { values: args } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      rates: { type: 'string' },
+      pages: { type: 'string', default: '64' },
+      wakeup: { type: 'string' },
+    },
+    strict: true,
+  });
   const emit = bpfObject('emit');
   const why = !native.ok ? native.reason : !emit.ok ? emit.reason : ciliumUnavailable('/sys/fs/bpf');
   if (why !== null || !native.ok || !emit.ok) {
@@ -170,22 +216,28 @@ async function main(): Promise<void> {
   const zeroLossRate: Record<string, number> = {};
   const pages = Number(args.pages);
   if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0) throw new Error('--pages must be a power of two');
-  for (const wakeupBytes of args.wakeup === undefined ? [0, Math.min(64 * 1024, (pages * 4096) / 4)] : args.wakeup.split(",").map(Number)) {
+  for (const wakeupBytes of args.wakeup === undefined ? [0, Math.min(64 * 1024, (pages * 4096) / 4)] : args.wakeup.split(',').map(Number)) {
     const mode = wakeupBytes === 0 ? 'wakeup-per-sample' : `wakeup-${wakeupBytes / 1024}KiB`;
     zeroLossRate[mode] = 0;
     progress(`zero-loss steps, ${mode}, ${pages} pages/CPU`);
     for (const rate of rates) {
       const s = await zeroLossStep(native.native, emit.path, rate, args.quick ? 2 : 4, wakeupBytes, pages);
       steps.push(s);
-      progress(`  offered ${rate.toLocaleString('en')}/s, achieved ${s.achieved.toLocaleString('en')}/s: sent ${s.sent}, delivered ${s.delivered}, lost ${s.lost}, reader wake-ups ${s.wakeups}`);
+      progress(
+        `  offered ${rate.toLocaleString('en')}/s, achieved ${s.achieved.toLocaleString('en')}/s: sent ${s.sent}, delivered ${s.delivered}, lost ${s.lost}, reader wake-ups ${s.wakeups}`,
+      );
       if (s.lost === 0) zeroLossRate[mode] = Math.max(zeroLossRate[mode], s.achieved);
     }
   }
   const result: PerfBenchResult = { drainDecode: dd, steps, zeroLossRate };
   if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
-    const zl = Object.entries(zeroLossRate).map(([m, r]) => `${m} ${r.toLocaleString('en')}`).join(', ');
-    process.stdout.write(`\nperf ring (kernel): drain+decode ${Math.round(dd.recordsPerSec).toLocaleString('en')} records/s on one core; highest zero-loss rate (records/s): ${zl}\n`);
+    const zl = Object.entries(zeroLossRate)
+      .map(([m, r]) => `${m} ${r.toLocaleString('en')}`)
+      .join(', ');
+    process.stdout.write(
+      `\nperf ring (kernel): drain+decode ${Math.round(dd.recordsPerSec).toLocaleString('en')} records/s on one core; highest zero-loss rate (records/s): ${zl}\n`,
+    );
   }
 }
 

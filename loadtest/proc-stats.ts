@@ -4,13 +4,21 @@
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
-export interface ProcSample { t: number; cpuSeconds: number; rssBytes: number }
+export interface ProcSample {
+  t: number;
+  cpuSeconds: number;
+  rssBytes: number;
+}
 
 let clockTicks: number | undefined;
 /** Kernel clock ticks per second (USER_HZ), the unit of utime/stime. */
 function ticksPerSecond(): number {
   if (clockTicks === undefined) {
-    try { clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { clockTicks = 100; }
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
   }
   return clockTicks;
 }
@@ -31,13 +39,18 @@ export function readProcSample(pid: number): ProcSample | null {
   }
 }
 
-export interface ProcUsage { cpu_pct: number; rss_mb_max: number; rss_mb_p50: number }
+export interface ProcUsage {
+  cpu_pct: number;
+  rss_mb_max: number;
+  rss_mb_p50: number;
+}
 
 /** CPU share and RSS over the samples taken in [fromMs, toMs]. */
 export function summarizeUsage(samples: readonly ProcSample[], fromMs: number, toMs: number): ProcUsage {
   const w = samples.filter((s) => s.t >= fromMs && s.t <= toMs);
   if (w.length < 2) return { cpu_pct: 0, rss_mb_max: 0, rss_mb_p50: 0 };
-  const a = w[0], b = w[w.length - 1];
+  const a = w[0],
+    b = w[w.length - 1];
   const cpu = ((b.cpuSeconds - a.cpuSeconds) / ((b.t - a.t) / 1000)) * 100;
   const rss = w.map((s) => s.rssBytes / 2 ** 20).sort((x, y) => x - y);
   return { cpu_pct: round1(cpu), rss_mb_max: round1(rss[rss.length - 1]), rss_mb_p50: round1(rss[Math.floor(rss.length / 2)]) };
@@ -51,7 +64,11 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 export function readThreadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   let tids: string[];
-  try { tids = fs.readdirSync(`/proc/${pid}/task`); } catch { return out; }
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
   const hz = ticksPerSecond();
   for (const tid of tids) {
     try {
@@ -59,12 +76,17 @@ export function readThreadCpu(pid: number): Map<string, number> {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / hz);
-    } catch { /* the thread ended meanwhile */ }
+    } catch {
+      /* the thread ended meanwhile */
+    }
   }
   return out;
 }
 
-export interface ThreadUsage { name: string; cpu_pct: number }
+export interface ThreadUsage {
+  name: string;
+  cpu_pct: number;
+}
 
 /** CPU % of one core per thread group between two readThreadCpu snapshots, largest first. A
  * thread that ended between them loses its time, so the groups can sum to less than the process. */

@@ -64,17 +64,27 @@ const probeMs = Number(values['probe-ms']);
 
 const log = createLogger('relay');
 const store = await FlowStore.open({ connection: { kind: 'chdb', path: dataDir } });
-const relay = new Relay(relayStore(store), {
-  listen: values.listen, nodeName: 'loadtest-relay',
-  batcher: { flushIntervalMs: Number(values['flush-interval']), maxRows: Number(values['batch-rows']) },
-}, log);
+const relay = new Relay(
+  relayStore(store),
+  {
+    listen: values.listen,
+    nodeName: 'loadtest-relay',
+    batcher: { flushIntervalMs: Number(values['flush-interval']), maxRows: Number(values['batch-rows']) },
+  },
+  log,
+);
 await relay.start();
 
 function counters(): RelayCounters {
-  const i = relay.ingest.stats, b = relay.batcher.stats;
+  const i = relay.ingest.stats,
+    b = relay.batcher.stats;
   return {
-    flowsReceived: i.flowsReceived, duplicateBatches: i.duplicateBatches, protocolErrors: i.protocolErrors,
-    insertedRows: b.insertedRows, insertErrors: b.insertErrors, pendingRows: relay.batcher.pending,
+    flowsReceived: i.flowsReceived,
+    duplicateBatches: i.duplicateBatches,
+    protocolErrors: i.protocolErrors,
+    insertedRows: b.insertedRows,
+    insertErrors: b.insertErrors,
+    pendingRows: relay.batcher.pending,
   };
 }
 
@@ -92,7 +102,8 @@ async function probeOnce(): Promise<void> {
   const rs = await probe.query({
     query: `SELECT node_name, toString(toUnixTimestamp64Nano(max(time))), toString(max(batch_id))
             FROM flows PREWHERE batch_id > {b:UInt64} GROUP BY node_name`,
-    query_params: { b: lastBatchId }, format: 'JSONCompactEachRow',
+    query_params: { b: lastBatchId },
+    format: 'JSONCompactEachRow',
   });
   const rows = await rs.json<[string, string, string]>();
   for (const [, maxTimeNs, maxBatch] of rows) {
@@ -104,7 +115,11 @@ async function probeOnce(): Promise<void> {
 async function probeLoop(): Promise<void> {
   while (probing && probeMs > 0) {
     const t0 = Date.now();
-    try { await probeOnce(); } catch (err) { log.warn({ err: (err as Error).message }, 'queryable probe failed'); }
+    try {
+      await probeOnce();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'queryable probe failed');
+    }
     await new Promise((r) => setTimeout(r, Math.max(0, probeMs - (Date.now() - t0))));
   }
 }
@@ -126,18 +141,28 @@ async function finish(): Promise<RelayFinal> {
   await relay.stop(); // drains pending inserts, closes storage
   const c = openClient({ kind: 'chdb', path: dataDir });
   try {
-    const byNode = await (await c.query({ query: 'SELECT node_name, toString(count()) FROM flows GROUP BY node_name', format: 'JSONCompactEachRow' })).json<[string, string]>();
-    const parts = await (await c.query({
-      query: "SELECT toString(sum(bytes_on_disk)), toString(sum(data_uncompressed_bytes)), toString(count()) FROM system.parts WHERE active AND table = 'flows' AND database = currentDatabase()",
-      format: 'JSONCompactEachRow',
-    })).json<[string, string, string]>();
+    const byNode = await (
+      await c.query({ query: 'SELECT node_name, toString(count()) FROM flows GROUP BY node_name', format: 'JSONCompactEachRow' })
+    ).json<[string, string]>();
+    const parts = await (
+      await c.query({
+        query:
+          "SELECT toString(sum(bytes_on_disk)), toString(sum(data_uncompressed_bytes)), toString(count()) FROM system.parts WHERE active AND table = 'flows' AND database = currentDatabase()",
+        format: 'JSONCompactEachRow',
+      })
+    ).json<[string, string, string]>();
     const storedByNode: Record<string, number> = {};
     for (const [n, k] of byNode) storedByNode[n] = Number(k);
     const [disk, raw, nparts] = parts[0] ?? ['0', '0', '0'];
     return {
-      kind: 'final', t: Date.now(), ...counters(),
-      storedRows: Object.values(storedByNode).reduce((a, b) => a + b, 0), storedByNode,
-      bytesOnDisk: Number(disk), bytesUncompressed: Number(raw), parts: Number(nparts),
+      kind: 'final',
+      t: Date.now(),
+      ...counters(),
+      storedRows: Object.values(storedByNode).reduce((a, b) => a + b, 0),
+      storedByNode,
+      bytesOnDisk: Number(disk),
+      bytesUncompressed: Number(raw),
+      parts: Number(nparts),
     };
   } finally {
     await c.close();
@@ -149,7 +174,13 @@ process.on('SIGTERM', () => {
   if (stopping) return;
   stopping = true;
   finish().then(
-    (f) => { process.stdout.write(JSON.stringify(f) + '\n'); process.exit(0); },
-    (err: Error) => { process.stderr.write(`relay stop failed: ${err.stack ?? err.message}\n`); process.exit(1); },
+    (f) => {
+      process.stdout.write(JSON.stringify(f) + '\n');
+      process.exit(0);
+    },
+    (err: Error) => {
+      process.stderr.write(`relay stop failed: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
   );
 });

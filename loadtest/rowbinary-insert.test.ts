@@ -14,8 +14,8 @@ test('insert directories of dead processes are removed; live ones are kept', asy
   fs.writeFileSync(path.join(dead, 'x.rowbinary'), 'x');
   const ins = await chdbInserter({} as ClickHouseClient);
   try {
-    assert.equal(fs.existsSync(dead), false, 'a dead process\'s directory is removed');
-    assert.equal(fs.existsSync(live), true, 'a live process\'s directory stays');
+    assert.equal(fs.existsSync(dead), false, "a dead process's directory is removed");
+    assert.equal(fs.existsSync(live), true, "a live process's directory stays");
   } finally {
     await ins.close();
     fs.rmSync(live, { recursive: true, force: true });

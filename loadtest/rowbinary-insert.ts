@@ -39,10 +39,16 @@ export function serverInserter(client: ClickHouseClient): RowBinaryInserter {
 export async function chdbInserter(client: ClickHouseClient): Promise<RowBinaryInserter> {
   const files = await openInsertFiles('rowbinary');
   return {
-    insert: (body, settings) => files.withFile([body], (f) => client.command({
-      query: `INSERT INTO flows (${COLUMN_LIST}) SELECT * FROM file({f:String}, 'RowBinary', {s:String})`,
-      query_params: { f, s: STRUCTURE }, clickhouse_settings: settings,
-    })).then(() => undefined),
+    insert: (body, settings) =>
+      files
+        .withFile([body], (f) =>
+          client.command({
+            query: `INSERT INTO flows (${COLUMN_LIST}) SELECT * FROM file({f:String}, 'RowBinary', {s:String})`,
+            query_params: { f, s: STRUCTURE },
+            clickhouse_settings: settings,
+          }),
+        )
+        .then(() => undefined),
     close: () => files.close(),
   };
 }

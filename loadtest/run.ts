@@ -52,10 +52,24 @@ export interface ProcessReport extends ProcUsage {
 }
 
 export interface LoadtestReport {
-  config: { nodes: number; rate_records_per_s: number; per_node_records_per_s: number; duration_s: number; warmup_s: number; batch_rows: number; flush_interval_ms: number };
+  config: {
+    nodes: number;
+    rate_records_per_s: number;
+    per_node_records_per_s: number;
+    duration_s: number;
+    warmup_s: number;
+    batch_rows: number;
+    flush_interval_ms: number;
+  };
   window: { start: string; seconds: number };
   /** Rates over the measured window. */
-  throughput: { offered_records_per_s: number; emitted_records_per_s: number; decoded_flows_per_s: number; stored_flows_per_s: number; acked_flows_per_s: number };
+  throughput: {
+    offered_records_per_s: number;
+    emitted_records_per_s: number;
+    decoded_flows_per_s: number;
+    stored_flows_per_s: number;
+    acked_flows_per_s: number;
+  };
   /** Whole-run counts (warm-up, window and drain). */
   totals: { records_emitted: number; flows_decoded: number; flows_sent: number; flows_received_by_relay: number; flows_stored: number };
   /** Records/flows lost per stage over the whole run; every figure is a count some process reported. */
@@ -120,10 +134,30 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     const relayAddr = `127.0.0.1:${await freePort()}`;
     const relaySamples: RelaySample[] = [];
     let relayFinal: RelayFinal | undefined;
-    const relay = children.spawnNode('relay', [...prof('relay'), RELAY_JS, '--listen', relayAddr, '--data-dir', dataDir, '--batch-rows', String(opts.batchRows), '--flush-interval', String(opts.flushIntervalMs ?? 250), '--probe-ms', String(opts.probeIntervalMs ?? 250)], (m) => {
-      if (m.kind === 'final') relayFinal = m as unknown as RelayFinal; else relaySamples.push(m as unknown as RelaySample);
+    const relay = children.spawnNode(
+      'relay',
+      [
+        ...prof('relay'),
+        RELAY_JS,
+        '--listen',
+        relayAddr,
+        '--data-dir',
+        dataDir,
+        '--batch-rows',
+        String(opts.batchRows),
+        '--flush-interval',
+        String(opts.flushIntervalMs ?? 250),
+        '--probe-ms',
+        String(opts.probeIntervalMs ?? 250),
+      ],
+      (m) => {
+        if (m.kind === 'final') relayFinal = m as unknown as RelayFinal;
+        else relaySamples.push(m as unknown as RelaySample);
+      },
+    );
+    await waitHealthy(relayAddr, 90_000).catch((err: Error) => {
+      throw new Error(`relay did not start: ${err.message}\n${relay.tail()}`);
     });
-    await waitHealthy(relayAddr, 90_000).catch((err: Error) => { throw new Error(`relay did not start: ${err.message}\n${relay.tail()}`); });
     log(`relay up on ${relayAddr} (data ${dataDir})`);
 
     follower = new FollowProbe(relayAddr);
@@ -137,20 +171,47 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
       samples.push([]);
       finals.push(undefined);
       const listen = `127.0.0.1:${await freePort()}`;
-      collectors.push(children.spawnNode(`collector-${i + 1}`, [...prof(`collector-${i + 1}`), COLLECTOR_JS, '--relay', relayAddr, '--listen', listen,
-        '--synthetic-node', String(i + 1), '--synthetic-nodes', String(Math.max(4, opts.nodes + 1)), '--rate', String(perNode), '--drain-timeout', String(drainMs)], (m) => {
-        const s = m as unknown as CollectorSample;
-        if (s.kind === 'final') finals[i] = s; else samples[i].push(s);
-      }));
+      collectors.push(
+        children.spawnNode(
+          `collector-${i + 1}`,
+          [
+            ...prof(`collector-${i + 1}`),
+            COLLECTOR_JS,
+            '--relay',
+            relayAddr,
+            '--listen',
+            listen,
+            '--synthetic-node',
+            String(i + 1),
+            '--synthetic-nodes',
+            String(Math.max(4, opts.nodes + 1)),
+            '--rate',
+            String(perNode),
+            '--drain-timeout',
+            String(drainMs),
+          ],
+          (m) => {
+            const s = m as unknown as CollectorSample;
+            if (s.kind === 'final') finals[i] = s;
+            else samples[i].push(s);
+          },
+        ),
+      );
     }
     const all = [relay, ...collectors];
     for (const c of all) usage.set(c, []);
-    const sampleAll = () => { for (const [c, xs] of usage) { const s = readProcSample(c.pid); if (s) xs.push(s); } };
+    const sampleAll = () => {
+      for (const [c, xs] of usage) {
+        const s = readProcSample(c.pid);
+        if (s) xs.push(s);
+      }
+    };
     sampleAll();
     sampler = setInterval(sampleAll, 1000);
 
-    await waitFor('collectors connected', async () => (samples.every((s) => s.some((x) => x.connected)) ? true : undefined), 90_000)
-      .catch((err: Error) => { throw new Error(`${err.message}\n${collectors.map((c) => `${c.name}: ${c.tail()}`).join('\n')}`); });
+    await waitFor('collectors connected', async () => (samples.every((s) => s.some((x) => x.connected)) ? true : undefined), 90_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${collectors.map((c) => `${c.name}: ${c.tail()}`).join('\n')}`);
+    });
     log(`${opts.nodes} collectors connected, ${perNode} records/s each; warm-up ${opts.warmupS} s, then ${opts.durationS} s measured`);
 
     // --- measured window -----------------------------------------------------------------------
@@ -167,7 +228,11 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     await waitFor('counters after the window from every process', async () => (samples.every(after) && after(relaySamples) ? true : undefined), 60_000);
     const tB1 = tB + 1000;
 
-    let emitted = 0, decoded = 0, acked = 0, backlog = 0, backlogStart = 0;
+    let emitted = 0,
+      decoded = 0,
+      acked = 0,
+      backlog = 0,
+      backlogStart = 0;
     const ackLat: number[] = [];
     const perCollector: number[] = [];
     for (const s of samples) {
@@ -189,10 +254,15 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     backlog += rEnds[1].pendingRows;
     backlogStart += rEnds[0].pendingRows;
     // Longest stretch without a completed insert inside the window (a stall, not just slowness).
-    let gap = 0, lastChange = rEnds[0].t, lastRows = rEnds[0].insertedRows;
+    let gap = 0,
+      lastChange = rEnds[0].t,
+      lastRows = rEnds[0].insertedRows;
     for (const x of relaySamples) {
       if (x.t <= rEnds[0].t || x.t > rEnds[1].t) continue;
-      if (x.insertedRows !== lastRows) { lastRows = x.insertedRows; lastChange = x.t; }
+      if (x.insertedRows !== lastRows) {
+        lastRows = x.insertedRows;
+        lastChange = x.t;
+      }
       gap = Math.max(gap, x.t - lastChange);
     }
     const queryable = relaySamples.filter((x) => x.t > tA && x.t <= tB1).flatMap((x) => x.queryableLagMs);
@@ -214,8 +284,13 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     // --- accounting ----------------------------------------------------------------------------
     const sum = (g: (x: CollectorSample) => number) => f.reduce((n, x) => n + g(x), 0);
     const decode = {
-      truncated: sum((x) => x.decode.truncated), unknown_type: sum((x) => x.decode.unknownType), unknown_version: sum((x) => x.decode.unknownVersion),
-      bad_length: sum((x) => x.decode.badLength), bad_packet: sum((x) => x.decode.badPacket), not_a_flow: sum((x) => x.decode.skipped), total: 0,
+      truncated: sum((x) => x.decode.truncated),
+      unknown_type: sum((x) => x.decode.unknownType),
+      unknown_version: sum((x) => x.decode.unknownVersion),
+      bad_length: sum((x) => x.decode.badLength),
+      bad_packet: sum((x) => x.decode.badPacket),
+      not_a_flow: sum((x) => x.decode.skipped),
+      total: 0,
     };
     decode.total = decode.truncated + decode.unknown_type + decode.unknown_version + decode.bad_length + decode.bad_packet + decode.not_a_flow;
     const records = sum((x) => x.recordsRead);
@@ -223,7 +298,10 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     // Records without a flow must all carry a decoder reason.
     let unaccounted = Math.abs(records - flows - decode.total);
     let abandoned = 0;
-    const storedFor = (node: string) => Object.entries(rf.storedByNode).filter(([n]) => n === node || n.endsWith(`/${node}`)).reduce((a, [, k]) => a + k, 0);
+    const storedFor = (node: string) =>
+      Object.entries(rf.storedByNode)
+        .filter(([n]) => n === node || n.endsWith(`/${node}`))
+        .reduce((a, [, k]) => a + k, 0);
     let storedMatched = 0;
     for (const x of f) {
       const stored = storedFor(x.node);
@@ -231,8 +309,12 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
       // Per collector: decoded = dropped (counted) + stored + left unacknowledged at exit, where
       // only the unacknowledged ones the relay did not store after all are lost.
       const notStored = x.flowsDecoded - x.flowsDropped - stored;
-      if (notStored < 0) unaccounted += -notStored; // stored more than was shipped: duplicates
-      else if (notStored > x.unackedFlows) { unaccounted += notStored - x.unackedFlows; abandoned += x.unackedFlows; } else abandoned += notStored;
+      if (notStored < 0)
+        unaccounted += -notStored; // stored more than was shipped: duplicates
+      else if (notStored > x.unackedFlows) {
+        unaccounted += notStored - x.unackedFlows;
+        abandoned += x.unackedFlows;
+      } else abandoned += notStored;
     }
     unaccounted += Math.abs(rf.storedRows - storedMatched); // rows from no known collector
     const loss = {
@@ -258,8 +340,13 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     for (const [i, c] of all.entries()) {
       const u = summarizeUsage(usage.get(c)!, tA, tB);
       const handled = i === 0 ? storedRate : perCollector[i - 1];
-      const p: ProcessReport = { name: c.name, pid: c.pid, ...u, cpu_us_per_flow: handled > 0 ? Math.round((u.cpu_pct / 100) * 1e6 / handled) : 0,
-        threads: threadUsage(threadsA[i], threadsB[i], (tB - tA) / 1000) };
+      const p: ProcessReport = {
+        name: c.name,
+        pid: c.pid,
+        ...u,
+        cpu_us_per_flow: handled > 0 ? Math.round(((u.cpu_pct / 100) * 1e6) / handled) : 0,
+        threads: threadUsage(threadsA[i], threadsB[i], (tB - tA) / 1000),
+      };
       if (opts.profileDir) {
         const pdir = path.join(opts.profileDir, c.name);
         const file = (await fs.readdir(pdir).catch(() => [] as string[])).find((x) => x.endsWith('.cpuprofile'));
@@ -270,10 +357,30 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
 
     const r = Math.round;
     return {
-      config: { nodes: opts.nodes, rate_records_per_s: offered, per_node_records_per_s: perNode, duration_s: opts.durationS, warmup_s: opts.warmupS, batch_rows: opts.batchRows, flush_interval_ms: opts.flushIntervalMs ?? 250 },
+      config: {
+        nodes: opts.nodes,
+        rate_records_per_s: offered,
+        per_node_records_per_s: perNode,
+        duration_s: opts.durationS,
+        warmup_s: opts.warmupS,
+        batch_rows: opts.batchRows,
+        flush_interval_ms: opts.flushIntervalMs ?? 250,
+      },
       window: { start: new Date(tA).toISOString(), seconds: r((tB - tA) / 100) / 10 },
-      throughput: { offered_records_per_s: offered, emitted_records_per_s: r(emitted), decoded_flows_per_s: r(decoded), stored_flows_per_s: r(storedRate), acked_flows_per_s: r(acked) },
-      totals: { records_emitted: records, flows_decoded: flows, flows_sent: sum((x) => x.flowsSent), flows_received_by_relay: rf.flowsReceived, flows_stored: rf.storedRows },
+      throughput: {
+        offered_records_per_s: offered,
+        emitted_records_per_s: r(emitted),
+        decoded_flows_per_s: r(decoded),
+        stored_flows_per_s: r(storedRate),
+        acked_flows_per_s: r(acked),
+      },
+      totals: {
+        records_emitted: records,
+        flows_decoded: flows,
+        flows_sent: sum((x) => x.flowsSent),
+        flows_received_by_relay: rf.flowsReceived,
+        flows_stored: rf.storedRows,
+      },
       loss,
       accounting_closes: accountingCloses,
       zero_loss: zeroLoss,
@@ -283,16 +390,28 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
       backlog_at_window_end: backlog,
       latency_ms: { follow: percentiles(followLat), queryable: percentiles(queryable), ack: percentiles(ackLat) },
       follow: followCounts,
-      relay: { insert_errors: rf.insertErrors, duplicate_batches: rf.duplicateBatches, protocol_errors: rf.protocolErrors, longest_insert_gap_s: Math.round(gap / 100) / 10 },
+      relay: {
+        insert_errors: rf.insertErrors,
+        duplicate_batches: rf.duplicateBatches,
+        protocol_errors: rf.protocolErrors,
+        longest_insert_gap_s: Math.round(gap / 100) / 10,
+      },
       processes,
       storage: {
-        rows: rf.storedRows, bytes_on_disk: rf.bytesOnDisk,
+        rows: rf.storedRows,
+        bytes_on_disk: rf.bytesOnDisk,
         bytes_per_flow: rf.storedRows ? Math.round((rf.bytesOnDisk / rf.storedRows) * 10) / 10 : 0,
         uncompressed_bytes_per_flow: rf.storedRows ? Math.round((rf.bytesUncompressed / rf.storedRows) * 10) / 10 : 0,
         parts: rf.parts,
         ...(opts.keep && { data_dir: dataDir }),
       },
-      machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, loadavg_1m_at_start: Math.round(loadavg * 100) / 100, date: new Date(started).toISOString() },
+      machine: {
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+        cores: os.cpus().length,
+        node: process.version,
+        loadavg_1m_at_start: Math.round(loadavg * 100) / 100,
+        date: new Date(started).toISOString(),
+      },
       elapsed_s: r((Date.now() - started) / 1000),
     };
   } finally {

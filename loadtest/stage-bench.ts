@@ -60,10 +60,14 @@ export interface StageBenchResult {
   rowbinary_bytes_per_flow: number;
 }
 
-interface Timed { cpuUs: number; wallMs: number }
+interface Timed {
+  cpuUs: number;
+  wallMs: number;
+}
 
 async function timed(fn: () => unknown): Promise<Timed> {
-  const c0 = process.cpuUsage(), t0 = performance.now();
+  const c0 = process.cpuUsage(),
+    t0 = performance.now();
   await fn();
   const c = process.cpuUsage(c0);
   return { cpuUs: c.user + c.system, wallMs: performance.now() - t0 };
@@ -83,7 +87,12 @@ function records(rows: number) {
   return model.nodes.slice(0, 4).map((node, k) => {
     const src = new SyntheticSource({ rate: 1e6, seed: 3 + k, model, nodeName: node.name });
     const enricher = new StaticInventoryEnricher(inventory, { nodeName: node.name });
-    const decoder = new MonitorDecoder({ nodeName: node.name, clusterName: inventory.cluster, emitterVersion: '0.2.0', localEndpointId: enricher.localEndpointId });
+    const decoder = new MonitorDecoder({
+      nodeName: node.name,
+      clusterName: inventory.cluster,
+      emitterVersion: '0.2.0',
+      localEndpointId: enricher.localEndpointId,
+    });
     return { recs: src.take(Math.ceil(rows / 4), Date.now() * 1e6 - 60e9), enricher, decoder };
   });
 }
@@ -98,71 +107,127 @@ export async function benchStages(rows: number, log: (s: string) => void = () =>
   // Collector: decode + enrich.
   const nodes = records(rows);
   let flows: Flow[] = [];
-  const dec = await warmTimed(() => {
-    for (const n of nodes) for (const r of n.recs) { const f = n.decoder.decode(r); if (f) { n.enricher.enrich(f); flows.push(f); } }
-  }, () => { flows = []; });
+  const dec = await warmTimed(
+    () => {
+      for (const n of nodes)
+        for (const r of n.recs) {
+          const f = n.decoder.decode(r);
+          if (f) {
+            n.enricher.enrich(f);
+            flows.push(f);
+          }
+        }
+    },
+    () => {
+      flows = [];
+    },
+  );
   const n = flows.length;
   log(`stage bench: ${n} flows from ${nodes.reduce((s, x) => s + x.recs.length, 0)} records`);
 
   // Collector: flows into Native blocks of BATCH_FLOWS, wrapped as the IngestMessage the stream carries.
   const w = new FlowBlockWriter();
   let messages: Buffer[] = [];
-  const build = await warmTimed(() => {
-    let seq = 0;
-    for (const g of groups(flows, BATCH_FLOWS)) {
-      for (const f of g) w.add(f);
-      messages.push(encode(types.IngestMessage, { batch: { seq: ++seq, block: w.finish() } }));
-    }
-  }, () => { messages = []; });
+  const build = await warmTimed(
+    () => {
+      let seq = 0;
+      for (const g of groups(flows, BATCH_FLOWS)) {
+        for (const f of g) w.add(f);
+        messages.push(encode(types.IngestMessage, { batch: { seq: ++seq, block: w.finish() } }));
+      }
+    },
+    () => {
+      messages = [];
+    },
+  );
 
   // Relay: the gRPC deserializer's decode, then the block check; no flow is decoded.
   let blocks: Buffer[] = [];
-  const check = await warmTimed(() => {
-    for (const m of messages) {
-      const block = decode<IngestMessage>(types.IngestMessage, m).batch!.block as Buffer;
-      validateNativeBlock(block, FLOW_NATIVE_COLUMNS, { maxRows: 100_000, maxBytes: 64 << 20 });
-      blocks.push(block);
-    }
-  }, () => { blocks = []; });
+  const check = await warmTimed(
+    () => {
+      for (const m of messages) {
+        const block = decode<IngestMessage>(types.IngestMessage, m).batch!.block as Buffer;
+        validateNativeBlock(block, FLOW_NATIVE_COLUMNS, { maxRows: 100_000, maxBytes: 64 << 20 });
+        blocks.push(block);
+      }
+    },
+    () => {
+      blocks = [];
+    },
+  );
   const inserts = groups(blocks, Math.ceil(INSERT_ROWS / BATCH_FLOWS));
 
   // Before: the relay received protobuf Flows and encoded RowBinary.
   const oldMessages = groups(flows, BATCH_FLOWS).map((g, i) => encode(types.IngestMessage, { batch: { seq: i + 1, flows: g } }));
   let decoded: Flow[][] = [];
-  const protoDecode = await warmTimed(() => { for (const m of oldMessages) decoded.push(decode<IngestMessage>(types.IngestMessage, m).batch!.flows!); }, () => { decoded = []; });
+  const protoDecode = await warmTimed(
+    () => {
+      for (const m of oldMessages) decoded.push(decode<IngestMessage>(types.IngestMessage, m).batch!.flows!);
+    },
+    () => {
+      decoded = [];
+    },
+  );
   const rb = new RowBinaryWriter(1 << 24);
   let bodies: Buffer[] = [];
-  const rbEncode = await warmTimed(() => { for (const g of groups(decoded.flat(), INSERT_ROWS)) bodies.push(Buffer.from(encodeBatch(rb, g, []))); }, () => { bodies = []; });
+  const rbEncode = await warmTimed(
+    () => {
+      for (const g of groups(decoded.flat(), INSERT_ROWS)) bodies.push(Buffer.from(encodeBatch(rb, g, [])));
+    },
+    () => {
+      bodies = [];
+    },
+  );
 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-stage-bench-'));
   try {
     // One store (the real schema, views included) per path, so each insert starts from the same state.
-    const open = async (tag: string) => { const p = path.join(dir, tag); await (await FlowStore.open({ path: p })).close(); return p; };
-    const rawDir = await open('raw'), storeDir = await open('store'), rbDir = await open('rb');
+    const open = async (tag: string) => {
+      const p = path.join(dir, tag);
+      await (await FlowStore.open({ path: p })).close();
+      return p;
+    };
+    const rawDir = await open('raw'),
+      storeDir = await open('store'),
+      rbDir = await open('rb');
 
     const raw = openClient({ kind: 'chdb', path: rawDir });
     const native = await chdbNativeInserter(raw);
-    const rawIns = await timed(async () => { for (const g of inserts) await native.insert(g); });
-    await native.close(); await raw.close();
+    const rawIns = await timed(async () => {
+      for (const g of inserts) await native.insert(g);
+    });
+    await native.close();
+    await raw.close();
 
     const store = await FlowStore.open({ path: storeDir });
     let id = Date.now() * 1000;
-    const storeIns = await timed(async () => { for (const g of inserts) await store.insertBlocks(g, [{ session: 'bench', node: 'n', seq: id }], ++id); });
+    const storeIns = await timed(async () => {
+      for (const g of inserts) await store.insertBlocks(g, [{ session: 'bench', node: 'n', seq: id }], ++id);
+    });
     await store.close();
 
     const rbc = openClient({ kind: 'chdb', path: rbDir });
     const rbIns = await chdbInserter(rbc);
-    const rbInsert = await timed(async () => { for (const b of bodies) await rbIns.insert(b, {}); });
-    await rbIns.close(); await rbc.close();
+    const rbInsert = await timed(async () => {
+      for (const b of bodies) await rbIns.insert(b, {});
+    });
+    await rbIns.close();
+    await rbc.close();
 
     const per = (t: Timed) => Math.round((t.cpuUs / n) * 100) / 100;
-    const blockBytes = blocks.reduce((s, b) => s + b.length, 0), rbBytes = bodies.reduce((s, b) => s + b.length, 0);
+    const blockBytes = blocks.reduce((s, b) => s + b.length, 0),
+      rbBytes = bodies.reduce((s, b) => s + b.length, 0);
     const result: StageBenchResult = {
       rows: n,
       us_per_flow: {
-        collector_decode_enrich: per(dec), collector_block_build: per(build), relay_decode_check: per(check),
-        chdb_native_insert: per(rawIns), store_insert_blocks: per(storeIns),
-        before_relay_protobuf_decode: per(protoDecode), before_relay_rowbinary_encode: per(rbEncode), before_chdb_rowbinary_insert: per(rbInsert),
+        collector_decode_enrich: per(dec),
+        collector_block_build: per(build),
+        relay_decode_check: per(check),
+        chdb_native_insert: per(rawIns),
+        store_insert_blocks: per(storeIns),
+        before_relay_protobuf_decode: per(protoDecode),
+        before_relay_rowbinary_encode: per(rbEncode),
+        before_chdb_rowbinary_insert: per(rbInsert),
       },
       ingest_native_ratio: Math.round((rawIns.wallMs / (check.wallMs + storeIns.wallMs)) * 100) / 100,
       collector_cpu_us_per_record: Math.round(((dec.cpuUs + build.cpuUs) / n) * 100) / 100,

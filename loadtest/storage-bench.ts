@@ -18,11 +18,22 @@ import { realisticFlows } from '../testing/realistic-flows.js';
 import { generateStore, storeFacts } from './storage-store-gen.js';
 import { fastUUID } from '../collector/decode/uuid.js';
 
-export interface StorageBenchOptions { rows: number; queryRows: number; quick: boolean; log: (s: string) => void; storeDir?: string }
+export interface StorageBenchOptions {
+  rows: number;
+  queryRows: number;
+  quick: boolean;
+  log: (s: string) => void;
+  storeDir?: string;
+}
 export interface StorageBenchResult {
-  ingest_flows_per_s: number; ingest_ceiling_flows_per_s: number; bytes_per_flow: number;
-  query_drops_ns_24h_p99_ms: number; service_map_1h_p99_ms: number;
-  query_drops_ns_24h_p50_ms: number; service_map_1h_p50_ms: number; query_store_rows: number;
+  ingest_flows_per_s: number;
+  ingest_ceiling_flows_per_s: number;
+  bytes_per_flow: number;
+  query_drops_ns_24h_p99_ms: number;
+  service_map_1h_p99_ms: number;
+  query_drops_ns_24h_p50_ms: number;
+  service_map_1h_p50_ms: number;
+  query_store_rows: number;
 }
 
 const BATCH = 50_000;
@@ -54,7 +65,8 @@ async function tempDir(tag: string): Promise<string> {
 export async function benchIngest(pool: readonly Flow[], rows: number, log: (s: string) => void): Promise<{ perS: number; ceilingPerS: number }> {
   const batches = ingestBatches(pool, rows);
   const dir = await tempDir('ingest');
-  let perS = 0, ceilingPerS = 0;
+  let perS = 0,
+    ceilingPerS = 0;
   try {
     const store = await FlowStore.open({ path: dir });
     let t = performance.now();
@@ -104,23 +116,36 @@ export async function benchQueries(dir: string, runs: number, log: (s: string) =
     const endMs = facts.maxTimeMs;
     const since = { seconds: Math.floor((endMs - 86_400_000) / 1000), nanos: 0 };
     const until = { seconds: Math.floor(endMs / 1000) + 1, nanos: 0 };
-    const drops: number[] = [], serviceMap: number[] = [];
+    const drops: number[] = [],
+      serviceMap: number[] = [];
     for (let i = -2; i < runs; i++) {
       const ns = facts.namespaces[(i + 2) % facts.namespaces.length];
       let t = performance.now();
       let n = 0;
       // `flowscope observe --namespace ns --verdict DROPPED --since 24h --last 100`
-      for await (const _ of store.queryFlows({ whitelist: [{ source_pod: [`${ns}/`], verdict: [2] }, { destination_pod: [`${ns}/`], verdict: [2] }], since, until, number: 100 })) n++;
+      for await (const _ of store.queryFlows({
+        whitelist: [
+          { source_pod: [`${ns}/`], verdict: [2] },
+          { destination_pod: [`${ns}/`], verdict: [2] },
+        ],
+        since,
+        until,
+        number: 100,
+      }))
+        n++;
       const dropsMs = performance.now() - t;
       t = performance.now();
       const edges = await store.serviceMap({ sinceMs: endMs - 3_600_000, untilMs: endMs + 1000, limit: 1000 });
       const mapMs = performance.now() - t;
       if (i < 0) continue; // warm-up
       if (n === 0 || edges.length === 0) throw new Error(`query benchmark found no data (drops ${n}, edges ${edges.length})`);
-      drops.push(dropsMs); serviceMap.push(mapMs);
+      drops.push(dropsMs);
+      serviceMap.push(mapMs);
     }
-    log(`queries on ${facts.rows} flows: drops of one namespace over 24h p50 ${percentile(drops, 50).toFixed(0)} ms, p99 ${percentile(drops, 99).toFixed(0)} ms; ` +
-      `service map 1h p50 ${percentile(serviceMap, 50).toFixed(0)} ms, p99 ${percentile(serviceMap, 99).toFixed(0)} ms`);
+    log(
+      `queries on ${facts.rows} flows: drops of one namespace over 24h p50 ${percentile(drops, 50).toFixed(0)} ms, p99 ${percentile(drops, 99).toFixed(0)} ms; ` +
+        `service map 1h p50 ${percentile(serviceMap, 50).toFixed(0)} ms, p99 ${percentile(serviceMap, 99).toFixed(0)} ms`,
+    );
     return { drops, serviceMap, rows: facts.rows };
   } finally {
     await store.close();

@@ -9,27 +9,46 @@ import { FlowStore } from '../storage/store.js';
 import { openClient } from '../storage/client.js';
 import { FLOW_COLUMNS } from '../storage/schema.js';
 
-export interface StoreFacts { rows: number; bytesPerFlow: number; maxTimeMs: number; namespaces: string[] }
+export interface StoreFacts {
+  rows: number;
+  bytesPerFlow: number;
+  maxTimeMs: number;
+  namespaces: string[];
+}
 
 async function scalarRows(dir: string, query: string): Promise<unknown[][]> {
   const c = openClient({ kind: 'chdb', path: dir });
   try {
     const rs = await c.query({ query, format: 'JSONCompactEachRow' });
     return await rs.json<unknown[]>();
-  } finally { await c.close(); }
+  } finally {
+    await c.close();
+  }
 }
 
 export async function storeFacts(dir: string, optimize: boolean): Promise<StoreFacts> {
   if (optimize) {
     const c = openClient({ kind: 'chdb', path: dir });
-    try { await c.command({ query: 'OPTIMIZE TABLE flows FINAL' }); } finally { await c.close(); }
+    try {
+      await c.command({ query: 'OPTIMIZE TABLE flows FINAL' });
+    } finally {
+      await c.close();
+    }
   }
-  const [[rows, disk]] = await scalarRows(dir, "SELECT sum(rows), sum(bytes_on_disk) FROM system.parts WHERE active AND database = currentDatabase() AND table = 'flows'");
+  const [[rows, disk]] = await scalarRows(
+    dir,
+    "SELECT sum(rows), sum(bytes_on_disk) FROM system.parts WHERE active AND database = currentDatabase() AND table = 'flows'",
+  );
   const [[maxNs]] = await scalarRows(dir, 'SELECT toString(toUnixTimestamp64Nano(max(time))) FROM flows');
-  const ns = await scalarRows(dir, "SELECT src_namespace FROM flows WHERE src_namespace != '' AND verdict = 2 GROUP BY src_namespace ORDER BY count() DESC LIMIT 8");
+  const ns = await scalarRows(
+    dir,
+    "SELECT src_namespace FROM flows WHERE src_namespace != '' AND verdict = 2 GROUP BY src_namespace ORDER BY count() DESC LIMIT 8",
+  );
   return {
-    rows: Number(rows), bytesPerFlow: Number(disk) / Math.max(1, Number(rows)),
-    maxTimeMs: Number(BigInt(maxNs as string) / 1_000_000n), namespaces: ns.map((r) => r[0] as string),
+    rows: Number(rows),
+    bytesPerFlow: Number(disk) / Math.max(1, Number(rows)),
+    maxTimeMs: Number(BigInt(maxNs as string) / 1_000_000n),
+    namespaces: ns.map((r) => r[0] as string),
   };
 }
 
@@ -38,12 +57,17 @@ async function countRows(dir: string): Promise<number> {
     await fs.access(dir);
     const [[n]] = await scalarRows(dir, "SELECT sum(rows) FROM system.parts WHERE active AND database = currentDatabase() AND table = 'flows'");
     return Number(n);
-  } catch { return 0; }
+  } catch {
+    return 0;
+  }
 }
 
 export async function generateStore(dir: string, rows: number, template: readonly Flow[], log: (s: string) => void): Promise<void> {
   const have = await countRows(dir);
-  if (have >= rows) { log(`query store: reusing ${have} flows in ${dir}`); return; }
+  if (have >= rows) {
+    log(`query store: reusing ${have} flows in ${dir}`);
+    return;
+  }
   await fs.rm(dir, { recursive: true, force: true });
   const store = await FlowStore.open({ path: dir });
   await store.insert(template, [], 1);
@@ -59,12 +83,14 @@ export async function generateStore(dir: string, rows: number, template: readonl
     const startNs = BigInt(Date.now()) * 1_000_000n - BigInt(spanNs);
     const stepNs = Math.max(1, Math.floor(spanNs / rows));
     const cols = FLOW_COLUMNS.map((x) => x.name);
-    const select = cols.map((n) => {
-      if (n === 'time') return 'fromUnixTimestamp64Nano(toInt64({start:Int64} + n.number * {step:Int64})) AS time';
-      if (n === 'uuid') return 'toString(generateUUIDv7(n.number)) AS uuid';
-      if (n === 'batch_id') return 'intDiv(n.number, 100000) + 1 AS batch_id';
-      return `t.${n} AS ${n}`;
-    }).join(', ');
+    const select = cols
+      .map((n) => {
+        if (n === 'time') return 'fromUnixTimestamp64Nano(toInt64({start:Int64} + n.number * {step:Int64})) AS time';
+        if (n === 'uuid') return 'toString(generateUUIDv7(n.number)) AS uuid';
+        if (n === 'batch_id') return 'intDiv(n.number, 100000) + 1 AS batch_id';
+        return `t.${n} AS ${n}`;
+      })
+      .join(', ');
     const chunk = 5_000_000;
     for (let from = 0; from < rows; from += chunk) {
       const n = Math.min(chunk, rows - from);
@@ -77,5 +103,7 @@ export async function generateStore(dir: string, rows: number, template: readonl
       log(`query store: ${from + n}/${rows} flows generated (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     }
     await c.command({ query: 'DROP TABLE template' });
-  } finally { await c.close(); }
+  } finally {
+    await c.close();
+  }
 }

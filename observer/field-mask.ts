@@ -6,7 +6,9 @@ import { grpcError } from '../common/grpc-services.js';
 import { status } from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 
-interface MaskNode { [field: string]: MaskNode | true }
+interface MaskNode {
+  [field: string]: MaskNode | true;
+}
 
 /** Builds a mask tree, rejecting paths that name no Flow field (INVALID_ARGUMENT). */
 export function compileFieldMask(paths: readonly string[] | undefined): MaskNode | null {
@@ -19,7 +21,10 @@ export function compileFieldMask(paths: readonly string[] | undefined): MaskNode
     parts.forEach((part, i) => {
       const field: protobuf.Field | undefined = type?.fields[part];
       if (!field) throw grpcError(status.INVALID_ARGUMENT, `invalid field mask path "${p}"`);
-      if (i === parts.length - 1) { node[part] = true; return; }
+      if (i === parts.length - 1) {
+        node[part] = true;
+        return;
+      }
       type = field.resolvedType && 'fieldsArray' in field.resolvedType ? (field.resolvedType as protobuf.Type) : null;
       if (!type) throw grpcError(status.INVALID_ARGUMENT, `invalid field mask path "${p}"`);
       const next = node[part];

@@ -65,12 +65,18 @@ class StreamWriter {
     call.on('close', stop);
     call.on('error', stop);
   }
-  get cancelled(): boolean { return this.abort.signal.aborted; }
+  get cancelled(): boolean {
+    return this.abort.signal.aborted;
+  }
   async write(msg: GetFlowsResponse): Promise<void> {
     if (this.cancelled) return;
     if (this.call.write(msg)) return;
     await new Promise<void>((resolve) => {
-      const done = () => { this.call.off('drain', done); this.abort.signal.removeEventListener('abort', done); resolve(); };
+      const done = () => {
+        this.call.off('drain', done);
+        this.abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
       this.call.on('drain', done);
       this.abort.signal.addEventListener('abort', done);
     });
@@ -114,9 +120,18 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
         while (lost.length > 0) await out.write({ lost_events: lost.shift()!, node_name: deps.serverNodeName, time: nowTimestamp() });
       };
       const history = deps.history.query({
-        whitelist: req.whitelist ?? [], blacklist: req.blacklist ?? [], predicate,
-        since: req.since, until, number: req.number ?? 0, first: !!req.first, upTo, signal: out.abort.signal,
-        onLost: (ev) => { lost.push(ev); },
+        whitelist: req.whitelist ?? [],
+        blacklist: req.blacklist ?? [],
+        predicate,
+        since: req.since,
+        until,
+        number: req.number ?? 0,
+        first: !!req.first,
+        upTo,
+        signal: out.abort.signal,
+        onLost: (ev) => {
+          lost.push(ev);
+        },
       });
       for await (const flow of history) {
         if (out.cancelled) break;
@@ -133,7 +148,10 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
           continue;
         }
         const flow = it.flow!;
-        if (until && compareTimestamps(flow.time, until) > 0) { sub.close(); break; }
+        if (until && compareTimestamps(flow.time, until) > 0) {
+          sub.close();
+          break;
+        }
         if (req.since && compareTimestamps(flow.time, req.since) < 0) continue;
         if (predicate(flow)) await out.write(flowResponse(flow));
       }

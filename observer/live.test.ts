@@ -7,9 +7,17 @@ test('a subscription sees only items after its start cursor, and reports overflo
   feed.advance(5);
   const sub = feed.subscribe();
   assert.equal(sub.startCursor, 5);
-  feed.publish([{ cursor: 5, flow: { uuid: 'old' } }, { cursor: 6, flow: { uuid: 'a' } }, { cursor: 7, flow: { uuid: 'b' } }, { cursor: 8, flow: { uuid: 'c' } }]);
+  feed.publish([
+    { cursor: 5, flow: { uuid: 'old' } },
+    { cursor: 6, flow: { uuid: 'a' } },
+    { cursor: 7, flow: { uuid: 'b' } },
+    { cursor: 8, flow: { uuid: 'c' } },
+  ]);
   const got = await sub.next();
-  assert.deepEqual(got.filter((i) => i.flow).map((i) => i.flow!.uuid), ['a', 'b']);
+  assert.deepEqual(
+    got.filter((i) => i.flow).map((i) => i.flow!.uuid),
+    ['a', 'b'],
+  );
   assert.equal(got.find((i) => i.lost)?.lost?.num_events_lost, 1);
   sub.close();
   assert.equal(feed.subscribers, 0);

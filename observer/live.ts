@@ -33,17 +33,25 @@ export class LiveSubscription {
     for (const it of items) {
       if (it.cursor <= this.startCursor) continue;
       // Lost events themselves are never dropped: they are how the reader learns of losses.
-      if (this.queue.length >= this.maxBuffered && it.lost === undefined) { dropped++; continue; }
+      if (this.queue.length >= this.maxBuffered && it.lost === undefined) {
+        dropped++;
+        continue;
+      }
       this.queue.push(it);
     }
-    if (dropped > 0) { this.dropped += dropped; this.onDrop?.(dropped); }
+    if (dropped > 0) {
+      this.dropped += dropped;
+      this.onDrop?.(dropped);
+    }
     this.wake();
   }
 
   /** Waits for items; resolves [] when closed. A slow reader sees a LostEvent for what overflowed. */
   async next(): Promise<LiveItem[]> {
     while (!this.closed && this.queue.length === 0 && this.dropped === 0) {
-      await new Promise<void>((r) => { this.waiter = r; });
+      await new Promise<void>((r) => {
+        this.waiter = r;
+      });
     }
     if (this.closed) return [];
     const out = this.queue;
@@ -86,7 +94,9 @@ export class LiveFeed {
   ) {}
 
   /** The cursor of the newest published item. */
-  get lastCursor(): number { return this.cursor; }
+  get lastCursor(): number {
+    return this.cursor;
+  }
 
   /**
    * Marks everything up to `cursor` as readable from history. Call it once the items are
@@ -107,5 +117,7 @@ export class LiveFeed {
     return s;
   }
 
-  get subscribers(): number { return this.subs.size; }
+  get subscribers(): number {
+    return this.subs.size;
+  }
 }

@@ -23,7 +23,10 @@ function unary<Res>(backend: ObserverBackend, fn: (() => Promise<Res>) | undefin
       md.set(...backend.versionHeader);
       call.sendMetadata(md);
     }
-    fn().then((res) => callback(null, res), (err: Error) => callback(grpcError(grpc.status.INTERNAL, err.message)));
+    fn().then(
+      (res) => callback(null, res),
+      (err: Error) => callback(grpcError(grpc.status.INTERNAL, err.message)),
+    );
   };
 }
 

@@ -12,7 +12,16 @@ protobuf.configure();
 
 export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto');
 
-const PROTO_FILES = ['flow/flow.proto', 'relay/relay.proto', 'observer/observer.proto', 'peer/peer.proto', 'flowscope/ingest.proto', 'flowscope/insights.proto', 'flowscope/kernel.proto', 'flowscope/batch.proto'];
+const PROTO_FILES = [
+  'flow/flow.proto',
+  'relay/relay.proto',
+  'observer/observer.proto',
+  'peer/peer.proto',
+  'flowscope/ingest.proto',
+  'flowscope/insights.proto',
+  'flowscope/kernel.proto',
+  'flowscope/batch.proto',
+];
 
 function loadRoot(): protobuf.Root {
   const root = new protobuf.Root();

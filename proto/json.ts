@@ -6,9 +6,15 @@ import protobuf from 'protobufjs';
 
 const INT64 = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 const WRAPPERS = new Set([
-  'google.protobuf.BoolValue', 'google.protobuf.Int32Value', 'google.protobuf.UInt32Value',
-  'google.protobuf.Int64Value', 'google.protobuf.UInt64Value', 'google.protobuf.FloatValue',
-  'google.protobuf.DoubleValue', 'google.protobuf.StringValue', 'google.protobuf.BytesValue',
+  'google.protobuf.BoolValue',
+  'google.protobuf.Int32Value',
+  'google.protobuf.UInt32Value',
+  'google.protobuf.Int64Value',
+  'google.protobuf.UInt64Value',
+  'google.protobuf.FloatValue',
+  'google.protobuf.DoubleValue',
+  'google.protobuf.StringValue',
+  'google.protobuf.BytesValue',
 ]);
 
 function fullName(t: protobuf.ReflectionObject): string {
@@ -57,10 +63,14 @@ function isDefaultScalar(field: protobuf.Field, v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (field.resolvedType instanceof protobuf.Enum) return v === 0;
   switch (typeof v) {
-    case 'number': return v === 0;
-    case 'string': return v === '';
-    case 'boolean': return v === false;
-    default: return field.type === 'bytes' ? (v as Uint8Array).length === 0 : false;
+    case 'number':
+      return v === 0;
+    case 'string':
+      return v === '';
+    case 'boolean':
+      return v === false;
+    default:
+      return field.type === 'bytes' ? (v as Uint8Array).length === 0 : false;
   }
 }
 
@@ -83,9 +93,10 @@ export function toProtoJSON(type: protobuf.Type, msg: Record<string, unknown>): 
     if (field.repeated) {
       const arr = v as unknown[];
       if (arr.length === 0) continue;
-      out[field.name] = field.resolvedType instanceof protobuf.Type
-        ? arr.map((e) => toProtoJSON(field.resolvedType as protobuf.Type, e as Record<string, unknown>))
-        : arr.map((e) => scalarToJSON(field, e));
+      out[field.name] =
+        field.resolvedType instanceof protobuf.Type
+          ? arr.map((e) => toProtoJSON(field.resolvedType as protobuf.Type, e as Record<string, unknown>))
+          : arr.map((e) => scalarToJSON(field, e));
       continue;
     }
     if (field.resolvedType instanceof protobuf.Type) {
@@ -100,7 +111,15 @@ export function toProtoJSON(type: protobuf.Type, msg: Record<string, unknown>): 
 }
 
 // Well-known types whose JSON form is not an object: inside an Any they go under "value".
-const WKT_SCALAR_JSON = new Set([...WRAPPERS, 'google.protobuf.Timestamp', 'google.protobuf.Duration', 'google.protobuf.FieldMask', 'google.protobuf.Value', 'google.protobuf.ListValue', 'google.protobuf.Struct']);
+const WKT_SCALAR_JSON = new Set([
+  ...WRAPPERS,
+  'google.protobuf.Timestamp',
+  'google.protobuf.Duration',
+  'google.protobuf.FieldMask',
+  'google.protobuf.Value',
+  'google.protobuf.ListValue',
+  'google.protobuf.Struct',
+]);
 
 function anyType(type: protobuf.Type, url: string, where: string): protobuf.Type {
   const name = url.slice(url.lastIndexOf('/') + 1);
@@ -115,7 +134,14 @@ function anyToJSON(type: protobuf.Type, msg: Record<string, unknown>): unknown {
   const url = (msg.type_url as string | undefined) ?? '';
   if (url === '' && !(msg.value as Uint8Array | undefined)?.length) return {};
   const inner = anyType(type, url, 'google.protobuf.Any');
-  const decoded = inner.toObject(inner.decode((msg.value as Uint8Array | undefined) ?? new Uint8Array(0)), { longs: Number, enums: Number, defaults: false, arrays: false, objects: false, oneofs: false });
+  const decoded = inner.toObject(inner.decode((msg.value as Uint8Array | undefined) ?? new Uint8Array(0)), {
+    longs: Number,
+    enums: Number,
+    defaults: false,
+    arrays: false,
+    objects: false,
+    oneofs: false,
+  });
   const json = toProtoJSON(inner, decoded);
   if (WKT_SCALAR_JSON.has(fullName(inner))) return { '@type': url, value: json };
   return { '@type': url, ...(json as Record<string, unknown>) };
@@ -168,7 +194,8 @@ function scalarFromJSON(field: protobuf.Field, v: unknown, where: string): unkno
     case 'bytes':
       if (typeof v !== 'string') throw new ProtoJSONError(`${where}: expected base64 bytes`);
       return Buffer.from(v, 'base64');
-    case 'double': case 'float': {
+    case 'double':
+    case 'float': {
       const n = typeof v === 'string' ? Number(v) : v;
       if (typeof n !== 'number' || (Number.isNaN(n) && v !== 'NaN')) throw new ProtoJSONError(`${where}: expected a number`);
       return n;
@@ -205,9 +232,10 @@ export function fromProtoJSON(type: protobuf.Type, json: unknown, where = fullNa
     const at = `${where}.${key}`;
     if (field.repeated) {
       if (!Array.isArray(v)) throw new ProtoJSONError(`${at}: expected an array`);
-      out[field.name] = field.resolvedType instanceof protobuf.Type
-        ? v.map((e, i) => fromProtoJSON(field.resolvedType as protobuf.Type, e, `${at}[${i}]`))
-        : v.map((e, i) => scalarFromJSON(field, e, `${at}[${i}]`));
+      out[field.name] =
+        field.resolvedType instanceof protobuf.Type
+          ? v.map((e, i) => fromProtoJSON(field.resolvedType as protobuf.Type, e, `${at}[${i}]`))
+          : v.map((e, i) => scalarFromJSON(field, e, `${at}[${i}]`));
     } else if (field.resolvedType instanceof protobuf.Type) {
       out[field.name] = fromProtoJSON(field.resolvedType, v, at);
     } else {

@@ -6,14 +6,18 @@ import { kernelInfoOf, packKernelInfo, KERNEL_FLOW_INFO_TYPE_URL } from './kerne
 
 test('KernelFlowInfo rides in Flow.extensions through binary and protojson like Go renders an Any', () => {
   const flow: Flow = {
-    verdict: 2, node_name: 'n1',
+    verdict: 2,
+    node_name: 'n1',
     extensions: packKernelInfo({ drop_reason_name: 'NO_SOCKET', drop_reason_code: 3, bytes: 60, packets: 1, event: 'drop', netns: 4026531840 }),
   };
   const back = decode<Flow>(types.Flow, encode(types.Flow, flow));
   assert.equal(back.extensions?.type_url, KERNEL_FLOW_INFO_TYPE_URL);
   assert.deepEqual(kernelInfoOf(back), { drop_reason_name: 'NO_SOCKET', drop_reason_code: 3, bytes: 60, packets: 1, event: 'drop', netns: 4026531840 });
   const json = toProtoJSON(types.Flow, back as Record<string, unknown>);
-  assert.equal(JSON.stringify(json), '{"verdict":"DROPPED","node_name":"n1","extensions":{"@type":"type.googleapis.com/flowscope.kernel.v1.KernelFlowInfo","drop_reason_name":"NO_SOCKET","drop_reason_code":3,"bytes":"60","packets":"1","event":"drop","netns":4026531840}}');
+  assert.equal(
+    JSON.stringify(json),
+    '{"verdict":"DROPPED","node_name":"n1","extensions":{"@type":"type.googleapis.com/flowscope.kernel.v1.KernelFlowInfo","drop_reason_name":"NO_SOCKET","drop_reason_code":3,"bytes":"60","packets":"1","event":"drop","netns":4026531840}}',
+  );
   const parsed = fromProtoJSON(types.Flow, json) as Flow;
   assert.deepEqual(kernelInfoOf(parsed), kernelInfoOf(back));
 });

@@ -4,8 +4,15 @@
 // names. The decoder reads records with them; the printer and the CLI's filters name them.
 
 /** Monitor message types (the first byte of every record). */
-export const MSG_DROP = 1, MSG_DEBUG = 2, MSG_CAPTURE = 3, MSG_TRACE = 4, MSG_POLICY_VERDICT = 5,
-  MSG_RECORDER = 6, MSG_TRACE_SOCK = 7, MSG_ACCESS_LOG = 129, MSG_AGENT = 130;
+export const MSG_DROP = 1,
+  MSG_DEBUG = 2,
+  MSG_CAPTURE = 3,
+  MSG_TRACE = 4,
+  MSG_POLICY_VERDICT = 5,
+  MSG_RECORDER = 6,
+  MSG_TRACE_SOCK = 7,
+  MSG_ACCESS_LOG = 129,
+  MSG_AGENT = 130;
 
 const DROP_REASONS: Record<number, string> = {
   0: 'Success',
@@ -31,7 +38,7 @@ const DROP_REASONS: Record<number, string> = {
   135: 'CT: Truncated or invalid header',
   136: 'Fragmentation needed',
   137: 'CT: Unknown L4 protocol',
-  138: 'CT: Can\'t create entry from packet',
+  138: "CT: Can't create entry from packet",
   139: 'Unsupported L3 protocol',
   140: 'Missed tail call',
   141: 'Error writing to packet',
@@ -108,8 +115,20 @@ export function dropReasonText(code: number): string {
 
 /** Trace observation point names as `cilium monitor` / hubble print them (index = datapath code). */
 const TRACE_POINTS = [
-  'to-endpoint', 'to-proxy', 'to-host', 'to-stack', 'to-overlay', 'from-endpoint', 'from-proxy',
-  'from-host', 'from-stack', 'from-overlay', 'from-network', 'to-network', 'from-crypto', 'to-crypto',
+  'to-endpoint',
+  'to-proxy',
+  'to-host',
+  'to-stack',
+  'to-overlay',
+  'from-endpoint',
+  'from-proxy',
+  'from-host',
+  'from-stack',
+  'from-overlay',
+  'from-network',
+  'to-network',
+  'from-crypto',
+  'to-crypto',
 ];
 
 /** api.TraceObservationPoint(subType): the monitor name, or the number. */
@@ -132,8 +151,17 @@ export function policyMatchTypeText(n: number): string {
 }
 
 const RESERVED_IDENTITIES: Record<number, string> = {
-  0: 'unknown', 1: 'host', 2: 'world', 3: 'unmanaged', 4: 'health', 5: 'init', 6: 'remote-node',
-  7: 'kube-apiserver', 8: 'ingress', 9: 'world-ipv4', 10: 'world-ipv6',
+  0: 'unknown',
+  1: 'host',
+  2: 'world',
+  3: 'unmanaged',
+  4: 'health',
+  5: 'init',
+  6: 'remote-node',
+  7: 'kube-apiserver',
+  8: 'ingress',
+  9: 'world-ipv4',
+  10: 'world-ipv6',
 };
 
 /** Reserved identity name (identity.NumericIdentity.String for reserved ids), else undefined. */
@@ -143,8 +171,17 @@ export function reservedIdentityName(id: number): string | undefined {
 
 // GetReservedID also knows the encrypted-overlay identity, which has no printable name.
 const RESERVED_BY_NAME: Record<string, number> = {
-  host: 1, world: 2, unmanaged: 3, health: 4, init: 5, 'remote-node': 6, 'kube-apiserver': 7,
-  ingress: 8, 'world-ipv4': 9, 'world-ipv6': 10, 'overlay-to-encrypt': 11,
+  host: 1,
+  world: 2,
+  unmanaged: 3,
+  health: 4,
+  init: 5,
+  'remote-node': 6,
+  'kube-apiserver': 7,
+  ingress: 8,
+  'world-ipv4': 9,
+  'world-ipv6': 10,
+  'overlay-to-encrypt': 11,
 };
 
 /** identity.GetReservedID(name), or undefined when name is not reserved. */
@@ -154,21 +191,46 @@ export function reservedIdentityByName(name: string): number | undefined {
 
 /** Reserved identity names in ascending id order (hubble's reservedIdentitiesNames). */
 export function reservedIdentityNames(): string[] {
-  return Object.entries(RESERVED_BY_NAME).sort((a, b) => a[1] - b[1]).map(([, id]) => RESERVED_IDENTITIES[id] ?? String(id));
+  return Object.entries(RESERVED_BY_NAME)
+    .sort((a, b) => a[1] - b[1])
+    .map(([, id]) => RESERVED_IDENTITIES[id] ?? String(id));
 }
 
 /** Monitor message type codes by the CLI name used in `--type`. */
 export const MESSAGE_TYPE_NAMES: Record<string, number> = {
-  drop: MSG_DROP, debug: MSG_DEBUG, capture: MSG_CAPTURE, trace: MSG_TRACE, 'policy-verdict': MSG_POLICY_VERDICT,
-  'trace-sock': MSG_TRACE_SOCK, l7: MSG_ACCESS_LOG, agent: MSG_AGENT,
+  drop: MSG_DROP,
+  debug: MSG_DEBUG,
+  capture: MSG_CAPTURE,
+  trace: MSG_TRACE,
+  'policy-verdict': MSG_POLICY_VERDICT,
+  'trace-sock': MSG_TRACE_SOCK,
+  l7: MSG_ACCESS_LOG,
+  agent: MSG_AGENT,
 };
 
 const FILES: Record<number, string> = {
-  1: 'bpf_host.c', 2: 'bpf_lxc.c', 3: 'bpf_overlay.c', 4: 'bpf_xdp.c', 5: 'bpf_sock.c', 6: 'bpf_network.c',
+  1: 'bpf_host.c',
+  2: 'bpf_lxc.c',
+  3: 'bpf_overlay.c',
+  4: 'bpf_xdp.c',
+  5: 'bpf_sock.c',
+  6: 'bpf_network.c',
   7: 'bpf_wireguard.c',
-  101: 'drop.h', 102: 'srv6.h', 103: 'icmp6.h', 104: 'nodeport.h', 105: 'lb.h', 106: 'mcast.h', 107: 'ipv4.h',
-  108: 'conntrack.h', 109: 'local_delivery.h', 110: 'trace.h', 111: 'encap.h', 112: 'host_firewall.h',
-  113: 'nodeport_egress.h', 114: 'ipv6.h', 115: 'classifiers.h',
+  101: 'drop.h',
+  102: 'srv6.h',
+  103: 'icmp6.h',
+  104: 'nodeport.h',
+  105: 'lb.h',
+  106: 'mcast.h',
+  107: 'ipv4.h',
+  108: 'conntrack.h',
+  109: 'local_delivery.h',
+  110: 'trace.h',
+  111: 'encap.h',
+  112: 'host_firewall.h',
+  113: 'nodeport_egress.h',
+  114: 'ipv6.h',
+  115: 'classifiers.h',
 };
 
 const FILE_NAMES: string[] = Array.from({ length: 256 }, (_, id) => FILES[id] ?? `unknown(${id})`);

@@ -2,41 +2,176 @@
 // names exactly as written in the .proto (keepCase), enums as numbers, 64-bit integers as
 // numbers, absent fields undefined. These objects encode directly with protobufjs.
 
-export interface Timestamp { seconds: number; nanos: number }
-export interface BoolValue { value: boolean }
-export interface UInt32Value { value: number }
-export interface Int32Value { value: number }
+export interface Timestamp {
+  seconds: number;
+  nanos: number;
+}
+export interface BoolValue {
+  value: boolean;
+}
+export interface UInt32Value {
+  value: number;
+}
+export interface Int32Value {
+  value: number;
+}
 
-export interface Emitter { name?: string; version?: string }
-export interface Ethernet { source?: string; destination?: string }
-export interface IP { source?: string; source_xlated?: string; destination?: string; ipVersion?: number; encrypted?: boolean }
-export interface TCPFlags { FIN?: boolean; SYN?: boolean; RST?: boolean; PSH?: boolean; ACK?: boolean; URG?: boolean; ECE?: boolean; CWR?: boolean; NS?: boolean }
-export interface TCP { source_port?: number; destination_port?: number; flags?: TCPFlags }
-export interface UDP { source_port?: number; destination_port?: number }
-export interface SCTP { source_port?: number; destination_port?: number }
-export interface ICMP { type?: number; code?: number }
-export interface VRRP { type?: number; vrid?: number; priority?: number }
-export interface IGMP { type?: number; group_address?: string }
-export interface Layer4 { TCP?: TCP; UDP?: UDP; ICMPv4?: ICMP; ICMPv6?: ICMP; SCTP?: SCTP; VRRP?: VRRP; IGMP?: IGMP }
-export interface Tunnel { protocol?: number; IP?: IP; l4?: Layer4; vni?: number }
-export interface Workload { name?: string; kind?: string }
-export interface Endpoint { ID?: number; identity?: number; cluster_name?: string; namespace?: string; labels?: string[]; pod_name?: string; workloads?: Workload[] }
-export interface DNS { query?: string; ips?: string[]; ttl?: number; cnames?: string[]; observation_source?: string; rcode?: number; qtypes?: string[]; rrtypes?: string[] }
-export interface HTTPHeader { key?: string; value?: string }
-export interface HTTP { code?: number; method?: string; url?: string; protocol?: string; headers?: HTTPHeader[] }
-export interface Kafka { error_code?: number; api_version?: number; api_key?: string; correlation_id?: number; topic?: string }
-export interface Layer7 { type?: number; latency_ns?: number; dns?: DNS; http?: HTTP; kafka?: Kafka }
-export interface CiliumEventType { type?: number; sub_type?: number }
-export interface Service { name?: string; namespace?: string }
-export interface FileInfo { name?: string; line?: number }
-export interface IPTraceID { trace_id?: number; ip_option_type?: number }
-export interface NetworkInterface { index?: number; name?: string }
-export interface TraceContext { parent?: { trace_id?: string } }
-export interface Policy { name?: string; namespace?: string; labels?: string[]; revision?: number; kind?: string }
-export interface Aggregate { ingress_flow_count?: number; egress_flow_count?: number; unknown_direction_flow_count?: number }
+export interface Emitter {
+  name?: string;
+  version?: string;
+}
+export interface Ethernet {
+  source?: string;
+  destination?: string;
+}
+export interface IP {
+  source?: string;
+  source_xlated?: string;
+  destination?: string;
+  ipVersion?: number;
+  encrypted?: boolean;
+}
+export interface TCPFlags {
+  FIN?: boolean;
+  SYN?: boolean;
+  RST?: boolean;
+  PSH?: boolean;
+  ACK?: boolean;
+  URG?: boolean;
+  ECE?: boolean;
+  CWR?: boolean;
+  NS?: boolean;
+}
+export interface TCP {
+  source_port?: number;
+  destination_port?: number;
+  flags?: TCPFlags;
+}
+export interface UDP {
+  source_port?: number;
+  destination_port?: number;
+}
+export interface SCTP {
+  source_port?: number;
+  destination_port?: number;
+}
+export interface ICMP {
+  type?: number;
+  code?: number;
+}
+export interface VRRP {
+  type?: number;
+  vrid?: number;
+  priority?: number;
+}
+export interface IGMP {
+  type?: number;
+  group_address?: string;
+}
+export interface Layer4 {
+  TCP?: TCP;
+  UDP?: UDP;
+  ICMPv4?: ICMP;
+  ICMPv6?: ICMP;
+  SCTP?: SCTP;
+  VRRP?: VRRP;
+  IGMP?: IGMP;
+}
+export interface Tunnel {
+  protocol?: number;
+  IP?: IP;
+  l4?: Layer4;
+  vni?: number;
+}
+export interface Workload {
+  name?: string;
+  kind?: string;
+}
+export interface Endpoint {
+  ID?: number;
+  identity?: number;
+  cluster_name?: string;
+  namespace?: string;
+  labels?: string[];
+  pod_name?: string;
+  workloads?: Workload[];
+}
+export interface DNS {
+  query?: string;
+  ips?: string[];
+  ttl?: number;
+  cnames?: string[];
+  observation_source?: string;
+  rcode?: number;
+  qtypes?: string[];
+  rrtypes?: string[];
+}
+export interface HTTPHeader {
+  key?: string;
+  value?: string;
+}
+export interface HTTP {
+  code?: number;
+  method?: string;
+  url?: string;
+  protocol?: string;
+  headers?: HTTPHeader[];
+}
+export interface Kafka {
+  error_code?: number;
+  api_version?: number;
+  api_key?: string;
+  correlation_id?: number;
+  topic?: string;
+}
+export interface Layer7 {
+  type?: number;
+  latency_ns?: number;
+  dns?: DNS;
+  http?: HTTP;
+  kafka?: Kafka;
+}
+export interface CiliumEventType {
+  type?: number;
+  sub_type?: number;
+}
+export interface Service {
+  name?: string;
+  namespace?: string;
+}
+export interface FileInfo {
+  name?: string;
+  line?: number;
+}
+export interface IPTraceID {
+  trace_id?: number;
+  ip_option_type?: number;
+}
+export interface NetworkInterface {
+  index?: number;
+  name?: string;
+}
+export interface TraceContext {
+  parent?: { trace_id?: string };
+}
+export interface Policy {
+  name?: string;
+  namespace?: string;
+  labels?: string[];
+  revision?: number;
+  kind?: string;
+}
+export interface Aggregate {
+  ingress_flow_count?: number;
+  egress_flow_count?: number;
+  unknown_direction_flow_count?: number;
+}
 
 /** google.protobuf.Any: a packed message and the URL naming its type. */
-export interface Any { type_url?: string; value?: Uint8Array }
+export interface Any {
+  type_url?: string;
+  value?: Uint8Array;
+}
 
 export interface Flow {
   time?: Timestamp;
@@ -87,9 +222,19 @@ export interface Flow {
   extensions?: Any;
 }
 
-export interface LostEvent { source?: number; num_events_lost?: number; cpu?: Int32Value; first?: Timestamp; last?: Timestamp }
+export interface LostEvent {
+  source?: number;
+  num_events_lost?: number;
+  cpu?: Int32Value;
+  first?: Timestamp;
+  last?: Timestamp;
+}
 
-export interface EventTypeFilter { type?: number; match_sub_type?: boolean; sub_type?: number }
+export interface EventTypeFilter {
+  type?: number;
+  match_sub_type?: boolean;
+  sub_type?: number;
+}
 
 export interface FlowFilter {
   /** flowscope extension: the kernel probe's drop reason names (KernelFlowInfo.drop_reason_name). */
@@ -137,7 +282,9 @@ export interface FlowFilter {
   experimental?: { cel_expression?: string[] };
 }
 
-export interface FieldMask { paths?: string[] }
+export interface FieldMask {
+  paths?: string[];
+}
 
 export interface GetFlowsRequest {
   number?: number;
@@ -151,7 +298,11 @@ export interface GetFlowsRequest {
   experimental?: { field_mask?: FieldMask };
 }
 
-export interface NodeStatusEvent { state_change?: number; node_names?: string[]; message?: string }
+export interface NodeStatusEvent {
+  state_change?: number;
+  node_names?: string[];
+  message?: string;
+}
 
 export interface GetFlowsResponse {
   flow?: Flow;
@@ -185,14 +336,39 @@ export interface ObserverNode {
   seen_flows?: number;
 }
 
-export interface GetNodesResponse { nodes?: ObserverNode[] }
-export interface Namespace { cluster?: string; namespace?: string }
-export interface GetNamespacesResponse { namespaces?: Namespace[] }
+export interface GetNodesResponse {
+  nodes?: ObserverNode[];
+}
+export interface Namespace {
+  cluster?: string;
+  namespace?: string;
+}
+export interface GetNamespacesResponse {
+  namespaces?: Namespace[];
+}
 
-export interface Hello { node_name?: string; session_id?: string; observer_address?: string; version?: string; started?: Timestamp }
-export interface FlowBatch { seq?: number; flows?: Flow[]; lost_events?: LostEvent[]; block?: Uint8Array }
-export interface IngestMessage { hello?: Hello; batch?: FlowBatch }
-export interface IngestAck { durable_seq?: number; resume?: boolean; error?: string }
+export interface Hello {
+  node_name?: string;
+  session_id?: string;
+  observer_address?: string;
+  version?: string;
+  started?: Timestamp;
+}
+export interface FlowBatch {
+  seq?: number;
+  flows?: Flow[];
+  lost_events?: LostEvent[];
+  block?: Uint8Array;
+}
+export interface IngestMessage {
+  hello?: Hello;
+  batch?: FlowBatch;
+}
+export interface IngestAck {
+  durable_seq?: number;
+  resume?: boolean;
+  error?: string;
+}
 
 // Enum values used in code, named as in flow.proto.
 export const Verdict = { VERDICT_UNKNOWN: 0, FORWARDED: 1, DROPPED: 2, ERROR: 3, AUDIT: 4, REDIRECTED: 5, TRACED: 6, TRANSLATED: 7 } as const;
@@ -206,13 +382,42 @@ export const L7FlowType = { UNKNOWN_L7_TYPE: 0, REQUEST: 1, RESPONSE: 2, SAMPLE:
 export const MessageType = { DROP: 1, DEBUG: 2, CAPTURE: 3, TRACE: 4, POLICY_VERDICT: 5, RECORDER: 6, TRACE_SOCK: 7, ACCESS_LOG: 129, AGENT: 130 } as const;
 
 // flowscope.insights.v1
-export interface InsightsRequest { since?: Timestamp; until?: Timestamp; namespace?: string; limit?: number }
-export interface ServiceEdge {
-  source_namespace?: string; source_workload?: string; destination_namespace?: string; destination_workload?: string;
-  protocol?: string; destination_port?: number; flows?: number; dropped?: number; bytes?: number;
+export interface InsightsRequest {
+  since?: Timestamp;
+  until?: Timestamp;
+  namespace?: string;
+  limit?: number;
 }
-export interface ServiceMapResponse { edges?: ServiceEdge[] }
-export interface Talker { namespace?: string; workload?: string; flows?: number; bytes?: number; peers?: number }
-export interface TopTalkersResponse { talkers?: Talker[] }
-export interface DropReasonCount { drop_reason?: number; source_namespace?: string; destination_namespace?: string; flows?: number }
-export interface TopDropReasonsResponse { reasons?: DropReasonCount[] }
+export interface ServiceEdge {
+  source_namespace?: string;
+  source_workload?: string;
+  destination_namespace?: string;
+  destination_workload?: string;
+  protocol?: string;
+  destination_port?: number;
+  flows?: number;
+  dropped?: number;
+  bytes?: number;
+}
+export interface ServiceMapResponse {
+  edges?: ServiceEdge[];
+}
+export interface Talker {
+  namespace?: string;
+  workload?: string;
+  flows?: number;
+  bytes?: number;
+  peers?: number;
+}
+export interface TopTalkersResponse {
+  talkers?: Talker[];
+}
+export interface DropReasonCount {
+  drop_reason?: number;
+  source_namespace?: string;
+  destination_namespace?: string;
+  flows?: number;
+}
+export interface TopDropReasonsResponse {
+  reasons?: DropReasonCount[];
+}

@@ -20,8 +20,10 @@ export class InvalidInsightsRequest extends Error {}
 
 function ms(t: Timestamp | undefined, name: string): number | undefined {
   if (t === undefined || t === null) return undefined;
-  const s = t.seconds ?? 0, n = t.nanos ?? 0;
-  if (!Number.isFinite(s) || !Number.isInteger(n) || n < 0 || n >= 1e9 || s < 0 || s > 253402300799) throw new InvalidInsightsRequest(`invalid ${name} timestamp`);
+  const s = t.seconds ?? 0,
+    n = t.nanos ?? 0;
+  if (!Number.isFinite(s) || !Number.isInteger(n) || n < 0 || n >= 1e9 || s < 0 || s > 253402300799)
+    throw new InvalidInsightsRequest(`invalid ${name} timestamp`);
   return s * 1000 + Math.floor(n / 1e6);
 }
 
@@ -32,41 +34,68 @@ export function insightsRange(req: InsightsRequest, nowMs = Date.now()): RollupR
   const untilMs = ms(req.until, 'until') ?? nowMs;
   if (sinceMs >= untilMs) throw new InvalidInsightsRequest('since must be before until');
   const limit = req.limit ?? 0;
-  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_INSIGHTS_LIMIT) throw new InvalidInsightsRequest(`limit must be between 0 and ${MAX_INSIGHTS_LIMIT}`);
+  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_INSIGHTS_LIMIT)
+    throw new InvalidInsightsRequest(`limit must be between 0 and ${MAX_INSIGHTS_LIMIT}`);
   const ns = req.namespace ?? '';
   if (ns.length > MAX_NAMESPACE_LEN) throw new InvalidInsightsRequest('namespace is too long');
   return { sinceMs, untilMs, ...(ns !== '' && { namespace: ns }), ...(limit > 0 && { limit }) };
 }
 
-export interface InsightsStats { requests: number; invalid: number; failed: number }
+export interface InsightsStats {
+  requests: number;
+  invalid: number;
+  failed: number;
+}
 
-export function insightsHandlers(store: InsightsStore, log: Logger, stats: InsightsStats = { requests: 0, invalid: 0, failed: 0 }): grpc.UntypedServiceImplementation {
-  const unary = <Res>(name: string, run: (r: RollupRange) => Promise<Res>) =>
+export function insightsHandlers(
+  store: InsightsStore,
+  log: Logger,
+  stats: InsightsStats = { requests: 0, invalid: 0, failed: 0 },
+): grpc.UntypedServiceImplementation {
+  const unary =
+    <Res>(name: string, run: (r: RollupRange) => Promise<Res>) =>
     (call: grpc.ServerUnaryCall<InsightsRequest, Res>, cb: grpc.sendUnaryData<Res>) => {
       stats.requests++;
       let range: RollupRange;
-      try { range = insightsRange(call.request); } catch (err) {
+      try {
+        range = insightsRange(call.request);
+      } catch (err) {
         stats.invalid++;
         return cb(grpcError(grpc.status.INVALID_ARGUMENT, (err as Error).message));
       }
-      run(range).then((res) => cb(null, res), (err: Error) => {
-        stats.failed++;
-        log.warn({ method: name, err: err.message }, 'insights query failed');
-        cb(grpcError(grpc.status.UNAVAILABLE, `storage query failed: ${err.message}`));
-      });
+      run(range).then(
+        (res) => cb(null, res),
+        (err: Error) => {
+          stats.failed++;
+          log.warn({ method: name, err: err.message }, 'insights query failed');
+          cb(grpcError(grpc.status.UNAVAILABLE, `storage query failed: ${err.message}`));
+        },
+      );
     };
   return {
     ServiceMap: unary('ServiceMap', async (r): Promise<ServiceMapResponse> => ({
       edges: (await store.serviceMap(r)).map((e) => ({
-        source_namespace: e.srcNamespace, source_workload: e.srcWorkload, destination_namespace: e.dstNamespace, destination_workload: e.dstWorkload,
-        protocol: e.protocol, destination_port: e.dstPort, flows: e.flows, dropped: e.dropped, bytes: e.bytes,
+        source_namespace: e.srcNamespace,
+        source_workload: e.srcWorkload,
+        destination_namespace: e.dstNamespace,
+        destination_workload: e.dstWorkload,
+        protocol: e.protocol,
+        destination_port: e.dstPort,
+        flows: e.flows,
+        dropped: e.dropped,
+        bytes: e.bytes,
       })),
     })),
     TopTalkers: unary('TopTalkers', async (r): Promise<TopTalkersResponse> => ({
       talkers: (await store.topTalkers(r)).map((t) => ({ namespace: t.namespace, workload: t.workload, flows: t.flows, bytes: t.bytes, peers: t.peers })),
     })),
     TopDropReasons: unary('TopDropReasons', async (r): Promise<TopDropReasonsResponse> => ({
-      reasons: (await store.topDropReasons(r)).map((d) => ({ drop_reason: d.dropReason, source_namespace: d.srcNamespace, destination_namespace: d.dstNamespace, flows: d.flows })),
+      reasons: (await store.topDropReasons(r)).map((d) => ({
+        drop_reason: d.dropReason,
+        source_namespace: d.srcNamespace,
+        destination_namespace: d.dstNamespace,
+        flows: d.flows,
+      })),
     })),
   };
 }

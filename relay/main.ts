@@ -34,7 +34,10 @@ export interface RelayCommandOptions {
   spool: { dir: string; maxBytes: number; segmentBytes: number; insertTimeoutMs: number } | null;
   /** Kafka mode: batches go to this topic (the ingester stores them) instead of ClickHouse. */
   kafka?: {
-    brokers: string[]; topic: string; compression: 'gzip' | 'none'; idempotent: boolean;
+    brokers: string[];
+    topic: string;
+    compression: 'gzip' | 'none';
+    idempotent: boolean;
     /** Also consume the topic into this relay's store (chDB: one process owns the directory). */
     ingestGroup?: string;
   };
@@ -46,7 +49,16 @@ export function relayStore(store: FlowStore): RelayStore {
     insertBlocks: (blocks, progress, batchId, opts) => store.insertBlocks(blocks, progress, batchId, opts),
     storedRows: (batchId) => store.storedRows(batchId),
     durableSeq: (s) => store.durableSeq(s),
-    query: (q: HistoryQuery) => store.queryFlows({ whitelist: q.whitelist, blacklist: q.blacklist, since: q.since, until: q.until, number: q.number, first: q.first, maxBatchId: q.upTo }),
+    query: (q: HistoryQuery) =>
+      store.queryFlows({
+        whitelist: q.whitelist,
+        blacklist: q.blacklist,
+        since: q.since,
+        until: q.until,
+        number: q.number,
+        first: q.first,
+        maxBatchId: q.upTo,
+      }),
     namespaces: (sinceMs) => store.namespaces(sinceMs),
     serviceMap: (r) => store.serviceMap(r),
     topTalkers: (r) => store.topTalkers(r),
@@ -55,28 +67,57 @@ export function relayStore(store: FlowStore): RelayStore {
   };
 }
 
-export interface RunningRelay { relay: Relay; metricsPort: number; stop(): Promise<void> }
+export interface RunningRelay {
+  relay: Relay;
+  metricsPort: number;
+  stop(): Promise<void>;
+}
 
 export async function startRelay(opts: RelayCommandOptions): Promise<RunningRelay> {
   const log = createLogger('relay');
   const connection: ConnectionOptions = opts.clickhouseUrl
     ? { kind: 'server', url: opts.clickhouseUrl, username: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase }
     : { kind: 'chdb', path: opts.dataDir };
-  const store = await FlowStore.open({ connection, retentionDays: opts.retentionDays, rollupRetentionDays: opts.rollupRetentionDays, cluster: opts.clickhouseCluster });
+  const store = await FlowStore.open({
+    connection,
+    retentionDays: opts.retentionDays,
+    rollupRetentionDays: opts.rollupRetentionDays,
+    cluster: opts.clickhouseCluster,
+  });
   log.info({ storage: opts.clickhouseUrl ? opts.clickhouseUrl : `chdb:${opts.dataDir}`, flows: await store.countFlows() }, 'storage ready');
   const rs = relayStore(store);
   const sink = await openSink(opts, rs, log);
   let ingester: { stop(): Promise<void> } | undefined;
   if (opts.kafka?.ingestGroup) {
     const { KafkaIngester, DEFAULT_INGESTER_OPTIONS } = await import('./kafka/ingester.js');
-    const k = new KafkaIngester(store, { ...DEFAULT_INGESTER_OPTIONS, brokers: opts.kafka.brokers, topic: opts.kafka.topic, groupId: opts.kafka.ingestGroup, clientId: `flowscope-relay-ingester-${opts.nodeName}` }, log);
+    const k = new KafkaIngester(
+      store,
+      {
+        ...DEFAULT_INGESTER_OPTIONS,
+        brokers: opts.kafka.brokers,
+        topic: opts.kafka.topic,
+        groupId: opts.kafka.ingestGroup,
+        clientId: `flowscope-relay-ingester-${opts.nodeName}`,
+      },
+      log,
+    );
     await k.start();
     ingester = k;
   }
-  const relay = new Relay(rs, {
-    listen: opts.listen, nodeName: opts.nodeName, batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows }, sink,
-    tolerateResumeGaps: !!opts.kafka, beforeStoreClose: async () => { await ingester?.stop(); },
-  }, log);
+  const relay = new Relay(
+    rs,
+    {
+      listen: opts.listen,
+      nodeName: opts.nodeName,
+      batcher: { flushIntervalMs: opts.flushIntervalMs, maxRows: opts.batchRows },
+      sink,
+      tolerateResumeGaps: !!opts.kafka,
+      beforeStoreClose: async () => {
+        await ingester?.stop();
+      },
+    },
+    log,
+  );
   let metrics: MetricsServer | null = null;
   if (opts.metricsAddr) {
     const registry = new Registry();

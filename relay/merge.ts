@@ -4,12 +4,20 @@
 import type { LiveItem } from '../observer/live.js';
 import { timestampToNs } from '../common/time.js';
 
-interface Entry { key: number; seq: number; item: LiveItem }
+interface Entry {
+  key: number;
+  seq: number;
+  item: LiveItem;
+}
 
 class MinHeap {
   private a: Entry[] = [];
-  get size(): number { return this.a.length; }
-  peek(): Entry | undefined { return this.a[0]; }
+  get size(): number {
+    return this.a.length;
+  }
+  peek(): Entry | undefined {
+    return this.a[0];
+  }
   push(e: Entry): void {
     const a = this.a;
     a.push(e);
@@ -30,7 +38,8 @@ class MinHeap {
       a[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < a.length && less(a[l], a[m])) m = l;
         if (r < a.length && less(a[r], a[m])) m = r;
@@ -61,7 +70,10 @@ export class TimeOrderMerger {
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly emit: (items: LiveItem[]) => void, private readonly opts: MergerOptions = { maxDelayMs: 1000, maxBuffered: 200_000, tickMs: 50 }) {}
+  constructor(
+    private readonly emit: (items: LiveItem[]) => void,
+    private readonly opts: MergerOptions = { maxDelayMs: 1000, maxBuffered: 200_000, tickMs: 50 },
+  ) {}
 
   start(): void {
     this.timer ??= setInterval(() => this.release(), this.opts.tickMs);
@@ -91,7 +103,9 @@ export class TimeOrderMerger {
     this.watermarks.delete(source);
   }
 
-  get buffered(): number { return this.heap.size; }
+  get buffered(): number {
+    return this.heap.size;
+  }
 
   release(limit = this.releaseLimit()): void {
     const out: LiveItem[] = [];

@@ -21,17 +21,34 @@ class MemoryStore implements RelayStore {
   seqs = new Map<string, number>();
   failNext = 2;
   async insertBlocks(blocks: readonly Buffer[], progress: ReadonlyArray<{ session: string; seq: number }>): Promise<void> {
-    if (this.failNext > 0) { this.failNext--; throw new Error('injected failure'); }
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('injected failure');
+    }
     for (const b of blocks) this.rows += blockRows(b);
     for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
   }
-  async storedRows(): Promise<number> { return 0; }
-  async durableSeq(session: string): Promise<number> { return this.seqs.get(session) ?? 0; }
-  async *query(): AsyncIterable<Flow> { /* no history needed */ }
-  async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> { return []; }
-  async serviceMap(): Promise<never[]> { return []; }
-  async topTalkers(): Promise<never[]> { return []; }
-  async topDropReasons(): Promise<never[]> { return []; }
+  async storedRows(): Promise<number> {
+    return 0;
+  }
+  async durableSeq(session: string): Promise<number> {
+    return this.seqs.get(session) ?? 0;
+  }
+  async *query(): AsyncIterable<Flow> {
+    /* no history needed */
+  }
+  async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> {
+    return [];
+  }
+  async serviceMap(): Promise<never[]> {
+    return [];
+  }
+  async topTalkers(): Promise<never[]> {
+    return [];
+  }
+  async topDropReasons(): Promise<never[]> {
+    return [];
+  }
   async close(): Promise<void> {}
 }
 
@@ -46,7 +63,18 @@ test('relay and collector pipeline metrics match what was shipped, stored, retri
   relay.onInsertDurable = (ms) => rm.insertDurable(ms);
   await relay.start();
 
-  const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 100, maxBatchDelayMs: 5, relayAddress: `127.0.0.1:${relay.port}`, nodeName: 'n1', observerAddress: '', version: 't' }, log);
+  const shipper = new Shipper(
+    {
+      ...DEFAULT_SHIPPER_OPTIONS,
+      maxBatchFlows: 100,
+      maxBatchDelayMs: 5,
+      relayAddress: `127.0.0.1:${relay.port}`,
+      nodeName: 'n1',
+      observerAddress: '',
+      version: 't',
+    },
+    log,
+  );
   const collectorRegistry = new Registry();
   const pipeline = { recordsRead: 1200, flowsDecoded: 1000, recordsSkipped: 200, perfLost: 5 };
   const decoder = { ...newDecodeStats(), decoded: 1000, truncated: 150, badPacket: 50 };

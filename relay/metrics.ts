@@ -23,11 +23,17 @@ export function registerRelayMetrics(registry: Registry, relay: Relay): RelayMet
   counter('flowscope_relay_flows_received_total', 'Flows received from collectors', () => ingest.flowsReceived);
   counter('flowscope_relay_duplicate_batches_total', 'Resent batches already stored (ignored, exactly-once)', () => ingest.duplicateBatches);
   counter('flowscope_relay_protocol_errors_total', 'Ingest streams rejected for a protocol error', () => ingest.protocolErrors);
-  new ObservedMetric('flowscope_relay_rejected_blocks_total', 'Collector blocks refused by the relay\'s check (their rows are lost), by reason', 'counter',
-    () => Object.entries(ingest.rejectedBlocks).map(([reason, value]) => ({ labels: { reason }, value }))).register(registry);
-  counter('flowscope_relay_legacy_batches_total', 'Batches of protobuf flows from collectors before 0.2, converted into blocks by the relay', () => ingest.legacyBatches);
-  new ObservedMetric('flowscope_relay_collector_lost_events_total', 'Events collectors reported lost, by Hubble LostEvent source', 'counter',
-    () => Object.entries(relay.lostBySource).map(([source, value]) => ({ labels: { source }, value }))).register(registry);
+  new ObservedMetric('flowscope_relay_rejected_blocks_total', "Collector blocks refused by the relay's check (their rows are lost), by reason", 'counter', () =>
+    Object.entries(ingest.rejectedBlocks).map(([reason, value]) => ({ labels: { reason }, value })),
+  ).register(registry);
+  counter(
+    'flowscope_relay_legacy_batches_total',
+    'Batches of protobuf flows from collectors before 0.2, converted into blocks by the relay',
+    () => ingest.legacyBatches,
+  );
+  new ObservedMetric('flowscope_relay_collector_lost_events_total', 'Events collectors reported lost, by Hubble LostEvent source', 'counter', () =>
+    Object.entries(relay.lostBySource).map(([source, value]) => ({ labels: { source }, value })),
+  ).register(registry);
   gauge('flowscope_relay_pending_rows', 'Rows accepted from collectors and not yet durable in storage (ingest queue depth)', () => batcher.pending);
   gauge('flowscope_relay_live_subscribers', 'Observer API followers of the live stream', () => relay.live.subscribers);
 
@@ -35,16 +41,28 @@ export function registerRelayMetrics(registry: Registry, relay: Relay): RelayMet
   counter('flowscope_storage_inserts_total', 'Successful inserts into the flows table', () => batcher.stats.insertedBatches);
   counter('flowscope_storage_insert_errors_total', 'Failed insert attempts (each is retried with backoff)', () => batcher.stats.insertErrors);
   const insertSeconds = new Histogram({
-    name: 'flowscope_storage_insert_duration_seconds', help: 'Duration of successful storage inserts',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
+    name: 'flowscope_storage_insert_duration_seconds',
+    help: 'Duration of successful storage inserts',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
   });
   batcher.onInsertDuration = (ms) => insertSeconds.observe(ms / 1000);
 
-  const lag = new Gauge({ name: 'flowscope_relay_ingest_lag_seconds', help: 'Age of the oldest flow of the latest storage insert when it became durable (collector clock to durable)', registers: [registry] });
-  const lastInsert = new Gauge({ name: 'flowscope_relay_last_insert_timestamp_seconds', help: 'Unix time of the latest durable storage insert', registers: [registry] });
+  const lag = new Gauge({
+    name: 'flowscope_relay_ingest_lag_seconds',
+    help: 'Age of the oldest flow of the latest storage insert when it became durable (collector clock to durable)',
+    registers: [registry],
+  });
+  const lastInsert = new Gauge({
+    name: 'flowscope_relay_last_insert_timestamp_seconds',
+    help: 'Unix time of the latest durable storage insert',
+    registers: [registry],
+  });
   const lagHist = new Histogram({
-    name: 'flowscope_relay_ingest_lag_distribution_seconds', help: 'Distribution of the ingest lag per storage insert',
-    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [registry],
+    name: 'flowscope_relay_ingest_lag_distribution_seconds',
+    help: 'Distribution of the ingest lag per storage insert',
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
   });
   return {
     insertDurable(oldestFlowMs) {

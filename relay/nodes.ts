@@ -21,8 +21,15 @@ export class NodeRegistry {
   connect(name: string, session: string, observerAddress: string, version: string): NodeRecord {
     const prev = this.nodes.get(name);
     const rec: NodeRecord = {
-      name, session, observerAddress, version, connected: true, connectedAtMs: Date.now(), disconnectedAtMs: 0,
-      durableFlows: prev?.durableFlows ?? 0, lastFlowAtMs: prev?.lastFlowAtMs ?? 0,
+      name,
+      session,
+      observerAddress,
+      version,
+      connected: true,
+      connectedAtMs: Date.now(),
+      disconnectedAtMs: 0,
+      durableFlows: prev?.durableFlows ?? 0,
+      lastFlowAtMs: prev?.lastFlowAtMs ?? 0,
     };
     this.nodes.set(name, rec);
     return rec;
@@ -50,6 +57,10 @@ export class NodeRegistry {
     return [...this.nodes.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  connected(): NodeRecord[] { return this.list().filter((n) => n.connected); }
-  unavailable(): NodeRecord[] { return this.list().filter((n) => !n.connected); }
+  connected(): NodeRecord[] {
+    return this.list().filter((n) => n.connected);
+  }
+  unavailable(): NodeRecord[] {
+    return this.list().filter((n) => !n.connected);
+  }
 }

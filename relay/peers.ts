@@ -16,7 +16,9 @@ export class PeerClients {
   }
 
   serverStatus(address: string, timeoutMs = 1000): Promise<ServerStatusResponse> {
-    const c = this.client(address) as unknown as { ServerStatus(req: object, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: ServerStatusResponse) => void): void };
+    const c = this.client(address) as unknown as {
+      ServerStatus(req: object, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: ServerStatusResponse) => void): void;
+    };
     return new Promise((resolve, reject) => {
       c.ServerStatus({}, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
     });

@@ -62,16 +62,25 @@ export class Relay {
   /** Called once per durable insert with the oldest flow time (ms since epoch) in it (metrics hook). */
   onInsertDurable: ((oldestFlowMs: number) => void) | null = null;
 
-  constructor(readonly store: RelayStore, private readonly opts: RelayOptions, private readonly log: Logger) {
+  constructor(
+    readonly store: RelayStore,
+    private readonly opts: RelayOptions,
+    private readonly log: Logger,
+  ) {
     this.merger = new TimeOrderMerger((items) => this.live.publish(items), { maxDelayMs: opts.mergeMaxDelayMs ?? 1000, maxBuffered: 200_000, tickMs: 50 });
     this.sink = opts.sink ?? new ClickHouseSink(store);
     this.batcher = new IngestBatcher(this.sink, (id, parts) => this.onDurable(id, parts), log, { ...DEFAULT_BATCHER_OPTIONS, ...opts.batcher });
     // Everything stored by earlier runs has a smaller batch id: it is history for any follower.
     this.live.advance(this.batcher.lastId);
     this.ingest = new IngestServer({
-      batcher: this.batcher, nodes: this.nodes, log,
+      batcher: this.batcher,
+      nodes: this.nodes,
+      log,
       // Held first: a spool replay clears it only after storage has the marks.
-      durableSeq: async (s) => { const held = this.sink.heldSeq(s); return Math.max(await store.durableSeq(s), held); },
+      durableSeq: async (s) => {
+        const held = this.sink.heldSeq(s);
+        return Math.max(await store.durableSeq(s), held);
+      },
       onLostEvents: (node, evs) => this.onLostEvents(node, evs),
       tolerateResumeGaps: opts.tolerateResumeGaps ?? false,
     });
@@ -94,8 +103,14 @@ export class Relay {
     this.health.setStatus('', 'NOT_SERVING');
     this.health.setStatus(OBSERVER_HEALTH_SERVICE, 'NOT_SERVING');
     await new Promise<void>((resolve) => {
-      const t = setTimeout(() => { this.server.forceShutdown(); resolve(); }, 3000);
-      this.server.tryShutdown(() => { clearTimeout(t); resolve(); });
+      const t = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 3000);
+      this.server.tryShutdown(() => {
+        clearTimeout(t);
+        resolve();
+      });
     });
     await this.batcher.drain();
     await this.sink.close();
@@ -152,7 +167,9 @@ export class Relay {
     const unavailable = nodes.filter((n) => n.state !== NodeState.NODE_CONNECTED);
     const sum = (k: 'num_flows' | 'max_flows' | 'seen_flows') => reachable.reduce((s, n) => s + (n[k] ?? 0), 0);
     return {
-      num_flows: sum('num_flows'), max_flows: sum('max_flows'), seen_flows: sum('seen_flows'),
+      num_flows: sum('num_flows'),
+      max_flows: sum('max_flows'),
+      seen_flows: sum('seen_flows'),
       uptime_ns: (Date.now() - this.startedMs) * 1e6,
       num_connected_nodes: { value: reachable.length },
       num_unavailable_nodes: { value: unavailable.length },
@@ -164,18 +181,29 @@ export class Relay {
 
   /** Every known collector, with the counters of its own Observer API where it answers. */
   async nodeDetails(): Promise<ObserverNode[]> {
-    return Promise.all(this.nodes.list().map(async (n): Promise<ObserverNode> => {
-      const base: ObserverNode = { name: n.name, address: n.observerAddress, version: n.version, tls: { enabled: false, server_name: '' } };
-      if (!n.connected) return { ...base, state: NodeState.NODE_UNAVAILABLE };
-      if (!n.observerAddress) return { ...base, state: NodeState.NODE_CONNECTED, uptime_ns: (Date.now() - n.connectedAtMs) * 1e6, seen_flows: n.durableFlows };
-      try {
-        const s = await this.peers.serverStatus(n.observerAddress);
-        return { ...base, state: NodeState.NODE_CONNECTED, version: s.version ?? n.version, uptime_ns: s.uptime_ns, num_flows: s.num_flows, max_flows: s.max_flows, seen_flows: s.seen_flows };
-      } catch (err) {
-        this.log.debug({ node: n.name, err: (err as Error).message }, 'collector ServerStatus failed');
-        return { ...base, state: NodeState.NODE_ERROR };
-      }
-    }));
+    return Promise.all(
+      this.nodes.list().map(async (n): Promise<ObserverNode> => {
+        const base: ObserverNode = { name: n.name, address: n.observerAddress, version: n.version, tls: { enabled: false, server_name: '' } };
+        if (!n.connected) return { ...base, state: NodeState.NODE_UNAVAILABLE };
+        if (!n.observerAddress)
+          return { ...base, state: NodeState.NODE_CONNECTED, uptime_ns: (Date.now() - n.connectedAtMs) * 1e6, seen_flows: n.durableFlows };
+        try {
+          const s = await this.peers.serverStatus(n.observerAddress);
+          return {
+            ...base,
+            state: NodeState.NODE_CONNECTED,
+            version: s.version ?? n.version,
+            uptime_ns: s.uptime_ns,
+            num_flows: s.num_flows,
+            max_flows: s.max_flows,
+            seen_flows: s.seen_flows,
+          };
+        } catch (err) {
+          this.log.debug({ node: n.name, err: (err as Error).message }, 'collector ServerStatus failed');
+          return { ...base, state: NodeState.NODE_ERROR };
+        }
+      }),
+    );
   }
 
   private backend(): ObserverBackend {
@@ -191,4 +219,3 @@ export class Relay {
     };
   }
 }
-

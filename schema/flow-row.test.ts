@@ -13,14 +13,21 @@ function rows(flows: readonly Flow[], plain: boolean): Buffer[] {
   usePlainPath(plain);
   try {
     const w = new RowBinaryWriter();
-    return flows.map((f) => { w.reset(); writeFlowRow(w, f, [], 1_700_000_000_000, 7); return Buffer.from(w.bytes()); });
-  } finally { usePlainPath(true); }
+    return flows.map((f) => {
+      w.reset();
+      writeFlowRow(w, f, [], 1_700_000_000_000, 7);
+      return Buffer.from(w.bytes());
+    });
+  } finally {
+    usePlainPath(true);
+  }
 }
 
 test('the in-place path for plain flows writes exactly what the general path writes', () => {
   const flows = [...genFlows(4000, 21).map(canonical), ...realisticFlows(3000, { nodes: 3, seed: 4 })];
   const snapshot = JSON.stringify(flows);
-  const fast = rows(flows, true), general = rows(flows, false);
+  const fast = rows(flows, true),
+    general = rows(flows, false);
   let plain = 0;
   for (let i = 0; i < flows.length; i++) {
     if (isPlainFlow(flows[i])) plain++;

@@ -9,7 +9,10 @@ function unescapePath(s: string): string | undefined {
   const bytes: number[] = [];
   const raw = Buffer.from(s, 'utf8');
   for (let i = 0; i < raw.length; i++) {
-    if (raw[i] !== 0x25) { bytes.push(raw[i]); continue; }
+    if (raw[i] !== 0x25) {
+      bytes.push(raw[i]);
+      continue;
+    }
     const hex = raw.subarray(i + 1, i + 3).toString('latin1');
     if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
     bytes.push(parseInt(hex, 16));
@@ -26,7 +29,10 @@ export function requestURIPath(url: string): string | undefined {
   let scheme = '';
   const colon = url.indexOf(':');
   if (colon === 0) return undefined;
-  if (colon > 0 && SCHEME.test(url.slice(0, colon))) { scheme = url.slice(0, colon); rest = url.slice(colon + 1); }
+  if (colon > 0 && SCHEME.test(url.slice(0, colon))) {
+    scheme = url.slice(0, colon);
+    rest = url.slice(colon + 1);
+  }
   const q = rest.indexOf('?');
   if (q >= 0) rest = rest.slice(0, q);
   if (!rest.startsWith('/')) return scheme !== '' ? '' : undefined; // opaque URL: empty Path

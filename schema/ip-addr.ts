@@ -22,14 +22,17 @@ function parseV4(s: string, out: Uint8Array, at: number): boolean {
 export function parseIP(s: string): IP16 | undefined {
   const out = new Uint8Array(16);
   if (!s.includes(':')) {
-    out[10] = 0xff; out[11] = 0xff;
+    out[10] = 0xff;
+    out[11] = 0xff;
     return parseV4(s, out, 12) ? out : undefined;
   }
-  let head = s, tail = '';
+  let head = s,
+    tail = '';
   const dc = s.indexOf('::');
   if (dc >= 0) {
     if (s.indexOf('::', dc + 1) >= 0) return undefined;
-    head = s.slice(0, dc); tail = s.slice(dc + 2);
+    head = s.slice(0, dc);
+    tail = s.slice(dc + 2);
   }
   const groups = (part: string): number[] | undefined => {
     if (part === '') return [];
@@ -48,14 +51,18 @@ export function parseIP(s: string): IP16 | undefined {
     }
     return res;
   };
-  const h = groups(head), t = groups(tail);
+  const h = groups(head),
+    t = groups(tail);
   if (!h || !t) return undefined;
   // An embedded IPv4 part may only end the address.
   if (dc >= 0 && head.includes('.')) return undefined;
   const total = h.length + t.length;
   if (dc < 0 ? total !== 8 : total > 7) return undefined;
   const all = [...h, ...new Array(8 - total).fill(0), ...t];
-  for (let i = 0; i < 8; i++) { out[2 * i] = all[i] >> 8; out[2 * i + 1] = all[i] & 0xff; }
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = all[i] >> 8;
+    out[2 * i + 1] = all[i] & 0xff;
+  }
   return out;
 }
 
@@ -69,17 +76,30 @@ export function formatIP(ip: IP16): string {
   if (isV4Mapped(ip)) return `${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`;
   const g: number[] = [];
   for (let i = 0; i < 8; i++) g.push((ip[2 * i] << 8) | ip[2 * i + 1]);
-  let bestStart = -1, bestLen = 0;
+  let bestStart = -1,
+    bestLen = 0;
   for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i >= 2 && j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    if (j - i >= 2 && j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   if (bestStart < 0) return g.map((x) => x.toString(16)).join(':');
-  const left = g.slice(0, bestStart).map((x) => x.toString(16)).join(':');
-  const right = g.slice(bestStart + bestLen).map((x) => x.toString(16)).join(':');
+  const left = g
+    .slice(0, bestStart)
+    .map((x) => x.toString(16))
+    .join(':');
+  const right = g
+    .slice(bestStart + bestLen)
+    .map((x) => x.toString(16))
+    .join(':');
   return `${left}::${right}`;
 }
 
@@ -99,12 +119,17 @@ export function ipFromHex(hex: string): IP16 {
  * IPv4-mapped addresses are excluded: Go's IPNet.Contains never lets an IPv4 address match a
  * network whose (masked) number is not IPv4, and maps IPv4 networks onto the last 4 bytes.
  */
-export interface CIDRRange { lo: IP16; hi: IP16; excludeV4: boolean }
+export interface CIDRRange {
+  lo: IP16;
+  hi: IP16;
+  excludeV4: boolean;
+}
 
 export function parseCIDR(s: string): CIDRRange | undefined {
   const slash = s.indexOf('/');
   if (slash < 0) return undefined;
-  const addr = s.slice(0, slash), bits = s.slice(slash + 1);
+  const addr = s.slice(0, slash),
+    bits = s.slice(slash + 1);
   const ip = parseIP(addr);
   if (!ip || !/^[0-9]+$/.test(bits) || bits.length > 3) return undefined;
   const v4syntax = !addr.includes(':');
@@ -112,11 +137,13 @@ export function parseCIDR(s: string): CIDRRange | undefined {
   if (n > (v4syntax ? 32 : 128)) return undefined;
   // Mask in 16-byte space: a 4-byte mask covers the last 4 bytes after the ::ffff: prefix.
   const maskBits = v4syntax ? 96 + n : n;
-  const lo = new Uint8Array(16), hi = new Uint8Array(16);
+  const lo = new Uint8Array(16),
+    hi = new Uint8Array(16);
   for (let i = 0; i < 16; i++) {
     const keep = Math.max(0, Math.min(8, maskBits - 8 * i));
     const m = keep === 0 ? 0 : (0xff << (8 - keep)) & 0xff;
-    lo[i] = ip[i] & m; hi[i] = (ip[i] & m) | (~m & 0xff);
+    lo[i] = ip[i] & m;
+    hi[i] = (ip[i] & m) | (~m & 0xff);
   }
   if (isV4Mapped(lo)) {
     // Go reduces the network to 4 bytes and uses mask[12:]; the range above already has

@@ -7,5 +7,5 @@ import type { Flow } from '../proto/types.js';
 export function l4Port(f: Flow, which: 'source_port' | 'destination_port'): number | undefined {
   const l4 = f.l4;
   const x = l4?.TCP ?? l4?.UDP ?? l4?.SCTP;
-  return x === undefined ? undefined : x[which] ?? 0;
+  return x === undefined ? undefined : (x[which] ?? 0);
 }

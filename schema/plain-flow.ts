@@ -45,10 +45,19 @@ function ip(v: unknown): boolean {
   if (!isObj(v)) return false;
   for (const k in v) {
     switch (k) {
-      case 'source': case 'destination': case 'source_xlated': if (!text(v[k])) return false; break;
-      case 'ipVersion': if (!nonZero(v[k])) return false; break;
-      case 'encrypted': if (v[k] !== true) return false; break;
-      default: return false;
+      case 'source':
+      case 'destination':
+      case 'source_xlated':
+        if (!text(v[k])) return false;
+        break;
+      case 'ipVersion':
+        if (!nonZero(v[k])) return false;
+        break;
+      case 'encrypted':
+        if (v[k] !== true) return false;
+        break;
+      default:
+        return false;
     }
   }
   return true;
@@ -59,10 +68,19 @@ function flags(v: unknown): boolean {
   if (!isObj(v)) return false;
   for (const k in v) {
     switch (k) {
-      case 'FIN': case 'SYN': case 'RST': case 'PSH': case 'ACK': case 'URG': case 'ECE': case 'CWR': case 'NS':
+      case 'FIN':
+      case 'SYN':
+      case 'RST':
+      case 'PSH':
+      case 'ACK':
+      case 'URG':
+      case 'ECE':
+      case 'CWR':
+      case 'NS':
         if (v[k] !== true) return false;
         break;
-      default: return false;
+      default:
+        return false;
     }
   }
   return true;
@@ -73,9 +91,15 @@ function ports(v: unknown, tcp: boolean): boolean {
   if (!isObj(v)) return false;
   for (const k in v) {
     switch (k) {
-      case 'source_port': case 'destination_port': if (!nonZero(v[k])) return false; break;
-      case 'flags': if (!tcp || !flags(v[k])) return false; break;
-      default: return false;
+      case 'source_port':
+      case 'destination_port':
+        if (!nonZero(v[k])) return false;
+        break;
+      case 'flags':
+        if (!tcp || !flags(v[k])) return false;
+        break;
+      default:
+        return false;
     }
   }
   return true;
@@ -96,10 +120,19 @@ function l4(v: unknown): boolean {
   for (const k in v) {
     if (++n > 1) return false;
     switch (k) {
-      case 'TCP': if (!ports(v[k], true)) return false; break;
-      case 'UDP': case 'SCTP': if (!ports(v[k], false)) return false; break;
-      case 'ICMPv4': case 'ICMPv6': if (!icmp(v[k])) return false; break;
-      default: return false;
+      case 'TCP':
+        if (!ports(v[k], true)) return false;
+        break;
+      case 'UDP':
+      case 'SCTP':
+        if (!ports(v[k], false)) return false;
+        break;
+      case 'ICMPv4':
+      case 'ICMPv6':
+        if (!icmp(v[k])) return false;
+        break;
+      default:
+        return false;
     }
   }
   return true;
@@ -120,11 +153,23 @@ function endpoint(v: unknown): boolean {
   if (!isObj(v)) return false;
   for (const k in v) {
     switch (k) {
-      case 'ID': case 'identity': if (!nonZero(v[k])) return false; break;
-      case 'cluster_name': case 'namespace': case 'pod_name': if (!text(v[k])) return false; break;
-      case 'labels': if (!texts(v[k])) return false; break;
-      case 'workloads': if (!workloads(v[k])) return false; break;
-      default: return false;
+      case 'ID':
+      case 'identity':
+        if (!nonZero(v[k])) return false;
+        break;
+      case 'cluster_name':
+      case 'namespace':
+      case 'pod_name':
+        if (!text(v[k])) return false;
+        break;
+      case 'labels':
+        if (!texts(v[k])) return false;
+        break;
+      case 'workloads':
+        if (!workloads(v[k])) return false;
+        break;
+      default:
+        return false;
     }
   }
   return true;
@@ -134,10 +179,22 @@ function dns(v: unknown): boolean {
   if (!isObj(v)) return false;
   for (const k in v) {
     switch (k) {
-      case 'query': case 'observation_source': if (!text(v[k])) return false; break;
-      case 'ips': case 'cnames': case 'qtypes': case 'rrtypes': if (!texts(v[k])) return false; break;
-      case 'ttl': case 'rcode': if (!nonZero(v[k])) return false; break;
-      default: return false;
+      case 'query':
+      case 'observation_source':
+        if (!text(v[k])) return false;
+        break;
+      case 'ips':
+      case 'cnames':
+      case 'qtypes':
+      case 'rrtypes':
+        if (!texts(v[k])) return false;
+        break;
+      case 'ttl':
+      case 'rcode':
+        if (!nonZero(v[k])) return false;
+        break;
+      default:
+        return false;
     }
   }
   return true;
@@ -148,9 +205,15 @@ function l7(v: unknown): boolean {
   if (!isObj(v)) return false;
   for (const k in v) {
     switch (k) {
-      case 'type': case 'latency_ns': if (!nonZero(v[k])) return false; break;
-      case 'dns': if (!dns(v[k])) return false; break;
-      default: return false;
+      case 'type':
+      case 'latency_ns':
+        if (!nonZero(v[k])) return false;
+        break;
+      case 'dns':
+        if (!dns(v[k])) return false;
+        break;
+      default:
+        return false;
     }
   }
   return true;
@@ -160,7 +223,11 @@ function l7(v: unknown): boolean {
 function pair(v: unknown, a: string, aOk: (x: unknown) => boolean, b: string, bOk: (x: unknown) => boolean): boolean {
   if (!isObj(v)) return false;
   for (const k in v) {
-    if (k === a) { if (!aOk(v[k])) return false; } else if (k === b) { if (!bOk(v[k])) return false; } else return false;
+    if (k === a) {
+      if (!aOk(v[k])) return false;
+    } else if (k === b) {
+      if (!bOk(v[k])) return false;
+    } else return false;
   }
   return true;
 }
@@ -168,7 +235,8 @@ function pair(v: unknown, a: string, aOk: (x: unknown) => boolean, b: string, bO
 /** {seconds, nanos}, both set and within DateTime64(9); {seconds} alone (Go omits nanos = 0) stays in rest. */
 function time(v: unknown): boolean {
   if (!isObj(v)) return false;
-  const s = v.seconds, ns = v.nanos;
+  const s = v.seconds,
+    ns = v.nanos;
   if (!(Number.isSafeInteger(s) && (s as number) >= 0 && (s as number) < 9_000_000_000)) return false;
   if (!(Number.isInteger(ns) && (ns as number) >= 0 && (ns as number) < 1e9)) return false;
   for (const k in v) if (k !== 'seconds' && k !== 'nanos') return false;
@@ -193,26 +261,69 @@ function emitter(v: unknown): boolean {
 export function fieldShape(k: string, v: unknown): Shape {
   let ok: boolean;
   switch (k) {
-    case 'uuid': case 'node_name': case 'Summary': ok = text(v); break;
-    case 'verdict': case 'drop_reason': case 'drop_reason_desc': case 'Type': case 'traffic_direction': case 'policy_match_type':
-    case 'trace_observation_point': case 'trace_reason': case 'proxy_port':
-      ok = nonZero(v); break;
-    case 'node_labels': case 'source_names': case 'destination_names': ok = texts(v); break;
-    case 'time': ok = time(v); break;
-    case 'ethernet': ok = ethernet(v); break;
-    case 'IP': ok = ip(v); break;
-    case 'l4': ok = l4(v); break;
-    case 'source': case 'destination': ok = endpoint(v); break;
-    case 'is_reply': ok = isReply(v); break;
-    case 'reply': ok = v === true; break;
-    case 'event_type': ok = pair(v, 'type', nonZero, 'sub_type', nonZero); break;
-    case 'source_service': case 'destination_service': ok = pair(v, 'namespace', text, 'name', text); break;
-    case 'interface': ok = pair(v, 'index', nonZero, 'name', text); break;
-    case 'l7': ok = l7(v); break;
-    case 'emitter': ok = emitter(v); break;
+    case 'uuid':
+    case 'node_name':
+    case 'Summary':
+      ok = text(v);
+      break;
+    case 'verdict':
+    case 'drop_reason':
+    case 'drop_reason_desc':
+    case 'Type':
+    case 'traffic_direction':
+    case 'policy_match_type':
+    case 'trace_observation_point':
+    case 'trace_reason':
+    case 'proxy_port':
+      ok = nonZero(v);
+      break;
+    case 'node_labels':
+    case 'source_names':
+    case 'destination_names':
+      ok = texts(v);
+      break;
+    case 'time':
+      ok = time(v);
+      break;
+    case 'ethernet':
+      ok = ethernet(v);
+      break;
+    case 'IP':
+      ok = ip(v);
+      break;
+    case 'l4':
+      ok = l4(v);
+      break;
+    case 'source':
+    case 'destination':
+      ok = endpoint(v);
+      break;
+    case 'is_reply':
+      ok = isReply(v);
+      break;
+    case 'reply':
+      ok = v === true;
+      break;
+    case 'event_type':
+      ok = pair(v, 'type', nonZero, 'sub_type', nonZero);
+      break;
+    case 'source_service':
+    case 'destination_service':
+      ok = pair(v, 'namespace', text, 'name', text);
+      break;
+    case 'interface':
+      ok = pair(v, 'index', nonZero, 'name', text);
+      break;
+    case 'l7':
+      ok = l7(v);
+      break;
+    case 'emitter':
+      ok = emitter(v);
+      break;
     // No column replaces this field (trace_context, ip_trace_id and extensions only have filter
     // copies): the general path leaves it in rest untouched, too.
-    default: return Shape.PlainWithRest;
+    default:
+      return Shape.PlainWithRest;
   }
   return ok ? Shape.Plain : Shape.General;
 }

@@ -23,12 +23,16 @@ export interface RowSink {
 /** Two little-endian bytes of v & 0xffff at b[q] (room ensured by the caller). */
 function put16(b: Buffer, q: number, v: number): void {
   const x = v & 0xffff;
-  b[q] = x; b[q + 1] = x >>> 8;
+  b[q] = x;
+  b[q + 1] = x >>> 8;
 }
 
 /** Four little-endian bytes of a 32-bit integer at b[q] (room ensured by the caller). */
 function put32(b: Buffer, q: number, v: number): void {
-  b[q] = v; b[q + 1] = v >>> 8; b[q + 2] = v >>> 16; b[q + 3] = v >>> 24;
+  b[q] = v;
+  b[q + 1] = v >>> 8;
+  b[q + 2] = v >>> 16;
+  b[q + 3] = v >>> 24;
 }
 
 /** Eight little-endian bytes of a UInt64 from a non-negative safe integer at b[q]. */
@@ -53,9 +57,13 @@ export class RowBinaryWriter implements RowSink {
   }
 
   /** Bytes written so far (a view, valid until the next write). */
-  bytes(): Buffer { return this.buf.subarray(0, this.pos); }
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
 
-  reset(): void { this.pos = 0; }
+  reset(): void {
+    this.pos = 0;
+  }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -66,12 +74,31 @@ export class RowBinaryWriter implements RowSink {
 
   // Numbers are stored byte by byte: the same bytes as Buffer's writeUInt32LE & co. after the
   // same truncation, without their range checks and calls (several per row and column).
-  u8(v: number): void { this.ensure(1); this.buf[this.pos++] = v; }
-  u16(v: number): void { this.ensure(2); put16(this.buf, this.pos, v); this.pos += 2; }
-  u32(v: number): void { this.ensure(4); put32(this.buf, this.pos, v >>> 0); this.pos += 4; }
-  i32(v: number): void { this.ensure(4); put32(this.buf, this.pos, v | 0); this.pos += 4; }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+  u16(v: number): void {
+    this.ensure(2);
+    put16(this.buf, this.pos, v);
+    this.pos += 2;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    put32(this.buf, this.pos, v >>> 0);
+    this.pos += 4;
+  }
+  i32(v: number): void {
+    this.ensure(4);
+    put32(this.buf, this.pos, v | 0);
+    this.pos += 4;
+  }
   /** UInt64 from a non-negative safe integer (larger values are clamped by the caller). */
-  u64(v: number): void { this.ensure(8); put64(this.buf, this.pos, v); this.pos += 8; }
+  u64(v: number): void {
+    this.ensure(8);
+    put64(this.buf, this.pos, v);
+    this.pos += 8;
+  }
 
   // Runs of `n` values from src[at], src[at + stride], … (a column of a row-major stage,
   // schema/native/row-stage.ts): one bounds check for the run, the bytes of the writers above.
@@ -107,10 +134,14 @@ export class RowBinaryWriter implements RowSink {
   u64Sums(src: Float64Array, at: number, stride: number, n: number, base: number): number {
     this.ensure(8 * n);
     const b = this.buf;
-    let q = this.pos, sum = base;
+    let q = this.pos,
+      sum = base;
     for (let p = at, end = at + n * stride; p < end; p += stride, q += 8) {
       sum += src[p];
-      if (sum < 0x1_0000_0000) { put32(b, q, sum); put32(b, q + 4, 0); } else put64(b, q, sum); // put64's usual case, inline
+      if (sum < 0x1_0000_0000) {
+        put32(b, q, sum);
+        put32(b, q + 4, 0);
+      } else put64(b, q, sum); // put64's usual case, inline
     }
     this.pos = q;
     return sum;
@@ -128,7 +159,8 @@ export class RowBinaryWriter implements RowSink {
    * product stays below 2^53; ns = (hi·1e9)·2^16 + lo·1e9 + nanos. */
   timeNs(seconds: number, nanos: number): void {
     this.ensure(8);
-    const sHi = Math.floor(seconds / 0x1_0000), sLo = seconds - sHi * 0x1_0000;
+    const sHi = Math.floor(seconds / 0x1_0000),
+      sLo = seconds - sHi * 0x1_0000;
     const x = sHi * 1e9; // < 2^48
     const xHi = Math.floor(x / 0x1_0000);
     const t = (x - xHi * 0x1_0000) * 0x1_0000 + sLo * 1e9 + nanos; // < 2^47
@@ -139,7 +171,10 @@ export class RowBinaryWriter implements RowSink {
   }
 
   private varint(n: number): void {
-    while (n >= 0x80) { this.buf[this.pos++] = (n & 0x7f) | 0x80; n = Math.floor(n / 128); }
+    while (n >= 0x80) {
+      this.buf[this.pos++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
     this.buf[this.pos++] = n;
   }
 
@@ -151,11 +186,15 @@ export class RowBinaryWriter implements RowSink {
     const n = s.length;
     if (n < 0x80) {
       this.ensure(1 + n);
-      const b = this.buf, start = this.pos;
+      const b = this.buf,
+        start = this.pos;
       let p = start + 1;
       for (let i = 0; i < n; i++) {
         const c = s.charCodeAt(i);
-        if (c >= 0x80) { this.utf8(s); return; } // nothing is committed until pos moves
+        if (c >= 0x80) {
+          this.utf8(s);
+          return;
+        } // nothing is committed until pos moves
         b[p++] = c;
       }
       b[start] = n; // one varint byte: n < 128

@@ -6,9 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StartError } from '../common/start-error.js';
 
-export type ConnectionOptions =
-  | { kind: 'chdb'; path: string }
-  | { kind: 'server'; url: string; username?: string; password?: string; database?: string };
+export type ConnectionOptions = { kind: 'chdb'; path: string } | { kind: 'server'; url: string; username?: string; password?: string; database?: string };
 
 /**
  * A chDB data directory belongs to one process; ClickHouse records it in `status` while it runs
@@ -17,11 +15,21 @@ export type ConnectionOptions =
  */
 export function assertDataDirFree(dir: string): void {
   let text: string;
-  try { text = readFileSync(path.join(dir, 'status'), 'utf8'); } catch { return; }
+  try {
+    text = readFileSync(path.join(dir, 'status'), 'utf8');
+  } catch {
+    return;
+  }
   const pid = Number(/^PID:\s*(\d+)/m.exec(text)?.[1] ?? 0);
   if (pid === 0 || pid === process.pid) return;
-  try { process.kill(pid, 0); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EPERM') return; } // a crashed owner: no lock
-  throw new StartError(`the data directory ${dir} is in use by process ${pid} (a relay, an ingester or \`flowscope up\`): stop it, or use another --data-dir / --store`);
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return;
+  } // a crashed owner: no lock
+  throw new StartError(
+    `the data directory ${dir} is in use by process ${pid} (a relay, an ingester or \`flowscope up\`): stop it, or use another --data-dir / --store`,
+  );
 }
 
 export function openClient(opts: ConnectionOptions): ClickHouseClient {
@@ -32,7 +40,10 @@ export function openClient(opts: ConnectionOptions): ClickHouseClient {
     return createClient({ connection: createChdbConnection({ path: opts.path }) } as Parameters<typeof createClient>[0]);
   }
   return createClient({
-    url: opts.url, username: opts.username, password: opts.password, database: opts.database,
+    url: opts.url,
+    username: opts.username,
+    password: opts.password,
+    database: opts.database,
     clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
   });
 }

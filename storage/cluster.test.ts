@@ -16,9 +16,14 @@ after(() => fs.rm(root, { recursive: true, force: true }));
 async function tableDDLs(dir: string): Promise<Map<string, string>> {
   const c = openClient({ kind: 'chdb', path: dir });
   try {
-    const rs = await c.query({ query: "SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase() AND name != 'schema_migrations' ORDER BY name", format: 'JSONCompactEachRow' });
+    const rs = await c.query({
+      query: "SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase() AND name != 'schema_migrations' ORDER BY name",
+      format: 'JSONCompactEachRow',
+    });
     return new Map((await rs.json<[string, string]>()).map(([n, q]) => [n, q]));
-  } finally { await c.close(); }
+  } finally {
+    await c.close();
+  }
 }
 
 test('cluster DDL parses, is replicated behind Distributed tables, and names only its own tables', async () => {
@@ -29,7 +34,9 @@ test('cluster DDL parses, is replicated behind Distributed tables, and names onl
       const rs = await c.query({ query: `EXPLAIN AST ${s}`, format: 'TabSeparatedRaw' });
       assert.match(await rs.text(), /Create|Database/, s.slice(0, 80));
     }
-  } finally { await c.close(); }
+  } finally {
+    await c.close();
+  }
   const all = stmts.join('\n');
   for (const t of CLUSTER_TABLES) assert.ok(all.includes(`flowscope.${t} ON CLUSTER prod_cluster`), t);
   assert.equal((all.match(/ENGINE = Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\/flowscope\/\w+_local', '\{replica\}'/g) ?? []).length, 3);
@@ -47,10 +54,15 @@ test('cluster DDL parses, is replicated behind Distributed tables, and names onl
 });
 
 test('the printed single-node schema builds the same tables as the migrations', async () => {
-  const migrated = path.join(root, 'migrated'), printed = path.join(root, 'printed');
+  const migrated = path.join(root, 'migrated'),
+    printed = path.join(root, 'printed');
   await (await FlowStore.open({ path: migrated, retentionDays: 9 })).close();
   const c = openClient({ kind: 'chdb', path: printed });
-  try { for (const s of singleNodeSchema({ retentionDays: 9 })) await c.command({ query: s }); } finally { await c.close(); }
+  try {
+    for (const s of singleNodeSchema({ retentionDays: 9 })) await c.command({ query: s });
+  } finally {
+    await c.close();
+  }
   assert.deepStrictEqual(await tableDDLs(printed), await tableDDLs(migrated));
 });
 

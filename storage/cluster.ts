@@ -7,7 +7,12 @@
 import { flowsTableDDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
 import { rollupTableDDL, ROLLUP_SELECT } from './rollup.js';
 
-export interface ClusterSchemaOptions { cluster: string; database: string; retentionDays: number; rollupRetentionDays?: number }
+export interface ClusterSchemaOptions {
+  cluster: string;
+  database: string;
+  retentionDays: number;
+  rollupRetentionDays?: number;
+}
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -20,8 +25,11 @@ function replicated(ddl: string, table: string, o: ClusterSchemaOptions): string
   const local = `${o.database}.${table}_local`;
   return ddl
     .replace(`CREATE TABLE IF NOT EXISTS ${table} (`, `CREATE TABLE IF NOT EXISTS ${local} ON CLUSTER ${o.cluster} (`)
-    .replace(/ENGINE = (\w*MergeTree)(?:\((\([^)]*\))\))?/, (_m, engine: string, sumCols?: string) =>
-      `ENGINE = Replicated${engine}('/clickhouse/tables/{shard}/${o.database}/${table}_local', '{replica}'${sumCols ? `, ${sumCols}` : ''})`)
+    .replace(
+      /ENGINE = (\w*MergeTree)(?:\((\([^)]*\))\))?/,
+      (_m, engine: string, sumCols?: string) =>
+        `ENGINE = Replicated${engine}('/clickhouse/tables/{shard}/${o.database}/${table}_local', '{replica}'${sumCols ? `, ${sumCols}` : ''})`,
+    )
     .replace(/\nSETTINGS non_replicated_deduplication_window = \d+/, '');
 }
 
@@ -34,19 +42,25 @@ ENGINE = Distributed(${o.cluster}, ${o.database}, ${table}_local, ${shardKey})`;
 export function clusterSchema(opts: ClusterSchemaOptions): string[] {
   const o = { ...opts, cluster: checkIdentifier('cluster', opts.cluster), database: checkIdentifier('database', opts.database) };
   const rollupDays = o.rollupRetentionDays ?? Math.max(o.retentionDays, 30);
-  const progressMv = INGEST_PROGRESS_MV_DDL
-    .replace('ingest_progress_mv TO ingest_progress AS', `${o.database}.ingest_progress_mv ON CLUSTER ${o.cluster} TO ${o.database}.ingest_progress_local AS`)
-    .replace(/FROM flows\b/, `FROM ${o.database}.flows_local`);
-  const rollupMv = `CREATE MATERIALIZED VIEW IF NOT EXISTS ${o.database}.flows_1m_mv ON CLUSTER ${o.cluster} TO ${o.database}.flows_1m_local AS `
-    + ROLLUP_SELECT.replace(/FROM flows\b/, `FROM ${o.database}.flows_local`);
+  const progressMv = INGEST_PROGRESS_MV_DDL.replace(
+    'ingest_progress_mv TO ingest_progress AS',
+    `${o.database}.ingest_progress_mv ON CLUSTER ${o.cluster} TO ${o.database}.ingest_progress_local AS`,
+  ).replace(/FROM flows\b/, `FROM ${o.database}.flows_local`);
+  const rollupMv =
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${o.database}.flows_1m_mv ON CLUSTER ${o.cluster} TO ${o.database}.flows_1m_local AS ` +
+    ROLLUP_SELECT.replace(/FROM flows\b/, `FROM ${o.database}.flows_local`);
   return [
     `CREATE DATABASE IF NOT EXISTS ${o.database} ON CLUSTER ${o.cluster}`,
     // A node's flows stay on one shard: per-node queries touch one shard, and a retried insert
     // splits into the same per-shard blocks, so replicated deduplication recognises it.
-    replicated(flowsTableDDL(o.retentionDays), 'flows', o), distributed('flows', 'cityHash64(node_name)', o),
-    replicated(INGEST_PROGRESS_DDL, 'ingest_progress', o), distributed('ingest_progress', 'cityHash64(session)', o),
-    replicated(rollupTableDDL(rollupDays), 'flows_1m', o), distributed('flows_1m', 'cityHash64(node_name)', o),
-    progressMv, rollupMv,
+    replicated(flowsTableDDL(o.retentionDays), 'flows', o),
+    distributed('flows', 'cityHash64(node_name)', o),
+    replicated(INGEST_PROGRESS_DDL, 'ingest_progress', o),
+    distributed('ingest_progress', 'cityHash64(session)', o),
+    replicated(rollupTableDDL(rollupDays), 'flows_1m', o),
+    distributed('flows_1m', 'cityHash64(node_name)', o),
+    progressMv,
+    rollupMv,
   ];
 }
 
@@ -56,7 +70,10 @@ export const CLUSTER_TABLES = ['flows', 'flows_local', 'ingest_progress', 'inges
 /** Statements of the current single-node schema (what the migrations end with on a new store). */
 export function singleNodeSchema(o: { retentionDays: number; rollupRetentionDays?: number }): string[] {
   return [
-    flowsTableDDL(o.retentionDays), INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL,
-    rollupTableDDL(o.rollupRetentionDays ?? Math.max(o.retentionDays, 30)), `CREATE MATERIALIZED VIEW IF NOT EXISTS flows_1m_mv TO flows_1m AS ${ROLLUP_SELECT}`,
+    flowsTableDDL(o.retentionDays),
+    INGEST_PROGRESS_DDL,
+    INGEST_PROGRESS_MV_DDL,
+    rollupTableDDL(o.rollupRetentionDays ?? Math.max(o.retentionDays, 30)),
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS flows_1m_mv TO flows_1m AS ${ROLLUP_SELECT}`,
   ];
 }

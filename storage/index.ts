@@ -1,2 +1,13 @@
-export { FlowStore, type FlowStoreOptions, type IngestMark, type FlowQuery, type NamespaceSeen, type NodeSeen, type RollupRange, type ServiceEdge, type Talker, type DropReasonCount } from './store.js';
+export {
+  FlowStore,
+  type FlowStoreOptions,
+  type IngestMark,
+  type FlowQuery,
+  type NamespaceSeen,
+  type NodeSeen,
+  type RollupRange,
+  type ServiceEdge,
+  type Talker,
+  type DropReasonCount,
+} from './store.js';
 export { openClient, type ConnectionOptions } from './client.js';

@@ -11,10 +11,19 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 
 /** Server: the chunks, in order, are the body of `query` (an `INSERT … FORMAT …`). */
-export async function execInsert(client: ClickHouseClient, query: string, chunks: readonly Uint8Array[], settings: ClickHouseSettings, params: Record<string, unknown> = {}): Promise<void> {
+export async function execInsert(
+  client: ClickHouseClient,
+  query: string,
+  chunks: readonly Uint8Array[],
+  settings: ClickHouseSettings,
+  params: Record<string, unknown> = {},
+): Promise<void> {
   const res = await client.exec({ query, values: Readable.from(chunks), clickhouse_settings: settings, query_params: params });
   res.stream.resume();
-  await new Promise<void>((resolve, reject) => { res.stream.once('end', resolve); res.stream.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    res.stream.once('end', resolve);
+    res.stream.once('error', reject);
+  });
 }
 
 export function memoryTmpDir(): string {
@@ -22,13 +31,22 @@ export function memoryTmpDir(): string {
 }
 
 function processAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Removes insert directories left behind by processes that died (their names carry the pid). */
 async function removeStaleInsertDirs(parent: string): Promise<void> {
   let names: string[];
-  try { names = await fs.readdir(parent); } catch { return; }
+  try {
+    names = await fs.readdir(parent);
+  } catch {
+    return;
+  }
   for (const n of names) {
     const m = /^flowscope-insert-(\d+)-/.exec(n);
     if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) await fs.rm(path.join(parent, n), { recursive: true, force: true });
@@ -66,12 +84,17 @@ export async function openInsertFiles(ext: string): Promise<InsertFiles> {
         rmSync(file, { force: true });
       }
     },
-    async close() { await fs.rm(dir, { recursive: true, force: true }); },
+    async close() {
+      await fs.rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
 function writeChunks(file: string, chunks: readonly Uint8Array[]): void {
-  if (chunks.length === 1) { writeFileSync(file, chunks[0]); return; }
+  if (chunks.length === 1) {
+    writeFileSync(file, chunks[0]);
+    return;
+  }
   const fd = openSync(file, 'w');
   try {
     for (const c of chunks) {

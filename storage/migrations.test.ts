@@ -15,7 +15,11 @@ import { migrate } from './migrations.js';
 const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow, f));
 const root = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-migrate-'));
 after(() => fs.rm(root, { recursive: true, force: true }));
-const collect = async (it: AsyncIterable<Flow>) => { const out: Flow[] = []; for await (const f of it) out.push(f); return out; };
+const collect = async (it: AsyncIterable<Flow>) => {
+  const out: Flow[] = [];
+  for await (const f of it) out.push(f);
+  return out;
+};
 const byUuid = (xs: Flow[]) => [...xs].sort((a, b) => (a.uuid! < b.uuid! ? -1 : 1));
 const base = Math.floor(Date.now() / 1000) - 900;
 
@@ -24,7 +28,9 @@ async function scalar(dir: string, query: string): Promise<number> {
   try {
     const rs = await c.query({ query, format: 'JSONCompactEachRow' });
     return Number((await rs.json<[number]>())[0][0]);
-  } finally { await c.close(); }
+  } finally {
+    await c.close();
+  }
 }
 
 test('a retried batch id is stored once, rollup rows included', async () => {
@@ -64,9 +70,17 @@ test('the rollup agrees with the raw table', async () => {
     // Minutes match the flow times.
     const minutes = await q('SELECT toUnixTimestamp(minute), sum(flows) FROM flows_1m GROUP BY 1 ORDER BY 1');
     const want = new Map<number, number>();
-    for (const f of flows) { const m = Math.floor(f.time!.seconds / 60) * 60; want.set(m, (want.get(m) ?? 0) + 1); }
-    assert.deepStrictEqual(minutes.map(([m, n]) => [Number(m), Number(n)]), [...want].sort((a, b) => a[0] - b[0]));
-  } finally { await c.close(); }
+    for (const f of flows) {
+      const m = Math.floor(f.time!.seconds / 60) * 60;
+      want.set(m, (want.get(m) ?? 0) + 1);
+    }
+    assert.deepStrictEqual(
+      minutes.map(([m, n]) => [Number(m), Number(n)]),
+      [...want].sort((a, b) => a[0] - b[0]),
+    );
+  } finally {
+    await c.close();
+  }
 });
 
 test('a version 1 store is upgraded in place, rows and progress kept, rollup backfilled', async () => {
@@ -74,7 +88,9 @@ test('a version 1 store is upgraded in place, rows and progress kept, rollup bac
   const flows = genFlows(1500, 3, base).map(canonical);
   // Build a v1 store the way version 1 wrote it: JSON rows with base64 rest.
   const c = openClient({ kind: 'chdb', path: dir });
-  await c.command({ query: 'CREATE TABLE schema_migrations (version UInt32, name String, applied_at DateTime64(3) DEFAULT now64(3)) ENGINE = MergeTree ORDER BY version' });
+  await c.command({
+    query: 'CREATE TABLE schema_migrations (version UInt32, name String, applied_at DateTime64(3) DEFAULT now64(3)) ENGINE = MergeTree ORDER BY version',
+  });
   for (const q of [flowsTableV1DDL(7), INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL]) await c.command({ query: q });
   await c.insert({ table: 'schema_migrations', columns: ['version', 'name'], values: [[1, 'flows table and ingest progress']], format: 'JSONCompactEachRow' });
   await c.close();
@@ -103,7 +119,11 @@ test('a version 1 store is upgraded in place, rows and progress kept, rollup bac
   for (let i = 0; i < want.length; i++) assert.deepStrictEqual(got[i], want[i]);
   assert.equal(await store.durableSeq('old'), 41);
   // New inserts land in v2 and feed progress and rollup.
-  await store.insert(flows.slice(0, 3).map((f) => ({ ...f, uuid: `${f.uuid}-new` })), [{ session: 'old', node: 'n1', seq: 42 }], 6);
+  await store.insert(
+    flows.slice(0, 3).map((f) => ({ ...f, uuid: `${f.uuid}-new` })),
+    [{ session: 'old', node: 'n1', seq: 42 }],
+    6,
+  );
   assert.equal(await store.durableSeq('old'), 42);
   await store.close();
   assert.equal(await scalar(dir, 'SELECT sum(flows) FROM flows_1m'), 1503);
@@ -125,9 +145,14 @@ test('retention: flows and rollup rows past their TTL disappear, recent ones sta
   await store.close();
   const c = openClient({ kind: 'chdb', path: dir });
   try {
-    const rs = await c.query({ query: "SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND name IN ('flows', 'flows_1m') ORDER BY name", format: 'JSONEachRow' });
+    const rs = await c.query({
+      query: "SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND name IN ('flows', 'flows_1m') ORDER BY name",
+      format: 'JSONEachRow',
+    });
     for (const t of await rs.json<{ engine_full: string }>()) assert.match(t.engine_full, /toIntervalDay\(2\)/);
-  } finally { await c.close(); }
+  } finally {
+    await c.close();
+  }
   // The shorter TTL is materialised by a background mutation.
   const deadline = Date.now() + 30_000;
   let counts: number[] = [];

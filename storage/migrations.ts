@@ -6,7 +6,10 @@ import { flowsTableDDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './sc
 import { flowsTableV1DDL, V1_INSERT_COLUMNS } from './schema-v1.js';
 import { rollupTableDDL, ROLLUP_MV_DDL, ROLLUP_SELECT } from './rollup.js';
 
-export interface MigrationOptions { retentionDays: number; rollupRetentionDays?: number }
+export interface MigrationOptions {
+  retentionDays: number;
+  rollupRetentionDays?: number;
+}
 
 export interface Migration {
   version: number;
@@ -21,7 +24,8 @@ async function exec(client: ClickHouseClient, statements: string[]): Promise<voi
 async function tableColumns(client: ClickHouseClient, table: string): Promise<Set<string>> {
   const rs = await client.query({
     query: 'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String}',
-    query_params: { t: table }, format: 'JSONEachRow',
+    query_params: { t: table },
+    format: 'JSONEachRow',
   });
   return new Set((await rs.json<{ name: string }>()).map((r) => r.name));
 }
@@ -29,7 +33,8 @@ async function tableColumns(client: ClickHouseClient, table: string): Promise<Se
 async function tableExists(client: ClickHouseClient, table: string): Promise<boolean> {
   const rs = await client.query({
     query: 'SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = {t:String}',
-    query_params: { t: table }, format: 'JSONEachRow',
+    query_params: { t: table },
+    format: 'JSONEachRow',
   });
   return Number((await rs.json<{ n: number | string }>())[0].n) > 0;
 }
@@ -92,7 +97,8 @@ export async function migrate(client: ClickHouseClient, opts: MigrationOptions):
 async function applyRetention(client: ClickHouseClient, table: string, timeExpr: string, days: number): Promise<void> {
   const rs = await client.query({
     query: 'SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {t:String}',
-    query_params: { t: table }, format: 'JSONEachRow',
+    query_params: { t: table },
+    format: 'JSONEachRow',
   });
   const rows = await rs.json<{ engine_full: string }>();
   if (rows.length === 0) return;

@@ -15,10 +15,15 @@ after(() => fs.rm(dir, { recursive: true, force: true }));
 
 function randomFilter(r: () => number): FlowFilter {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
-  const some = <T>(xs: readonly T[]): T[] => { const n = 1 + Math.floor(r() * 2); return Array.from({ length: n }, () => pick(xs)); };
+  const some = <T>(xs: readonly T[]): T[] => {
+    const n = 1 + Math.floor(r() * 2);
+    return Array.from({ length: n }, () => pick(xs));
+  };
   const gens: (() => FlowFilter)[] = [
     () => ({ uuid: [`u-${Math.floor(r() * 50)}-x`] }),
-    () => ({ source_ip: some(['10.0.0.1', '10.0.0.0/8', '2001:db8::/32', '::ffff:10.0.0.0/104', '0.0.0.0/0', '::/0', '2001:DB8::2', '::ffff:10.0.0.9', '8.8.8.8/32']) }),
+    () => ({
+      source_ip: some(['10.0.0.1', '10.0.0.0/8', '2001:db8::/32', '::ffff:10.0.0.0/104', '0.0.0.0/0', '::/0', '2001:DB8::2', '::ffff:10.0.0.9', '8.8.8.8/32']),
+    }),
     () => ({ destination_ip: some(IPS.filter((x) => x !== '' && x !== 'garbage' && x !== '010.0.0.1').concat(['10.1.0.0/16', 'fd00::/8'])) }),
     () => ({ source_ip_xlated: some(['10.0.0.0/8', '2001:db8::1']) }),
     () => ({ ip_version: some([0, 1, 2]) }),
@@ -27,7 +32,20 @@ function randomFilter(r: () => number): FlowFilter {
     () => ({ destination_pod: some([...NAMESPACES.map((n) => `${n}/`), 'web', 'default/db-0']) }),
     () => ({ source_service: some(['shop/', 'web', 'default/we']) }),
     () => ({ destination_service: some(['kube-system/kube-dns', 'payments/', 'api']) }),
-    () => ({ source_label: some(['k8s:app=web', 'app', '!app', 'app in (web,db)', 'app notin (web)', 'reserved:host', 'tier>2', 'tier<3', 'k8s:io.kubernetes.pod.namespace=shop,app=api', 'foo:app']) }),
+    () => ({
+      source_label: some([
+        'k8s:app=web',
+        'app',
+        '!app',
+        'app in (web,db)',
+        'app notin (web)',
+        'reserved:host',
+        'tier>2',
+        'tier<3',
+        'k8s:io.kubernetes.pod.namespace=shop,app=api',
+        'foo:app',
+      ]),
+    }),
     () => ({ destination_label: some(['app=db', 'k8s:team', 'reserved:world', 'app!=api']) }),
     () => ({ node_labels: some(['zone=a', '!zone', 'kubernetes.io/hostname in (k8s1)']) }),
     () => ({ source_fqdn: some(['*.example.com', 'example.org', 'db.*', 'mixed.case.io']) }),
@@ -71,7 +89,8 @@ test('SQL and predicate select the same flows', async () => {
   const all = [];
   for await (const f of store.queryFlows({})) all.push(f);
   const r = rng(12345);
-  let checked = 0, nonTrivial = 0;
+  let checked = 0,
+    nonTrivial = 0;
   for (let i = 0; i < 300; i++) {
     const whitelist = Array.from({ length: Math.floor(r() * 3) }, () => randomFilter(r));
     const blacklist = Array.from({ length: r() < 0.4 ? 1 + Math.floor(r() * 2) : 0 }, () => randomFilter(r));
@@ -84,7 +103,10 @@ test('SQL and predicate select the same flows', async () => {
       assert.throws(() => flowFiltersToSQL(whitelist, blacklist), FilterError);
       continue;
     }
-    const want = all.filter(pred).map((f) => f.uuid).sort();
+    const want = all
+      .filter(pred)
+      .map((f) => f.uuid)
+      .sort();
     const got: string[] = [];
     for await (const f of store.queryFlows({ whitelist, blacklist })) got.push(f.uuid!);
     got.sort();

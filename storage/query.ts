@@ -28,16 +28,31 @@ export function timestampNs(t: Timestamp): bigint {
   return BigInt(Math.trunc(t.seconds ?? 0)) * 1_000_000_000n + BigInt(Math.trunc(t.nanos ?? 0));
 }
 
-interface Built { where: string; params: Record<string, unknown> }
+interface Built {
+  where: string;
+  params: Record<string, unknown>;
+}
 
 function buildWhere(q: FlowQuery): Built {
   const f = flowFiltersToSQL(q.whitelist ?? [], q.blacklist ?? [], 'f');
   const params: Record<string, unknown> = { ...f.params };
   const where = [f.sql];
-  if (q.since) { params.q_since = timestampNs(q.since).toString(); where.push('time >= fromUnixTimestamp64Nano({q_since:Int64})'); }
-  if (q.until) { params.q_until = timestampNs(q.until).toString(); where.push('time <= fromUnixTimestamp64Nano({q_until:Int64})'); }
-  if (q.maxBatchId !== undefined && Number.isFinite(q.maxBatchId)) { params.q_maxb = String(q.maxBatchId); where.push('batch_id <= {q_maxb:UInt64}'); }
-  if (q.newerThan) { params.q_newer = timestampNs(q.newerThan).toString(); where.push('time > fromUnixTimestamp64Nano({q_newer:Int64})'); }
+  if (q.since) {
+    params.q_since = timestampNs(q.since).toString();
+    where.push('time >= fromUnixTimestamp64Nano({q_since:Int64})');
+  }
+  if (q.until) {
+    params.q_until = timestampNs(q.until).toString();
+    where.push('time <= fromUnixTimestamp64Nano({q_until:Int64})');
+  }
+  if (q.maxBatchId !== undefined && Number.isFinite(q.maxBatchId)) {
+    params.q_maxb = String(q.maxBatchId);
+    where.push('batch_id <= {q_maxb:UInt64}');
+  }
+  if (q.newerThan) {
+    params.q_newer = timestampNs(q.newerThan).toString();
+    where.push('time > fromUnixTimestamp64Nano({q_newer:Int64})');
+  }
   return { where: where.join(' AND '), params };
 }
 
@@ -59,7 +74,10 @@ export async function* queryFlows(client: ClickHouseClient, q: FlowQuery): Async
   if (n > 0 && n <= SINGLE_QUERY_MAX) {
     // Ties on time are broken by uuid so repeated queries return the same rows.
     const dir = q.first ? 'ASC' : 'DESC';
-    const got = await rows(client, `SELECT ${SELECT_LIST} FROM flows WHERE ${where} ORDER BY time ${dir}, uuid ${dir} LIMIT {q_limit:UInt64}`, { ...params, q_limit: String(n) });
+    const got = await rows(client, `SELECT ${SELECT_LIST} FROM flows WHERE ${where} ORDER BY time ${dir}, uuid ${dir} LIMIT {q_limit:UInt64}`, {
+      ...params,
+      q_limit: String(n),
+    });
     if (!q.first) got.reverse();
     for (const r of got) yield rowToFlow(r);
     return;
@@ -73,8 +91,16 @@ export async function* queryFlows(client: ClickHouseClient, q: FlowQuery): Async
   while (left > 0) {
     const p: Record<string, unknown> = { ...params, q_page: String(Math.min(pageSize, left)), q_skip: String(skip) };
     let after = '';
-    if (cursor) { after = ' AND (time, uuid) > (fromUnixTimestamp64Nano({q_ct:Int64}), {q_cu:String})'; p.q_ct = cursor[0]; p.q_cu = cursor[1]; }
-    const page = await rows(client, `SELECT ${SELECT_LIST} FROM flows WHERE ${where}${after} ORDER BY time ASC, uuid ASC LIMIT {q_page:UInt64} OFFSET {q_skip:UInt64}`, p);
+    if (cursor) {
+      after = ' AND (time, uuid) > (fromUnixTimestamp64Nano({q_ct:Int64}), {q_cu:String})';
+      p.q_ct = cursor[0];
+      p.q_cu = cursor[1];
+    }
+    const page = await rows(
+      client,
+      `SELECT ${SELECT_LIST} FROM flows WHERE ${where}${after} ORDER BY time ASC, uuid ASC LIMIT {q_page:UInt64} OFFSET {q_skip:UInt64}`,
+      p,
+    );
     skip = 0;
     for (const r of page) yield rowToFlow(r);
     left -= page.length;
@@ -95,23 +121,38 @@ export async function countFlows(client: ClickHouseClient, q: Omit<FlowQuery, 'n
   return Number(got[0][0]);
 }
 
-export interface NamespaceSeen { cluster: string; namespace: string }
+export interface NamespaceSeen {
+  cluster: string;
+  namespace: string;
+}
 
 /** Distinct (cluster, namespace) of either endpoint seen since `sinceMs`, sorted. */
 export async function namespaces(client: ClickHouseClient, sinceMs: number): Promise<NamespaceSeen[]> {
-  const got = await rows(client, `SELECT DISTINCT c, ns FROM (
+  const got = await rows(
+    client,
+    `SELECT DISTINCT c, ns FROM (
       SELECT src_cluster AS c, src_namespace AS ns FROM flows WHERE time >= fromUnixTimestamp64Milli({q_since:Int64})
       UNION ALL
       SELECT dst_cluster AS c, dst_namespace AS ns FROM flows WHERE time >= fromUnixTimestamp64Milli({q_since:Int64})
-    ) WHERE ns != '' ORDER BY c, ns`, { q_since: String(Math.trunc(sinceMs)) });
+    ) WHERE ns != '' ORDER BY c, ns`,
+    { q_since: String(Math.trunc(sinceMs)) },
+  );
   return got.map((r) => ({ cluster: r[0] as string, namespace: r[1] as string }));
 }
 
-export interface NodeSeen { name: string; flows: number; lastSeen: Timestamp }
+export interface NodeSeen {
+  name: string;
+  flows: number;
+  lastSeen: Timestamp;
+}
 
 export async function nodes(client: ClickHouseClient): Promise<NodeSeen[]> {
-  const got = await rows(client, `SELECT node_name, count(), toString(toUnixTimestamp64Nano(max(time)))
-    FROM flows WHERE node_name != '' GROUP BY node_name ORDER BY node_name`, {});
+  const got = await rows(
+    client,
+    `SELECT node_name, count(), toString(toUnixTimestamp64Nano(max(time)))
+    FROM flows WHERE node_name != '' GROUP BY node_name ORDER BY node_name`,
+    {},
+  );
   return got.map((r) => {
     const ns = BigInt(r[2] as string);
     return { name: r[0] as string, flows: Number(r[1]), lastSeen: { seconds: Number(ns / 1_000_000_000n), nanos: Number(ns % 1_000_000_000n) } };

@@ -36,15 +36,21 @@ test('rollup queries match an aggregation of the stored flows', async () => {
   const talkers = new Map<string, { flows: number; peers: Set<string> }>();
   const drops = new Map<string, number>();
   for (const f of flows) {
-    const s = `${f.source?.namespace ?? ''}|${workload(f.source)}`, d = `${f.destination?.namespace ?? ''}|${workload(f.destination)}`;
+    const s = `${f.source?.namespace ?? ''}|${workload(f.source)}`,
+      d = `${f.destination?.namespace ?? ''}|${workload(f.destination)}`;
     const k = `${s}|${d}|${protocol(f)}|${port(f)}`;
     const e = edges.get(k) ?? { flows: 0, dropped: 0 };
-    e.flows++; if (f.verdict === 2) e.dropped++;
+    e.flows++;
+    if (f.verdict === 2) e.dropped++;
     edges.set(k, e);
     const t = talkers.get(s) ?? { flows: 0, peers: new Set() };
-    t.flows++; t.peers.add(d);
+    t.flows++;
+    t.peers.add(d);
     talkers.set(s, t);
-    if (f.verdict === 2) { const dk = `${f.drop_reason_desc ?? 0}|${f.source?.namespace ?? ''}|${f.destination?.namespace ?? ''}`; drops.set(dk, (drops.get(dk) ?? 0) + 1); }
+    if (f.verdict === 2) {
+      const dk = `${f.drop_reason_desc ?? 0}|${f.source?.namespace ?? ''}|${f.destination?.namespace ?? ''}`;
+      drops.set(dk, (drops.get(dk) ?? 0) + 1);
+    }
   }
 
   const map = await store.serviceMap({ ...range, limit: 100_000 });
@@ -60,7 +66,10 @@ test('rollup queries match an aggregation of the stored flows', async () => {
 
   const top = await store.topTalkers({ ...range, limit: 5 });
   const wantTop = [...talkers].sort((a, b) => b[1].flows - a[1].flows).slice(0, 5);
-  assert.deepStrictEqual(top.map((t) => t.flows), wantTop.map(([, t]) => t.flows));
+  assert.deepStrictEqual(
+    top.map((t) => t.flows),
+    wantTop.map(([, t]) => t.flows),
+  );
   for (const t of top) assert.equal(t.peers, talkers.get(`${t.namespace}|${t.workload}`)!.peers.size);
 
   const reasons = await store.topDropReasons({ ...range, limit: 1000 });

@@ -14,13 +14,31 @@ export interface RollupRange {
 }
 
 export interface ServiceEdge {
-  srcNamespace: string; srcWorkload: string; dstNamespace: string; dstWorkload: string;
-  protocol: string; dstPort: number; flows: number; dropped: number; bytes: number;
+  srcNamespace: string;
+  srcWorkload: string;
+  dstNamespace: string;
+  dstWorkload: string;
+  protocol: string;
+  dstPort: number;
+  flows: number;
+  dropped: number;
+  bytes: number;
 }
 
-export interface Talker { namespace: string; workload: string; flows: number; bytes: number; peers: number }
+export interface Talker {
+  namespace: string;
+  workload: string;
+  flows: number;
+  bytes: number;
+  peers: number;
+}
 
-export interface DropReasonCount { dropReason: number; srcNamespace: string; dstNamespace: string; flows: number }
+export interface DropReasonCount {
+  dropReason: number;
+  srcNamespace: string;
+  dstNamespace: string;
+  flows: number;
+}
 
 const DROPPED = 2;
 /** Service map edges returned when a request gives no limit (the busiest first). */
@@ -51,33 +69,52 @@ async function rows(client: ClickHouseClient, query: string, params: Record<stri
 export async function serviceMap(client: ClickHouseClient, r: RollupRange): Promise<ServiceEdge[]> {
   // A screenful by default: the busiest edges first; --limit asks for more.
   const params: Record<string, unknown> = { r_limit: limitOf(r, DEFAULT_SERVICE_MAP_LIMIT), r_dropped: DROPPED };
-  const got = await rows(client, `SELECT src_namespace, src_workload, dst_namespace, dst_workload, protocol, dst_port,
+  const got = await rows(
+    client,
+    `SELECT src_namespace, src_workload, dst_namespace, dst_workload, protocol, dst_port,
       sum(flows) AS f, sumIf(flows, verdict = {r_dropped:Int32}) AS d, sum(bytes) AS b
     FROM flows_1m WHERE ${where(r, params)}
     GROUP BY src_namespace, src_workload, dst_namespace, dst_workload, protocol, dst_port
-    ORDER BY f DESC, src_namespace, src_workload, dst_namespace, dst_workload, protocol, dst_port LIMIT {r_limit:UInt32}`, params);
+    ORDER BY f DESC, src_namespace, src_workload, dst_namespace, dst_workload, protocol, dst_port LIMIT {r_limit:UInt32}`,
+    params,
+  );
   return got.map((x) => ({
-    srcNamespace: x[0] as string, srcWorkload: x[1] as string, dstNamespace: x[2] as string, dstWorkload: x[3] as string,
-    protocol: x[4] as string, dstPort: Number(x[5]), flows: Number(x[6]), dropped: Number(x[7]), bytes: Number(x[8]),
+    srcNamespace: x[0] as string,
+    srcWorkload: x[1] as string,
+    dstNamespace: x[2] as string,
+    dstWorkload: x[3] as string,
+    protocol: x[4] as string,
+    dstPort: Number(x[5]),
+    flows: Number(x[6]),
+    dropped: Number(x[7]),
+    bytes: Number(x[8]),
   }));
 }
 
 /** Source workloads by flows sent, with bytes and distinct destination workloads. */
 export async function topTalkers(client: ClickHouseClient, r: RollupRange): Promise<Talker[]> {
   const params: Record<string, unknown> = { r_limit: limitOf(r, 10) };
-  const got = await rows(client, `SELECT src_namespace, src_workload, sum(flows) AS f, sum(bytes) AS b,
+  const got = await rows(
+    client,
+    `SELECT src_namespace, src_workload, sum(flows) AS f, sum(bytes) AS b,
       uniqExact(dst_namespace, dst_workload) AS p
     FROM flows_1m WHERE ${where(r, params)}
-    GROUP BY src_namespace, src_workload ORDER BY f DESC, src_namespace, src_workload LIMIT {r_limit:UInt32}`, params);
+    GROUP BY src_namespace, src_workload ORDER BY f DESC, src_namespace, src_workload LIMIT {r_limit:UInt32}`,
+    params,
+  );
   return got.map((x) => ({ namespace: x[0] as string, workload: x[1] as string, flows: Number(x[2]), bytes: Number(x[3]), peers: Number(x[4]) }));
 }
 
 /** Dropped flows by Hubble drop reason and namespaces, most first. */
 export async function topDropReasons(client: ClickHouseClient, r: RollupRange): Promise<DropReasonCount[]> {
   const params: Record<string, unknown> = { r_limit: limitOf(r, 10), r_dropped: DROPPED };
-  const got = await rows(client, `SELECT drop_reason_desc, src_namespace, dst_namespace, sum(flows) AS f
+  const got = await rows(
+    client,
+    `SELECT drop_reason_desc, src_namespace, dst_namespace, sum(flows) AS f
     FROM flows_1m WHERE ${where(r, params)} AND verdict = {r_dropped:Int32}
     GROUP BY drop_reason_desc, src_namespace, dst_namespace ORDER BY f DESC, drop_reason_desc, src_namespace, dst_namespace
-    LIMIT {r_limit:UInt32}`, params);
+    LIMIT {r_limit:UInt32}`,
+    params,
+  );
   return got.map((x) => ({ dropReason: Number(x[0]), srcNamespace: x[1] as string, dstNamespace: x[2] as string, flows: Number(x[3]) }));
 }

@@ -17,7 +17,18 @@ function workloadExpr(p: 'src' | 'dst'): string {
 
 export const PROTOCOL_EXPR = `multiIf(${bit(P.TCP)}, 'TCP', ${bit(P.UDP)}, 'UDP', ${bit(P.ICMPV4)}, 'ICMPv4', ${bit(P.ICMPV6)}, 'ICMPv6', ${bit(P.SCTP)}, 'SCTP', ${bit(P.VRRP)}, 'VRRP', ${bit(P.IGMP)}, 'IGMP', '')`;
 
-export const ROLLUP_KEY = ['minute', 'src_namespace', 'src_workload', 'dst_namespace', 'dst_workload', 'verdict', 'drop_reason_desc', 'protocol', 'dst_port', 'node_name'] as const;
+export const ROLLUP_KEY = [
+  'minute',
+  'src_namespace',
+  'src_workload',
+  'dst_namespace',
+  'dst_workload',
+  'verdict',
+  'drop_reason_desc',
+  'protocol',
+  'dst_port',
+  'node_name',
+] as const;
 
 export function rollupTableDDL(retentionDays: number, name = 'flows_1m'): string {
   return `CREATE TABLE IF NOT EXISTS ${name} (

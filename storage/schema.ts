@@ -4,7 +4,6 @@ import { FLOW_COLUMNS, type ColumnDef } from '../schema/flow-columns.js';
 
 export { FLOW_COLUMNS, INSERT_COLUMNS, type ColumnDef } from '../schema/flow-columns.js';
 
-
 /** Column list of a CREATE TABLE statement. */
 export function columnsDDL(cols: readonly ColumnDef[]): string {
   return cols.map((x) => `  ${x.name} ${withCodec(x.type)}`).join(',\n');

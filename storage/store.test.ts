@@ -12,7 +12,11 @@ const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow,
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-store-'));
 after(() => fs.rm(dir, { recursive: true, force: true }));
 
-const collect = async (it: AsyncIterable<Flow>) => { const out: Flow[] = []; for await (const f of it) out.push(f); return out; };
+const collect = async (it: AsyncIterable<Flow>) => {
+  const out: Flow[] = [];
+  for await (const f of it) out.push(f);
+  return out;
+};
 const byUuid = (xs: Flow[]) => [...xs].sort((a, b) => (a.uuid! < b.uuid! ? -1 : 1));
 const base = Math.floor(Date.now() / 1000) - 600;
 const flows = genFlows(3000, 7, base).map(canonical);
@@ -20,7 +24,10 @@ const flows = genFlows(3000, 7, base).map(canonical);
 test('lossless round trip, GetFlows semantics, progress, restart', async () => {
   let store = await FlowStore.open({ path: dir });
   await store.insert(flows.slice(0, 1500), [{ session: 's1', node: 'k8s1', seq: 1 }]);
-  await store.insert(flows.slice(1500), [{ session: 's1', node: 'k8s1', seq: 2 }, { session: 's2', node: 'k8s2', seq: 9 }]);
+  await store.insert(flows.slice(1500), [
+    { session: 's1', node: 'k8s1', seq: 2 },
+    { session: 's2', node: 'k8s2', seq: 9 },
+  ]);
   await store.insert([], [{ session: 's3', node: 'k8s2', seq: 4 }]);
 
   const all = await collect(store.queryFlows({ pageSize: 700 }));
@@ -29,16 +36,26 @@ test('lossless round trip, GetFlows semantics, progress, restart', async () => {
     const [a, b] = [all[i - 1].time!, all[i].time!];
     assert.ok(a.seconds < b.seconds || (a.seconds === b.seconds && (a.nanos ?? 0) <= (b.nanos ?? 0)), 'ascending time');
   }
-  const want = byUuid(flows), got = byUuid(all);
+  const want = byUuid(flows),
+    got = byUuid(all);
   for (let i = 0; i < want.length; i++) assert.deepStrictEqual(got[i], want[i], `flow ${want[i].uuid}`);
 
   // Ties on time are ordered by uuid, as the store orders them.
-  const sorted = [...flows].sort((a, b) => (a.time!.seconds - b.time!.seconds) || ((a.time!.nanos ?? 0) - (b.time!.nanos ?? 0)) || (a.uuid! < b.uuid! ? -1 : a.uuid! > b.uuid! ? 1 : 0));
+  const sorted = [...flows].sort(
+    (a, b) => a.time!.seconds - b.time!.seconds || (a.time!.nanos ?? 0) - (b.time!.nanos ?? 0) || (a.uuid! < b.uuid! ? -1 : a.uuid! > b.uuid! ? 1 : 0),
+  );
   const last5 = await collect(store.queryFlows({ number: 5 }));
-  assert.deepStrictEqual(last5.map((f) => f.uuid), sorted.slice(-5).map((f) => f.uuid));
+  assert.deepStrictEqual(
+    last5.map((f) => f.uuid),
+    sorted.slice(-5).map((f) => f.uuid),
+  );
   const first5 = await collect(store.queryFlows({ number: 5, first: true }));
-  assert.deepStrictEqual(first5.map((f) => f.uuid), sorted.slice(0, 5).map((f) => f.uuid));
-  const mid = sorted[1000].time!, later = sorted[1200].time!;
+  assert.deepStrictEqual(
+    first5.map((f) => f.uuid),
+    sorted.slice(0, 5).map((f) => f.uuid),
+  );
+  const mid = sorted[1000].time!,
+    later = sorted[1200].time!;
   const ranged = await collect(store.queryFlows({ since: mid, until: later }));
   assert.deepStrictEqual(new Set(ranged.map((f) => f.uuid)), new Set(sorted.slice(1000, 1201).map((f) => f.uuid)));
   const dropped = await collect(store.queryFlows({ whitelist: [{ verdict: [2] }], number: 0 }));
@@ -51,9 +68,15 @@ test('lossless round trip, GetFlows semantics, progress, restart', async () => {
   assert.equal(await store.durableSeq('nope'), 0);
   const ns = await store.namespaces(Date.now() - 3_600_000);
   assert.ok(ns.some((n) => n.namespace === 'shop'));
-  assert.deepStrictEqual(ns, [...ns].sort((a, b) => (a.cluster + '\0' + a.namespace < b.cluster + '\0' + b.namespace ? -1 : 1)));
+  assert.deepStrictEqual(
+    ns,
+    [...ns].sort((a, b) => (a.cluster + '\0' + a.namespace < b.cluster + '\0' + b.namespace ? -1 : 1)),
+  );
   const nodes = await store.nodes();
-  assert.equal(nodes.reduce((s, n) => s + n.flows, 0), flows.filter((f) => f.node_name).length);
+  assert.equal(
+    nodes.reduce((s, n) => s + n.flows, 0),
+    flows.filter((f) => f.node_name).length,
+  );
   await store.close();
 
   // Restart: same directory, same rows, same progress, migrations are a no-op.

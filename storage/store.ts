@@ -120,13 +120,22 @@ export class FlowStore {
     return this.insert(flows, progress);
   }
 
-  async #insertNow(blocks: readonly Buffer[], progress: readonly IngestMark[], batchId: number, dedupKey: string, part: number, skipStored = false): Promise<void> {
+  async #insertNow(
+    blocks: readonly Buffer[],
+    progress: readonly IngestMark[],
+    batchId: number,
+    dedupKey: string,
+    part: number,
+    skipStored = false,
+  ): Promise<void> {
     if (blocks.length > 0) {
       await this.inserter.insert(blocks, { batchId, marks: progress, skipStored }, { ...this.#extraSettings, ...dedupSettings(batchId, dedupKey, part) });
     } else if (progress.length > 0) {
       // No rows to carry the marks (e.g. a batch of only lost events): record them directly.
       await this.writer.insert({
-        table: 'ingest_progress', columns: ['session', 'node', 'seq'], format: 'JSONCompactEachRow',
+        table: 'ingest_progress',
+        columns: ['session', 'node', 'seq'],
+        format: 'JSONCompactEachRow',
         values: progress.map((m) => [m.session, m.node, m.seq]),
       });
     }
@@ -136,7 +145,8 @@ export class FlowStore {
   async durableSeq(session: string): Promise<number> {
     const rs = await this.reader.query({
       query: 'SELECT toString(max(seq)) FROM ingest_progress WHERE session = {s:String}',
-      query_params: { s: session }, format: 'JSONCompactEachRow',
+      query_params: { s: session },
+      format: 'JSONCompactEachRow',
     });
     const got = await rs.json<[string]>();
     return got.length === 0 ? 0 : Number(got[0][0]);
@@ -149,7 +159,8 @@ export class FlowStore {
   async storedRows(batchId: number): Promise<number> {
     const rs = await this.reader.query({
       query: 'SELECT toString(count()) FROM flows WHERE batch_id = {b:UInt64}',
-      query_params: { b: String(batchId) }, format: 'JSONCompactEachRow',
+      query_params: { b: String(batchId) },
+      format: 'JSONCompactEachRow',
     });
     const got = await rs.json<[string]>();
     return got.length === 0 ? 0 : Number(got[0][0]);
@@ -172,9 +183,15 @@ export class FlowStore {
     return q.nodes(this.reader);
   }
 
-  serviceMap(r: rollup.RollupRange): Promise<rollup.ServiceEdge[]> { return rollup.serviceMap(this.reader, r); }
-  topTalkers(r: rollup.RollupRange): Promise<rollup.Talker[]> { return rollup.topTalkers(this.reader, r); }
-  topDropReasons(r: rollup.RollupRange): Promise<rollup.DropReasonCount[]> { return rollup.topDropReasons(this.reader, r); }
+  serviceMap(r: rollup.RollupRange): Promise<rollup.ServiceEdge[]> {
+    return rollup.serviceMap(this.reader, r);
+  }
+  topTalkers(r: rollup.RollupRange): Promise<rollup.Talker[]> {
+    return rollup.topTalkers(this.reader, r);
+  }
+  topDropReasons(r: rollup.RollupRange): Promise<rollup.DropReasonCount[]> {
+    return rollup.topDropReasons(this.reader, r);
+  }
 
   /** Waits for pending inserts, then closes both sessions. */
   async close(): Promise<void> {

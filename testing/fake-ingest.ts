@@ -8,7 +8,12 @@ import { IngestService, bindServer } from '../common/grpc-services.js';
 import type { Flow, IngestAck, IngestMessage, LostEvent } from '../proto/types.js';
 import { blockToFlows } from '../schema/native/flow-block.js';
 
-export interface StoredBatch { session: string; seq: number; flows: Flow[]; lost: LostEvent[] }
+export interface StoredBatch {
+  session: string;
+  seq: number;
+  flows: Flow[];
+  lost: LostEvent[];
+}
 
 export class FakeIngestStore {
   /** Every accepted batch, in arrival order. */
@@ -35,7 +40,10 @@ export class FakeIngestStore {
   }
 }
 
-export interface FakeIngestRelay { port: number; stop(): Promise<void> }
+export interface FakeIngestRelay {
+  port: number;
+  stop(): Promise<void>;
+}
 
 /** Serves Ingest/Push on 127.0.0.1:`port` (0: any) over `store`. */
 export async function startFakeIngestRelay(store: FakeIngestStore, port = 0): Promise<FakeIngestRelay> {
@@ -63,12 +71,18 @@ export async function startFakeIngestRelay(store: FakeIngestStore, port = 0): Pr
         }
         if (seq !== accepted + 1) {
           store.refused++;
-          call.emit('error', Object.assign(new Error(`sequence gap: expected ${accepted + 1}, got ${seq}`), { code: grpc.status.INVALID_ARGUMENT, details: `sequence gap: expected ${accepted + 1}, got ${seq}` }));
+          call.emit(
+            'error',
+            Object.assign(new Error(`sequence gap: expected ${accepted + 1}, got ${seq}`), {
+              code: grpc.status.INVALID_ARGUMENT,
+              details: `sequence gap: expected ${accepted + 1}, got ${seq}`,
+            }),
+          );
           return;
         }
         accepted = seq;
         const block = batch.block && batch.block.length > 0 ? Buffer.from(batch.block.buffer, batch.block.byteOffset, batch.block.byteLength) : null;
-        store.batches.push({ session, seq, flows: block ? blockToFlows(block) : batch.flows ?? [], lost: batch.lost_events ?? [] });
+        store.batches.push({ session, seq, flows: block ? blockToFlows(block) : (batch.flows ?? []), lost: batch.lost_events ?? [] });
         store.durable.set(session, seq);
         call.write({ durable_seq: seq });
       });
@@ -79,6 +93,10 @@ export async function startFakeIngestRelay(store: FakeIngestStore, port = 0): Pr
   const bound = await bindServer(server, `127.0.0.1:${port}`);
   return {
     port: bound,
-    stop: () => new Promise<void>((resolve) => { server.forceShutdown(); resolve(); }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.forceShutdown();
+        resolve();
+      }),
   };
 }

@@ -18,8 +18,30 @@ export function rng(seed: number): () => number {
 export const NAMESPACES = ['default', 'kube-system', 'shop', 'payments', 'monitoring'];
 export const PODS = ['web-7d9f', 'api-5c8b', 'coredns-66bf', 'db-0', 'cart-55c', 'prometheus-0'];
 export const NODES = ['k8s1', 'k8s2', 'prod/node-a.example', 'worker-3'];
-export const LABELS = ['k8s:app=web', 'k8s:app=api', 'k8s:tier=3', 'k8s:io.kubernetes.pod.namespace=shop', 'reserved:host', 'reserved:world', 'app=db', 'k8s:team=core'];
-export const IPS = ['10.0.0.1', '10.0.1.7', '10.1.2.3', '192.168.1.20', '8.8.8.8', '2001:db8::1', 'fd00::a:1', '::ffff:10.0.0.9', '2001:DB8::2', 'garbage', '010.0.0.1', ''];
+export const LABELS = [
+  'k8s:app=web',
+  'k8s:app=api',
+  'k8s:tier=3',
+  'k8s:io.kubernetes.pod.namespace=shop',
+  'reserved:host',
+  'reserved:world',
+  'app=db',
+  'k8s:team=core',
+];
+export const IPS = [
+  '10.0.0.1',
+  '10.0.1.7',
+  '10.1.2.3',
+  '192.168.1.20',
+  '8.8.8.8',
+  '2001:db8::1',
+  'fd00::a:1',
+  '::ffff:10.0.0.9',
+  '2001:DB8::2',
+  'garbage',
+  '010.0.0.1',
+  '',
+];
 export const NAMES = ['www.example.com', 'api.example.com', 'example.org', 'db.internal', 'Mixed.Case.io'];
 export const URLS = ['/api/v1/items', 'http://svc.shop/cart?x=1', '/p%20q', '/bad%zz', 'relative', 'https://h/a/b'];
 
@@ -36,14 +58,24 @@ export function genFlow(r: () => number, i: number, baseSeconds = Math.floor(Dat
     traffic_direction: pick([0, 1, 2]),
     Summary: chance(0.8) ? `TCP Flags: ${pick(['SYN', 'ACK', 'FIN'])}` : '',
   };
-  if (f.verdict === 2) { f.drop_reason = 133; f.drop_reason_desc = pick([133, 181, 130]); }
+  if (f.verdict === 2) {
+    f.drop_reason = 133;
+    f.drop_reason_desc = pick([133, 181, 130]);
+  }
   if (chance(0.95)) {
     f.IP = { source: pick(IPS), destination: pick(IPS), ipVersion: pick([1, 2, 0]) };
     if (chance(0.1)) f.IP.encrypted = chance(0.5);
     if (chance(0.05)) f.IP.source_xlated = pick(IPS);
   }
   const l4 = r();
-  if (l4 < 0.55) f.l4 = { TCP: { source_port: Math.floor(r() * 65536), destination_port: pick([80, 443, 8080, 0]), ...(chance(0.9) && { flags: { SYN: chance(0.5), ACK: chance(0.6), ...(chance(0.2) && { FIN: true }), ...(chance(0.1) && { RST: true }) } }) } };
+  if (l4 < 0.55)
+    f.l4 = {
+      TCP: {
+        source_port: Math.floor(r() * 65536),
+        destination_port: pick([80, 443, 8080, 0]),
+        ...(chance(0.9) && { flags: { SYN: chance(0.5), ACK: chance(0.6), ...(chance(0.2) && { FIN: true }), ...(chance(0.1) && { RST: true }) } }),
+      },
+    };
   else if (l4 < 0.8) f.l4 = { UDP: { source_port: Math.floor(r() * 65536), destination_port: pick([53, 8125]) } };
   else if (l4 < 0.88) f.l4 = { ICMPv4: { type: pick([0, 8]), code: 0 } };
   else if (l4 < 0.92) f.l4 = { ICMPv6: { type: 128 } };
@@ -77,9 +109,30 @@ export function genFlow(r: () => number, i: number, baseSeconds = Math.floor(Dat
   if (chance(0.2)) f.node_labels = ['kubernetes.io/hostname=k8s1', 'zone=a'];
   const l7 = r();
   if (l7 < 0.12) {
-    f.l7 = { type: pick([1, 2]), latency_ns: Math.floor(r() * 1e7), dns: { query: `${pick(NAMES)}.`, ...(chance(0.5) && { ips: ['10.0.0.1', '2001:db8::5'] }), ttl: pick([0, 30]), rcode: pick([0, 3]), qtypes: ['A'], ...(chance(0.3) && { rrtypes: ['A', 'CNAME'], cnames: ['x.example.com.'] }), observation_source: 'proxy' } };
+    f.l7 = {
+      type: pick([1, 2]),
+      latency_ns: Math.floor(r() * 1e7),
+      dns: {
+        query: `${pick(NAMES)}.`,
+        ...(chance(0.5) && { ips: ['10.0.0.1', '2001:db8::5'] }),
+        ttl: pick([0, 30]),
+        rcode: pick([0, 3]),
+        qtypes: ['A'],
+        ...(chance(0.3) && { rrtypes: ['A', 'CNAME'], cnames: ['x.example.com.'] }),
+        observation_source: 'proxy',
+      },
+    };
   } else if (l7 < 0.22) {
-    f.l7 = { type: pick([1, 2]), http: { code: pick([0, 200, 404, 503]), method: pick(['GET', 'post', '']), url: pick(URLS), protocol: 'HTTP/1.1', headers: [{ key: 'x-user', value: pick(['bob', 'eve']) }] } };
+    f.l7 = {
+      type: pick([1, 2]),
+      http: {
+        code: pick([0, 200, 404, 503]),
+        method: pick(['GET', 'post', '']),
+        url: pick(URLS),
+        protocol: 'HTTP/1.1',
+        headers: [{ key: 'x-user', value: pick(['bob', 'eve']) }],
+      },
+    };
   } else if (l7 < 0.25) {
     f.l7 = { type: 1, kafka: { api_key: 'produce', topic: 'orders', correlation_id: 3 } };
   }

@@ -21,24 +21,36 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface Proc { proc: ChildProcess; output: () => string; stop(): Promise<number | null> }
+export interface Proc {
+  proc: ChildProcess;
+  output: () => string;
+  stop(): Promise<number | null>;
+}
 
 /** Starts any long-running program with its output collected; stop() sends SIGTERM, then SIGKILL
  * after `killAfterMs`, and resolves with the exit code. */
 export function spawnCollected(bin: string, args: string[], env: NodeJS.ProcessEnv = process.env, killAfterMs = 20_000): Proc {
   const proc = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   return {
     proc,
     output: () => out,
-    stop: () => new Promise((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
-      const t = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
-      proc.once('exit', (code) => { clearTimeout(t); resolve(code); });
-      proc.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
+        const t = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
+        proc.once('exit', (code) => {
+          clearTimeout(t);
+          resolve(code);
+        });
+        proc.kill('SIGTERM');
+      }),
   };
 }
 
@@ -48,25 +60,47 @@ export function startProc(args: string[], env: Record<string, string> = {}): Pro
   // A collector spills to a directory of its own (removed once it stopped) unless the test gives
   // --spill-dir: the default, under the working directory, would outlive the test and be replayed
   // by the next collector of the same node name.
-  const spillDir = args[0] === 'collector' && !args.includes('--spill-dir') && env.FLOWSCOPE_SPILL_DIR === undefined
-    ? fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-spill-'))
-    : null;
-  const p = spawnCollected(process.execPath, [BIN, ...args], { ...process.env, FLOWSCOPE_LOG_LEVEL: 'info', FLOWSCOPE_METRICS_ADDR: '127.0.0.1:0', ...(spillDir ? { FLOWSCOPE_SPILL_DIR: spillDir } : {}), ...env });
+  const spillDir =
+    args[0] === 'collector' && !args.includes('--spill-dir') && env.FLOWSCOPE_SPILL_DIR === undefined
+      ? fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-spill-'))
+      : null;
+  const p = spawnCollected(process.execPath, [BIN, ...args], {
+    ...process.env,
+    FLOWSCOPE_LOG_LEVEL: 'info',
+    FLOWSCOPE_METRICS_ADDR: '127.0.0.1:0',
+    ...(spillDir ? { FLOWSCOPE_SPILL_DIR: spillDir } : {}),
+    ...env,
+  });
   if (spillDir) p.proc.once('exit', () => fs.rmSync(spillDir, { recursive: true, force: true }));
   return p;
 }
 
-export interface RunResult { code: number | null; stdout: string; stderr: string }
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a flowscope command to completion. */
 export function run(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TZ: 'UTC' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    proc.stdout.on('data', (d) => { stdout += d; });
-    proc.stderr.on('data', (d) => { stderr += d; });
-    const t = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`timeout: flowscope ${args.join(' ')}\n${stderr}`)); }, opts.timeoutMs ?? 30_000);
-    proc.on('exit', (code) => { clearTimeout(t); resolve({ code, stdout, stderr }); });
+    let stdout = '',
+      stderr = '';
+    proc.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    proc.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`timeout: flowscope ${args.join(' ')}\n${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
+    proc.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
     proc.stdin.end(opts.input ?? '');
   });
 }
@@ -78,7 +112,9 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
     try {
       const v = await fn();
       if (v !== undefined) return v;
-    } catch (err) { last = err; }
+    } catch (err) {
+      last = err;
+    }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -6,12 +6,25 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> } & Record<string, unknown> } & Record<string, unknown>;
+type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> } & Record<string, unknown> } & Record<
+  string,
+  unknown
+>;
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-interface Collection { kind: string; objects: Map<string, Obj>; history: { rv: number; type: EventType; object: Obj }[]; oldestRv: number }
+interface Collection {
+  kind: string;
+  objects: Map<string, Obj>;
+  history: { rv: number; type: EventType; object: Obj }[];
+  oldestRv: number;
+}
 
-export interface RequestLogEntry { path: string; watch: boolean; resourceVersion: string; labelSelector: string }
+export interface RequestLogEntry {
+  path: string;
+  watch: boolean;
+  resourceVersion: string;
+  labelSelector: string;
+}
 
 // Collection paths the collector watches, with the list kind each returns.
 const COLLECTIONS: Record<string, string> = {
@@ -37,7 +50,10 @@ export class FakeApiServer {
       this.watchers.set(path, new Set());
     }
     this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
   }
 
   async listen(): Promise<string> {
@@ -56,7 +72,8 @@ export class FakeApiServer {
     const object = structuredClone(obj);
     object.metadata.resourceVersion = String(++this.rv);
     const key = `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
-    if (type === 'DELETED') c.objects.delete(key); else c.objects.set(key, object);
+    if (type === 'DELETED') c.objects.delete(key);
+    else c.objects.set(key, object);
     c.history.push({ rv: this.rv, type, object });
     const line = JSON.stringify({ type, object }) + '\n';
     for (const res of this.watchers.get(path)!) res.write(line);
@@ -71,7 +88,10 @@ export class FakeApiServer {
 
   /** Forgets the event history (etcd compaction): a watch resuming from an older version gets 410. */
   compact(): void {
-    for (const c of this.collections.values()) { c.history = []; c.oldestRv = this.rv; }
+    for (const c of this.collections.values()) {
+      c.history = [];
+      c.oldestRv = this.rv;
+    }
   }
 
   /** Kills every open connection abruptly (a network drop). */
@@ -80,7 +100,9 @@ export class FakeApiServer {
     for (const s of this.sockets) s.destroy();
   }
 
-  openWatches(path: string): number { return this.watchers.get(path)!.size; }
+  openWatches(path: string): number {
+    return this.watchers.get(path)!.size;
+  }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -89,7 +111,10 @@ export class FakeApiServer {
     const resourceVersion = url.searchParams.get('resourceVersion') ?? '';
     const labelSelector = url.searchParams.get('labelSelector') ?? '';
     this.requests.push({ path: url.pathname, watch, resourceVersion, labelSelector });
-    if (c === undefined) { res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 404 })); return; }
+    if (c === undefined) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 404 }));
+      return;
+    }
     const matches = (o: Obj) => {
       if (labelSelector === '') return true;
       const [k, v] = labelSelector.split('=');
@@ -97,12 +122,17 @@ export class FakeApiServer {
     };
     if (!watch) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: c.kind, apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items: [...c.objects.values()].filter(matches) }));
+      res.end(
+        JSON.stringify({ kind: c.kind, apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items: [...c.objects.values()].filter(matches) }),
+      );
       return;
     }
     const from = Number(resourceVersion || '0');
     if (from < c.oldestRv) {
-      if (!this.goneAsEvent) { res.writeHead(410, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired' })); return; }
+      if (!this.goneAsEvent) {
+        res.writeHead(410, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired' }));
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } }) + '\n');
       return;

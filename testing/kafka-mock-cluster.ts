@@ -13,7 +13,8 @@ const SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..
 
 /** Builds the launcher; returns its path, or why it cannot be built. */
 export function buildMockKafka(): { bin: string } | { missing: string } {
-  if (!fs.existsSync('/usr/include/librdkafka/rdkafka_mock.h')) return { missing: 'librdkafka-dev (rdkafka_mock.h) is not installed: run scripts/install-kafka-test-deps.sh' };
+  if (!fs.existsSync('/usr/include/librdkafka/rdkafka_mock.h'))
+    return { missing: 'librdkafka-dev (rdkafka_mock.h) is not installed: run scripts/install-kafka-test-deps.sh' };
   const src = fs.readFileSync(SOURCE);
   const bin = path.join(os.tmpdir(), `flowscope-mock-kafka-${createHash('sha256').update(src).digest('hex').slice(0, 12)}`);
   if (fs.existsSync(bin)) return { bin };
@@ -27,14 +28,19 @@ export function buildMockKafka(): { bin: string } | { missing: string } {
 
 export class MockKafka {
   private readonly replies: Array<(line: string) => void> = [];
-  private constructor(private readonly proc: ChildProcess, readonly bootstrap: string) {}
+  private constructor(
+    private readonly proc: ChildProcess,
+    readonly bootstrap: string,
+  ) {}
 
   /** Starts a cluster with the given topics ({ name: partitions }). */
   static async start(bin: string, brokers: number, topics: Record<string, number>): Promise<MockKafka> {
     const args = [String(brokers), ...Object.entries(topics).flatMap(([t, p]) => [t, String(p)])];
     const proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
-    proc.stderr!.on('data', (d) => { stderr += d; });
+    proc.stderr!.on('data', (d) => {
+      stderr += d;
+    });
     const lines = createInterface({ input: proc.stdout! });
     const first = await new Promise<string>((resolve, reject) => {
       lines.once('line', resolve);
@@ -45,7 +51,9 @@ export class MockKafka {
     return mock;
   }
 
-  get brokers(): string[] { return this.bootstrap.split(','); }
+  get brokers(): string[] {
+    return this.bootstrap.split(',');
+  }
 
   /** Takes a broker (1-based id) down or up. */
   async setBroker(id: number, state: 'up' | 'down'): Promise<void> {

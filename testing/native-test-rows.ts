@@ -7,23 +7,55 @@ import { NativeBlockWriter } from '../schema/native/writer.js';
 
 export const ALL_TYPES: readonly NativeColumn[] = [
   { name: 'i', type: 'UInt32' }, // row number, to read rows back in order
-  { name: 'u8', type: 'UInt8' }, { name: 'u16', type: 'UInt16' }, { name: 'u32', type: 'UInt32' },
-  { name: 'u64', type: 'UInt64' }, { name: 'i32', type: 'Int32' }, { name: 't', type: 'DateTime64(9)' },
-  { name: 'ip', type: 'IPv6' }, { name: 's', type: 'String' }, { name: 'lc', type: 'LowCardinality(String)' },
-  { name: 'a_s', type: 'Array(String)' }, { name: 'a_lc', type: 'Array(LowCardinality(String))' },
+  { name: 'u8', type: 'UInt8' },
+  { name: 'u16', type: 'UInt16' },
+  { name: 'u32', type: 'UInt32' },
+  { name: 'u64', type: 'UInt64' },
+  { name: 'i32', type: 'Int32' },
+  { name: 't', type: 'DateTime64(9)' },
+  { name: 'ip', type: 'IPv6' },
+  { name: 's', type: 'String' },
+  { name: 'lc', type: 'LowCardinality(String)' },
+  { name: 'a_s', type: 'Array(String)' },
+  { name: 'a_lc', type: 'Array(LowCardinality(String))' },
   { name: 'a_u64', type: 'Array(UInt64)' },
   // Always empty: an Array(LowCardinality) whose block has no elements has no granule at all.
   { name: 'a_none', type: 'Array(LowCardinality(String))' },
 ];
 
 export interface Row {
-  i: number; u8: number; u16: number; u32: number; u64: number; i32: number;
-  t: [number, number]; ip: Uint8Array; s: string; lc: string; a_s: string[]; a_lc: string[]; a_u64: number[];
+  i: number;
+  u8: number;
+  u16: number;
+  u32: number;
+  u64: number;
+  i32: number;
+  t: [number, number];
+  ip: Uint8Array;
+  s: string;
+  lc: string;
+  a_s: string[];
+  a_lc: string[];
+  a_u64: number[];
 }
 
 const MAX_DT64_SECONDS = 9_223_372_035; // DateTime64(9) ends on 2262-04-11
 
-const STRINGS = ['', 'a', 'ü', 'naïve — ✓', '𝄞 emoji 😀', 'tab\there', 'nul\0byte', '"quoted" \\ back', 'x'.repeat(42), 'é'.repeat(43), 'y'.repeat(96), 'z'.repeat(97), 'long ✓'.repeat(40)];
+const STRINGS = [
+  '',
+  'a',
+  'ü',
+  'naïve — ✓',
+  '𝄞 emoji 😀',
+  'tab\there',
+  'nul\0byte',
+  '"quoted" \\ back',
+  'x'.repeat(42),
+  'é'.repeat(43),
+  'y'.repeat(96),
+  'z'.repeat(97),
+  'long ✓'.repeat(40),
+];
 
 export function randomRows(n: number, seed: number, opts: { distinct?: number } = {}): Row[] {
   const r = rng(seed);
@@ -34,15 +66,29 @@ export function randomRows(n: number, seed: number, opts: { distinct?: number } 
   const u64 = (): number => pick([0, 1, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, int(Number.MAX_SAFE_INTEGER), int(1000)]);
   const arr = <T>(f: () => T): T[] => Array.from({ length: r() < 0.3 ? 0 : int(5) }, f);
   return Array.from({ length: n }, (_, i) => ({
-    i, u8: pick([0, 255, int(256)]), u16: pick([0, 65535, int(65536)]), u32: pick([0, 2 ** 32 - 1, int(2 ** 32)]),
-    u64: u64(), i32: pick([-(2 ** 31), 2 ** 31 - 1, 0, -1, int(2 ** 32) - 2 ** 31]),
+    i,
+    u8: pick([0, 255, int(256)]),
+    u16: pick([0, 65535, int(65536)]),
+    u32: pick([0, 2 ** 32 - 1, int(2 ** 32)]),
+    u64: u64(),
+    i32: pick([-(2 ** 31), 2 ** 31 - 1, 0, -1, int(2 ** 32) - 2 ** 31]),
     t: [pick([0, MAX_DT64_SECONDS, 1_700_000_000, int(MAX_DT64_SECONDS)]), pick([0, 999_999_999, int(1e9)])],
-    ip: randomIP(r), s: str(), lc: lcValue(), a_s: arr(str), a_lc: arr(lcValue), a_u64: arr(u64),
+    ip: randomIP(r),
+    s: str(),
+    lc: lcValue(),
+    a_s: arr(str),
+    a_lc: arr(lcValue),
+    a_u64: arr(u64),
   }));
 }
 
 function randomString(r: () => number, len: number): string {
-  const ranges = [[0x20, 0x7e], [0xa0, 0x7ff], [0x800, 0xd7ff], [0x1f600, 0x1f64f]];
+  const ranges = [
+    [0x20, 0x7e],
+    [0xa0, 0x7ff],
+    [0x800, 0xd7ff],
+    [0x1f600, 0x1f64f],
+  ];
   let s = '';
   for (let i = 0; i < len; i++) {
     const [lo, hi] = ranges[Math.floor(r() * ranges.length)];
@@ -55,8 +101,11 @@ function randomString(r: () => number, len: number): string {
 function randomIP(r: () => number): Uint8Array {
   const ip = new Uint8Array(16);
   const k = r();
-  if (k < 0.45) { ip[10] = 0xff; ip[11] = 0xff; for (let j = 12; j < 16; j++) ip[j] = Math.floor(r() * 256); }
-  else if (k < 0.9) for (let j = 0; j < 16; j++) ip[j] = Math.floor(r() * 256);
+  if (k < 0.45) {
+    ip[10] = 0xff;
+    ip[11] = 0xff;
+    for (let j = 12; j < 16; j++) ip[j] = Math.floor(r() * 256);
+  } else if (k < 0.9) for (let j = 0; j < 16; j++) ip[j] = Math.floor(r() * 256);
   return ip;
 }
 
@@ -64,9 +113,20 @@ function randomIP(r: () => number): Uint8Array {
 export function writeRows(w: NativeBlockWriter, rows: readonly Row[]): void {
   for (const x of rows) {
     let c = 0;
-    w.u32(c++, x.i); w.u8(c++, x.u8); w.u16(c++, x.u16); w.u32(c++, x.u32); w.u64(c++, x.u64); w.i32(c++, x.i32);
-    w.dateTime64ns(c++, x.t[0], x.t[1]); w.ipv6(c++, x.ip); w.str(c++, x.s); w.str(c++, x.lc);
-    w.strArray(c++, x.a_s); w.strArray(c++, x.a_lc); w.u64Array(c++, x.a_u64); w.strArray(c++, []);
+    w.u32(c++, x.i);
+    w.u8(c++, x.u8);
+    w.u16(c++, x.u16);
+    w.u32(c++, x.u32);
+    w.u64(c++, x.u64);
+    w.i32(c++, x.i32);
+    w.dateTime64ns(c++, x.t[0], x.t[1]);
+    w.ipv6(c++, x.ip);
+    w.str(c++, x.s);
+    w.str(c++, x.lc);
+    w.strArray(c++, x.a_s);
+    w.strArray(c++, x.a_lc);
+    w.u64Array(c++, x.a_u64);
+    w.strArray(c++, []);
     w.endRow();
   }
 }
@@ -80,9 +140,19 @@ export function blockOf(rows: readonly Row[]): Buffer {
 /** The values readNativeBlock yields for the rows, column by column. */
 export function expectedColumns(rows: readonly Row[]): unknown[][] {
   return [
-    rows.map((x) => x.i), rows.map((x) => x.u8), rows.map((x) => x.u16), rows.map((x) => x.u32), rows.map((x) => x.u64),
-    rows.map((x) => x.i32), rows.map((x) => BigInt(x.t[0]) * 1_000_000_000n + BigInt(x.t[1])), rows.map((x) => Buffer.from(x.ip)),
-    rows.map((x) => x.s), rows.map((x) => x.lc), rows.map((x) => x.a_s), rows.map((x) => x.a_lc), rows.map((x) => x.a_u64),
+    rows.map((x) => x.i),
+    rows.map((x) => x.u8),
+    rows.map((x) => x.u16),
+    rows.map((x) => x.u32),
+    rows.map((x) => x.u64),
+    rows.map((x) => x.i32),
+    rows.map((x) => BigInt(x.t[0]) * 1_000_000_000n + BigInt(x.t[1])),
+    rows.map((x) => Buffer.from(x.ip)),
+    rows.map((x) => x.s),
+    rows.map((x) => x.lc),
+    rows.map((x) => x.a_s),
+    rows.map((x) => x.a_lc),
+    rows.map((x) => x.a_u64),
     rows.map(() => []),
   ];
 }
@@ -98,7 +168,22 @@ export function selectSQL(table: string): string {
 }
 
 export function rowFromJSON(j: unknown[]): unknown[] {
-  const [i, u8, u16, u32, u64, i32, t, ip, s, lc, aS, aLc, aU64, aNone] = j as [number, number, number, number, string, number, string, string, string, string, string[], string[], string[], string[]];
+  const [i, u8, u16, u32, u64, i32, t, ip, s, lc, aS, aLc, aU64, aNone] = j as [
+    number,
+    number,
+    number,
+    number,
+    string,
+    number,
+    string,
+    string,
+    string,
+    string,
+    string[],
+    string[],
+    string[],
+    string[],
+  ];
   return [i, u8, u16, u32, Number(u64), i32, BigInt(t), Buffer.from(ip, 'hex'), s, lc, aS, aLc, aU64.map(Number), aNone];
 }
 

@@ -22,8 +22,10 @@ function run(cmd: string[], input?: string): string {
 
 export function createLab(): Lab {
   const id = randomBytes(3).toString('hex');
-  const nsA = `fsA-${id}`, nsB = `fsB-${id}`;
-  const vA = `fva${id}`, vB = `fvb${id}`; // ≤ 15 characters
+  const nsA = `fsA-${id}`,
+    nsB = `fsB-${id}`;
+  const vA = `fva${id}`,
+    vB = `fvb${id}`; // ≤ 15 characters
   // A /30 in 10.200.0.0/16 picked at random so parallel runs do not collide (the namespaces isolate them anyway).
   const n = randomBytes(2);
   const base = `10.200.${n[0]}.${(n[1] & 0x3f) * 4}`;
@@ -33,7 +35,13 @@ export function createLab(): Lab {
   const children: ChildProcess[] = [];
   const destroy = () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    for (const ns of [nsA, nsB]) { try { run(['ip', 'netns', 'del', ns]); } catch { /* already gone */ } }
+    for (const ns of [nsA, nsB]) {
+      try {
+        run(['ip', 'netns', 'del', ns]);
+      } catch {
+        /* already gone */
+      }
+    }
   };
   try {
     run(['ip', 'netns', 'add', nsA]);
@@ -41,7 +49,10 @@ export function createLab(): Lab {
     run(['ip', 'link', 'add', vA, 'netns', nsA, 'type', 'veth', 'peer', 'name', vB, 'netns', nsB]);
     run(['ip', '-n', nsA, 'addr', 'add', `${ipA}/30`, 'dev', vA]);
     run(['ip', '-n', nsB, 'addr', 'add', `${ipB}/30`, 'dev', vB]);
-    for (const [ns, dev] of [[nsA, vA], [nsB, vB]]) {
+    for (const [ns, dev] of [
+      [nsA, vA],
+      [nsB, vB],
+    ]) {
       run(['ip', '-n', ns, 'link', 'set', dev, 'up']);
       run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     }
@@ -50,7 +61,10 @@ export function createLab(): Lab {
     throw err;
   }
   return {
-    nsA, nsB, ipA, ipB,
+    nsA,
+    nsB,
+    ipA,
+    ipB,
     exec: (ns, cmd, input) => run(['ip', 'netns', 'exec', ns, ...cmd], input),
     spawn: (ns, cmd) => {
       const c = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -66,7 +80,9 @@ export function firstLine(c: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let buf = '';
     let err = '';
-    c.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    c.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     c.stdout?.on('data', (d: Buffer) => {
       buf += d.toString();
       const i = buf.indexOf('\n');
@@ -78,8 +94,11 @@ export function firstLine(c: ChildProcess): Promise<string> {
 
 export function toolMissing(tools: string[]): string | null {
   for (const t of tools) {
-    try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore', env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } }); }
-    catch { return `${t} is not installed`; }
+    try {
+      execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore', env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
+    } catch {
+      return `${t} is not installed`;
+    }
   }
   return null;
 }

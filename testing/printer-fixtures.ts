@@ -27,6 +27,8 @@ export function readTestdata(name: string): string {
 
 /** Parses a jsonpb fixture: one GetFlowsResponse per non-empty line. */
 export function loadResponses(name: string): GetFlowsResponse[] {
-  return readTestdata(name).split('\n').filter((l) => l.trim() !== '')
+  return readTestdata(name)
+    .split('\n')
+    .filter((l) => l.trim() !== '')
     .map((l) => fromProtoJSON(types.GetFlowsResponse, JSON.parse(l)) as GetFlowsResponse);
 }

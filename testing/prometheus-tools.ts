@@ -15,7 +15,12 @@ export function findTool(...names: string[]): string | null {
   for (const name of names) {
     for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
       const p = path.join(dir, name);
-      try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* next */ }
+      try {
+        fs.accessSync(p, fs.constants.X_OK);
+        return p;
+      } catch {
+        /* next */
+      }
     }
   }
   return null;
@@ -27,7 +32,8 @@ export function requireTools<T extends Record<string, string[]>>(t: TestContext,
   const missing: string[] = [];
   for (const [key, names] of Object.entries(wanted)) {
     const p = findTool(...names);
-    if (p) found[key] = p; else missing.push(names.join(' or '));
+    if (p) found[key] = p;
+    else missing.push(names.join(' or '));
   }
   if (missing.length === 0) return found as { [K in keyof T]: string };
   const msg = `missing ${missing.join(', ')}: run scripts/install-prometheus.sh`;
@@ -37,12 +43,20 @@ export function requireTools<T extends Record<string, string[]>>(t: TestContext,
 }
 
 export function ruleFiles(): string[] {
-  return fs.readdirSync(ALERTS_DIR).filter((f) => f.endsWith('.yml')).sort().map((f) => path.join(ALERTS_DIR, f));
+  return fs
+    .readdirSync(ALERTS_DIR)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()
+    .map((f) => path.join(ALERTS_DIR, f));
 }
 
 export function ruleTestFiles(): string[] {
   const dir = path.join(ALERTS_DIR, 'tests');
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.yml')).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 /** Runs a tool; resolves with exit code and output (never throws on a non-zero exit). */
@@ -55,7 +69,11 @@ export function runTool(bin: string, args: string[]): { code: number; output: st
   }
 }
 
-export interface AlertRuleText { name: string; file: string; block: string }
+export interface AlertRuleText {
+  name: string;
+  file: string;
+  block: string;
+}
 
 /** The alerting rules of our rule files, each with its YAML block (our files' fixed layout). */
 export function alertRules(): AlertRuleText[] {

@@ -10,7 +10,8 @@ import type { Flow } from '../proto/types.js';
 
 /** `n` flows from `nodes` nodes, interleaved in time order, ending now. */
 export function realisticFlows(n: number, opts: { nodes?: number; seed?: number; spanMs?: number } = {}): Flow[] {
-  const nodes = opts.nodes ?? 4, seed = opts.seed ?? 1;
+  const nodes = opts.nodes ?? 4,
+    seed = opts.seed ?? 1;
   const model = buildCluster({ seed, nodes });
   const inventory = toInventory(model);
   const perNode = Math.ceil(n / nodes);
@@ -21,7 +22,12 @@ export function realisticFlows(n: number, opts: { nodes?: number; seed?: number;
     const node = model.nodes[k % model.nodes.length];
     const src = new SyntheticSource({ rate: 1e6, seed: seed + k, model, nodeName: node.name });
     const enricher = new StaticInventoryEnricher(inventory, { nodeName: node.name });
-    const decoder = new MonitorDecoder({ nodeName: node.name, clusterName: inventory.cluster, emitterVersion: '0.1.0', localEndpointId: enricher.localEndpointId });
+    const decoder = new MonitorDecoder({
+      nodeName: node.name,
+      clusterName: inventory.cluster,
+      emitterVersion: '0.1.0',
+      localEndpointId: enricher.localEndpointId,
+    });
     const recs = src.take(perNode, startNs);
     const step = spanNs / perNode;
     for (let i = 0; i < recs.length && out.length < n; i++) {
@@ -32,6 +38,6 @@ export function realisticFlows(n: number, opts: { nodes?: number; seed?: number;
       out.push(f);
     }
   }
-  out.sort((a, b) => (a.time!.seconds - b.time!.seconds) || ((a.time!.nanos ?? 0) - (b.time!.nanos ?? 0)));
+  out.sort((a, b) => a.time!.seconds - b.time!.seconds || (a.time!.nanos ?? 0) - (b.time!.nanos ?? 0));
   return out.map((f) => decode<Flow>(types.Flow, encode(types.Flow, f)));
 }

@@ -30,12 +30,17 @@ test('observe | head: the closed pipe ends the command with 0 and nothing on std
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-epipe-'));
   try {
     // Far more output than a pipe buffers, so writes continue after the reader has gone.
-    const line = (i: number) => JSON.stringify({ flow: { time: '2026-01-01T00:00:00Z', uuid: `u${i}`, verdict: 'FORWARDED', IP: { source: '10.0.0.1', destination: '10.0.0.2', ipVersion: 'IPv4' } } });
+    const line = (i: number) =>
+      JSON.stringify({
+        flow: { time: '2026-01-01T00:00:00Z', uuid: `u${i}`, verdict: 'FORWARDED', IP: { source: '10.0.0.1', destination: '10.0.0.2', ipVersion: 'IPv4' } },
+      });
     const file = path.join(dir, 'flows.jsonl');
     await fs.writeFile(file, Array.from({ length: 50_000 }, (_, i) => line(i)).join('\n') + '\n');
     const child = spawn(process.execPath, [BIN, 'observe', '--input-file', file, '--all', '-o', 'compact'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     // Like `head -1`: read one chunk, then close the reading end.
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     child.stdout.destroy();
@@ -48,7 +53,10 @@ test('observe | head: the closed pipe ends the command with 0 and nothing on std
 });
 
 test('a server nobody answers at: one line saying what to check, no empty gRPC notes', async () => {
-  for (const args of [['observe', '--server', '127.0.0.1:1', '--last', '1'], ['status', '--server', '127.0.0.1:1']]) {
+  for (const args of [
+    ['observe', '--server', '127.0.0.1:1', '--last', '1'],
+    ['status', '--server', '127.0.0.1:1'],
+  ]) {
     const r = await run(args);
     assert.equal(r.code, 1, args.join(' '));
     assert.match(r.stderr, /^Error: failed to .* 127\.0\.0\.1:1: cannot reach 127\.0\.0\.1:1: nothing answers there — is the relay running/m);

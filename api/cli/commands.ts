@@ -10,10 +10,26 @@ import { parseStoreTarget } from './store-target.js';
 import { insightsCommand, INSIGHTS_QUERIES } from './insights.js';
 import { int, retentionOption, serverOption, storeOption, strict } from './options.js';
 import { ObserverApiClient, rpcErrorText } from '../client.js';
-import { formatHealthcheck, healthStatusText, formatServerStatus, statusOutputFormat, formatNodes, NODES_OUTPUT_FORMATS, type NodesOutputFormat, formatNamespaces, NAMESPACES_OUTPUT_FORMATS, type NamespacesOutputFormat } from '../printer/index.js';
+import {
+  formatHealthcheck,
+  healthStatusText,
+  formatServerStatus,
+  statusOutputFormat,
+  formatNodes,
+  NODES_OUTPUT_FORMATS,
+  type NodesOutputFormat,
+  formatNamespaces,
+  NAMESPACES_OUTPUT_FORMATS,
+  type NamespacesOutputFormat,
+} from '../printer/index.js';
 
 /** `flowscope list <what>`: one Observer API call, printed as table, wide or json. */
-function listCommand(what: string, description: string, formats: readonly string[], render: (c: ObserverApiClient, output: string) => Promise<string>): Command {
+function listCommand(
+  what: string,
+  description: string,
+  formats: readonly string[],
+  render: (c: ObserverApiClient, output: string) => Promise<string>,
+): Command {
   return strict(new Command(what))
     .description(description)
     .addOption(serverOption())
@@ -70,19 +86,35 @@ function statusCommand(): Command {
 
 function listCommands(): Command {
   const list = strict(new Command('list')).description('List objects known to the relay');
-  list.addCommand(listCommand('nodes', 'List the collectors (nodes) connected to the relay (like `hubble list nodes`)', NODES_OUTPUT_FORMATS,
-    async (c, output) => formatNodes((await c.getNodes()).nodes, output as NodesOutputFormat)));
-  list.addCommand(listCommand('namespaces', 'List the namespaces seen in flows during the last hour (like `hubble list namespaces`)', NAMESPACES_OUTPUT_FORMATS,
-    async (c, output) => formatNamespaces((await c.getNamespaces()).namespaces, output as NamespacesOutputFormat)));
+  list.addCommand(
+    listCommand('nodes', 'List the collectors (nodes) connected to the relay (like `hubble list nodes`)', NODES_OUTPUT_FORMATS, async (c, output) =>
+      formatNodes((await c.getNodes()).nodes, output as NodesOutputFormat),
+    ),
+  );
+  list.addCommand(
+    listCommand(
+      'namespaces',
+      'List the namespaces seen in flows during the last hour (like `hubble list namespaces`)',
+      NAMESPACES_OUTPUT_FORMATS,
+      async (c, output) => formatNamespaces((await c.getNamespaces()).namespaces, output as NamespacesOutputFormat),
+    ),
+  );
   return list;
 }
 
 function serviceMapCommand(): Command {
-  return strict(insightsCommand('service-map', 'Show which workloads talk to which, with flow, drop and byte counts (from the relay\'s rollup)', serverOption(), INSIGHTS_QUERIES.serviceMap));
+  return strict(
+    insightsCommand(
+      'service-map',
+      "Show which workloads talk to which, with flow, drop and byte counts (from the relay's rollup)",
+      serverOption(),
+      INSIGHTS_QUERIES.serviceMap,
+    ),
+  );
 }
 
 function topCommands(): Command {
-  const top = strict(new Command('top')).description('Rank workloads or drop reasons over a time range (from the relay\'s rollup)');
+  const top = strict(new Command('top')).description("Rank workloads or drop reasons over a time range (from the relay's rollup)");
   top.addCommand(strict(insightsCommand('talkers', 'Source workloads sending the most flows', serverOption(), INSIGHTS_QUERIES.topTalkers)));
   top.addCommand(strict(insightsCommand('drops', 'Drop reasons with the most dropped flows, by namespace pair', serverOption(), INSIGHTS_QUERIES.topDrops)));
   return top;
@@ -90,7 +122,9 @@ function topCommands(): Command {
 
 function schemaCommand(): Command {
   return strict(new Command('schema'))
-    .description('Print the ClickHouse DDL: the single-node schema the relay migrates to, or with --cluster the ON CLUSTER / Replicated / Distributed schema to apply by hand')
+    .description(
+      'Print the ClickHouse DDL: the single-node schema the relay migrates to, or with --cluster the ON CLUSTER / Replicated / Distributed schema to apply by hand',
+    )
     .option('--cluster <name>', 'ClickHouse cluster name (remote_servers)')
     .option('--database <db>', 'Database for the cluster schema', 'flowscope')
     .option('--retention-days <n>', 'Flows TTL in days', int('retention-days', 1, 3650), 7)
@@ -99,15 +133,27 @@ function schemaCommand(): Command {
       const { clusterSchema, singleNodeSchema } = await import('../../storage/cluster.js');
       let statements: string[];
       try {
-        statements = o.cluster !== undefined
-          ? clusterSchema({ cluster: o.cluster, database: o.database, retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays })
-          : singleNodeSchema({ retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays });
-      } catch (err) { throw new UsageError((err as Error).message); }
+        statements =
+          o.cluster !== undefined
+            ? clusterSchema({ cluster: o.cluster, database: o.database, retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays })
+            : singleNodeSchema({ retentionDays: o.retentionDays, rollupRetentionDays: o.rollupRetentionDays });
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
       process.stdout.write(statements.map((x) => `${x};\n`).join('\n'));
     });
 }
 
 /** The client and administration commands, in the order `flowscope --help` lists them. */
 export function userCommands(): Command[] {
-  return [observeCommand(), strict(buildExportCommand()), migrateCommand(), statusCommand(), listCommands(), serviceMapCommand(), topCommands(), schemaCommand()];
+  return [
+    observeCommand(),
+    strict(buildExportCommand()),
+    migrateCommand(),
+    statusCommand(),
+    listCommands(),
+    serviceMapCommand(),
+    topCommands(),
+    schemaCommand(),
+  ];
 }

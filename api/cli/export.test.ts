@@ -40,7 +40,9 @@ test('export from the store round-trips through observe --input-file byte for by
   assert.equal(back.code, 0, back.stderr);
   assert.equal(back.stdout, fromStore.stdout);
 
-  const dropped = await run(['export', '--store', chdb, '--since', since, '--until', until, '--verdict', 'DROPPED', '--not', '--protocol', 'udp'], { timeoutMs: 60_000 });
+  const dropped = await run(['export', '--store', chdb, '--since', since, '--until', until, '--verdict', 'DROPPED', '--not', '--protocol', 'udp'], {
+    timeoutMs: 60_000,
+  });
   assert.equal(dropped.code, 0, dropped.stderr);
   const viaFile = await run(['observe', '--input-file', file, '-o', 'jsonpb', '--verdict', 'DROPPED', '--not', '--protocol', 'udp'], { timeoutMs: 60_000 });
   assert.ok(lines(dropped.stdout).length > 0 && lines(dropped.stdout).length < flows.length);
@@ -53,7 +55,10 @@ test('export from the store round-trips through observe --input-file byte for by
     const fromRelay = await run(['export', '--server', `127.0.0.1:${port}`, '--since', since, '--until', until], { timeoutMs: 60_000 });
     assert.equal(fromRelay.code, 0, fromRelay.stderr);
     assert.equal(fromRelay.stdout, fromStore.stdout);
-    const droppedRelay = await run(['export', '--server', `127.0.0.1:${port}`, '--since', since, '--until', until, '--verdict', 'DROPPED', '--not', '--protocol', 'udp'], { timeoutMs: 60_000 });
+    const droppedRelay = await run(
+      ['export', '--server', `127.0.0.1:${port}`, '--since', since, '--until', until, '--verdict', 'DROPPED', '--not', '--protocol', 'udp'],
+      { timeoutMs: 60_000 },
+    );
     assert.equal(droppedRelay.stdout, dropped.stdout);
   } finally {
     assert.equal(await relay.stop(), 0);
@@ -62,17 +67,17 @@ test('export from the store round-trips through observe --input-file byte for by
 
 test('export, migrate, ingester, relay Kafka flags: bad usage exits 2 with a message', async () => {
   for (const args of [
-    ['export', '--store', chdb],                                   // no --since
-    ['export', '--store', chdb, '--since', since, '-o', 'table'],  // not jsonpb
+    ['export', '--store', chdb], // no --since
+    ['export', '--store', chdb, '--since', since, '-o', 'table'], // not jsonpb
     ['export', '--store', chdb, '--since', since, '--follow'],
     ['export', '--store', chdb, '--since', 'yesterday-ish'],
     ['export', '--store', 'ftp://host/x', '--since', since],
     ['export', '--store', chdb, '--since', since, '--verdict', 'MAYBE'],
     ['export', '--store', chdb, '--since', since, '--no-such-flag'],
     ['migrate', '--retention-days', '0', '--store', chdb],
-    ['ingester', '--store', chdb],                                  // no brokers
+    ['ingester', '--store', chdb], // no brokers
     ['ingester', '--kafka-brokers', 'bad broker', '--store', chdb],
-    ['relay', '--kafka-ingest', '--data-dir', chdb],                // in-relay ingester without Kafka
+    ['relay', '--kafka-ingest', '--data-dir', chdb], // in-relay ingester without Kafka
     ['relay', '--kafka-brokers', '127.0.0.1:9', '--kafka-compression', 'zstd', '--data-dir', chdb],
   ]) {
     const r = await run(args, { timeoutMs: 60_000 });

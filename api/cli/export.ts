@@ -26,7 +26,10 @@ function flowLine(flow: Flow): string {
   return protoJSONLine(types.GetFlowsResponse, res);
 }
 
-export interface ExportTarget { server: string; store?: ConnectionOptions }
+export interface ExportTarget {
+  server: string;
+  store?: ConnectionOptions;
+}
 
 /** Checks that an observe invocation makes sense as an export; throws UsageError if not. */
 export function checkExport(inv: ObserveInvocation): GetFlowsRequest {
@@ -46,8 +49,18 @@ export async function runExport(request: GetFlowsRequest, target: ExportTarget, 
     const { FlowStore } = await import('../../storage/index.js'); // chDB loads only when used
     const store = await FlowStore.open({ connection: conn });
     try {
-      const flows = store.queryFlows({ whitelist: request.whitelist, blacklist: request.blacklist, since: request.since, until: request.until, number: request.number, first: request.first });
-      for await (const flow of flows) { n++; await write(flowLine(flow)); }
+      const flows = store.queryFlows({
+        whitelist: request.whitelist,
+        blacklist: request.blacklist,
+        since: request.since,
+        until: request.until,
+        number: request.number,
+        first: request.first,
+      });
+      for await (const flow of flows) {
+        n++;
+        await write(flowLine(flow));
+      }
     } catch (err) {
       throw new Error(`failed to read flows from ${describeStore(conn)}: ${(err as Error).message}`);
     } finally {
@@ -58,7 +71,11 @@ export async function runExport(request: GetFlowsRequest, target: ExportTarget, 
   const client = new ObserverApiClient(target.server, 12_000);
   try {
     // Only flows: the relay's node status preamble is not part of an export.
-    await client.getFlows({ ...request, follow: false }, (res) => { if (!res.flow) return; n++; return write(flowLine(res.flow)); });
+    await client.getFlows({ ...request, follow: false }, (res) => {
+      if (!res.flow) return;
+      n++;
+      return write(flowLine(res.flow));
+    });
   } catch (err) {
     const e = err as grpc.ServiceError;
     if (e.code === grpc.status.INVALID_ARGUMENT) throw new UsageError(e.details || e.message);
@@ -71,13 +88,17 @@ export async function runExport(request: GetFlowsRequest, target: ExportTarget, 
 
 /** `flowscope export`: observe's flags (filters, --since/--until, --server) plus --store. */
 export function buildExportCommand(): Command {
-  const cmd: Command = buildObserveCommand(async (inv) => {
-    const request = checkExport(inv);
-    const storeArg = cmd.opts().store as string | undefined;
-    const store = storeArg !== undefined ? parseStoreTarget(storeArg) : undefined;
-    await runExport(request, { server: inv.server, ...(store ? { store } : {}) });
-  }, { env: process.env });
-  cmd.name('export')
+  const cmd: Command = buildObserveCommand(
+    async (inv) => {
+      const request = checkExport(inv);
+      const storeArg = cmd.opts().store as string | undefined;
+      const store = storeArg !== undefined ? parseStoreTarget(storeArg) : undefined;
+      await runExport(request, { server: inv.server, ...(store ? { store } : {}) });
+    },
+    { env: process.env },
+  );
+  cmd
+    .name('export')
     .description('Export stored flows of a time range as Hubble exporter JSON lines (read back with observe --input-file)')
     .addOption(new Option('--store <path|url>', 'Read ClickHouse directly: a chDB data directory or http[s]://host:port[/database] (instead of --server)'));
   // Same flags as observe, but the only output is jsonpb, so it is the default.

@@ -8,7 +8,9 @@ import { insightsRange, type InsightsRange } from '../query/insights-range.js';
 import { UsageError } from '../query/usage-error.js';
 import { formatServiceMap, formatTopTalkers, formatTopDropReasons, INSIGHTS_OUTPUT_FORMATS, type InsightsOutputFormat } from '../printer/index.js';
 
-export interface InsightsFlags extends InsightsRange { output: string }
+export interface InsightsFlags extends InsightsRange {
+  output: string;
+}
 
 /** Validated request and output format from the flags (UsageError when they do not parse). */
 export function insightsRequest(o: InsightsFlags, nowMs = Date.now()): { req: InsightsRequest; output: InsightsOutputFormat } {

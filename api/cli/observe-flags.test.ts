@@ -16,8 +16,24 @@ const filterCases: Array<[string[], { whitelist?: FlowFilter[]; blacklist?: Flow
   [['--pod', 'x'], { whitelist: [{ source_pod: ['x'] }, { destination_pod: ['x'] }] }],
   [['--from-pod', 'a', '--to-pod', 'b'], { whitelist: [{ source_pod: ['a'], destination_pod: ['b'] }] }],
   [['--from-pod', 'a', '--from-pod', 'b'], { whitelist: [{ source_pod: ['a', 'b'] }] }],
-  [['--pod', 'a', '--protocol', 'tcp'], { whitelist: [{ source_pod: ['a'], protocol: ['tcp'] }, { destination_pod: ['a'], protocol: ['tcp'] }] }],
-  [['--ip', '10.0.0.1', '--to-port', '80'], { whitelist: [{ source_ip: ['10.0.0.1'], destination_port: ['80'] }, { destination_ip: ['10.0.0.1'], destination_port: ['80'] }] }],
+  [
+    ['--pod', 'a', '--protocol', 'tcp'],
+    {
+      whitelist: [
+        { source_pod: ['a'], protocol: ['tcp'] },
+        { destination_pod: ['a'], protocol: ['tcp'] },
+      ],
+    },
+  ],
+  [
+    ['--ip', '10.0.0.1', '--to-port', '80'],
+    {
+      whitelist: [
+        { source_ip: ['10.0.0.1'], destination_port: ['80'] },
+        { destination_ip: ['10.0.0.1'], destination_port: ['80'] },
+      ],
+    },
+  ],
   [['--ip', '10.0.0.0/8'], { whitelist: [{ source_ip: ['10.0.0.0/8'] }, { destination_ip: ['10.0.0.0/8'] }] }],
   [['--from-ip', 'fd00::1', '--to-ip', '1.1.1.1'], { whitelist: [{ source_ip: ['fd00::1'], destination_ip: ['1.1.1.1'] }] }],
   [['--snat-ip', '192.168.0.1'], { whitelist: [{ source_ip_xlated: ['192.168.0.1'] }] }],
@@ -40,7 +56,10 @@ const filterCases: Array<[string[], { whitelist?: FlowFilter[]; blacklist?: Flow
   [['--protocol', 'tcp', '--protocol', 'udp'], { whitelist: [{ protocol: ['tcp', 'udp'] }] }],
   [['--verdict', 'DROPPED', '--verdict', 'FORWARDED'], { whitelist: [{ verdict: [2, 1] }] }],
   [['--drop-reason-desc', 'POLICY_DENIED'], { whitelist: [{ drop_reason_desc: [133] }] }],
-  [['--kernel-drop-reason', 'no_socket', '--kernel-drop-reason', 'SKB_DROP_REASON_NETFILTER_DROP'], { whitelist: [{ kernel_drop_reason: ['NO_SOCKET', 'NETFILTER_DROP'] }] }],
+  [
+    ['--kernel-drop-reason', 'no_socket', '--kernel-drop-reason', 'SKB_DROP_REASON_NETFILTER_DROP'],
+    { whitelist: [{ kernel_drop_reason: ['NO_SOCKET', 'NETFILTER_DROP'] }] },
+  ],
   [['-t', 'drop'], { whitelist: [{ event_type: [{ type: 1 }] }] }],
   [['--type', 'trace:to-endpoint'], { whitelist: [{ event_type: [{ type: 4, match_sub_type: true }] }] }],
   [['--type', 'trace:from-network'], { whitelist: [{ event_type: [{ type: 4, match_sub_type: true, sub_type: 10 }] }] }],
@@ -56,8 +75,14 @@ const filterCases: Array<[string[], { whitelist?: FlowFilter[]; blacklist?: Flow
   [['--fqdn', '*.cilium.io'], { whitelist: [{ source_fqdn: ['*.cilium.io'] }, { destination_fqdn: ['*.cilium.io'] }] }],
   [['--from-fqdn', 'a.com'], { whitelist: [{ source_fqdn: ['a.com'] }] }],
   [['--to-fqdn', 'b.com'], { whitelist: [{ destination_fqdn: ['b.com'] }] }],
-  [['--workload', 'Deployment/web'], { whitelist: [{ source_workload: [{ kind: 'Deployment', name: 'web' }] }, { destination_workload: [{ kind: 'Deployment', name: 'web' }] }] }],
-  [['--from-workload', 'web', '--to-workload', 'StatefulSet/'], { whitelist: [{ source_workload: [{ name: 'web' }], destination_workload: [{ kind: 'StatefulSet' }] }] }],
+  [
+    ['--workload', 'Deployment/web'],
+    { whitelist: [{ source_workload: [{ kind: 'Deployment', name: 'web' }] }, { destination_workload: [{ kind: 'Deployment', name: 'web' }] }] },
+  ],
+  [
+    ['--from-workload', 'web', '--to-workload', 'StatefulSet/'],
+    { whitelist: [{ source_workload: [{ name: 'web' }], destination_workload: [{ kind: 'StatefulSet' }] }] },
+  ],
   [['--tcp-flags', 'syn,ack', '--tcp-flags', 'fin'], { whitelist: [{ tcp_flags: [{ SYN: true, ACK: true }, { FIN: true }] }] }],
   [['--traffic-direction', 'ingress'], { whitelist: [{ traffic_direction: [1] }] }],
   [['--traffic-direction', 'EGRESS'], { whitelist: [{ traffic_direction: [2] }] }],
@@ -65,19 +90,31 @@ const filterCases: Array<[string[], { whitelist?: FlowFilter[]; blacklist?: Flow
   [['--ip-version', 'v6'], { whitelist: [{ ip_version: [2] }] }],
   [['-4', '-6'], { whitelist: [{ ip_version: [1, 2] }] }],
   [['--ip-version', 'none'], { whitelist: [{ ip_version: [0] }] }],
-  [['--http-status', '5+', '--http-method', 'get', '--http-path', '/a', '--http-url', 'http://x/'], { whitelist: [{ http_status_code: ['5+'], http_method: ['get'], http_path: ['/a'], http_url: ['http://x/'] }] }],
+  [
+    ['--http-status', '5+', '--http-method', 'get', '--http-path', '/a', '--http-url', 'http://x/'],
+    { whitelist: [{ http_status_code: ['5+'], http_method: ['get'], http_path: ['/a'], http_url: ['http://x/'] }] },
+  ],
   [['--http-header', 'foo:bar'], { whitelist: [{ http_header: [{ key: 'foo', value: 'bar' }] }] }],
   [['--trace-id', 'abc', '--ip-trace-id', '42'], { whitelist: [{ trace_id: ['abc'], ip_trace_id: [42] }] }],
   [['--cluster', 'c1'], { whitelist: [{ source_cluster_name: ['c1'] }, { destination_cluster_name: ['c1'] }] }],
   [['--node-label', 'a=b', '--interface', 'eth0', '--encrypted'], { whitelist: [{ node_labels: ['a=b'], interface: [{ name: 'eth0' }], encrypted: [true] }] }],
-  [['--cel-expression', "_flow.verdict == 1"], { whitelist: [{ experimental: { cel_expression: ['_flow.verdict == 1'] } }] }],
+  [['--cel-expression', '_flow.verdict == 1'], { whitelist: [{ experimental: { cel_expression: ['_flow.verdict == 1'] } }] }],
   // --not negates only the next filter flag.
   [['--not', '--from-ip', '2.2.2.2'], { blacklist: [{ source_ip: ['2.2.2.2'] }] }],
   [['--not', '--pod', 'a', '--to-port', '80'], { whitelist: [{ destination_port: ['80'] }], blacklist: [{ source_pod: ['a'] }, { destination_pod: ['a'] }] }],
   [['--not', '--verdict', 'DROPPED', '--not', '--verdict', 'ERROR'], { blacklist: [{ verdict: [2, 3] }] }],
-  [['--not', '-n', 'kube-system', '--namespace', 'default'], { whitelist: [{ source_pod: ['default/'] }, { destination_pod: ['default/'] }], blacklist: [{ source_pod: ['kube-system/'] }, { destination_pod: ['kube-system/'] }] }],
+  [
+    ['--not', '-n', 'kube-system', '--namespace', 'default'],
+    {
+      whitelist: [{ source_pod: ['default/'] }, { destination_pod: ['default/'] }],
+      blacklist: [{ source_pod: ['kube-system/'] }, { destination_pod: ['kube-system/'] }],
+    },
+  ],
   // The same flags may appear in both lists.
-  [['--label', 'a', '--not', '--from-label', 'b'], { whitelist: [{ source_label: ['a'] }, { destination_label: ['a'] }], blacklist: [{ source_label: ['b'] }] }],
+  [
+    ['--label', 'a', '--not', '--from-label', 'b'],
+    { whitelist: [{ source_label: ['a'] }, { destination_label: ['a'] }], blacklist: [{ source_label: ['b'] }] },
+  ],
   [['--allowlist', '{"source_pod":["x"]}', '--denylist', '{"verdict":["DROPPED"]}'], { whitelist: [{ source_pod: ['x'] }], blacklist: [{ verdict: [2] }] }],
 ];
 
@@ -140,7 +177,10 @@ const badCases: Array<[string[], RegExp]> = [
 
 for (const [args, message] of badCases) {
   test(`usage error: ${args.join(' ')}`, () => {
-    assert.throws(() => parseObserveArgs(args, ctx), (e: unknown) => e instanceof UsageError && message.test(e.message));
+    assert.throws(
+      () => parseObserveArgs(args, ctx),
+      (e: unknown) => e instanceof UsageError && message.test(e.message),
+    );
   });
 }
 
@@ -213,7 +253,9 @@ test('buildRequest is the pure form of the flag parser', () => {
 });
 
 test('--print-raw-filters YAML', () => {
-  assert.equal(rawFiltersYAML(req('--pod', "it's", '--not', '--verdict', 'DROPPED')),
-    "allowlist:\n    - '{\"source_pod\":[\"it''s\"]}'\n    - '{\"destination_pod\":[\"it''s\"]}'\ndenylist:\n    - '{\"verdict\":[\"DROPPED\"]}'\n");
+  assert.equal(
+    rawFiltersYAML(req('--pod', "it's", '--not', '--verdict', 'DROPPED')),
+    'allowlist:\n    - \'{"source_pod":["it\'\'s"]}\'\n    - \'{"destination_pod":["it\'\'s"]}\'\ndenylist:\n    - \'{"verdict":["DROPPED"]}\'\n',
+  );
   assert.equal(rawFiltersYAML(req()), '{}\n');
 });

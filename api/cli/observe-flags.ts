@@ -25,11 +25,37 @@ export { DEFAULT_LAST, NUMBER_ALL } from '../query/flows-selection.js';
  * "policy-verdict:none TRAFFIC_DIRECTION_UNKNOWN", DNS names and policy names go missing).
  */
 export const DEFAULT_FIELD_MASK = [
-  'time', 'verdict', 'ethernet', 'IP', 'l4', 'source.identity', 'source.namespace', 'source.pod_name',
-  'destination.identity', 'destination.namespace', 'destination.pod_name', 'Type', 'node_name', 'l7',
-  'event_type', 'source_service', 'destination_service', 'is_reply', 'Summary', 'ip_trace_id',
-  'traffic_direction', 'policy_match_type', 'auth_type', 'sock_xlate_point', 'debug_capture_point',
-  'source_names', 'destination_names', 'egress_allowed_by', 'ingress_allowed_by', 'egress_denied_by', 'ingress_denied_by',
+  'time',
+  'verdict',
+  'ethernet',
+  'IP',
+  'l4',
+  'source.identity',
+  'source.namespace',
+  'source.pod_name',
+  'destination.identity',
+  'destination.namespace',
+  'destination.pod_name',
+  'Type',
+  'node_name',
+  'l7',
+  'event_type',
+  'source_service',
+  'destination_service',
+  'is_reply',
+  'Summary',
+  'ip_trace_id',
+  'traffic_direction',
+  'policy_match_type',
+  'auth_type',
+  'sock_xlate_point',
+  'debug_capture_point',
+  'source_names',
+  'destination_names',
+  'egress_allowed_by',
+  'ingress_allowed_by',
+  'egress_denied_by',
+  'ingress_denied_by',
 ];
 
 /** Options as the command line gives them (strings unparsed); `filters` keeps flag order. */
@@ -96,18 +122,34 @@ export interface ObserveInvocation {
   server: string;
   inputFile?: string;
   /** Connection settings, in milliseconds where they are durations. */
-  connection: { dialTimeoutMs: number; requestTimeoutMs: number; tls: boolean; tlsAllowInsecure: boolean; tlsServerName?: string; tlsCaCertFiles: string[]; tlsClientCertFile?: string; tlsClientKeyFile?: string };
+  connection: {
+    dialTimeoutMs: number;
+    requestTimeoutMs: number;
+    tls: boolean;
+    tlsAllowInsecure: boolean;
+    tlsServerName?: string;
+    tlsCaCertFiles: string[];
+    tlsClientCertFile?: string;
+    tlsClientKeyFile?: string;
+  };
   printRawFilters: boolean;
   silentErrors: boolean;
 }
 
 function normaliseOutput(name: string, legacyJSON: boolean): OutputFormat {
   switch (name) {
-    case 'compact': return 'compact';
-    case 'dict': return 'dict';
-    case 'json': case 'JSON': return legacyJSON ? 'json' : 'jsonpb';
-    case 'jsonpb': return 'jsonpb';
-    case 'tab': case 'table': return 'table';
+    case 'compact':
+      return 'compact';
+    case 'dict':
+      return 'dict';
+    case 'json':
+    case 'JSON':
+      return legacyJSON ? 'json' : 'jsonpb';
+    case 'jsonpb':
+      return 'jsonpb';
+    case 'tab':
+    case 'table':
+      return 'table';
   }
   throw new UsageError(`invalid output format: ${name}`);
 }
@@ -173,7 +215,11 @@ export function resolveObserve(opts: ObserveOptions, ctx: ObserveContext = {}): 
 
   const timeZone = opts.timeZone;
   if (timeZone !== undefined) {
-    try { checkTimeZone(timeZone); } catch { throw new UsageError(`invalid time zone: ${timeZone}`); }
+    try {
+      checkTimeZone(timeZone);
+    } catch {
+      throw new UsageError(`invalid time zone: ${timeZone}`);
+    }
   }
   const colorMode = (opts.color ?? 'auto').toLowerCase();
   const color = colorMode === 'always' || (colorMode !== 'never' && (ctx.isTTY ?? false) && env.NO_COLOR === undefined && env.TERM !== 'dumb');
@@ -252,7 +298,8 @@ export function buildObserveCommand(action: (inv: ObserveInvocation) => void | P
     .configureOutput({ outputError: () => {} });
 
   // Selectors
-  cmd.option('--all', "Get all flows stored in the server's buffer")
+  cmd
+    .option('--all', "Get all flows stored in the server's buffer")
     .option('--last <N>', `Get last N flows stored in the buffer (default ${DEFAULT_LAST})`)
     .option('--first <N>', 'Get first N flows stored in the buffer')
     .option('-f, --follow', 'Follow flows output')
@@ -268,12 +315,18 @@ export function buildObserveCommand(action: (inv: ObserveInvocation) => void | P
       filters.push(typeof value === 'string' ? { flag: name, value } : { flag: name });
     });
   }
-  cmd.option('--allowlist <json>', 'Specify allowlist as JSON encoded FlowFilters', collect)
+  cmd
+    .option('--allowlist <json>', 'Specify allowlist as JSON encoded FlowFilters', collect)
     .option('--denylist <json>', 'Specify denylist as JSON encoded FlowFilters', collect);
 
   // Formatting
-  cmd.option('-o, --output <format>', 'Output format: compact, dict, json, jsonpb, table', 'compact')
-    .option('--time-format <name>', 'Time format: StampMilli, YearMonthDay, YearMonthDayHour, YearMonthDayHourMinute, RFC3339, RFC3339Milli, RFC3339Micro, RFC3339Nano, RFC1123Z', 'StampMilli')
+  cmd
+    .option('-o, --output <format>', 'Output format: compact, dict, json, jsonpb, table', 'compact')
+    .option(
+      '--time-format <name>',
+      'Time format: StampMilli, YearMonthDay, YearMonthDayHour, YearMonthDayHourMinute, RFC3339, RFC3339Milli, RFC3339Micro, RFC3339Nano, RFC1123Z',
+      'StampMilli',
+    )
     .option('--time-zone <zone>', 'Time zone for printed times (IANA name, UTC or Local; default: TZ / local)')
     .option('--print-node-name', 'Print node name in output')
     .option('--print-policy-names', 'Print policy names in output')
@@ -284,7 +337,8 @@ export function buildObserveCommand(action: (inv: ObserveInvocation) => void | P
     .option('--no-use-default-field-masks', 'Do not restrict the requested fields for compact, dict and table output');
 
   // Server and other
-  cmd.option('--server <address>', `Address of the server (default ${DEFAULT_SERVER}, or HUBBLE_SERVER)`)
+  cmd
+    .option('--server <address>', `Address of the server (default ${DEFAULT_SERVER}, or HUBBLE_SERVER)`)
     .option('--timeout <duration>', 'Dial timeout', '5s')
     .option('--request-timeout <duration>', 'Unary request timeout', '12s')
     .option('--tls', 'Use TLS to connect to the server')
@@ -301,17 +355,43 @@ export function buildObserveCommand(action: (inv: ObserveInvocation) => void | P
   // Synchronous resolution, so usage errors are thrown from parse() itself.
   cmd.action(() => {
     const o = cmd.opts();
-    const inv = resolveObserve({
-      filters: [...filters],
-      last: o.last, first: o.first, all: o.all, follow: o.follow, since: o.since, until: o.until,
-      output: o.output, timeFormat: o.timeFormat, timeZone: o.timeZone, printNodeName: o.printNodeName,
-      printPolicyNames: o.printPolicyNames, numeric: o.numeric, ipTranslation: o.ipTranslation, color: o.color,
-      fieldMask: o.fieldMask, useDefaultFieldMasks: o.useDefaultFieldMasks, allowlist: o.allowlist, denylist: o.denylist,
-      inputFile: o.inputFile, server: o.server, timeout: o.timeout, requestTimeout: o.requestTimeout, tls: o.tls,
-      tlsAllowInsecure: o.tlsAllowInsecure, tlsServerName: o.tlsServerName, tlsCaCertFiles: o.tlsCaCertFiles,
-      tlsClientCertFile: o.tlsClientCertFile, tlsClientKeyFile: o.tlsClientKeyFile, printRawFilters: o.printRawFilters,
-      silentErrors: o.silentErrors, debug: o.debug,
-    }, ctx);
+    const inv = resolveObserve(
+      {
+        filters: [...filters],
+        last: o.last,
+        first: o.first,
+        all: o.all,
+        follow: o.follow,
+        since: o.since,
+        until: o.until,
+        output: o.output,
+        timeFormat: o.timeFormat,
+        timeZone: o.timeZone,
+        printNodeName: o.printNodeName,
+        printPolicyNames: o.printPolicyNames,
+        numeric: o.numeric,
+        ipTranslation: o.ipTranslation,
+        color: o.color,
+        fieldMask: o.fieldMask,
+        useDefaultFieldMasks: o.useDefaultFieldMasks,
+        allowlist: o.allowlist,
+        denylist: o.denylist,
+        inputFile: o.inputFile,
+        server: o.server,
+        timeout: o.timeout,
+        requestTimeout: o.requestTimeout,
+        tls: o.tls,
+        tlsAllowInsecure: o.tlsAllowInsecure,
+        tlsServerName: o.tlsServerName,
+        tlsCaCertFiles: o.tlsCaCertFiles,
+        tlsClientCertFile: o.tlsClientCertFile,
+        tlsClientKeyFile: o.tlsClientKeyFile,
+        printRawFilters: o.printRawFilters,
+        silentErrors: o.silentErrors,
+        debug: o.debug,
+      },
+      ctx,
+    );
     return action(inv);
   });
   return cmd;
@@ -320,7 +400,9 @@ export function buildObserveCommand(action: (inv: ObserveInvocation) => void | P
 /** Parses `observe` arguments (without the command name) into an invocation. */
 export function parseObserveArgs(args: string[], ctx: ObserveContext = {}): ObserveInvocation {
   let result: ObserveInvocation | undefined;
-  const cmd = buildObserveCommand((inv) => { result = inv; }, ctx);
+  const cmd = buildObserveCommand((inv) => {
+    result = inv;
+  }, ctx);
   cmd.parse(args, { from: 'user' });
   if (!result) throw new UsageError('observe: no invocation parsed');
   return result;

@@ -57,7 +57,11 @@ test('--since/--until compare the response time (missing time counts as 1970)', 
 
 test('a bare Flow per line is accepted', () => {
   const res = parseInputLine('{"time":"2026-01-02T03:04:05Z","verdict":"FORWARDED","node_name":"n1"}', 1);
-  assert.deepEqual(res, { flow: { time: { seconds: 1767323045, nanos: 0 }, verdict: 1, node_name: 'n1' }, node_name: 'n1', time: { seconds: 1767323045, nanos: 0 } });
+  assert.deepEqual(res, {
+    flow: { time: { seconds: 1767323045, nanos: 0 }, verdict: 1, node_name: 'n1' },
+    node_name: 'n1',
+    time: { seconds: 1767323045, nanos: 0 },
+  });
 });
 
 test('lost events and node status pass without a whitelist only', async () => {

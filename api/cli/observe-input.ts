@@ -13,7 +13,10 @@ import { compileFlowFilters } from '../../filters/index.js';
 /** A line of the input that is not a flow response; the CLI reports it and exits 2. */
 export class InputFileError extends Error {
   override readonly name = 'InputFileError';
-  constructor(readonly line: number, message: string) {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
     super(`input line ${line}: ${message}`);
   }
 }
@@ -73,7 +76,11 @@ export interface InputOptions {
 }
 
 /** Applies a GetFlowsRequest to the responses read from input, like hubble's IOReaderObserver. */
-export async function* observeInput(input: Readable | AsyncIterable<string>, request: GetFlowsRequest, opts: InputOptions = {}): AsyncGenerator<GetFlowsResponse> {
+export async function* observeInput(
+  input: Readable | AsyncIterable<string>,
+  request: GetFlowsRequest,
+  opts: InputOptions = {},
+): AsyncGenerator<GetFlowsResponse> {
   const number = request.number ?? 0;
   const first = (request.first ?? false) && number !== 0 && number < NUMBER_ALL;
   const last = !(request.first ?? false) && number !== 0 && number < NUMBER_ALL;

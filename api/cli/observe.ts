@@ -8,7 +8,9 @@ import { createPrinter } from '../printer/index.js';
 import { ObserverApiClient, rpcErrorText } from '../client.js';
 
 function writer(stream: NodeJS.WriteStream): (s: string) => void {
-  return (s) => { stream.write(s); };
+  return (s) => {
+    stream.write(s);
+  };
 }
 
 export async function runObserve(inv: ObserveInvocation): Promise<void> {

@@ -27,23 +27,31 @@ export function powerOfTwo(name: string, min: number, max: number): (v: string) 
 
 /** Runs `parse`, turning what it throws into a UsageError. */
 export function usage<T>(parse: () => T): T {
-  try { return parse(); } catch (err) { throw new UsageError((err as Error).message); }
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /** commander errors become UsageError; help and version exit 0 as usual, and a command group
  * run without its subcommand (`flowscope top`) prints its usage and exits 2. */
 export function strict(cmd: Command): Command {
-  return cmd.exitOverride((err: CommanderError) => {
-    if (err.code === 'commander.help' && err.exitCode !== 0) throw new CommanderError(2, err.code, err.message);
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') throw err;
-    throw new UsageError(err.message.replace(/^error: /, ''));
-  }).configureOutput({ outputError: () => {} }).allowExcessArguments(false);
+  return cmd
+    .exitOverride((err: CommanderError) => {
+      if (err.code === 'commander.help' && err.exitCode !== 0) throw new CommanderError(2, err.code, err.message);
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') throw err;
+      throw new UsageError(err.message.replace(/^error: /, ''));
+    })
+    .configureOutput({ outputError: () => {} })
+    .allowExcessArguments(false);
 }
 
 /** `--metrics-addr`: a [host]:port, or "none" to run without a metrics listener. */
 export function metricsAddrOption(def: string): Option {
   return new Option('--metrics-addr <address>', 'Prometheus /metrics listen address ("none" to disable)')
-    .env('FLOWSCOPE_METRICS_ADDR').default(def)
+    .env('FLOWSCOPE_METRICS_ADDR')
+    .default(def)
     .argParser((v: string) => {
       if (v !== 'none') usage(() => parseListenAddress(v));
       return v;
@@ -63,16 +71,21 @@ export function serverOption(): Option {
 /** `--store`: where a command that opens storage itself finds it. */
 export function storeOption(): Option {
   return new Option('--store <path|url>', 'chDB data directory or ClickHouse server URL http[s]://[user:password@]host:port[/database]')
-    .env('FLOWSCOPE_STORE').default('.flowscope/chdb');
+    .env('FLOWSCOPE_STORE')
+    .default('.flowscope/chdb');
 }
 
 /** `--retention-days`. */
 export function retentionOption(description = 'Flows older than this are deleted (TTL)'): Option {
-  return new Option('--retention-days <n>', description).env('FLOWSCOPE_RETENTION_DAYS').default(7).argParser(int('retention-days', 1, 3650));
+  return new Option('--retention-days <n>', description)
+    .env('FLOWSCOPE_RETENTION_DAYS')
+    .default(7)
+    .argParser(int('retention-days', 1, 3650));
 }
 
 /** `--clickhouse-cluster`. */
 export function clickhouseClusterOption(): Option {
-  return new Option('--clickhouse-cluster <name>', 'ClickHouse cluster whose schema was applied from `flowscope schema --cluster` (no migrations run)')
-    .env('FLOWSCOPE_CLICKHOUSE_CLUSTER');
+  return new Option('--clickhouse-cluster <name>', 'ClickHouse cluster whose schema was applied from `flowscope schema --cluster` (no migrations run)').env(
+    'FLOWSCOPE_CLICKHOUSE_CLUSTER',
+  );
 }

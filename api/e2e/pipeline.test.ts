@@ -26,12 +26,15 @@ function startRelay(): Proc {
 
 /** Labels of the flows in jsonpb output, in output order. */
 function labels(jsonpb: string): string[] {
-  return jsonpb.split('\n').filter((l) => l.startsWith('{"flow"')).map((l) => {
-    const t = parseTimestamp(JSON.parse(l).flow.time);
-    const off = t.seconds * 1000 + Math.round(t.nanos / 1e6) - base;
-    const r = RECORDS.find((x) => x.offsetMs === off);
-    return r ? r.label : `?${off}`;
-  });
+  return jsonpb
+    .split('\n')
+    .filter((l) => l.startsWith('{"flow"'))
+    .map((l) => {
+      const t = parseTimestamp(JSON.parse(l).flow.time);
+      const off = t.seconds * 1000 + Math.round(t.nanos / 1e6) - base;
+      const r = RECORDS.find((x) => x.offsetMs === off);
+      return r ? r.label : `?${off}`;
+    });
 }
 
 async function observe(...args: string[]): Promise<string[]> {
@@ -46,7 +49,19 @@ before(async () => {
   relay = startRelay();
   await waitHealthy(server);
   for (const node of ['node-a', 'node-b']) {
-    const p = startProc(['collector', '--source', `file:${fixtures.files[node]}`, '--node-name', node, '--inventory', fixtures.inventory, '--relay', server, '--listen', `127.0.0.1:${await freePort()}`]);
+    const p = startProc([
+      'collector',
+      '--source',
+      `file:${fixtures.files[node]}`,
+      '--node-name',
+      node,
+      '--inventory',
+      fixtures.inventory,
+      '--relay',
+      server,
+      '--listen',
+      `127.0.0.1:${await freePort()}`,
+    ]);
     procs.push(p);
   }
   await waitFor('all 9 flows stored', async () => ((await observe('--all')).length === 9 ? true : undefined), 60_000);
@@ -66,28 +81,79 @@ test('history in time order across nodes; malformed records were skipped, not fa
 });
 
 const CASES: Array<[string[], string[]]> = [
-  [['--verdict', 'DROPPED'], ['A2', 'A3', 'B3', 'A5']],
-  [['--verdict', 'FORWARDED'], ['A1', 'B1', 'B2', 'A4', 'B4']],
-  [['--type', 'drop'], ['A3', 'B3', 'A5']],
+  [
+    ['--verdict', 'DROPPED'],
+    ['A2', 'A3', 'B3', 'A5'],
+  ],
+  [
+    ['--verdict', 'FORWARDED'],
+    ['A1', 'B1', 'B2', 'A4', 'B4'],
+  ],
+  [
+    ['--type', 'drop'],
+    ['A3', 'B3', 'A5'],
+  ],
   [['--type', 'policy-verdict'], ['A2']],
-  [['--type', 'trace'], ['A1', 'B1', 'B2', 'A4', 'B4']],
-  [['--pod', 'shop/frontend'], ['A1', 'A2', 'A3', 'B3', 'A4', 'B4']],
-  [['--from-pod', 'shop/frontend'], ['A1', 'A2', 'A3']],
-  [['--to-pod', 'shop/frontend'], ['B3', 'A4', 'B4']],
-  [['--namespace', 'kube-system'], ['B1', 'B2']],
-  [['--label', 'k8s:app=prometheus'], ['B1', 'B2', 'B3', 'B4']],
-  [['--ip', '10.244.2.30'], ['B1', 'B2']],
-  [['--from-ip', '10.244.1.10'], ['A1', 'A2', 'A3']],
+  [
+    ['--type', 'trace'],
+    ['A1', 'B1', 'B2', 'A4', 'B4'],
+  ],
+  [
+    ['--pod', 'shop/frontend'],
+    ['A1', 'A2', 'A3', 'B3', 'A4', 'B4'],
+  ],
+  [
+    ['--from-pod', 'shop/frontend'],
+    ['A1', 'A2', 'A3'],
+  ],
+  [
+    ['--to-pod', 'shop/frontend'],
+    ['B3', 'A4', 'B4'],
+  ],
+  [
+    ['--namespace', 'kube-system'],
+    ['B1', 'B2'],
+  ],
+  [
+    ['--label', 'k8s:app=prometheus'],
+    ['B1', 'B2', 'B3', 'B4'],
+  ],
+  [
+    ['--ip', '10.244.2.30'],
+    ['B1', 'B2'],
+  ],
+  [
+    ['--from-ip', '10.244.1.10'],
+    ['A1', 'A2', 'A3'],
+  ],
   [['--to-ip', '8.8.8.8'], ['A2']],
   [['--ip', 'fd00::/64'], ['A5']],
-  [['--port', '53'], ['B1', 'B2']],
-  [['--protocol', 'udp'], ['B1', 'B2', 'A5']],
+  [
+    ['--port', '53'],
+    ['B1', 'B2'],
+  ],
+  [
+    ['--protocol', 'udp'],
+    ['B1', 'B2', 'A5'],
+  ],
   [['--protocol', 'icmpv4'], ['B4']],
-  [['--node-name', 'node-b'], ['B1', 'B2', 'B3', 'B4']],
-  [['--drop-reason-desc', 'POLICY_DENIED'], ['A2', 'A3']],
+  [
+    ['--node-name', 'node-b'],
+    ['B1', 'B2', 'B3', 'B4'],
+  ],
+  [
+    ['--drop-reason-desc', 'POLICY_DENIED'],
+    ['A2', 'A3'],
+  ],
   [['--drop-reason-desc', 'STALE_OR_UNROUTABLE_IP'], ['A5']],
-  [['--not', '--namespace', 'shop'], ['B1', 'B2', 'A5']],
-  [['--verdict', 'DROPPED', '--not', '--type', 'policy-verdict'], ['A3', 'B3', 'A5']],
+  [
+    ['--not', '--namespace', 'shop'],
+    ['B1', 'B2', 'A5'],
+  ],
+  [
+    ['--verdict', 'DROPPED', '--not', '--type', 'policy-verdict'],
+    ['A3', 'B3', 'A5'],
+  ],
 ];
 
 for (const [args, expected] of CASES) {
@@ -115,8 +181,14 @@ test('every output format prints what the same flows print from a file', async (
   }
   const compact = (await run(['observe', '--server', server, '--all', '-o', 'compact', '--type', 'drop'])).stdout.trim().split('\n');
   assert.equal(compact.length, 3);
-  assert.match(compact[0], /^\w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: shop\/frontend-7d9f8-abcde:40003 \(ID:1001\) <> shop\/db-0:5432 \(ID:1002\) Policy denied DROPPED \(TCP Flags: SYN\)$/);
-  assert.match(compact[1], /monitoring\/prometheus-0:41000 \(ID:1003\) <> shop\/frontend-7d9f8-abcde:80 \(ID:1001\) Policy denied by denylist DROPPED \(TCP Flags: SYN\)$/);
+  assert.match(
+    compact[0],
+    /^\w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: shop\/frontend-7d9f8-abcde:40003 \(ID:1001\) <> shop\/db-0:5432 \(ID:1002\) Policy denied DROPPED \(TCP Flags: SYN\)$/,
+  );
+  assert.match(
+    compact[1],
+    /monitoring\/prometheus-0:41000 \(ID:1003\) <> shop\/frontend-7d9f8-abcde:80 \(ID:1001\) Policy denied by denylist DROPPED \(TCP Flags: SYN\)$/,
+  );
   assert.match(compact[2], /\[fd00::1\]:5353 \(world\) <> \[fd00::2\]:9999 \(world\) Stale or unroutable IP DROPPED \(UDP\)$/);
 });
 
@@ -138,9 +210,14 @@ test('status and list nodes describe the relay and its collectors', async () => 
 test('field masks are honoured in both the v1.19 field and the slot older hubble CLIs use', async () => {
   const client = new ObserverApiClient(server, 5000);
   try {
-    for (const req of [{ number: 2, field_mask: { paths: ['time', 'source.pod_name'] } }, { number: 2, experimental: { field_mask: { paths: ['time', 'source.pod_name'] } } }]) {
+    for (const req of [
+      { number: 2, field_mask: { paths: ['time', 'source.pod_name'] } },
+      { number: 2, experimental: { field_mask: { paths: ['time', 'source.pod_name'] } } },
+    ]) {
       const flows: object[] = [];
-      await client.getFlows(req, (r) => { if (r.flow) flows.push(r.flow); });
+      await client.getFlows(req, (r) => {
+        if (r.flow) flows.push(r.flow);
+      });
       assert.equal(flows.length, 2);
       for (const f of flows) assert.deepEqual(Object.keys(f).sort(), ['source', 'time'], JSON.stringify(req));
     }
@@ -157,8 +234,17 @@ test('bad input: CLI exits 2, gRPC answers INVALID_ARGUMENT', async () => {
   }
   const client = new ObserverApiClient(server, 5000);
   try {
-    for (const req of [{ whitelist: [{ source_ip: ['300.1.1.1'] }] }, { first: true, follow: true }, { whitelist: [{ source_port: ['x'] }] }, { field_mask: { paths: ['no_such_field'] } }]) {
-      await assert.rejects(client.getFlows(req, () => {}), (err: grpc.ServiceError) => err.code === grpc.status.INVALID_ARGUMENT, JSON.stringify(req));
+    for (const req of [
+      { whitelist: [{ source_ip: ['300.1.1.1'] }] },
+      { first: true, follow: true },
+      { whitelist: [{ source_port: ['x'] }] },
+      { field_mask: { paths: ['no_such_field'] } },
+    ]) {
+      await assert.rejects(
+        client.getFlows(req, () => {}),
+        (err: grpc.ServiceError) => err.code === grpc.status.INVALID_ARGUMENT,
+        JSON.stringify(req),
+      );
     }
   } finally {
     client.close();
@@ -174,10 +260,13 @@ test('HTTP API: same filters as query parameters, 400 on bad input', async () =>
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
     const ok = await fetch(`${url}/api/v1/flows?namespace=kube-system&last=10`);
     assert.equal(ok.status, 200);
-    const body = await ok.json() as { flows: Array<{ source: { pod_name: string } }> };
+    const body = (await ok.json()) as { flows: Array<{ source: { pod_name: string } }> };
     assert.equal(body.flows.length, 2);
-    assert.deepEqual(body.flows.map((f) => f.source.pod_name), ['prometheus-0', 'coredns-5d78c-x2x9z']);
-    const not = await (await fetch(`${url}/api/v1/flows?all=true&not=true&namespace=shop`)).json() as { flows: unknown[] };
+    assert.deepEqual(
+      body.flows.map((f) => f.source.pod_name),
+      ['prometheus-0', 'coredns-5d78c-x2x9z'],
+    );
+    const not = (await (await fetch(`${url}/api/v1/flows?all=true&not=true&namespace=shop`)).json()) as { flows: unknown[] };
     assert.equal(not.flows.length, 3);
     for (const q of ['verdict=MAYBE', 'bogus=1', 'ip=300.1.1.1', 'since=yesterdayish', 'last=abc', 'all=true&last=5&first=5']) {
       const r = await fetch(`${url}/api/v1/flows?${q}`);
@@ -206,15 +295,38 @@ test('--follow: history, then live flows, without gap or duplicate', async () =>
     const live = path.join(dir, 'node-c.jsonl');
     const lines = RECORDS.map((r) => JSON.stringify({ cpu: 0, data: Buffer.from(r.data).toString('hex') })).join('\n') + '\n';
     fs.writeFileSync(live, lines.repeat(50));
-    const c = startProc(['collector', '--source', `file:${live}`, '--node-name', 'node-c', '--inventory', fixtures.inventory, '--relay', server, '--listen', `127.0.0.1:${await freePort()}`]);
+    const c = startProc([
+      'collector',
+      '--source',
+      `file:${live}`,
+      '--node-name',
+      'node-c',
+      '--inventory',
+      fixtures.inventory,
+      '--relay',
+      server,
+      '--listen',
+      `127.0.0.1:${await freePort()}`,
+    ]);
     procs.push(c);
     const total = 9 + RECORDS.length * 50;
-    await waitFor('live flows printed', async () => {
-      const n = follower.output().split('\n').filter((l) => l.startsWith('{"flow"')).length;
-      return n >= total ? true : undefined;
-    }, 60_000);
+    await waitFor(
+      'live flows printed',
+      async () => {
+        const n = follower
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{"flow"')).length;
+        return n >= total ? true : undefined;
+      },
+      60_000,
+    );
     await new Promise((r) => setTimeout(r, 500));
-    const flows = follower.output().split('\n').filter((l) => l.startsWith('{"flow"')).map((l) => JSON.parse(l).flow as { uuid: string; node_name: string });
+    const flows = follower
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{"flow"'))
+      .map((l) => JSON.parse(l).flow as { uuid: string; node_name: string });
     assert.equal(flows.length, total, 'no duplicate');
     assert.equal(new Set(flows.map((f) => f.uuid)).size, total, 'unique flows');
     assert.deepEqual(labels(follower.output()).slice(0, 9), ['A1', 'B1', 'A2', 'B2', 'A3', 'B3', 'A4', 'B4', 'A5']);

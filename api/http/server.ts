@@ -43,8 +43,9 @@ export function queryToSelection(search: URLSearchParams): FlowSelection & { fil
   const sel: FlowSelection & { filters: FilterFlag[] } = { filters: [] };
   for (const [key, value] of search) {
     if (key === 'all') sel.all = flag(key, value);
-    else if (BOOLEAN_FILTERS.has(key)) { if (flag(key, value)) sel.filters.push({ flag: key }); }
-    else if (FILTER_SET.has(key)) sel.filters.push({ flag: key, value });
+    else if (BOOLEAN_FILTERS.has(key)) {
+      if (flag(key, value)) sel.filters.push({ flag: key });
+    } else if (FILTER_SET.has(key)) sel.filters.push({ flag: key, value });
     else if (SELECTOR_SET.has(key)) {
       const k = key as 'last' | 'first' | 'since' | 'until';
       if (sel[k] !== undefined) throw new UsageError(`query parameter "${key}" given more than once`);
@@ -96,14 +97,17 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
       return reply.code(502).send({ statusCode: 502, error: 'Bad Gateway', message: `relay ${opts.server}: ${e.details || e.message}` });
     }
     if (flows.length > MAX_FLOWS_PER_REQUEST) {
-      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `more than ${MAX_FLOWS_PER_REQUEST} flows match: narrow the query, or use last/first` });
+      return reply
+        .code(400)
+        .send({ statusCode: 400, error: 'Bad Request', message: `more than ${MAX_FLOWS_PER_REQUEST} flows match: narrow the query, or use last/first` });
     }
     return { flows };
   });
 
   // Rollup queries: since (default 1h), until, namespace, limit — the flags of the CLI commands.
   const insightsQuerySchema = {
-    type: 'object', additionalProperties: false,
+    type: 'object',
+    additionalProperties: false,
     properties: { since: { type: 'string' }, until: { type: 'string' }, namespace: { type: 'string' }, limit: { type: 'string' } },
   };
   const insightsRoutes: Array<[string, 'serviceMap' | 'topTalkers' | 'topDropReasons', protobuf.Type]> = [

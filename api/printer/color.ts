@@ -23,12 +23,22 @@ function paint(code: number): (s: string) => string {
 const identity = (s: string): string => s;
 
 export const NO_COLOR: Colorer = {
-  port: identity, host: identity, identity, green: identity, red: identity, yellow: identity, sequences: [],
+  port: identity,
+  host: identity,
+  identity,
+  green: identity,
+  red: identity,
+  yellow: identity,
+  sequences: [],
 };
 
 export const ANSI_COLOR: Colorer = {
-  port: paint(CODES.yellow), host: paint(CODES.cyan), identity: paint(CODES.magenta),
-  green: paint(CODES.green), red: paint(CODES.red), yellow: paint(CODES.yellow),
+  port: paint(CODES.yellow),
+  host: paint(CODES.cyan),
+  identity: paint(CODES.magenta),
+  green: paint(CODES.green),
+  red: paint(CODES.red),
+  yellow: paint(CODES.yellow),
   sequences: [...Object.values(CODES).map((c) => `\x1b[${c}m`), RESET],
 };
 
@@ -40,7 +50,10 @@ export function escapeTerminal(s: string, allowed: readonly string[] = []): stri
     const ch = s[i];
     if (ch === '\x1b') {
       const seq = allowed.find((a) => s.startsWith(a, i));
-      if (seq) { out += seq; i += seq.length - 1; } else out += '^[';
+      if (seq) {
+        out += seq;
+        i += seq.length - 1;
+      } else out += '^[';
     } else if (ch === '\r') out += '\\r';
     else out += ch;
   }

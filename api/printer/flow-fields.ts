@@ -26,7 +26,16 @@ export function getPorts(f: Flow): [string, string] {
 }
 
 /** hubble's Hostname(): pod or service name (with namespace), DNS names, else the IP; then the port. */
-export function hostname(ip: string, port: string, ns: string, pod: string, svc: string, names: string[], ipTranslation: boolean, color: Colorer = NO_COLOR): string {
+export function hostname(
+  ip: string,
+  port: string,
+  ns: string,
+  pod: string,
+  svc: string,
+  names: string[],
+  ipTranslation: boolean,
+  color: Colorer = NO_COLOR,
+): string {
   let host = ip;
   if (ipTranslation) {
     if (pod !== '') host = goPathJoin(ns, pod);
@@ -44,11 +53,20 @@ export function getHostNames(f: Flow, ipTranslation = true, color: Colorer = NO_
     return ['', ''];
   }
   // A service's namespace wins over the pod's, as in hubble.
-  const srcNs = f.source_service ? f.source_service.namespace ?? '' : f.source?.namespace ?? '';
-  const dstNs = f.destination_service ? f.destination_service.namespace ?? '' : f.destination?.namespace ?? '';
+  const srcNs = f.source_service ? (f.source_service.namespace ?? '') : (f.source?.namespace ?? '');
+  const dstNs = f.destination_service ? (f.destination_service.namespace ?? '') : (f.destination?.namespace ?? '');
   const [srcPort, dstPort] = getPorts(f);
   const src = hostname(f.IP.source ?? '', srcPort, srcNs, f.source?.pod_name ?? '', f.source_service?.name ?? '', f.source_names ?? [], ipTranslation, color);
-  const dst = hostname(f.IP.destination ?? '', dstPort, dstNs, f.destination?.pod_name ?? '', f.destination_service?.name ?? '', f.destination_names ?? [], ipTranslation, color);
+  const dst = hostname(
+    f.IP.destination ?? '',
+    dstPort,
+    dstNs,
+    f.destination?.pod_name ?? '',
+    f.destination_service?.name ?? '',
+    f.destination_names ?? [],
+    ipTranslation,
+    color,
+  );
   return [color.host(src), color.host(dst)];
 }
 
@@ -66,13 +84,16 @@ export function getFlowType(f: Flow): string {
     let proto = 'l7';
     let type = enumText(enums.L7FlowType, l7.type).toLowerCase();
     if (l7.http) proto = 'http';
-    else if (l7.dns) { proto = 'dns'; type += ` ${l7.dns.observation_source ?? ''}`; }
-    else if (l7.kafka) proto = 'kafka';
+    else if (l7.dns) {
+      proto = 'dns';
+      type += ` ${l7.dns.observation_source ?? ''}`;
+    } else if (l7.kafka) proto = 'kafka';
     return `${proto}-${type}`;
   }
   const subType = f.event_type?.sub_type ?? 0;
   switch (f.event_type?.type ?? 0) {
-    case MessageType.TRACE: return traceObservationPointText(subType);
+    case MessageType.TRACE:
+      return traceObservationPointText(subType);
     case MessageType.DROP: {
       // A kernel drop without a Hubble counterpart (sub_type 0) would print "Success": name the
       // kernel's own reason instead (flowscope's kernel probe, proto/kernel.ts).
@@ -81,13 +102,18 @@ export function getFlowType(f: Flow): string {
     }
     case MessageType.POLICY_VERDICT:
       return `policy-verdict:${policyMatchTypeText(f.policy_match_type ?? 0)} ${enumText(enums.TrafficDirection, f.traffic_direction)}`;
-    case MessageType.CAPTURE: return enumText(enums.DebugCapturePoint, f.debug_capture_point);
+    case MessageType.CAPTURE:
+      return enumText(enums.DebugCapturePoint, f.debug_capture_point);
     case MessageType.TRACE_SOCK:
       switch (f.sock_xlate_point ?? 0) {
-        case 1: return 'pre-xlate-fwd';
-        case 2: return 'post-xlate-fwd';
-        case 3: return 'pre-xlate-rev';
-        case 4: return 'post-xlate-rev';
+        case 1:
+          return 'pre-xlate-fwd';
+        case 2:
+          return 'post-xlate-fwd';
+        case 3:
+          return 'pre-xlate-rev';
+        case 4:
+          return 'post-xlate-rev';
       }
       return enumText(enums.SocketTranslationPoint, f.sock_xlate_point);
   }

@@ -35,7 +35,9 @@ test('grouping, quoting, path joining', () => {
 
 test('tabwriter pads columns per block and flushes on single-cell lines', () => {
   let out = '';
-  const tw = new TabWriter((s) => { out += s; });
+  const tw = new TabWriter((s) => {
+    out += s;
+  });
   tw.write('a\tbb\tc\nlonger\tx\ty\n');
   assert.equal(out, ''); // buffered until flush
   tw.write('single line\n');

@@ -56,7 +56,16 @@ export function goDuration(ns: number | bigint): string {
     if (u === 0n) return '0s';
     let unit: string;
     let prec: number;
-    if (u < NS_PER.us) { unit = 'ns'; prec = 0; } else if (u < NS_PER.ms) { unit = 'µs'; prec = 3; } else { unit = 'ms'; prec = 6; }
+    if (u < NS_PER.us) {
+      unit = 'ns';
+      prec = 0;
+    } else if (u < NS_PER.ms) {
+      unit = 'µs';
+      prec = 3;
+    } else {
+      unit = 'ms';
+      prec = 6;
+    }
     const { frac, rest } = fracPart(u, prec);
     out = `${rest}${frac}${unit}`;
   } else {
@@ -89,15 +98,33 @@ export function goQuote(s: string): string {
   for (const ch of s) {
     const cp = ch.codePointAt(0) as number;
     switch (ch) {
-      case '"': out += '\\"'; continue;
-      case '\\': out += '\\\\'; continue;
-      case '\x07': out += '\\a'; continue;
-      case '\b': out += '\\b'; continue;
-      case '\f': out += '\\f'; continue;
-      case '\n': out += '\\n'; continue;
-      case '\r': out += '\\r'; continue;
-      case '\t': out += '\\t'; continue;
-      case '\v': out += '\\v'; continue;
+      case '"':
+        out += '\\"';
+        continue;
+      case '\\':
+        out += '\\\\';
+        continue;
+      case '\x07':
+        out += '\\a';
+        continue;
+      case '\b':
+        out += '\\b';
+        continue;
+      case '\f':
+        out += '\\f';
+        continue;
+      case '\n':
+        out += '\\n';
+        continue;
+      case '\r':
+        out += '\\r';
+        continue;
+      case '\t':
+        out += '\\t';
+        continue;
+      case '\v':
+        out += '\\v';
+        continue;
     }
     if (PRINTABLE.test(ch)) out += ch;
     else if (cp < 0x80) out += `\\x${cp.toString(16).padStart(2, '0')}`;

@@ -10,10 +10,14 @@ export function formatNamespaces(namespaces: readonly Namespace[] | undefined, o
   const list = namespaces ?? [];
   if (output === 'json') {
     // encoding/json of the generated structs: proto names, empty fields omitted.
-    return indentedJSONLine(namespaces ? list.map((n) => ({ ...(n.cluster ? { cluster: n.cluster } : {}), ...(n.namespace ? { namespace: n.namespace } : {}) })) : null);
+    return indentedJSONLine(
+      namespaces ? list.map((n) => ({ ...(n.cluster ? { cluster: n.cluster } : {}), ...(n.namespace ? { namespace: n.namespace } : {}) })) : null,
+    );
   }
   let text = '';
-  const tw = new TabWriter((s) => { text += s; });
+  const tw = new TabWriter((s) => {
+    text += s;
+  });
   const wide = output === 'wide';
   tw.write(wide ? 'NAMESPACE\tCLUSTER\n' : 'NAMESPACE\n');
   for (const n of list) tw.write(`${n.namespace ?? ''}${wide && n.cluster ? `\t${n.cluster}` : ''}\n`);

@@ -16,10 +16,14 @@ const NodeType = root.lookupType('observer.Node');
 /** The status word hubble shows for a relay.NodeState (title-cased). */
 export function nodeStateText(state: number | undefined): string {
   switch (state) {
-    case NodeState.NODE_CONNECTED: return 'Connected';
-    case NodeState.NODE_UNAVAILABLE: return 'Unavailable';
-    case NodeState.NODE_GONE: return 'Gone';
-    case NodeState.NODE_ERROR: return 'Error';
+    case NodeState.NODE_CONNECTED:
+      return 'Connected';
+    case NodeState.NODE_UNAVAILABLE:
+      return 'Unavailable';
+    case NodeState.NODE_GONE:
+      return 'Gone';
+    case NodeState.NODE_ERROR:
+      return 'Error';
   }
   return 'Unknown';
 }
@@ -40,7 +44,9 @@ export function formatNodes(nodes: readonly ObserverNode[] | undefined, output: 
     return indentedJSONLine(sorted.map((n) => toProtoJSON(NodeType, n as Record<string, unknown>)));
   }
   let text = '';
-  const tw = new TabWriter((s) => { text += s; });
+  const tw = new TabWriter((s) => {
+    text += s;
+  });
   const wide = output === 'wide';
   tw.write(`NAME\tSTATUS\tAGE\tFLOWS/S\tCURRENT/MAX-FLOWS${wide ? '\tVERSION\tADDRESS\tTLS' : ''}\n`);
   for (const n of sorted) {

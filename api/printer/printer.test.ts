@@ -18,9 +18,16 @@ for (const output of ['compact', 'dict', 'table'] as OutputFormat[]) {
 // auth, trace-sock, Ethernet-only flows with terminal escapes, lost events, node status
 // events, unknown drop codes, capture events; json/jsonpb HTML escaping.
 const SHAPES: Array<[string, OutputFormat, Record<string, boolean>]> = [
-  ['compact', 'compact', {}], ['dict', 'dict', {}], ['table', 'table', {}], ['jsonpb', 'jsonpb', {}], ['json', 'json', {}],
-  ['compact-node', 'compact', { nodeName: true }], ['table-node', 'table', { nodeName: true }], ['dict-node', 'dict', { nodeName: true }],
-  ['compact-debug', 'compact', { debug: true }], ['dict-debug', 'dict', { debug: true }],
+  ['compact', 'compact', {}],
+  ['dict', 'dict', {}],
+  ['table', 'table', {}],
+  ['jsonpb', 'jsonpb', {}],
+  ['json', 'json', {}],
+  ['compact-node', 'compact', { nodeName: true }],
+  ['table-node', 'table', { nodeName: true }],
+  ['dict-node', 'dict', { nodeName: true }],
+  ['compact-debug', 'compact', { debug: true }],
+  ['dict-debug', 'dict', { debug: true }],
 ];
 for (const [name, output, extra] of SHAPES) {
   test(`derived shapes: ${name}`, () => {
@@ -43,7 +50,10 @@ test('time zone and layout are applied', () => {
 test('colours wrap hosts, ports, identities and verdicts; tables never colour', () => {
   const [, drop] = loadResponses('reference.jsonl');
   const coloured = formatResponses([drop], { output: 'compact', timeZone: 'UTC', color: true }).stdout;
-  assert.equal(coloured, 'Jan  1 00:20:34.567: \x1b[36m1.1.1.1:\x1b[33m31793\x1b[0m\x1b[0m \x1b[35m(health)\x1b[0m -> \x1b[36m2.2.2.2:\x1b[33m8080\x1b[0m\x1b[0m \x1b[35m(ID:12345)\x1b[0m Policy denied \x1b[31mDROPPED\x1b[0m (TCP Flags: SYN)\n');
+  assert.equal(
+    coloured,
+    'Jan  1 00:20:34.567: \x1b[36m1.1.1.1:\x1b[33m31793\x1b[0m\x1b[0m \x1b[35m(health)\x1b[0m -> \x1b[36m2.2.2.2:\x1b[33m8080\x1b[0m\x1b[0m \x1b[35m(ID:12345)\x1b[0m Policy denied \x1b[31mDROPPED\x1b[0m (TCP Flags: SYN)\n',
+  );
   assert.equal(formatResponses([drop], { output: 'table', timeZone: 'UTC', color: true }).stdout.includes('\x1b'), false);
 });
 
@@ -55,6 +65,8 @@ test('policy names are appended with --print-policy-names', () => {
 
 test('--numeric (no IP translation) prints addresses', () => {
   const [, , fwd] = loadResponses('reference.jsonl');
-  assert.equal(formatResponses([fwd], { output: 'compact', timeZone: 'UTC', ipTranslation: false }).stdout,
-    'Nov 22 10:00:00.123: 10.244.1.5:40123 (ID:5123) -> 10.96.0.10:53 (ID:102) to-endpoint FORWARDED (UDP)\n');
+  assert.equal(
+    formatResponses([fwd], { output: 'compact', timeZone: 'UTC', ipTranslation: false }).stdout,
+    'Nov 22 10:00:00.123: 10.244.1.5:40123 (ID:5123) -> 10.96.0.10:53 (ID:102) to-endpoint FORWARDED (UDP)\n',
+  );
 });

@@ -53,7 +53,10 @@ export function joinWithCutOff(elems: string[], sep: string, targetLen: number):
   let end = elems.length;
   for (let i = 0; i < elems.length; i++) {
     len += elems[i].length + sep.length;
-    if (len > targetLen && i > 0) { end = i; break; }
+    if (len > targetLen && i > 0) {
+      end = i;
+      break;
+    }
   }
   const joined = elems.slice(0, end).join(sep);
   const omitted = elems.length - end;
@@ -89,12 +92,18 @@ export function createPrinter(opts: PrinterOptions): Printer {
 
   function writeFlow(res: GetFlowsResponse, f: Flow): void {
     switch (opts.output) {
-      case 'json': opts.stdout(protoJSONLine(types.Flow, f)); return;
-      case 'jsonpb': opts.stdout(protoJSONLine(types.GetFlowsResponse, res)); return;
+      case 'json':
+        opts.stdout(protoJSONLine(types.Flow, f));
+        return;
+      case 'jsonpb':
+        opts.stdout(protoJSONLine(types.GetFlowsResponse, res));
+        return;
       case 'table': {
         const [src, dst] = getHostNames(f, ipTranslation, color);
         tableHeader();
-        tab(`${ts(f.time)}\t${opts.nodeName ? `${f.node_name ?? ''}\t` : ''}${src}\t${dst}\t${getFlowType(f)}\t${getVerdict(f, opts.policyNames, color)}\t${getSummary(f, color)}\n`);
+        tab(
+          `${ts(f.time)}\t${opts.nodeName ? `${f.node_name ?? ''}\t` : ''}${src}\t${dst}\t${getFlowType(f)}\t${getVerdict(f, opts.policyNames, color)}\t${getSummary(f, color)}\n`,
+        );
         break;
       }
       case 'dict': {
@@ -112,7 +121,8 @@ export function createPrinter(opts: PrinterOptions): Printer {
         let srcId = fmtIdentity(f.source?.identity, color);
         let dstId = fmtIdentity(f.destination?.identity, color);
         let arrow = '->';
-        if (!f.is_reply) arrow = '<>'; // direction unknown
+        if (!f.is_reply)
+          arrow = '<>'; // direction unknown
         else if (f.is_reply.value) {
           // Replies are printed from the requester's point of view.
           [src, dst] = [dst, src];
@@ -120,7 +130,9 @@ export function createPrinter(opts: PrinterOptions): Printer {
           arrow = '<-';
         }
         const node = opts.nodeName ? ` [${f.node_name ?? ''}]` : '';
-        out(`${ts(f.time)}${node}: ${src} ${srcId} ${arrow} ${dst} ${dstId} ${getFlowType(f)} ${getVerdict(f, opts.policyNames, color)} (${getSummary(f, color)})\n`);
+        out(
+          `${ts(f.time)}${node}: ${src} ${srcId} ${arrow} ${dst} ${dstId} ${getFlowType(f)} ${getVerdict(f, opts.policyNames, color)} (${getSummary(f, color)})\n`,
+        );
         break;
       }
     }
@@ -134,8 +146,11 @@ export function createPrinter(opts: PrinterOptions): Printer {
     const names = s.node_names ?? [];
     const nodeNames = joinWithCutOff(names, ', ', NODE_NAMES_CUTOFF);
     switch (opts.output) {
-      case 'jsonpb': opts.stderr?.(protoJSONLine(types.GetFlowsResponse, res)); return;
-      case 'json': return;
+      case 'jsonpb':
+        opts.stderr?.(protoJSONLine(types.GetFlowsResponse, res));
+        return;
+      case 'json':
+        return;
       case 'dict': {
         // The separator keeps interleaved stdout/stderr readable.
         let text = '';
@@ -151,11 +166,20 @@ export function createPrinter(opts: PrinterOptions): Printer {
         const prefix = `${ts(res.time)} [${res.node_name ?? ''}]`;
         let msg: string;
         switch (state) {
-          case NodeState.NODE_CONNECTED: msg = `${prefix}: Receiving flows from ${names.length} nodes: ${nodeNames}`; break;
-          case NodeState.NODE_UNAVAILABLE: msg = `${prefix}: ${names.length} nodes are unavailable: ${nodeNames}`; break;
-          case NodeState.NODE_GONE: msg = `${prefix}: ${names.length} nodes removed from cluster: ${nodeNames}`; break;
-          case NodeState.NODE_ERROR: msg = `${prefix}: Error ${goQuote(s.message ?? '')} on ${names.length} nodes: ${nodeNames}`; break;
-          default: msg = `${prefix}: unknown node status event: ${nodeStatusText(s)}`;
+          case NodeState.NODE_CONNECTED:
+            msg = `${prefix}: Receiving flows from ${names.length} nodes: ${nodeNames}`;
+            break;
+          case NodeState.NODE_UNAVAILABLE:
+            msg = `${prefix}: ${names.length} nodes are unavailable: ${nodeNames}`;
+            break;
+          case NodeState.NODE_GONE:
+            msg = `${prefix}: ${names.length} nodes removed from cluster: ${nodeNames}`;
+            break;
+          case NodeState.NODE_ERROR:
+            msg = `${prefix}: Error ${goQuote(s.message ?? '')} on ${names.length} nodes: ${nodeNames}`;
+            break;
+          default:
+            msg = `${prefix}: unknown node status event: ${nodeStatusText(s)}`;
         }
         err(`${msg}\n`);
       }
@@ -169,8 +193,12 @@ export function createPrinter(opts: PrinterOptions): Printer {
     const range = e.first && e.last ? ` (first: ${ts(e.first)}, last: ${ts(e.last)})` : '';
     const nodeName = res.node_name ? res.node_name : '-';
     switch (opts.output) {
-      case 'json': opts.stdout(protoJSONLine(types.LostEvent, e)); return;
-      case 'jsonpb': opts.stdout(protoJSONLine(types.GetFlowsResponse, res)); return;
+      case 'json':
+        opts.stdout(protoJSONLine(types.LostEvent, e));
+        return;
+      case 'jsonpb':
+        opts.stdout(protoJSONLine(types.GetFlowsResponse, res));
+        return;
       case 'table':
         tableHeader();
         tab(`${ts(res.time)}\t${opts.nodeName ? `${nodeName}\t` : ''}${src}\t-\tEVENTS LOST\t-\tCPU(${cpu}) - ${lost}${range}\n`);
@@ -207,7 +235,15 @@ export function createPrinter(opts: PrinterOptions): Printer {
 export function formatResponses(responses: Iterable<GetFlowsResponse>, opts: Omit<PrinterOptions, 'stdout' | 'stderr'>): { stdout: string; stderr: string } {
   let stdout = '';
   let stderr = '';
-  const p = createPrinter({ ...opts, stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; } });
+  const p = createPrinter({
+    ...opts,
+    stdout: (s) => {
+      stdout += s;
+    },
+    stderr: (s) => {
+      stderr += s;
+    },
+  });
   for (const r of responses) p.write(r);
   p.close();
   return { stdout, stderr };

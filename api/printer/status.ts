@@ -22,10 +22,17 @@ export function healthStatusText(servingStatus: string): string {
 /** Normalises hubble's accepted spellings (tab, JSON, jsonpb) or returns undefined. */
 export function statusOutputFormat(name: string): StatusOutputFormat | undefined {
   switch (name) {
-    case 'compact': return 'compact';
-    case 'dict': return 'dict';
-    case 'tab': case 'table': return 'table';
-    case 'json': case 'JSON': case 'jsonpb': return 'json';
+    case 'compact':
+      return 'compact';
+    case 'dict':
+      return 'dict';
+    case 'tab':
+    case 'table':
+      return 'table';
+    case 'json':
+    case 'JSON':
+    case 'jsonpb':
+      return 'json';
   }
   return undefined;
 }
@@ -43,21 +50,27 @@ export function formatServerStatus(res: ServerStatusResponse, output: StatusOutp
 
   if (output === 'table') {
     let text = '';
-    const tw = new TabWriter((s) => { text += s; });
+    const tw = new TabWriter((s) => {
+      text += s;
+    });
     tw.write(`NUM FLOWS\tMAX FLOWS\tSEEN FLOWS\tFLOWS PER SECOND\tUPTIME\tNUM CONNECTED NODES\tNUM UNAVAILABLE NODES\tVERSION\n`);
-    tw.write(`${uint64Grouping(numFlows)}\t${uint64Grouping(maxFlows)}\t${uint64Grouping(seen)}\t${flowsPerSec}\t${goDuration(uptimeNs)}\t${connected}\t${unavailable}\t${res.version ?? ''}\n`);
+    tw.write(
+      `${uint64Grouping(numFlows)}\t${uint64Grouping(maxFlows)}\t${uint64Grouping(seen)}\t${flowsPerSec}\t${goDuration(uptimeNs)}\t${connected}\t${unavailable}\t${res.version ?? ''}\n`,
+    );
     tw.flush();
     return text;
   }
   if (output === 'dict') {
-    return `          NUM FLOWS: ${uint64Grouping(numFlows)}\n`
-      + `          MAX FLOWS: ${uint64Grouping(maxFlows)}\n`
-      + `         SEEN FLOWS: ${uint64Grouping(seen)}\n`
-      + `   FLOWS PER SECOND: ${flowsPerSec}\n`
-      + `             UPTIME: ${goDuration(uptimeNs)}\n`
-      + `NUM CONNECTED NODES: ${connected}\n`
-      + ` NUM UNAVAIL. NODES: ${unavailable}\n`
-      + `            VERSION: ${res.version ?? ''}\n`;
+    return (
+      `          NUM FLOWS: ${uint64Grouping(numFlows)}\n` +
+      `          MAX FLOWS: ${uint64Grouping(maxFlows)}\n` +
+      `         SEEN FLOWS: ${uint64Grouping(seen)}\n` +
+      `   FLOWS PER SECOND: ${flowsPerSec}\n` +
+      `             UPTIME: ${goDuration(uptimeNs)}\n` +
+      `NUM CONNECTED NODES: ${connected}\n` +
+      ` NUM UNAVAIL. NODES: ${unavailable}\n` +
+      `            VERSION: ${res.version ?? ''}\n`
+    );
   }
   let text = '';
   const ratio = maxFlows > 0 ? ` (${goFixed((numFlows / maxFlows) * 100, 2)}%)` : '';

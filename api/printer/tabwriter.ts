@@ -5,9 +5,17 @@
 // formatted and written out on flush(), or early when a line with a single cell ends (such a
 // line cannot affect the alignment of what follows).
 
-interface Cell { text: string; width: number; htab: boolean }
+interface Cell {
+  text: string;
+  width: number;
+  htab: boolean;
+}
 
-export interface TabWriterOptions { minwidth: number; padding: number; padchar: string }
+export interface TabWriterOptions {
+  minwidth: number;
+  padding: number;
+  padchar: string;
+}
 
 export class TabWriter {
   private lines: Cell[][] = [[]];
@@ -15,7 +23,10 @@ export class TabWriter {
   private widths: number[] = [];
   private out = '';
 
-  constructor(private readonly sink: (s: string) => void, private readonly opts: TabWriterOptions = { minwidth: 2, padding: 3, padchar: ' ' }) {}
+  constructor(
+    private readonly sink: (s: string) => void,
+    private readonly opts: TabWriterOptions = { minwidth: 2, padding: 3, padchar: ' ' },
+  ) {}
 
   write(text: string): void {
     let start = 0;

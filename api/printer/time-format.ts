@@ -34,8 +34,15 @@ export function zoneOffsetSeconds(zone: string | undefined, epochSeconds: number
   let fmt = offsetCache.get(zone);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-      hour: 'numeric', minute: 'numeric', second: 'numeric', era: 'short',
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      era: 'short',
     });
     offsetCache.set(zone, fmt);
   }
@@ -81,21 +88,47 @@ export function formatGoTime(layout: string, seconds: number, nanos: number, zon
   while (i < layout.length) {
     TOKEN.lastIndex = i;
     const m = TOKEN.exec(layout);
-    if (!m) { out += layout[i]; i++; continue; }
+    if (!m) {
+      out += layout[i];
+      i++;
+      continue;
+    }
     const tok = m[0];
     i += tok.length;
     switch (tok) {
-      case 'Jan': out += MONTHS[wall.getUTCMonth()]; break;
-      case 'Mon': out += DAYS[wall.getUTCDay()]; break;
-      case '2006': out += pad(wall.getUTCFullYear(), 4); break;
-      case '_2': out += String(wall.getUTCDate()).padStart(2, ' '); break;
-      case '01': out += pad(wall.getUTCMonth() + 1, 2); break;
-      case '02': out += pad(wall.getUTCDate(), 2); break;
-      case '15': out += pad(wall.getUTCHours(), 2); break;
-      case '04': out += pad(wall.getUTCMinutes(), 2); break;
-      case '05': out += pad(wall.getUTCSeconds(), 2); break;
-      case 'Z07:00': out += fmtOffset(off, true, true); break;
-      case '-0700': out += fmtOffset(off, false, false); break;
+      case 'Jan':
+        out += MONTHS[wall.getUTCMonth()];
+        break;
+      case 'Mon':
+        out += DAYS[wall.getUTCDay()];
+        break;
+      case '2006':
+        out += pad(wall.getUTCFullYear(), 4);
+        break;
+      case '_2':
+        out += String(wall.getUTCDate()).padStart(2, ' ');
+        break;
+      case '01':
+        out += pad(wall.getUTCMonth() + 1, 2);
+        break;
+      case '02':
+        out += pad(wall.getUTCDate(), 2);
+        break;
+      case '15':
+        out += pad(wall.getUTCHours(), 2);
+        break;
+      case '04':
+        out += pad(wall.getUTCMinutes(), 2);
+        break;
+      case '05':
+        out += pad(wall.getUTCSeconds(), 2);
+        break;
+      case 'Z07:00':
+        out += fmtOffset(off, true, true);
+        break;
+      case '-0700':
+        out += fmtOffset(off, false, false);
+        break;
       default: {
         // Fractional seconds: ".000" keeps the digits (truncated), ".999" drops trailing zeros.
         const digits = tok.length - 1;

@@ -12,21 +12,85 @@ import { TCP_FLAG_BITS, type TCPFlagName } from '../../proto/tcp-flags.js';
 import { normalizeKernelDropReason } from '../../filters/kernel-drop-reason.js';
 
 /** One filter flag occurrence, in command-line order; `not` has no value. */
-export interface FilterFlag { flag: string; value?: string }
+export interface FilterFlag {
+  flag: string;
+  value?: string;
+}
 
 /** Every filter flag name hubble's observe knows (long form). */
 export const FILTER_FLAGS = [
-  'not', 'uuid', 'node-name', 'node-label', 'from-cluster', 'cluster', 'to-cluster', 'protocol', 'tcp-flags', 'type',
-  'verdict', 'drop-reason-desc', 'http-status', 'http-method', 'http-path', 'http-url', 'http-header', 'trace-id',
-  'ip-trace-id', 'from-fqdn', 'fqdn', 'to-fqdn', 'from-ip', 'snat-ip', 'ip', 'to-ip', 'ipv4', 'ipv6', 'ip-version',
-  'from-pod', 'pod', 'to-pod', 'from-namespace', 'namespace', 'to-namespace', 'from-all-namespaces', 'all-namespaces',
-  'to-all-namespaces', 'from-label', 'label', 'to-label', 'from-service', 'service', 'to-service', 'from-port', 'port',
-  'to-port', 'from-workload', 'workload', 'to-workload', 'from-identity', 'identity', 'to-identity', 'traffic-direction',
-  'cel-expression', 'interface', 'encrypted', 'unencrypted', 'kernel-drop-reason',
+  'not',
+  'uuid',
+  'node-name',
+  'node-label',
+  'from-cluster',
+  'cluster',
+  'to-cluster',
+  'protocol',
+  'tcp-flags',
+  'type',
+  'verdict',
+  'drop-reason-desc',
+  'http-status',
+  'http-method',
+  'http-path',
+  'http-url',
+  'http-header',
+  'trace-id',
+  'ip-trace-id',
+  'from-fqdn',
+  'fqdn',
+  'to-fqdn',
+  'from-ip',
+  'snat-ip',
+  'ip',
+  'to-ip',
+  'ipv4',
+  'ipv6',
+  'ip-version',
+  'from-pod',
+  'pod',
+  'to-pod',
+  'from-namespace',
+  'namespace',
+  'to-namespace',
+  'from-all-namespaces',
+  'all-namespaces',
+  'to-all-namespaces',
+  'from-label',
+  'label',
+  'to-label',
+  'from-service',
+  'service',
+  'to-service',
+  'from-port',
+  'port',
+  'to-port',
+  'from-workload',
+  'workload',
+  'to-workload',
+  'from-identity',
+  'identity',
+  'to-identity',
+  'traffic-direction',
+  'cel-expression',
+  'interface',
+  'encrypted',
+  'unencrypted',
+  'kernel-drop-reason',
 ] as const;
 
 /** Filter flags that take no value. */
-export const BOOLEAN_FILTERS: ReadonlySet<string> = new Set(['not', 'ipv4', 'ipv6', 'all-namespaces', 'from-all-namespaces', 'to-all-namespaces', 'encrypted', 'unencrypted']);
+export const BOOLEAN_FILTERS: ReadonlySet<string> = new Set([
+  'not',
+  'ipv4',
+  'ipv6',
+  'all-namespaces',
+  'from-all-namespaces',
+  'to-all-namespaces',
+  'encrypted',
+  'unencrypted',
+]);
 
 // Flags that may not be combined within one list (hubble's conflict groups).
 const CONFLICTS: string[][] = [
@@ -67,9 +131,16 @@ class FilterTracker {
   dstNs: string[] = [];
   changed: string[] = [];
 
-  both(update: (f: FlowFilter) => void): void { this.leftSide(update); this.rightSide(update); }
-  leftSide(update: (f: FlowFilter) => void): void { update((this.left ??= {})); }
-  rightSide(update: (f: FlowFilter) => void): void { update((this.right ??= {})); }
+  both(update: (f: FlowFilter) => void): void {
+    this.leftSide(update);
+    this.rightSide(update);
+  }
+  leftSide(update: (f: FlowFilter) => void): void {
+    update((this.left ??= {}));
+  }
+  rightSide(update: (f: FlowFilter) => void): void {
+    update((this.right ??= {}));
+  }
 
   track(flag: string): void {
     if (!this.changed.includes(flag)) this.changed.push(flag);
@@ -89,19 +160,32 @@ class FilterTracker {
     if (!this.left && !this.right && this.ns.length === 0 && this.srcNs.length === 0 && this.dstNs.length === 0) return undefined;
     const left = structuredClone(this.left ?? {});
     const right = structuredClone(this.right ?? {});
-    if (this.dstNs.length > 0) { applyDest(left, this.dstNs); applyDest(right, this.dstNs); }
-    if (this.srcNs.length > 0) { applySrc(left, this.srcNs); applySrc(right, this.srcNs); }
-    if (this.ns.length > 0) { applySrc(left, this.ns); applyDest(right, this.ns); }
+    if (this.dstNs.length > 0) {
+      applyDest(left, this.dstNs);
+      applyDest(right, this.dstNs);
+    }
+    if (this.srcNs.length > 0) {
+      applySrc(left, this.srcNs);
+      applySrc(right, this.srcNs);
+    }
+    if (this.ns.length > 0) {
+      applySrc(left, this.ns);
+      applyDest(right, this.ns);
+    }
     return filtersEqual(left, right) ? [left] : [left, right];
   }
 
   checkNamespaceConflicts(): void {
     for (const f of [this.left, this.right]) {
       if (!f) continue;
-      nsConflicts(this.ns, f.source_pod); nsConflicts(this.ns, f.source_service);
-      nsConflicts(this.ns, f.destination_pod); nsConflicts(this.ns, f.destination_service);
-      nsConflicts(this.srcNs, f.source_pod); nsConflicts(this.srcNs, f.source_service);
-      nsConflicts(this.dstNs, f.destination_pod); nsConflicts(this.dstNs, f.destination_service);
+      nsConflicts(this.ns, f.source_pod);
+      nsConflicts(this.ns, f.source_service);
+      nsConflicts(this.ns, f.destination_pod);
+      nsConflicts(this.ns, f.destination_service);
+      nsConflicts(this.srcNs, f.source_pod);
+      nsConflicts(this.srcNs, f.source_service);
+      nsConflicts(this.dstNs, f.destination_pod);
+      nsConflicts(this.dstNs, f.destination_service);
       inconsistentNamespaces(f.source_pod, f.source_service);
       inconsistentNamespaces(f.destination_pod, f.destination_service);
     }
@@ -191,8 +275,16 @@ function parseTCPFlags(val: string): TCPFlags {
 
 function ipVersion(v: string): number {
   switch (v.toLowerCase()) {
-    case '4': case 'v4': case 'ipv4': case 'ip4': return IPVersion.IPv4;
-    case '6': case 'v6': case 'ipv6': case 'ip6': return IPVersion.IPv6;
+    case '4':
+    case 'v4':
+    case 'ipv4':
+    case 'ip4':
+      return IPVersion.IPv4;
+    case '6':
+    case 'v6':
+    case 'ipv6':
+    case 'ip6':
+      return IPVersion.IPv6;
   }
   return IPVersion.IP_NOT_USED;
 }
@@ -229,7 +321,8 @@ function checkIP(flag: string, val: string): void {
     const [addr, bits, ...rest] = val.split('/');
     const v = isIP(addr);
     const b = /^(0|[1-9]\d*)$/.test(bits) ? Number(bits) : NaN;
-    if (rest.length > 0 || v === 0 || !(b <= (v === 4 ? 32 : 128))) throw new UsageError(`invalid --${flag} value ${JSON.stringify(val)}: not an IP address or CIDR`);
+    if (rest.length > 0 || v === 0 || !(b <= (v === 4 ? 32 : 128)))
+      throw new UsageError(`invalid --${flag} value ${JSON.stringify(val)}: not an IP address or CIDR`);
   } else if (isIP(val) === 0) {
     throw new UsageError(`invalid --${flag} value ${JSON.stringify(val)}: not an IP address or CIDR`);
   }
@@ -268,8 +361,17 @@ function parseEventType(val: string): EventTypeFilter {
 }
 
 const AGENT_SUBTYPES: Record<string, number> = {
-  unspecified: 0, message: 1, 'agent-started': 2, 'endpoint-regenerate-success': 3, 'endpoint-regenerate-failure': 4,
-  'policy-updated': 5, 'policy-deleted': 6, 'endpoint-created': 7, 'endpoint-deleted': 8, 'ipcache-upserted': 9, 'ipcache-deleted': 10,
+  unspecified: 0,
+  message: 1,
+  'agent-started': 2,
+  'endpoint-regenerate-success': 3,
+  'endpoint-regenerate-failure': 4,
+  'policy-updated': 5,
+  'policy-deleted': 6,
+  'endpoint-created': 7,
+  'endpoint-deleted': 8,
+  'ipcache-upserted': 9,
+  'ipcache-deleted': 10,
 };
 
 function applyFlag(t: FilterTracker, flag: string, val: string): void {
@@ -278,36 +380,109 @@ function applyFlag(t: FilterTracker, flag: string, val: string): void {
   const dst = (key: keyof FlowFilter, v: unknown): void => t.rightSide((f) => push(f, key, v as never));
   const all = (key: keyof FlowFilter, v: unknown): void => t.both((f) => push(f, key, v as never));
   switch (flag) {
-    case 'uuid': all('uuid', val); break;
-    case 'fqdn': src('source_fqdn', val); dst('destination_fqdn', val); break;
-    case 'from-fqdn': all('source_fqdn', val); break;
-    case 'to-fqdn': all('destination_fqdn', val); break;
-    case 'pod': src('source_pod', val); dst('destination_pod', val); break;
-    case 'from-pod': all('source_pod', val); break;
-    case 'to-pod': all('destination_pod', val); break;
-    case 'ip': checkIP(flag, val); src('source_ip', val); dst('destination_ip', val); break;
-    case 'from-ip': checkIP(flag, val); all('source_ip', val); break;
-    case 'to-ip': checkIP(flag, val); all('destination_ip', val); break;
-    case 'snat-ip': checkIP(flag, val); all('source_ip_xlated', val); break;
-    case 'ipv4': all('ip_version', IPVersion.IPv4); break;
-    case 'ipv6': all('ip_version', IPVersion.IPv6); break;
-    case 'ip-version': all('ip_version', ipVersion(val)); break;
-    case 'label': src('source_label', val); dst('destination_label', val); break;
-    case 'from-label': all('source_label', val); break;
-    case 'to-label': all('destination_label', val); break;
-    case 'namespace': t.ns.push(val); break;
-    case 'from-namespace': t.srcNs.push(val); break;
-    case 'to-namespace': t.dstNs.push(val); break;
-    case 'all-namespaces': t.ns.push(''); break;
-    case 'from-all-namespaces': t.srcNs.push(''); break;
-    case 'to-all-namespaces': t.dstNs.push(''); break;
-    case 'service': src('source_service', val); dst('destination_service', val); break;
-    case 'from-service': all('source_service', val); break;
-    case 'to-service': all('destination_service', val); break;
-    case 'port': checkPort(flag, val); src('source_port', val); dst('destination_port', val); break;
-    case 'from-port': checkPort(flag, val); all('source_port', val); break;
-    case 'to-port': checkPort(flag, val); all('destination_port', val); break;
-    case 'trace-id': all('trace_id', val); break;
+    case 'uuid':
+      all('uuid', val);
+      break;
+    case 'fqdn':
+      src('source_fqdn', val);
+      dst('destination_fqdn', val);
+      break;
+    case 'from-fqdn':
+      all('source_fqdn', val);
+      break;
+    case 'to-fqdn':
+      all('destination_fqdn', val);
+      break;
+    case 'pod':
+      src('source_pod', val);
+      dst('destination_pod', val);
+      break;
+    case 'from-pod':
+      all('source_pod', val);
+      break;
+    case 'to-pod':
+      all('destination_pod', val);
+      break;
+    case 'ip':
+      checkIP(flag, val);
+      src('source_ip', val);
+      dst('destination_ip', val);
+      break;
+    case 'from-ip':
+      checkIP(flag, val);
+      all('source_ip', val);
+      break;
+    case 'to-ip':
+      checkIP(flag, val);
+      all('destination_ip', val);
+      break;
+    case 'snat-ip':
+      checkIP(flag, val);
+      all('source_ip_xlated', val);
+      break;
+    case 'ipv4':
+      all('ip_version', IPVersion.IPv4);
+      break;
+    case 'ipv6':
+      all('ip_version', IPVersion.IPv6);
+      break;
+    case 'ip-version':
+      all('ip_version', ipVersion(val));
+      break;
+    case 'label':
+      src('source_label', val);
+      dst('destination_label', val);
+      break;
+    case 'from-label':
+      all('source_label', val);
+      break;
+    case 'to-label':
+      all('destination_label', val);
+      break;
+    case 'namespace':
+      t.ns.push(val);
+      break;
+    case 'from-namespace':
+      t.srcNs.push(val);
+      break;
+    case 'to-namespace':
+      t.dstNs.push(val);
+      break;
+    case 'all-namespaces':
+      t.ns.push('');
+      break;
+    case 'from-all-namespaces':
+      t.srcNs.push('');
+      break;
+    case 'to-all-namespaces':
+      t.dstNs.push('');
+      break;
+    case 'service':
+      src('source_service', val);
+      dst('destination_service', val);
+      break;
+    case 'from-service':
+      all('source_service', val);
+      break;
+    case 'to-service':
+      all('destination_service', val);
+      break;
+    case 'port':
+      checkPort(flag, val);
+      src('source_port', val);
+      dst('destination_port', val);
+      break;
+    case 'from-port':
+      checkPort(flag, val);
+      all('source_port', val);
+      break;
+    case 'to-port':
+      checkPort(flag, val);
+      all('destination_port', val);
+      break;
+    case 'trace-id':
+      all('trace_id', val);
+      break;
     case 'ip-trace-id': {
       if (val === '0') throw new UsageError('invalid --ip-trace-id value; must be greater than 0');
       const n = /^\d+$/.test(val) ? Number(val) : NaN;
@@ -328,10 +503,18 @@ function applyFlag(t: FilterTracker, flag: string, val: string): void {
       all('drop_reason_desc', v);
       break;
     }
-    case 'http-status': all('http_status_code', val); break;
-    case 'http-method': all('http_method', val); break;
-    case 'http-path': all('http_path', val); break;
-    case 'http-url': all('http_url', val); break;
+    case 'http-status':
+      all('http_status_code', val);
+      break;
+    case 'http-method':
+      all('http_method', val);
+      break;
+    case 'http-path':
+      all('http_path', val);
+      break;
+    case 'http-url':
+      all('http_url', val);
+      break;
     case 'http-header': {
       const i = val.indexOf(':');
       if (i < 0) throw new UsageError(`invalid http-header value ${JSON.stringify(val)}, expected name:value`);
@@ -341,25 +524,62 @@ function applyFlag(t: FilterTracker, flag: string, val: string): void {
       all('http_header', header);
       break;
     }
-    case 'type': all('event_type', parseEventType(val)); break;
-    case 'protocol': all('protocol', val); break;
-    case 'workload': src('source_workload', parseWorkload(val)); dst('destination_workload', parseWorkload(val)); break;
-    case 'from-workload': all('source_workload', parseWorkload(val)); break;
-    case 'to-workload': all('destination_workload', parseWorkload(val)); break;
-    case 'identity': { const id = parseIdentity(val); src('source_identity', id); dst('destination_identity', id); break; }
-    case 'from-identity': all('source_identity', parseIdentity(val)); break;
-    case 'to-identity': all('destination_identity', parseIdentity(val)); break;
-    case 'node-name': all('node_name', val); break;
-    case 'kernel-drop-reason': {
-      // flowscope extension: the kernel probe's own drop reason (NO_SOCKET, NETFILTER_DROP, ...).
-      try { all('kernel_drop_reason', normalizeKernelDropReason(val)); } catch (e) { throw new UsageError((e as Error).message); }
+    case 'type':
+      all('event_type', parseEventType(val));
+      break;
+    case 'protocol':
+      all('protocol', val);
+      break;
+    case 'workload':
+      src('source_workload', parseWorkload(val));
+      dst('destination_workload', parseWorkload(val));
+      break;
+    case 'from-workload':
+      all('source_workload', parseWorkload(val));
+      break;
+    case 'to-workload':
+      all('destination_workload', parseWorkload(val));
+      break;
+    case 'identity': {
+      const id = parseIdentity(val);
+      src('source_identity', id);
+      dst('destination_identity', id);
       break;
     }
-    case 'node-label': all('node_labels', val); break;
-    case 'cluster': src('source_cluster_name', val); dst('destination_cluster_name', val); break;
-    case 'from-cluster': all('source_cluster_name', val); break;
-    case 'to-cluster': all('destination_cluster_name', val); break;
-    case 'tcp-flags': all('tcp_flags', parseTCPFlags(val)); break;
+    case 'from-identity':
+      all('source_identity', parseIdentity(val));
+      break;
+    case 'to-identity':
+      all('destination_identity', parseIdentity(val));
+      break;
+    case 'node-name':
+      all('node_name', val);
+      break;
+    case 'kernel-drop-reason': {
+      // flowscope extension: the kernel probe's own drop reason (NO_SOCKET, NETFILTER_DROP, ...).
+      try {
+        all('kernel_drop_reason', normalizeKernelDropReason(val));
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      break;
+    }
+    case 'node-label':
+      all('node_labels', val);
+      break;
+    case 'cluster':
+      src('source_cluster_name', val);
+      dst('destination_cluster_name', val);
+      break;
+    case 'from-cluster':
+      all('source_cluster_name', val);
+      break;
+    case 'to-cluster':
+      all('destination_cluster_name', val);
+      break;
+    case 'tcp-flags':
+      all('tcp_flags', parseTCPFlags(val));
+      break;
     case 'traffic-direction': {
       const td = val.toLowerCase();
       if (td === 'ingress') all('traffic_direction', TrafficDirection.INGRESS);
@@ -368,12 +588,22 @@ function applyFlag(t: FilterTracker, flag: string, val: string): void {
       break;
     }
     case 'cel-expression':
-      t.both((f) => { f.experimental ??= {}; (f.experimental.cel_expression ??= []).push(val); });
+      t.both((f) => {
+        f.experimental ??= {};
+        (f.experimental.cel_expression ??= []).push(val);
+      });
       break;
-    case 'interface': all('interface', { name: val }); break;
-    case 'encrypted': all('encrypted', true); break;
-    case 'unencrypted': all('encrypted', false); break;
-    default: throw new UsageError(`unknown filter flag --${flag}`);
+    case 'interface':
+      all('interface', { name: val });
+      break;
+    case 'encrypted':
+      all('encrypted', true);
+      break;
+    case 'unencrypted':
+      all('encrypted', false);
+      break;
+    default:
+      throw new UsageError(`unknown filter flag --${flag}`);
   }
   t.checkNamespaceConflicts();
 }

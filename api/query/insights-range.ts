@@ -6,7 +6,12 @@ import { UsageError } from './usage-error.js';
 
 export const MAX_LIMIT = 100_000;
 
-export interface InsightsRange { since: string; until?: string; namespace?: string; limit?: string }
+export interface InsightsRange {
+  since: string;
+  until?: string;
+  namespace?: string;
+  limit?: string;
+}
 
 function time(name: string, v: string, nowMs: number) {
   const t = parseTimeArg(v, nowMs);
@@ -18,16 +23,17 @@ function time(name: string, v: string, nowMs: number) {
 export function insightsRange(o: InsightsRange, nowMs = Date.now()): InsightsRequest {
   const req: InsightsRequest = { since: time('since', o.since, nowMs) };
   if (o.until !== undefined) req.until = time('until', o.until, nowMs);
-  const s = req.since!, u = req.until;
+  const s = req.since!,
+    u = req.until;
   if (u && (s.seconds > u.seconds || (s.seconds === u.seconds && s.nanos >= u.nanos))) throw new UsageError('--since must be before --until');
   if (o.namespace !== undefined) {
     if (o.namespace === '' || o.namespace.length > 253) throw new UsageError(`invalid value "${o.namespace}" for --namespace`);
     req.namespace = o.namespace;
   }
   if (o.limit !== undefined) {
-    if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1 || Number(o.limit) > MAX_LIMIT) throw new UsageError(`invalid value "${o.limit}" for --limit: expected 1..${MAX_LIMIT}`);
+    if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1 || Number(o.limit) > MAX_LIMIT)
+      throw new UsageError(`invalid value "${o.limit}" for --limit: expected 1..${MAX_LIMIT}`);
     req.limit = Number(o.limit);
   }
   return req;
 }
-

@@ -3,7 +3,14 @@
 import type { Timestamp } from '../../proto/index.js';
 
 const UNITS: Record<string, bigint> = {
-  ns: 1n, us: 1000n, 'µs': 1000n, 'μs': 1000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n,
+  ns: 1n,
+  us: 1000n,
+  µs: 1000n,
+  μs: 1000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
 };
 const MAX_INT64 = (1n << 63n) - 1n;
 
@@ -11,7 +18,10 @@ const MAX_INT64 = (1n << 63n) - 1n;
 export function parseGoDuration(input: string): bigint | undefined {
   let s = input;
   let neg = false;
-  if (s[0] === '-' || s[0] === '+') { neg = s[0] === '-'; s = s.slice(1); }
+  if (s[0] === '-' || s[0] === '+') {
+    neg = s[0] === '-';
+    s = s.slice(1);
+  }
   if (s === '0') return 0n;
   if (s === '') return undefined;
   let total = 0n;
@@ -70,15 +80,19 @@ const ABSOLUTE: Array<{ re: RegExp; parse: (m: RegExpExecArray) => Timestamp | u
   { re: new RegExp(`^${DATE}$`), parse: (m) => toTimestamp(+m[1], +m[2], +m[3], 0, 0, 0, '', 0) },
   { re: new RegExp(`^${DATE}T(\\d{2})${Z}$`), parse: (m) => withZone(m[5], true, (o) => toTimestamp(+m[1], +m[2], +m[3], +m[4], 0, 0, '', o)) },
   { re: new RegExp(`^${DATE}T(\\d{2}):(\\d{2})${Z}$`), parse: (m) => withZone(m[6], true, (o) => toTimestamp(+m[1], +m[2], +m[3], +m[4], +m[5], 0, '', o)) },
-  { re: new RegExp(`^${DATE}T(\\d{2}):(\\d{2}):(\\d{2})(?:[.,](\\d+))?${Z}$`), parse: (m) => withZone(m[8], true, (o) => toTimestamp(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6], m[7] ?? '', o)) },
+  {
+    re: new RegExp(`^${DATE}T(\\d{2}):(\\d{2}):(\\d{2})(?:[.,](\\d+))?${Z}$`),
+    parse: (m) => withZone(m[8], true, (o) => toTimestamp(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6], m[7] ?? '', o)),
+  },
   {
     re: /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))? ([+-]\d{4})$/,
-    parse: (m) => withZone(m[9], false, (o) => {
-      const ts = toTimestamp(+m[4], MONTHS.indexOf(m[3]) + 1, +m[2], +m[5], +m[6], +m[7], m[8] ?? '', o);
-      // Go rejects a weekday that does not match the date.
-      if (ts && WEEKDAYS[new Date((ts.seconds + o * 60) * 1000).getUTCDay()] !== m[1]) return undefined;
-      return ts;
-    }),
+    parse: (m) =>
+      withZone(m[9], false, (o) => {
+        const ts = toTimestamp(+m[4], MONTHS.indexOf(m[3]) + 1, +m[2], +m[5], +m[6], +m[7], m[8] ?? '', o);
+        // Go rejects a weekday that does not match the date.
+        if (ts && WEEKDAYS[new Date((ts.seconds + o * 60) * 1000).getUTCDay()] !== m[1]) return undefined;
+        return ts;
+      }),
   },
 ];
 

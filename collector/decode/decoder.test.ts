@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MonitorDecoder } from './decoder.js';
-import { encodeDebugCapture, encodeDrop, encodePolicyVerdict, encodeTrace, encodeTraceSock, FLAG_IPV6, FLAG_L3_DEVICE, FLAG_VXLAN, FLAG_GENEVE } from '../records/monitor.js';
+import {
+  encodeDebugCapture,
+  encodeDrop,
+  encodePolicyVerdict,
+  encodeTrace,
+  encodeTraceSock,
+  FLAG_IPV6,
+  FLAG_L3_DEVICE,
+  FLAG_VXLAN,
+  FLAG_GENEVE,
+} from '../records/monitor.js';
 import { frame } from '../records/frame.js';
 import { ACK, ETH_IPV4, ethernet, geneve, ipv4, PSH, SYN, udp, vxlan } from '../records/packet.js';
 import { dnsMessage } from '../records/dns.js';
@@ -28,16 +38,24 @@ const syn = frame({ src: '10.244.1.5', dst: '10.244.2.7', tcp: { sport: 40000, d
 
 test('drop v3: policy denied egress from a local endpoint', () => {
   const d = dec({ localEndpointId });
-  const f = d.decode(rec(encodeDrop({ version: 3, reason: 133, source: 1234, srcLabel: 5001, dstLabel: 5002, line: 1432, file: 2, ifindex: 9, ipTraceId: 77 }, syn)))!;
+  const f = d.decode(
+    rec(encodeDrop({ version: 3, reason: 133, source: 1234, srcLabel: 5001, dstLabel: 5002, line: 1432, file: 2, ifindex: 9, ipTraceId: 77 }, syn)),
+  )!;
   assert.deepEqual(common(f), {
-    verdict: 2, drop_reason: 133,
+    verdict: 2,
+    drop_reason: 133,
     ethernet: { source: '0a:58:0a:f4:01:05', destination: '0a:58:0a:f4:01:01' },
     IP: { source: '10.244.1.5', destination: '10.244.2.7', ipVersion: 1 },
     l4: { TCP: { source_port: 40000, destination_port: 8080, flags: { SYN: true } } },
-    source: { ID: 1234, identity: 5001 }, destination: { identity: 5002 },
-    Type: 1, event_type: { type: 1, sub_type: 133 }, traffic_direction: 2,
-    file: { name: 'bpf_lxc.c', line: 1432 }, ip_trace_id: { trace_id: 77 },
-    drop_reason_desc: 133, Summary: 'TCP Flags: SYN',
+    source: { ID: 1234, identity: 5001 },
+    destination: { identity: 5002 },
+    Type: 1,
+    event_type: { type: 1, sub_type: 133 },
+    traffic_direction: 2,
+    file: { name: 'bpf_lxc.c', line: 1432 },
+    ip_trace_id: { trace_id: 77 },
+    drop_reason_desc: 133,
+    Summary: 'TCP Flags: SYN',
   });
 });
 
@@ -97,7 +115,9 @@ test('trace v0 and to-proxy port', () => {
 test('policy verdict current and old layouts: denied egress, allowed ingress, audit, redirect', () => {
   for (const layout of ['current', 'old'] as const) {
     const d = dec();
-    const deny = d.decode(rec(encodePolicyVerdict({ layout, source: 1234, remoteLabel: 5002, verdict: -133, ingress: false, matchType: 1, dstPort: 8080, proto: 6 }, syn)))!;
+    const deny = d.decode(
+      rec(encodePolicyVerdict({ layout, source: 1234, remoteLabel: 5002, verdict: -133, ingress: false, matchType: 1, dstPort: 8080, proto: 6 }, syn)),
+    )!;
     assert.equal(deny.verdict, 2);
     assert.equal(deny.drop_reason_desc, 133);
     assert.equal(deny.is_reply, undefined);
@@ -131,7 +151,8 @@ test('IPv6 with extension headers, ICMPv6 echo, L3 device', () => {
 
 test('ICMPv4 summaries use gopacket names', () => {
   const d = dec();
-  const s = (type: number, code: number) => d.decode(rec(encodeTrace({ obsPoint: 3, reason: 1 }, frame({ src: '10.0.0.1', dst: '10.0.0.2', icmp: { type, code } }))))!.Summary;
+  const s = (type: number, code: number) =>
+    d.decode(rec(encodeTrace({ obsPoint: 3, reason: 1 }, frame({ src: '10.0.0.1', dst: '10.0.0.2', icmp: { type, code } }))))!.Summary;
   assert.equal(s(8, 0), 'ICMPv4 EchoRequest');
   assert.equal(s(0, 0), 'ICMPv4 EchoReply');
   assert.equal(s(3, 3), 'ICMPv4 DestinationUnreachable(Port)');
@@ -143,12 +164,20 @@ test('ICMPv4 summaries use gopacket names', () => {
 
 test('VXLAN and Geneve overlays: inner packet replaces outer, outer goes to tunnel', () => {
   const inner = frame({ src: '10.244.2.7', dst: '10.244.1.5', tcp: { sport: 8080, dport: 40000, flags: ACK | PSH } });
-  for (const [flag, wrap, proto] of [[FLAG_VXLAN, vxlan, 1], [FLAG_GENEVE, geneve, 2]] as const) {
-    const outer = ethernet('02:00:00:00:00:01', '02:00:00:00:00:02', ETH_IPV4,
-      ipv4({ src: '172.18.0.3', dst: '172.18.0.2', proto: 17 }, udp(51000, flag === FLAG_VXLAN ? 8472 : 6081, wrap(42, inner))));
+  for (const [flag, wrap, proto] of [
+    [FLAG_VXLAN, vxlan, 1],
+    [FLAG_GENEVE, geneve, 2],
+  ] as const) {
+    const outer = ethernet(
+      '02:00:00:00:00:01',
+      '02:00:00:00:00:02',
+      ETH_IPV4,
+      ipv4({ src: '172.18.0.3', dst: '172.18.0.2', proto: 17 }, udp(51000, flag === FLAG_VXLAN ? 8472 : 6081, wrap(42, inner))),
+    );
     const f = dec().decode(rec(encodeTrace({ obsPoint: 9, reason: 1, flags: flag, capLen: 256 }, outer)))!;
     assert.deepEqual(f.tunnel, {
-      protocol: proto, vni: 42,
+      protocol: proto,
+      vni: 42,
       IP: { source: '172.18.0.3', destination: '172.18.0.2', ipVersion: 1 },
       l4: { UDP: { source_port: 51000, destination_port: flag === FLAG_VXLAN ? 8472 : 6081 } },
     });
@@ -159,7 +188,13 @@ test('VXLAN and Geneve overlays: inner packet replaces outer, outer goes to tunn
 });
 
 test('DNS payload → separate L7 DNS flows only when enabled; the L3/L4 flow is unchanged', () => {
-  const resp = dnsMessage({ id: 7, response: true, name: 'api.shop.svc.cluster.local', qtype: 'A', answers: [{ name: 'api.shop.svc.cluster.local', type: 'A', ttl: 30, data: '10.96.4.2' }] });
+  const resp = dnsMessage({
+    id: 7,
+    response: true,
+    name: 'api.shop.svc.cluster.local',
+    qtype: 'A',
+    answers: [{ name: 'api.shop.svc.cluster.local', type: 'A', ttl: 30, data: '10.96.4.2' }],
+  });
   const pkt = frame({ src: '10.244.0.10', dst: '10.244.1.5', udp: { sport: 53, dport: 40001, payload: resp } });
   const r = encodeTrace({ obsPoint: 0, reason: 2, capLen: 512 }, pkt);
   const off = dec();
@@ -172,7 +207,10 @@ test('DNS payload → separate L7 DNS flows only when enabled; the L3/L4 flow is
   assert.equal(on.l7Flows.length, 1);
   const l = on.l7Flows[0];
   assert.equal(l.Type, 2);
-  assert.deepEqual(l.l7, { type: 2, dns: { query: 'api.shop.svc.cluster.local.', ips: ['10.96.4.2'], ttl: 30, qtypes: ['A'], rrtypes: ['A'], observation_source: 'datapath' } });
+  assert.deepEqual(l.l7, {
+    type: 2,
+    dns: { query: 'api.shop.svc.cluster.local.', ips: ['10.96.4.2'], ttl: 30, qtypes: ['A'], rrtypes: ['A'], observation_source: 'datapath' },
+  });
   const nx = dnsMessage({ id: 8, response: true, name: 'nope.example.', qtype: 'AAAA', rcode: 3 });
   const g = dec({ l7Dns: true });
   g.decode(rec(encodeTrace({ obsPoint: 0, reason: 2 }, frame({ src: '10.244.0.10', dst: '10.244.1.5', udp: { sport: 53, dport: 40001, payload: nx } }))));
@@ -202,13 +240,15 @@ test('malformed records never throw and are counted', () => {
   const good = encodeDrop({ reason: 133 }, syn);
   assert.equal(d.decode(rec(new Uint8Array(0))), null);
   assert.equal(d.decode(rec(good.subarray(0, 20))), null);
-  const v9 = good.slice(); v9[14] = 9;
+  const v9 = good.slice();
+  v9[14] = 9;
   assert.equal(d.decode(rec(v9)), null);
   assert.equal(d.decode(rec(Uint8Array.of(42, 0, 0, 0))), null);
   assert.equal(d.decode(rec(Uint8Array.of(2, 0, 0, 0))), null);
   const shortCap = good.slice(0, 60); // cap_len says 54 packet bytes, 12 present
   assert.equal(d.decode(rec(shortCap)), null);
-  const badIp = good.slice(); badIp[48 + 14] = 0x41; // IHL 1
+  const badIp = good.slice();
+  badIp[48 + 14] = 0x41; // IHL 1
   assert.equal(d.decode(rec(badIp)), null);
   assert.deepEqual(d.stats, { decoded: 0, truncated: 2, unknownType: 1, unknownVersion: 1, badLength: 1, badPacket: 1, skipped: 1 });
   // Random garbage: no throw.

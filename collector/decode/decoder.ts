@@ -17,18 +17,40 @@ import { DEFAULT_DNS_PAIRING, DnsPairingTable, DUPLICATE, newDnsStats, UNPAIRED,
 import { allZero, i32le, ipv4At, ipv6At, u16le, u32le, u64le } from './format.js';
 import { OVERLAY_GENEVE, OVERLAY_NONE, OVERLAY_VXLAN, PacketDecoder } from './packet.js';
 import { newDecodeStats, type DecodeStats } from './stats.js';
-import { bpfFileName, MSG_ACCESS_LOG, MSG_AGENT, MSG_CAPTURE, MSG_DEBUG, MSG_DROP, MSG_POLICY_VERDICT, MSG_RECORDER, MSG_TRACE, MSG_TRACE_SOCK } from '../../proto/monitor-api.js';
+import {
+  bpfFileName,
+  MSG_ACCESS_LOG,
+  MSG_AGENT,
+  MSG_CAPTURE,
+  MSG_DEBUG,
+  MSG_DROP,
+  MSG_POLICY_VERDICT,
+  MSG_RECORDER,
+  MSG_TRACE,
+  MSG_TRACE_SOCK,
+} from '../../proto/monitor-api.js';
 
 /** Header lengths per struct version (= packet data offset). */
 export const DROP_HDR_LEN = [36, 36, 40, 48] as const;
 export const TRACE_HDR_LEN = [32, 48, 56] as const;
-export const POLICY_VERDICT_LEN = 40, POLICY_VERDICT_OLD_LEN = 32, DEBUG_CAPTURE_LEN = 24, TRACE_SOCK_LEN = 38;
+export const POLICY_VERDICT_LEN = 40,
+  POLICY_VERDICT_OLD_LEN = 32,
+  DEBUG_CAPTURE_LEN = 24,
+  TRACE_SOCK_LEN = 38;
 
 // Flag bits shared by DropNotify v2+ and TraceNotify.
-const F_IPV6 = 0x01, F_L3 = 0x02, F_VXLAN = 0x04, F_GENEVE = 0x08;
+const F_IPV6 = 0x01,
+  F_L3 = 0x02,
+  F_VXLAN = 0x04,
+  F_GENEVE = 0x08;
 
-const TRACE_TO_PROXY = 1, TRACE_TO_ENDPOINT = 0, TRACE_FROM_ENDPOINT = 5;
-const TRACE_REASON_UNKNOWN = 5, TRACE_REASON_REPLY = 2, TRACE_REASON_SRV6_ENCAP = 6, TRACE_REASON_SRV6_DECAP = 7;
+const TRACE_TO_PROXY = 1,
+  TRACE_TO_ENDPOINT = 0,
+  TRACE_FROM_ENDPOINT = 5;
+const TRACE_REASON_UNKNOWN = 5,
+  TRACE_REASON_REPLY = 2,
+  TRACE_REASON_SRV6_ENCAP = 6,
+  TRACE_REASON_SRV6_DECAP = 7;
 
 const CAPTURE_IFINDEX_POINTS = new Set([4, 5, 6, 7, 10, 11]);
 const CAPTURE_PROXY_POINTS = new Set([8, 9]);
@@ -42,7 +64,8 @@ const EVENT_TYPE_L7: CiliumEventType = Object.freeze({ type: MSG_ACCESS_LOG });
 export const DNS_OBSERVATION_SOURCE = 'datapath';
 
 const EVENT_TYPES: CiliumEventType[] = Array.from({ length: 8 * 256 }, (_, i) =>
-  Object.freeze(i % 256 === 0 ? { type: i >> 8 } : { type: i >> 8, sub_type: i % 256 }));
+  Object.freeze(i % 256 === 0 ? { type: i >> 8 } : { type: i >> 8, sub_type: i % 256 }),
+);
 
 function readPackageVersion(): string {
   try {
@@ -51,9 +74,13 @@ function readPackageVersion(): string {
       try {
         const pkg = JSON.parse(readFileSync(path.resolve(here, rel), 'utf8')) as { name?: string; version?: string };
         if (pkg.name === 'flowscope' && pkg.version) return pkg.version;
-      } catch { /* try the next layout (source vs dist) */ }
+      } catch {
+        /* try the next layout (source vs dist) */
+      }
     }
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   return '0.0.0';
 }
 
@@ -64,7 +91,10 @@ export const FLOWSCOPE_VERSION = readPackageVersion();
  * epoch only resolves 256 ns, so sources with exact times (record files) add these and the
  * decoder prefers them.
  */
-export interface ExactTimeRecord extends RawRecord { timeSeconds?: number; timeNanos?: number }
+export interface ExactTimeRecord extends RawRecord {
+  timeSeconds?: number;
+  timeNanos?: number;
+}
 
 export interface MonitorDecoderOptions {
   /** Node name as Hubble stamps it; with clusterName set (≠ "default") it becomes "<cluster>/<node>". */
@@ -135,7 +165,10 @@ export class MonitorDecoder {
   decode(rec: RawRecord): Flow | null {
     const d = rec.data;
     if (this.l7Flows.length > 0) this.l7Flows.length = 0;
-    if (d.length === 0) { this.stats.truncated++; return null; }
+    if (d.length === 0) {
+      this.stats.truncated++;
+      return null;
+    }
     const exact = (rec as ExactTimeRecord).timeSeconds;
     if (exact !== undefined) {
       this.recordSec = exact;
@@ -148,15 +181,30 @@ export class MonitorDecoder {
     }
     let f: Flow | null;
     switch (d[0]) {
-      case MSG_DROP: f = this.drop(d); break;
-      case MSG_TRACE: f = this.trace(d); break;
-      case MSG_POLICY_VERDICT: f = this.policyVerdict(d); break;
-      case MSG_CAPTURE: f = this.capture(d); break;
-      case MSG_TRACE_SOCK: f = this.traceSock(d); break;
-      case MSG_DEBUG: case MSG_RECORDER: case MSG_ACCESS_LOG: case MSG_AGENT:
-        this.stats.skipped++; return null;
+      case MSG_DROP:
+        f = this.drop(d);
+        break;
+      case MSG_TRACE:
+        f = this.trace(d);
+        break;
+      case MSG_POLICY_VERDICT:
+        f = this.policyVerdict(d);
+        break;
+      case MSG_CAPTURE:
+        f = this.capture(d);
+        break;
+      case MSG_TRACE_SOCK:
+        f = this.traceSock(d);
+        break;
+      case MSG_DEBUG:
+      case MSG_RECORDER:
+      case MSG_ACCESS_LOG:
+      case MSG_AGENT:
+        this.stats.skipped++;
+        return null;
       default:
-        this.stats.unknownType++; return null;
+        this.stats.unknownType++;
+        return null;
     }
     if (f === null) return null;
     f.time = { seconds: this.recordSec, nanos: this.recordNanos };
@@ -165,7 +213,10 @@ export class MonitorDecoder {
     f.node_name = this.nodeName;
     for (let i = 0; i < this.l7Flows.length; i++) {
       const l = this.l7Flows[i];
-      l.time = f.time; l.uuid = this.uuid(); l.emitter = this.emitter; l.node_name = this.nodeName;
+      l.time = f.time;
+      l.uuid = this.uuid();
+      l.emitter = this.emitter;
+      l.node_name = this.nodeName;
     }
     this.stats.decoded++;
     return f;
@@ -176,7 +227,10 @@ export class MonitorDecoder {
     let n = 0;
     for (let i = 0; i < recs.length; i++) {
       const f = this.decode(recs[i]);
-      if (f !== null) { out.push(f); n++; }
+      if (f !== null) {
+        out.push(f);
+        n++;
+      }
     }
     return n;
   }
@@ -184,8 +238,14 @@ export class MonitorDecoder {
   // Checks the declared capture length against the record and decodes the packet.
   private packet(d: Uint8Array, hdr: number, l3: boolean, v6: boolean, overlay: number): boolean {
     // ext_version ≠ 0 is a downstream extension of unknown length upstream (0): nothing to skip.
-    if (hdr + u16le(d, 12) > d.length) { this.stats.badLength++; return false; }
-    if (!this.pkt.decode(d, hdr, d.length, l3, v6, overlay)) { this.stats.badPacket++; return false; }
+    if (hdr + u16le(d, 12) > d.length) {
+      this.stats.badLength++;
+      return false;
+    }
+    if (!this.pkt.decode(d, hdr, d.length, l3, v6, overlay)) {
+      this.stats.badPacket++;
+      return false;
+    }
     return true;
   }
 
@@ -229,7 +289,10 @@ export class MonitorDecoder {
     if (obs !== TRACE_FROM_ENDPOINT && obs !== TRACE_TO_ENDPOINT) return;
     if (p.l4proto === 17) {
       const m = parseDNSMessage(d, p.payloadStart, p.payloadEnd);
-      if (m === null) { this.dnsStats.malformed++; return; }
+      if (m === null) {
+        this.dnsStats.malformed++;
+        return;
+      }
       this.dnsFlow(f, m, obs);
       return;
     }
@@ -244,9 +307,7 @@ export class MonitorDecoder {
     const ip = f.IP!;
     const p = this.pkt;
     // Client first, whichever way the packet goes.
-    const key = m.response
-      ? `${ip.destination}|${p.dport}|${ip.source}|${p.sport}|${m.id}`
-      : `${ip.source}|${p.sport}|${ip.destination}|${p.dport}|${m.id}`;
+    const key = m.response ? `${ip.destination}|${p.dport}|${ip.source}|${p.sport}|${m.id}` : `${ip.source}|${p.sport}|${ip.destination}|${p.dport}|${m.id}`;
     let latency = 0;
     if (this.dnsEpochSec < 0) this.dnsEpochSec = this.recordSec;
     const t = (this.recordSec - this.dnsEpochSec) * 1e9 + this.recordNanos;
@@ -277,13 +338,21 @@ export class MonitorDecoder {
     this.l7Flows.push(l);
   }
 
-
   private drop(d: Uint8Array): Flow | null {
-    if (d.length < 36) { this.stats.truncated++; return null; }
+    if (d.length < 36) {
+      this.stats.truncated++;
+      return null;
+    }
     const ver = d[14];
-    if (ver > 3) { this.stats.unknownVersion++; return null; }
+    if (ver > 3) {
+      this.stats.unknownVersion++;
+      return null;
+    }
     const hdr = DROP_HDR_LEN[ver];
-    if (d.length < hdr) { this.stats.truncated++; return null; }
+    if (d.length < hdr) {
+      this.stats.truncated++;
+      return null;
+    }
     const flags = ver >= 2 ? d[36] : 0;
     const overlay = (flags & F_VXLAN) !== 0 ? OVERLAY_VXLAN : (flags & F_GENEVE) !== 0 ? OVERLAY_GENEVE : OVERLAY_NONE;
     if (!this.packet(d, hdr, (flags & F_L3) !== 0, (flags & F_IPV6) !== 0, overlay)) return null;
@@ -309,11 +378,20 @@ export class MonitorDecoder {
   }
 
   private trace(d: Uint8Array): Flow | null {
-    if (d.length < 32) { this.stats.truncated++; return null; }
+    if (d.length < 32) {
+      this.stats.truncated++;
+      return null;
+    }
     const ver = d[14];
-    if (ver > 2) { this.stats.unknownVersion++; return null; }
+    if (ver > 2) {
+      this.stats.unknownVersion++;
+      return null;
+    }
     const hdr = TRACE_HDR_LEN[ver];
-    if (d.length < hdr) { this.stats.truncated++; return null; }
+    if (d.length < hdr) {
+      this.stats.truncated++;
+      return null;
+    }
     const flags = d[27];
     const v6 = (flags & F_IPV6) !== 0;
     const overlay = (flags & F_VXLAN) !== 0 ? OVERLAY_VXLAN : (flags & F_GENEVE) !== 0 ? OVERLAY_GENEVE : OVERLAY_NONE;
@@ -330,7 +408,10 @@ export class MonitorDecoder {
       snat = true;
       if (ip !== undefined) {
         const orig = v6 ? ipv6At(d, 32) : ipv4At(d, 32);
-        if (ip.source !== orig) { ip.source_xlated = ip.source; ip.source = orig; }
+        if (ip.source !== orig) {
+          ip.source_xlated = ip.source;
+          ip.source = orig;
+        }
       }
     }
     if (ip !== undefined && (rawReason & 0x80) !== 0) ip.encrypted = true;
@@ -353,14 +434,20 @@ export class MonitorDecoder {
       const name = this.ifName?.(ifindex);
       f.interface = name ? { index: ifindex, name } : { index: ifindex };
     }
-    if (obs === TRACE_TO_PROXY) { const port = u16le(d, 24); if (port !== 0) f.proxy_port = port; }
+    if (obs === TRACE_TO_PROXY) {
+      const port = u16le(d, 24);
+      if (port !== 0) f.proxy_port = port;
+    }
     this.finish(f);
     if (this.l7Dns) this.dnsL7(f, d, obs);
     return f;
   }
 
   private policyVerdict(d: Uint8Array): Flow | null {
-    if (d.length < POLICY_VERDICT_OLD_LEN) { this.stats.truncated++; return null; }
+    if (d.length < POLICY_VERDICT_OLD_LEN) {
+      this.stats.truncated++;
+      return null;
+    }
     // Layout detection: the current header is 40 bytes, old agents wrote 32. The record holds
     // header + cap_len packet bytes + < 8 bytes of perf padding, so (length − cap_len) ≥ 40
     // only for the current layout. See docs/decoder.md.
@@ -391,7 +478,10 @@ export class MonitorDecoder {
   }
 
   private capture(d: Uint8Array): Flow | null {
-    if (d.length < DEBUG_CAPTURE_LEN) { this.stats.truncated++; return null; }
+    if (d.length < DEBUG_CAPTURE_LEN) {
+      this.stats.truncated++;
+      return null;
+    }
     if (!this.packet(d, DEBUG_CAPTURE_LEN, false, false, OVERLAY_NONE)) return null;
     const point = d[1];
     const f: Flow = { verdict: Verdict.VERDICT_UNKNOWN };
@@ -414,7 +504,10 @@ export class MonitorDecoder {
   }
 
   private traceSock(d: Uint8Array): Flow | null {
-    if (d.length < TRACE_SOCK_LEN) { this.stats.truncated++; return null; }
+    if (d.length < TRACE_SOCK_LEN) {
+      this.stats.truncated++;
+      return null;
+    }
     const point = d[1];
     const v6 = (d[37] & 0x01) !== 0;
     const dstIp = v6 ? ipv6At(d, 2) : ipv4At(d, 2);
@@ -426,8 +519,13 @@ export class MonitorDecoder {
     const reverse = point === 3 || point === 4;
     const f: Flow = { verdict: point === 1 || point === 3 ? Verdict.TRACED : point === 2 || point === 4 ? Verdict.TRANSLATED : Verdict.VERDICT_UNKNOWN };
     const ip: IP = {};
-    if (reverse) { ip.source = dstIp; if (podIp !== undefined) ip.destination = podIp; }
-    else { if (podIp !== undefined) ip.source = podIp; ip.destination = dstIp; }
+    if (reverse) {
+      ip.source = dstIp;
+      if (podIp !== undefined) ip.destination = podIp;
+    } else {
+      if (podIp !== undefined) ip.source = podIp;
+      ip.destination = dstIp;
+    }
     ip.ipVersion = v6 ? 2 : 1;
     f.IP = ip;
     if (proto === 1) f.l4 = { TCP: reverse ? { source_port: port } : { destination_port: port } };
@@ -435,8 +533,14 @@ export class MonitorDecoder {
     f.source = {};
     f.destination = {};
     if (this.epId !== undefined) {
-      if (ip.source !== undefined) { const id = this.epId(ip.source); if (id !== 0) f.source.ID = id; }
-      if (ip.destination !== undefined) { const id = this.epId(ip.destination); if (id !== 0) f.destination.ID = id; }
+      if (ip.source !== undefined) {
+        const id = this.epId(ip.source);
+        if (id !== 0) f.source.ID = id;
+      }
+      if (ip.destination !== undefined) {
+        const id = this.epId(ip.destination);
+        if (id !== 0) f.destination.ID = id;
+      }
     }
     f.Type = FlowType.SOCK;
     f.event_type = EVENT_TYPES[(MSG_TRACE_SOCK << 8) | point];

@@ -5,7 +5,9 @@
 // without a resolver the source endpoint counts as unknown (0).
 import { TrafficDirection } from '../../proto/types.js';
 
-export const KIND_DROP = 1, KIND_TRACE = 4, KIND_POLICY = 5;
+export const KIND_DROP = 1,
+  KIND_TRACE = 4,
+  KIND_POLICY = 5;
 
 /**
  * Rules (Hubble):
@@ -17,8 +19,13 @@ export const KIND_DROP = 1, KIND_TRACE = 4, KIND_POLICY = 5;
  * - anything else: TRAFFIC_DIRECTION_UNKNOWN.
  */
 export function decideTrafficDirection(
-  kind: number, emitter: number, srcEndpointId: number,
-  traceReasonKnown: boolean, traceIsReply: boolean, snat: boolean, policyIngress: boolean,
+  kind: number,
+  emitter: number,
+  srcEndpointId: number,
+  traceReasonKnown: boolean,
+  traceIsReply: boolean,
+  snat: boolean,
+  policyIngress: boolean,
 ): number {
   if (kind === KIND_DROP && emitter !== 0) {
     return emitter === (srcEndpointId & 0xffff) ? TrafficDirection.EGRESS : TrafficDirection.INGRESS;

@@ -39,10 +39,14 @@ export function newDnsStats(): DnsStats {
   return { queries: 0, responses: 0, paired: 0, unpaired: 0, duplicates: 0, evicted: 0, expired: 0, malformed: 0, partial: 0 };
 }
 
-interface Entry { timeNs: number; answered: boolean }
+interface Entry {
+  timeNs: number;
+  answered: boolean;
+}
 
 /** Result of `response`: the latency in ns, UNPAIRED, or DUPLICATE. */
-export const UNPAIRED = -1, DUPLICATE = -2;
+export const UNPAIRED = -1,
+  DUPLICATE = -2;
 
 export class DnsPairingTable {
   // Insertion order = time order (entries are re-inserted when they change), so the oldest entry
@@ -50,18 +54,26 @@ export class DnsPairingTable {
   private readonly entries = new Map<string, Entry>();
   private readonly timeoutNs: number;
 
-  constructor(private readonly opts: DnsPairingOptions, private readonly stats: DnsStats) {
+  constructor(
+    private readonly opts: DnsPairingOptions,
+    private readonly stats: DnsStats,
+  ) {
     if (!Number.isInteger(opts.maxEntries) || opts.maxEntries < 1) throw new Error(`invalid DNS pairing table size ${opts.maxEntries}`);
     if (!(opts.timeoutMs > 0)) throw new Error(`invalid DNS pairing timeout ${opts.timeoutMs}`);
     this.timeoutNs = opts.timeoutMs * 1e6;
   }
 
-  get size(): number { return this.entries.size; }
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** Records a query; false when the same query is already pending or answered (a duplicate). */
   query(key: string, timeNs: number): boolean {
     this.expire(timeNs);
-    if (this.entries.has(key)) { this.stats.duplicates++; return false; }
+    if (this.entries.has(key)) {
+      this.stats.duplicates++;
+      return false;
+    }
     this.insert(key, { timeNs, answered: false });
     return true;
   }
@@ -71,7 +83,10 @@ export class DnsPairingTable {
     this.expire(timeNs);
     const e = this.entries.get(key);
     if (e !== undefined) {
-      if (e.answered) { this.stats.duplicates++; return DUPLICATE; }
+      if (e.answered) {
+        this.stats.duplicates++;
+        return DUPLICATE;
+      }
       this.entries.delete(key);
       this.insert(key, { timeNs, answered: true });
       this.stats.paired++;

@@ -12,8 +12,11 @@ import { formatResponses } from '../../api/printer/index.js';
 import type { Flow } from '../../proto/types.js';
 
 const T0 = 1_700_000_000_000_000_000;
-const FROM_ENDPOINT = 5, TO_ENDPOINT = 0, TO_STACK = 3;
-const CLIENT = '10.244.1.5', VIP = '10.96.0.10';
+const FROM_ENDPOINT = 5,
+  TO_ENDPOINT = 0,
+  TO_STACK = 3;
+const CLIENT = '10.244.1.5',
+  VIP = '10.96.0.10';
 const dec = (extra: Partial<ConstructorParameters<typeof MonitorDecoder>[0]> = {}) =>
   new MonitorDecoder({ nodeName: 'node-1', emitterVersion: '1.0.0', uuid: () => 'u', l7Dns: true, ...extra });
 
@@ -42,12 +45,26 @@ test('UDP query and response → Hubble L7 DNS flows beside the unchanged L3/L4 
   assert.equal(q.flow!.Summary, 'UDP');
   assert.equal(q.l7.length, 1);
   const req = q.l7[0];
-  assert.deepEqual({ ...req, time: undefined }, {
-    time: undefined, verdict: 1, IP: { source: CLIENT, destination: VIP, ipVersion: 1 }, l4: { UDP: { source_port: 40001, destination_port: 53 } },
-    source: { identity: 5001 }, destination: {}, Type: 2, event_type: { type: 129 }, traffic_direction: 2, is_reply: { value: false },
-    l7: { type: 1, dns: { query: 'api.shop.svc.cluster.local.', qtypes: ['A'], observation_source: 'datapath' } },
-    Summary: 'DNS Query api.shop.svc.cluster.local. A', uuid: 'u', emitter: { name: 'flowscope', version: '1.0.0' }, node_name: 'node-1',
-  });
+  assert.deepEqual(
+    { ...req, time: undefined },
+    {
+      time: undefined,
+      verdict: 1,
+      IP: { source: CLIENT, destination: VIP, ipVersion: 1 },
+      l4: { UDP: { source_port: 40001, destination_port: 53 } },
+      source: { identity: 5001 },
+      destination: {},
+      Type: 2,
+      event_type: { type: 129 },
+      traffic_direction: 2,
+      is_reply: { value: false },
+      l7: { type: 1, dns: { query: 'api.shop.svc.cluster.local.', qtypes: ['A'], observation_source: 'datapath' } },
+      Summary: 'DNS Query api.shop.svc.cluster.local. A',
+      uuid: 'u',
+      emitter: { name: 'flowscope', version: '1.0.0' },
+      node_name: 'node-1',
+    },
+  );
   assert.deepEqual(req.time, q.flow!.time);
   // Another capture point of the same query (to-stack) and the query arriving at the server: no L7.
   assert.equal(run(d, udpRecord(TO_STACK, true, query(7)), 1000).l7.length, 0);
@@ -59,7 +76,14 @@ test('UDP query and response → Hubble L7 DNS flows beside the unchanged L3/L4 
   const resp = r.l7[0];
   assert.equal(resp.l7!.type, 2);
   assert.equal(resp.l7!.latency_ns, 5_000_000);
-  assert.deepEqual(resp.l7!.dns, { query: 'api.shop.svc.cluster.local.', ips: ['10.96.4.2'], ttl: 30, qtypes: ['A'], rrtypes: ['A'], observation_source: 'datapath' });
+  assert.deepEqual(resp.l7!.dns, {
+    query: 'api.shop.svc.cluster.local.',
+    ips: ['10.96.4.2'],
+    ttl: 30,
+    qtypes: ['A'],
+    rrtypes: ['A'],
+    observation_source: 'datapath',
+  });
   assert.deepEqual(resp.is_reply, { value: true });
   assert.equal(resp.reply, true);
   assert.equal(resp.IP!.source, VIP);
@@ -71,7 +95,11 @@ test('UDP query and response → Hubble L7 DNS flows beside the unchanged L3/L4 
   assert.equal(u.l7!.latency_ns, undefined);
   assert.deepEqual(d.dnsStats, { queries: 1, responses: 2, paired: 1, unpaired: 1, duplicates: 2, evicted: 0, expired: 0, malformed: 0, partial: 0 });
   // Dropped DNS packets only give their drop flow.
-  const dropped = d.decode({ data: encodeDrop({ reason: 133 }, frame({ src: CLIENT, dst: VIP, udp: { sport: 40009, dport: 53, payload: query(9) } })), cpu: 0, timeNs: T0 });
+  const dropped = d.decode({
+    data: encodeDrop({ reason: 133 }, frame({ src: CLIENT, dst: VIP, udp: { sport: 40009, dport: 53, payload: query(9) } })),
+    cpu: 0,
+    timeNs: T0,
+  });
   assert.equal(dropped!.verdict, 2);
   assert.equal(d.l7Flows.length, 0);
 });
@@ -84,9 +112,18 @@ test('--type l7 matches the DNS records only, and the printer renders them like 
   assert.equal(l7(q.flow!), false);
   assert.equal(l7(q.l7[0]), true);
   assert.equal(l7(r.l7[0]), true);
-  const out = formatResponses([q.l7[0], r.l7[0]].map((flow) => ({ flow, node_name: flow.node_name, time: flow.time })), { output: 'compact', timeZone: 'UTC' }).stdout.split('\n');
-  assert.match(out[0], /^Nov 14 22:13:20\.000: 10\.244\.1\.5:40001 \(ID:5001\) -> 10\.96\.0\.10:53 \(unknown\) dns-request datapath FORWARDED \(DNS Query api\.shop\.svc\.cluster\.local\. A\)$/);
-  assert.match(out[1], /: 10\.244\.1\.5:40001 \(ID:5001\) <- 10\.96\.0\.10:53 \(unknown\) dns-response datapath FORWARDED \(DNS Answer RCode: Non-Existent Domain TTL: 0 \(Query nope\.example\. AAAA\)\)$/);
+  const out = formatResponses(
+    [q.l7[0], r.l7[0]].map((flow) => ({ flow, node_name: flow.node_name, time: flow.time })),
+    { output: 'compact', timeZone: 'UTC' },
+  ).stdout.split('\n');
+  assert.match(
+    out[0],
+    /^Nov 14 22:13:20\.000: 10\.244\.1\.5:40001 \(ID:5001\) -> 10\.96\.0\.10:53 \(unknown\) dns-request datapath FORWARDED \(DNS Query api\.shop\.svc\.cluster\.local\. A\)$/,
+  );
+  assert.match(
+    out[1],
+    /: 10\.244\.1\.5:40001 \(ID:5001\) <- 10\.96\.0\.10:53 \(unknown\) dns-response datapath FORWARDED \(DNS Answer RCode: Non-Existent Domain TTL: 0 \(Query nope\.example\. AAAA\)\)$/,
+  );
 });
 
 function tcpRecord(obs: number, fromClient: boolean, stream: Uint8Array): Uint8Array {
@@ -101,13 +138,25 @@ test('DNS over TCP: several messages per segment, partial segments skipped and c
   const d = dec();
   const q = run(d, tcpRecord(FROM_ENDPOINT, true, framed(query(1, 'a.example'), query(2, 'b.example', 'AAAA'))), 0);
   assert.equal(q.flow!.Summary, 'TCP Flags: ACK, PSH');
-  assert.deepEqual(q.l7.map((f) => f.Summary), ['DNS Query a.example. A', 'DNS Query b.example. AAAA']);
+  assert.deepEqual(
+    q.l7.map((f) => f.Summary),
+    ['DNS Query a.example. A', 'DNS Query b.example. AAAA'],
+  );
   const r = run(d, tcpRecord(TO_ENDPOINT, false, framed(answer(2, 'b.example', ['10.0.0.2']), answer(1, 'a.example', ['10.0.0.1']))), 2_000_000);
-  assert.deepEqual(r.l7.map((f) => [f.l7!.dns!.query, f.l7!.latency_ns]), [['b.example.', 2_000_000], ['a.example.', 2_000_000]]);
+  assert.deepEqual(
+    r.l7.map((f) => [f.l7!.dns!.query, f.l7!.latency_ns]),
+    [
+      ['b.example.', 2_000_000],
+      ['a.example.', 2_000_000],
+    ],
+  );
   // First message complete, the second cut by the segment end: one flow, one partial.
   const whole = framed(query(3, 'c.example'), query(4, 'd.example'));
   const cut = run(d, tcpRecord(FROM_ENDPOINT, true, whole.subarray(0, whole.length - 5)), 3_000_000);
-  assert.deepEqual(cut.l7.map((f) => f.l7!.dns!.query), ['c.example.']);
+  assert.deepEqual(
+    cut.l7.map((f) => f.l7!.dns!.query),
+    ['c.example.'],
+  );
   // Only a length prefix, or one byte of it.
   assert.equal(run(d, tcpRecord(FROM_ENDPOINT, true, Uint8Array.of(0, 40)), 0).l7.length, 0);
   assert.equal(run(d, tcpRecord(FROM_ENDPOINT, true, Uint8Array.of(0)), 0).l7.length, 0);
@@ -132,7 +181,14 @@ test('responses: CNAME chains through compression pointers, AAAA, smallest TTL, 
   const m = parseDNSMessage(Uint8Array.from(b), 0, b.length)!;
   assert.equal(m.id, 0x1234);
   assert.equal(m.response, true);
-  assert.deepEqual(m.dns, { query: 'www.example.com.', ips: ['1.2.3.4', '2001:db8::1'], ttl: 20, cnames: ['edge.example.net.'], qtypes: ['A'], rrtypes: ['CNAME', 'A', 'AAAA'] });
+  assert.deepEqual(m.dns, {
+    query: 'www.example.com.',
+    ips: ['1.2.3.4', '2001:db8::1'],
+    ttl: 20,
+    cnames: ['edge.example.net.'],
+    qtypes: ['A'],
+    rrtypes: ['CNAME', 'A', 'AAAA'],
+  });
   assert.equal(dnsSummary(true, m.dns), 'DNS Answer "1.2.3.4,2001:db8::1" CNAMEs: "edge.example.net." TTL: 20 (Query www.example.com. A)');
   assert.equal(dnsSummary(true, { ...m.dns, observation_source: 'proxy' }).endsWith('(Proxy www.example.com. A)'), true);
   assert.equal(dnsSummary(true, { query: 'x.', rcode: 2, qtypes: ['A'] }), 'DNS Answer RCode: Server Failure TTL: 0 (Query x. A)');
@@ -148,7 +204,9 @@ test('malformed DNS never throws: pointer loops, truncation, bogus counts, wild 
   assert.equal(parseDNSMessage(pingPong, 0, pingPong.length), null);
   const far = Uint8Array.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 1, 0, 1]);
   assert.equal(parseDNSMessage(far, 0, far.length), null);
-  const bogus = query(1); bogus[5] = 200; bogus[7] = 200;
+  const bogus = query(1);
+  bogus[5] = 200;
+  bogus[7] = 200;
   assert.equal(parseDNSMessage(bogus, 0, bogus.length), null);
   const good = answer(3);
   for (let n = 0; n < good.length; n++) assert.equal(parseDNSMessage(good, 0, n), null, `cut at ${n}`);

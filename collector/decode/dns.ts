@@ -9,9 +9,31 @@ import { ipv4At, ipv6At, u16be, u32be } from './format.js';
 
 // gopacket's layers.DNSType names (what Hubble puts in qtypes/rrtypes); anything else is "Unknown".
 const TYPE_NAMES: Record<number, string> = {
-  1: 'A', 2: 'NS', 3: 'MD', 4: 'MF', 5: 'CNAME', 6: 'SOA', 7: 'MB', 8: 'MG', 9: 'MR', 10: 'NULL', 11: 'WKS',
-  12: 'PTR', 13: 'HINFO', 14: 'MINFO', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 35: 'NAPTR', 41: 'OPT',
-  46: 'RRSIG', 48: 'DNSKEY', 64: 'SVCB', 65: 'HTTPS', 256: 'URI',
+  1: 'A',
+  2: 'NS',
+  3: 'MD',
+  4: 'MF',
+  5: 'CNAME',
+  6: 'SOA',
+  7: 'MB',
+  8: 'MG',
+  9: 'MR',
+  10: 'NULL',
+  11: 'WKS',
+  12: 'PTR',
+  13: 'HINFO',
+  14: 'MINFO',
+  15: 'MX',
+  16: 'TXT',
+  28: 'AAAA',
+  33: 'SRV',
+  35: 'NAPTR',
+  41: 'OPT',
+  46: 'RRSIG',
+  48: 'DNSKEY',
+  64: 'SVCB',
+  65: 'HTTPS',
+  256: 'URI',
 };
 
 /** DNS RR type name as Hubble prints it (gopacket's DNSType.String()). */
@@ -21,11 +43,25 @@ export function dnsTypeName(t: number): string {
 
 // gopacket's layers.DNSResponseCode names, used in Hubble's "DNS Answer RCode: …" summaries.
 const RCODE_NAMES: Record<number, string> = {
-  0: 'No Error', 1: 'Format Error', 2: 'Server Failure', 3: 'Non-Existent Domain', 4: 'Not Implemented',
-  5: 'Query Refused', 6: 'Name Exists when it should not', 7: 'RR Set Exists when it should not',
-  8: 'RR Set that should exist does not', 9: 'Server Not Authoritative for zone', 10: 'Name not contained in zone',
-  16: 'Bad OPT Version', 17: 'Key not recognized', 18: 'Signature out of time window', 19: 'Bad TKEY Mode',
-  20: 'Duplicate key name', 21: 'Algorithm not supported', 22: 'Bad Truncation', 23: 'Bad Cookie',
+  0: 'No Error',
+  1: 'Format Error',
+  2: 'Server Failure',
+  3: 'Non-Existent Domain',
+  4: 'Not Implemented',
+  5: 'Query Refused',
+  6: 'Name Exists when it should not',
+  7: 'RR Set Exists when it should not',
+  8: 'RR Set that should exist does not',
+  9: 'Server Not Authoritative for zone',
+  10: 'Name not contained in zone',
+  16: 'Bad OPT Version',
+  17: 'Key not recognized',
+  18: 'Signature out of time window',
+  19: 'Bad TKEY Mode',
+  20: 'Duplicate key name',
+  21: 'Algorithm not supported',
+  22: 'Bad Truncation',
+  23: 'Bad Cookie',
 };
 
 export function dnsRcodeName(rcode: number): string {
@@ -50,7 +86,10 @@ function readName(d: Uint8Array, base: number, o: number, end: number): string |
   for (;;) {
     if (o >= end) return null;
     const len = d[o];
-    if (len === 0) { o++; break; }
+    if (len === 0) {
+      o++;
+      break;
+    }
     if ((len & 0xc0) === 0xc0) {
       if (o + 1 >= end || ++jumps > 16) return null;
       if (after < 0) after = o + 2;
@@ -73,7 +112,8 @@ export function parseDNSMessage(d: Uint8Array, start: number, end: number): Pars
   if (end - start < 12) return null;
   const id = u16be(d, start);
   const flags = u16be(d, start + 2);
-  const qd = u16be(d, start + 4), an = u16be(d, start + 6);
+  const qd = u16be(d, start + 4),
+    an = u16be(d, start + 6);
   // Each question takes at least 5 bytes and each answer 11: counts that cannot fit are bogus.
   if (qd * 5 + an * 11 > end - start - 12) return null;
   let o = start + 12;
@@ -87,7 +127,9 @@ export function parseDNSMessage(d: Uint8Array, start: number, end: number): Pars
     qtypes.push(dnsTypeName(u16be(d, nameEnd)));
     o = nameEnd + 4;
   }
-  const ips: string[] = [], cnames: string[] = [], rrtypes: string[] = [];
+  const ips: string[] = [],
+    cnames: string[] = [],
+    rrtypes: string[] = [];
   let ttl = -1;
   for (let i = 0; i < an; i++) {
     if (readName(d, start, o, end) === null || nameEnd + 10 > end) return null;
@@ -135,9 +177,13 @@ export function parseTcpDNS(d: Uint8Array, start: number, end: number): TcpDnsRe
   let o = start;
   while (end - o >= 2) {
     const len = u16be(d, o);
-    if (o + 2 + len > end) { out.partial = 1; break; }
+    if (o + 2 + len > end) {
+      out.partial = 1;
+      break;
+    }
     const m = parseDNSMessage(d, o + 2, o + 2 + len);
-    if (m === null) out.malformed++; else out.messages.push(m);
+    if (m === null) out.malformed++;
+    else out.messages.push(m);
     o += 2 + len;
   }
   if (end - o === 1) out.partial = 1;

@@ -43,18 +43,31 @@ export function ipv6At(d: Uint8Array, o: number): string {
   let mapped = d[o + 10] === 0xff && d[o + 11] === 0xff;
   for (let i = 0; i < 10 && mapped; i++) if (d[o + i] !== 0) mapped = false;
   if (mapped) return `::ffff:${d[o + 12]}.${d[o + 13]}.${d[o + 14]}.${d[o + 15]}`;
-  let bestStart = -1, bestLen = 0, curStart = -1, curLen = 0;
+  let bestStart = -1,
+    bestLen = 0,
+    curStart = -1,
+    curLen = 0;
   for (let g = 0; g < 8; g++) {
     if (d[o + 2 * g] === 0 && d[o + 2 * g + 1] === 0) {
-      if (curStart < 0) { curStart = g; curLen = 0; }
+      if (curStart < 0) {
+        curStart = g;
+        curLen = 0;
+      }
       curLen++;
-      if (curLen > bestLen) { bestLen = curLen; bestStart = curStart; }
+      if (curLen > bestLen) {
+        bestLen = curLen;
+        bestStart = curStart;
+      }
     } else curStart = -1;
   }
   if (bestLen < 2) bestStart = -1;
   let s = '';
   for (let g = 0; g < 8; g++) {
-    if (g === bestStart) { s += '::'; g += bestLen - 1; continue; }
+    if (g === bestStart) {
+      s += '::';
+      g += bestLen - 1;
+      continue;
+    }
     if (s.length > 0 && !s.endsWith(':')) s += ':';
     s += ((d[o + 2 * g] << 8) | d[o + 2 * g + 1]).toString(16);
   }
@@ -68,10 +81,22 @@ export function allZero(d: Uint8Array, o: number, n: number): boolean {
 }
 
 /** Little-endian readers: records are written in host order by BPF (x86/arm64: little-endian). */
-export function u16le(d: Uint8Array, o: number): number { return d[o] | (d[o + 1] << 8); }
-export function u32le(d: Uint8Array, o: number): number { return (d[o] | (d[o + 1] << 8) | (d[o + 2] << 16) | (d[o + 3] << 24)) >>> 0; }
-export function i32le(d: Uint8Array, o: number): number { return d[o] | (d[o + 1] << 8) | (d[o + 2] << 16) | (d[o + 3] << 24); }
+export function u16le(d: Uint8Array, o: number): number {
+  return d[o] | (d[o + 1] << 8);
+}
+export function u32le(d: Uint8Array, o: number): number {
+  return (d[o] | (d[o + 1] << 8) | (d[o + 2] << 16) | (d[o + 3] << 24)) >>> 0;
+}
+export function i32le(d: Uint8Array, o: number): number {
+  return d[o] | (d[o + 1] << 8) | (d[o + 2] << 16) | (d[o + 3] << 24);
+}
 /** u64 as a JS number (exact below 2^53, which covers trace ids, cookies and cgroup ids in practice). */
-export function u64le(d: Uint8Array, o: number): number { return u32le(d, o + 4) * 0x100000000 + u32le(d, o); }
-export function u16be(d: Uint8Array, o: number): number { return (d[o] << 8) | d[o + 1]; }
-export function u32be(d: Uint8Array, o: number): number { return ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0; }
+export function u64le(d: Uint8Array, o: number): number {
+  return u32le(d, o + 4) * 0x100000000 + u32le(d, o);
+}
+export function u16be(d: Uint8Array, o: number): number {
+  return (d[o] << 8) | d[o + 1];
+}
+export function u32be(d: Uint8Array, o: number): number {
+  return ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
+}

@@ -9,7 +9,17 @@ import assert from 'node:assert/strict';
 import { MonitorDecoder } from './decoder.js';
 import type { DecodeStats } from './stats.js';
 import { Rng } from '../synthetic/rng.js';
-import { encodeDebugCapture, encodeDrop, encodePolicyVerdict, encodeTrace, encodeTraceSock, FLAG_GENEVE, FLAG_IPV6, FLAG_L3_DEVICE, FLAG_VXLAN } from '../records/monitor.js';
+import {
+  encodeDebugCapture,
+  encodeDrop,
+  encodePolicyVerdict,
+  encodeTrace,
+  encodeTraceSock,
+  FLAG_GENEVE,
+  FLAG_IPV6,
+  FLAG_L3_DEVICE,
+  FLAG_VXLAN,
+} from '../records/monitor.js';
 import { frame } from '../records/frame.js';
 import { ACK, ETH_IPV4, ethernet, geneve, ipv4, PSH, SYN, udp, vxlan } from '../records/packet.js';
 import { dnsMessage } from '../records/dns.js';
@@ -21,7 +31,17 @@ const SEED = Number(process.env.FLOWSCOPE_FUZZ_SEED ?? Math.floor(Math.random() 
 // Well-formed records of every type, version and packet shape the encoders know.
 function corpus(): Uint8Array[] {
   const dnsQ = dnsMessage({ id: 7, response: false, name: 'api.shop.svc.cluster.local', qtype: 'A' });
-  const dnsR = dnsMessage({ id: 7, response: true, name: 'www.example.com', qtype: 'A', answers: [{ name: 'www.example.com', type: 'CNAME', ttl: 60, data: 'edge.example.net' }, { name: 'edge.example.net', type: 'A', ttl: 20, data: '1.2.3.4' }, { name: 'edge.example.net', type: 'AAAA', ttl: 20, data: '2001:db8::1' }] });
+  const dnsR = dnsMessage({
+    id: 7,
+    response: true,
+    name: 'www.example.com',
+    qtype: 'A',
+    answers: [
+      { name: 'www.example.com', type: 'CNAME', ttl: 60, data: 'edge.example.net' },
+      { name: 'edge.example.net', type: 'A', ttl: 20, data: '1.2.3.4' },
+      { name: 'edge.example.net', type: 'AAAA', ttl: 20, data: '2001:db8::1' },
+    ],
+  });
   const tcpDns = Uint8Array.from([0, dnsQ.length, ...dnsQ, 0, dnsR.length, ...dnsR]);
   const packets = [
     frame({ src: '10.244.1.5', dst: '10.244.2.7', tcp: { sport: 40000, dport: 8080, flags: SYN } }),
@@ -43,8 +63,11 @@ function corpus(): Uint8Array[] {
     const l3 = p[0] >> 4 === 4 && p.length < 14 + 20;
     const flags = (v6 ? FLAG_IPV6 : 0) | (l3 ? FLAG_L3_DEVICE : 0);
     for (const version of [0, 1, 2, 3] as const) out.push(encodeDrop({ version, reason: 133, source: 12, flags, capLen: 512 }, p));
-    for (const version of [0, 1, 2] as const) for (const obsPoint of [0, 3, 5]) out.push(encodeTrace({ version, obsPoint, reason: obsPoint === 0 ? 2 : 0, flags, capLen: 512, origIp: version >= 1 ? '10.0.0.1' : undefined }, p));
-    for (const layout of ['current', 'old'] as const) out.push(encodePolicyVerdict({ layout, remoteLabel: 5002, verdict: -133, ingress: false, ipv6: v6, perfPad: true }, p));
+    for (const version of [0, 1, 2] as const)
+      for (const obsPoint of [0, 3, 5])
+        out.push(encodeTrace({ version, obsPoint, reason: obsPoint === 0 ? 2 : 0, flags, capLen: 512, origIp: version >= 1 ? '10.0.0.1' : undefined }, p));
+    for (const layout of ['current', 'old'] as const)
+      out.push(encodePolicyVerdict({ layout, remoteLabel: 5002, verdict: -133, ingress: false, ipv6: v6, perfPad: true }, p));
     out.push(encodeDebugCapture({ point: 4, arg1: 7 }, p));
   }
   out.push(encodeTrace({ obsPoint: 9, reason: 1, flags: FLAG_VXLAN, capLen: 512 }, overlay(vxlan, 8472)));
@@ -60,18 +83,47 @@ const HOT = [0, 1, 12, 13, 14, 26, 27, 36, 56 + 12, 56 + 13, 56 + 14, 56 + 16, 5
 
 function mutate(r: Rng, base: Uint8Array): Uint8Array {
   switch (r.int(0, 7)) {
-    case 0: return base.slice(0, r.int(0, base.length)); // truncated
-    case 1: { const b = base.slice(); b[14] = r.int(0, 255); return b; } // version
-    case 2: { const b = base.slice(); b[12] = r.int(0, 255); b[13] = r.int(0, 255); return b; } // cap_len
-    case 3: { const b = base.slice(); for (let i = r.int(1, 8); i > 0; i--) b[r.int(0, b.length - 1)] = r.int(0, 255); return b; } // random bytes
-    case 4: { const b = base.slice(); const o = r.pick(HOT); if (o < b.length) b[o] = r.chance(0.5) ? r.int(0, 255) : r.pick([0, 1, 0x7f, 0x80, 0xc0, 0xff]); return b; }
-    case 5: { // bytes near the end (where DNS names, counts and pointers live)
+    case 0:
+      return base.slice(0, r.int(0, base.length)); // truncated
+    case 1: {
+      const b = base.slice();
+      b[14] = r.int(0, 255);
+      return b;
+    } // version
+    case 2: {
+      const b = base.slice();
+      b[12] = r.int(0, 255);
+      b[13] = r.int(0, 255);
+      return b;
+    } // cap_len
+    case 3: {
+      const b = base.slice();
+      for (let i = r.int(1, 8); i > 0; i--) b[r.int(0, b.length - 1)] = r.int(0, 255);
+      return b;
+    } // random bytes
+    case 4: {
+      const b = base.slice();
+      const o = r.pick(HOT);
+      if (o < b.length) b[o] = r.chance(0.5) ? r.int(0, 255) : r.pick([0, 1, 0x7f, 0x80, 0xc0, 0xff]);
+      return b;
+    }
+    case 5: {
+      // bytes near the end (where DNS names, counts and pointers live)
       const b = base.slice();
       for (let i = r.int(1, 4); i > 0; i--) b[Math.max(0, b.length - r.int(1, 80))] = r.pick([0, 0xc0, 0xff, r.int(0, 255)]);
       return b;
     }
-    case 6: { const b = new Uint8Array(base.length + r.int(1, 64)); b.set(base); for (let i = base.length; i < b.length; i++) b[i] = r.int(0, 255); return b; } // trailing garbage
-    default: { const b = base.slice(); b[0] = r.pick([1, 2, 3, 4, 5, 6, 7, 129, 130, r.int(0, 255)]); return b; } // wrong type for the layout
+    case 6: {
+      const b = new Uint8Array(base.length + r.int(1, 64));
+      b.set(base);
+      for (let i = base.length; i < b.length; i++) b[i] = r.int(0, 255);
+      return b;
+    } // trailing garbage
+    default: {
+      const b = base.slice();
+      b[0] = r.pick([1, 2, 3, 4, 5, 6, 7, 129, 130, r.int(0, 255)]);
+      return b;
+    } // wrong type for the layout
   }
 }
 
@@ -91,10 +143,20 @@ test(`decoder fuzz: ${RECORDS.toLocaleString('en')} random and mutated records, 
   const base = corpus();
   const decoders = [
     new MonitorDecoder({ nodeName: 'fuzz', uuid: () => 'u' }),
-    new MonitorDecoder({ nodeName: 'fuzz', uuid: () => 'u', l7Dns: true, dnsPairing: { maxEntries: 64, timeoutMs: 1 }, localEndpointId: (ip) => (ip.endsWith('.5') ? 7 : 0), cgroupIp: () => '10.244.1.5', ifName: () => 'eth0' }),
+    new MonitorDecoder({
+      nodeName: 'fuzz',
+      uuid: () => 'u',
+      l7Dns: true,
+      dnsPairing: { maxEntries: 64, timeoutMs: 1 },
+      localEndpointId: (ip) => (ip.endsWith('.5') ? 7 : 0),
+      cgroupIp: () => '10.244.1.5',
+      ifName: () => 'eth0',
+    }),
   ];
   const rec: RawRecord = { data: new Uint8Array(0), cpu: 0, timeNs: 1.7e18 };
-  let fed = 0, flows = 0, l7 = 0;
+  let fed = 0,
+    flows = 0,
+    l7 = 0;
   for (let i = 0; i < RECORDS; i++) {
     const kind = r.next();
     const data = kind < 0.1 ? base[r.int(0, base.length - 1)] : kind < 0.75 ? mutate(r, base[r.int(0, base.length - 1)]) : randomRecord(r);

@@ -1,16 +1,32 @@
 // ICMP type/code names exactly as gopacket's ICMPv4TypeCode/ICMPv6TypeCode String() print them;
 // Hubble's Summary is "ICMPv4 " / "ICMPv6 " + that string.
 
-interface TypeInfo { name: string; codes?: Record<number, string> }
+interface TypeInfo {
+  name: string;
+  codes?: Record<number, string>;
+}
 
 const V4: Record<number, TypeInfo> = {
   0: { name: 'EchoReply' },
   3: {
     name: 'DestinationUnreachable',
     codes: {
-      0: 'Net', 1: 'Host', 2: 'Protocol', 3: 'Port', 4: 'FragmentationNeeded', 5: 'SourceRoutingFailed',
-      6: 'NetUnknown', 7: 'HostUnknown', 8: 'SourceIsolated', 9: 'NetAdminProhibited', 10: 'HostAdminProhibited',
-      11: 'NetTOS', 12: 'HostTOS', 13: 'CommAdminProhibited', 14: 'HostPrecedence', 15: 'PrecedenceCutoff',
+      0: 'Net',
+      1: 'Host',
+      2: 'Protocol',
+      3: 'Port',
+      4: 'FragmentationNeeded',
+      5: 'SourceRoutingFailed',
+      6: 'NetUnknown',
+      7: 'HostUnknown',
+      8: 'SourceIsolated',
+      9: 'NetAdminProhibited',
+      10: 'HostAdminProhibited',
+      11: 'NetTOS',
+      12: 'HostTOS',
+      13: 'CommAdminProhibited',
+      14: 'HostPrecedence',
+      15: 'PrecedenceCutoff',
     },
   },
   4: { name: 'SourceQuench' },
@@ -32,8 +48,13 @@ const V6: Record<number, TypeInfo> = {
   1: {
     name: 'DestinationUnreachable',
     codes: {
-      0: 'NoRouteToDst', 1: 'AdminProhibited', 2: 'BeyondScopeOfSrc', 3: 'AddressUnreachable',
-      4: 'PortUnreachable', 5: 'SrcAddressFailedPolicy', 6: 'RejectRouteToDst',
+      0: 'NoRouteToDst',
+      1: 'AdminProhibited',
+      2: 'BeyondScopeOfSrc',
+      3: 'AddressUnreachable',
+      4: 'PortUnreachable',
+      5: 'SrcAddressFailedPolicy',
+      6: 'RejectRouteToDst',
     },
   },
   2: { name: 'PacketTooBig' },

@@ -5,11 +5,11 @@
 import { enums, enumValue } from '../../proto/index.js';
 
 const TO_HUBBLE: Record<string, string> = {
-  NETFILTER_DROP: 'POLICY_DENIED',          // an nftables/iptables rule denied it: host firewall policy
-  BPF_CGROUP_EGRESS: 'POLICY_DENIED',       // a cgroup BPF program (network policy agents) denied egress
-  SECURITY_HOOK: 'POLICY_DENIED',           // an LSM denied it
-  XFRM_POLICY: 'POLICY_DENIED',             // IPsec policy check failed
-  NO_SOCKET: 'SOCKET_LOOKUP_FAILED',        // nothing listening on the destination port
+  NETFILTER_DROP: 'POLICY_DENIED', // an nftables/iptables rule denied it: host firewall policy
+  BPF_CGROUP_EGRESS: 'POLICY_DENIED', // a cgroup BPF program (network policy agents) denied egress
+  SECURITY_HOOK: 'POLICY_DENIED', // an LSM denied it
+  XFRM_POLICY: 'POLICY_DENIED', // IPsec policy check failed
+  NO_SOCKET: 'SOCKET_LOOKUP_FAILED', // nothing listening on the destination port
   IP_CSUM: 'INVALID_PACKET_DROPPED',
   TCP_CSUM: 'INVALID_PACKET_DROPPED',
   UDP_CSUM: 'INVALID_PACKET_DROPPED',
@@ -22,7 +22,7 @@ const TO_HUBBLE: Record<string, string> = {
   IP_INVALID_SOURCE: 'INVALID_SOURCE_IP',
   IP_LOCAL_SOURCE: 'INVALID_SOURCE_IP',
   IP_RPFILTER: 'INVALID_SOURCE_IP',
-  IP_NOPROTO: 'UNKNOWN_L4_PROTOCOL',        // no handler for the IP protocol number
+  IP_NOPROTO: 'UNKNOWN_L4_PROTOCOL', // no handler for the IP protocol number
   UNHANDLED_PROTO: 'UNSUPPORTED_L3_PROTOCOL',
   IPV6DISABLED: 'UNSUPPORTED_L3_PROTOCOL',
   IPV6_BAD_EXTHDR: 'INVALID_IPV6_EXTENSION_HEADER',
@@ -37,7 +37,7 @@ const TO_HUBBLE: Record<string, string> = {
 /** The Hubble DropReason number for a kernel reason name (without prefix); 0 when none fits. */
 export function hubbleDropReason(kernelName: string): number {
   const h = TO_HUBBLE[kernelName];
-  return h === undefined ? 0 : enumValue(enums.DropReason, h) ?? 0;
+  return h === undefined ? 0 : (enumValue(enums.DropReason, h) ?? 0);
 }
 
 export const KERNEL_TO_HUBBLE_DROP_REASON: Readonly<Record<string, string>> = Object.freeze({ ...TO_HUBBLE });

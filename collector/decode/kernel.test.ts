@@ -8,13 +8,24 @@ import { SYN } from '../records/packet.js';
 import { enums, enumValue } from '../../proto/index.js';
 
 // The kernel numbers reasons differently between versions: the decoder only trusts the names.
-const NAMES = dropReasonNames([['SKB_NOT_DROPPED_YET', 0], ['SKB_CONSUMED', 1], ['SKB_DROP_REASON_NOT_SPECIFIED', 2], ['SKB_DROP_REASON_NETFILTER_DROP', 7], ['SKB_DROP_REASON_NO_SOCKET', 9]]);
+const NAMES = dropReasonNames([
+  ['SKB_NOT_DROPPED_YET', 0],
+  ['SKB_CONSUMED', 1],
+  ['SKB_DROP_REASON_NOT_SPECIFIED', 2],
+  ['SKB_DROP_REASON_NETFILTER_DROP', 7],
+  ['SKB_DROP_REASON_NO_SOCKET', 9],
+]);
 
 function record(kind: number, flags: number, packet?: Uint8Array, extra?: (b: Buffer) => void): Uint8Array {
   const b = Buffer.alloc(FS_HDR_LEN + (packet?.length ?? 0));
-  b[0] = FS_MSG_KERNEL; b[1] = kind; b[2] = flags | (packet ? FS_F_PACKET : 0);
+  b[0] = FS_MSG_KERNEL;
+  b[1] = kind;
+  b[2] = flags | (packet ? FS_F_PACKET : 0);
   b.writeBigUInt64LE(5_000_000_000n, 8);
-  if (packet) { b.writeUInt16LE(packet.length, 80); b.set(packet, FS_HDR_LEN); }
+  if (packet) {
+    b.writeUInt16LE(packet.length, 80);
+    b.set(packet, FS_HDR_LEN);
+  }
   extra?.(b);
   return b;
 }
@@ -24,7 +35,16 @@ const dec = () => new KernelDecoder({ nodeName: 'n1', dropReasonNames: NAMES, mo
 test('a drop record becomes a DROPPED flow with the kernel reason name and the nearest Hubble reason', () => {
   const pkt = frame({ src: '10.1.0.1', dst: '10.1.0.2', tcp: { sport: 40001, dport: 9, flags: SYN }, l3Only: true });
   const d = dec();
-  const f = d.decode({ data: record(FS_KIND_DROP, 0, pkt, (b) => { b.writeUInt32LE(9, 4); b.writeBigUInt64LE(60n, 16); b.writeBigUInt64LE(1n, 24); b.writeUInt32LE(3, 32); }), cpu: 0, timeNs: 0 })!;
+  const f = d.decode({
+    data: record(FS_KIND_DROP, 0, pkt, (b) => {
+      b.writeUInt32LE(9, 4);
+      b.writeBigUInt64LE(60n, 16);
+      b.writeBigUInt64LE(1n, 24);
+      b.writeUInt32LE(3, 32);
+    }),
+    cpu: 0,
+    timeNs: 0,
+  })!;
   assert.equal(f.verdict, 2);
   assert.equal(f.IP?.source, '10.1.0.1');
   assert.equal(f.l4?.TCP?.destination_port, 9);
@@ -37,11 +57,22 @@ test('a drop record becomes a DROPPED flow with the kernel reason name and the n
 });
 
 test('a TCP close record carries the 5-tuple, direction, FIN flags and counters', () => {
-  const f = dec().decode({ data: record(FS_KIND_TCP_CLOSE, FS_F_EGRESS, undefined, (b) => {
-    b[3] = 0x11; b[76] = 6; b[77] = 5; b[78] = 7;
-    b.set([10, 1, 0, 1], 40); b.set([10, 1, 0, 2], 56); b.writeUInt16LE(40003, 72); b.writeUInt16LE(8080, 74);
-    b.writeBigUInt64LE(15n, 16); b.writeBigUInt64LE(9n, 24);
-  }), cpu: 1, timeNs: 0 })!;
+  const f = dec().decode({
+    data: record(FS_KIND_TCP_CLOSE, FS_F_EGRESS, undefined, (b) => {
+      b[3] = 0x11;
+      b[76] = 6;
+      b[77] = 5;
+      b[78] = 7;
+      b.set([10, 1, 0, 1], 40);
+      b.set([10, 1, 0, 2], 56);
+      b.writeUInt16LE(40003, 72);
+      b.writeUInt16LE(8080, 74);
+      b.writeBigUInt64LE(15n, 16);
+      b.writeBigUInt64LE(9n, 24);
+    }),
+    cpu: 1,
+    timeNs: 0,
+  })!;
   assert.equal(f.verdict, 1);
   assert.deepEqual(f.IP, { source: '10.1.0.1', destination: '10.1.0.2', ipVersion: 1 });
   assert.deepEqual(f.l4, { TCP: { source_port: 40003, destination_port: 8080, flags: { FIN: true, ACK: true } } });

@@ -16,15 +16,36 @@ import { FLOWSCOPE_VERSION } from './decoder.js';
 import { hubbleDropReason } from './kernel-reasons.js';
 
 export const FS_MSG_KERNEL = 0xf0;
-export const FS_KIND_DROP = 1, FS_KIND_TCP_OPEN = 2, FS_KIND_TCP_CLOSE = 3, FS_KIND_UDP = 4;
-export const FS_F_IPV6 = 0x01, FS_F_INGRESS = 0x02, FS_F_EGRESS = 0x04, FS_F_PACKET = 0x08;
+export const FS_KIND_DROP = 1,
+  FS_KIND_TCP_OPEN = 2,
+  FS_KIND_TCP_CLOSE = 3,
+  FS_KIND_UDP = 4;
+export const FS_F_IPV6 = 0x01,
+  FS_F_INGRESS = 0x02,
+  FS_F_EGRESS = 0x04,
+  FS_F_PACKET = 0x08;
 export const FS_HDR_LEN = 88;
 
 const KIND_NAMES = ['', 'drop', 'tcp_open', 'tcp_close', 'udp'];
-const TCP_STATES = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV'];
+const TCP_STATES = [
+  '',
+  'ESTABLISHED',
+  'SYN_SENT',
+  'SYN_RECV',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'TIME_WAIT',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'LISTEN',
+  'CLOSING',
+  'NEW_SYN_RECV',
+];
 // Socket-level events are observed where the stack hands packets to/from sockets: egress
 // (local process sent) = from-stack, ingress (towards a local socket) = to-stack.
-const OBS_FROM_STACK = 8, OBS_TO_STACK = 3;
+const OBS_FROM_STACK = 8,
+  OBS_TO_STACK = 3;
 const EVENT_TYPES: CiliumEventType[] = Array.from({ length: 256 }, (_, i) => Object.freeze(i === 0 ? { type: 1 } : { type: 1, sub_type: i }));
 const TRACE_FROM_STACK: CiliumEventType = Object.freeze({ type: 4, sub_type: OBS_FROM_STACK });
 const TRACE_TO_STACK: CiliumEventType = Object.freeze({ type: 4, sub_type: OBS_TO_STACK });
@@ -64,15 +85,30 @@ export class KernelDecoder {
 
   decode(rec: RawRecord): Flow | null {
     const d = rec.data;
-    if (d.length === 0) { this.stats.truncated++; return null; }
-    if (d[0] !== FS_MSG_KERNEL) { this.stats.unknownType++; return null; }
-    if (d.length < FS_HDR_LEN) { this.stats.truncated++; return null; }
+    if (d.length === 0) {
+      this.stats.truncated++;
+      return null;
+    }
+    if (d[0] !== FS_MSG_KERNEL) {
+      this.stats.unknownType++;
+      return null;
+    }
+    if (d.length < FS_HDR_LEN) {
+      this.stats.truncated++;
+      return null;
+    }
     const kind = d[1];
-    if (kind < FS_KIND_DROP || kind > FS_KIND_UDP) { this.stats.unknownVersion++; return null; }
+    if (kind < FS_KIND_DROP || kind > FS_KIND_UDP) {
+      this.stats.unknownVersion++;
+      return null;
+    }
     const flags = d[2];
     const v6 = (flags & FS_F_IPV6) !== 0;
     const capLen = u16le(d, 80);
-    if ((flags & FS_F_PACKET) !== 0 && FS_HDR_LEN + capLen > d.length) { this.stats.badLength++; return null; }
+    if ((flags & FS_F_PACKET) !== 0 && FS_HDR_LEN + capLen > d.length) {
+      this.stats.badLength++;
+      return null;
+    }
 
     const f: Flow = { verdict: kind === FS_KIND_DROP ? Verdict.DROPPED : Verdict.FORWARDED };
     let packetOk = false;
@@ -97,7 +133,10 @@ export class KernelDecoder {
       info.drop_reason_name = name;
       info.drop_reason_code = reasonCode;
       const hubble = hubbleDropReason(name);
-      if (hubble !== 0) { f.drop_reason = hubble; f.drop_reason_desc = hubble; }
+      if (hubble !== 0) {
+        f.drop_reason = hubble;
+        f.drop_reason_desc = hubble;
+      }
       f.event_type = EVENT_TYPES[hubble & 0xff];
     } else {
       f.event_type = (flags & FS_F_EGRESS) !== 0 ? TRACE_FROM_STACK : (flags & FS_F_INGRESS) !== 0 ? TRACE_TO_STACK : TRACE_UNKNOWN;
@@ -108,12 +147,23 @@ export class KernelDecoder {
         info.tcp_new_state = TCP_STATES[d[78]] ?? String(d[78]);
       }
     }
-    f.traffic_direction = (flags & FS_F_EGRESS) !== 0 ? TrafficDirection.EGRESS : (flags & FS_F_INGRESS) !== 0 ? TrafficDirection.INGRESS : TrafficDirection.TRAFFIC_DIRECTION_UNKNOWN;
+    f.traffic_direction =
+      (flags & FS_F_EGRESS) !== 0
+        ? TrafficDirection.EGRESS
+        : (flags & FS_F_INGRESS) !== 0
+          ? TrafficDirection.INGRESS
+          : TrafficDirection.TRAFFIC_DIRECTION_UNKNOWN;
     f.source = {};
     f.destination = {};
     const ifindex = u32le(d, 32);
     if (ifindex !== 0) f.interface = { index: ifindex };
-    if (this.l7Dns && packetOk && (this.pkt.l4proto === 17 || this.pkt.l4proto === 6) && (this.pkt.sport === 53 || this.pkt.dport === 53) && this.pkt.payloadEnd > this.pkt.payloadStart) {
+    if (
+      this.l7Dns &&
+      packetOk &&
+      (this.pkt.l4proto === 17 || this.pkt.l4proto === 6) &&
+      (this.pkt.sport === 53 || this.pkt.dport === 53) &&
+      this.pkt.payloadEnd > this.pkt.payloadStart
+    ) {
       const r = parseDNS(d, this.pkt.payloadStart, this.pkt.payloadEnd, this.pkt.l4proto === 6);
       if (r !== null) f.l7 = { type: r.response ? 2 : 1, dns: r.dns };
     }
@@ -133,7 +183,8 @@ export class KernelDecoder {
       ? { source: ipv6At(d, 40), destination: ipv6At(d, 56), ipVersion: 2 }
       : { source: ipv4At(d, 40), destination: ipv4At(d, 56), ipVersion: 1 };
     f.IP = ip;
-    const sport = u16le(d, 72), dport = u16le(d, 74);
+    const sport = u16le(d, 72),
+      dport = u16le(d, 74);
     if (l4proto === 6) {
       f.l4 = { TCP: { source_port: sport, destination_port: dport, flags: TCP_FLAGS[tcpFlags] } };
       f.Summary = TCP_SUMMARY[tcpFlags];

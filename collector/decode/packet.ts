@@ -11,11 +11,23 @@ import { icmpv4Summary, icmpv6Summary } from './icmp.js';
 import { TCP_SUMMARY } from './tables.js';
 
 const enum L {
-  NONE, ETH, IPV4, IPV6, TCP, UDP, SCTP, ICMP4, ICMP6, VRRP, IGMP,
+  NONE,
+  ETH,
+  IPV4,
+  IPV6,
+  TCP,
+  UDP,
+  SCTP,
+  ICMP4,
+  ICMP6,
+  VRRP,
+  IGMP,
 }
 
 /** Overlay kind from the monitor flags. */
-export const OVERLAY_NONE = 0, OVERLAY_VXLAN = 1, OVERLAY_GENEVE = 2;
+export const OVERLAY_NONE = 0,
+  OVERLAY_VXLAN = 1,
+  OVERLAY_GENEVE = 2;
 
 // TCP flag objects are shared and frozen: 512 combinations, no allocation per packet.
 export const TCP_FLAGS: readonly TCPFlags[] = Array.from({ length: 512 }, (_, m) => {
@@ -32,30 +44,48 @@ export const TCP_FLAGS: readonly TCPFlags[] = Array.from({ length: 512 }, (_, m)
   return Object.freeze(f);
 });
 
-function vrrpTypeName(t: number): string { return t === 1 ? 'VRRPv2 Advertisement' : ''; }
+function vrrpTypeName(t: number): string {
+  return t === 1 ? 'VRRPv2 Advertisement' : '';
+}
 function igmpTypeName(t: number): string {
   switch (t) {
-    case 0x11: return 'IGMP Membership Query';
-    case 0x12: return 'IGMPv1 Membership Report';
-    case 0x16: return 'IGMPv2 Membership Report';
-    case 0x17: return 'Leave Group';
-    case 0x22: return 'IGMPv3 Membership Report';
-    default: return '';
+    case 0x11:
+      return 'IGMP Membership Query';
+    case 0x12:
+      return 'IGMPv1 Membership Report';
+    case 0x16:
+      return 'IGMPv2 Membership Report';
+    case 0x17:
+      return 'Leave Group';
+    case 0x22:
+      return 'IGMPv3 Membership Report';
+    default:
+      return '';
   }
 }
 
 function nextForProto(p: number): L {
   switch (p) {
-    case 6: return L.TCP;
-    case 17: return L.UDP;
-    case 1: return L.ICMP4;
-    case 58: return L.ICMP6;
-    case 132: return L.SCTP;
-    case 4: return L.IPV4;
-    case 41: return L.IPV6;
-    case 112: return L.VRRP;
-    case 2: return L.IGMP;
-    default: return L.NONE;
+    case 6:
+      return L.TCP;
+    case 17:
+      return L.UDP;
+    case 1:
+      return L.ICMP4;
+    case 58:
+      return L.ICMP6;
+    case 132:
+      return L.SCTP;
+    case 4:
+      return L.IPV4;
+    case 41:
+      return L.IPV6;
+    case 112:
+      return L.VRRP;
+    case 2:
+      return L.IGMP;
+    default:
+      return L.NONE;
   }
 }
 
@@ -81,9 +111,18 @@ export class PacketDecoder {
    * event); true otherwise, with the fields above set (all undefined for an empty packet).
    */
   decode(d: Uint8Array, off: number, end: number, l3Device: boolean, ipv6: boolean, overlay: number): boolean {
-    this.ethernet = undefined; this.ip = undefined; this.l4 = undefined; this.tunnel = undefined;
-    this.summary = ''; this.l4proto = 0; this.sport = 0; this.dport = 0;
-    this.payloadStart = 0; this.payloadEnd = 0; this.udpStart = -1; this.udpEnd = -1;
+    this.ethernet = undefined;
+    this.ip = undefined;
+    this.l4 = undefined;
+    this.tunnel = undefined;
+    this.summary = '';
+    this.l4proto = 0;
+    this.sport = 0;
+    this.dport = 0;
+    this.payloadStart = 0;
+    this.payloadEnd = 0;
+    this.udpStart = -1;
+    this.udpEnd = -1;
     if (end <= off) return true;
     const first = !l3Device ? L.ETH : ipv6 ? L.IPV6 : L.IPV4;
     if (!this.walk(d, off, end, first)) return false;
@@ -92,12 +131,14 @@ export class PacketDecoder {
   }
 
   private decodeOverlay(d: Uint8Array, overlay: number): boolean {
-    const s = this.udpStart, e = this.udpEnd;
+    const s = this.udpStart,
+      e = this.udpEnd;
     if (e - s < 8) return false;
     let vni: number, inner: L, innerOff: number;
     if (overlay === OVERLAY_VXLAN) {
       vni = (d[s + 4] << 16) | (d[s + 5] << 8) | d[s + 6];
-      inner = L.ETH; innerOff = s + 8;
+      inner = L.ETH;
+      innerOff = s + 8;
     } else {
       const optLen = (d[s] & 0x3f) * 4;
       if (e - s < 8 + optLen) return false;
@@ -107,8 +148,15 @@ export class PacketDecoder {
       innerOff = s + 8 + optLen;
     }
     this.tunnel = { protocol: overlay, IP: this.ip, l4: this.l4, vni };
-    this.ethernet = undefined; this.ip = undefined; this.l4 = undefined;
-    this.summary = ''; this.l4proto = 0; this.sport = 0; this.dport = 0; this.payloadStart = 0; this.payloadEnd = 0;
+    this.ethernet = undefined;
+    this.ip = undefined;
+    this.l4 = undefined;
+    this.summary = '';
+    this.l4proto = 0;
+    this.sport = 0;
+    this.dport = 0;
+    this.payloadStart = 0;
+    this.payloadEnd = 0;
     if (inner === L.NONE || innerOff >= e) return true;
     return this.walk(d, innerOff, e, inner);
   }
@@ -153,17 +201,34 @@ export class PacketDecoder {
           // Extension headers: hop-by-hop 0, routing 43, fragment 44, destination options 60, AH 51.
           for (;;) {
             if (nh === 0 || nh === 43 || nh === 60) {
-              if (end - o < 8) { nh = 59; break; }
-              const next = d[o]; o += (d[o + 1] + 1) * 8; nh = next;
+              if (end - o < 8) {
+                nh = 59;
+                break;
+              }
+              const next = d[o];
+              o += (d[o + 1] + 1) * 8;
+              nh = next;
             } else if (nh === 44) {
-              if (end - o < 8) { nh = 59; break; }
+              if (end - o < 8) {
+                nh = 59;
+                break;
+              }
               const next = d[o];
               // Only the first fragment carries the L4 header.
-              if ((u16be(d, o + 2) & 0xfff8) !== 0) { nh = 59; break; }
-              o += 8; nh = next;
+              if ((u16be(d, o + 2) & 0xfff8) !== 0) {
+                nh = 59;
+                break;
+              }
+              o += 8;
+              nh = next;
             } else if (nh === 51) {
-              if (end - o < 8) { nh = 59; break; }
-              const next = d[o]; o += (d[o + 1] + 2) * 4; nh = next;
+              if (end - o < 8) {
+                nh = 59;
+                break;
+              }
+              const next = d[o];
+              o += (d[o + 1] + 2) * 4;
+              nh = next;
             } else break;
           }
           layer = o > end ? L.NONE : nextForProto(nh);
@@ -174,11 +239,13 @@ export class PacketDecoder {
           const doff = (d[o + 12] >> 4) * 4;
           if (doff < 20) return false;
           const mask = d[o + 13] | ((d[o + 12] & 1) << 8);
-          this.sport = u16be(d, o); this.dport = u16be(d, o + 2);
+          this.sport = u16be(d, o);
+          this.dport = u16be(d, o + 2);
           this.l4 = { TCP: { source_port: this.sport, destination_port: this.dport, flags: TCP_FLAGS[mask] } };
           this.summary = TCP_SUMMARY[mask];
           this.l4proto = 6;
-          this.payloadStart = doff > n ? end : o + doff; this.payloadEnd = end;
+          this.payloadStart = doff > n ? end : o + doff;
+          this.payloadEnd = end;
           layer = L.NONE;
           break;
         }
@@ -187,18 +254,22 @@ export class PacketDecoder {
           const ulen = u16be(d, o + 4);
           if (ulen !== 0 && ulen < 8) return false;
           const pe = ulen === 0 || o + ulen > end ? end : o + ulen;
-          this.sport = u16be(d, o); this.dport = u16be(d, o + 2);
+          this.sport = u16be(d, o);
+          this.dport = u16be(d, o + 2);
           this.l4 = { UDP: { source_port: this.sport, destination_port: this.dport } };
           this.summary = 'UDP';
           this.l4proto = 17;
-          this.payloadStart = o + 8; this.payloadEnd = pe;
-          this.udpStart = o + 8; this.udpEnd = pe;
+          this.payloadStart = o + 8;
+          this.payloadEnd = pe;
+          this.udpStart = o + 8;
+          this.udpEnd = pe;
           layer = L.NONE;
           break;
         }
         case L.SCTP: {
           if (n < 12) return false;
-          this.sport = u16be(d, o); this.dport = u16be(d, o + 2);
+          this.sport = u16be(d, o);
+          this.dport = u16be(d, o + 2);
           this.l4 = { SCTP: { source_port: this.sport, destination_port: this.dport } };
           this.summary = 'SCTP';
           layer = L.NONE;
@@ -240,4 +311,3 @@ export class PacketDecoder {
     return true;
   }
 }
-

@@ -18,6 +18,7 @@ test('fastUUID: RFC 9562 version 7, unique, ordered by creation', () => {
   const ms = parseInt(prev.slice(0, 8) + prev.slice(9, 13), 16);
   assert.ok(ms >= t0 && ms <= Date.now());
   // A clock stepping back does not break the order.
-  const a = fastUUID(Date.now() + 10_000), b = fastUUID(Date.now());
+  const a = fastUUID(Date.now() + 10_000),
+    b = fastUUID(Date.now());
   assert.ok(b > a);
 });

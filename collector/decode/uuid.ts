@@ -21,9 +21,24 @@ let prefixHi = -1;
 
 function buildPrefix(ms: number, hi12: number): string {
   const h = (n: number) => HEX2[n & 0xff];
-  return h(Math.floor(ms / 0x100_0000_0000)) + h(Math.floor(ms / 0x1_0000_0000)) + h(ms >>> 24) + h(ms >>> 16) + '-'
-    + h(ms >>> 8) + h(ms) + '-' + h(0x70 | (hi12 >> 8)) + h(hi12) + '-'
-    + h(0x80 | (seed[3] & 0x3f)) + h(seed[4]) + '-' + h(seed[5]) + h(seed[6]);
+  return (
+    h(Math.floor(ms / 0x100_0000_0000)) +
+    h(Math.floor(ms / 0x1_0000_0000)) +
+    h(ms >>> 24) +
+    h(ms >>> 16) +
+    '-' +
+    h(ms >>> 8) +
+    h(ms) +
+    '-' +
+    h(0x70 | (hi12 >> 8)) +
+    h(hi12) +
+    '-' +
+    h(0x80 | (seed[3] & 0x3f)) +
+    h(seed[4]) +
+    '-' +
+    h(seed[5]) +
+    h(seed[6])
+  );
 }
 
 export function fastUUID(nowMs = Date.now()): string {
@@ -31,7 +46,11 @@ export function fastUUID(nowMs = Date.now()): string {
   if (nowMs > lastMs) lastMs = nowMs;
   counter++;
   const hi12 = Math.floor(counter / 0x1_0000_0000) & 0xfff;
-  if (lastMs !== prefixMs || hi12 !== prefixHi) { prefix = buildPrefix(lastMs, hi12); prefixMs = lastMs; prefixHi = hi12; }
+  if (lastMs !== prefixMs || hi12 !== prefixHi) {
+    prefix = buildPrefix(lastMs, hi12);
+    prefixMs = lastMs;
+    prefixHi = hi12;
+  }
   const lo = counter >>> 0;
   return prefix + HEX2[lo >>> 24] + HEX2[(lo >>> 16) & 0xff] + HEX2[(lo >>> 8) & 0xff] + HEX2[lo & 0xff];
 }

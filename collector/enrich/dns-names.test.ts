@@ -10,7 +10,9 @@ import { SYN } from '../records/packet.js';
 import { dnsMessage } from '../records/dns.js';
 import type { Flow } from '../../proto/types.js';
 
-const CLIENT = '10.244.1.5', DNS = '10.96.0.10', GITHUB = '140.82.121.4';
+const CLIENT = '10.244.1.5',
+  DNS = '10.96.0.10',
+  GITHUB = '140.82.121.4';
 const T = 1_700_000_000;
 
 test('names learnt per client and address, kept max(TTL, min TTL), bounded', () => {
@@ -31,14 +33,32 @@ test('names learnt per client and address, kept max(TTL, min TTL), bounded', () 
 test('DNS response flows teach names; later flows of that client get destination_names, replies source_names', () => {
   const dec = new MonitorDecoder({ nodeName: 'n1', l7Dns: true, uuid: () => 'u' });
   const names = new DnsNameEnricher();
-  const inventory = new StaticInventoryEnricher({ cluster: 'c1', nodes: [{ name: 'n1', ips: ['172.18.0.2'] }], endpoints: [], services: [], external: [{ ip: '1.1.1.1', names: ['one.one.one.one'] }] });
+  const inventory = new StaticInventoryEnricher({
+    cluster: 'c1',
+    nodes: [{ name: 'n1', ips: ['172.18.0.2'] }],
+    endpoints: [],
+    services: [],
+    external: [{ ip: '1.1.1.1', names: ['one.one.one.one'] }],
+  });
   const e = new ChainedEnricher([inventory, names]);
   const all: Flow[] = [];
   const feed = (data: Uint8Array, sec: number) => {
     const f = dec.decode({ data, cpu: 0, timeNs: 0, timeSeconds: sec, timeNanos: 0 } as never)!;
-    for (const x of [f, ...dec.l7Flows]) { e.enrich(x); all.push(x); }
+    for (const x of [f, ...dec.l7Flows]) {
+      e.enrich(x);
+      all.push(x);
+    }
   };
-  const resp = dnsMessage({ id: 9, response: true, name: 'github.com', qtype: 'A', answers: [{ name: 'github.com', type: 'A', ttl: 60, data: GITHUB }, { name: 'github.com', type: 'A', ttl: 60, data: '1.1.1.1' }] });
+  const resp = dnsMessage({
+    id: 9,
+    response: true,
+    name: 'github.com',
+    qtype: 'A',
+    answers: [
+      { name: 'github.com', type: 'A', ttl: 60, data: GITHUB },
+      { name: 'github.com', type: 'A', ttl: 60, data: '1.1.1.1' },
+    ],
+  });
   feed(encodeTrace({ obsPoint: 0, reason: 2, capLen: 512 }, frame({ src: DNS, dst: CLIENT, udp: { sport: 53, dport: 40001, payload: resp } })), T);
   feed(encodeTrace({ obsPoint: 5, reason: 0 }, frame({ src: CLIENT, dst: GITHUB, tcp: { sport: 40100, dport: 443, flags: SYN } })), T + 1);
   feed(encodeTrace({ obsPoint: 0, reason: 2 }, frame({ src: GITHUB, dst: CLIENT, tcp: { sport: 443, dport: 40100, flags: SYN } })), T + 1);

@@ -16,7 +16,12 @@ export interface DnsNameCacheOptions {
 
 export const DEFAULT_DNS_NAMES: DnsNameCacheOptions = Object.freeze({ maxEntries: 100_000, minTtlSec: 3600, maxNamesPerAddress: 8 });
 
-interface Entry { names: string[]; expiresSec: number; client: string; ip: string }
+interface Entry {
+  names: string[];
+  expiresSec: number;
+  client: string;
+  ip: string;
+}
 
 export class DnsNameEnricher implements Enricher {
   private readonly opts: DnsNameCacheOptions;
@@ -31,7 +36,9 @@ export class DnsNameEnricher implements Enricher {
     this.opts = { ...DEFAULT_DNS_NAMES, ...opts };
   }
 
-  get size(): number { return this.order.size; }
+  get size(): number {
+    return this.order.size;
+  }
 
   /** `client` resolved `name` to `ips` with `ttlSec`, at `nowSec`. */
   learn(client: string, name: string, ips: readonly string[], ttlSec: number, nowSec: number): void {
@@ -39,13 +46,17 @@ export class DnsNameEnricher implements Enricher {
     if (n === '' || n === '.') return;
     const expiresSec = nowSec + Math.max(ttlSec, this.opts.minTtlSec);
     let m = this.byClient.get(client);
-    if (m === undefined) { m = new Map(); this.byClient.set(client, m); }
+    if (m === undefined) {
+      m = new Map();
+      this.byClient.set(client, m);
+    }
     for (const ip of ips) {
       const e = m.get(ip);
       if (e !== undefined) {
         if (!e.names.includes(n)) e.names = Object.freeze([...e.names, n].sort().slice(0, this.opts.maxNamesPerAddress)) as string[];
         e.expiresSec = Math.max(e.expiresSec, expiresSec);
-        this.order.delete(e); this.order.add(e);
+        this.order.delete(e);
+        this.order.add(e);
         continue;
       }
       if (this.order.size >= this.opts.maxEntries) this.evictOldest();
@@ -58,7 +69,10 @@ export class DnsNameEnricher implements Enricher {
   namesOf(client: string, ip: string, nowSec: number): string[] | undefined {
     const e = this.byClient.get(client)?.get(ip);
     if (e === undefined) return undefined;
-    if (e.expiresSec <= nowSec) { this.remove(e); return undefined; }
+    if (e.expiresSec <= nowSec) {
+      this.remove(e);
+      return undefined;
+    }
     return e.names;
   }
 

@@ -20,7 +20,10 @@ export const RESERVED_IDENTITY_LABELS: Readonly<Record<number, readonly string[]
   10: Object.freeze(['reserved:world-ipv6']),
 });
 
-export const IDENTITY_HOST = 1, IDENTITY_WORLD = 2, IDENTITY_REMOTE_NODE = 6, IDENTITY_KUBE_APISERVER = 7;
+export const IDENTITY_HOST = 1,
+  IDENTITY_WORLD = 2,
+  IDENTITY_REMOTE_NODE = 6,
+  IDENTITY_KUBE_APISERVER = 7;
 
 /** Runs enrichers in order (endpoints and services first, then DNS names). */
 export class ChainedEnricher implements Enricher {

@@ -3,7 +3,10 @@
 // load with path-qualified error messages.
 import { readFileSync } from 'node:fs';
 
-export interface InventoryWorkload { name: string; kind: string }
+export interface InventoryWorkload {
+  name: string;
+  kind: string;
+}
 
 export interface InventoryNode {
   name: string;
@@ -29,7 +32,12 @@ export interface InventoryEndpoint {
   mac?: string;
 }
 
-export interface InventoryServicePort { port: number; protocol: 'TCP' | 'UDP' | 'SCTP'; name?: string; targetPort?: number }
+export interface InventoryServicePort {
+  port: number;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  name?: string;
+  targetPort?: number;
+}
 
 export interface InventoryService {
   namespace: string;
@@ -40,9 +48,15 @@ export interface InventoryService {
   backends?: string[];
 }
 
-export interface InventoryIdentity { id: number; labels: string[] }
+export interface InventoryIdentity {
+  id: number;
+  labels: string[];
+}
 
-export interface InventoryExternal { ip: string; names: string[] }
+export interface InventoryExternal {
+  ip: string;
+  names: string[];
+}
 
 export interface Inventory {
   cluster: string;
@@ -61,8 +75,12 @@ export class InventoryError extends Error {}
 
 type Obj = Record<string, unknown>;
 
-function isObj(v: unknown): v is Obj { return typeof v === 'object' && v !== null && !Array.isArray(v); }
-function fail(path: string, msg: string): never { throw new InventoryError(`inventory: ${path}: ${msg}`); }
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function fail(path: string, msg: string): never {
+  throw new InventoryError(`inventory: ${path}: ${msg}`);
+}
 function str(o: Obj, k: string, path: string): string {
   const v = o[k];
   if (typeof v !== 'string' || v === '') fail(`${path}.${k}`, 'must be a non-empty string');
@@ -110,19 +128,24 @@ export function validateInventory(v: unknown): Inventory {
     const node = str(e, 'node', p);
     if (!nodeNames.has(node)) fail(`${p}.node`, `unknown node ${JSON.stringify(node)}`);
     int(e, 'id', p, 1, 65535);
-    str(e, 'namespace', p); str(e, 'pod_name', p);
+    str(e, 'namespace', p);
+    str(e, 'pod_name', p);
     strArr(e, 'ips', p).forEach((ip, j) => checkIp(ip, `${p}.ips[${j}]`));
     int(e, 'identity', p, 1, 0xffffffff);
-    strArr(e, 'labels', p).forEach((l, j) => { if (!LABEL.test(l)) fail(`${p}.labels[${j}]`, `label ${JSON.stringify(l)} is not "source:key=value"`); });
+    strArr(e, 'labels', p).forEach((l, j) => {
+      if (!LABEL.test(l)) fail(`${p}.labels[${j}]`, `label ${JSON.stringify(l)} is not "source:key=value"`);
+    });
     arr(e, 'workloads', p, true).forEach((w, j) => {
       if (!isObj(w)) fail(`${p}.workloads[${j}]`, 'must be an object');
-      str(w, 'name', `${p}.workloads[${j}]`); str(w, 'kind', `${p}.workloads[${j}]`);
+      str(w, 'name', `${p}.workloads[${j}]`);
+      str(w, 'kind', `${p}.workloads[${j}]`);
     });
   });
   arr(v, 'services', '$').forEach((s, i) => {
     const p = `$.services[${i}]`;
     if (!isObj(s)) fail(p, 'must be an object');
-    str(s, 'namespace', p); str(s, 'name', p);
+    str(s, 'namespace', p);
+    str(s, 'name', p);
     strArr(s, 'clusterIPs', p).forEach((ip, j) => checkIp(ip, `${p}.clusterIPs[${j}]`));
     arr(s, 'ports', p).forEach((sp, j) => {
       const q = `${p}.ports[${j}]`;
@@ -135,12 +158,14 @@ export function validateInventory(v: unknown): Inventory {
   arr(v, 'identities', '$', true).forEach((x, i) => {
     const p = `$.identities[${i}]`;
     if (!isObj(x)) fail(p, 'must be an object');
-    int(x, 'id', p, 1, 0xffffffff); strArr(x, 'labels', p);
+    int(x, 'id', p, 1, 0xffffffff);
+    strArr(x, 'labels', p);
   });
   arr(v, 'external', '$', true).forEach((x, i) => {
     const p = `$.external[${i}]`;
     if (!isObj(x)) fail(p, 'must be an object');
-    checkIp(str(x, 'ip', p), `${p}.ip`); strArr(x, 'names', p);
+    checkIp(str(x, 'ip', p), `${p}.ip`);
+    strArr(x, 'names', p);
   });
   strArr(v, 'kubeApiserver', '$', true).forEach((ip, j) => checkIp(ip, `$.kubeApiserver[${j}]`));
   return v as unknown as Inventory;
@@ -149,7 +174,10 @@ export function validateInventory(v: unknown): Inventory {
 /** Reads and validates an inventory JSON file. */
 export function loadInventory(file: string): Inventory {
   let parsed: unknown;
-  try { parsed = JSON.parse(readFileSync(file, 'utf8')); }
-  catch (e) { throw new InventoryError(`inventory: cannot read ${file}: ${(e as Error).message}`); }
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InventoryError(`inventory: cannot read ${file}: ${(e as Error).message}`);
+  }
   return validateInventory(parsed);
 }

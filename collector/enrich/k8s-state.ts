@@ -11,7 +11,10 @@ import type { Service, Workload } from '../../proto/types.js';
 /** The subset of a Pod object the enrichment reads (k8s JSON / client-node model field names). */
 export interface PodObject {
   metadata?: {
-    name?: string; namespace?: string; generateName?: string; uid?: string;
+    name?: string;
+    namespace?: string;
+    generateName?: string;
+    uid?: string;
     labels?: Record<string, string>;
     ownerReferences?: { kind?: string; name?: string; controller?: boolean }[];
   };
@@ -50,7 +53,12 @@ export interface PodInfo {
 }
 
 // `labelSource` keeps what the labels are built from, to rebuild them when the namespace's change.
-interface PodEntry { info: PodInfo; ips: string[]; deletedAtMs: number; labelSource: PodObject }
+interface PodEntry {
+  info: PodInfo;
+  ips: string[];
+  deletedAtMs: number;
+  labelSource: PodObject;
+}
 
 export const DEFAULT_POD_GRACE_MS = 30_000;
 
@@ -58,9 +66,18 @@ export const DEFAULT_POD_GRACE_MS = 30_000;
 // nothing about the workload's security identity stay out of the identity, hence out of Hubble's
 // Endpoint.labels.
 const EXCLUDED_LABEL = [
-  /^io\.kubernetes/, /^kubernetes\.io/, /^statefulset\.kubernetes\.io\/pod-name/, /^apps\.kubernetes\.io\/pod-index/,
-  /^batch\.kubernetes\.io\/job-completion-index/, /^.*beta\.kubernetes\.io/, /^k8s\.io/, /^pod-template-generation/,
-  /^pod-template-hash/, /^controller-revision-hash/, /^annotation.*/, /^etcd_node/,
+  /^io\.kubernetes/,
+  /^kubernetes\.io/,
+  /^statefulset\.kubernetes\.io\/pod-name/,
+  /^apps\.kubernetes\.io\/pod-index/,
+  /^batch\.kubernetes\.io\/job-completion-index/,
+  /^.*beta\.kubernetes\.io/,
+  /^k8s\.io/,
+  /^pod-template-generation/,
+  /^pod-template-hash/,
+  /^controller-revision-hash/,
+  /^annotation.*/,
+  /^etcd_node/,
 ];
 const CRONJOB_NAME = /^(.+)-\d{8,10}$/;
 
@@ -118,7 +135,14 @@ function keyOf(m: { namespace?: string; name?: string } | undefined): string {
   return `${m?.namespace ?? ''}/${m?.name ?? ''}`;
 }
 
-export interface K8sStateCounters { pods: number; podsDeletedPending: number; services: number; nodes: number; podIps: number; expired: number }
+export interface K8sStateCounters {
+  pods: number;
+  podsDeletedPending: number;
+  services: number;
+  nodes: number;
+  podIps: number;
+  expired: number;
+}
 
 export class K8sClusterState {
   private readonly podsByKey = new Map<string, PodEntry>();
@@ -146,17 +170,23 @@ export class K8sClusterState {
     const phase = pod.status?.phase;
     // Host-network pods share the node's address (Cilium gives them the host identity); finished
     // pods have released theirs.
-    if (pod.spec?.hostNetwork || phase === 'Succeeded' || phase === 'Failed') { this.deletePod(pod); return; }
+    if (pod.spec?.hostNetwork || phase === 'Succeeded' || phase === 'Failed') {
+      this.deletePod(pod);
+      return;
+    }
     const ips = podIps(pod);
     const workload = podWorkload(pod);
-    const labelSource: PodObject = { metadata: { namespace: pod.metadata?.namespace, labels: pod.metadata?.labels }, spec: { serviceAccountName: pod.spec?.serviceAccountName } };
+    const labelSource: PodObject = {
+      metadata: { namespace: pod.metadata?.namespace, labels: pod.metadata?.labels },
+      spec: { serviceAccountName: pod.spec?.serviceAccountName },
+    };
     const info: PodInfo = Object.freeze({
       key,
       namespace: pod.metadata?.namespace ?? '',
       pod_name: pod.metadata?.name ?? '',
       node: pod.spec?.nodeName ?? '',
       labels: this.labelsFor(labelSource),
-      workloads: workload ? Object.freeze([Object.freeze(workload)]) as Workload[] : undefined,
+      workloads: workload ? (Object.freeze([Object.freeze(workload)]) as Workload[]) : undefined,
     });
     const old = this.podsByKey.get(key);
     if (old !== undefined) this.unmapPodIps(old);
@@ -232,11 +262,15 @@ export class K8sClusterState {
     if (s?.clusterIP) frontends.add(s.clusterIP);
     for (const ip of s?.externalIPs ?? []) frontends.add(ip);
     for (const ing of svc.status?.loadBalancer?.ingress ?? []) if (ing.ip) frontends.add(ing.ip);
-    frontends.delete('None'); frontends.delete('');
+    frontends.delete('None');
+    frontends.delete('');
     const value: Service = Object.freeze({ name: svc.metadata?.name ?? '', namespace: svc.metadata?.namespace ?? '' });
     for (const ip of frontends) {
       let byPort = this.serviceByFrontend.get(ip);
-      if (byPort === undefined) { byPort = new Map(); this.serviceByFrontend.set(ip, byPort); }
+      if (byPort === undefined) {
+        byPort = new Map();
+        this.serviceByFrontend.set(ip, byPort);
+      }
       for (const p of s?.ports ?? []) if (p.port) byPort.set(p.port, value);
     }
     this.servicesByKey.set(key, { frontends: [...frontends] });
@@ -260,7 +294,9 @@ export class K8sClusterState {
     return this.serviceByFrontend.get(ip)?.get(port);
   }
 
-  isServiceFrontend(ip: string): boolean { return this.serviceByFrontend.has(ip); }
+  isServiceFrontend(ip: string): boolean {
+    return this.serviceByFrontend.has(ip);
+  }
 
   // ---- nodes ----
 
@@ -271,7 +307,12 @@ export class K8sClusterState {
     for (const a of node.status?.addresses ?? []) if ((a.type === 'InternalIP' || a.type === 'ExternalIP') && a.address) ips.add(a.address);
     // The cilium_host addresses Cilium announces on the node (old and new annotation names).
     const ann = node.metadata?.annotations ?? {};
-    for (const k of ['network.cilium.io/ipv4-cilium-host', 'network.cilium.io/ipv6-cilium-host', 'io.cilium.network.ipv4-cilium-host', 'io.cilium.network.ipv6-cilium-host']) {
+    for (const k of [
+      'network.cilium.io/ipv4-cilium-host',
+      'network.cilium.io/ipv6-cilium-host',
+      'io.cilium.network.ipv4-cilium-host',
+      'io.cilium.network.ipv6-cilium-host',
+    ]) {
       if (ann[k]) ips.add(ann[k]);
     }
     this.nodesByName.set(name, [...ips]);
@@ -286,7 +327,9 @@ export class K8sClusterState {
     for (const ip of old) if (this.nodeByIp.get(ip) === name) this.nodeByIp.delete(ip);
   }
 
-  nodeByIP(ip: string): string | undefined { return this.nodeByIp.get(ip); }
+  nodeByIP(ip: string): string | undefined {
+    return this.nodeByIp.get(ip);
+  }
 
   // ---- kube-apiserver (EndpointSlices of default/kubernetes) ----
 
@@ -305,15 +348,25 @@ export class K8sClusterState {
     this.apiserverBySlice.delete(key);
     for (const ip of old) {
       const n = (this.apiserverIps.get(ip) ?? 1) - 1;
-      if (n <= 0) this.apiserverIps.delete(ip); else this.apiserverIps.set(ip, n);
+      if (n <= 0) this.apiserverIps.delete(ip);
+      else this.apiserverIps.set(ip, n);
     }
   }
 
-  isApiserver(ip: string): boolean { return this.apiserverIps.has(ip); }
+  isApiserver(ip: string): boolean {
+    return this.apiserverIps.has(ip);
+  }
 
   get counters(): K8sStateCounters {
     let pending = 0;
     for (const e of this.podsByKey.values()) if (e.deletedAtMs !== 0) pending++;
-    return { pods: this.podsByKey.size - pending, podsDeletedPending: pending, services: this.servicesByKey.size, nodes: this.nodesByName.size, podIps: this.podByIp.size, expired: this.expiredTotal };
+    return {
+      pods: this.podsByKey.size - pending,
+      podsDeletedPending: pending,
+      services: this.servicesByKey.size,
+      nodes: this.nodesByName.size,
+      podIps: this.podByIp.size,
+      expired: this.expiredTotal,
+    };
   }
 }

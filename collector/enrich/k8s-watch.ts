@@ -68,13 +68,19 @@ export class KubernetesWatcher {
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
 
-  constructor(private readonly state: K8sClusterState, private readonly log: Logger, opts: KubernetesWatchOptions = {}) {
+  constructor(
+    private readonly state: K8sClusterState,
+    private readonly log: Logger,
+    opts: KubernetesWatchOptions = {},
+  ) {
     this.kc = opts.kubeConfig ?? loadKubeConfig(opts.kubeconfig);
     this.retryMinMs = opts.retryMinMs ?? 500;
     this.retryMaxMs = opts.retryMaxMs ?? 30_000;
   }
 
-  get server(): string { return this.kc.getCurrentCluster()?.server ?? ''; }
+  get server(): string {
+    return this.kc.getCurrentCluster()?.server ?? '';
+  }
 
   /** Starts every watch; resolves once each resource has been listed once (the cache is synced). */
   start(): Promise<void> {
@@ -82,14 +88,44 @@ export class KubernetesWatcher {
     const discovery = this.kc.makeApiClient(k8s.DiscoveryV1Api);
     const st = this.state;
     const synced = [
-      this.watch<PodObject>({ name: 'pods', path: '/api/v1/pods', list: () => core.listPodForAllNamespaces() as Promise<{ items: PodObject[] }>, upsert: (o) => st.upsertPod(o), remove: (o) => st.deletePod(o) }),
-      this.watch<ServiceObject>({ name: 'services', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as Promise<{ items: ServiceObject[] }>, upsert: (o) => st.upsertService(o), remove: (o) => st.deleteService(o) }),
-      this.watch<NodeObject>({ name: 'nodes', path: '/api/v1/nodes', list: () => core.listNode() as Promise<{ items: NodeObject[] }>, upsert: (o) => st.upsertNode(o), remove: (o) => st.deleteNode(o) }),
-      this.watch<NamespaceObject>({ name: 'namespaces', path: '/api/v1/namespaces', list: () => core.listNamespace() as Promise<{ items: NamespaceObject[] }>, upsert: (o) => st.upsertNamespace(o), remove: (o) => st.deleteNamespace(o) }),
+      this.watch<PodObject>({
+        name: 'pods',
+        path: '/api/v1/pods',
+        list: () => core.listPodForAllNamespaces() as Promise<{ items: PodObject[] }>,
+        upsert: (o) => st.upsertPod(o),
+        remove: (o) => st.deletePod(o),
+      }),
+      this.watch<ServiceObject>({
+        name: 'services',
+        path: '/api/v1/services',
+        list: () => core.listServiceForAllNamespaces() as Promise<{ items: ServiceObject[] }>,
+        upsert: (o) => st.upsertService(o),
+        remove: (o) => st.deleteService(o),
+      }),
+      this.watch<NodeObject>({
+        name: 'nodes',
+        path: '/api/v1/nodes',
+        list: () => core.listNode() as Promise<{ items: NodeObject[] }>,
+        upsert: (o) => st.upsertNode(o),
+        remove: (o) => st.deleteNode(o),
+      }),
+      this.watch<NamespaceObject>({
+        name: 'namespaces',
+        path: '/api/v1/namespaces',
+        list: () => core.listNamespace() as Promise<{ items: NamespaceObject[] }>,
+        upsert: (o) => st.upsertNamespace(o),
+        remove: (o) => st.deleteNamespace(o),
+      }),
       this.watch<EndpointSliceObject>({
-        name: 'endpointslices', path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', labelSelector: 'kubernetes.io/service-name=kubernetes',
-        list: () => discovery.listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'kubernetes.io/service-name=kubernetes' }) as Promise<{ items: EndpointSliceObject[] }>,
-        upsert: (o) => st.upsertApiserverSlice(o), remove: (o) => st.deleteApiserverSlice(o),
+        name: 'endpointslices',
+        path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices',
+        labelSelector: 'kubernetes.io/service-name=kubernetes',
+        list: () =>
+          discovery.listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'kubernetes.io/service-name=kubernetes' }) as Promise<{
+            items: EndpointSliceObject[];
+          }>,
+        upsert: (o) => st.upsertApiserverSlice(o),
+        remove: (o) => st.deleteApiserverSlice(o),
       }),
     ];
     // Deleted pods past their grace period leave the maps (lookups already ignore them).
@@ -100,7 +136,9 @@ export class KubernetesWatcher {
 
   private watch<T>(w: Watched<T>): Promise<void> {
     let markSynced!: () => void;
-    const synced = new Promise<void>((r) => { markSynced = r; });
+    const synced = new Promise<void>((r) => {
+      markSynced = r;
+    });
     let failures = 0;
     const list = async () => {
       const res = await w.list();
@@ -113,12 +151,18 @@ export class KubernetesWatcher {
     const inf = k8s.makeInformer(this.kc, w.path, list, w.labelSelector);
     const apply = (fn: (o: T) => void) => (o: k8s.KubernetesObject) => {
       this.stats.events++;
-      try { fn(o as T); } catch (err) { this.log.warn({ resource: w.name, err: (err as Error).message }, 'cannot apply Kubernetes object'); }
+      try {
+        fn(o as T);
+      } catch (err) {
+        this.log.warn({ resource: w.name, err: (err as Error).message }, 'cannot apply Kubernetes object');
+      }
     };
     inf.on('add', apply(w.upsert));
     inf.on('update', apply(w.upsert));
     inf.on('delete', apply(w.remove));
-    inf.on('connect', () => { this.stats.watches++; });
+    inf.on('connect', () => {
+      this.stats.watches++;
+    });
     inf.on('error', (err: unknown) => {
       if (this.stopped) return;
       this.stats.errors++;
@@ -146,6 +190,7 @@ export class KubernetesWatcher {
 }
 
 function errText(err: unknown): string {
-  if (err instanceof Error) return (err as Error & { statusCode?: number }).statusCode ? `${err.message} (HTTP ${(err as Error & { statusCode?: number }).statusCode})` : err.message;
+  if (err instanceof Error)
+    return (err as Error & { statusCode?: number }).statusCode ? `${err.message} (HTTP ${(err as Error & { statusCode?: number }).statusCode})` : err.message;
   return String(err);
 }

@@ -8,19 +8,30 @@ import { KubernetesEnricher } from './k8s.js';
 import { KubernetesWatcher, loadKubeConfig } from './k8s-watch.js';
 import type { Flow } from '../../proto/types.js';
 
-const PODS = '/api/v1/pods', SERVICES = '/api/v1/services', NODES = '/api/v1/nodes', NAMESPACES = '/api/v1/namespaces';
+const PODS = '/api/v1/pods',
+  SERVICES = '/api/v1/services',
+  NODES = '/api/v1/nodes',
+  NAMESPACES = '/api/v1/namespaces';
 const SLICES = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices';
 const quiet = pino({ level: 'silent' });
 
 const flow = (src: string, dst: string, sport = 40000, dport = 8080, sid = 0): Flow => ({
-  IP: { source: src, destination: dst, ipVersion: 1 }, l4: { TCP: { source_port: sport, destination_port: dport } },
-  source: sid ? { identity: sid } : {}, destination: {},
+  IP: { source: src, destination: dst, ipVersion: 1 },
+  l4: { TCP: { source_port: sport, destination_port: dport } },
+  source: sid ? { identity: sid } : {},
+  destination: {},
 });
 
-function pod(name: string, ip: string, over: { labels?: Record<string, string>; owner?: { kind: string; name: string }; node?: string; namespace?: string; phase?: string } = {}) {
+function pod(
+  name: string,
+  ip: string,
+  over: { labels?: Record<string, string>; owner?: { kind: string; name: string }; node?: string; namespace?: string; phase?: string } = {},
+) {
   return {
     metadata: {
-      name, namespace: over.namespace ?? 'shop', generateName: over.owner ? `${over.owner.name}-` : undefined,
+      name,
+      namespace: over.namespace ?? 'shop',
+      generateName: over.owner ? `${over.owner.name}-` : undefined,
       labels: over.labels ?? { app: name },
       ownerReferences: over.owner ? [{ apiVersion: 'apps/v1', kind: over.owner.kind, name: over.owner.name, uid: 'u1', controller: true }] : undefined,
     },
@@ -28,8 +39,19 @@ function pod(name: string, ip: string, over: { labels?: Record<string, string>; 
     status: { phase: over.phase ?? 'Running', podIP: ip, podIPs: [{ ip }] },
   };
 }
-const node = (name: string, ip: string) => ({ metadata: { name }, status: { addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }] } });
-const service = (name: string, vip: string, port: number) => ({ metadata: { name, namespace: 'shop' }, spec: { clusterIP: vip, clusterIPs: [vip], ports: [{ port, protocol: 'TCP' }] } });
+const node = (name: string, ip: string) => ({
+  metadata: { name },
+  status: {
+    addresses: [
+      { type: 'InternalIP', address: ip },
+      { type: 'Hostname', address: name },
+    ],
+  },
+});
+const service = (name: string, vip: string, port: number) => ({
+  metadata: { name, namespace: 'shop' },
+  spec: { clusterIP: vip, clusterIPs: [vip], ports: [{ port, protocol: 'TCP' }] },
+});
 
 function kubeConfigFor(server: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
@@ -52,7 +74,8 @@ async function until(what: string, cond: () => boolean, maxMs = 10_000): Promise
 }
 
 test('workload from the owner chain, as Cilium derives it for Hubble', () => {
-  const w = (kind: string, name: string, labels: Record<string, string> = {}) => podWorkload(pod('p', '10.0.0.1', { owner: { kind, name }, labels }) as PodObject);
+  const w = (kind: string, name: string, labels: Record<string, string> = {}) =>
+    podWorkload(pod('p', '10.0.0.1', { owner: { kind, name }, labels }) as PodObject);
   assert.deepEqual(w('ReplicaSet', 'frontend-5d9c7f8b4', { 'pod-template-hash': '5d9c7f8b4' }), { name: 'frontend', kind: 'Deployment' });
   assert.deepEqual(w('ReplicaSet', 'bare-rs'), { name: 'bare-rs', kind: 'ReplicaSet' });
   assert.deepEqual(w('Job', 'backup-28911520'), { name: 'backup', kind: 'CronJob' });
@@ -63,10 +86,16 @@ test('workload from the owner chain, as Cilium derives it for Hubble', () => {
 });
 
 test('endpoint labels: identity-relevant pod labels plus namespace, service account and cluster', () => {
-  const p = pod('web', '10.0.0.3', { labels: { app: 'web', 'pod-template-hash': 'abc', 'app.kubernetes.io/name': 'web', 'kubernetes.io/os': 'linux', 'controller-revision-hash': 'x' } });
+  const p = pod('web', '10.0.0.3', {
+    labels: { app: 'web', 'pod-template-hash': 'abc', 'app.kubernetes.io/name': 'web', 'kubernetes.io/os': 'linux', 'controller-revision-hash': 'x' },
+  });
   assert.deepEqual(podLabels(p as PodObject, 'prod', { 'kubernetes.io/metadata.name': 'shop' }), [
-    'k8s:app.kubernetes.io/name=web', 'k8s:app=web', 'k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=shop', 'k8s:io.cilium.k8s.policy.cluster=prod',
-    'k8s:io.cilium.k8s.policy.serviceaccount=sa1', 'k8s:io.kubernetes.pod.namespace=shop',
+    'k8s:app.kubernetes.io/name=web',
+    'k8s:app=web',
+    'k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=shop',
+    'k8s:io.cilium.k8s.policy.cluster=prod',
+    'k8s:io.cilium.k8s.policy.serviceaccount=sa1',
+    'k8s:io.kubernetes.pod.namespace=shop',
   ]);
 });
 
@@ -77,10 +106,12 @@ test('deleted pods resolve for the grace period, then not; a new pod reusing the
   st.upsertPod(pod('a', '10.244.1.5') as PodObject);
   st.deletePod(pod('a', '10.244.1.5') as PodObject);
   now += 29_000;
-  const f = flow('10.244.1.5', '8.8.8.8'); e.enrich(f);
+  const f = flow('10.244.1.5', '8.8.8.8');
+  e.enrich(f);
   assert.equal(f.source!.pod_name, 'a');
   now += 1_000;
-  const g = flow('10.244.1.5', '8.8.8.8'); e.enrich(g);
+  const g = flow('10.244.1.5', '8.8.8.8');
+  e.enrich(g);
   assert.deepEqual(g.source, { identity: 2, labels: ['reserved:world'] });
   st.sweep(true);
   assert.equal(st.counters.pods, 0);
@@ -90,8 +121,10 @@ test('deleted pods resolve for the grace period, then not; a new pod reusing the
   st.upsertPod(pod('b', '10.244.1.6') as PodObject);
   st.deletePod(pod('b', '10.244.1.6') as PodObject);
   st.upsertPod(pod('c', '10.244.1.6') as PodObject);
-  now += 60_000; st.sweep(true);
-  const h = flow('10.244.1.6', '8.8.8.8'); e.enrich(h);
+  now += 60_000;
+  st.sweep(true);
+  const h = flow('10.244.1.6', '8.8.8.8');
+  e.enrich(h);
   assert.equal(h.source!.pod_name, 'c');
   // Host-network and finished pods are not endpoints.
   st.upsertPod({ ...pod('hn', '172.18.0.2'), spec: { nodeName: 'node-a', hostNetwork: true } } as PodObject);
@@ -107,14 +140,27 @@ test('watch: pods, services, nodes, apiserver; delete, dropped connection resume
   api.emit(NODES, 'ADDED', node('node-a', '172.18.0.2'));
   api.emit(NODES, 'ADDED', node('node-b', '172.18.0.3'));
   api.emit(NAMESPACES, 'ADDED', { metadata: { name: 'shop', labels: { 'kubernetes.io/metadata.name': 'shop' } } });
-  api.emit(PODS, 'ADDED', pod('frontend-5d9c7f8b4-x2x9z', '10.244.1.5', { owner: { kind: 'ReplicaSet', name: 'frontend-5d9c7f8b4' }, labels: { app: 'frontend', 'pod-template-hash': '5d9c7f8b4' } }));
+  api.emit(
+    PODS,
+    'ADDED',
+    pod('frontend-5d9c7f8b4-x2x9z', '10.244.1.5', {
+      owner: { kind: 'ReplicaSet', name: 'frontend-5d9c7f8b4' },
+      labels: { app: 'frontend', 'pod-template-hash': '5d9c7f8b4' },
+    }),
+  );
   api.emit(SERVICES, 'ADDED', service('db', '10.96.3.4', 5432));
-  api.emit(SLICES, 'ADDED', { metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } }, endpoints: [{ addresses: ['172.18.0.9'] }] });
+  api.emit(SLICES, 'ADDED', {
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+    endpoints: [{ addresses: ['172.18.0.9'] }],
+  });
 
   let graceNow = 1_000;
   const st = new K8sClusterState('c1', 5_000, () => graceNow);
   const watcher = new KubernetesWatcher(st, quiet, { kubeConfig: kubeConfigFor(url), retryMinMs: 20, retryMaxMs: 100 });
-  t.after(async () => { await watcher.stop(); await api.close(); });
+  t.after(async () => {
+    await watcher.stop();
+    await api.close();
+  });
   await watcher.start();
   const enricher = new KubernetesEnricher(st, 'node-a');
 
@@ -125,8 +171,16 @@ test('watch: pods, services, nodes, apiserver; delete, dropped connection resume
   const f = flow('10.244.1.5', '10.96.3.4', 40000, 5432);
   enricher.enrich(f);
   assert.deepEqual(f.source, {
-    cluster_name: 'c1', namespace: 'shop', pod_name: 'frontend-5d9c7f8b4-x2x9z',
-    labels: ['k8s:app=frontend', 'k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=shop', 'k8s:io.cilium.k8s.policy.cluster=c1', 'k8s:io.cilium.k8s.policy.serviceaccount=sa1', 'k8s:io.kubernetes.pod.namespace=shop'],
+    cluster_name: 'c1',
+    namespace: 'shop',
+    pod_name: 'frontend-5d9c7f8b4-x2x9z',
+    labels: [
+      'k8s:app=frontend',
+      'k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=shop',
+      'k8s:io.cilium.k8s.policy.cluster=c1',
+      'k8s:io.cilium.k8s.policy.serviceaccount=sa1',
+      'k8s:io.kubernetes.pod.namespace=shop',
+    ],
     workloads: [{ name: 'frontend', kind: 'Deployment' }],
   });
   // Namespace labels changed → the pods' endpoint labels follow.
@@ -134,21 +188,27 @@ test('watch: pods, services, nodes, apiserver; delete, dropped connection resume
   await until('namespace MODIFIED applied', () => st.podByIP('10.244.1.5')!.labels.includes('k8s:io.cilium.k8s.namespace.labels.team=web'));
   assert.deepEqual(f.destination_service, { name: 'db', namespace: 'shop' });
   assert.deepEqual(f.destination, {});
-  const n = flow('172.18.0.2', '172.18.0.3'); enricher.enrich(n);
+  const n = flow('172.18.0.2', '172.18.0.3');
+  enricher.enrich(n);
   assert.deepEqual(n.source, { identity: 1, labels: ['reserved:host'] });
   assert.deepEqual(n.destination, { identity: 6, labels: ['reserved:remote-node'] });
-  const a = flow('10.244.1.5', '172.18.0.9', 40000, 6443); enricher.enrich(a);
+  const a = flow('10.244.1.5', '172.18.0.9', 40000, 6443);
+  enricher.enrich(a);
   assert.deepEqual(a.destination, { identity: 7, labels: ['reserved:kube-apiserver'] });
-  const w = flow('10.244.1.5', '1.1.1.1', 40000, 443, 0); enricher.enrich(w);
+  const w = flow('10.244.1.5', '1.1.1.1', 40000, 443, 0);
+  enricher.enrich(w);
   assert.deepEqual(w.destination, { identity: 2, labels: ['reserved:world'] });
   // A record's own identity wins.
-  const r = flow('10.244.1.5', '172.18.0.3', 40000, 443); r.destination = { identity: 4 }; enricher.enrich(r);
+  const r = flow('10.244.1.5', '172.18.0.3', 40000, 443);
+  r.destination = { identity: 4 };
+  enricher.enrich(r);
   assert.deepEqual(r.destination, { identity: 4, labels: ['reserved:health'] });
 
   // Pod added while watching → flows enriched.
   api.emit(PODS, 'ADDED', pod('backup-28911520-abcde', '10.244.2.9', { owner: { kind: 'Job', name: 'backup-28911520' }, node: 'node-b' }));
   await until('pod ADDED applied', () => st.podByIP('10.244.2.9') !== undefined);
-  const b = flow('10.244.2.9', '10.244.1.5'); enricher.enrich(b);
+  const b = flow('10.244.2.9', '10.244.1.5');
+  enricher.enrich(b);
   assert.deepEqual(b.source!.workloads, [{ name: 'backup', kind: 'CronJob' }]);
   assert.equal(b.destination!.pod_name, 'frontend-5d9c7f8b4-x2x9z');
 
@@ -156,7 +216,8 @@ test('watch: pods, services, nodes, apiserver; delete, dropped connection resume
   api.emit(PODS, 'DELETED', pod('backup-28911520-abcde', '10.244.2.9'));
   await until('pod DELETED applied', () => st.counters.podsDeletedPending === 1);
   assert.equal(st.podByIP('10.244.2.9')!.pod_name, 'backup-28911520-abcde');
-  graceNow += 5_000; st.sweep(true);
+  graceNow += 5_000;
+  st.sweep(true);
   assert.equal(st.podByIP('10.244.2.9'), undefined);
 
   // Service MODIFIED to a new VIP; node deleted.
@@ -183,10 +244,14 @@ test('watch: pods, services, nodes, apiserver; delete, dropped connection resume
     api.emit(PODS, 'DELETED', pod('late', '10.244.1.77'));
     api.emit(PODS, 'ADDED', pod(`after-410-${goneAsEvent}`, goneAsEvent ? '10.244.1.91' : '10.244.1.90'));
     api.compact();
-    await until(`re-list after 410 (${goneAsEvent ? 'ERROR event' : 'HTTP status'})`, () => api.requests.filter((x) => x.path === PODS && !x.watch).length > podLists);
+    await until(
+      `re-list after 410 (${goneAsEvent ? 'ERROR event' : 'HTTP status'})`,
+      () => api.requests.filter((x) => x.path === PODS && !x.watch).length > podLists,
+    );
     await until('re-listed state applied', () => st.podByIP(goneAsEvent ? '10.244.1.91' : '10.244.1.90') !== undefined && st.counters.podsDeletedPending >= 1);
   }
-  graceNow += 5_000; st.sweep(true);
+  graceNow += 5_000;
+  st.sweep(true);
   assert.equal(st.podByIP('10.244.1.77'), undefined);
   assert.ok(watcher.stats.errors >= 1);
 
@@ -200,9 +265,14 @@ test('kubeconfig: a missing file or no configuration at all fails clearly instea
   assert.throws(() => loadKubeConfig('/nonexistent/kubeconfig'), /--k8s: cannot load the Kubernetes configuration: .*ENOENT/);
   const saved = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
   try {
-    process.env.HOME = '/nonexistent-home'; process.env.KUBECONFIG = ''; delete process.env.KUBERNETES_SERVICE_HOST;
+    process.env.HOME = '/nonexistent-home';
+    process.env.KUBECONFIG = '';
+    delete process.env.KUBERNETES_SERVICE_HOST;
     assert.throws(() => loadKubeConfig(), /no kubeconfig: give --kubeconfig, set KUBECONFIG, or run in a pod/);
   } finally {
-    for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 });

@@ -9,13 +9,16 @@ import { IDENTITY_HOST, IDENTITY_KUBE_APISERVER, IDENTITY_REMOTE_NODE, IDENTITY_
 import type { K8sClusterState } from './k8s-state.js';
 
 export class KubernetesEnricher implements Enricher {
-  constructor(private readonly state: K8sClusterState, private readonly nodeName: string) {}
+  constructor(
+    private readonly state: K8sClusterState,
+    private readonly nodeName: string,
+  ) {}
 
   enrich(flow: Flow): void {
     const ip = flow.IP;
     if (ip === undefined) return;
-    if (ip.source !== undefined) this.endpoint(flow.source ??= {}, ip.source);
-    if (ip.destination !== undefined) this.endpoint(flow.destination ??= {}, ip.destination);
+    if (ip.source !== undefined) this.endpoint((flow.source ??= {}), ip.source);
+    if (ip.destination !== undefined) this.endpoint((flow.destination ??= {}), ip.destination);
     const l4 = flow.l4;
     const p = l4?.TCP ?? l4?.UDP ?? l4?.SCTP;
     if (p !== undefined) {

@@ -24,7 +24,9 @@ export interface StaticInventoryEnricherOptions {
   nodeName?: string;
 }
 
-function freezeAll<T>(a: T[]): T[] { return Object.freeze(a) as T[]; }
+function freezeAll<T>(a: T[]): T[] {
+  return Object.freeze(a) as T[];
+}
 
 export class StaticInventoryEnricher implements Enricher {
   private readonly cluster: string;
@@ -46,7 +48,11 @@ export class StaticInventoryEnricher implements Enricher {
     for (const n of inv.nodes) for (const ip of n.ips) this.nodeOfIp.set(ip, n.name);
     for (const e of inv.endpoints) {
       const info: EpInfo = {
-        node: e.node, id: e.id, identity: e.identity, namespace: e.namespace, pod_name: e.pod_name,
+        node: e.node,
+        id: e.id,
+        identity: e.identity,
+        namespace: e.namespace,
+        pod_name: e.pod_name,
         labels: freezeAll([...e.labels].sort()),
         workloads: e.workloads && e.workloads.length > 0 ? freezeAll(e.workloads.map((w) => Object.freeze({ name: w.name, kind: w.kind }))) : undefined,
       };
@@ -58,7 +64,10 @@ export class StaticInventoryEnricher implements Enricher {
       for (const ip of s.clusterIPs) {
         this.clusterIPs.add(ip);
         let byPort = this.services.get(ip);
-        if (byPort === undefined) { byPort = new Map(); this.services.set(ip, byPort); }
+        if (byPort === undefined) {
+          byPort = new Map();
+          this.services.set(ip, byPort);
+        }
         for (const p of s.ports) byPort.set(p.port, svc);
       }
     }
@@ -88,8 +97,8 @@ export class StaticInventoryEnricher implements Enricher {
     const ip = flow.IP;
     if (ip === undefined) return;
     const local = this.localNode(flow);
-    if (ip.source !== undefined) this.endpoint(flow.source ??= {}, ip.source, local);
-    if (ip.destination !== undefined) this.endpoint(flow.destination ??= {}, ip.destination, local);
+    if (ip.source !== undefined) this.endpoint((flow.source ??= {}), ip.source, local);
+    if (ip.destination !== undefined) this.endpoint((flow.destination ??= {}), ip.destination, local);
     const l4 = flow.l4;
     if (l4 !== undefined) {
       const p = l4.TCP ?? l4.UDP ?? l4.SCTP;
@@ -105,8 +114,14 @@ export class StaticInventoryEnricher implements Enricher {
         }
       }
     }
-    if (ip.source !== undefined) { const n = this.names.get(ip.source); if (n !== undefined) flow.source_names = n; }
-    if (ip.destination !== undefined) { const n = this.names.get(ip.destination); if (n !== undefined) flow.destination_names = n; }
+    if (ip.source !== undefined) {
+      const n = this.names.get(ip.source);
+      if (n !== undefined) flow.source_names = n;
+    }
+    if (ip.destination !== undefined) {
+      const n = this.names.get(ip.destination);
+      if (n !== undefined) flow.destination_names = n;
+    }
   }
 
   private endpoint(ep: Endpoint, ip: string, local: string): void {
@@ -116,7 +131,7 @@ export class StaticInventoryEnricher implements Enricher {
       if (!ep.identity) ep.identity = e.identity;
       ep.cluster_name = this.cluster;
       ep.namespace = e.namespace;
-      ep.labels = e.identity === ep.identity ? e.labels : this.labelsOf(ep.identity) ?? e.labels;
+      ep.labels = e.identity === ep.identity ? e.labels : (this.labelsOf(ep.identity) ?? e.labels);
       ep.pod_name = e.pod_name;
       if (e.workloads !== undefined) ep.workloads = e.workloads;
       return;

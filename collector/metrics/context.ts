@@ -8,8 +8,18 @@ const CONTEXT_KINDS = ['identity', 'namespace', 'pod', 'pod-short', 'pod-name', 
 type ContextKind = (typeof CONTEXT_KINDS)[number];
 
 export const LABELS_CONTEXT = [
-  'source_ip', 'source_namespace', 'source_pod', 'source_workload', 'source_workload_kind', 'source_app',
-  'destination_ip', 'destination_namespace', 'destination_pod', 'destination_workload', 'destination_workload_kind', 'destination_app',
+  'source_ip',
+  'source_namespace',
+  'source_pod',
+  'source_workload',
+  'source_workload_kind',
+  'source_app',
+  'destination_ip',
+  'destination_namespace',
+  'destination_pod',
+  'destination_workload',
+  'destination_workload_kind',
+  'destination_app',
   'traffic_direction',
 ] as const;
 type LabelsContextName = (typeof LABELS_CONTEXT)[number];
@@ -40,34 +50,59 @@ function podShort(name: string): string {
 function contextValue(kind: ContextKind, flow: Flow, side: 'source' | 'destination'): string {
   const ep = side === 'source' ? flow.source : flow.destination;
   switch (kind) {
-    case 'identity': return ep?.labels?.join(',') ?? '';
-    case 'namespace': return ep?.namespace ?? '';
-    case 'pod': return ep?.pod_name ? `${ep.namespace ?? ''}/${ep.pod_name}` : '';
-    case 'pod-short': return ep?.pod_name ? `${ep.namespace ?? ''}/${podShort(ep.pod_name)}` : '';
-    case 'pod-name': return ep?.pod_name ?? '';
-    case 'dns': return (side === 'source' ? flow.source_names : flow.destination_names)?.join(',') ?? '';
-    case 'ip': return (side === 'source' ? flow.IP?.source : flow.IP?.destination) ?? '';
-    case 'reserved-identity': return reservedIdentity(ep);
-    case 'workload': { const w = ep?.workloads?.[0]?.name; return w ? `${ep?.namespace ?? ''}/${w}` : ''; }
-    case 'workload-name': return ep?.workloads?.[0]?.name ?? '';
-    case 'app': return app(ep);
+    case 'identity':
+      return ep?.labels?.join(',') ?? '';
+    case 'namespace':
+      return ep?.namespace ?? '';
+    case 'pod':
+      return ep?.pod_name ? `${ep.namespace ?? ''}/${ep.pod_name}` : '';
+    case 'pod-short':
+      return ep?.pod_name ? `${ep.namespace ?? ''}/${podShort(ep.pod_name)}` : '';
+    case 'pod-name':
+      return ep?.pod_name ?? '';
+    case 'dns':
+      return (side === 'source' ? flow.source_names : flow.destination_names)?.join(',') ?? '';
+    case 'ip':
+      return (side === 'source' ? flow.IP?.source : flow.IP?.destination) ?? '';
+    case 'reserved-identity':
+      return reservedIdentity(ep);
+    case 'workload': {
+      const w = ep?.workloads?.[0]?.name;
+      return w ? `${ep?.namespace ?? ''}/${w}` : '';
+    }
+    case 'workload-name':
+      return ep?.workloads?.[0]?.name ?? '';
+    case 'app':
+      return app(ep);
   }
 }
 
 function labelsContextValue(name: LabelsContextName, flow: Flow): string {
   switch (name) {
-    case 'source_ip': return flow.IP?.source ?? '';
-    case 'source_namespace': return flow.source?.namespace ?? '';
-    case 'source_pod': return flow.source?.pod_name ?? '';
-    case 'source_workload': return flow.source?.workloads?.[0]?.name ?? '';
-    case 'source_workload_kind': return flow.source?.workloads?.[0]?.kind ?? '';
-    case 'source_app': return app(flow.source);
-    case 'destination_ip': return flow.IP?.destination ?? '';
-    case 'destination_namespace': return flow.destination?.namespace ?? '';
-    case 'destination_pod': return flow.destination?.pod_name ?? '';
-    case 'destination_workload': return flow.destination?.workloads?.[0]?.name ?? '';
-    case 'destination_workload_kind': return flow.destination?.workloads?.[0]?.kind ?? '';
-    case 'destination_app': return app(flow.destination);
+    case 'source_ip':
+      return flow.IP?.source ?? '';
+    case 'source_namespace':
+      return flow.source?.namespace ?? '';
+    case 'source_pod':
+      return flow.source?.pod_name ?? '';
+    case 'source_workload':
+      return flow.source?.workloads?.[0]?.name ?? '';
+    case 'source_workload_kind':
+      return flow.source?.workloads?.[0]?.kind ?? '';
+    case 'source_app':
+      return app(flow.source);
+    case 'destination_ip':
+      return flow.IP?.destination ?? '';
+    case 'destination_namespace':
+      return flow.destination?.namespace ?? '';
+    case 'destination_pod':
+      return flow.destination?.pod_name ?? '';
+    case 'destination_workload':
+      return flow.destination?.workloads?.[0]?.name ?? '';
+    case 'destination_workload_kind':
+      return flow.destination?.workloads?.[0]?.kind ?? '';
+    case 'destination_app':
+      return app(flow.destination);
     case 'traffic_direction':
       return flow.traffic_direction === TrafficDirection.INGRESS ? 'ingress' : flow.traffic_direction === TrafficDirection.EGRESS ? 'egress' : 'unknown';
   }
@@ -75,7 +110,8 @@ function labelsContextValue(name: LabelsContextName, flow: Flow): string {
 
 function parseKinds(option: string, value: string): ContextKind[] {
   const kinds = value.split('|');
-  for (const k of kinds) if (!(CONTEXT_KINDS as readonly string[]).includes(k)) throw new Error(`invalid ${option} "${k}" (expected one of: ${CONTEXT_KINDS.join(', ')})`);
+  for (const k of kinds)
+    if (!(CONTEXT_KINDS as readonly string[]).includes(k)) throw new Error(`invalid ${option} "${k}" (expected one of: ${CONTEXT_KINDS.join(', ')})`);
   return kinds as ContextKind[];
 }
 
@@ -92,12 +128,16 @@ export class ContextLabels {
     const src = options.get('sourceContext');
     const dst = options.get('destinationContext');
     const lbl = options.get('labelsContext');
-    options.delete('sourceContext'); options.delete('destinationContext'); options.delete('labelsContext');
+    options.delete('sourceContext');
+    options.delete('destinationContext');
+    options.delete('labelsContext');
     if (src !== undefined) this.source = parseKinds('sourceContext', src);
     if (dst !== undefined) this.destination = parseKinds('destinationContext', dst);
     if (lbl !== undefined) {
       const wanted = new Set(lbl.split(',').filter(Boolean));
-      for (const w of wanted) if (!(LABELS_CONTEXT as readonly string[]).includes(w)) throw new Error(`invalid labelsContext "${w}" (expected some of: ${LABELS_CONTEXT.join(', ')})`);
+      for (const w of wanted)
+        if (!(LABELS_CONTEXT as readonly string[]).includes(w))
+          throw new Error(`invalid labelsContext "${w}" (expected some of: ${LABELS_CONTEXT.join(', ')})`);
       this.labels = LABELS_CONTEXT.filter((n) => wanted.has(n));
     }
     this.names = [...this.labels, ...(this.source.length ? ['source'] : []), ...(this.destination.length ? ['destination'] : [])];

@@ -13,7 +13,10 @@ const DROP_REASON_NAMES = new Map<number, string>();
 export function dropReasonName(code: number | undefined): string {
   const c = code ?? 0;
   let s = DROP_REASON_NAMES.get(c);
-  if (s === undefined) { s = enumName(enums.DropReason, c) ?? String(c); DROP_REASON_NAMES.set(c, s); }
+  if (s === undefined) {
+    s = enumName(enums.DropReason, c) ?? String(c);
+    DROP_REASON_NAMES.set(c, s);
+  }
   return s;
 }
 
@@ -51,8 +54,20 @@ export function family(flow: Flow): string {
 }
 
 const TRACE_POINTS = [
-  'to-endpoint', 'to-proxy', 'to-host', 'to-stack', 'to-overlay', 'from-endpoint', 'from-proxy',
-  'from-host', 'from-stack', 'from-overlay', 'from-network', 'to-network', 'from-crypto', 'to-crypto',
+  'to-endpoint',
+  'to-proxy',
+  'to-host',
+  'to-stack',
+  'to-overlay',
+  'from-endpoint',
+  'from-proxy',
+  'from-host',
+  'from-stack',
+  'from-overlay',
+  'from-network',
+  'to-network',
+  'from-crypto',
+  'to-crypto',
 ];
 const NUMBERS: string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
@@ -61,12 +76,30 @@ export function flowTypeLabels(flow: Flow, out: string[], at: number): void {
   const t = flow.event_type?.type ?? 0;
   const sub = flow.event_type?.sub_type ?? 0;
   switch (t) {
-    case 129: out[at] = 'L7'; out[at + 1] = flow.l7?.dns ? 'DNS' : flow.l7?.http ? 'HTTP' : flow.l7?.kafka ? 'Kafka' : ''; return;
-    case 1: out[at] = 'Drop'; out[at + 1] = ''; return;
-    case 3: out[at] = 'Capture'; out[at + 1] = ''; return;
-    case 4: out[at] = 'Trace'; out[at + 1] = TRACE_POINTS[sub] ?? ''; return;
-    case 5: out[at] = 'PolicyVerdict'; out[at + 1] = ''; return;
-    default: out[at] = 'Unknown'; out[at + 1] = NUMBERS[t & 0xff]; return;
+    case 129:
+      out[at] = 'L7';
+      out[at + 1] = flow.l7?.dns ? 'DNS' : flow.l7?.http ? 'HTTP' : flow.l7?.kafka ? 'Kafka' : '';
+      return;
+    case 1:
+      out[at] = 'Drop';
+      out[at + 1] = '';
+      return;
+    case 3:
+      out[at] = 'Capture';
+      out[at + 1] = '';
+      return;
+    case 4:
+      out[at] = 'Trace';
+      out[at + 1] = TRACE_POINTS[sub] ?? '';
+      return;
+    case 5:
+      out[at] = 'PolicyVerdict';
+      out[at + 1] = '';
+      return;
+    default:
+      out[at] = 'Unknown';
+      out[at + 1] = NUMBERS[t & 0xff];
+      return;
   }
 }
 

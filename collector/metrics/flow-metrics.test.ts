@@ -21,7 +21,10 @@ function syntheticFlows(n: number, policyDenySurge = 1): Flow[] {
   for (const r of src.take(n, 1.7e18)) {
     const f = dec.decode(r)!;
     // DNS messages come as extra L7 flows beside the packet's flow, as from Hubble's DNS proxy.
-    for (const x of [f, ...(dec.l7Flows ?? [])]) { enr.enrich(x); out.push(x); }
+    for (const x of [f, ...(dec.l7Flows ?? [])]) {
+      enr.enrich(x);
+      out.push(x);
+    }
   }
   return out;
 }
@@ -35,12 +38,20 @@ function family(m: FlowMetrics, name: string): CounterFamily {
 const scrape = scrapeValues;
 
 test('metrics config: Hubble syntax, space or comma separated, options and errors', () => {
-  const specs = parseMetricsConfig('drop:sourceContext=namespace;destinationContext=pod,dns:query;ignoreAAAA flow:sourceContext=pod|ip;labelsContext=source_namespace,destination_namespace');
-  assert.deepEqual(specs.map((s) => s.name), ['drop', 'dns', 'flow']);
+  const specs = parseMetricsConfig(
+    'drop:sourceContext=namespace;destinationContext=pod,dns:query;ignoreAAAA flow:sourceContext=pod|ip;labelsContext=source_namespace,destination_namespace',
+  );
+  assert.deepEqual(
+    specs.map((s) => s.name),
+    ['drop', 'dns', 'flow'],
+  );
   assert.equal(specs[0].options.get('destinationContext'), 'pod');
   assert.deepEqual([...specs[1].options.keys()], ['query', 'ignoreAAAA']);
   assert.equal(specs[2].options.get('labelsContext'), 'source_namespace,destination_namespace');
-  assert.deepEqual(parseMetricsConfig(['drop', 'tcp']).map((s) => s.name), ['drop', 'tcp']);
+  assert.deepEqual(
+    parseMetricsConfig(['drop', 'tcp']).map((s) => s.name),
+    ['drop', 'tcp'],
+  );
   assert.throws(() => parseMetricsConfig('drops'), /unknown metric "drops"/);
   assert.throws(() => parseMetricsConfig('drop drop'), /twice/);
   assert.throws(() => new FlowMetrics({ config: 'drop:sourceContext=nodes' }), /invalid sourceContext "nodes"/);
@@ -51,7 +62,9 @@ test('metrics config: Hubble syntax, space or comma separated, options and error
 
 test('drop, flow and policy counters equal what the flows say, with Hubble label order', () => {
   const flows = syntheticFlows(20_000, 5);
-  const m = new FlowMetrics({ config: 'drop:sourceContext=namespace;destinationContext=workload flow:sourceContext=pod-name|ip policy:labelsContext=traffic_direction,source_namespace' });
+  const m = new FlowMetrics({
+    config: 'drop:sourceContext=namespace;destinationContext=workload flow:sourceContext=pod-name|ip policy:labelsContext=traffic_direction,source_namespace',
+  });
   m.beginBatch();
   for (const f of flows) m.process(f);
 
@@ -75,7 +88,14 @@ test('drop, flow and policy counters equal what the flows say, with Hubble label
 
   const policy = family(m, 'hubble_policy_verdicts_total');
   assert.deepEqual(policy.labelNames, ['direction', 'match', 'action', 'source_namespace', 'traffic_direction']);
-  const pv = flows.filter((f) => f.event_type?.type === 5 && f.verdict === Verdict.DROPPED && f.traffic_direction === 2 && f.source?.namespace === 'shop' && (f.policy_match_type ?? 0) === 0);
+  const pv = flows.filter(
+    (f) =>
+      f.event_type?.type === 5 &&
+      f.verdict === Verdict.DROPPED &&
+      f.traffic_direction === 2 &&
+      f.source?.namespace === 'shop' &&
+      (f.policy_match_type ?? 0) === 0,
+  );
   assert.ok(pv.length > 0);
   assert.equal(policy.valueOf(['egress', 'none', 'dropped', 'shop', 'egress']), pv.length);
 });
@@ -91,7 +111,10 @@ test('dns, tcp, icmp, port-distribution and flows-to-world handlers', () => {
   const nx = flows.filter((f) => f.l7?.type === 2 && f.l7.dns?.rcode === 3);
   assert.ok(nx.length > 0);
   const q = nx[0].l7!.dns!.query!;
-  assert.equal(responses.valueOf(['Non-Existent Domain', 'A', '0', q]), nx.filter((f) => f.l7!.dns!.query === q && f.l7!.dns!.qtypes?.join(',') === 'A').length);
+  assert.equal(
+    responses.valueOf(['Non-Existent Domain', 'A', '0', q]),
+    nx.filter((f) => f.l7!.dns!.query === q && f.l7!.dns!.qtypes?.join(',') === 'A').length,
+  );
   const queries = family(m, 'hubble_dns_queries_total');
   assert.ok(queries.size > 0);
 
@@ -103,12 +126,17 @@ test('dns, tcp, icmp, port-distribution and flows-to-world handlers', () => {
   assert.equal(icmp.valueOf(['IPv4', 'EchoRequest']), flows.filter((f) => f.l4?.ICMPv4?.type === 8).length);
 
   const ports = family(m, 'hubble_port_distribution_total');
-  const to5432 = flows.filter((f) => (f.verdict === Verdict.FORWARDED || f.verdict === Verdict.REDIRECTED) && f.l4?.TCP?.destination_port === 5432 && !f.is_reply?.value).length;
+  const to5432 = flows.filter(
+    (f) => (f.verdict === Verdict.FORWARDED || f.verdict === Verdict.REDIRECTED) && f.l4?.TCP?.destination_port === 5432 && !f.is_reply?.value,
+  ).length;
   assert.equal(ports.valueOf(['TCP', '5432']) ?? 0, to5432);
 
   const world = family(m, 'hubble_flows_to_world_total');
   assert.deepEqual(world.labelNames, ['protocol', 'verdict', 'port']);
-  const toWorldSyn = flows.filter((f) => f.destination?.identity === 2 && f.verdict === Verdict.FORWARDED && f.l4?.TCP?.flags?.SYN && !f.l4.TCP.flags.ACK && f.l4.TCP.destination_port === 443).length;
+  const toWorldSyn = flows.filter(
+    (f) =>
+      f.destination?.identity === 2 && f.verdict === Verdict.FORWARDED && f.l4?.TCP?.flags?.SYN && !f.l4.TCP.flags.ACK && f.l4.TCP.destination_port === 443,
+  ).length;
   assert.ok(toWorldSyn > 0);
   assert.equal(world.valueOf(['TCP', 'FORWARDED', '443']), toWorldSyn);
 });
@@ -117,7 +145,12 @@ test('series cap refuses and counts; idle label sets expire; new series are expo
   const m = new FlowMetrics({ config: 'flow:sourceContext=ip', maxSeriesPerMetric: 3, expireAfterMs: 60_000 });
   const r = new Registry();
   m.register(r);
-  const flow = (ip: string): Flow => ({ verdict: 1, IP: { source: ip, destination: '10.0.0.1' }, l4: { UDP: { source_port: 1, destination_port: 2 } }, event_type: { type: 4, sub_type: 0 } });
+  const flow = (ip: string): Flow => ({
+    verdict: 1,
+    IP: { source: ip, destination: '10.0.0.1' },
+    l4: { UDP: { source_port: 1, destination_port: 2 } },
+    event_type: { type: 4, sub_type: 0 },
+  });
   m.beginBatch();
   for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.1']) m.process(flow(ip));
   const fam = family(m, 'hubble_flows_processed_total');

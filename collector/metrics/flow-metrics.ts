@@ -16,9 +16,14 @@ import { createDnsHandler } from './handlers/dns.js';
 import { createPolicyHandler } from './handlers/policy.js';
 
 const FACTORIES: Record<MetricHandlerName, HandlerFactory> = {
-  flow: createFlowHandler, drop: createDropHandler, tcp: createTcpHandler, icmp: createIcmpHandler,
-  'port-distribution': createPortDistributionHandler, 'flows-to-world': createFlowsToWorldHandler,
-  dns: createDnsHandler, policy: createPolicyHandler,
+  flow: createFlowHandler,
+  drop: createDropHandler,
+  tcp: createTcpHandler,
+  icmp: createIcmpHandler,
+  'port-distribution': createPortDistributionHandler,
+  'flows-to-world': createFlowsToWorldHandler,
+  dns: createDnsHandler,
+  policy: createPolicyHandler,
 };
 
 export interface FlowMetricsOptions {
@@ -48,13 +53,19 @@ export class FlowMetrics {
     this.handlers = parseMetricsConfig(opts.config).map((spec) => FACTORIES[spec.name](spec.options, policy));
   }
 
-  get families(): CounterFamily[] { return this.handlers.flatMap((h) => h.families); }
+  get families(): CounterFamily[] {
+    return this.handlers.flatMap((h) => h.families);
+  }
 
   /** Names of the handlers that need DNS payloads decoded into l7.dns. */
-  get needsDns(): boolean { return this.handlers.some((h) => h.name === 'dns'); }
+  get needsDns(): boolean {
+    return this.handlers.some((h) => h.name === 'dns');
+  }
 
   /** Called once per batch: one clock read for every flow of the batch. */
-  beginBatch(): void { this.nowMs = Date.now(); }
+  beginBatch(): void {
+    this.nowMs = Date.now();
+  }
 
   process(flow: Flow): void {
     const now = this.nowMs;
@@ -72,9 +83,21 @@ export class FlowMetrics {
   register(registry: Registry): void {
     for (const f of this.families) f.register(registry);
     const perFamily = (m: Map<string, number>) => () => this.families.map((f) => ({ labels: { metric: f.name }, value: m.get(f.name) ?? 0 }));
-    new ObservedMetric('flowscope_metrics_series_refused_total', 'Increments not counted because their metric reached its series cap', 'counter', perFamily(this.refused)).register(registry);
-    new ObservedMetric('flowscope_metrics_series_expired_total', 'Label sets removed after not being updated for the expiry period', 'counter', perFamily(this.expired)).register(registry);
-    new ObservedMetric('flowscope_metrics_series', 'Series currently held per flow metric', 'gauge', () => this.families.map((f) => ({ labels: { metric: f.name }, value: f.size }))).register(registry);
+    new ObservedMetric(
+      'flowscope_metrics_series_refused_total',
+      'Increments not counted because their metric reached its series cap',
+      'counter',
+      perFamily(this.refused),
+    ).register(registry);
+    new ObservedMetric(
+      'flowscope_metrics_series_expired_total',
+      'Label sets removed after not being updated for the expiry period',
+      'counter',
+      perFamily(this.expired),
+    ).register(registry);
+    new ObservedMetric('flowscope_metrics_series', 'Series currently held per flow metric', 'gauge', () =>
+      this.families.map((f) => ({ labels: { metric: f.name }, value: f.size })),
+    ).register(registry);
   }
 
   start(): void {

@@ -15,7 +15,10 @@ export type HandlerFactory = (options: Map<string, string>, policy: SeriesPolicy
 export function takeFlags(name: string, options: Map<string, string>, allowed: readonly string[]): Set<string> {
   const flags = new Set<string>();
   for (const [k, v] of options) {
-    if (!allowed.includes(k)) throw new Error(`metric "${name}": unknown option "${k}"${allowed.length ? ` (known: ${allowed.join(', ')}, sourceContext, destinationContext, labelsContext)` : ''}`);
+    if (!allowed.includes(k))
+      throw new Error(
+        `metric "${name}": unknown option "${k}"${allowed.length ? ` (known: ${allowed.join(', ')}, sourceContext, destinationContext, labelsContext)` : ''}`,
+      );
     if (v !== '' && v !== 'true') throw new Error(`metric "${name}": option "${k}" takes no value`);
     flags.add(k);
   }

@@ -5,10 +5,14 @@
 export const METRIC_HANDLER_NAMES = ['flow', 'drop', 'tcp', 'icmp', 'port-distribution', 'flows-to-world', 'dns', 'policy'] as const;
 export type MetricHandlerName = (typeof METRIC_HANDLER_NAMES)[number];
 
-export interface MetricSpec { name: MetricHandlerName; options: Map<string, string> }
+export interface MetricSpec {
+  name: MetricHandlerName;
+  options: Map<string, string>;
+}
 
 /** Default set: every family flowscope computes, with namespace/workload contexts. */
-export const DEFAULT_METRICS = 'flow:sourceContext=namespace;destinationContext=namespace drop:sourceContext=namespace;destinationContext=namespace tcp icmp port-distribution flows-to-world:sourceContext=namespace dns:sourceContext=namespace policy:sourceContext=namespace';
+export const DEFAULT_METRICS =
+  'flow:sourceContext=namespace;destinationContext=namespace drop:sourceContext=namespace;destinationContext=namespace tcp icmp port-distribution flows-to-world:sourceContext=namespace dns:sourceContext=namespace policy:sourceContext=namespace';
 
 const isHandler = (s: string): boolean => (METRIC_HANDLER_NAMES as readonly string[]).includes(s.split(':')[0]);
 
@@ -32,7 +36,10 @@ export function parseMetricsConfig(text: string | readonly string[]): MetricSpec
     seen.add(name);
     const options = new Map<string, string>();
     if (colon >= 0) {
-      for (const opt of w.slice(colon + 1).split(';').filter(Boolean)) {
+      for (const opt of w
+        .slice(colon + 1)
+        .split(';')
+        .filter(Boolean)) {
         const eq = opt.indexOf('=');
         const key = eq < 0 ? opt : opt.slice(0, eq);
         if (!key) throw new Error(`metric "${name}": empty option in "${w}"`);

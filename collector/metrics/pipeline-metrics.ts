@@ -19,7 +19,11 @@ export interface CollectorMetricSources {
 }
 
 const DECODE_ERROR_KINDS: Array<[keyof DecodeStats, string]> = [
-  ['truncated', 'truncated'], ['unknownType', 'unknown_type'], ['unknownVersion', 'unknown_version'], ['badLength', 'bad_length'], ['badPacket', 'bad_packet'],
+  ['truncated', 'truncated'],
+  ['unknownType', 'unknown_type'],
+  ['unknownVersion', 'unknown_version'],
+  ['badLength', 'bad_length'],
+  ['badPacket', 'bad_packet'],
 ];
 
 export function registerCollectorMetrics(registry: Registry, src: CollectorMetricSources): void {
@@ -28,43 +32,63 @@ export function registerCollectorMetrics(registry: Registry, src: CollectorMetri
   const gauge = (name: string, help: string, read: () => number) => new ObservedMetric(name, help, 'gauge', read).register(registry);
 
   // Hubble's loss counter, per source (collector/loss.ts counts every stage).
-  new ObservedMetric('hubble_lost_events_total', 'Number of lost events', 'counter',
-    () => Object.entries(loss.snapshot()).map(([source, value]) => ({ labels: { source }, value }))).register(registry);
+  new ObservedMetric('hubble_lost_events_total', 'Number of lost events', 'counter', () =>
+    Object.entries(loss.snapshot()).map(([source, value]) => ({ labels: { source }, value })),
+  ).register(registry);
   gauge('flowscope_collector_decode_queue_records', 'Records waiting in the decode queue', () => queue.length);
 
   counter('flowscope_collector_records_read_total', 'Datapath records read from the source', () => pipeline.recordsRead);
   counter('flowscope_collector_flows_total', 'Flows decoded from datapath records', () => pipeline.flowsDecoded);
-  new ObservedMetric('flowscope_collector_decode_errors_total', 'Records that could not be decoded, by kind (collector/decode/stats.ts)', 'counter',
-    () => DECODE_ERROR_KINDS.map(([k, kind]) => ({ labels: { kind }, value: decoder[k] }))).register(registry);
-  counter('flowscope_collector_records_ignored_total', 'Records of known types that are not flows (debug, recorder, agent), ignored like Hubble does', () => decoder.skipped);
+  new ObservedMetric('flowscope_collector_decode_errors_total', 'Records that could not be decoded, by kind (collector/decode/stats.ts)', 'counter', () =>
+    DECODE_ERROR_KINDS.map(([k, kind]) => ({ labels: { kind }, value: decoder[k] })),
+  ).register(registry);
+  counter(
+    'flowscope_collector_records_ignored_total',
+    'Records of known types that are not flows (debug, recorder, agent), ignored like Hubble does',
+    () => decoder.skipped,
+  );
   gauge('flowscope_collector_ring_flows', 'Flows held in the node ring (Observer API history)', () => ring.length);
   gauge('flowscope_collector_ring_capacity', 'Capacity of the node ring', () => ring.capacity);
   counter('flowscope_collector_ring_overwritten_total', 'Flows overwritten in the ring by newer ones', () => ring.overwritten);
   if (shipper === null) return;
   const s = shipper.stats;
-  gauge('flowscope_collector_ship_queue_flows', 'Flows waiting for the relay\'s durable acknowledgement (sent or not yet sent)', () => s.unackedFlows);
+  gauge('flowscope_collector_ship_queue_flows', "Flows waiting for the relay's durable acknowledgement (sent or not yet sent)", () => s.unackedFlows);
   counter('flowscope_collector_ship_batches_sent_total', 'Batches written to the relay stream (resends included)', () => s.batchesSent);
   counter('flowscope_collector_ship_batches_acked_total', 'Batches the relay acknowledged as durable', () => s.batchesAcked);
   counter('flowscope_collector_ship_flows_sent_total', 'Flows written to the relay stream (resends included)', () => s.flowsSent);
   counter('flowscope_collector_ship_flows_acked_total', 'Flows the relay acknowledged as durable', () => s.flowsAcked);
-  counter('flowscope_collector_ship_flows_dropped_total', 'Flows dropped because the unacknowledged backlog was full (with a spill queue: its disk budget was spent)', () => s.flowsDropped);
+  counter(
+    'flowscope_collector_ship_flows_dropped_total',
+    'Flows dropped because the unacknowledged backlog was full (with a spill queue: its disk budget was spent)',
+    () => s.flowsDropped,
+  );
   counter('flowscope_collector_relay_reconnects_total', 'Times the relay stream broke and was reopened', () => s.reconnects);
   gauge('flowscope_collector_relay_connected', '1 while the ingest stream to the relay is established', () => (s.connected ? 1 : 0));
   gauge('flowscope_collector_ship_memory_bytes', 'Encoded bytes of unacknowledged batches held in memory', () => s.memoryBytes);
   const spill = s.spill;
   if (spill !== null) {
-    gauge('flowscope_collector_ship_spill_bytes', 'Bytes of the on-disk spill queue (segment files, earlier runs\' sessions included)', () => spill.queueBytes);
+    gauge('flowscope_collector_ship_spill_bytes', "Bytes of the on-disk spill queue (segment files, earlier runs' sessions included)", () => spill.queueBytes);
     gauge('flowscope_collector_ship_spill_batches', 'Unacknowledged batches in the on-disk spill queue', () => spill.queueBatches);
     gauge('flowscope_collector_ship_spill_flows', 'Unacknowledged flows in the on-disk spill queue', () => spill.queueFlows);
     counter('flowscope_collector_ship_spilled_batches_total', 'Batches moved from memory to the on-disk spill queue', () => spill.spilledBatches);
     counter('flowscope_collector_ship_spilled_bytes_total', 'Bytes written to the on-disk spill queue', () => spill.spilledBytes);
-    counter('flowscope_collector_ship_replayed_batches_total', 'Batches read back from the spill queue and sent to the relay (resends included)', () => spill.replayedBatches);
-    gauge('flowscope_collector_ship_spill_earlier_sessions', 'Sessions of earlier runs found in the spill directory and not replayed yet', () => spill.earlierSessions);
+    counter(
+      'flowscope_collector_ship_replayed_batches_total',
+      'Batches read back from the spill queue and sent to the relay (resends included)',
+      () => spill.replayedBatches,
+    );
+    gauge(
+      'flowscope_collector_ship_spill_earlier_sessions',
+      'Sessions of earlier runs found in the spill directory and not replayed yet',
+      () => spill.earlierSessions,
+    );
     counter('flowscope_collector_ship_spill_errors_total', 'Failed spill queue writes and reads (retried)', () => spill.errors);
   }
   const latency = new Histogram({
-    name: 'flowscope_collector_ship_latency_seconds', help: 'Time from sending a batch to the relay\'s durable acknowledgement',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry],
+    name: 'flowscope_collector_ship_latency_seconds',
+    help: "Time from sending a batch to the relay's durable acknowledgement",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
   });
   shipper.onAckLatency = (ms) => latency.observe(ms / 1000);
 }

@@ -6,12 +6,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export interface ReaderHandle { readonly __reader: unique symbol }
-export interface ObjectHandle { readonly __object: unique symbol }
+export interface ReaderHandle {
+  readonly __reader: unique symbol;
+}
+export interface ObjectHandle {
+  readonly __object: unique symbol;
+}
 
 export interface PerfNative {
-  openPerfReader(opts: { path?: string; fd?: number; pages: number; maxBatchBytes?: number; wakeupBytes?: number },
-    onBatch: (batch: Buffer, records: number, lost: number[] | null) => void): ReaderHandle;
+  openPerfReader(
+    opts: { path?: string; fd?: number; pages: number; maxBatchBytes?: number; wakeupBytes?: number },
+    onBatch: (batch: Buffer, records: number, lost: number[] | null) => void,
+  ): ReaderHandle;
   consume(r: ReaderHandle): void;
   readerStats(r: ReaderHandle): { records: number; lost: number; wakeups: number; batches: number; rings: number };
   closeReader(r: ReaderHandle): void;

@@ -24,18 +24,36 @@ test('perf reader: batches split by maxBatchBytes, close from inside a batch is 
     const sizes: number[] = [];
     const r1 = new PerfRingReader(native, { fd: native.mapFd(obj, 'cilium_events'), pages: 64, maxBatchBytes: 4096, drainIntervalMs: 0 });
     readers.push(r1);
-    r1.start({ records(b: RawRecord[]) { sizes.push(b.length); }, lost() { assert.fail('nothing should be lost'); } });
+    r1.start({
+      records(b: RawRecord[]) {
+        sizes.push(b.length);
+      },
+      lost() {
+        assert.fail('nothing should be lost');
+      },
+    });
     native.testRun(obj, 'emit_record', rec, 200);
     r1.drain();
-    assert.equal(sizes.reduce((a, b) => a + b, 0), 200);
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      200,
+    );
     assert.ok(sizes.length > 1 && Math.max(...sizes) <= Math.floor(4096 / (8 + 104)) + 1, `batches ${sizes.join(',')}`);
     assert.equal(r1.stats().records, 200);
     r1.close();
     // 2: closing from inside the first batch (mid-drain) stops delivery without freeing the buffer under libbpf.
-    let calls = 0, got = 0;
+    let calls = 0,
+      got = 0;
     const r2 = new PerfRingReader(native, { fd: native.mapFd(obj, 'cilium_events'), pages: 64, maxBatchBytes: 4096, drainIntervalMs: 0 });
     readers.push(r2);
-    r2.start({ records(b: RawRecord[]) { calls++; got += b.length; r2.close(); }, lost() {} });
+    r2.start({
+      records(b: RawRecord[]) {
+        calls++;
+        got += b.length;
+        r2.close();
+      },
+      lost() {},
+    });
     native.testRun(obj, 'emit_record', rec, 200);
     r2.drain();
     assert.equal(calls, 1);

@@ -22,13 +22,22 @@ export interface PerfRingOptions {
   drainIntervalMs?: number;
 }
 
-export interface PerfRingStats { records: number; lost: number; wakeups: number; batches: number; rings: number }
+export interface PerfRingStats {
+  records: number;
+  lost: number;
+  wakeups: number;
+  batches: number;
+  rings: number;
+}
 
 export class PerfRingReader {
   private handle: ReaderHandle | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Adds to records' read time: lets a source map a monotonic clock; 0 = Date.now(). */
-  constructor(private readonly native: PerfNative, private readonly opts: PerfRingOptions) {}
+  constructor(
+    private readonly native: PerfNative,
+    private readonly opts: PerfRingOptions,
+  ) {}
 
   start(sink: RecordSink): void {
     if (this.handle) throw new Error('perf reader already started');
@@ -41,16 +50,22 @@ export class PerfRingReader {
     );
     const h = this.handle;
     // Records written before libuv armed the poll would wait for the next wake-up; drain once now.
-    setImmediate(() => { if (this.handle === h) this.native.consume(h); });
+    setImmediate(() => {
+      if (this.handle === h) this.native.consume(h);
+    });
     const every = this.opts.drainIntervalMs ?? ((this.opts.wakeupBytes ?? 0) > 0 ? 100 : 1000);
     if (every > 0) {
-      this.timer = setInterval(() => { if (this.handle) this.native.consume(this.handle); }, every);
+      this.timer = setInterval(() => {
+        if (this.handle) this.native.consume(this.handle);
+      }, every);
       this.timer.unref();
     }
   }
 
   /** Reads whatever the rings hold now (synchronously, through the sink). */
-  drain(): void { if (this.handle) this.native.consume(this.handle); }
+  drain(): void {
+    if (this.handle) this.native.consume(this.handle);
+  }
 
   stats(): PerfRingStats {
     return this.handle ? this.native.readerStats(this.handle) : { records: 0, lost: 0, wakeups: 0, batches: 0, rings: 0 };

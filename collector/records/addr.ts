@@ -32,16 +32,21 @@ export function ipv6Bytes(s: string): Uint8Array {
   groups.forEach((g: string, i: number) => {
     const n = parseInt(g, 16);
     if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw new Error(`invalid IPv6 address ${JSON.stringify(s)}`);
-    out[2 * i] = n >> 8; out[2 * i + 1] = n & 0xff;
+    out[2 * i] = n >> 8;
+    out[2 * i + 1] = n & 0xff;
   });
   if (tail) out.set(tail, 12);
   return out;
 }
 
-export function isIPv6(s: string): boolean { return s.includes(':'); }
+export function isIPv6(s: string): boolean {
+  return s.includes(':');
+}
 
 /** Either family: 4 or 16 bytes. */
-export function ipBytes(s: string): Uint8Array { return isIPv6(s) ? ipv6Bytes(s) : ipv4Bytes(s); }
+export function ipBytes(s: string): Uint8Array {
+  return isIPv6(s) ? ipv6Bytes(s) : ipv4Bytes(s);
+}
 
 /** MAC "aa:bb:cc:dd:ee:ff" → 6 bytes. */
 export function macBytes(s: string): Uint8Array {

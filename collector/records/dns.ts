@@ -3,7 +3,12 @@ import { ipBytes } from './addr.js';
 
 const QTYPE: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33 };
 
-export interface DnsAnswer { name: string; type: 'A' | 'AAAA' | 'CNAME'; ttl: number; data: string }
+export interface DnsAnswer {
+  name: string;
+  type: 'A' | 'AAAA' | 'CNAME';
+  ttl: number;
+  data: string;
+}
 export interface DnsMessage {
   id: number;
   response: boolean;
@@ -23,8 +28,12 @@ function encodeName(name: string): number[] {
   return out;
 }
 
-function u16(n: number): number[] { return [(n >> 8) & 0xff, n & 0xff]; }
-function u32(n: number): number[] { return [(n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]; }
+function u16(n: number): number[] {
+  return [(n >> 8) & 0xff, n & 0xff];
+}
+function u32(n: number): number[] {
+  return [(n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+}
 
 /** A DNS message: one question, optional answers; recursion desired (and available in responses). */
 export function dnsMessage(m: DnsMessage): Uint8Array {

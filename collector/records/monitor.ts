@@ -13,7 +13,10 @@ export interface CaptureOpts {
   perfPad?: boolean;
 }
 
-interface Common { source?: number; hash?: number }
+interface Common {
+  source?: number;
+  hash?: number;
+}
 
 function finish(hdr: Uint8Array, packet: Uint8Array, o: CaptureOpts): Uint8Array {
   const cap = Math.min(packet.length, o.capLen ?? TRACE_PAYLOAD_LEN);
@@ -31,7 +34,8 @@ function finish(hdr: Uint8Array, packet: Uint8Array, o: CaptureOpts): Uint8Array
 function header(len: number, type: number, subtype: number, c: Common): [Uint8Array, DataView] {
   const b = new Uint8Array(len);
   const v = new DataView(b.buffer);
-  b[0] = type; b[1] = subtype;
+  b[0] = type;
+  b[1] = subtype;
   v.setUint16(2, c.source ?? 0, true);
   v.setUint32(4, c.hash ?? 0, true);
   return [b, v];
@@ -43,7 +47,10 @@ function setU64(v: DataView, o: number, n: number): void {
 }
 
 /** Flag bits of DropNotify v2+ and TraceNotify. */
-export const FLAG_IPV6 = 0x01, FLAG_L3_DEVICE = 0x02, FLAG_VXLAN = 0x04, FLAG_GENEVE = 0x08;
+export const FLAG_IPV6 = 0x01,
+  FLAG_L3_DEVICE = 0x02,
+  FLAG_VXLAN = 0x04,
+  FLAG_GENEVE = 0x08;
 
 export interface DropOpts extends Common, CaptureOpts {
   version?: 0 | 1 | 2 | 3;
@@ -140,7 +147,11 @@ export function encodePolicyVerdict(o: PolicyVerdictOpts, packet: Uint8Array): U
   return finish(b, packet, o);
 }
 
-export interface DebugCaptureOpts extends Common, CaptureOpts { point: number; arg1?: number; arg2?: number }
+export interface DebugCaptureOpts extends Common, CaptureOpts {
+  point: number;
+  arg1?: number;
+  arg2?: number;
+}
 
 export function encodeDebugCapture(o: DebugCaptureOpts, packet: Uint8Array): Uint8Array {
   const [b, v] = header(24, 3, o.point, o);
@@ -149,13 +160,21 @@ export function encodeDebugCapture(o: DebugCaptureOpts, packet: Uint8Array): Uin
   return finish(b, packet, o);
 }
 
-export interface TraceSockOpts { point: number; dstIp: string; dstPort: number; cookie?: number; cgroupId?: number; proto: 0 | 1 | 2 }
+export interface TraceSockOpts {
+  point: number;
+  dstIp: string;
+  dstPort: number;
+  cookie?: number;
+  cgroupId?: number;
+  proto: 0 | 1 | 2;
+}
 
 /** trace_sock_notify: packed 38 bytes, no packet. */
 export function encodeTraceSock(o: TraceSockOpts): Uint8Array {
   const b = new Uint8Array(38);
   const v = new DataView(b.buffer);
-  b[0] = 7; b[1] = o.point;
+  b[0] = 7;
+  b[1] = o.point;
   b.set(ipBytes(o.dstIp), 2);
   v.setUint16(18, o.dstPort, true);
   setU64(v, 20, o.cookie ?? 0);

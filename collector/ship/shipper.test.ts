@@ -26,8 +26,16 @@ const flow = (id: string | number): Flow => ({ uuid: `f-${id}`, time: { seconds:
 
 function options(port: number, over: Partial<ShipperOptions> = {}): ShipperOptions {
   return {
-    ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 50, maxBatchDelayMs: 5, reconnectMinMs: 20, reconnectMaxMs: 100,
-    relayAddress: `127.0.0.1:${port}`, nodeName: 'n1', observerAddress: '', version: 't', ...over,
+    ...DEFAULT_SHIPPER_OPTIONS,
+    maxBatchFlows: 50,
+    maxBatchDelayMs: 5,
+    reconnectMinMs: 20,
+    reconnectMaxMs: 100,
+    relayAddress: `127.0.0.1:${port}`,
+    nodeName: 'n1',
+    observerAddress: '',
+    version: 't',
+    ...over,
   };
 }
 
@@ -93,7 +101,11 @@ test('a tiny memory budget spills to disk while the relay is away; back, every b
   const batches = spill.spilledBatches;
   assert.ok(batches > 0);
   assert.deepEqual(store.seqs(shipper.session), range(1, store.seqs(shipper.session).length), 'each batch once, in sequence order');
-  assert.deepEqual(store.flows().map((f) => f.uuid), range(0, total - 1).map((i) => `f-${i}`), 'every flow once, in order');
+  assert.deepEqual(
+    store.flows().map((f) => f.uuid),
+    range(0, total - 1).map((i) => `f-${i}`),
+    'every flow once, in order',
+  );
   assert.ok(spill.replayedBatches >= batches, `replayed ${spill.replayedBatches} of ${batches} spilled batches`);
   assert.ok(shipper.stats.reconnects >= 2);
   assert.equal(spill.queueBatches, 0);
@@ -117,7 +129,10 @@ test('a spent disk budget drops new flows, counted and reported to the relay; me
   const spill = shipper.stats.spill!;
   let onDrop = 0;
   let diskAtFirstDrop = -1;
-  shipper.onDrop = (n) => { if (onDrop === 0) diskAtFirstDrop = spill.queueBytes; onDrop += n; };
+  shipper.onDrop = (n) => {
+    if (onDrop === 0) diskAtFirstDrop = spill.queueBytes;
+    onDrop += n;
+  };
   await shipper.start();
   const total = 20_000;
   let peakMemory = 0;
@@ -163,12 +178,16 @@ test('without a spill directory the in-memory bound drops as before, and nothing
   await shipper.stop();
 });
 
-test('a restart replays the earlier run\'s spilled batches under its session, before its own session connects', async () => {
+test("a restart replays the earlier run's spilled batches under its session, before its own session connects", async () => {
   const dir = freshDir();
   const port = await freePort();
   const first = new Shipper(options(port, { maxMemoryBytes: 32 * 1024, spill: { dir, maxBytes: 64 << 20 } }), log);
   await first.start();
-  await feed(first, range(0, 2999).map((i) => `a${i}`), 32 * 1024);
+  await feed(
+    first,
+    range(0, 2999).map((i) => `a${i}`),
+    32 * 1024,
+  );
   await until('some batches on disk', () => first.stats.spill!.queueBatches > 0);
   // The relay is away at shutdown: what is still in memory goes to disk too.
   assert.equal(await first.drain(200), false);
@@ -180,22 +199,32 @@ test('a restart replays the earlier run\'s spilled batches under its session, be
   const second = new Shipper(options(port, { maxMemoryBytes: 32 * 1024, spill: { dir, maxBytes: 64 << 20 } }), log);
   await second.start();
   assert.equal(second.stats.spill!.earlierSessions, 1);
-  await feed(second, range(0, 999).map((i) => `b${i}`), 32 * 1024);
+  await feed(
+    second,
+    range(0, 999).map((i) => `b${i}`),
+    32 * 1024,
+  );
   assert.equal(await second.drain(30_000), true);
   await until('the earlier session is done', () => second.stats.spill!.earlierSessions === 0);
 
   assert.deepEqual(store.hellos, [first.session, second.session], 'the earlier session first, on a stream of its own');
-  assert.deepEqual(store.flows(first.session).map((f) => f.uuid), range(0, 2999).map((i) => `f-a${i}`));
+  assert.deepEqual(
+    store.flows(first.session).map((f) => f.uuid),
+    range(0, 2999).map((i) => `f-a${i}`),
+  );
   assert.deepEqual(store.seqs(first.session), range(1, 60));
-  assert.deepEqual(store.flows(second.session).map((f) => f.uuid), range(0, 999).map((i) => `f-b${i}`));
+  assert.deepEqual(
+    store.flows(second.session).map((f) => f.uuid),
+    range(0, 999).map((i) => `f-b${i}`),
+  );
   assert.equal(store.duplicates, 0);
   assert.equal(second.stats.flowsDropped, 0);
-  await assert.rejects(fs.stat(path.join(dir, first.session)), 'the replayed session\'s directory is removed');
+  await assert.rejects(fs.stat(path.join(dir, first.session)), "the replayed session's directory is removed");
   await second.stop();
   await relay.stop();
 });
 
-test('an earlier run\'s session the relay refuses (its storage lost what it acked) is dropped and counted', async () => {
+test("an earlier run's session the relay refuses (its storage lost what it acked) is dropped and counted", async () => {
   const dir = freshDir();
   const port = await freePort();
   const lostStore = new FakeIngestStore();
@@ -205,16 +234,26 @@ test('an earlier run\'s session the relay refuses (its storage lost what it acke
   for (let i = 0; i < 100; i++) first.add(flow(`a${i}`));
   assert.equal(await first.drain(10_000), true);
   await relay.stop();
-  await feed(first, range(100, 2099).map((i) => `a${i}`), 32 * 1024);
+  await feed(
+    first,
+    range(100, 2099).map((i) => `a${i}`),
+    32 * 1024,
+  );
   await first.stop();
 
   const store = new FakeIngestStore(); // knows nothing of the first session's batches 1 and 2
   relay = await startFakeIngestRelay(store, port);
   const second = new Shipper(options(port, { maxMemoryBytes: 32 * 1024, spill: { dir, maxBytes: 64 << 20 } }), log);
   let onDrop = 0;
-  second.onDrop = (n) => { onDrop += n; };
+  second.onDrop = (n) => {
+    onDrop += n;
+  };
   await second.start();
-  await feed(second, range(0, 499).map((i) => `b${i}`), 32 * 1024);
+  await feed(
+    second,
+    range(0, 499).map((i) => `b${i}`),
+    32 * 1024,
+  );
   assert.equal(await second.drain(30_000), true);
   assert.ok(store.refused >= 1);
   assert.equal(second.stats.flowsDropped, 2000);

@@ -63,7 +63,14 @@ export interface SpillOptions {
 // to a relay that keeps up at that rate (its acks come after a storage insert, a quarter to one
 // second). Less would spill batches that are acknowledged a moment later; more only delays the
 // spill. `maxUnackedFlows` (200,000) bounds the flow count as well.
-export const DEFAULT_SHIPPER_OPTIONS = { maxBatchFlows: 2000, maxBatchDelayMs: 100, maxUnackedFlows: 200_000, maxMemoryBytes: 64 * 1024 ** 2, reconnectMinMs: 200, reconnectMaxMs: 5000 };
+export const DEFAULT_SHIPPER_OPTIONS = {
+  maxBatchFlows: 2000,
+  maxBatchDelayMs: 100,
+  maxUnackedFlows: 200_000,
+  maxMemoryBytes: 64 * 1024 ** 2,
+  reconnectMinMs: 200,
+  reconnectMaxMs: 5000,
+};
 
 /** Largest chunk written to disk at once: bounds both the write and the read-back buffer. */
 const MAX_CHUNK_BYTES = 4 * 1024 ** 2;
@@ -78,7 +85,11 @@ const lockedDirs = new Set<string>();
 // A batch is encoded once, as its flows arrive: the backlog holds the Native block inside the
 // IngestMessage bytes (≈0.45 KB a flow) rather than Flow objects (≈4 KB), and a resend after a
 // reconnect costs no encoding.
-interface PendingBatch { seq: number; count: number; body: Buffer }
+interface PendingBatch {
+  seq: number;
+  count: number;
+  body: Buffer;
+}
 
 export interface ShipperStats {
   batchesSent: number;
@@ -97,7 +108,11 @@ export interface ShipperStats {
 }
 
 /** An earlier run's session, found on disk at start, replayed by a Shipper of its own. */
-interface EarlierSession { session: string; queue: SpillQueue; budget: SpillBudget }
+interface EarlierSession {
+  session: string;
+  queue: SpillQueue;
+  budget: SpillBudget;
+}
 
 export class Shipper {
   readonly session: string;
@@ -148,7 +163,11 @@ export class Shipper {
   /** Called for each flow dropped because the relay backlog is full (loss accounting). */
   onDrop: ((n: number) => void) | null = null;
 
-  constructor(private readonly opts: ShipperOptions, private readonly log: Logger, earlier?: EarlierSession) {
+  constructor(
+    private readonly opts: ShipperOptions,
+    private readonly log: Logger,
+    earlier?: EarlierSession,
+  ) {
     this.reconnectDelay = opts.reconnectMinMs;
     this.earlier = earlier ?? null;
     this.session = earlier?.session ?? randomUUID();
@@ -156,7 +175,19 @@ export class Shipper {
     this.maxMemoryBytes = opts.maxMemoryBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes;
     this.chunkBytes = Math.max(1, Math.min(MAX_CHUNK_BYTES, Math.floor(this.maxMemoryBytes / 4)));
     this.hardMemoryBytes = this.maxMemoryBytes + Math.max(2 * this.chunkBytes, Math.floor(this.maxMemoryBytes / 4));
-    this.stats = { batchesSent: 0, batchesAcked: 0, flowsSent: 0, flowsAcked: 0, flowsDropped: 0, reconnects: 0, connected: false, unackedFlows: 0, lastAckLatencyMs: 0, memoryBytes: 0, spill: this.budget?.stats ?? null };
+    this.stats = {
+      batchesSent: 0,
+      batchesAcked: 0,
+      flowsSent: 0,
+      flowsAcked: 0,
+      flowsDropped: 0,
+      reconnects: 0,
+      connected: false,
+      unackedFlows: 0,
+      lastAckLatencyMs: 0,
+      memoryBytes: 0,
+      spill: this.budget?.stats ?? null,
+    };
     if (earlier) {
       // Everything is on disk already: continue the session where it left off.
       this.spill = earlier.queue;
@@ -190,7 +221,9 @@ export class Shipper {
       return;
     }
     this.evict();
-    void this.replayEarlier(earlier).then(() => { if (!this.stopped) this.connect(); });
+    void this.replayEarlier(earlier).then(() => {
+      if (!this.stopped) this.connect();
+    });
   }
 
   /**
@@ -244,9 +277,17 @@ export class Shipper {
   }
 
   flush(): void {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     if (this.droppedSinceReport > 0 && !this.full(0)) {
-      this.currentLost.push({ source: LostEventSource.OBSERVER_EVENTS_QUEUE, num_events_lost: this.droppedSinceReport, first: msToTimestamp(this.droppedFirstMs), last: nowTimestamp() });
+      this.currentLost.push({
+        source: LostEventSource.OBSERVER_EVENTS_QUEUE,
+        num_events_lost: this.droppedSinceReport,
+        first: msToTimestamp(this.droppedFirstMs),
+        last: nowTimestamp(),
+      });
       this.droppedSinceReport = 0;
     }
     const count = this.block.rows;
@@ -269,7 +310,10 @@ export class Shipper {
     this.flush();
     const deadline = Date.now() + timeoutMs;
     while (!this.idle && Date.now() < deadline) {
-      await new Promise<void>((r) => { this.ackWaiters.push(r); setTimeout(r, Math.min(200, deadline - Date.now())); });
+      await new Promise<void>((r) => {
+        this.ackWaiters.push(r);
+        setTimeout(r, Math.min(200, deadline - Date.now()));
+      });
     }
     return this.idle;
   }
@@ -303,10 +347,15 @@ export class Shipper {
     await fs.mkdir(root, { recursive: true });
     await this.lock(root);
     const budget = this.budget!;
-    const queueOptions = (dir: string) => ({ dir, segmentBytes: o.segmentBytes ?? Math.max(4096, Math.min(32 * 1024 ** 2, Math.floor(o.maxBytes / 16))), syncIntervalMs: o.syncIntervalMs ?? 1000 });
+    const queueOptions = (dir: string) => ({
+      dir,
+      segmentBytes: o.segmentBytes ?? Math.max(4096, Math.min(32 * 1024 ** 2, Math.floor(o.maxBytes / 16))),
+      syncIntervalMs: o.syncIntervalMs ?? 1000,
+    });
     const found: Array<{ name: string; mtimeMs: number }> = [];
     for (const e of await fs.readdir(root, { withFileTypes: true })) {
-      if (e.isDirectory() && SESSION_DIR.test(e.name) && e.name !== this.session) found.push({ name: e.name, mtimeMs: (await fs.stat(path.join(root, e.name))).mtimeMs });
+      if (e.isDirectory() && SESSION_DIR.test(e.name) && e.name !== this.session)
+        found.push({ name: e.name, mtimeMs: (await fs.stat(path.join(root, e.name))).mtimeMs });
     }
     found.sort((a, b) => a.mtimeMs - b.mtimeMs);
     const earlier: EarlierSession[] = [];
@@ -314,7 +363,10 @@ export class Shipper {
       const dir = path.join(root, name);
       try {
         const queue = await SpillQueue.open(budget, queueOptions(dir), this.log);
-        if (queue.empty) { await queue.destroy(); continue; }
+        if (queue.empty) {
+          await queue.destroy();
+          continue;
+        }
         earlier.push({ session: name, queue, budget });
       } catch (err) {
         budget.stats.errors++;
@@ -324,7 +376,10 @@ export class Shipper {
     }
     budget.stats.earlierSessions = earlier.length;
     if (earlier.length > 0) {
-      this.log.info({ sessions: earlier.length, batches: budget.stats.queueBatches, flows: budget.stats.queueFlows, bytes: budget.stats.queueBytes }, 'spill holds batches of earlier runs; replaying them first');
+      this.log.info(
+        { sessions: earlier.length, batches: budget.stats.queueBatches, flows: budget.stats.queueFlows, bytes: budget.stats.queueBytes },
+        'spill holds batches of earlier runs; replaying them first',
+      );
     }
     this.spill = await SpillQueue.open(budget, queueOptions(path.join(root, this.session)), this.log);
     this.spill.onFreed = () => this.evict();
@@ -355,19 +410,30 @@ export class Shipper {
   private async replayEarlier(sessions: EarlierSession[]): Promise<void> {
     for (const e of sessions) {
       try {
-        if (this.stopped) { e.budget.stats.earlierSessions--; await e.queue.close(); continue; }
+        if (this.stopped) {
+          e.budget.stats.earlierSessions--;
+          await e.queue.close();
+          continue;
+        }
         const replay = new Shipper({ ...this.opts, spill: null }, this.log.child({ earlierSession: e.session }), e);
         // Batches unreadable on disk: already reported to the relay (as LostEvents in their place).
-        replay.onDrop = (n) => { this.stats.flowsDropped += n; this.onDrop?.(n); };
+        replay.onDrop = (n) => {
+          this.stats.flowsDropped += n;
+          this.onDrop?.(n);
+        };
         this.replaying = replay;
         this.log.info({ session: e.session, batches: e.queue.batches, flows: e.queue.flows }, 'replaying the spill of an earlier run');
         await replay.start();
         const refused = await replay.untilReplayed();
         await replay.stop();
         this.replaying = null;
-        if (refused === null && !replay.idle) { e.budget.stats.earlierSessions--; await e.queue.close(); continue; } // stopped midway
+        if (refused === null && !replay.idle) {
+          e.budget.stats.earlierSessions--;
+          await e.queue.close();
+          continue;
+        } // stopped midway
         if (refused !== null) {
-          this.log.warn({ session: e.session, flows: e.queue.flows, reason: refused }, 'relay refused an earlier run\'s session; its spilled flows are dropped');
+          this.log.warn({ session: e.session, flows: e.queue.flows, reason: refused }, "relay refused an earlier run's session; its spilled flows are dropped");
           this.dropped(e.queue.flows);
         } else {
           this.log.info({ session: e.session, flows: replay.stats.flowsAcked }, 'spill of an earlier run replayed');
@@ -376,8 +442,14 @@ export class Shipper {
         await e.queue.destroy();
       } catch (err) {
         e.budget.stats.errors++;
-        this.log.error({ session: e.session, err: (err as Error).message }, 'replaying the spill of an earlier run failed; it stays on disk for the next start');
-        if (this.replaying !== null) { this.replaying = null; e.budget.stats.earlierSessions--; }
+        this.log.error(
+          { session: e.session, err: (err as Error).message },
+          'replaying the spill of an earlier run failed; it stays on disk for the next start',
+        );
+        if (this.replaying !== null) {
+          this.replaying = null;
+          e.budget.stats.earlierSessions--;
+        }
         await e.queue.close().catch(() => undefined);
       }
     }
@@ -386,7 +458,10 @@ export class Shipper {
   /** For an earlier session's replay: resolves with null once everything is acknowledged (or it was stopped), or why the relay refused it. */
   private async untilReplayed(): Promise<string | null> {
     while (!this.idle && this.earlierRefused === null && !this.stopped) {
-      await new Promise<void>((r) => { this.ackWaiters.push(r); setTimeout(r, 200); });
+      await new Promise<void>((r) => {
+        this.ackWaiters.push(r);
+        setTimeout(r, 200);
+      });
     }
     return this.earlierRefused;
   }
@@ -461,7 +536,11 @@ export class Shipper {
     void this.evicting.then((ok) => {
       this.evicting = null;
       if (ok) this.evict();
-      else if (!this.stopped) this.spillRetryTimer = setTimeout(() => { this.spillRetryTimer = null; this.evict(); }, SPILL_RETRY_MS);
+      else if (!this.stopped)
+        this.spillRetryTimer = setTimeout(() => {
+          this.spillRetryTimer = null;
+          this.evict();
+        }, SPILL_RETRY_MS);
     });
   }
 
@@ -477,7 +556,10 @@ export class Shipper {
     }
     if (error === null) return true;
     this.budget!.stats.errors++;
-    this.log.warn({ err: error.message, batches: chunks.slice(written).reduce((n, c) => n + c.length, 0) }, 'spill: writing to disk failed; batches stay in memory');
+    this.log.warn(
+      { err: error.message, batches: chunks.slice(written).reduce((n, c) => n + c.length, 0) },
+      'spill: writing to disk failed; batches stay in memory',
+    );
     return false;
   }
 
@@ -498,11 +580,20 @@ export class Shipper {
     call.on('error', (err: grpc.ServiceError) => {
       // An earlier run's session the relay will not take (a sequence gap: storage lost what it
       // had acknowledged) is given up; this session keeps retrying as it always did.
-      if (this.earlier && (err.code === grpc.status.INVALID_ARGUMENT || err.code === grpc.status.FAILED_PRECONDITION)) this.earlierRefused = err.details || err.message;
+      if (this.earlier && (err.code === grpc.status.INVALID_ARGUMENT || err.code === grpc.status.FAILED_PRECONDITION))
+        this.earlierRefused = err.details || err.message;
       this.onBroken(call, err.details || err.message);
     });
     call.on('end', () => this.onBroken(call, 'stream ended by relay'));
-    call.write({ hello: { node_name: this.opts.nodeName, session_id: this.session, observer_address: this.opts.observerAddress, version: this.opts.version, started: nowTimestamp() } });
+    call.write({
+      hello: {
+        node_name: this.opts.nodeName,
+        session_id: this.session,
+        observer_address: this.opts.observerAddress,
+        version: this.opts.version,
+        started: nowTimestamp(),
+      },
+    });
   }
 
   private onAck(call: grpc.ClientDuplexStream<IngestMessage, IngestAck>, ack: IngestAck): void {
@@ -518,7 +609,11 @@ export class Shipper {
       this.stats.flowsAcked += count;
       this.stats.batchesAcked++;
       const t = this.sentAt.get(seq);
-      if (t !== undefined) { this.stats.lastAckLatencyMs = Date.now() - t; this.sentAt.delete(seq); this.onAckLatency?.(this.stats.lastAckLatencyMs); }
+      if (t !== undefined) {
+        this.stats.lastAckLatencyMs = Date.now() - t;
+        this.sentAt.delete(seq);
+        this.onAckLatency?.(this.stats.lastAckLatencyMs);
+      }
     }
     if (this.spill) {
       this.spill.ackThrough(this.ackedSeq);
@@ -568,7 +663,10 @@ export class Shipper {
       // Already-encoded bytes pass through the stream's serializer unchanged.
       if (!(call as unknown as grpc.ClientWritableStream<Buffer>).write(b.body)) {
         this.waitingForDrain = true;
-        call.once('drain', () => { this.waitingForDrain = false; this.sendPending(); });
+        call.once('drain', () => {
+          this.waitingForDrain = false;
+          this.sendPending();
+        });
         return;
       }
     }
@@ -607,7 +705,10 @@ export class Shipper {
       this.budget!.stats.errors++;
       if (++this.readFailures < MAX_READ_ATTEMPTS) {
         this.log.warn({ err: (err as Error).message, first: chunk.first, last: chunk.last }, 'spill: reading back from disk failed; retrying');
-        this.readRetryTimer = setTimeout(() => { this.readRetryTimer = null; this.sendPending(); }, SPILL_RETRY_MS);
+        this.readRetryTimer = setTimeout(() => {
+          this.readRetryTimer = null;
+          this.sendPending();
+        }, SPILL_RETRY_MS);
         return;
       }
       // Unreadable: its batches become LostEvents for their flows, so the sequence has no gap.
@@ -617,7 +718,10 @@ export class Shipper {
         flows += count;
         return this.lossBatch(chunk.first + i, count);
       });
-      this.log.error({ err: (err as Error).message, first: chunk.first, last: chunk.last, flows }, 'spill: batches unreadable on disk; reported to the relay as lost');
+      this.log.error(
+        { err: (err as Error).message, first: chunk.first, last: chunk.last, flows },
+        'spill: batches unreadable on disk; reported to the relay as lost',
+      );
       this.stats.flowsDropped += flows;
       this.onDrop?.(flows);
     } finally {

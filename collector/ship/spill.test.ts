@@ -15,7 +15,7 @@ const root = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-spill-'));
 after(() => fs.rm(root, { recursive: true, force: true }));
 let n = 0;
 const options = () => ({ dir: path.join(root, `q${++n}`), segmentBytes: 1000, syncIntervalMs: 50 });
-const batch = (seq: number, size = 100): SpillBatch => ({ seq, count: seq % 7 + 1, body: Buffer.alloc(size, seq % 256) });
+const batch = (seq: number, size = 100): SpillBatch => ({ seq, count: (seq % 7) + 1, body: Buffer.alloc(size, seq % 256) });
 const batches = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => batch(from + i));
 
 test('a chunk encodes and decodes byte for byte, large sequence numbers included', () => {
@@ -33,7 +33,9 @@ test('written chunks read back in order; the index finds batches; acks remove wh
   assert.equal(q.empty, true);
   for (let first = 1; first <= 30; first += 9) {
     // Several chunks in one write.
-    const chunks = [batches(first, first + 2), batches(first + 3, first + 5), batches(first + 6, first + 8)].filter((c) => c[0].seq <= 30).map((c) => c.filter((b) => b.seq <= 30));
+    const chunks = [batches(first, first + 2), batches(first + 3, first + 5), batches(first + 6, first + 8)]
+      .filter((c) => c[0].seq <= 30)
+      .map((c) => c.filter((b) => b.seq <= 30));
     assert.deepEqual(await q.write(chunks), { written: chunks.length, error: null });
   }
   const chunks = Array.from({ length: 10 }, (_, i) => q.chunkFrom(3 * i + 1)!);
@@ -51,7 +53,10 @@ test('written chunks read back in order; the index finds batches; acks remove wh
   q.ackThrough(14); // four chunks and a part of the fifth
   assert.equal(q.firstSeq, 15);
   assert.equal(q.batches, 16);
-  assert.equal(q.flows, batches(15, 30).reduce((s, b) => s + b.count, 0));
+  assert.equal(
+    q.flows,
+    batches(15, 30).reduce((s, b) => s + b.count, 0),
+  );
   assert.equal(budget.stats.queueFlows, q.flows);
   assert.deepEqual(await q.read(chunks[3]), [], 'an acknowledged chunk is gone');
   assert.deepEqual(await q.read(chunks[4]), batches(13, 15), 'a partly acknowledged chunk is still whole on disk');
@@ -62,7 +67,10 @@ test('written chunks read back in order; the index finds batches; acks remove wh
   assert.equal(q.empty, true);
   assert.equal(budget.stats.queueBytes, 0);
   assert.ok(before > 0);
-  assert.deepEqual((await fs.readdir(opts.dir)).filter((f) => f.endsWith('.seg')), []);
+  assert.deepEqual(
+    (await fs.readdir(opts.dir)).filter((f) => f.endsWith('.seg')),
+    [],
+  );
   await q.destroy();
   await assert.rejects(fs.stat(opts.dir));
 });

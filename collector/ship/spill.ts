@@ -21,7 +21,11 @@ import { Spool } from '../../common/spool.js';
 import type { Logger } from '../../common/logger.js';
 
 /** One batch as the shipper holds it: encoded bytes, never looked into here. */
-export interface SpillBatch { seq: number; count: number; body: Buffer }
+export interface SpillBatch {
+  seq: number;
+  count: number;
+  body: Buffer;
+}
 
 export interface SpillStats {
   /** Batches and bytes written to disk (a batch is written once). */
@@ -41,7 +45,16 @@ export interface SpillStats {
 
 /** The disk budget and counters shared by a collector's queues (its session and earlier runs'). */
 export class SpillBudget {
-  readonly stats: SpillStats = { spilledBatches: 0, spilledBytes: 0, replayedBatches: 0, queueBytes: 0, queueBatches: 0, queueFlows: 0, earlierSessions: 0, errors: 0 };
+  readonly stats: SpillStats = {
+    spilledBatches: 0,
+    spilledBytes: 0,
+    replayedBatches: 0,
+    queueBytes: 0,
+    queueBatches: 0,
+    queueFlows: 0,
+    earlierSessions: 0,
+    errors: 0,
+  };
   /** Bytes of writes in progress. */
   reserved = 0;
 
@@ -97,7 +110,11 @@ export function encodeChunk(batches: readonly SpillBatch[]): Buffer {
   return Buffer.concat(chunkParts(batches));
 }
 
-interface ChunkHeader { seqs: number[]; counts: Uint32Array; lengths: number[] }
+interface ChunkHeader {
+  seqs: number[];
+  counts: Uint32Array;
+  lengths: number[];
+}
 
 function decodeHeader(payload: Buffer): ChunkHeader {
   if (payload.length < HEAD_BYTES || payload.readUInt32LE(0) !== MAGIC) throw new Error('not a spill chunk');
@@ -155,7 +172,12 @@ export class SpillQueue {
   /** Called when acknowledged chunks were removed from disk (room in the budget again). */
   onFreed: (() => void) | null = null;
 
-  private constructor(private readonly spool: Spool, private readonly budget: SpillBudget, private readonly opts: SpillQueueOptions, private readonly log: Logger) {
+  private constructor(
+    private readonly spool: Spool,
+    private readonly budget: SpillBudget,
+    private readonly opts: SpillQueueOptions,
+    private readonly log: Logger,
+  ) {
     this.syncTimer = setInterval(() => this.syncNow(), opts.syncIntervalMs);
     this.syncTimer.unref();
   }
@@ -173,12 +195,20 @@ export class SpillQueue {
     return q;
   }
 
-  get dir(): string { return this.opts.dir; }
-  get empty(): boolean { return this.head === this.chunks.length; }
+  get dir(): string {
+    return this.opts.dir;
+  }
+  get empty(): boolean {
+    return this.head === this.chunks.length;
+  }
   /** Sequence number of the oldest batch on disk (0 when empty). */
-  get firstSeq(): number { return this.empty ? 0 : this.chunks[this.head].ackedThrough + 1; }
+  get firstSeq(): number {
+    return this.empty ? 0 : this.chunks[this.head].ackedThrough + 1;
+  }
   /** Sequence number of the newest batch on disk (0 when empty). */
-  get lastSeq(): number { return this.empty ? 0 : this.chunks[this.chunks.length - 1].last; }
+  get lastSeq(): number {
+    return this.empty ? 0 : this.chunks[this.chunks.length - 1].last;
+  }
 
   /** The oldest chunk holding a batch numbered `seq` or later. */
   chunkFrom(seq: number): SpillChunk | undefined {
@@ -212,11 +242,20 @@ export class SpillQueue {
       return await this.run(async () => {
         const before = this.spool.stats.appendedRecords;
         let error: Error | null = null;
-        try { await this.spool.appendMany(records); } catch (err) { error = err as Error; }
+        try {
+          await this.spool.appendMany(records);
+        } catch (err) {
+          error = err as Error;
+        }
         const written = this.spool.stats.appendedRecords - before;
         for (let i = 0; i < written; i++) {
           const batches = chunks[i];
-          this.index(batches[0].seq, batches[batches.length - 1].seq, Uint32Array.from(batches, (b) => b.count), sizes[i]);
+          this.index(
+            batches[0].seq,
+            batches[batches.length - 1].seq,
+            Uint32Array.from(batches, (b) => b.count),
+            sizes[i],
+          );
           this.budget.stats.spilledBatches += batches.length;
           this.budget.stats.spilledBytes += sizes[i];
         }
@@ -247,19 +286,28 @@ export class SpillQueue {
       c.ackedThrough = Math.max(c.ackedThrough, Math.min(c.last, seq));
       if (c.last > seq) return;
       this.head++;
-      if (this.head > 1024 && this.head * 2 > this.chunks.length) { this.chunks.splice(0, this.head); this.head = 0; }
+      if (this.head > 1024 && this.head * 2 > this.chunks.length) {
+        this.chunks.splice(0, this.head);
+        this.head = 0;
+      }
       this.run(async () => {
         await this.spool.shift();
         this.shifted++;
         this.countBytes();
         this.onFreed?.();
-      }).catch((err: Error) => { this.budget.stats.errors++; this.log.warn({ err: err.message }, 'spill: removing an acknowledged chunk failed'); });
+      }).catch((err: Error) => {
+        this.budget.stats.errors++;
+        this.log.warn({ err: err.message }, 'spill: removing an acknowledged chunk failed');
+      });
     }
   }
 
   /** Resolves once every queued disk operation has finished. */
   async idle(): Promise<void> {
-    for (let ops = this.ops; ; ops = this.ops) { await ops; if (ops === this.ops) return; }
+    for (let ops = this.ops; ; ops = this.ops) {
+      await ops;
+      if (ops === this.ops) return;
+    }
   }
 
   async close(): Promise<void> {
@@ -309,7 +357,10 @@ export class SpillQueue {
   private syncNow(): void {
     if (!this.dirty || this.closed) return;
     this.dirty = false;
-    this.spool.sync().catch((err: Error) => { this.budget.stats.errors++; this.log.warn({ err: err.message }, 'spill: fsync failed'); });
+    this.spool.sync().catch((err: Error) => {
+      this.budget.stats.errors++;
+      this.log.warn({ err: err.message }, 'spill: fsync failed');
+    });
   }
 
   /** Disk operations run one at a time, in call order. */

@@ -6,13 +6,20 @@ import type { PerfNative } from '../perf/native.js';
 
 export const DEFAULT_CILIUM_EVENTS_PATH = '/sys/fs/bpf/tc/globals/cilium_events';
 
-export interface CiliumSourceOptions { path: string; pages: number; /** See PerfRingOptions.wakeupBytes. */ wakeupBytes: number }
+export interface CiliumSourceOptions {
+  path: string;
+  pages: number;
+  /** See PerfRingOptions.wakeupBytes. */ wakeupBytes: number;
+}
 
 export class CiliumSource implements Source {
   readonly name: string;
   private reader: PerfRingReader | null = null;
 
-  constructor(private readonly native: PerfNative, private readonly opts: CiliumSourceOptions) {
+  constructor(
+    private readonly native: PerfNative,
+    private readonly opts: CiliumSourceOptions,
+  ) {
     this.name = `cilium:${opts.path}`;
   }
 
@@ -22,7 +29,9 @@ export class CiliumSource implements Source {
     this.reader = reader;
   }
 
-  ringStats(): PerfRingStats | null { return this.reader?.stats() ?? null; }
+  ringStats(): PerfRingStats | null {
+    return this.reader?.stats() ?? null;
+  }
 
   async stop(): Promise<void> {
     this.reader?.close();

@@ -22,15 +22,17 @@ test('write then replay: same bytes, exact timestamps into the flow', async () =
   const file = path.join(dir, 'r.jsonl');
   const orig = new SyntheticSource({ seed: 2 }).take(1000, 1_780_000_000_000_000_000);
   const w = new RecordFileWriter(file);
-  w.write(orig.slice(0, 600)); w.write(orig.slice(600));
+  w.write(orig.slice(0, 600));
+  w.write(orig.slice(600));
   await w.close();
   const { recs, src } = await replay(file, 64);
   assert.equal(recs.length, 1000);
   assert.equal(src.badLines, 0);
-  assert.deepEqual(recs.map((r) => Buffer.from(r.data).toString('hex')), orig.map((r) => Buffer.from(r.data).toString('hex')));
-  const lines = [
-    JSON.stringify({ time: '2026-11-22T10:00:00.123456789Z', cpu: 1, data: Buffer.from(orig[0].data).toString('hex') }),
-  ];
+  assert.deepEqual(
+    recs.map((r) => Buffer.from(r.data).toString('hex')),
+    orig.map((r) => Buffer.from(r.data).toString('hex')),
+  );
+  const lines = [JSON.stringify({ time: '2026-11-22T10:00:00.123456789Z', cpu: 1, data: Buffer.from(orig[0].data).toString('hex') })];
   writeFileSync(file, lines.join('\n') + '\n');
   const one = (await replay(file)).recs;
   const f = new MonitorDecoder({ nodeName: 'n' }).decode(one[0])!;
@@ -42,7 +44,10 @@ test('bad lines are counted and skipped', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fs-file-'));
   const file = path.join(dir, 'bad.jsonl');
   const good = recordsToText(new SyntheticSource({ seed: 2 }).take(3, 0), false);
-  writeFileSync(file, ['not json', '{"data":"zz"}', '{"data":"0a0"}', '[1]', '{"time":"yesterday","data":"01"}', '{"cpu":"x","data":"01"}', '', good].join('\n'));
+  writeFileSync(
+    file,
+    ['not json', '{"data":"zz"}', '{"data":"0a0"}', '[1]', '{"time":"yesterday","data":"01"}', '{"cpu":"x","data":"01"}', '', good].join('\n'),
+  );
   const { recs, src } = await replay(file);
   assert.equal(recs.length, 3);
   assert.equal(src.badLines, 6);

@@ -17,7 +17,11 @@ const HEX = /^(?:[0-9a-fA-F]{2})+$/;
 /** Parses one line; null when it is not a valid record line. */
 export function parseRecordLine(line: string, readTimeNs: number): RawRecord | null {
   let v: unknown;
-  try { v = JSON.parse(line); } catch { return null; }
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const o = v as { time?: unknown; cpu?: unknown; data?: unknown };
   if (typeof o.data !== 'string' || !HEX.test(o.data)) return null;
@@ -27,7 +31,11 @@ export function parseRecordLine(line: string, readTimeNs: number): RawRecord | n
   if (o.time === undefined) return { data, cpu, timeNs: readTimeNs };
   if (typeof o.time !== 'string') return null;
   let t: { seconds: number; nanos: number };
-  try { t = parseTimestamp(o.time); } catch { return null; }
+  try {
+    t = parseTimestamp(o.time);
+  } catch {
+    return null;
+  }
   // Exact seconds/nanos ride along: timeNs alone cannot hold nanosecond precision.
   const rec: ExactTimeRecord = { data, cpu, timeNs: t.seconds * 1e9 + t.nanos, timeSeconds: t.seconds, timeNanos: t.nanos };
   return rec;
@@ -45,10 +53,15 @@ export class FileSource implements Source {
   private running: Promise<void> | undefined;
   private readonly batchSize: number;
 
-  constructor(private readonly path: string, opts: FileSourceOptions = {}) {
+  constructor(
+    private readonly path: string,
+    opts: FileSourceOptions = {},
+  ) {
     this.name = `file:${path}`;
     this.batchSize = opts.batchSize ?? 512;
-    this.done = new Promise((r) => { this.resolveDone = r; });
+    this.done = new Promise((r) => {
+      this.resolveDone = r;
+    });
   }
 
   async start(sink: RecordSink): Promise<void> {
@@ -60,15 +73,22 @@ export class FileSource implements Source {
     try {
       const rl = createInterface({ input: createReadStream(this.path, 'utf8'), crlfDelay: Infinity });
       for await (const line of rl) {
-        if (this.stopped) { rl.close(); break; }
+        if (this.stopped) {
+          rl.close();
+          break;
+        }
         if (line.trim() === '') continue;
         const rec = parseRecordLine(line, Date.now() * 1e6);
-        if (rec === null) { this.badLines++; continue; }
+        if (rec === null) {
+          this.badLines++;
+          continue;
+        }
         batch.push(rec);
         if (batch.length >= this.batchSize) {
           this.records += batch.length;
           // A file can wait for the decoder: it loses nothing to a full queue.
-          if (sink.recordsPaced) await sink.recordsPaced(batch); else sink.records(batch);
+          if (sink.recordsPaced) await sink.recordsPaced(batch);
+          else sink.records(batch);
           batch = [];
         }
       }
@@ -78,7 +98,8 @@ export class FileSource implements Source {
     }
     if (batch.length > 0 && !this.stopped) {
       this.records += batch.length;
-      if (sink.recordsPaced) await sink.recordsPaced(batch); else sink.records(batch);
+      if (sink.recordsPaced) await sink.recordsPaced(batch);
+      else sink.records(batch);
     }
     this.resolveDone();
   }

@@ -3,16 +3,22 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { bpfObject, loadPerfNative } from '../perf/native.js';
 
-const CAP_PERFMON = 38, CAP_BPF = 39, CAP_SYS_ADMIN = 21;
+const CAP_PERFMON = 38,
+  CAP_BPF = 39,
+  CAP_SYS_ADMIN = 21;
 
 function effectiveCaps(): bigint {
   try {
     const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
     return m ? BigInt(`0x${m[1]}`) : 0n;
-  } catch { return 0n; }
+  } catch {
+    return 0n;
+  }
 }
 
-function hasCap(caps: bigint, bit: number): boolean { return (caps & (1n << BigInt(bit))) !== 0n; }
+function hasCap(caps: bigint, bit: number): boolean {
+  return (caps & (1n << BigInt(bit))) !== 0n;
+}
 
 /** Why BPF maps and perf events cannot be used by this process, or null. */
 export function privilegeProblem(): string | null {
@@ -29,7 +35,9 @@ export function cgroup2Root(): string | null {
       const [, mnt, type] = line.split(' ');
       if (type === 'cgroup2') return mnt;
     }
-  } catch { /* no /proc: not Linux */ }
+  } catch {
+    /* no /proc: not Linux */
+  }
   return null;
 }
 
@@ -44,7 +52,11 @@ export function ciliumUnavailable(path: string): string | null {
   const priv = privilegeProblem();
   if (priv) return priv;
   if (!existsSync(path)) return `${path} does not exist (is Cilium running on this node, and bpffs mounted at /sys/fs/bpf?)`;
-  try { accessSync(path, constants.R_OK); } catch { return `${path} is not readable`; }
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    return `${path} is not readable`;
+  }
   return null;
 }
 

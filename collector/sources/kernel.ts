@@ -25,7 +25,10 @@ export class KernelSource implements Source {
   private obj: ObjectHandle | null = null;
   private reader: PerfRingReader | null = null;
 
-  constructor(private readonly native: PerfNative, private readonly opts: KernelSourceOptions) {}
+  constructor(
+    private readonly native: PerfNative,
+    private readonly opts: KernelSourceOptions,
+  ) {}
 
   async start(sink: RecordSink): Promise<void> {
     const n = this.native;
@@ -50,7 +53,9 @@ export class KernelSource implements Source {
     this.obj = obj;
   }
 
-  ringStats(): PerfRingStats | null { return this.reader?.stats() ?? null; }
+  ringStats(): PerfRingStats | null {
+    return this.reader?.stats() ?? null;
+  }
 
   async stop(): Promise<void> {
     // Reader first: its teardown clears the map slots through the object's map fd.

@@ -69,7 +69,10 @@ export interface KubernetesEnrichmentSpec {
   podGraceMs?: number;
 }
 
-export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; inventoryPath?: string; kubernetes?: KubernetesEnrichmentSpec; l7Dns?: boolean; dnsPairing?: DnsPairingOptions; version: string }): Promise<BuiltSource> {
+export async function createSource(
+  spec: SourceSpec,
+  ctx: { nodeName?: string; inventoryPath?: string; kubernetes?: KubernetesEnrichmentSpec; l7Dns?: boolean; dnsPairing?: DnsPairingOptions; version: string },
+): Promise<BuiltSource> {
   if (ctx.kubernetes && ctx.inventoryPath) throw new Error('--k8s and --inventory are alternatives: give one');
   let inventory: Inventory | null = ctx.inventoryPath ? loadInventory(ctx.inventoryPath) : null;
   let source: Source;
@@ -80,7 +83,14 @@ export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; i
     const byIndex = /^\d+$/.test(spec.node) ? model.nodes[Number(spec.node) % model.nodes.length] : model.nodes.find((n) => n.name === spec.node);
     if (!byIndex) throw new Error(`synthetic node "${spec.node}" is not in the cluster (${model.nodes.map((n) => n.name).join(', ')})`);
     node ??= byIndex.name;
-    source = new SyntheticSource({ rate: spec.rate, seed: spec.seed + byIndex.index, model, nodeName: byIndex.name, policyDenySurge: spec.policyDenySurge, count: spec.count });
+    source = new SyntheticSource({
+      rate: spec.rate,
+      seed: spec.seed + byIndex.index,
+      model,
+      nodeName: byIndex.name,
+      policyDenySurge: spec.policyDenySurge,
+      count: spec.count,
+    });
     if (!ctx.kubernetes) inventory ??= toInventory(model);
   } else if (spec.kind === 'file') {
     source = new FileSource(spec.path);
@@ -94,14 +104,21 @@ export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; i
     } else {
       const obj = bpfObject('probe');
       if (!obj.ok) throw new Error(obj.reason);
-      source = new KernelSource(native.native, { objectPath: obj.path, pages: spec.pages, wakeupBytes: spec.wakeupBytes, aggregateSeconds: spec.aggregateSeconds, includeUnspecified: spec.includeUnspecified, dns: spec.dns });
+      source = new KernelSource(native.native, {
+        objectPath: obj.path,
+        pages: spec.pages,
+        wakeupBytes: spec.wakeupBytes,
+        aggregateSeconds: spec.aggregateSeconds,
+        includeUnspecified: spec.includeUnspecified,
+        dns: spec.dns,
+      });
       // Drop reason numbers differ between kernels: name them from this kernel's BTF.
       kernelReasons = dropReasonNames(native.native.kernelEnum('skb_drop_reason'));
     }
     node ??= hostname();
   }
   if (!node) throw new Error('--node-name is required for this source');
-  const clusterName = ctx.kubernetes ? ctx.kubernetes.clusterName ?? 'default' : inventory?.cluster;
+  const clusterName = ctx.kubernetes ? (ctx.kubernetes.clusterName ?? 'default') : inventory?.cluster;
   // A name given as "<cluster>/<node>" is already stamped; the decoder must not prefix it again.
   const cluster = clusterName && clusterName !== 'default' ? clusterName : undefined;
   if (cluster && node.startsWith(`${cluster}/`)) node = node.slice(cluster.length + 1);
@@ -122,13 +139,13 @@ export async function createSource(spec: SourceSpec, ctx: { nodeName?: string; i
   const decoder = kernelReasons
     ? new KernelDecoder({ nodeName: node, clusterName, emitterVersion: ctx.version, dropReasonNames: kernelReasons, l7Dns: ctx.l7Dns })
     : new MonitorDecoder({
-      nodeName: node,
-      clusterName,
-      emitterVersion: ctx.version,
-      localEndpointId,
-      l7Dns: ctx.l7Dns,
-      dnsPairing: ctx.dnsPairing,
-    });
+        nodeName: node,
+        clusterName,
+        emitterVersion: ctx.version,
+        localEndpointId,
+        l7Dns: ctx.l7Dns,
+        dnsPairing: ctx.dnsPairing,
+      });
   const stamped = cluster ? `${cluster}/${node}` : node;
   return { source, decoder, enricher, kubernetes, nodeName: stamped };
 }

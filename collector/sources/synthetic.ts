@@ -73,7 +73,12 @@ export class SyntheticSource implements Source {
     this.poolSize = opts.poolSize ?? 256;
     this.now = opts.now ?? (() => Date.now() * 1e6);
     this.count = opts.count ?? Infinity;
-    this.done = opts.count === undefined ? undefined : new Promise<void>((r) => { this.finish = r; });
+    this.done =
+      opts.count === undefined
+        ? undefined
+        : new Promise<void>((r) => {
+            this.finish = r;
+          });
     this.setSurge(opts.policyDenySurge ?? 1, opts.dropSurge ?? 1);
   }
 
@@ -85,7 +90,9 @@ export class SyntheticSource implements Source {
     this.total = acc;
   }
 
-  setRate(rate: number): void { this.rate = rate; }
+  setRate(rate: number): void {
+    this.rate = rate;
+  }
 
   private pickScenario(): Scenario {
     const x = this.rng.next() * this.total;
@@ -97,8 +104,15 @@ export class SyntheticSource implements Source {
     const s = this.pickScenario();
     if (this.rate <= this.freshUpTo) return this.traffic.generate(s);
     let pool = this.pools.get(s);
-    if (pool === undefined) { pool = { items: [], next: 0 }; this.pools.set(s, pool); }
-    if (pool.items.length < this.poolSize) { const c = this.traffic.generate(s); pool.items.push(c); return c.map((b) => b.slice()); }
+    if (pool === undefined) {
+      pool = { items: [], next: 0 };
+      this.pools.set(s, pool);
+    }
+    if (pool.items.length < this.poolSize) {
+      const c = this.traffic.generate(s);
+      pool.items.push(c);
+      return c.map((b) => b.slice());
+    }
     const c = pool.items[pool.next];
     pool.next = (pool.next + 1) % pool.items.length;
     return c.map((b) => b.slice());

@@ -28,9 +28,18 @@ export interface SynthService {
   app: string;
 }
 
-export interface SynthNode { name: string; ip: string; ip6: string; podCIDR: string; index: number }
+export interface SynthNode {
+  name: string;
+  ip: string;
+  ip6: string;
+  podCIDR: string;
+  index: number;
+}
 
-export interface SynthExternal { ip: string; names: string[] }
+export interface SynthExternal {
+  ip: string;
+  names: string[];
+}
 
 export interface ClusterModel {
   cluster: string;
@@ -42,9 +51,21 @@ export interface ClusterModel {
   apiserver: { ip: string; port: number };
 }
 
-export interface ClusterOptions { seed?: number; nodes?: number; cluster?: string }
+export interface ClusterOptions {
+  seed?: number;
+  nodes?: number;
+  cluster?: string;
+}
 
-interface WorkloadSpec { ns: string; name: string; kind: 'Deployment' | 'StatefulSet' | 'DaemonSet'; replicas: number; app: string; appKey?: string; ports: number[] }
+interface WorkloadSpec {
+  ns: string;
+  name: string;
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  replicas: number;
+  app: string;
+  appKey?: string;
+  ports: number[];
+}
 
 const WORKLOADS: WorkloadSpec[] = [
   { ns: 'kube-system', name: 'coredns', kind: 'Deployment', replicas: 2, app: 'kube-dns', appKey: 'k8s-app', ports: [53, 9153] },
@@ -61,7 +82,16 @@ const WORKLOADS: WorkloadSpec[] = [
 ];
 
 const SERVICES: { ns: string; name: string; app: string; ports: [number, 'TCP' | 'UDP', string, number][] }[] = [
-  { ns: 'kube-system', name: 'kube-dns', app: 'kube-dns', ports: [[53, 'UDP', 'dns', 53], [53, 'TCP', 'dns-tcp', 53], [9153, 'TCP', 'metrics', 9153]] },
+  {
+    ns: 'kube-system',
+    name: 'kube-dns',
+    app: 'kube-dns',
+    ports: [
+      [53, 'UDP', 'dns', 53],
+      [53, 'TCP', 'dns-tcp', 53],
+      [9153, 'TCP', 'metrics', 9153],
+    ],
+  },
   { ns: 'kube-system', name: 'metrics-server', app: 'metrics-server', ports: [[443, 'TCP', 'https', 10250]] },
   { ns: 'shop', name: 'frontend', app: 'frontend', ports: [[80, 'TCP', 'http', 8080]] },
   { ns: 'shop', name: 'backend', app: 'backend', ports: [[9000, 'TCP', 'grpc', 9000]] },
@@ -84,7 +114,11 @@ const EXTERNAL: SynthExternal[] = [
 
 // Kubernetes' name-suffix alphabet (no vowels, no ambiguous characters).
 const ALPHANUM = 'bcdfghjklmnpqrstvwxz2456789';
-function suffix(r: Rng, n: number): string { let s = ''; for (let i = 0; i < n; i++) s += ALPHANUM[r.int(0, ALPHANUM.length - 1)]; return s; }
+function suffix(r: Rng, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += ALPHANUM[r.int(0, ALPHANUM.length - 1)];
+  return s;
+}
 
 export function podLabels(cluster: string, ns: string, spec: { app: string; appKey?: string }): string[] {
   return [
@@ -117,7 +151,11 @@ export function buildCluster(opts: ClusterOptions = {}): ClusterModel {
     const labels = podLabels(cluster, w.ns, w);
     const key = labels.join(',');
     let identity = identities.get(key);
-    if (identity === undefined) { identity = nextIdentity; nextIdentity += r.int(1, 97); identities.set(key, identity); }
+    if (identity === undefined) {
+      identity = nextIdentity;
+      nextIdentity += r.int(1, 97);
+      identities.set(key, identity);
+    }
     const rsHash = suffix(r, 10);
     const count = w.kind === 'DaemonSet' ? nNodes : w.replicas;
     for (let k = 0; k < count; k++) {
@@ -125,16 +163,22 @@ export function buildCluster(opts: ClusterOptions = {}): ClusterModel {
       const name = w.kind === 'Deployment' ? `${w.name}-${rsHash}-${suffix(r, 5)}` : w.kind === 'StatefulSet' ? `${w.name}-${k}` : `${w.name}-${suffix(r, 5)}`;
       const host = nextHost[nodeIndex]++;
       let epId: number;
-      do epId = r.int(1, 4095); while (usedEpIds[nodeIndex].has(epId));
+      do epId = r.int(1, 4095);
+      while (usedEpIds[nodeIndex].has(epId));
       usedEpIds[nodeIndex].add(epId);
       pods.push({
-        namespace: w.ns, name, app: w.app,
+        namespace: w.ns,
+        name,
+        app: w.app,
         workload: { name: w.name, kind: w.kind },
-        node: nodes[nodeIndex].name, nodeIndex,
+        node: nodes[nodeIndex].name,
+        nodeIndex,
         ip: `10.244.${nodeIndex}.${host}`,
         ip6: `fd00:10:244:${nodeIndex}::${host.toString(16)}`,
         mac: `0a:58:0a:f4:${nodeIndex.toString(16).padStart(2, '0')}:${host.toString(16).padStart(2, '0')}`,
-        endpointId: epId, identity, labels,
+        endpointId: epId,
+        identity,
+        labels,
       });
     }
   }
@@ -142,7 +186,9 @@ export function buildCluster(opts: ClusterOptions = {}): ClusterModel {
   const services: SynthService[] = [
     { namespace: 'default', name: 'kubernetes', clusterIP: '10.96.0.1', ports: [{ port: 443, protocol: 'TCP', name: 'https', targetPort: 6443 }], app: '' },
     ...SERVICES.map((s) => ({
-      namespace: s.ns, name: s.name, app: s.app,
+      namespace: s.ns,
+      name: s.name,
+      app: s.app,
       clusterIP: s.name === 'kube-dns' ? '10.96.0.10' : `10.96.${r.int(1, 250)}.${svcHost++}`,
       ports: s.ports.map(([port, protocol, name, targetPort]) => ({ port, protocol, name, targetPort })),
     })),
@@ -153,11 +199,20 @@ export function buildCluster(opts: ClusterOptions = {}): ClusterModel {
 /** The static-inventory document for this cluster (what StaticInventoryEnricher loads). */
 export function toInventory(m: ClusterModel): Inventory {
   const endpoints: InventoryEndpoint[] = m.pods.map((p) => ({
-    node: p.node, id: p.endpointId, namespace: p.namespace, pod_name: p.name, ips: [p.ip, p.ip6],
-    identity: p.identity, labels: p.labels, workloads: [p.workload], mac: p.mac,
+    node: p.node,
+    id: p.endpointId,
+    namespace: p.namespace,
+    pod_name: p.name,
+    ips: [p.ip, p.ip6],
+    identity: p.identity,
+    labels: p.labels,
+    workloads: [p.workload],
+    mac: p.mac,
   }));
   const services: InventoryService[] = m.services.map((s) => ({
-    namespace: s.namespace, name: s.name, clusterIPs: [s.clusterIP],
+    namespace: s.namespace,
+    name: s.name,
+    clusterIPs: [s.clusterIP],
     ports: s.ports.map((p) => ({ port: p.port, protocol: p.protocol, name: p.name, targetPort: p.targetPort })),
     backends: m.pods.filter((p) => p.app === s.app && p.namespace === s.namespace).map((p) => `${p.namespace}/${p.name}`),
   }));

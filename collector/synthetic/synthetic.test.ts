@@ -8,16 +8,21 @@ import { SyntheticSource } from '../sources/synthetic.js';
 import type { RawRecord } from '../source.js';
 
 test('cluster model: deterministic, realistic, valid inventory', () => {
-  const a = buildCluster({ seed: 7 }), b = buildCluster({ seed: 7 });
+  const a = buildCluster({ seed: 7 }),
+    b = buildCluster({ seed: 7 });
   assert.deepEqual(a, b);
-  assert.notDeepEqual(a.pods.map((p) => p.name), buildCluster({ seed: 8 }).pods.map((p) => p.name));
+  assert.notDeepEqual(
+    a.pods.map((p) => p.name),
+    buildCluster({ seed: 8 }).pods.map((p) => p.name),
+  );
   assert.ok(a.nodes.length >= 3);
   for (const p of a.pods) {
     assert.ok(p.identity >= 256);
     assert.ok(p.ip.startsWith(`10.244.${p.nodeIndex}.`));
     assert.ok(p.labels.includes(`k8s:io.kubernetes.pod.namespace=${p.namespace}`));
     assert.ok(p.labels.includes(`k8s:io.cilium.k8s.policy.cluster=${a.cluster}`));
-    if (p.workload.kind === 'Deployment') assert.match(p.name, new RegExp(`^${p.workload.name}-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
+    if (p.workload.kind === 'Deployment')
+      assert.match(p.name, new RegExp(`^${p.workload.name}-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
   }
   assert.ok(a.pods.some((p) => p.namespace === 'kube-system' && p.app === 'kube-dns'));
   assert.ok(a.services.some((s) => s.clusterIP === '10.96.0.10'));
@@ -40,26 +45,48 @@ test('synthetic records decode cleanly and cover the traffic mix', () => {
       const f0 = dec.decode(r);
       assert.ok(f0, 'every synthetic record decodes');
       for (const f of [f0, ...dec.l7Flows]) {
-      enr.enrich(f);
-      seen.add(`type${f.event_type!.type}`);
-      if (f.drop_reason_desc) seen.add(`drop${f.drop_reason_desc}`);
-      if (f.l7?.dns?.rcode === 3) seen.add('nxdomain');
-      if (f.l7?.dns?.ips) seen.add('dns-answer');
-      if (f.IP?.ipVersion === 2) seen.add('ipv6');
-      if (f.l4?.ICMPv4) seen.add('icmp');
-      if (f.tunnel) seen.add('overlay');
-      if (f.IP?.source_xlated) seen.add('snat');
-      if (f.destination?.labels?.includes('reserved:world')) seen.add('world');
-      if (f.verdict === 2 && f.event_type!.type === 5) seen.add('pv-denied');
-      if (f.traffic_direction === 1) seen.add('ingress');
-      if (f.traffic_direction === 2) seen.add('egress');
-      if (f.is_reply?.value) seen.add('reply');
-      if (f.l7?.latency_ns) seen.add('dns-latency');
+        enr.enrich(f);
+        seen.add(`type${f.event_type!.type}`);
+        if (f.drop_reason_desc) seen.add(`drop${f.drop_reason_desc}`);
+        if (f.l7?.dns?.rcode === 3) seen.add('nxdomain');
+        if (f.l7?.dns?.ips) seen.add('dns-answer');
+        if (f.IP?.ipVersion === 2) seen.add('ipv6');
+        if (f.l4?.ICMPv4) seen.add('icmp');
+        if (f.tunnel) seen.add('overlay');
+        if (f.IP?.source_xlated) seen.add('snat');
+        if (f.destination?.labels?.includes('reserved:world')) seen.add('world');
+        if (f.verdict === 2 && f.event_type!.type === 5) seen.add('pv-denied');
+        if (f.traffic_direction === 1) seen.add('ingress');
+        if (f.traffic_direction === 2) seen.add('egress');
+        if (f.is_reply?.value) seen.add('reply');
+        if (f.l7?.latency_ns) seen.add('dns-latency');
       }
     }
     assert.equal(dec.stats.badPacket + dec.stats.truncated + dec.stats.badLength, 0);
   }
-  for (const k of ['type1', 'type4', 'type5', 'drop133', 'drop181', 'drop155', 'drop151', 'drop139', 'nxdomain', 'dns-answer', 'ipv6', 'icmp', 'overlay', 'snat', 'world', 'pv-denied', 'ingress', 'egress', 'reply', 'type129', 'dns-latency']) {
+  for (const k of [
+    'type1',
+    'type4',
+    'type5',
+    'drop133',
+    'drop181',
+    'drop155',
+    'drop151',
+    'drop139',
+    'nxdomain',
+    'dns-answer',
+    'ipv6',
+    'icmp',
+    'overlay',
+    'snat',
+    'world',
+    'pv-denied',
+    'ingress',
+    'egress',
+    'reply',
+    'type129',
+    'dns-latency',
+  ]) {
     assert.ok(seen.has(k), `${k} present`);
   }
 });
@@ -68,7 +95,8 @@ test('same seed, same records; surge multiplies policy denies', () => {
   const a = new SyntheticSource({ seed: 5 }).take(500, 0).map((r) => Buffer.from(r.data).toString('hex'));
   const b = new SyntheticSource({ seed: 5 }).take(500, 0).map((r) => Buffer.from(r.data).toString('hex'));
   assert.deepEqual(a, b);
-  const denies = (surge: number) => new SyntheticSource({ seed: 5, policyDenySurge: surge }).take(5000, 0).filter((r) => r.data[0] === 5 && r.data[20] === 0x7b).length;
+  const denies = (surge: number) =>
+    new SyntheticSource({ seed: 5, policyDenySurge: surge }).take(5000, 0).filter((r) => r.data[0] === 5 && r.data[20] === 0x7b).length;
   assert.ok(denies(20) > 4 * denies(1), `surge: ${denies(20)} vs ${denies(1)}`);
 });
 

@@ -18,12 +18,22 @@ export interface SeriesPolicy {
   onRefused(metric: string): void;
 }
 
-interface Series { values: string[]; count: number; lastMs: number; exposed: boolean; parent: Level; key: string }
+interface Series {
+  values: string[];
+  count: number;
+  lastMs: number;
+  exposed: boolean;
+  parent: Level;
+  key: string;
+}
 
 // One level of the label tree: label value → next level, or → Series at the last level.
 type Level = Map<string, Level | Series>;
 
-interface MetricValue { labels: Record<string, string>; value: number }
+interface MetricValue {
+  labels: Record<string, string>;
+  value: number;
+}
 
 export class CounterFamily {
   readonly type = 'counter';
@@ -33,17 +43,27 @@ export class CounterFamily {
   private readonly root: Level = new Map();
   private readonly series = new Set<Series>();
 
-  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[], private readonly policy: SeriesPolicy) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    private readonly policy: SeriesPolicy,
+  ) {
     this.values = new Array<string>(labelNames.length).fill('');
   }
 
-  get size(): number { return this.series.size; }
+  get size(): number {
+    return this.series.size;
+  }
 
   /** Adds `by` to the series named by `values`; `nowMs` is the caller's (per batch) clock. */
   inc(nowMs: number, by = 1): void {
     let s = this.lookup(this.values);
     if (s === undefined) {
-      if (this.series.size >= this.policy.maxSeries) { this.policy.onRefused(this.name); return; }
+      if (this.series.size >= this.policy.maxSeries) {
+        this.policy.onRefused(this.name);
+        return;
+      }
       s = this.create(this.values);
     }
     s.count += by;
@@ -63,7 +83,10 @@ export class CounterFamily {
     const n = values.length;
     for (let i = 0; i < n - 1; i++) {
       let next = level.get(values[i]) as Level | undefined;
-      if (next === undefined) { next = new Map(); level.set(values[i], next); }
+      if (next === undefined) {
+        next = new Map();
+        level.set(values[i], next);
+      }
       level = next;
     }
     const key = n === 0 ? '' : values[n - 1];
@@ -91,7 +114,9 @@ export class CounterFamily {
       this.series.clear();
       for (const s of kept) {
         const fresh = this.create(s.values);
-        fresh.count = s.count; fresh.lastMs = s.lastMs; fresh.exposed = s.exposed;
+        fresh.count = s.count;
+        fresh.lastMs = s.lastMs;
+        fresh.exposed = s.exposed;
       }
     }
     return n;

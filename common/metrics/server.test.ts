@@ -29,7 +29,10 @@ test('the /metrics listener serves the registry in the Prometheus text format, 4
     // Modules that register in prom-client's default registry are served too.
     const g = new Gauge({ name: 'flowscope_test_default_registry', help: 'A gauge in the default registry' });
     g.set(7);
-    assert.match(await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text(), /flowscope_test_total\{kind="a"\} 3\n[\s\S]*^flowscope_test_default_registry 7$/m);
+    assert.match(
+      await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text(),
+      /flowscope_test_total\{kind="a"\} 3\n[\s\S]*^flowscope_test_default_registry 7$/m,
+    );
   } finally {
     register.removeSingleMetric('flowscope_test_default_registry');
     await server.close();

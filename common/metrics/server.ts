@@ -8,7 +8,10 @@ import { register as defaultRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { listenError } from '../start-error.js';
 
-export interface MetricsServer { port: number; close(): Promise<void> }
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
 
 /** Parses ":9965", "0.0.0.0:9965", "[::1]:9965" or "127.0.0.1:0"; throws on anything else. */
 export function parseListenAddress(addr: string): { host: string; port: number } {
@@ -35,17 +38,27 @@ export async function startMetricsServer(addr: string, registry: Registry, log: 
     }
     collect().then(
       (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-      (err: Error) => { log.error({ err: err.message }, 'metrics collection failed'); res.writeHead(500).end(`${err.message}\n`); },
+      (err: Error) => {
+        log.error({ err: err.message }, 'metrics collection failed');
+        res.writeHead(500).end(`${err.message}\n`);
+      },
     );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(err, `${host}:${port}`, '--metrics-addr')));
-    server.listen(port, host, () => { server.removeAllListeners('error'); resolve(); });
+    server.listen(port, host, () => {
+      server.removeAllListeners('error');
+      resolve();
+    });
   });
   const bound = (server.address() as AddressInfo).port;
   log.info({ metrics: `${host}:${bound}` }, 'metrics listening');
   return {
     port: bound,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

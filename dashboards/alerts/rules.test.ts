@@ -62,8 +62,19 @@ test('every alert has severity, summary, description with its value, and a runbo
     assert.equal(rb[1], a.name.toLowerCase(), `${a.name} runbook anchor`);
     assert.ok(anchors.has(rb[1]), `docs/runbook.md has a section for ${a.name}`);
   }
-  for (const required of ['FlowscopePolicyDeniedDropSurge', 'FlowscopeDropRateHigh', 'FlowscopeDNSServerErrors', 'FlowscopeFlowsToWorldSurge', 'FlowscopeLostEvents',
-    'FlowscopeCollectorDown', 'FlowscopeRelayUnreachable', 'FlowscopeIngestLagHigh', 'FlowscopeStorageInsertFailures', 'FlowscopeSpoolGrowing', 'FlowscopeKafkaConsumerLagHigh']) {
+  for (const required of [
+    'FlowscopePolicyDeniedDropSurge',
+    'FlowscopeDropRateHigh',
+    'FlowscopeDNSServerErrors',
+    'FlowscopeFlowsToWorldSurge',
+    'FlowscopeLostEvents',
+    'FlowscopeCollectorDown',
+    'FlowscopeRelayUnreachable',
+    'FlowscopeIngestLagHigh',
+    'FlowscopeStorageInsertFailures',
+    'FlowscopeSpoolGrowing',
+    'FlowscopeKafkaConsumerLagHigh',
+  ]) {
     assert.ok(seen.has(required), `alert ${required} exists`);
   }
 });

@@ -16,12 +16,37 @@ import { buildDashboards, renderDashboard } from './dashboards.js';
 import { DASHBOARD_DIR } from './write.js';
 import { expandClickHouseMacros } from './macros.js';
 
-interface Target { refId: string; rawSql?: string; expr?: string; datasource: { type: string; uid: string } }
-interface PanelJson { title: string; type: string; datasource: { type: string; uid: string }; targets: Target[] }
-interface VarJson { name: string; type: string; datasource?: { type: string }; query: unknown }
+interface Target {
+  refId: string;
+  rawSql?: string;
+  expr?: string;
+  datasource: { type: string; uid: string };
+}
+interface PanelJson {
+  title: string;
+  type: string;
+  datasource: { type: string; uid: string };
+  targets: Target[];
+}
+interface VarJson {
+  name: string;
+  type: string;
+  datasource?: { type: string };
+  query: unknown;
+}
 
-const files = fs.readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json')).sort();
-const committed = files.map((f) => ({ file: f, json: JSON.parse(fs.readFileSync(path.join(DASHBOARD_DIR, f), 'utf8')) as { panels: PanelJson[]; templating: { list: VarJson[] }; __inputs: Array<{ name: string }> } }));
+const files = fs
+  .readdirSync(DASHBOARD_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+const committed = files.map((f) => ({
+  file: f,
+  json: JSON.parse(fs.readFileSync(path.join(DASHBOARD_DIR, f), 'utf8')) as {
+    panels: PanelJson[];
+    templating: { list: VarJson[] };
+    __inputs: Array<{ name: string }>;
+  },
+}));
 
 test('committed dashboards are exactly what dashboards.ts builds (run `npm run dashboards`)', () => {
   const built = buildDashboards();
@@ -58,12 +83,17 @@ function syntheticFlows(perNode: number): Flow[] {
     const dec = new MonitorDecoder({ nodeName: node.name, clusterName: model.cluster, localEndpointId: enr.localEndpointId, l7Dns: true });
     // Spread over 20 minutes so per-minute panels have several points.
     const recs = src.take(perNode, start);
-    recs.forEach((r, i) => { r.timeNs = start + Math.floor((i / perNode) * 20 * 60e9); });
+    recs.forEach((r, i) => {
+      r.timeNs = start + Math.floor((i / perNode) * 20 * 60e9);
+    });
     for (const r of recs) {
       const f = dec.decode(r);
       if (!f) continue;
       // DNS messages come as extra L7 flows beside the packet's flow.
-      for (const x of [f, ...(dec.l7Flows ?? [])]) { enr.enrich(x); out.push(x); }
+      for (const x of [f, ...(dec.l7Flows ?? [])]) {
+        enr.enrich(x);
+        out.push(x);
+      }
     }
   }
   return out;
@@ -93,7 +123,11 @@ test('every ClickHouse panel and variable query runs against the real schema and
         for (const t of p.targets) {
           const q = expandClickHouseMacros(t.rawSql!, ctx);
           let rows: unknown[];
-          try { rows = await run(q); } catch (err) { throw new Error(`${file}: "${p.title}" ${t.refId} failed: ${(err as Error).message}\n${q}`); }
+          try {
+            rows = await run(q);
+          } catch (err) {
+            throw new Error(`${file}: "${p.title}" ${t.refId} failed: ${(err as Error).message}\n${q}`);
+          }
           assert.ok(rows.length > 0, `${file}: "${p.title}" ${t.refId} returned no rows\n${q}`);
           checked++;
         }

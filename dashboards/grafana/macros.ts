@@ -24,7 +24,11 @@ export function expandClickHouseMacros(sqlText: string, ctx: SqlContext): string
     timeInterval_ms: ([c]) => `toStartOfInterval(toDateTime64(${c}, 3), INTERVAL ${Math.max(ctx.intervalMs, 1)} millisecond)`,
   };
   const plain: Record<string, string> = {
-    fromTime: dt(ctx.fromMs), toTime: dt(ctx.toMs), fromTime_ms: dt64(ctx.fromMs), toTime_ms: dt64(ctx.toMs), interval_s: String(seconds),
+    fromTime: dt(ctx.fromMs),
+    toTime: dt(ctx.toMs),
+    fromTime_ms: dt64(ctx.fromMs),
+    toTime_ms: dt64(ctx.toMs),
+    interval_s: String(seconds),
   };
   let out = sqlText.replace(/\$__(\w+)\(([^()]*)\)/g, (m, name: string, args: string) => {
     const f = fn[name];

@@ -17,7 +17,12 @@ export interface BatcherOptions {
 
 export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxRows: 50_000, flushIntervalMs: 250, maxPendingRows: 500_000, retryMinMs: 100, retryMaxMs: 5_000 };
 
-export interface BatcherStats { insertedRows: number; insertedBatches: number; insertErrors: number; lastInsertMs: number }
+export interface BatcherStats {
+  insertedRows: number;
+  insertedBatches: number;
+  insertErrors: number;
+  lastInsertMs: number;
+}
 
 export class IngestBatcher {
   private current: BatchPart[] = [];
@@ -45,10 +50,16 @@ export class IngestBatcher {
   }
 
   /** The newest batch id handed out (before any insert: the id every earlier run stayed below). */
-  get lastId(): number { return this.lastBatchId; }
+  get lastId(): number {
+    return this.lastBatchId;
+  }
 
-  get hasRoom(): boolean { return this.pendingRows < this.opts.maxPendingRows; }
-  get pending(): number { return this.pendingRows; }
+  get hasRoom(): boolean {
+    return this.pendingRows < this.opts.maxPendingRows;
+  }
+  get pending(): number {
+    return this.pendingRows;
+  }
 
   waitForRoom(): Promise<void> {
     return this.hasRoom ? Promise.resolve() : new Promise((r) => this.roomWaiters.push(r));
@@ -67,23 +78,34 @@ export class IngestBatcher {
    * instead of multiplying, and each insert (a part, plus the rollup's) costs merges later. */
   private onTimer(): void {
     this.timer = null;
-    if (this.inFlight > 0) { this.flushWhenIdle = true; return; }
+    if (this.inFlight > 0) {
+      this.flushWhenIdle = true;
+      return;
+    }
     this.flush();
   }
 
   /** Starts an insert of what has been collected; inserts run one after another, in order. */
   flush(): Promise<void> {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     if (this.current.length === 0) return this.chain;
     const parts = this.current;
     const rows = this.currentRows;
     this.current = [];
     this.currentRows = 0;
     this.inFlight++;
-    this.chain = this.chain.then(() => this.insertWithRetry(parts, rows)).finally(() => {
-      this.inFlight--;
-      if (this.inFlight === 0 && this.flushWhenIdle) { this.flushWhenIdle = false; void this.flush(); }
-    });
+    this.chain = this.chain
+      .then(() => this.insertWithRetry(parts, rows))
+      .finally(() => {
+        this.inFlight--;
+        if (this.inFlight === 0 && this.flushWhenIdle) {
+          this.flushWhenIdle = false;
+          void this.flush();
+        }
+      });
     return this.chain;
   }
 

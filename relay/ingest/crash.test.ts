@@ -25,11 +25,26 @@ test('SIGKILL of the relay mid-stream, then a restart: no flow lost, none stored
   const relayArgs = ['relay', '--listen', server, '--data-dir', path.join(dir, 'chdb'), '--flush-interval', '20', '--batch-rows', '300'];
   let relay: Proc = startProc(relayArgs);
   await waitHealthy(server);
-  const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 50, maxBatchDelayMs: 5, reconnectMinMs: 50, reconnectMaxMs: 200, relayAddress: server, nodeName: 'n1', observerAddress: '', version: 't' }, log);
+  const shipper = new Shipper(
+    {
+      ...DEFAULT_SHIPPER_OPTIONS,
+      maxBatchFlows: 50,
+      maxBatchDelayMs: 5,
+      reconnectMinMs: 50,
+      reconnectMaxMs: 200,
+      relayAddress: server,
+      nodeName: 'n1',
+      observerAddress: '',
+      version: 't',
+    },
+    log,
+  );
   shipper.start();
   const total = 20_000;
   let sent = 0;
-  const feed = setInterval(() => { for (let k = 0; k < 400 && sent < total; k++) shipper.add(flow(sent++)); }, 10);
+  const feed = setInterval(() => {
+    for (let k = 0; k < 400 && sent < total; k++) shipper.add(flow(sent++));
+  }, 10);
   try {
     // Kill while flows are in flight: some acked, some sent but unacked, some not sent yet.
     for (let i = 0; i < 400 && shipper.stats.flowsAcked < 3000; i++) await new Promise((r) => setTimeout(r, 25));

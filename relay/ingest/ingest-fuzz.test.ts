@@ -23,13 +23,27 @@ class CountingStore implements RelayStore {
     for (const b of blocks) this.rows += blockRows(b);
     for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
   }
-  async storedRows(): Promise<number> { return 0; }
-  async durableSeq(session: string): Promise<number> { return this.seqs.get(session) ?? 0; }
-  async *query(): AsyncIterable<Flow> { /* no history */ }
-  async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> { return []; }
-  async serviceMap(): Promise<never[]> { return []; }
-  async topTalkers(): Promise<never[]> { return []; }
-  async topDropReasons(): Promise<never[]> { return []; }
+  async storedRows(): Promise<number> {
+    return 0;
+  }
+  async durableSeq(session: string): Promise<number> {
+    return this.seqs.get(session) ?? 0;
+  }
+  async *query(): AsyncIterable<Flow> {
+    /* no history */
+  }
+  async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> {
+    return [];
+  }
+  async serviceMap(): Promise<never[]> {
+    return [];
+  }
+  async topTalkers(): Promise<never[]> {
+    return [];
+  }
+  async topDropReasons(): Promise<never[]> {
+    return [];
+  }
   async close(): Promise<void> {}
 }
 
@@ -38,11 +52,20 @@ class CountingStore implements RelayStore {
 function corrupt(block: Buffer, rand: () => number): Buffer {
   const b = Buffer.from(block);
   switch (Math.floor(rand() * 5)) {
-    case 0: return b.subarray(0, Math.floor(rand() * b.length));
-    case 1: { for (let i = 0, n = 1 + Math.floor(rand() * 8); i < n; i++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256); return b; }
-    case 2: return Buffer.concat([b, Buffer.from([1, 2, 3, Math.floor(rand() * 256)])]);
-    case 3: b[1] = 0x7f; return b; // a row count the columns do not hold
-    default: b[0] = 1 + Math.floor(rand() * 200); return b; // a column count the schema does not have
+    case 0:
+      return b.subarray(0, Math.floor(rand() * b.length));
+    case 1: {
+      for (let i = 0, n = 1 + Math.floor(rand() * 8); i < n; i++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+      return b;
+    }
+    case 2:
+      return Buffer.concat([b, Buffer.from([1, 2, 3, Math.floor(rand() * 256)])]);
+    case 3:
+      b[1] = 0x7f;
+      return b; // a row count the columns do not hold
+    default:
+      b[0] = 1 + Math.floor(rand() * 200);
+      return b; // a column count the schema does not have
   }
 }
 
@@ -54,20 +77,31 @@ test('malformed blocks on the ingest stream are refused and counted; the stream 
   const client = new IngestClient(`127.0.0.1:${relay.port}`, grpc.credentials.createInsecure());
   const call = (client as unknown as { Push(): grpc.ClientDuplexStream<IngestMessage, IngestAck> }).Push();
   let durable = 0;
-  const acked = new Promise<void>((resolve) => call.on('data', (a: IngestAck) => { durable = Math.max(durable, a.durable_seq ?? 0); if (durable === BATCHES) resolve(); }));
+  const acked = new Promise<void>((resolve) =>
+    call.on('data', (a: IngestAck) => {
+      durable = Math.max(durable, a.durable_seq ?? 0);
+      if (durable === BATCHES) resolve();
+    }),
+  );
   let ended = false;
-  call.on('error', () => { ended = true; });
-  call.on('end', () => { ended = true; });
+  call.on('error', () => {
+    ended = true;
+  });
+  call.on('end', () => {
+    ended = true;
+  });
   const BATCHES = 400;
   try {
     call.write({ hello: { node_name: 'fuzz-node', session_id: 'fuzz-session' } });
     const rand = rng(20261206);
     const w = new FlowBlockWriter();
     const pool = genFlows(2000, 5, Math.floor(Date.now() / 1000) - 60);
-    let expectRows = 0, expectRefused = 0;
+    let expectRows = 0,
+      expectRefused = 0;
     const reasons = new Map<string, number>();
     for (let seq = 1; seq <= BATCHES; seq++) {
-      const start = Math.floor(rand() * 1900), n = 1 + Math.floor(rand() * 100);
+      const start = Math.floor(rand() * 1900),
+        n = 1 + Math.floor(rand() * 100);
       for (const f of pool.slice(start, start + n)) w.add(f);
       let block = w.finish();
       if (seq % 2 === 0) block = corrupt(block, rand);

@@ -17,25 +17,43 @@ class MemoryStore implements RelayStore {
   seqs = new Map<string, number>();
   failNext = 0;
   async insertBlocks(blocks: readonly Buffer[], progress: readonly IngestMark[], batchId: number): Promise<void> {
-    if (this.failNext > 0) { this.failNext--; throw new Error('injected failure'); }
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('injected failure');
+    }
     for (const b of blocks) for (const flow of blockToFlows(b)) this.rows.push({ flow, batchId });
     for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
   }
-  async storedRows(batchId: number): Promise<number> { return this.rows.filter((r) => r.batchId === batchId).length; }
-  async durableSeq(session: string): Promise<number> { return this.seqs.get(session) ?? 0; }
+  async storedRows(batchId: number): Promise<number> {
+    return this.rows.filter((r) => r.batchId === batchId).length;
+  }
+  async durableSeq(session: string): Promise<number> {
+    return this.seqs.get(session) ?? 0;
+  }
   /** Awaited after the first history row is yielded (a history read that is still streaming). */
   midQuery: (() => Promise<void>) | null = null;
   async *query(q: HistoryQuery): AsyncIterable<Flow> {
     let first = true;
     for (const r of this.rows) {
       if (r.batchId <= q.upTo && q.predicate(r.flow)) yield r.flow;
-      if (first && this.midQuery) { first = false; await this.midQuery(); }
+      if (first && this.midQuery) {
+        first = false;
+        await this.midQuery();
+      }
     }
   }
-  async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> { return []; }
-  async serviceMap(): Promise<never[]> { return []; }
-  async topTalkers(): Promise<never[]> { return []; }
-  async topDropReasons(): Promise<never[]> { return []; }
+  async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> {
+    return [];
+  }
+  async serviceMap(): Promise<never[]> {
+    return [];
+  }
+  async topTalkers(): Promise<never[]> {
+    return [];
+  }
+  async topDropReasons(): Promise<never[]> {
+    return [];
+  }
   async close(): Promise<void> {}
 }
 
@@ -43,7 +61,11 @@ const log = createLogger('test', 'silent');
 const flow = (i: number): Flow => ({ uuid: `u${i}`, time: { seconds: Math.floor(Date.now() / 1000), nanos: i }, node_name: 'n1' });
 
 async function startRelay(store: MemoryStore, port = 0, tolerateResumeGaps = false): Promise<Relay> {
-  const relay = new Relay(store, { listen: `127.0.0.1:${port}`, nodeName: 'relay', batcher: { flushIntervalMs: 20, retryMinMs: 10, retryMaxMs: 50 }, tolerateResumeGaps }, log);
+  const relay = new Relay(
+    store,
+    { listen: `127.0.0.1:${port}`, nodeName: 'relay', batcher: { flushIntervalMs: 20, retryMinMs: 10, retryMaxMs: 50 }, tolerateResumeGaps },
+    log,
+  );
   await relay.start();
   return relay;
 }
@@ -52,7 +74,18 @@ test('every flow is stored exactly once, acks follow durability, failed inserts 
   const store = new MemoryStore();
   store.failNext = 2;
   const relay = await startRelay(store);
-  const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 100, maxBatchDelayMs: 5, relayAddress: `127.0.0.1:${relay.port}`, nodeName: 'n1', observerAddress: '', version: 't' }, log);
+  const shipper = new Shipper(
+    {
+      ...DEFAULT_SHIPPER_OPTIONS,
+      maxBatchFlows: 100,
+      maxBatchDelayMs: 5,
+      relayAddress: `127.0.0.1:${relay.port}`,
+      nodeName: 'n1',
+      observerAddress: '',
+      version: 't',
+    },
+    log,
+  );
   shipper.start();
   for (let i = 0; i < 5000; i++) shipper.add(flow(i));
   assert.equal(await shipper.drain(10_000), true);
@@ -64,11 +97,24 @@ test('every flow is stored exactly once, acks follow durability, failed inserts 
   await relay.stop();
 });
 
-test('a relay restart loses nothing: the collector resends from the relay\'s resume point', async () => {
+test("a relay restart loses nothing: the collector resends from the relay's resume point", async () => {
   const store = new MemoryStore();
   let relay = await startRelay(store);
   const port = relay.port;
-  const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 50, maxBatchDelayMs: 5, reconnectMinMs: 20, reconnectMaxMs: 100, relayAddress: `127.0.0.1:${port}`, nodeName: 'n1', observerAddress: '', version: 't' }, log);
+  const shipper = new Shipper(
+    {
+      ...DEFAULT_SHIPPER_OPTIONS,
+      maxBatchFlows: 50,
+      maxBatchDelayMs: 5,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 100,
+      relayAddress: `127.0.0.1:${port}`,
+      nodeName: 'n1',
+      observerAddress: '',
+      version: 't',
+    },
+    log,
+  );
   shipper.start();
   for (let i = 0; i < 1000; i++) shipper.add(flow(i));
   assert.equal(await shipper.drain(10_000), true);
@@ -86,7 +132,19 @@ test('a relay restart loses nothing: the collector resends from the relay\'s res
 });
 
 test('a full backlog drops new flows and counts them', async () => {
-  const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxUnackedFlows: 100, maxBatchFlows: 10, relayAddress: '127.0.0.1:1', nodeName: 'n1', observerAddress: '', version: 't', reconnectMinMs: 10_000 }, log);
+  const shipper = new Shipper(
+    {
+      ...DEFAULT_SHIPPER_OPTIONS,
+      maxUnackedFlows: 100,
+      maxBatchFlows: 10,
+      relayAddress: '127.0.0.1:1',
+      nodeName: 'n1',
+      observerAddress: '',
+      version: 't',
+      reconnectMinMs: 10_000,
+    },
+    log,
+  );
   shipper.start();
   for (let i = 0; i < 150; i++) shipper.add(flow(i));
   assert.equal(shipper.stats.flowsDropped, 50);
@@ -96,10 +154,28 @@ test('a full backlog drops new flows and counts them', async () => {
 
 /** A collector ships `acked` flows to a relay that acknowledges them, the relay stops, the collector
  * queues `more`, and a new relay on the same port starts over `store` (which has none of them). */
-async function restartBehindAckedFlows(acked: number, more: number, store: MemoryStore, tolerateResumeGaps: boolean): Promise<{ shipper: Shipper; relay: Relay }> {
+async function restartBehindAckedFlows(
+  acked: number,
+  more: number,
+  store: MemoryStore,
+  tolerateResumeGaps: boolean,
+): Promise<{ shipper: Shipper; relay: Relay }> {
   const first = await startRelay(new MemoryStore());
   const port = first.port;
-  const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 50, maxBatchDelayMs: 5, reconnectMinMs: 20, reconnectMaxMs: 100, relayAddress: `127.0.0.1:${port}`, nodeName: 'n1', observerAddress: '', version: 't' }, log);
+  const shipper = new Shipper(
+    {
+      ...DEFAULT_SHIPPER_OPTIONS,
+      maxBatchFlows: 50,
+      maxBatchDelayMs: 5,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 100,
+      relayAddress: `127.0.0.1:${port}`,
+      nodeName: 'n1',
+      observerAddress: '',
+      version: 't',
+    },
+    log,
+  );
   shipper.start();
   for (let i = 0; i < acked; i++) shipper.add(flow(i));
   assert.equal(await shipper.drain(10_000), true);
@@ -134,7 +210,18 @@ test('without Kafka mode the same gap is refused: storage is the only truth', as
 test('observe without --follow stops at the request: flows stored while the answer streams are not appended', async () => {
   const store = new MemoryStore();
   const relay = await startRelay(store);
-  const shipper = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 50, maxBatchDelayMs: 5, relayAddress: `127.0.0.1:${relay.port}`, nodeName: 'n1', observerAddress: '', version: 't' }, log);
+  const shipper = new Shipper(
+    {
+      ...DEFAULT_SHIPPER_OPTIONS,
+      maxBatchFlows: 50,
+      maxBatchDelayMs: 5,
+      relayAddress: `127.0.0.1:${relay.port}`,
+      nodeName: 'n1',
+      observerAddress: '',
+      version: 't',
+    },
+    log,
+  );
   shipper.start();
   for (let i = 0; i < 100; i++) shipper.add(flow(i));
   assert.equal(await shipper.drain(10_000), true);
@@ -147,7 +234,9 @@ test('observe without --follow stops at the request: flows stored while the answ
   const client = new ObserverApiClient(`127.0.0.1:${relay.port}`, 10_000);
   try {
     const got: string[] = [];
-    await client.getFlows({}, (res) => { if (res.flow?.uuid) got.push(res.flow.uuid); });
+    await client.getFlows({}, (res) => {
+      if (res.flow?.uuid) got.push(res.flow.uuid);
+    });
     assert.equal(store.rows.length, 200);
     assert.deepEqual(got.sort(), Array.from({ length: 100 }, (_, i) => `u${i}`).sort());
   } finally {

@@ -33,24 +33,48 @@ export interface IngestServerDeps {
   log: Logger;
 }
 
-export interface BlockLimits { maxRows: number; maxBytes: number }
+export interface BlockLimits {
+  maxRows: number;
+  maxBytes: number;
+}
 
 /** Collectors send batches of a few thousand rows (2,000 by default, ≈0.45 KB a row). */
 export const DEFAULT_BLOCK_LIMITS: BlockLimits = { maxRows: 100_000, maxBytes: 64 * 1024 * 1024 };
 
 export interface IngestStats {
-  streams: number; batchesReceived: number; flowsReceived: number; duplicateBatches: number; protocolErrors: number; resumeGaps: number;
+  streams: number;
+  batchesReceived: number;
+  flowsReceived: number;
+  duplicateBatches: number;
+  protocolErrors: number;
+  resumeGaps: number;
   /** Blocks refused by the check, by NativeBlockError reason. */
   rejectedBlocks: Record<string, number>;
   /** Batches of protobuf flows (collectors before 0.2), converted into a block here. */
   legacyBatches: number;
 }
 
-interface StreamState { call: IngestCall; node: string; session: string; acceptedSeq: number; ackedSeq: number; resumed: boolean }
+interface StreamState {
+  call: IngestCall;
+  node: string;
+  session: string;
+  acceptedSeq: number;
+  ackedSeq: number;
+  resumed: boolean;
+}
 
 export class IngestServer {
   private readonly bySession = new Map<string, StreamState>();
-  readonly stats: IngestStats = { streams: 0, batchesReceived: 0, flowsReceived: 0, duplicateBatches: 0, protocolErrors: 0, resumeGaps: 0, rejectedBlocks: {}, legacyBatches: 0 };
+  readonly stats: IngestStats = {
+    streams: 0,
+    batchesReceived: 0,
+    flowsReceived: 0,
+    duplicateBatches: 0,
+    protocolErrors: 0,
+    resumeGaps: 0,
+    rejectedBlocks: {},
+    legacyBatches: 0,
+  };
   private readonly limits: BlockLimits;
 
   constructor(private readonly deps: IngestServerDeps) {
@@ -87,7 +111,10 @@ export class IngestServer {
     call.on('error', finish);
     call.on('close', finish);
     call.on('cancelled', finish);
-    call.on('end', () => { finish(); call.end(); });
+    call.on('end', () => {
+      finish();
+      call.end();
+    });
 
     let helloPending = false;
     call.on('data', (msg: IngestMessage) => {
@@ -97,15 +124,18 @@ export class IngestServer {
         if (!node || !session) return fail(grpc.status.INVALID_ARGUMENT, 'hello needs node_name and session_id');
         helloPending = true;
         call.pause();
-        this.deps.durableSeq(session).then((seq) => {
-          helloPending = false;
-          state = { call, node, session, acceptedSeq: seq, ackedSeq: seq, resumed: false };
-          this.bySession.set(session, state);
-          this.deps.nodes.connect(node, session, observer_address, version);
-          this.deps.log.info({ node, session, durableSeq: seq, observer: observer_address }, 'collector connected');
-          call.write({ durable_seq: seq, resume: true });
-          call.resume();
-        }, (err: Error) => fail(grpc.status.UNAVAILABLE, `storage unavailable: ${err.message}`));
+        this.deps.durableSeq(session).then(
+          (seq) => {
+            helloPending = false;
+            state = { call, node, session, acceptedSeq: seq, ackedSeq: seq, resumed: false };
+            this.bySession.set(session, state);
+            this.deps.nodes.connect(node, session, observer_address, version);
+            this.deps.log.info({ node, session, durableSeq: seq, observer: observer_address }, 'collector connected');
+            call.write({ durable_seq: seq, resume: true });
+            call.resume();
+          },
+          (err: Error) => fail(grpc.status.UNAVAILABLE, `storage unavailable: ${err.message}`),
+        );
         return;
       }
       const batch = msg.batch;
@@ -122,7 +152,10 @@ export class IngestServer {
       if (seq !== state.acceptedSeq + 1 && this.deps.tolerateResumeGaps && state.acceptedSeq === state.ackedSeq && !state.resumed) {
         // The collector's first batch after Hello: it holds acks we do not know of (see deps).
         this.stats.resumeGaps++;
-        this.deps.log.info({ node: state.node, session: state.session, resumePoint: state.acceptedSeq, firstSeq: seq }, 'collector resumes above the resume point');
+        this.deps.log.info(
+          { node: state.node, session: state.session, resumePoint: state.acceptedSeq, firstSeq: seq },
+          'collector resumes above the resume point',
+        );
         state.acceptedSeq = seq - 1;
         state.ackedSeq = seq - 1;
       }

@@ -17,12 +17,14 @@ export function kafkaClient(conn: KafkaConnection, log: Logger): Kafka {
     clientId: conn.clientId,
     brokers: conn.brokers,
     logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }: LogEntry) => {
-      const { message, ...extra } = entry;
-      const fields = { kafka: namespace, ...extra };
-      if (level === logLevel.ERROR) log.error(fields, message);
-      else if (level === logLevel.WARN) log.warn(fields, message);
-      else log.debug(fields, message);
-    },
+    logCreator:
+      () =>
+      ({ namespace, level, log: entry }: LogEntry) => {
+        const { message, ...extra } = entry;
+        const fields = { kafka: namespace, ...extra };
+        if (level === logLevel.ERROR) log.error(fields, message);
+        else if (level === logLevel.WARN) log.warn(fields, message);
+        else log.debug(fields, message);
+      },
   });
 }

@@ -29,7 +29,15 @@ export interface IngesterOptions extends KafkaConnection {
 
 export const DEFAULT_INGESTER_OPTIONS = { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000, retryMinMs: 100, retryMaxMs: 5_000 } as const;
 
-export interface IngesterStats { messages: number; insertedRows: number; inserts: number; duplicateParts: number; insertErrors: number; badMessages: number; commits: number }
+export interface IngesterStats {
+  messages: number;
+  insertedRows: number;
+  inserts: number;
+  duplicateParts: number;
+  insertErrors: number;
+  badMessages: number;
+  commits: number;
+}
 
 const LAG_METRIC = 'flowscope_kafka_consumer_lag';
 /** Rows one block may hold (collectors send at most a few thousand). */
@@ -37,8 +45,10 @@ const MAX_BLOCK_ROWS = 1 << 20;
 
 /** Messages a partition holds beyond what this group committed (per topic, partition). */
 export function consumerLagGauge(): Gauge<'topic' | 'partition'> {
-  return (register.getSingleMetric(LAG_METRIC) as Gauge<'topic' | 'partition'> | undefined)
-    ?? new Gauge({ name: LAG_METRIC, help: 'Kafka messages not yet stored and committed by the flowscope ingester', labelNames: ['topic', 'partition'] });
+  return (
+    (register.getSingleMetric(LAG_METRIC) as Gauge<'topic' | 'partition'> | undefined) ??
+    new Gauge({ name: LAG_METRIC, help: 'Kafka messages not yet stored and committed by the flowscope ingester', labelNames: ['topic', 'partition'] })
+  );
 }
 
 export class KafkaIngester {
@@ -48,9 +58,16 @@ export class KafkaIngester {
   /** Highest stored seq per collector session, seeded from storage on first sight. */
   private readonly storedSeq = new Map<string, number>();
 
-  constructor(private readonly store: IngesterStore, private readonly opts: IngesterOptions, private readonly log: Logger) {
+  constructor(
+    private readonly store: IngesterStore,
+    private readonly opts: IngesterOptions,
+    private readonly log: Logger,
+  ) {
     this.consumer = kafkaClient(opts, log).consumer({
-      groupId: opts.groupId, sessionTimeout: opts.sessionTimeoutMs, heartbeatInterval: opts.heartbeatIntervalMs, allowAutoTopicCreation: false,
+      groupId: opts.groupId,
+      sessionTimeout: opts.sessionTimeoutMs,
+      heartbeatInterval: opts.heartbeatIntervalMs,
+      allowAutoTopicCreation: false,
     });
     // After a rebalance another member may have stored more of a session: ask storage again.
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.storedSeq.clear());
@@ -70,7 +87,8 @@ export class KafkaIngester {
   private async onBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
     const { topic, partition } = batch;
-    let group: { batchId: number; blocks: Buffer[]; rows: number; marks: IngestMark[]; lastOffset: string; firstIncluded: string; included: number } | null = null;
+    let group: { batchId: number; blocks: Buffer[]; rows: number; marks: IngestMark[]; lastOffset: string; firstIncluded: string; included: number } | null =
+      null;
     const flush = async () => {
       if (!group) return;
       const g = group;
@@ -95,7 +113,10 @@ export class KafkaIngester {
       group.lastOffset = m.offset;
       if (!decoded) continue;
       if (group.batchId === 0) group.batchId = decoded.batchId;
-      if (!(await this.isNew(decoded.marks, group.marks))) { this.stats.duplicateParts++; continue; }
+      if (!(await this.isNew(decoded.marks, group.marks))) {
+        this.stats.duplicateParts++;
+        continue;
+      }
       if (group.included++ === 0) group.firstIncluded = m.offset;
       for (const b of decoded.blocks) group.blocks.push(b);
       group.rows += decoded.rows;
@@ -123,7 +144,10 @@ export class KafkaIngester {
   private async isNew(marks: readonly IngestMark[], pending: readonly IngestMark[]): Promise<boolean> {
     for (const k of marks) {
       let stored = this.storedSeq.get(k.session);
-      if (stored === undefined) { stored = await this.store.durableSeq(k.session); this.storedSeq.set(k.session, stored); }
+      if (stored === undefined) {
+        stored = await this.store.durableSeq(k.session);
+        this.storedSeq.set(k.session, stored);
+      }
       for (const q of pending) if (q.session === k.session && q.seq > stored) stored = q.seq;
       if (k.seq <= stored) return false;
     }

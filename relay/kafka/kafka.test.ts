@@ -75,7 +75,20 @@ async function storedUuids(chdb: string): Promise<string[]> {
 async function startKafkaRelay(topic: string, extra: string[] = []): Promise<{ relay: Proc; server: string }> {
   const port = await freePort();
   const server = `127.0.0.1:${port}`;
-  const relay = startProc(['relay', '--listen', server, '--data-dir', path.join(dir, `relay-${topic}`, 'chdb'), '--kafka-brokers', kafka.bootstrap, '--kafka-topic', topic, '--flush-interval', '5', ...extra]);
+  const relay = startProc([
+    'relay',
+    '--listen',
+    server,
+    '--data-dir',
+    path.join(dir, `relay-${topic}`, 'chdb'),
+    '--kafka-brokers',
+    kafka.bootstrap,
+    '--kafka-topic',
+    topic,
+    '--flush-interval',
+    '5',
+    ...extra,
+  ]);
   await waitHealthy(server);
   return { relay, server };
 }
@@ -85,12 +98,25 @@ function startIngester(topic: string, chdb: string): Proc {
 }
 
 function shipperTo(server: string, node: string, maxBatchFlows = 100): Shipper {
-  const s = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows, maxBatchDelayMs: 5, reconnectMinMs: 50, reconnectMaxMs: 200, relayAddress: server, nodeName: node, observerAddress: '', version: 't' }, log);
+  const s = new Shipper(
+    {
+      ...DEFAULT_SHIPPER_OPTIONS,
+      maxBatchFlows,
+      maxBatchDelayMs: 5,
+      reconnectMinMs: 50,
+      reconnectMaxMs: 200,
+      relayAddress: server,
+      nodeName: node,
+      observerAddress: '',
+      version: 't',
+    },
+    log,
+  );
   s.start();
   return s;
 }
 
-test('relay → Kafka → ingester → ClickHouse: every flow stored once; the relay\'s live feed shows them as produced', { skip }, async () => {
+test("relay → Kafka → ingester → ClickHouse: every flow stored once; the relay's live feed shows them as produced", { skip }, async () => {
   const topic = 'flows';
   const chdb = path.join(dir, 'ingest-1');
   const { relay, server } = await startKafkaRelay(topic);
@@ -100,10 +126,14 @@ test('relay → Kafka → ingester → ClickHouse: every flow stored once; the r
   const live = new Set<string>();
   const client = new ObserverApiClient(server);
   const abort = new AbortController();
-  const following = client.getFlows({ follow: true }, (r) => {
-    if (r.flow?.uuid) live.add(r.flow.uuid);
-    if (live.size === nodes.length * perNode) abort.abort();
-  }, abort.signal);
+  const following = client.getFlows(
+    { follow: true },
+    (r) => {
+      if (r.flow?.uuid) live.add(r.flow.uuid);
+      if (live.size === nodes.length * perNode) abort.abort();
+    },
+    abort.signal,
+  );
   try {
     await new Promise((r) => setTimeout(r, 300)); // the follower is subscribed
     const shippers = nodes.map((n) => shipperTo(server, n));
@@ -164,7 +194,14 @@ test('batches delivered twice (a relay resending after a restart) are stored onc
   const producer = new Kafka({ clientId: 'test-producer', brokers: kafka.brokers, logLevel: logLevel.NOTHING }).producer({ maxInFlightRequests: 1 });
   await producer.connect();
   const id0 = Date.now() * 1000;
-  const part = (seq: number) => ({ key: 'node-d', value: encodeDurableBatch(id0 + seq, [flowsToBlock(Array.from({ length: 10 }, (_, i) => flow('d', 'node-d', seq * 10 + i)))], [{ session: 'sess-d', node: 'node-d', seq }]) });
+  const part = (seq: number) => ({
+    key: 'node-d',
+    value: encodeDurableBatch(
+      id0 + seq,
+      [flowsToBlock(Array.from({ length: 10 }, (_, i) => flow('d', 'node-d', seq * 10 + i)))],
+      [{ session: 'sess-d', node: 'node-d', seq }],
+    ),
+  });
   // seq 1..5, then a restarted relay produces 4..5 again, then 6; plus one foreign message.
   await producer.send({ topic, acks: -1, messages: [1, 2, 3, 4, 5].map(part) });
   await producer.send({ topic, acks: -1, messages: [4, 5, 6].map(part) });
@@ -172,7 +209,19 @@ test('batches delivered twice (a relay resending after a restart) are stored onc
   await producer.disconnect();
 
   const store = await FlowStore.open({ path: chdb });
-  const ingester = new KafkaIngester(store, { ...DEFAULT_INGESTER_OPTIONS, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, brokers: kafka.brokers, topic, groupId: 'g-dup', clientId: 'test-ingester' }, log);
+  const ingester = new KafkaIngester(
+    store,
+    {
+      ...DEFAULT_INGESTER_OPTIONS,
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 500,
+      brokers: kafka.brokers,
+      topic,
+      groupId: 'g-dup',
+      clientId: 'test-ingester',
+    },
+    log,
+  );
   try {
     await ingester.start();
     await until('all messages consumed', () => ingester.stats.messages === 9 && ingester.stats.commits > 0 && ingester.stats.badMessages === 1);
@@ -186,7 +235,7 @@ test('batches delivered twice (a relay resending after a restart) are stored onc
     assert.equal(await store.durableSeq('sess-d'), 6);
     const lag = await register.getSingleMetric('flowscope_kafka_consumer_lag')!.get();
     const series = lag.values.filter((v) => v.labels.topic === topic);
-    assert.ok(series.length > 0, 'lag exported for the topic\'s partitions');
+    assert.ok(series.length > 0, "lag exported for the topic's partitions");
     for (const v of series) assert.equal(v.value, 0);
   } finally {
     await ingester.stop();
@@ -234,7 +283,9 @@ test('relay --kafka-ingest (chDB: one process owns the store): history served by
     await shipper.stop();
     const history = async () => {
       const seen: string[] = [];
-      await client.getFlows({ since: { seconds: now - 10, nanos: 0 } }, (r) => { if (r.flow?.uuid) seen.push(r.flow.uuid); });
+      await client.getFlows({ since: { seconds: now - 10, nanos: 0 } }, (r) => {
+        if (r.flow?.uuid) seen.push(r.flow.uuid);
+      });
       return seen;
     };
     await until('history holds every flow', async () => (await history()).length >= total);

@@ -19,12 +19,19 @@ export interface IngesterCommandOptions {
 export async function startIngester(opts: IngesterCommandOptions): Promise<{ ingester: KafkaIngester; stop(): Promise<void> }> {
   const log = createLogger('ingester');
   const store = await FlowStore.open({ connection: opts.connection, retentionDays: opts.retentionDays, ...(opts.cluster ? { cluster: opts.cluster } : {}) });
-  const ingester = new KafkaIngester(store, {
-    ...DEFAULT_INGESTER_OPTIONS,
-    ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
-    ...(opts.heartbeatIntervalMs ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
-    brokers: opts.brokers, topic: opts.topic, groupId: opts.groupId, clientId: 'flowscope-ingester',
-  }, log);
+  const ingester = new KafkaIngester(
+    store,
+    {
+      ...DEFAULT_INGESTER_OPTIONS,
+      ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
+      ...(opts.heartbeatIntervalMs ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
+      brokers: opts.brokers,
+      topic: opts.topic,
+      groupId: opts.groupId,
+      clientId: 'flowscope-ingester',
+    },
+    log,
+  );
   try {
     await ingester.start();
   } catch (err) {

@@ -28,7 +28,9 @@ export class ClickHouseSink implements FlowSink {
     return this.store.storedRows(batchId);
   }
 
-  heldSeq(): number { return 0; }
+  heldSeq(): number {
+    return 0;
+  }
 
   async close(): Promise<void> {}
 }

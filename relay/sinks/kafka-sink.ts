@@ -19,14 +19,22 @@ export interface KafkaSinkOptions extends KafkaConnection {
 
 export const DEFAULT_KAFKA_SINK_OPTIONS = { compression: 'gzip', idempotent: false, maxRequestBytes: 1 << 20, timeoutMs: 30_000 } as const;
 
-export interface KafkaSinkStats { producedBatches: number; producedMessages: number; producedBytes: number; produceErrors: number }
+export interface KafkaSinkStats {
+  producedBatches: number;
+  producedMessages: number;
+  producedBytes: number;
+  produceErrors: number;
+}
 
 export class KafkaSink implements FlowSink {
   readonly stats: KafkaSinkStats = { producedBatches: 0, producedMessages: 0, producedBytes: 0, produceErrors: 0 };
   /** Highest produced sequence number per collector session: the ingester may not have stored it yet. */
   private readonly held = new Map<string, number>();
 
-  private constructor(private readonly producer: Producer, private readonly opts: KafkaSinkOptions) {}
+  private constructor(
+    private readonly producer: Producer,
+    private readonly opts: KafkaSinkOptions,
+  ) {}
 
   static async open(opts: KafkaSinkOptions, log: Logger): Promise<KafkaSink> {
     const producer = kafkaClient(opts, log).producer({
@@ -42,7 +50,9 @@ export class KafkaSink implements FlowSink {
     return new KafkaSink(producer, opts);
   }
 
-  heldSeq(session: string): number { return this.held.get(session) ?? 0; }
+  heldSeq(session: string): number {
+    return this.held.get(session) ?? 0;
+  }
 
   async write(batch: SinkBatch): Promise<void> {
     let messages: Message[] = [];
@@ -51,7 +61,10 @@ export class KafkaSink implements FlowSink {
       if (messages.length === 0) return;
       try {
         await this.producer.send({
-          topic: this.opts.topic, messages, acks: -1, timeout: this.opts.timeoutMs,
+          topic: this.opts.topic,
+          messages,
+          acks: -1,
+          timeout: this.opts.timeoutMs,
           compression: this.opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
         });
       } catch (err) {

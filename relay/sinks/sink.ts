@@ -10,7 +10,10 @@ export type { IngestMark };
 
 /** One collector batch inside a relay batch: its rows as the Native block the collector built
  * (checked by the ingest server), or null when it had no rows (only lost events). */
-export interface BatchPart extends IngestMark { block: Buffer | null; rows: number }
+export interface BatchPart extends IngestMark {
+  block: Buffer | null;
+  rows: number;
+}
 
 /** A relay batch: the collector batches merged into one storage write. */
 export interface SinkBatch {
@@ -48,14 +51,24 @@ export function batchMarks(batch: SinkBatch): IngestMark[] {
   return batch.parts.map(({ session, node, seq }) => ({ session, node, seq }));
 }
 
-interface DurableBatchMessage { batch_id?: number; flows?: Flow[]; marks?: Array<{ session?: string; node?: string; seq?: number }>; blocks?: Uint8Array[] }
+interface DurableBatchMessage {
+  batch_id?: number;
+  flows?: Flow[];
+  marks?: Array<{ session?: string; node?: string; seq?: number }>;
+  blocks?: Uint8Array[];
+}
 
 /** A batch as the DurableBatch protobuf (spool record, Kafka message). */
 export function encodeDurableBatch(batchId: number, blocks: readonly Buffer[], marks: readonly IngestMark[]): Buffer {
   return encode(types.DurableBatch, { batch_id: batchId, blocks, marks });
 }
 
-export interface DecodedBatch { batchId: number; blocks: Buffer[]; rows: number; marks: IngestMark[] }
+export interface DecodedBatch {
+  batchId: number;
+  blocks: Buffer[];
+  rows: number;
+  marks: IngestMark[];
+}
 
 const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 

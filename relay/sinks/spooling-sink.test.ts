@@ -35,9 +35,19 @@ type Mode = 'up' | 'fail' | 'hang-then-land';
 class OutageStore implements RelayStore {
   mode: Mode = 'up';
   failedInserts = 0;
-  private get inner(): RelayStore { return relayStore(store); }
-  async insertBlocks(blocks: readonly Buffer[], progress: Parameters<RelayStore['insertBlocks']>[1], batchId: number, opts?: Parameters<RelayStore['insertBlocks']>[3]): Promise<void> {
-    if (this.mode === 'fail') { this.failedInserts++; throw new Error('connect ECONNREFUSED (injected)'); }
+  private get inner(): RelayStore {
+    return relayStore(store);
+  }
+  async insertBlocks(
+    blocks: readonly Buffer[],
+    progress: Parameters<RelayStore['insertBlocks']>[1],
+    batchId: number,
+    opts?: Parameters<RelayStore['insertBlocks']>[3],
+  ): Promise<void> {
+    if (this.mode === 'fail') {
+      this.failedInserts++;
+      throw new Error('connect ECONNREFUSED (injected)');
+    }
     if (this.mode === 'hang-then-land') {
       // The insert lands, but only after the sink gave up waiting for it.
       this.failedInserts++;
@@ -45,13 +55,27 @@ class OutageStore implements RelayStore {
     }
     return this.inner.insertBlocks(blocks, progress, batchId, opts);
   }
-  storedRows(batchId: number) { return this.mode === 'fail' ? Promise.reject(new Error('down')) : this.inner.storedRows(batchId); }
-  durableSeq(s: string) { return this.inner.durableSeq(s); }
-  query(q: Parameters<RelayStore['query']>[0]) { return this.inner.query(q); }
-  namespaces(ms: number) { return this.inner.namespaces(ms); }
-  serviceMap(r: Parameters<RelayStore['serviceMap']>[0]) { return this.inner.serviceMap(r); }
-  topTalkers(r: Parameters<RelayStore['topTalkers']>[0]) { return this.inner.topTalkers(r); }
-  topDropReasons(r: Parameters<RelayStore['topDropReasons']>[0]) { return this.inner.topDropReasons(r); }
+  storedRows(batchId: number) {
+    return this.mode === 'fail' ? Promise.reject(new Error('down')) : this.inner.storedRows(batchId);
+  }
+  durableSeq(s: string) {
+    return this.inner.durableSeq(s);
+  }
+  query(q: Parameters<RelayStore['query']>[0]) {
+    return this.inner.query(q);
+  }
+  namespaces(ms: number) {
+    return this.inner.namespaces(ms);
+  }
+  serviceMap(r: Parameters<RelayStore['serviceMap']>[0]) {
+    return this.inner.serviceMap(r);
+  }
+  topTalkers(r: Parameters<RelayStore['topTalkers']>[0]) {
+    return this.inner.topTalkers(r);
+  }
+  topDropReasons(r: Parameters<RelayStore['topDropReasons']>[0]) {
+    return this.inner.topDropReasons(r);
+  }
   async close() {}
 }
 
@@ -65,21 +89,40 @@ async function storedUuids(prefix: string): Promise<{ rows: number; distinct: nu
 }
 
 async function startRelay(outage: OutageStore, spoolDir: string): Promise<{ relay: Relay; sink: SpoolingSink }> {
-  const sink = await SpoolingSink.open(new ClickHouseSink(outage), { dir: spoolDir, maxBytes: 64 << 20, segmentBytes: 1 << 20 }, log,
-    { insertTimeoutMs: 150, replayRetryMinMs: 20, replayRetryMaxMs: 100 });
+  const sink = await SpoolingSink.open(new ClickHouseSink(outage), { dir: spoolDir, maxBytes: 64 << 20, segmentBytes: 1 << 20 }, log, {
+    insertTimeoutMs: 150,
+    replayRetryMinMs: 20,
+    replayRetryMaxMs: 100,
+  });
   const relay = new Relay(outage, { listen: '127.0.0.1:0', nodeName: 'relay', batcher: { flushIntervalMs: 10, retryMinMs: 10, retryMaxMs: 50 }, sink }, log);
   await relay.start();
   return { relay, sink };
 }
 
 function startShipper(port: number, node = 'n1'): Shipper {
-  const s = new Shipper({ ...DEFAULT_SHIPPER_OPTIONS, maxBatchFlows: 100, maxBatchDelayMs: 5, reconnectMinMs: 20, reconnectMaxMs: 100, relayAddress: `127.0.0.1:${port}`, nodeName: node, observerAddress: '', version: 't' }, log);
+  const s = new Shipper(
+    {
+      ...DEFAULT_SHIPPER_OPTIONS,
+      maxBatchFlows: 100,
+      maxBatchDelayMs: 5,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 100,
+      relayAddress: `127.0.0.1:${port}`,
+      nodeName: node,
+      observerAddress: '',
+      version: 't',
+    },
+    log,
+  );
   s.start();
   return s;
 }
 
 const until = async (what: string, cond: () => boolean | Promise<boolean>) => {
-  for (let i = 0; i < 600; i++) { if (await cond()) return; await new Promise((r) => setTimeout(r, 50)); }
+  for (let i = 0; i < 600; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   throw new Error(`timed out waiting for ${what}`);
 };
 
@@ -99,7 +142,7 @@ test('storage failing for a while: batches are spooled, acked, replayed in order
   assert.ok(sink.stats.spooledRows >= 2000, `spooled ${sink.stats.spooledRows}`);
   const metric = async (name: string) => (await register.getSingleMetric(name)!.get()).values[0].value;
   assert.equal(await metric('flowscope_relay_spool_batches'), sink.spooledRecords);
-  assert.ok(await metric('flowscope_relay_spool_bytes') > 0);
+  assert.ok((await metric('flowscope_relay_spool_bytes')) > 0);
   // New batches queue behind the spool even once storage is back, so order is kept.
   outage.mode = 'up';
   for (let i = 3000; i < 4000; i++) shipper.add(flow('a', i));
@@ -111,7 +154,10 @@ test('storage failing for a while: batches are spooled, acked, replayed in order
   assert.equal(await metric('flowscope_relay_spool_batches'), 0);
   assert.equal(await metric('flowscope_relay_spooled_batches_total'), sink.stats.spooledBatches);
   assert.equal(await metric('flowscope_relay_spool_replayed_batches_total'), sink.stats.replayedBatches);
-  assert.deepEqual((await fs.readdir(path.join(dir, 'spool-a'))).filter((f) => f.endsWith('.seg')), []);
+  assert.deepEqual(
+    (await fs.readdir(path.join(dir, 'spool-a'))).filter((f) => f.endsWith('.seg')),
+    [],
+  );
   await shipper.stop();
   await relay.stop();
 });
@@ -153,9 +199,16 @@ test('a real chDB store closed and reopened under the relay: flows spooled meanw
 test('a full spool pauses ingest instead of dropping, and counts it', async () => {
   const outage = new OutageStore();
   const spoolDir = path.join(dir, 'spool-d');
-  const sink = await SpoolingSink.open(new ClickHouseSink(outage), { dir: spoolDir, maxBytes: 20_000, segmentBytes: 5_000 }, log,
-    { insertTimeoutMs: 150, replayRetryMinMs: 20, replayRetryMaxMs: 100 });
-  const relay = new Relay(outage, { listen: '127.0.0.1:0', nodeName: 'relay', batcher: { flushIntervalMs: 10, retryMinMs: 10, retryMaxMs: 50, maxPendingRows: 300 }, sink }, log);
+  const sink = await SpoolingSink.open(new ClickHouseSink(outage), { dir: spoolDir, maxBytes: 20_000, segmentBytes: 5_000 }, log, {
+    insertTimeoutMs: 150,
+    replayRetryMinMs: 20,
+    replayRetryMaxMs: 100,
+  });
+  const relay = new Relay(
+    outage,
+    { listen: '127.0.0.1:0', nodeName: 'relay', batcher: { flushIntervalMs: 10, retryMinMs: 10, retryMaxMs: 50, maxPendingRows: 300 }, sink },
+    log,
+  );
   await relay.start();
   const shipper = startShipper(relay.port);
   outage.mode = 'fail';
@@ -178,7 +231,8 @@ test('a restart replays what an earlier run spooled, skipping records storage al
   // An earlier run spooled three batches; the first one had reached storage before the crash.
   const earlier = await Spool.open({ dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log);
   const ids = [Date.now() * 1000, Date.now() * 1000 + 1, Date.now() * 1000 + 2];
-  for (let b = 0; b < 3; b++) await earlier.append(encodeDurableBatch(ids[b], [flowsToBlock(flows.slice(b * 10, b * 10 + 10))], [{ session: 'sess-e', node: 'n1', seq: b + 1 }]));
+  for (let b = 0; b < 3; b++)
+    await earlier.append(encodeDurableBatch(ids[b], [flowsToBlock(flows.slice(b * 10, b * 10 + 10))], [{ session: 'sess-e', node: 'n1', seq: b + 1 }]));
   await earlier.close();
   await store.insertBlocks([flowsToBlock(flows.slice(0, 10))], [{ session: 'sess-e', node: 'n1', seq: 1 }], ids[0]);
   const seg = path.join(spoolDir, (await fs.readdir(spoolDir))[0]);
@@ -187,7 +241,11 @@ test('a restart replays what an earlier run spooled, skipping records storage al
   const outage = new OutageStore();
   outage.mode = 'fail';
   // A generous timeout: here every replayed insert must complete in time, so the counts are exact.
-  const sink = await SpoolingSink.open(new ClickHouseSink(outage), { dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log, { insertTimeoutMs: 30_000, replayRetryMinMs: 20, replayRetryMaxMs: 100 });
+  const sink = await SpoolingSink.open(new ClickHouseSink(outage), { dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log, {
+    insertTimeoutMs: 30_000,
+    replayRetryMinMs: 20,
+    replayRetryMaxMs: 100,
+  });
   assert.equal(sink.spooledRecords, 3);
   assert.equal(sink.heldSeq('sess-e'), 3, 'the resume point covers spooled batches');
   outage.mode = 'up';
@@ -212,7 +270,11 @@ test('a spooled batch that reached storage in part (one partition of the insert 
   await store.insertBlocks([blocks[0]], [], batchId); // the same insert's first day, before the crash
   assert.deepEqual(await storedUuids('f-'), { rows: 4, distinct: 4 });
 
-  const sink = await SpoolingSink.open(new ClickHouseSink(new OutageStore()), { dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log, { insertTimeoutMs: 30_000, replayRetryMinMs: 20, replayRetryMaxMs: 100 });
+  const sink = await SpoolingSink.open(new ClickHouseSink(new OutageStore()), { dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 20 }, log, {
+    insertTimeoutMs: 30_000,
+    replayRetryMinMs: 20,
+    replayRetryMaxMs: 100,
+  });
   await sink.drained();
   assert.equal(sink.stats.replayedBatches, 1);
   assert.deepEqual(await storedUuids('f-'), { rows: 10, distinct: 10 });

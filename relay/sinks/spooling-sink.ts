@@ -41,7 +41,17 @@ function noteMarks(held: Map<string, number>, marks: readonly IngestMark[]): voi
 }
 
 export class SpoolingSink implements FlowSink {
-  readonly stats: SpoolingSinkStats = { directBatches: 0, insertFailures: 0, spooledBatches: 0, spooledRows: 0, replayedBatches: 0, replayedRows: 0, replaySkippedRows: 0, replayFailures: 0, spoolFullWaits: 0 };
+  readonly stats: SpoolingSinkStats = {
+    directBatches: 0,
+    insertFailures: 0,
+    spooledBatches: 0,
+    spooledRows: 0,
+    replayedBatches: 0,
+    replayedRows: 0,
+    replaySkippedRows: 0,
+    replayFailures: 0,
+    spoolFullWaits: 0,
+  };
   /** A direct insert that timed out but may still land: replay waits for it to settle. */
   private inflight: Promise<unknown> | null = null;
   private replay: Promise<void> | null = null;
@@ -68,10 +78,16 @@ export class SpoolingSink implements FlowSink {
     return sink;
   }
 
-  get spooledRecords(): number { return this.spool.records; }
-  get spoolBytes(): number { return this.spool.bytes; }
+  get spooledRecords(): number {
+    return this.spool.records;
+  }
+  get spoolBytes(): number {
+    return this.spool.bytes;
+  }
 
-  heldSeq(session: string): number { return this.held.get(session) ?? 0; }
+  heldSeq(session: string): number {
+    return this.held.get(session) ?? 0;
+  }
 
   async write(batch: SinkBatch): Promise<void> {
     if (this.closed) throw new Error('sink is closed');
@@ -120,14 +136,19 @@ export class SpoolingSink implements FlowSink {
   }
 
   private kickReplay(): void {
-    this.replay ??= this.replayLoop().finally(() => { this.replay = null; });
+    this.replay ??= this.replayLoop().finally(() => {
+      this.replay = null;
+    });
   }
 
   private async replayLoop(): Promise<void> {
     let delay = this.opts.replayRetryMinMs;
     while (!this.closed && this.spool.records > 0) {
       try {
-        if (this.inflight) { await this.inflight; this.inflight = null; }
+        if (this.inflight) {
+          await this.inflight;
+          this.inflight = null;
+        }
         const rec = decodeDurableBatch((await this.spool.peek())!);
         const stored = rec.rows > 0 ? await this.withTimeout(this.store.storedRows(rec.batchId), false) : 0;
         if (stored < rec.rows || rec.rows === 0) {
@@ -144,7 +165,13 @@ export class SpoolingSink implements FlowSink {
       } catch (err) {
         this.stats.replayFailures++;
         this.log.debug({ err: (err as Error).message, retryInMs: delay, spooled: this.spool.records }, 'spool replay failed; retrying');
-        await new Promise<void>((r) => { const t = setTimeout(r, delay); this.wake = () => { clearTimeout(t); r(); }; });
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, delay);
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
         this.wake = null;
         delay = Math.min(delay * 2, this.opts.replayRetryMaxMs);
       }
@@ -161,7 +188,16 @@ export class SpoolingSink implements FlowSink {
         if (isWrite) this.inflight = p.catch(() => undefined);
         reject(new TimeoutError(`storage did not answer within ${this.opts.insertTimeoutMs} ms`));
       }, this.opts.insertTimeoutMs);
-      p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
+      p.then(
+        (v) => {
+          clearTimeout(t);
+          resolve(v);
+        },
+        (e) => {
+          clearTimeout(t);
+          reject(e);
+        },
+      );
     });
   }
 }

@@ -14,7 +14,10 @@ export type NativeBlockReason =
 
 export class NativeBlockError extends Error {
   override readonly name = 'NativeBlockError';
-  constructor(readonly reason: NativeBlockReason, message: string) {
+  constructor(
+    readonly reason: NativeBlockReason,
+    message: string,
+  ) {
     super(`invalid Native block (${reason}): ${message}`);
   }
 }

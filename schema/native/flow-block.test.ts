@@ -16,7 +16,10 @@ import { NativeBlockWriter } from './writer.js';
 const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow, f));
 
 test('the block columns are the flows table columns, in order', () => {
-  assert.deepEqual(FLOW_NATIVE_COLUMNS.map((c) => c.name), FLOW_COLUMNS.map((c) => c.name));
+  assert.deepEqual(
+    FLOW_NATIVE_COLUMNS.map((c) => c.name),
+    FLOW_COLUMNS.map((c) => c.name),
+  );
 });
 
 test('a block of flows reads back as the same flows (every odd shape of the generator included)', () => {
@@ -28,8 +31,11 @@ test('a block of flows reads back as the same flows (every odd shape of the gene
   for (let i = 0; i < flows.length; i++) assert.deepStrictEqual(back[i], flows[i], `flow ${i}`);
 });
 
-test('blockFirstTimeMs reads the first row\'s time', () => {
-  const flows: Flow[] = [{ time: { seconds: 1_700_000_123, nanos: 456_000_000 }, uuid: 'a' }, { time: { seconds: 1_700_000_200, nanos: 0 }, uuid: 'b' }];
+test("blockFirstTimeMs reads the first row's time", () => {
+  const flows: Flow[] = [
+    { time: { seconds: 1_700_000_123, nanos: 456_000_000 }, uuid: 'a' },
+    { time: { seconds: 1_700_000_200, nanos: 0 }, uuid: 'b' },
+  ];
   assert.equal(blockFirstTimeMs(encodeFlowBlock(new FlowBlockWriter(), flows)), 1_700_000_123_456);
 });
 
@@ -46,17 +52,39 @@ test('a flow whose 64-bit value is beyond 2^53 still writes its row (the exact v
 class ReferenceSink implements RowSink {
   col = 0;
   constructor(private readonly w: NativeBlockWriter) {}
-  u8(v: number): void { this.w.u8(this.col++, v); }
-  u16(v: number): void { this.w.u16(this.col++, v); }
-  u32(v: number): void { this.w.u32(this.col++, v); }
-  i32(v: number): void { this.w.i32(this.col++, v); }
-  u64(v: number): void { this.w.u64(this.col++, v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : v > 0 ? Number.MAX_SAFE_INTEGER : 0); }
-  timeNs(seconds: number, nanos: number): void { this.w.dateTime64ns(this.col++, seconds, nanos); }
-  str(s: string): void { this.w.str(this.col++, s); }
-  bytesField(b: Uint8Array): void { this.w.bytes(this.col++, b); }
-  strArray(a: readonly string[]): void { this.w.strArray(this.col++, a); }
-  u64Array(a: readonly number[]): void { this.w.u64Array(this.col++, a); }
-  ipv6(ip: Uint8Array): void { this.w.ipv6(this.col++, ip); }
+  u8(v: number): void {
+    this.w.u8(this.col++, v);
+  }
+  u16(v: number): void {
+    this.w.u16(this.col++, v);
+  }
+  u32(v: number): void {
+    this.w.u32(this.col++, v);
+  }
+  i32(v: number): void {
+    this.w.i32(this.col++, v);
+  }
+  u64(v: number): void {
+    this.w.u64(this.col++, v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : v > 0 ? Number.MAX_SAFE_INTEGER : 0);
+  }
+  timeNs(seconds: number, nanos: number): void {
+    this.w.dateTime64ns(this.col++, seconds, nanos);
+  }
+  str(s: string): void {
+    this.w.str(this.col++, s);
+  }
+  bytesField(b: Uint8Array): void {
+    this.w.bytes(this.col++, b);
+  }
+  strArray(a: readonly string[]): void {
+    this.w.strArray(this.col++, a);
+  }
+  u64Array(a: readonly number[]): void {
+    this.w.u64Array(this.col++, a);
+  }
+  ipv6(ip: Uint8Array): void {
+    this.w.ipv6(this.col++, ip);
+  }
 }
 
 const NOW = 1_700_000_000_123;
@@ -66,8 +94,14 @@ function referenceBlock(flows: readonly Flow[], marks: readonly IngestMark[], ba
   const sink = new ReferenceSink(w);
   usePlainPath(false);
   try {
-    flows.forEach((f, i) => { sink.col = 0; writeFlowRow(sink, f, i === flows.length - 1 ? marks : [], NOW, batchId); w.endRow(); });
-  } finally { usePlainPath(true); }
+    flows.forEach((f, i) => {
+      sink.col = 0;
+      writeFlowRow(sink, f, i === flows.length - 1 ? marks : [], NOW, batchId);
+      w.endRow();
+    });
+  } finally {
+    usePlainPath(true);
+  }
   return w.finish();
 }
 
@@ -78,16 +112,61 @@ const LC_AS_STRING = FLOW_NATIVE_COLUMNS.map((c) => ({ name: c.name, type: c.typ
 function cornerFlows(): Flow[] {
   const base: Flow = { time: { seconds: 1_700_000_000, nanos: 5 }, uuid: 'c', verdict: 1, node_name: 'nöde/ü', emitter: { name: 'e', version: '1' } };
   const flags = Array.from({ length: 1 << TCP_FLAG_BITS.length }, (_, m): Flow => ({
-    ...base, uuid: `f${m}`, l4: { TCP: { source_port: 1, destination_port: 2, flags: Object.fromEntries(TCP_FLAG_BITS.filter((_, i) => m & (1 << i)).map((k) => [k, true])) } },
+    ...base,
+    uuid: `f${m}`,
+    l4: { TCP: { source_port: 1, destination_port: 2, flags: Object.fromEntries(TCP_FLAG_BITS.filter((_, i) => m & (1 << i)).map((k) => [k, true])) } },
   }));
-  const ep = { ID: 7, identity: 9, cluster_name: 'c✓', namespace: 'ns-' + 'x'.repeat(130), pod_name: '𝄞-pod', labels: ['k8s:a=ü', 'k8s:b=' + 'y'.repeat(200), 'k8s:c'], workloads: [{ name: 'w', kind: 'Deployment' }, { name: 'w2', kind: 'Job' }] };
+  const ep = {
+    ID: 7,
+    identity: 9,
+    cluster_name: 'c✓',
+    namespace: 'ns-' + 'x'.repeat(130),
+    pod_name: '𝄞-pod',
+    labels: ['k8s:a=ü', 'k8s:b=' + 'y'.repeat(200), 'k8s:c'],
+    workloads: [
+      { name: 'w', kind: 'Deployment' },
+      { name: 'w2', kind: 'Job' },
+    ],
+  };
   return [
     ...flags,
     { ...base, source: ep, destination: { ...ep, labels: ['k8s:c', 'k8s:a=ü'] }, Summary: 'ü'.repeat(70), source_names: ['a.example', 'ü.example'] },
-    { ...base, l7: { type: 1, latency_ns: 2 ** 60, dns: { query: 'q.example.', ips: ['10.0.0.1', '2001:db8::1'], ttl: 30, cnames: ['c.example.'], observation_source: 'proxy', rcode: 3, qtypes: ['A', 'AAAA'], rrtypes: ['A'] } } },
-    { ...base, IP: { source: '2001:db8::1', destination: '2001:DB8::2', source_xlated: '::ffff:10.0.0.1', ipVersion: 2, encrypted: true }, l4: { ICMPv6: { type: 128, code: 1 } } },
-    { ...base, IP: { source: 'garbage', destination: '010.0.0.1' }, l4: { UDP: { source_port: 53, destination_port: 5353 } }, is_reply: { value: false }, reply: true },
-    { ...base, tunnel: { protocol: 1, vni: 5 }, extensions: packKernelInfo({ drop_reason_name: 'NO_SOCKET', bytes: 2 ** 55, packets: 3 }), trace_context: { parent: { trace_id: 't-✓' } }, ip_trace_id: { trace_id: 2 ** 54 } },
+    {
+      ...base,
+      l7: {
+        type: 1,
+        latency_ns: 2 ** 60,
+        dns: {
+          query: 'q.example.',
+          ips: ['10.0.0.1', '2001:db8::1'],
+          ttl: 30,
+          cnames: ['c.example.'],
+          observation_source: 'proxy',
+          rcode: 3,
+          qtypes: ['A', 'AAAA'],
+          rrtypes: ['A'],
+        },
+      },
+    },
+    {
+      ...base,
+      IP: { source: '2001:db8::1', destination: '2001:DB8::2', source_xlated: '::ffff:10.0.0.1', ipVersion: 2, encrypted: true },
+      l4: { ICMPv6: { type: 128, code: 1 } },
+    },
+    {
+      ...base,
+      IP: { source: 'garbage', destination: '010.0.0.1' },
+      l4: { UDP: { source_port: 53, destination_port: 5353 } },
+      is_reply: { value: false },
+      reply: true,
+    },
+    {
+      ...base,
+      tunnel: { protocol: 1, vni: 5 },
+      extensions: packKernelInfo({ drop_reason_name: 'NO_SOCKET', bytes: 2 ** 55, packets: 3 }),
+      trace_context: { parent: { trace_id: 't-✓' } },
+      ip_trace_id: { trace_id: 2 ** 54 },
+    },
     { ...base, file: { name: 'bpf_lxc.c', line: 10 }, socket_cookie: 42, ip_trace_id: { trace_id: 7 } },
     { uuid: 'no time, so the ingest time' },
     {},
@@ -101,7 +180,10 @@ test('the direct path writes exactly the bytes of the general path, for every sh
     realistic: realisticFlows(3000, { nodes: 3, seed: 4 }),
     corners: cornerFlows().map(canonical),
   };
-  const marks: IngestMark[] = [{ session: 's-1', node: 'n', seq: 3 }, { session: 's-ü', node: 'n2', seq: 2 ** 40 }];
+  const marks: IngestMark[] = [
+    { session: 's-1', node: 'n', seq: 3 },
+    { session: 's-ü', node: 'n2', seq: 2 ** 40 },
+  ];
   for (const [name, flows] of Object.entries(sets)) {
     const shapes = [0, 0, 0];
     for (const f of flows) shapes[flowShape(f)]++;
@@ -111,7 +193,8 @@ test('the direct path writes exactly the bytes of the general path, for every sh
       for (const size of name === 'corners' ? [1, flows.length] : [255, 257, flows.length]) {
         for (let i = 0; i < flows.length; i += size) {
           const g = flows.slice(i, i + size);
-          const got = encodeFlowBlock(w, g, marks, NOW, i + 1), want = referenceBlock(g, marks, i + 1, columns);
+          const got = encodeFlowBlock(w, g, marks, NOW, i + 1),
+            want = referenceBlock(g, marks, i + 1, columns);
           if (!got.equals(want)) assert.fail(`${name}, block of ${size} at ${i} differs (${columns === LC_AS_STRING ? 'String' : 'LowCardinality'} columns)`);
         }
       }

@@ -17,7 +17,9 @@ import { PlainRowWriter, fitsPlainRows, u64Column } from './plain-row.js';
 class FlowRowSink extends StagedRowSink {
   // The codec keeps a flow's exact 64-bit value in `rest` when it is not a safe integer; the
   // column (a filter copy) then holds the nearest value the writer accepts instead of failing the row.
-  override u64(v: number): void { super.u64(u64Column(v)); }
+  override u64(v: number): void {
+    super.u64(u64Column(v));
+  }
 }
 
 const NO_MARKS: readonly IngestMark[] = [];
@@ -34,7 +36,7 @@ export class FlowBlockWriter {
    * LowCardinality ones as String); names and order must be the flows table's. */
   constructor(columns: readonly NativeColumn[] = FLOW_NATIVE_COLUMNS) {
     if (columns.length !== FLOW_NATIVE_COLUMNS.length || columns.some((c, i) => c.name !== FLOW_NATIVE_COLUMNS[i].name)) {
-      throw new Error('FlowBlockWriter: the columns must be the flows table\'s, in order');
+      throw new Error("FlowBlockWriter: the columns must be the flows table's, in order");
     }
     this.writer = new NativeBlockWriter(columns);
     this.stage = new RowStage(this.writer);
@@ -43,7 +45,9 @@ export class FlowBlockWriter {
     this.plain = fitsPlainRows(cols.map((c) => c.kind)) ? new PlainRowWriter(this.stage) : null;
   }
 
-  get rows(): number { return this.writer.rows + this.stage.rows; }
+  get rows(): number {
+    return this.writer.rows + this.stage.rows;
+  }
 
   /** Appends one flow as a row. If this throws, the block is incomplete: call reset(). `now`
    * (default: the clock when needed) is the time of a flow without a usable one. */

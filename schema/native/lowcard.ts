@@ -19,7 +19,10 @@ export function readGranuleFlags(cur: Cursor, what: string): number {
   const code = flags % 0x100;
   const bits = flags - code;
   if (code > 3 || (bits !== LC_HAS_ADDITIONAL_KEYS && bits !== (LC_HAS_ADDITIONAL_KEYS | LC_NEED_UPDATE_DICTIONARY))) {
-    throw new NativeBlockError('dictionary', `${what}: LowCardinality granule flags 0x${flags.toString(16)} (want additional keys, no global dictionary, index type 0..3)`);
+    throw new NativeBlockError(
+      'dictionary',
+      `${what}: LowCardinality granule flags 0x${flags.toString(16)} (want additional keys, no global dictionary, index type 0..3)`,
+    );
   }
   return 1 << code;
 }

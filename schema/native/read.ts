@@ -10,9 +10,18 @@ import { Kind, kindOf } from './types.js';
 export type NativeScalar = number | bigint | string | Buffer;
 export type NativeValue = NativeScalar | NativeScalar[];
 
-export interface NativeColumnValues { name: string; type: string; values: NativeValue[] }
-export interface NativeBlockValues { rows: number; columns: NativeColumnValues[] }
-export interface ReadOptions { /** String columns as raw bytes (e.g. protobuf in `rest`). */ bytes?: boolean }
+export interface NativeColumnValues {
+  name: string;
+  type: string;
+  values: NativeValue[];
+}
+export interface NativeBlockValues {
+  rows: number;
+  columns: NativeColumnValues[];
+}
+export interface ReadOptions {
+  /** String columns as raw bytes (e.g. protobuf in `rest`). */ bytes?: boolean;
+}
 
 /** The single block that fills `buf`. */
 export function readNativeBlock(buf: Buffer, opts: ReadOptions = {}): NativeBlockValues {
@@ -48,15 +57,24 @@ function readBlock(cur: Cursor, opts: ReadOptions): NativeBlockValues {
 function readColumn(cur: Cursor, kind: Kind, rows: number, name: string, opts: ReadOptions): NativeValue[] {
   const str = opts.bytes ? (b: Buffer) => Buffer.from(b) : (b: Buffer) => b.toString('utf8');
   switch (kind) {
-    case Kind.String: return repeat(rows, () => str(cur.bytes(name)));
-    case Kind.LowCardinality: readKeysVersion(cur, name); return readLowCardinality(cur, rows, name);
+    case Kind.String:
+      return repeat(rows, () => str(cur.bytes(name)));
+    case Kind.LowCardinality:
+      readKeysVersion(cur, name);
+      return readLowCardinality(cur, rows, name);
     case Kind.ArrayString: {
       const offsets = readOffsets(cur, rows, name);
-      return split(offsets, repeat(lastOf(offsets), () => cur.bytes(name).toString('utf8')));
+      return split(
+        offsets,
+        repeat(lastOf(offsets), () => cur.bytes(name).toString('utf8')),
+      );
     }
     case Kind.ArrayU64: {
       const offsets = readOffsets(cur, rows, name);
-      return split(offsets, repeat(lastOf(offsets), () => u64(cur, name)));
+      return split(
+        offsets,
+        repeat(lastOf(offsets), () => u64(cur, name)),
+      );
     }
     case Kind.ArrayLowCardinality: {
       readKeysVersion(cur, name);
@@ -64,13 +82,20 @@ function readColumn(cur: Cursor, kind: Kind, rows: number, name: string, opts: R
       const n = lastOf(offsets);
       return split(offsets, n === 0 ? [] : readLowCardinality(cur, n, name));
     }
-    case Kind.U8: return repeat(rows, () => fixed(cur, 1, name).readUInt8(0));
-    case Kind.U16: return repeat(rows, () => fixed(cur, 2, name).readUInt16LE(0));
-    case Kind.U32: return repeat(rows, () => fixed(cur, 4, name).readUInt32LE(0));
-    case Kind.I32: return repeat(rows, () => fixed(cur, 4, name).readInt32LE(0));
-    case Kind.U64: return repeat(rows, () => u64(cur, name));
-    case Kind.DateTime64: return repeat(rows, () => fixed(cur, 8, name).readBigInt64LE(0));
-    case Kind.IPv6: return repeat(rows, () => Buffer.from(fixed(cur, 16, name)));
+    case Kind.U8:
+      return repeat(rows, () => fixed(cur, 1, name).readUInt8(0));
+    case Kind.U16:
+      return repeat(rows, () => fixed(cur, 2, name).readUInt16LE(0));
+    case Kind.U32:
+      return repeat(rows, () => fixed(cur, 4, name).readUInt32LE(0));
+    case Kind.I32:
+      return repeat(rows, () => fixed(cur, 4, name).readInt32LE(0));
+    case Kind.U64:
+      return repeat(rows, () => u64(cur, name));
+    case Kind.DateTime64:
+      return repeat(rows, () => fixed(cur, 8, name).readBigInt64LE(0));
+    case Kind.IPv6:
+      return repeat(rows, () => Buffer.from(fixed(cur, 16, name)));
   }
 }
 
@@ -91,7 +116,11 @@ function readOffsets(cur: Cursor, rows: number, name: string): number[] {
 
 function split<T>(offsets: readonly number[], values: T[]): T[][] {
   let start = 0;
-  return offsets.map((end) => { const part = values.slice(start, end); start = end; return part; });
+  return offsets.map((end) => {
+    const part = values.slice(start, end);
+    start = end;
+    return part;
+  });
 }
 
 function readLowCardinality(cur: Cursor, n: number, name: string): string[] {

@@ -11,9 +11,20 @@ function stagedBlock(rows: readonly Row[], capacity: number): Buffer {
   const sink = new StagedRowSink(stage, w.buffers());
   for (const x of rows) {
     sink.begin();
-    sink.u32(x.i); sink.u8(x.u8); sink.u16(x.u16); sink.u32(x.u32); sink.u64(x.u64); sink.i32(x.i32);
-    sink.timeNs(x.t[0], x.t[1]); sink.ipv6(x.ip); sink.str(x.s); sink.str(x.lc);
-    sink.strArray(x.a_s); sink.strArray(x.a_lc); sink.u64Array(x.a_u64); sink.strArray([]);
+    sink.u32(x.i);
+    sink.u8(x.u8);
+    sink.u16(x.u16);
+    sink.u32(x.u32);
+    sink.u64(x.u64);
+    sink.i32(x.i32);
+    sink.timeNs(x.t[0], x.t[1]);
+    sink.ipv6(x.ip);
+    sink.str(x.s);
+    sink.str(x.lc);
+    sink.strArray(x.a_s);
+    sink.strArray(x.a_lc);
+    sink.u64Array(x.a_u64);
+    sink.strArray([]);
     stage.commit();
   }
   stage.flush();
@@ -21,7 +32,14 @@ function stagedBlock(rows: readonly Row[], capacity: number): Buffer {
 }
 
 test('staged rows give the bytes of rows appended value by value, for every type', () => {
-  for (const [n, seed, capacity] of [[1, 1, 256], [255, 2, 256], [256, 3, 256], [257, 4, 256], [1000, 5, 7], [800, 6, 1000]]) {
+  for (const [n, seed, capacity] of [
+    [1, 1, 256],
+    [255, 2, 256],
+    [256, 3, 256],
+    [257, 4, 256],
+    [1000, 5, 7],
+    [800, 6, 1000],
+  ]) {
     const rows = randomRows(n, seed);
     assert.ok(stagedBlock(rows, capacity).equals(blockOf(rows)), `${n} rows, stage of ${capacity}`);
   }
@@ -36,7 +54,10 @@ test('a staged value is checked where it is staged', () => {
   sink.begin();
   assert.throws(() => sink.u8(1), /u8\(\) writes UInt8, column i is UInt32/);
   sink.begin();
-  sink.u32(0); sink.u8(0); sink.u16(0); sink.u32(0);
+  sink.u32(0);
+  sink.u8(0);
+  sink.u16(0);
+  sink.u32(0);
   assert.throws(() => sink.u64(2 ** 53), RangeError);
   sink.begin();
   for (let i = 0; i < 6; i++) sink.col++;

@@ -18,22 +18,34 @@ const STAGE_ROWS = 256;
 /** Which stage array holds a column's values, and how many slots of it per row. */
 function slotsOf(kind: Kind): { nums: number; refs: number; ips: number } {
   switch (kind) {
-    case Kind.DateTime64: return { nums: 2, refs: 0, ips: 0 }; // seconds, nanoseconds
-    case Kind.IPv6: return { nums: 0, refs: 0, ips: 1 };
-    case Kind.String: case Kind.LowCardinality: return { nums: 0, refs: 1, ips: 0 };
-    case Kind.ArrayString: case Kind.ArrayLowCardinality: case Kind.ArrayU64: return { nums: 2, refs: 0, ips: 0 }; // count, first element
-    default: return { nums: 1, refs: 0, ips: 0 };
+    case Kind.DateTime64:
+      return { nums: 2, refs: 0, ips: 0 }; // seconds, nanoseconds
+    case Kind.IPv6:
+      return { nums: 0, refs: 0, ips: 1 };
+    case Kind.String:
+    case Kind.LowCardinality:
+      return { nums: 0, refs: 1, ips: 0 };
+    case Kind.ArrayString:
+    case Kind.ArrayLowCardinality:
+    case Kind.ArrayU64:
+      return { nums: 2, refs: 0, ips: 0 }; // count, first element
+    default:
+      return { nums: 1, refs: 0, ips: 0 };
   }
 }
 
 /** Per column its slot in the stage array of its kind (`nums`, `refs` or `ips`), and the slots per row of each. */
 export function stageLayout(kinds: readonly Kind[]): { slot: Int32Array; nums: number; refs: number; ips: number } {
   const slot = new Int32Array(kinds.length);
-  let nums = 0, refs = 0, ips = 0;
+  let nums = 0,
+    refs = 0,
+    ips = 0;
   kinds.forEach((kind, j) => {
     const s = slotsOf(kind);
     slot[j] = s.nums > 0 ? nums : s.refs > 0 ? refs : ips;
-    nums += s.nums; refs += s.refs; ips += s.ips;
+    nums += s.nums;
+    refs += s.refs;
+    ips += s.ips;
   });
   return { slot, nums, refs, ips };
 }
@@ -60,11 +72,15 @@ export class RowStage {
   private nElems = 0;
   private readonly cols: readonly ColumnBuffer[];
 
-  constructor(private readonly writer: NativeBlockWriter, readonly capacity = STAGE_ROWS) {
+  constructor(
+    private readonly writer: NativeBlockWriter,
+    readonly capacity = STAGE_ROWS,
+  ) {
     this.cols = writer.buffers();
     const layout = stageLayout(this.cols.map((c) => c.kind));
     this.slot = layout.slot;
-    this.numWidth = layout.nums; this.refWidth = layout.refs;
+    this.numWidth = layout.nums;
+    this.refWidth = layout.refs;
     this.nums = new Float64Array(capacity * layout.nums);
     this.refs = Array.from({ length: capacity * layout.refs }, () => '');
     this.ips = new Uint8Array(capacity * layout.ips * 16);
@@ -77,13 +93,19 @@ export class RowStage {
     return this.rows;
   }
 
-  commit(): void { this.rows++; }
+  commit(): void {
+    this.rows++;
+  }
 
   /** Index the next staged array element gets (for {@link endList}). */
-  get elemCount(): number { return this.nElems; }
+  get elemCount(): number {
+    return this.nElems;
+  }
 
   /** Drops the elements staged from index `first` on (those of a row given up half-way). */
-  dropElements(first: number): void { this.nElems = first; }
+  dropElements(first: number): void {
+    this.nElems = first;
+  }
 
   /** Stages one element of a row's array. */
   element(v: unknown): void {
@@ -110,7 +132,8 @@ export class RowStage {
 
   /** Copies a 16-byte address to `slot` of `row`. */
   address(row: number, slot: number, ip: Uint8Array): void {
-    const ips = this.ips, at = (slot * this.capacity + row) * 16;
+    const ips = this.ips,
+      at = (slot * this.capacity + row) * 16;
     for (let i = 0; i < 16; i++) ips[at + i] = ip[i];
   }
 
@@ -118,15 +141,29 @@ export class RowStage {
   flush(): void {
     const n = this.rows;
     if (n === 0) return;
-    const cols = this.cols, slot = this.slot;
+    const cols = this.cols,
+      slot = this.slot;
     for (let j = 0; j < cols.length; j++) {
-      const c = cols[j], s = slot[j];
+      const c = cols[j],
+        s = slot[j];
       switch (c.kind) {
-        case Kind.DateTime64: c.times(this.nums, s, this.numWidth, n); break;
-        case Kind.IPv6: c.addresses(this.ips.subarray(s * this.capacity * 16, (s * this.capacity + n) * 16)); break;
-        case Kind.String: case Kind.LowCardinality: c.strings(this.refs, s, this.refWidth, n); break;
-        case Kind.ArrayString: case Kind.ArrayLowCardinality: case Kind.ArrayU64: c.lists(this.nums, s, this.numWidth, this.elems, n); break;
-        default: c.numbers(this.nums, s, this.numWidth, n);
+        case Kind.DateTime64:
+          c.times(this.nums, s, this.numWidth, n);
+          break;
+        case Kind.IPv6:
+          c.addresses(this.ips.subarray(s * this.capacity * 16, (s * this.capacity + n) * 16));
+          break;
+        case Kind.String:
+        case Kind.LowCardinality:
+          c.strings(this.refs, s, this.refWidth, n);
+          break;
+        case Kind.ArrayString:
+        case Kind.ArrayLowCardinality:
+        case Kind.ArrayU64:
+          c.lists(this.nums, s, this.numWidth, this.elems, n);
+          break;
+        default:
+          c.numbers(this.nums, s, this.numWidth, n);
       }
     }
     this.writer.endRows(n);
@@ -143,9 +180,17 @@ export class RowStage {
 }
 
 const APPENDERS: Record<string, string> = {
-  u8: 'UInt8', u16: 'UInt16', u32: 'UInt32', i32: 'Int32', u64: 'UInt64', timeNs: 'DateTime64(9)',
-  ipv6: 'IPv6', str: 'String or LowCardinality(String)', bytesField: 'String',
-  strArray: 'Array(String) or Array(LowCardinality(String))', u64Array: 'Array(UInt64)',
+  u8: 'UInt8',
+  u16: 'UInt16',
+  u32: 'UInt32',
+  i32: 'Int32',
+  u64: 'UInt64',
+  timeNs: 'DateTime64(9)',
+  ipv6: 'IPv6',
+  str: 'String or LowCardinality(String)',
+  bytesField: 'String',
+  strArray: 'Array(String) or Array(LowCardinality(String))',
+  u64Array: 'Array(UInt64)',
 };
 
 /** Writes one staged row column after column, as a row encoder (schema/flow-row.ts) produces
@@ -155,15 +200,29 @@ export class StagedRowSink implements RowSink {
   /** The next column. */
   col = 0;
 
-  constructor(private readonly stage: RowStage, private readonly cols: readonly ColumnBuffer[]) {}
+  constructor(
+    private readonly stage: RowStage,
+    private readonly cols: readonly ColumnBuffer[],
+  ) {}
 
   /** Starts a row at the first column. */
-  begin(): void { this.row = this.stage.next(); this.col = 0; }
+  begin(): void {
+    this.row = this.stage.next();
+    this.col = 0;
+  }
 
-  u8(v: number): void { this.num(this.take(Kind.U8, 'u8'), v); }
-  u16(v: number): void { this.num(this.take(Kind.U16, 'u16'), v); }
-  u32(v: number): void { this.num(this.take(Kind.U32, 'u32'), v); }
-  i32(v: number): void { this.num(this.take(Kind.I32, 'i32'), v); }
+  u8(v: number): void {
+    this.num(this.take(Kind.U8, 'u8'), v);
+  }
+  u16(v: number): void {
+    this.num(this.take(Kind.U16, 'u16'), v);
+  }
+  u32(v: number): void {
+    this.num(this.take(Kind.U32, 'u32'), v);
+  }
+  i32(v: number): void {
+    this.num(this.take(Kind.I32, 'i32'), v);
+  }
 
   u64(v: number): void {
     checkU64(v);
@@ -172,8 +231,10 @@ export class StagedRowSink implements RowSink {
 
   timeNs(seconds: number, nanos: number): void {
     checkDateTime64ns(seconds, nanos);
-    const st = this.stage, p = this.row * st.numWidth + st.slot[this.take(Kind.DateTime64, 'timeNs')];
-    st.nums[p] = seconds; st.nums[p + 1] = nanos;
+    const st = this.stage,
+      p = this.row * st.numWidth + st.slot[this.take(Kind.DateTime64, 'timeNs')];
+    st.nums[p] = seconds;
+    st.nums[p + 1] = nanos;
   }
 
   ipv6(ip: Uint8Array): void {
@@ -208,7 +269,8 @@ export class StagedRowSink implements RowSink {
 
   /** The next column, which must be of kind `kind` (or `alt`). */
   private take(kind: Kind, appender: string, alt: Kind = kind): number {
-    const j = this.col++, c = this.cols[j];
+    const j = this.col++,
+      c = this.cols[j];
     if (c === undefined || (c.kind !== kind && c.kind !== alt)) {
       throw new TypeError(c === undefined ? `no column #${j}` : `${appender}() writes ${APPENDERS[appender]}, column ${c.name} is ${c.type}`);
     }

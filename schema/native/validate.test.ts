@@ -16,16 +16,22 @@ import { ALL_TYPES, randomRows, blockOf, createTableSQL } from '../../testing/na
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-native-validate-'));
 const client = openClient({ kind: 'chdb', path: path.join(dir, 'db') });
-after(async () => { await client.close(); await fs.rm(dir, { recursive: true, force: true }); });
+after(async () => {
+  await client.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
 
 const LIMITS = { maxRows: 100_000, maxBytes: 64 << 20 };
 
 function rejects(buf: Buffer, expected: readonly NativeColumn[], reason: NativeBlockReason, limits = LIMITS, why: string = reason): void {
-  assert.throws(() => validateNativeBlock(buf, expected, limits), (e: unknown) => {
-    assert.ok(e instanceof NativeBlockError, `${why}: a NativeBlockError, got ${String(e)}`);
-    assert.equal(e.reason, reason, `${why}: ${e.message}`);
-    return true;
-  });
+  assert.throws(
+    () => validateNativeBlock(buf, expected, limits),
+    (e: unknown) => {
+      assert.ok(e instanceof NativeBlockError, `${why}: a NativeBlockError, got ${String(e)}`);
+      assert.equal(e.reason, reason, `${why}: ${e.message}`);
+      return true;
+    },
+  );
 }
 
 /** A block of one column built with the writer. */
@@ -61,9 +67,27 @@ test('limits, header and row count', () => {
   rejects(Buffer.from([1, 0, 1, 0x63, 5, ...Buffer.from('UInt8')]), [{ name: 'c', type: 'UInt8' }], 'rows', LIMITS, 'zero rows');
   rejects(block, ALL_TYPES.slice(1), 'columns');
   rejects(block, [...ALL_TYPES, { name: 'z', type: 'UInt8' }], 'columns');
-  rejects(block, ALL_TYPES.map((c) => (c.name === 'u16' ? { ...c, name: 'u17' } : c)), 'header', LIMITS, 'renamed column');
-  rejects(block, ALL_TYPES.map((c) => (c.name === 'u16' ? { ...c, type: 'UInt32' } : c)), 'header', LIMITS, 'other type');
-  rejects(block, ALL_TYPES.map((c) => (c.name === 'lc' ? { ...c, type: 'String' } : c)), 'header', LIMITS, 'String for LowCardinality');
+  rejects(
+    block,
+    ALL_TYPES.map((c) => (c.name === 'u16' ? { ...c, name: 'u17' } : c)),
+    'header',
+    LIMITS,
+    'renamed column',
+  );
+  rejects(
+    block,
+    ALL_TYPES.map((c) => (c.name === 'u16' ? { ...c, type: 'UInt32' } : c)),
+    'header',
+    LIMITS,
+    'other type',
+  );
+  rejects(
+    block,
+    ALL_TYPES.map((c) => (c.name === 'lc' ? { ...c, type: 'String' } : c)),
+    'header',
+    LIMITS,
+    'String for LowCardinality',
+  );
   assert.throws(() => validateNativeBlock(block, [...ALL_TYPES.slice(0, -1), { name: 'a_none', type: 'Float64' }], LIMITS), /unsupported type Float64/);
   const tooLongVarint = Buffer.concat([Buffer.alloc(10, 0x80), Buffer.from([1])]);
   rejects(tooLongVarint, ALL_TYPES, 'varint');
@@ -79,7 +103,12 @@ test('every truncation is "truncated"; anything after the block is "trailing"', 
 });
 
 test('array offsets must not decrease', () => {
-  const { block, cols, data } = oneColumn('Array(String)', (w) => { w.strArray(0, ['a', 'b']); w.endRow(); w.strArray(0, ['c']); w.endRow(); });
+  const { block, cols, data } = oneColumn('Array(String)', (w) => {
+    w.strArray(0, ['a', 'b']);
+    w.endRow();
+    w.strArray(0, ['c']);
+    w.endRow();
+  });
   assert.deepStrictEqual(validateNativeBlock(block, cols, LIMITS), { rows: 2 });
   const down = Buffer.from(block);
   down.writeUInt32LE(4, data); // offsets 4, 3
@@ -96,11 +125,23 @@ test('array offsets must not decrease', () => {
 });
 
 test('LowCardinality: version, flags, dictionary and index values', () => {
-  const { block, cols, data } = oneColumn('LowCardinality(String)', (w) => { for (const s of ['x', 'y', 'x']) { w.str(0, s); w.endRow(); } });
+  const { block, cols, data } = oneColumn('LowCardinality(String)', (w) => {
+    for (const s of ['x', 'y', 'x']) {
+      w.str(0, s);
+      w.endRow();
+    }
+  });
   // version u64 | flags u64 | 2 keys u64, 'x', 'y' | 3 indexes u64 | 0 1 0
   assert.deepStrictEqual(validateNativeBlock(block, cols, LIMITS), { rows: 3 });
-  const flags = data + 8, keys = data + 16, count = data + 28, idx = data + 36;
-  const edit = (at: number, v: number): Buffer => { const b = Buffer.from(block); b.writeUInt32LE(v, at); return b; };
+  const flags = data + 8,
+    keys = data + 16,
+    count = data + 28,
+    idx = data + 36;
+  const edit = (at: number, v: number): Buffer => {
+    const b = Buffer.from(block);
+    b.writeUInt32LE(v, at);
+    return b;
+  };
   rejects(edit(data, 2), cols, 'dictionary', LIMITS, 'keys version');
   rejects(edit(flags, LC_HAS_ADDITIONAL_KEYS | LC_NEED_GLOBAL_DICTIONARY), cols, 'dictionary', LIMITS, 'global dictionary');
   rejects(edit(flags, LC_HAS_ADDITIONAL_KEYS | 4), cols, 'dictionary', LIMITS, 'index type 4');
@@ -117,12 +158,28 @@ test('LowCardinality: version, flags, dictionary and index values', () => {
 
 /** LowCardinality bytes as ClickHouse may also write them: several granules, wide indexes. */
 function twoGranules(): Buffer {
-  const u64 = (v: number) => { const b = Buffer.alloc(8); b.writeUInt32LE(v); return b; };
+  const u64 = (v: number) => {
+    const b = Buffer.alloc(8);
+    b.writeUInt32LE(v);
+    return b;
+  };
   const str = (s: string) => Buffer.concat([Buffer.from([s.length]), Buffer.from(s)]);
   return Buffer.concat([
-    Buffer.from([1, 3]), str('c'), str('LowCardinality(String)'), u64(1),
-    u64(LC_HAS_ADDITIONAL_KEYS | 0), u64(2), str('p'), str('q'), u64(2), Buffer.from([1, 0]),
-    u64(LC_HAS_ADDITIONAL_KEYS | 3), u64(1), str('r'), u64(1), u64(0),
+    Buffer.from([1, 3]),
+    str('c'),
+    str('LowCardinality(String)'),
+    u64(1),
+    u64(LC_HAS_ADDITIONAL_KEYS | 0),
+    u64(2),
+    str('p'),
+    str('q'),
+    u64(2),
+    Buffer.from([1, 0]),
+    u64(LC_HAS_ADDITIONAL_KEYS | 3),
+    u64(1),
+    str('r'),
+    u64(1),
+    u64(0),
   ]);
 }
 
@@ -133,7 +190,11 @@ test('several granules and wide indexes are valid, and chDB reads them the same'
   assert.deepStrictEqual(readNativeBlock(block).columns[0].values, ['q', 'p', 'r']);
   await client.command({ query: 'CREATE TABLE granules (c LowCardinality(String)) ENGINE = Log' });
   const ins = await chdbNativeInserter(client, { table: 'granules', columns: cols });
-  try { await ins.insert([block]); } finally { await ins.close(); }
+  try {
+    await ins.insert([block]);
+  } finally {
+    await ins.close();
+  }
   const rs = await client.query({ query: 'SELECT c FROM granules', format: 'JSONCompactEachRow' });
   assert.deepStrictEqual(await rs.json(), [['q'], ['p'], ['r']]);
 });
@@ -145,11 +206,19 @@ function mutate(src: Buffer, r: () => number): Buffer {
   const int = (n: number) => Math.floor(r() * n);
   const at = int(src.length);
   switch (int(6)) {
-    case 0: { const b = Buffer.from(src); for (let k = 1 + int(4); k > 0; k--) b[int(b.length)] = int(256); return b; }
-    case 1: return src.subarray(0, at);
-    case 2: return Buffer.concat([src.subarray(0, at), Buffer.from(Array.from({ length: 1 + int(8) }, () => int(256))), src.subarray(at)]);
-    case 3: return Buffer.concat([src.subarray(0, at), src.subarray(Math.min(src.length, at + 1 + int(16)))]);
-    case 4: return Buffer.concat([src.subarray(0, at), src.subarray(at, at + 1 + int(32)), src.subarray(at)]);
+    case 0: {
+      const b = Buffer.from(src);
+      for (let k = 1 + int(4); k > 0; k--) b[int(b.length)] = int(256);
+      return b;
+    }
+    case 1:
+      return src.subarray(0, at);
+    case 2:
+      return Buffer.concat([src.subarray(0, at), Buffer.from(Array.from({ length: 1 + int(8) }, () => int(256))), src.subarray(at)]);
+    case 3:
+      return Buffer.concat([src.subarray(0, at), src.subarray(Math.min(src.length, at + 1 + int(16)))]);
+    case 4:
+      return Buffer.concat([src.subarray(0, at), src.subarray(at, at + 1 + int(32)), src.subarray(at)]);
     default: {
       const b = Buffer.from(src);
       const p = Math.min(at, b.length - 8);
@@ -162,7 +231,9 @@ function mutate(src: Buffer, r: () => number): Buffer {
 
 test('fuzz: 20,000 mutated blocks end in a NativeBlockError or are valid (and then readable and insertable)', { timeout: 120_000 }, async () => {
   const sources: [Buffer, readonly NativeColumn[]][] = [
-    [blockOf(randomRows(8, 21)), ALL_TYPES], [blockOf(randomRows(25, 22)), ALL_TYPES], [flowsBlock(4, 3), FLOW_NATIVE_COLUMNS],
+    [blockOf(randomRows(8, 21)), ALL_TYPES],
+    [blockOf(randomRows(25, 22)), ALL_TYPES],
+    [flowsBlock(4, 3), FLOW_NATIVE_COLUMNS],
   ];
   const r = rng(20240601);
   const accepted: [Buffer, readonly NativeColumn[]][] = [];
@@ -181,12 +252,15 @@ test('fuzz: 20,000 mutated blocks end in a NativeBlockError or are valid (and th
     if (!m.equals(src)) accepted.push([m, cols]);
   }
   // Every corruption class occurs, and some mutations (string payloads, values) stay valid.
-  for (const reason of ['truncated', 'header', 'columns', 'rows', 'offsets', 'dictionary', 'trailing']) assert.ok((reasons.get(reason) ?? 0) > 0, `${reason}: ${JSON.stringify([...reasons])}`);
+  for (const reason of ['truncated', 'header', 'columns', 'rows', 'offsets', 'dictionary', 'trailing'])
+    assert.ok((reasons.get(reason) ?? 0) > 0, `${reason}: ${JSON.stringify([...reasons])}`);
   assert.ok(accepted.length > 200, `${accepted.length} valid mutations`);
 
   // What the validator accepts, ClickHouse takes: a sample of the valid mutations, one insert each.
   await client.command({ query: createTableSQL('fuzz_all') });
-  await client.command({ query: `CREATE TABLE fuzz_flows (${FLOW_NATIVE_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')}) ENGINE = MergeTree ORDER BY tuple()` });
+  await client.command({
+    query: `CREATE TABLE fuzz_flows (${FLOW_NATIVE_COLUMNS.map((c) => `${c.name} ${c.type}`).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`,
+  });
   const all = await chdbNativeInserter(client, { table: 'fuzz_all', columns: ALL_TYPES });
   const flows = await chdbNativeInserter(client, { table: 'fuzz_flows' });
   try {

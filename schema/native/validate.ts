@@ -10,9 +10,16 @@ import { varuintSize, writeVaruint } from './writer.js';
 
 export { NativeBlockError, type NativeBlockReason } from './error.js';
 
-export interface NativeBlockLimits { maxRows: number; maxBytes: number }
+export interface NativeBlockLimits {
+  maxRows: number;
+  maxBytes: number;
+}
 
-interface Plan { headers: Buffer[]; kinds: Kind[]; names: string[] }
+interface Plan {
+  headers: Buffer[];
+  kinds: Kind[];
+  names: string[];
+}
 
 // Compiled once per expected column list (normally the one constant flows schema).
 const plans = new WeakMap<readonly NativeColumn[], Plan>();
@@ -75,12 +82,16 @@ function checkHeader(cur: Cursor, want: Buffer, i: number, col: NativeColumn): v
 
 function checkColumn(cur: Cursor, kind: Kind, rows: number, name: string): void {
   switch (kind) {
-    case Kind.String: cur.skipStrings(rows, name); return;
+    case Kind.String:
+      cur.skipStrings(rows, name);
+      return;
     case Kind.LowCardinality:
       readKeysVersion(cur, name);
       checkGranules(cur, rows, name);
       return;
-    case Kind.ArrayString: cur.skipStrings(checkOffsets(cur, rows, name), name); return;
+    case Kind.ArrayString:
+      cur.skipStrings(checkOffsets(cur, rows, name), name);
+      return;
     case Kind.ArrayU64: {
       const n = checkOffsets(cur, rows, name);
       cur.skip(n * 8, name);
@@ -92,7 +103,8 @@ function checkColumn(cur: Cursor, kind: Kind, rows: number, name: string): void 
       if (n > 0) checkGranules(cur, n, name); // no granule at all when every array is empty
       return;
     }
-    default: cur.skip(rows * FIXED_WIDTH[kind], name);
+    default:
+      cur.skip(rows * FIXED_WIDTH[kind], name);
   }
 }
 
@@ -100,9 +112,11 @@ function checkColumn(cur: Cursor, kind: Kind, rows: number, name: string): void 
 function checkOffsets(cur: Cursor, rows: number, name: string): number {
   cur.need(rows * 8, `${name} offsets`);
   const b = cur.buf;
-  let p = cur.pos, prev = 0;
+  let p = cur.pos,
+    prev = 0;
   for (let i = 0; i < rows; i++, p += 8) {
-    const lo = b.readUInt32LE(p), hi = b.readUInt32LE(p + 4);
+    const lo = b.readUInt32LE(p),
+      hi = b.readUInt32LE(p + 4);
     // Each element takes at least a byte, so no valid offset reaches 2^32 (Buffers are smaller).
     if (hi !== 0 || lo < prev) throw new NativeBlockError('offsets', `${name}: offset ${i} is ${hi * 0x1_0000_0000 + lo} after ${prev}`);
     prev = lo;
@@ -133,12 +147,21 @@ function checkIndexes(b: Buffer, p: number, count: number, width: number, keys: 
     for (let i = 0; i < count; i++) if (b[p + i] > max) max = b[p + i];
   } else if (width === 2) {
     if (keys >= 0x1_0000) return;
-    for (let i = 0, q = p; i < count; i++, q += 2) { const v = b[q] | (b[q + 1] << 8); if (v > max) max = v; }
+    for (let i = 0, q = p; i < count; i++, q += 2) {
+      const v = b[q] | (b[q + 1] << 8);
+      if (v > max) max = v;
+    }
   } else if (width === 4) {
-    for (let i = 0, q = p; i < count; i++, q += 4) { const v = b.readUInt32LE(q); if (v > max) max = v; }
+    for (let i = 0, q = p; i < count; i++, q += 4) {
+      const v = b.readUInt32LE(q);
+      if (v > max) max = v;
+    }
   } else {
     for (let i = 0, q = p; i < count; i++, q += 8) {
-      if (b.readUInt32LE(q + 4) !== 0) { max = Infinity; break; }
+      if (b.readUInt32LE(q + 4) !== 0) {
+        max = Infinity;
+        break;
+      }
       const v = b.readUInt32LE(q);
       if (v > max) max = v;
     }

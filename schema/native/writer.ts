@@ -58,7 +58,12 @@ export class ColumnBuffer {
   private lastKey: string | symbol = NO_KEY;
   private lastIdx = 0;
 
-  constructor(readonly name: string, readonly type: string, readonly kind: Kind, readonly header: Buffer) {
+  constructor(
+    readonly name: string,
+    readonly type: string,
+    readonly kind: Kind,
+    readonly header: Buffer,
+  ) {
     const lc = kind === Kind.LowCardinality || kind === Kind.ArrayLowCardinality;
     const array = kind === Kind.ArrayString || kind === Kind.ArrayLowCardinality || kind === Kind.ArrayU64;
     this.data = new RowBinaryWriter(lc ? 64 : 4096);
@@ -69,24 +74,54 @@ export class ColumnBuffer {
   }
 
   reset(): void {
-    this.count = 0; this.nested = 0; this.idxCount = 0; this.lastKey = NO_KEY;
-    this.data.reset(); this.offsets?.reset(); this.keys?.reset(); this.dict?.clear();
+    this.count = 0;
+    this.nested = 0;
+    this.idxCount = 0;
+    this.lastKey = NO_KEY;
+    this.data.reset();
+    this.offsets?.reset();
+    this.keys?.reset();
+    this.dict?.clear();
   }
 
   // One value each. Fixed-width kinds: integers outside the column's range wrap, as in the
   // RowBinary writer.
-  u8(v: number): void { this.count++; this.data.u8(v); }
-  u16(v: number): void { this.count++; this.data.u16(v); }
-  u32(v: number): void { this.count++; this.data.u32(v); }
-  i32(v: number): void { this.count++; this.data.i32(v); }
+  u8(v: number): void {
+    this.count++;
+    this.data.u8(v);
+  }
+  u16(v: number): void {
+    this.count++;
+    this.data.u16(v);
+  }
+  u32(v: number): void {
+    this.count++;
+    this.data.u32(v);
+  }
+  i32(v: number): void {
+    this.count++;
+    this.data.i32(v);
+  }
   /** UInt64 from a non-negative safe integer (the caller checks). */
-  u64(v: number): void { this.count++; this.data.u64(v); }
+  u64(v: number): void {
+    this.count++;
+    this.data.u64(v);
+  }
   /** DateTime64(9) within the type's range (the caller checks). */
-  timeNs(seconds: number, nanos: number): void { this.count++; this.data.timeNs(seconds, nanos); }
+  timeNs(seconds: number, nanos: number): void {
+    this.count++;
+    this.data.timeNs(seconds, nanos);
+  }
   /** IPv6: 16 bytes (the caller checks the length). */
-  ipv6(ip: Uint8Array): void { this.count++; this.data.ipv6(ip); }
+  ipv6(ip: Uint8Array): void {
+    this.count++;
+    this.data.ipv6(ip);
+  }
   /** String column from raw bytes. */
-  bytes(b: Uint8Array): void { this.count++; this.data.bytesField(b); }
+  bytes(b: Uint8Array): void {
+    this.count++;
+    this.data.bytesField(b);
+  }
 
   /** String or LowCardinality(String). */
   str(s: string): void {
@@ -119,19 +154,31 @@ export class ColumnBuffer {
   numbers(src: Float64Array, at: number, stride: number, n: number): void {
     const d = this.data;
     switch (this.kind) {
-      case Kind.U8: d.u8s(src, at, stride, n); break;
-      case Kind.U16: d.u16s(src, at, stride, n); break;
-      case Kind.U32: d.u32s(src, at, stride, n); break;
-      case Kind.I32: d.i32s(src, at, stride, n); break;
-      case Kind.U64: d.u64s(src, at, stride, n); break;
-      default: throw new TypeError(`numbers(): column ${this.name} is ${this.type}`);
+      case Kind.U8:
+        d.u8s(src, at, stride, n);
+        break;
+      case Kind.U16:
+        d.u16s(src, at, stride, n);
+        break;
+      case Kind.U32:
+        d.u32s(src, at, stride, n);
+        break;
+      case Kind.I32:
+        d.i32s(src, at, stride, n);
+        break;
+      case Kind.U64:
+        d.u64s(src, at, stride, n);
+        break;
+      default:
+        throw new TypeError(`numbers(): column ${this.name} is ${this.type}`);
     }
     this.count += n;
   }
 
   /** DateTime64(9): seconds at src[p], nanoseconds at src[p + 1] (within the type: the stage checks). */
   times(src: Float64Array, at: number, stride: number, n: number): void {
-    const d = this.data, end = at + n * stride;
+    const d = this.data,
+      end = at + n * stride;
     for (let p = at; p < end; p += stride) d.timeNs(src[p], src[p + 1]);
     this.count += n;
   }
@@ -144,8 +191,12 @@ export class ColumnBuffer {
 
   /** String (strings, or raw bytes as a Uint8Array) or LowCardinality(String) (strings). */
   strings(src: readonly unknown[], at: number, stride: number, n: number): void {
-    if (this.dict !== null) { this.lcRun(src, at, stride, n); return; }
-    const d = this.data, end = at + n * stride;
+    if (this.dict !== null) {
+      this.lcRun(src, at, stride, n);
+      return;
+    }
+    const d = this.data,
+      end = at + n * stride;
     for (let p = at; p < end; p += stride) {
       const v = src[p];
       if (typeof v === 'string') d.str(v);
@@ -157,14 +208,22 @@ export class ColumnBuffer {
   /** {@link lc} for a run of values, with the room for their indexes made once. */
   private lcRun(src: readonly unknown[], at: number, stride: number, n: number): void {
     if (this.idxCount + n > this.idx.length) this.growIdx(this.idxCount + n);
-    const idx = this.idx, end = at + n * stride;
-    let last = this.lastKey, lastIdx = this.lastIdx, k = this.idxCount;
+    const idx = this.idx,
+      end = at + n * stride;
+    let last = this.lastKey,
+      lastIdx = this.lastIdx,
+      k = this.idxCount;
     for (let p = at; p < end; p += stride) {
       const s = src[p] as string;
-      if (s !== last) { lastIdx = this.keyIndex(s); last = s; }
+      if (s !== last) {
+        lastIdx = this.keyIndex(s);
+        last = s;
+      }
       idx[k++] = lastIdx;
     }
-    this.idxCount = k; this.lastKey = last; this.lastIdx = lastIdx;
+    this.idxCount = k;
+    this.lastKey = last;
+    this.lastIdx = lastIdx;
     this.count += n;
   }
 
@@ -173,11 +232,19 @@ export class ColumnBuffer {
   lists(src: Float64Array, at: number, stride: number, elems: readonly unknown[], n: number): void {
     const first = this.nested;
     this.nested = this.offsets!.u64Sums(src, at, stride, n, first);
-    if (this.nested === first) { this.count += n; return; } // all empty, as most are
-    if (this.dict !== null) { this.lcLists(src, at, stride, elems, n); return; }
-    const d = this.data, end = at + n * stride;
+    if (this.nested === first) {
+      this.count += n;
+      return;
+    } // all empty, as most are
+    if (this.dict !== null) {
+      this.lcLists(src, at, stride, elems, n);
+      return;
+    }
+    const d = this.data,
+      end = at + n * stride;
     for (let p = at; p < end; p += stride) {
-      const from = src[p + 1], to = from + src[p];
+      const from = src[p + 1],
+        to = from + src[p];
       if (this.kind === Kind.ArrayU64) for (let e = from; e < to; e++) d.u64(elems[e] as number);
       else for (let e = from; e < to; e++) d.str(elems[e] as string);
     }
@@ -189,9 +256,11 @@ export class ColumnBuffer {
    * flows) and differ along the array, where the one-value memo of {@link lc} would miss. */
   private lcLists(src: Float64Array, at: number, stride: number, elems: readonly unknown[], n: number): void {
     const end = at + n * stride;
-    let prevFrom = 0, prevLen = 0;
+    let prevFrom = 0,
+      prevLen = 0;
     for (let p = at; p < end; p += stride) {
-      const from = src[p + 1], len = src[p];
+      const from = src[p + 1],
+        len = src[p];
       if (this.idxCount + len > this.idx.length) this.growIdx(this.idxCount + len);
       const idx = this.idx;
       let k = this.idxCount;
@@ -199,19 +268,28 @@ export class ColumnBuffer {
         const s = elems[from + i] as string;
         if (i < prevLen && s === elems[prevFrom + i]) idx[k] = idx[k - prevLen];
         else {
-          if (s !== this.lastKey) { this.lastIdx = this.keyIndex(s); this.lastKey = s; }
+          if (s !== this.lastKey) {
+            this.lastIdx = this.keyIndex(s);
+            this.lastKey = s;
+          }
           idx[k] = this.lastIdx;
         }
       }
       this.idxCount = k;
-      if (len > 0) { prevFrom = from; prevLen = len; }
+      if (len > 0) {
+        prevFrom = from;
+        prevLen = len;
+      }
     }
     this.count += n;
   }
 
   /** Appends a string's dictionary index, adding the string to the dictionary when new. */
   private lc(s: string): void {
-    if (s !== this.lastKey) { this.lastIdx = this.keyIndex(s); this.lastKey = s; }
+    if (s !== this.lastKey) {
+      this.lastIdx = this.keyIndex(s);
+      this.lastKey = s;
+    }
     if (this.idxCount === this.idx.length) this.growIdx(this.idxCount + 1);
     this.idx[this.idxCount++] = this.lastIdx;
   }
@@ -237,10 +315,15 @@ export class ColumnBuffer {
   /** Bytes of this column's data in the block (header excluded). */
   dataSize(): number {
     switch (this.kind) {
-      case Kind.LowCardinality: return 8 + lcGranuleSize(this);
-      case Kind.ArrayLowCardinality: return 8 + this.offsets!.pos + (this.idxCount > 0 ? lcGranuleSize(this) : 0);
-      case Kind.ArrayString: case Kind.ArrayU64: return this.offsets!.pos + this.data.pos;
-      default: return this.data.pos;
+      case Kind.LowCardinality:
+        return 8 + lcGranuleSize(this);
+      case Kind.ArrayLowCardinality:
+        return 8 + this.offsets!.pos + (this.idxCount > 0 ? lcGranuleSize(this) : 0);
+      case Kind.ArrayString:
+      case Kind.ArrayU64:
+        return this.offsets!.pos + this.data.pos;
+      default:
+        return this.data.pos;
     }
   }
 
@@ -255,7 +338,8 @@ export class ColumnBuffer {
         p = writeU64(out, p, LC_KEYS_VERSION);
         p += this.offsets!.bytes().copy(out, p);
         return this.idxCount > 0 ? writeLcGranule(out, p, this) : p;
-      case Kind.ArrayString: case Kind.ArrayU64:
+      case Kind.ArrayString:
+      case Kind.ArrayU64:
         p += this.offsets!.bytes().copy(out, p);
         return p + this.data.bytes().copy(out, p);
       default:
@@ -296,13 +380,21 @@ function writeLcGranule(out: Buffer, p: number, c: ColumnBuffer): number {
   p = writeU64(out, p, c.dict!.size);
   p += c.keys!.bytes().copy(out, p);
   p = writeU64(out, p, c.idxCount);
-  const idx = c.idx, n = c.idxCount;
+  const idx = c.idx,
+    n = c.idxCount;
   if (code === 0) {
     for (let i = 0; i < n; i++) out[p++] = idx[i];
   } else if (code === 1) {
-    for (let i = 0; i < n; i++) { const v = idx[i]; out[p++] = v & 0xff; out[p++] = v >>> 8; }
+    for (let i = 0; i < n; i++) {
+      const v = idx[i];
+      out[p++] = v & 0xff;
+      out[p++] = v >>> 8;
+    }
   } else {
-    for (let i = 0; i < n; i++) { out.writeUInt32LE(idx[i], p); p += 4; }
+    for (let i = 0; i < n; i++) {
+      out.writeUInt32LE(idx[i], p);
+      p += 4;
+    }
   }
   return p;
 }
@@ -315,12 +407,18 @@ function writeU64(out: Buffer, p: number, v: number): number {
 
 export function varuintSize(n: number): number {
   let size = 1;
-  while (n >= 0x80) { n = Math.floor(n / 128); size++; }
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
   return size;
 }
 
 export function writeVaruint(out: Buffer, p: number, n: number): number {
-  while (n >= 0x80) { out[p++] = (n % 128) | 0x80; n = Math.floor(n / 128); }
+  while (n >= 0x80) {
+    out[p++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
   out[p++] = n;
   return p;
 }
@@ -334,9 +432,17 @@ function headerString(s: string): Buffer {
 }
 
 const APPENDER_KINDS: Record<string, string> = {
-  u8: 'UInt8', u16: 'UInt16', u32: 'UInt32', i32: 'Int32', u64: 'UInt64', dateTime64ns: 'DateTime64(9)',
-  ipv6: 'IPv6', str: 'String or LowCardinality(String)', bytes: 'String',
-  strArray: 'Array(String) or Array(LowCardinality(String))', u64Array: 'Array(UInt64)',
+  u8: 'UInt8',
+  u16: 'UInt16',
+  u32: 'UInt32',
+  i32: 'Int32',
+  u64: 'UInt64',
+  dateTime64ns: 'DateTime64(9)',
+  ipv6: 'IPv6',
+  str: 'String or LowCardinality(String)',
+  bytes: 'String',
+  strArray: 'Array(String) or Array(LowCardinality(String))',
+  u64Array: 'Array(UInt64)',
 };
 
 /**
@@ -370,11 +476,15 @@ export class NativeBlockWriter {
   }
 
   /** Rows completed with {@link endRow} since the last finish/reset. */
-  get rows(): number { return this.nRows; }
+  get rows(): number {
+    return this.nRows;
+  }
 
   /** The column buffers in column order, for a writer that checks its values itself and appends
    * whole rows at once through them (row-stage.ts), then calls {@link endRows}. */
-  buffers(): readonly ColumnBuffer[] { return this.cols; }
+  buffers(): readonly ColumnBuffer[] {
+    return this.cols;
+  }
 
   private col(col: number, kind: Kind, appender: string): ColumnBuffer {
     const c = this.cols[col];
@@ -388,10 +498,18 @@ export class NativeBlockWriter {
   }
 
   // Integers outside the column's range wrap, as in the RowBinary writer.
-  u8(col: number, v: number): void { this.col(col, Kind.U8, 'u8').u8(v); }
-  u16(col: number, v: number): void { this.col(col, Kind.U16, 'u16').u16(v); }
-  u32(col: number, v: number): void { this.col(col, Kind.U32, 'u32').u32(v); }
-  i32(col: number, v: number): void { this.col(col, Kind.I32, 'i32').i32(v); }
+  u8(col: number, v: number): void {
+    this.col(col, Kind.U8, 'u8').u8(v);
+  }
+  u16(col: number, v: number): void {
+    this.col(col, Kind.U16, 'u16').u16(v);
+  }
+  u32(col: number, v: number): void {
+    this.col(col, Kind.U32, 'u32').u32(v);
+  }
+  i32(col: number, v: number): void {
+    this.col(col, Kind.I32, 'i32').i32(v);
+  }
 
   /** UInt64 from a non-negative safe integer. */
   u64(col: number, v: number): void {
@@ -420,7 +538,9 @@ export class NativeBlockWriter {
   }
 
   /** String column from raw bytes (e.g. protobuf). */
-  bytes(col: number, b: Uint8Array): void { this.col(col, Kind.String, 'bytes').bytes(b); }
+  bytes(col: number, b: Uint8Array): void {
+    this.col(col, Kind.String, 'bytes').bytes(b);
+  }
 
   /** Array(String) or Array(LowCardinality(String)). */
   strArray(col: number, a: readonly string[]): void {
@@ -436,10 +556,14 @@ export class NativeBlockWriter {
   }
 
   /** Closes the current row. Column counts are checked once per block, in {@link finish}. */
-  endRow(): void { this.nRows++; }
+  endRow(): void {
+    this.nRows++;
+  }
 
   /** Closes `n` rows whose values were appended column by column (through {@link buffers}). */
-  endRows(n: number): void { this.nRows += n; }
+  endRows(n: number): void {
+    this.nRows += n;
+  }
 
   /** The block of all rows so far, as a new Buffer; the writer then starts an empty block. */
   finish(): Buffer {

@@ -19,7 +19,11 @@ const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-native-insert-'))
 after(() => fs.rm(dir, { recursive: true, force: true }));
 
 const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow, f));
-const collect = async (it: AsyncIterable<Flow>) => { const out: Flow[] = []; for await (const f of it) out.push(f); return out; };
+const collect = async (it: AsyncIterable<Flow>) => {
+  const out: Flow[] = [];
+  for await (const f of it) out.push(f);
+  return out;
+};
 const byUuid = (xs: Flow[]) => [...xs].sort((a, b) => (a.uuid! < b.uuid! ? -1 : 1));
 
 test('Native blocks of flows go into the real flows table and read back losslessly; the insert sets batch id and marks; dedup', async () => {
@@ -29,11 +33,18 @@ test('Native blocks of flows go into the real flows table and read back lossless
   try {
     const flows = genFlows(2000, 31, Math.floor(Date.now() / 1000) - 600).map(canonical);
     const w = new FlowBlockWriter();
-    const now = Date.now(), batchId = 77;
+    const now = Date.now(),
+      batchId = 77;
     // As collectors build them: no batch id, no marks; the relay's insert sets both.
     const blocks = [encodeFlowBlock(w, flows.slice(0, 1200), [], now), encodeFlowBlock(w, flows.slice(1200), [], now)];
     for (const b of blocks) validateNativeBlock(b, FLOW_NATIVE_COLUMNS, { maxRows: 10_000, maxBytes: 1 << 24 });
-    const extras = { batchId, marks: [{ session: 'sess-a', node: 'k8s1', seq: 41 }, { session: 'sess-b', node: 'k8s2', seq: 3 }] };
+    const extras = {
+      batchId,
+      marks: [
+        { session: 'sess-a', node: 'k8s1', seq: 41 },
+        { session: 'sess-b', node: 'k8s2', seq: 3 },
+      ],
+    };
     const settings = dedupSettings(batchId, String(batchId), 0);
     await ins.insert(blocks, extras, settings);
 
@@ -63,7 +74,10 @@ test('server: the blocks are the body of INSERT … SELECT … FROM input(…) F
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => { seen.push({ url: req.url ?? '', body: Buffer.concat(chunks) }); res.end(); });
+    req.on('end', () => {
+      seen.push({ url: req.url ?? '', body: Buffer.concat(chunks) });
+      res.end();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -75,7 +89,10 @@ test('server: the blocks are the body of INSERT … SELECT … FROM input(…) F
     assert.equal(seen.length, 1);
     const url = new URL(seen[0].url, 'http://x');
     const query = url.searchParams.get('query') ?? '';
-    assert.ok(query.startsWith(`INSERT INTO flows (${FLOW_NATIVE_COLUMNS.map((c) => c.name).join(', ')}) SELECT * REPLACE ({batch_id:UInt64} AS batch_id`), query);
+    assert.ok(
+      query.startsWith(`INSERT INTO flows (${FLOW_NATIVE_COLUMNS.map((c) => c.name).join(', ')}) SELECT * REPLACE ({batch_id:UInt64} AS batch_id`),
+      query,
+    );
     assert.ok(query.endsWith(') FORMAT Native') && query.includes('FROM input('), query);
     assert.equal(url.searchParams.get('param_batch_id'), '9');
     assert.equal(url.searchParams.get('param_ingest_seqs'), '[5]');

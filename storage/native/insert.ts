@@ -51,9 +51,21 @@ function selectList(table: string, columns: readonly NativeColumn[], x: InsertEx
       parts.push(`if(rowNumberInAllBlocks() = 0, {${col}:${type}}, ${col}) AS ${col}`);
       params[col] = values;
     };
-    one('ingest_sessions', 'Array(String)', x.marks.map((m) => m.session));
-    one('ingest_nodes', 'Array(String)', x.marks.map((m) => m.node));
-    one('ingest_seqs', 'Array(UInt64)', x.marks.map((m) => m.seq));
+    one(
+      'ingest_sessions',
+      'Array(String)',
+      x.marks.map((m) => m.session),
+    );
+    one(
+      'ingest_nodes',
+      'Array(String)',
+      x.marks.map((m) => m.node),
+    );
+    one(
+      'ingest_seqs',
+      'Array(UInt64)',
+      x.marks.map((m) => m.seq),
+    );
   }
   let where = '';
   if (x.skipStored && x.batchId > 0) {
@@ -64,7 +76,8 @@ function selectList(table: string, columns: readonly NativeColumn[], x: InsertEx
 }
 
 function target(t: NativeTarget): { table: string; columns: readonly NativeColumn[]; list: string; structure: string } {
-  const table = t.table ?? 'flows', columns = t.columns ?? FLOW_NATIVE_COLUMNS;
+  const table = t.table ?? 'flows',
+    columns = t.columns ?? FLOW_NATIVE_COLUMNS;
   return { table, columns, list: columns.map((c) => c.name).join(', '), structure: structureOf(columns) };
 }
 

@@ -11,7 +11,8 @@ export const createDropHandler: HandlerFactory = (options, policy) => {
   const f = new CounterFamily('hubble_drop_total', 'Number of drops', [...ctx.names, 'reason', 'protocol'], policy);
   const v = f.values;
   return {
-    name: 'drop', families: [f],
+    name: 'drop',
+    families: [f],
     process(flow, now) {
       if (flow.verdict !== Verdict.DROPPED) return;
       ctx.fill(flow, v, 0);

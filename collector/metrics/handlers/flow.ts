@@ -7,10 +7,16 @@ import { takeFlags, type HandlerFactory } from '../handler.js';
 export const createFlowHandler: HandlerFactory = (options, policy) => {
   const ctx = new ContextLabels(options);
   takeFlags('flow', options, []);
-  const f = new CounterFamily('hubble_flows_processed_total', 'Total number of flows processed', ['protocol', 'type', 'subtype', 'verdict', ...ctx.names], policy);
+  const f = new CounterFamily(
+    'hubble_flows_processed_total',
+    'Total number of flows processed',
+    ['protocol', 'type', 'subtype', 'verdict', ...ctx.names],
+    policy,
+  );
   const v = f.values;
   return {
-    name: 'flow', families: [f],
+    name: 'flow',
+    families: [f],
     process(flow, now) {
       v[0] = flowProtocol(flow);
       flowTypeLabels(flow, v, 1);

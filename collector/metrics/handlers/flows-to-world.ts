@@ -22,10 +22,16 @@ export const createFlowsToWorldHandler: HandlerFactory = (options, policy) => {
   const flags = takeFlags('flows-to-world', options, ['port', 'any-drop', 'syn-only']);
   const withPort = flags.has('port');
   const at = withPort ? 3 : 2;
-  const f = new CounterFamily('hubble_flows_to_world_total', 'Total number of flows to reserved:world', ['protocol', 'verdict', ...(withPort ? ['port'] : []), ...ctx.names], policy);
+  const f = new CounterFamily(
+    'hubble_flows_to_world_total',
+    'Total number of flows to reserved:world',
+    ['protocol', 'verdict', ...(withPort ? ['port'] : []), ...ctx.names],
+    policy,
+  );
   const v = f.values;
   return {
-    name: 'flows-to-world', families: [f],
+    name: 'flows-to-world',
+    families: [f],
     process(flow, now) {
       const l4 = flow.l4;
       if (l4 === undefined || !toWorld(flow)) return;
@@ -35,7 +41,10 @@ export const createFlowsToWorldHandler: HandlerFactory = (options, policy) => {
       if (flags.has('syn-only') && !(l4.TCP?.flags?.SYN && !l4.TCP.flags.ACK)) return;
       v[0] = l4Protocol(flow);
       v[1] = verdictName(flow.verdict);
-      if (withPort) { const p = l4.TCP?.destination_port ?? l4.UDP?.destination_port ?? l4.SCTP?.destination_port ?? 0; v[2] = PORT_STRINGS[p] ?? String(p); }
+      if (withPort) {
+        const p = l4.TCP?.destination_port ?? l4.UDP?.destination_port ?? l4.SCTP?.destination_port ?? 0;
+        v[2] = PORT_STRINGS[p] ?? String(p);
+      }
       ctx.fill(flow, v, at);
       f.inc(now);
     },

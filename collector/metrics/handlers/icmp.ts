@@ -3,8 +3,36 @@ import { CounterFamily } from '../../../common/metrics/family.js';
 import { ContextLabels } from '../context.js';
 import { takeFlags, type HandlerFactory } from '../handler.js';
 
-const V4: Record<number, string> = { 0: 'EchoReply', 3: 'DestinationUnreachable', 4: 'SourceQuench', 5: 'Redirect', 8: 'EchoRequest', 9: 'RouterAdvertisement', 10: 'RouterSolicitation', 11: 'TimeExceeded', 12: 'ParameterProblem', 13: 'TimestampRequest', 14: 'TimestampReply', 15: 'InfoRequest', 16: 'InfoReply', 17: 'AddressMaskRequest', 18: 'AddressMaskReply' };
-const V6: Record<number, string> = { 1: 'DestinationUnreachable', 2: 'PacketTooBig', 3: 'TimeExceeded', 4: 'ParameterProblem', 128: 'EchoRequest', 129: 'EchoReply', 133: 'RouterSolicitation', 134: 'RouterAdvertisement', 135: 'NeighborSolicitation', 136: 'NeighborAdvertisement', 137: 'Redirect' };
+const V4: Record<number, string> = {
+  0: 'EchoReply',
+  3: 'DestinationUnreachable',
+  4: 'SourceQuench',
+  5: 'Redirect',
+  8: 'EchoRequest',
+  9: 'RouterAdvertisement',
+  10: 'RouterSolicitation',
+  11: 'TimeExceeded',
+  12: 'ParameterProblem',
+  13: 'TimestampRequest',
+  14: 'TimestampReply',
+  15: 'InfoRequest',
+  16: 'InfoReply',
+  17: 'AddressMaskRequest',
+  18: 'AddressMaskReply',
+};
+const V6: Record<number, string> = {
+  1: 'DestinationUnreachable',
+  2: 'PacketTooBig',
+  3: 'TimeExceeded',
+  4: 'ParameterProblem',
+  128: 'EchoRequest',
+  129: 'EchoReply',
+  133: 'RouterSolicitation',
+  134: 'RouterAdvertisement',
+  135: 'NeighborSolicitation',
+  136: 'NeighborAdvertisement',
+  137: 'Redirect',
+};
 const cache = new Map<number, string>();
 
 function typeCode(v6: boolean, type: number, code: number): string {
@@ -24,7 +52,8 @@ export const createIcmpHandler: HandlerFactory = (options, policy) => {
   const f = new CounterFamily('hubble_icmp_total', 'ICMP messages by type', ['family', 'type', ...ctx.names], policy);
   const v = f.values;
   return {
-    name: 'icmp', families: [f],
+    name: 'icmp',
+    families: [f],
     process(flow, now) {
       const l4 = flow.l4;
       const icmp = l4?.ICMPv4 ?? l4?.ICMPv6;

@@ -14,7 +14,8 @@ export const createPolicyHandler: HandlerFactory = (options, policy) => {
   const f = new CounterFamily('hubble_policy_verdicts_total', 'Number of policy verdict events', ['direction', 'match', 'action', ...ctx.names], policy);
   const v = f.values;
   return {
-    name: 'policy', families: [f],
+    name: 'policy',
+    families: [f],
     process(flow, now) {
       if (flow.event_type?.type !== 5 || flow.source?.identity === 1) return;
       v[0] = DIRECTIONS[flow.traffic_direction ?? 0] ?? DIRECTIONS[0];

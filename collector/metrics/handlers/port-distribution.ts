@@ -7,10 +7,16 @@ import { takeFlags, type HandlerFactory } from '../handler.js';
 export const createPortDistributionHandler: HandlerFactory = (options, policy) => {
   const ctx = new ContextLabels(options);
   takeFlags('port-distribution', options, []);
-  const f = new CounterFamily('hubble_port_distribution_total', 'Numbers of packets distributed by destination port', ['protocol', 'port', ...ctx.names], policy);
+  const f = new CounterFamily(
+    'hubble_port_distribution_total',
+    'Numbers of packets distributed by destination port',
+    ['protocol', 'port', ...ctx.names],
+    policy,
+  );
   const v = f.values;
   return {
-    name: 'port-distribution', families: [f],
+    name: 'port-distribution',
+    families: [f],
     process(flow, now) {
       if (flow.verdict !== Verdict.FORWARDED && flow.verdict !== Verdict.REDIRECTED) return;
       const l4 = flow.l4;
