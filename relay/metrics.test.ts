@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scrapeValues } from '../common/metrics/scrape.js';
 import { Registry } from 'prom-client';
-import { Relay, type RelayStore } from './relay.js';
+import { Relay } from './relay.js';
 import { registerRelayMetrics } from './metrics.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from '../collector/ship/shipper.js';
 import { registerCollectorMetrics } from '../collector/metrics/pipeline-metrics.js';
@@ -13,50 +13,14 @@ import { LostEventSource } from '../proto/types.js';
 import { FlowRing } from '../collector/ring.js';
 import { newDecodeStats } from '../collector/decode/stats.js';
 import { createLogger } from '../common/logger.js';
-import type { Flow } from '../proto/types.js';
-import { blockRows } from '../schema/native/flow-block.js';
-
-class MemoryStore implements RelayStore {
-  rows = 0;
-  seqs = new Map<string, number>();
-  failNext = 2;
-  async insertBlocks(blocks: readonly Buffer[], progress: ReadonlyArray<{ session: string; seq: number }>): Promise<void> {
-    if (this.failNext > 0) {
-      this.failNext--;
-      throw new Error('injected failure');
-    }
-    for (const b of blocks) this.rows += blockRows(b);
-    for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
-  }
-  async storedRows(): Promise<number> {
-    return 0;
-  }
-  async durableSeq(session: string): Promise<number> {
-    return this.seqs.get(session) ?? 0;
-  }
-  async *query(): AsyncIterable<Flow> {
-    /* no history needed */
-  }
-  async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> {
-    return [];
-  }
-  async serviceMap(): Promise<never[]> {
-    return [];
-  }
-  async topTalkers(): Promise<never[]> {
-    return [];
-  }
-  async topDropReasons(): Promise<never[]> {
-    return [];
-  }
-  async close(): Promise<void> {}
-}
+import { MemoryRelayStore } from '../testing/memory-relay-store.js';
 
 const scrape = scrapeValues;
 
 test('relay and collector pipeline metrics match what was shipped, stored, retried and lost', async () => {
   const log = createLogger('test', 'silent');
-  const store = new MemoryStore();
+  const store = new MemoryRelayStore({ decode: false });
+  store.failNext = 2;
   const relay = new Relay(store, { listen: '127.0.0.1:0', nodeName: 'relay', batcher: { flushIntervalMs: 20, retryMinMs: 10, retryMaxMs: 50 } }, log);
   const relayRegistry = new Registry();
   const rm = registerRelayMetrics(relayRegistry, relay);

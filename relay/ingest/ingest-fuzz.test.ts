@@ -4,48 +4,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { Relay, type RelayStore } from '../relay.js';
+import { Relay } from '../relay.js';
 import { IngestClient } from '../../common/grpc-services.js';
 import { createLogger } from '../../common/logger.js';
-import type { Flow, IngestAck, IngestMessage } from '../../proto/types.js';
-import { FlowBlockWriter, blockRows } from '../../schema/native/flow-block.js';
+import type { IngestAck, IngestMessage } from '../../proto/types.js';
+import { FlowBlockWriter } from '../../schema/native/flow-block.js';
+import { MemoryRelayStore } from '../../testing/memory-relay-store.js';
 import { validateNativeBlock } from '../../schema/native/validate.js';
 import { FLOW_NATIVE_COLUMNS } from '../../schema/native/types.js';
 import { NativeBlockError } from '../../schema/native/error.js';
 import { DEFAULT_BLOCK_LIMITS } from './server.js';
 import { genFlows, rng } from '../../testing/gen-flows.js';
-
-/** Counts what reaches storage; never looks inside a block beyond its header. */
-class CountingStore implements RelayStore {
-  rows = 0;
-  seqs = new Map<string, number>();
-  async insertBlocks(blocks: readonly Buffer[], progress: ReadonlyArray<{ session: string; seq: number }>): Promise<void> {
-    for (const b of blocks) this.rows += blockRows(b);
-    for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
-  }
-  async storedRows(): Promise<number> {
-    return 0;
-  }
-  async durableSeq(session: string): Promise<number> {
-    return this.seqs.get(session) ?? 0;
-  }
-  async *query(): AsyncIterable<Flow> {
-    /* no history */
-  }
-  async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> {
-    return [];
-  }
-  async serviceMap(): Promise<never[]> {
-    return [];
-  }
-  async topTalkers(): Promise<never[]> {
-    return [];
-  }
-  async topDropReasons(): Promise<never[]> {
-    return [];
-  }
-  async close(): Promise<void> {}
-}
 
 /** A corrupted copy of a valid block: truncated, bytes flipped, garbage appended, or a lying
  * header (row or column count). */
@@ -71,7 +40,7 @@ function corrupt(block: Buffer, rand: () => number): Buffer {
 
 test('malformed blocks on the ingest stream are refused and counted; the stream survives and the good batches are stored', async () => {
   const log = createLogger('test', 'silent');
-  const store = new CountingStore();
+  const store = new MemoryRelayStore({ decode: false });
   const relay = new Relay(store, { listen: '127.0.0.1:0', nodeName: 'relay', batcher: { flushIntervalMs: 10, retryMinMs: 10, retryMaxMs: 50 } }, log);
   await relay.start();
   const client = new IngestClient(`127.0.0.1:${relay.port}`, grpc.credentials.createInsecure());
@@ -118,7 +87,7 @@ test('malformed blocks on the ingest stream are refused and counted; the stream 
     assert.equal(durable, BATCHES, 'every sequence number acknowledged, refused ones included');
     assert.equal(ended, false, 'the stream is still open');
     assert.ok(expectRefused >= 150, `most corruptions are caught (${expectRefused})`);
-    assert.equal(store.rows, expectRows, 'every row of every accepted block stored, nothing else');
+    assert.equal(store.rowCount, expectRows, 'every row of every accepted block stored, nothing else');
     assert.deepEqual(new Map(Object.entries(relay.ingest.stats.rejectedBlocks)), reasons, 'refusals counted by reason');
     assert.equal(relay.ingest.stats.protocolErrors, 0);
   } finally {

@@ -3,64 +3,17 @@
 // retried inserts, nothing lost, nothing duplicated.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Relay, type RelayStore } from '../relay.js';
+import { Relay } from '../relay.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from '../../collector/ship/shipper.js';
 import { createLogger } from '../../common/logger.js';
 import type { Flow } from '../../proto/types.js';
-import type { HistoryQuery } from '../../observer/get-flows.js';
-import type { IngestMark } from './batcher.js';
-import { blockToFlows } from '../../schema/native/flow-block.js';
+import { MemoryRelayStore } from '../../testing/memory-relay-store.js';
 import { ObserverApiClient } from '../../api/client.js';
-
-class MemoryStore implements RelayStore {
-  rows: Array<{ flow: Flow; batchId: number }> = [];
-  seqs = new Map<string, number>();
-  failNext = 0;
-  async insertBlocks(blocks: readonly Buffer[], progress: readonly IngestMark[], batchId: number): Promise<void> {
-    if (this.failNext > 0) {
-      this.failNext--;
-      throw new Error('injected failure');
-    }
-    for (const b of blocks) for (const flow of blockToFlows(b)) this.rows.push({ flow, batchId });
-    for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
-  }
-  async storedRows(batchId: number): Promise<number> {
-    return this.rows.filter((r) => r.batchId === batchId).length;
-  }
-  async durableSeq(session: string): Promise<number> {
-    return this.seqs.get(session) ?? 0;
-  }
-  /** Awaited after the first history row is yielded (a history read that is still streaming). */
-  midQuery: (() => Promise<void>) | null = null;
-  async *query(q: HistoryQuery): AsyncIterable<Flow> {
-    let first = true;
-    for (const r of this.rows) {
-      if (r.batchId <= q.upTo && q.predicate(r.flow)) yield r.flow;
-      if (first && this.midQuery) {
-        first = false;
-        await this.midQuery();
-      }
-    }
-  }
-  async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> {
-    return [];
-  }
-  async serviceMap(): Promise<never[]> {
-    return [];
-  }
-  async topTalkers(): Promise<never[]> {
-    return [];
-  }
-  async topDropReasons(): Promise<never[]> {
-    return [];
-  }
-  async close(): Promise<void> {}
-}
 
 const log = createLogger('test', 'silent');
 const flow = (i: number): Flow => ({ uuid: `u${i}`, time: { seconds: Math.floor(Date.now() / 1000), nanos: i }, node_name: 'n1' });
 
-async function startRelay(store: MemoryStore, port = 0, tolerateResumeGaps = false): Promise<Relay> {
+async function startRelay(store: MemoryRelayStore, port = 0, tolerateResumeGaps = false): Promise<Relay> {
   const relay = new Relay(
     store,
     { listen: `127.0.0.1:${port}`, nodeName: 'relay', batcher: { flushIntervalMs: 20, retryMinMs: 10, retryMaxMs: 50 }, tolerateResumeGaps },
@@ -71,7 +24,7 @@ async function startRelay(store: MemoryStore, port = 0, tolerateResumeGaps = fal
 }
 
 test('every flow is stored exactly once, acks follow durability, failed inserts are retried', async () => {
-  const store = new MemoryStore();
+  const store = new MemoryRelayStore();
   store.failNext = 2;
   const relay = await startRelay(store);
   const shipper = new Shipper(
@@ -98,7 +51,7 @@ test('every flow is stored exactly once, acks follow durability, failed inserts 
 });
 
 test("a relay restart loses nothing: the collector resends from the relay's resume point", async () => {
-  const store = new MemoryStore();
+  const store = new MemoryRelayStore();
   let relay = await startRelay(store);
   const port = relay.port;
   const shipper = new Shipper(
@@ -157,10 +110,10 @@ test('a full backlog drops new flows and counts them', async () => {
 async function restartBehindAckedFlows(
   acked: number,
   more: number,
-  store: MemoryStore,
+  store: MemoryRelayStore,
   tolerateResumeGaps: boolean,
 ): Promise<{ shipper: Shipper; relay: Relay }> {
-  const first = await startRelay(new MemoryStore());
+  const first = await startRelay(new MemoryRelayStore());
   const port = first.port;
   const shipper = new Shipper(
     {
@@ -186,7 +139,7 @@ async function restartBehindAckedFlows(
 
 test('Kafka mode: a collector resuming above a lagging resume point is accepted once, right after Hello', async () => {
   // The first relay acked 1000 flows (they are "in Kafka"); the restarted relay's storage has none yet.
-  const lagging = new MemoryStore();
+  const lagging = new MemoryRelayStore();
   const { shipper, relay } = await restartBehindAckedFlows(1000, 500, lagging, true);
   assert.equal(await shipper.drain(15_000), true);
   assert.equal(lagging.rows.length, 500);
@@ -198,7 +151,7 @@ test('Kafka mode: a collector resuming above a lagging resume point is accepted 
 });
 
 test('without Kafka mode the same gap is refused: storage is the only truth', async () => {
-  const fresh = new MemoryStore();
+  const fresh = new MemoryRelayStore();
   const { shipper, relay } = await restartBehindAckedFlows(100, 100, fresh, false);
   assert.equal(await shipper.drain(1_000), false);
   assert.equal(fresh.rows.length, 0);
@@ -208,7 +161,7 @@ test('without Kafka mode the same gap is refused: storage is the only truth', as
 });
 
 test('observe without --follow stops at the request: flows stored while the answer streams are not appended', async () => {
-  const store = new MemoryStore();
+  const store = new MemoryRelayStore();
   const relay = await startRelay(store);
   const shipper = new Shipper(
     {

@@ -1,0 +1,64 @@
+// The relay's storage, in memory, for relay tests: counts the rows of the blocks it is given (and
+// with `decode`, keeps their flows for history queries), records ingest marks, and fails the
+// next inserts on demand.
+import type { RelayStore } from '../relay/relay.js';
+import type { HistoryQuery } from '../observer/get-flows.js';
+import type { Flow } from '../proto/types.js';
+import type { IngestMark } from '../storage/index.js';
+import { blockRows, blockToFlows } from '../schema/native/flow-block.js';
+
+export class MemoryRelayStore implements RelayStore {
+  /** The stored flows with their batch id (only with `decode`). */
+  rows: Array<{ flow: Flow; batchId: number }> = [];
+  /** Rows stored, from the blocks' headers. */
+  rowCount = 0;
+  seqs = new Map<string, number>();
+  /** Inserts that fail before the next one succeeds. */
+  failNext = 0;
+  /** Awaited after the first history row is yielded (a history read that is still streaming). */
+  midQuery: (() => Promise<void>) | null = null;
+
+  /** `decode`: keep the flows (history queries, uuid checks); off, blocks are never looked into. */
+  constructor(private readonly opts: { decode?: boolean } = { decode: true }) {}
+
+  async insertBlocks(blocks: readonly Buffer[], progress: readonly IngestMark[], batchId: number): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('injected failure');
+    }
+    for (const b of blocks) {
+      this.rowCount += blockRows(b);
+      if (this.opts.decode) for (const flow of blockToFlows(b)) this.rows.push({ flow, batchId });
+    }
+    for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
+  }
+  async storedRows(batchId: number): Promise<number> {
+    return this.rows.filter((r) => r.batchId === batchId).length;
+  }
+  async durableSeq(session: string): Promise<number> {
+    return this.seqs.get(session) ?? 0;
+  }
+  async *query(q: HistoryQuery): AsyncIterable<Flow> {
+    let first = true;
+    for (const r of this.rows) {
+      if (r.batchId <= q.upTo && q.predicate(r.flow)) yield r.flow;
+      if (first && this.midQuery) {
+        first = false;
+        await this.midQuery();
+      }
+    }
+  }
+  async namespaces(): Promise<Array<{ cluster: string; namespace: string }>> {
+    return [];
+  }
+  async serviceMap(): Promise<never[]> {
+    return [];
+  }
+  async topTalkers(): Promise<never[]> {
+    return [];
+  }
+  async topDropReasons(): Promise<never[]> {
+    return [];
+  }
+  async close(): Promise<void> {}
+}
