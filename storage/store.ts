@@ -43,6 +43,9 @@ export interface InsertOptions {
   skipStored?: boolean;
 }
 
+/** How far back durableSeq also reads marks from the flows rows (batch ids are the relay's µs clock). */
+const RECENT_MARKS_MS = 24 * 3600_000;
+
 export class FlowStore {
   #writeChain: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -143,9 +146,16 @@ export class FlowStore {
 
   /** Highest sequence number stored for a collector session (0 if none). */
   async durableSeq(session: string): Promise<number> {
+    // ingest_progress is written by a materialized view after the flows' part is committed: a
+    // process killed in between (SIGKILL mid-insert) leaves rows whose marks only the flows
+    // table holds. So the marks in recent flows rows count too (PREWHERE reads little: all but
+    // one row of an insert have no marks).
     const rs = await this.reader.query({
-      query: 'SELECT toString(max(seq)) FROM ingest_progress WHERE session = {s:String}',
-      query_params: { s: session },
+      query: `SELECT toString(greatest(
+          (SELECT max(seq) FROM ingest_progress WHERE session = {s:String}),
+          (SELECT max(m.2) FROM flows ARRAY JOIN arrayZip(ingest_sessions, ingest_seqs) AS m
+            PREWHERE notEmpty(ingest_sessions) WHERE batch_id >= {recent:UInt64} AND m.1 = {s:String})))`,
+      query_params: { s: session, recent: String((Date.now() - RECENT_MARKS_MS) * 1000) },
       format: 'JSONCompactEachRow',
     });
     const got = await rs.json<[string]>();
