@@ -114,7 +114,7 @@ export function dropReasonText(code: number): string {
 }
 
 /** Trace observation point names as `cilium monitor` / hubble print them (index = datapath code). */
-const TRACE_POINTS = [
+export const TRACE_POINTS: readonly string[] = [
   'to-endpoint',
   'to-proxy',
   'to-host',

@@ -2,6 +2,7 @@
 // Constant strings only: nothing here allocates per flow except the joined DNS qtypes.
 import type { Flow } from '../../proto/types.js';
 import { enums, enumName, Verdict } from '../../proto/index.js';
+import { TRACE_POINTS } from '../../proto/monitor-api.js';
 
 const VERDICT_NAMES: string[] = Array.from({ length: 8 }, (_, i) => enumName(enums.Verdict, i) ?? String(i));
 
@@ -53,22 +54,6 @@ export function family(flow: Flow): string {
   return flow.IP?.ipVersion === 2 ? 'IPv6' : 'IPv4';
 }
 
-const TRACE_POINTS = [
-  'to-endpoint',
-  'to-proxy',
-  'to-host',
-  'to-stack',
-  'to-overlay',
-  'from-endpoint',
-  'from-proxy',
-  'from-host',
-  'from-stack',
-  'from-overlay',
-  'from-network',
-  'to-network',
-  'from-crypto',
-  'to-crypto',
-];
 const NUMBERS: string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
 /** Hubble's flow type / subtype labels of hubble_flows_processed_total (by monitor message type). */
