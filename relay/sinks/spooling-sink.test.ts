@@ -19,6 +19,7 @@ import { SpoolingSink } from './spooling-sink.js';
 import { Spool } from '../../common/spool.js';
 import { encodeDurableBatch, flowsToBlock } from './sink.js';
 import { registerSpoolMetrics } from './metrics.js';
+import { waitFor } from '../../testing/harness.js';
 import { register } from 'prom-client';
 
 const log = createLogger('test', 'silent');
@@ -143,6 +144,8 @@ test('storage failing for a while: batches are spooled, acked, replayed in order
   const metric = async (name: string) => (await register.getSingleMetric(name)!.get()).values[0].value;
   assert.equal(await metric('flowscope_relay_spool_batches'), sink.spooledRecords);
   assert.ok((await metric('flowscope_relay_spool_bytes')) > 0);
+  // The replay keeps trying while storage is down (waited for, not assumed from timing).
+  await waitFor('a replay tried during the outage', async () => (sink.stats.replayFailures > 0 ? true : undefined));
   // New batches queue behind the spool even once storage is back, so order is kept.
   outage.mode = 'up';
   for (let i = 3000; i < 4000; i++) shipper.add(flow('a', i));
