@@ -4,7 +4,7 @@ import { serverOption, strict } from '../api/cli/options.js';
 
 export function apiCommand(): Command {
   return strict(new Command('api'))
-    .description('Run the HTTP API (GET /api/v1/flows, /healthz, /readyz) in front of a relay')
+    .description('Run the HTTP API (/api/v1/…, OpenAPI at /openapi.json, docs at /docs) in front of a relay')
     .addOption(new Option('--listen <address>', 'HTTP listen address').env('FLOWSCOPE_API_LISTEN').default('0.0.0.0:8080'))
     .addOption(serverOption())
     .action(async (o) => {

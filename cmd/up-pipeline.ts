@@ -112,7 +112,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
   console.log(`flowscope is running
   relay (Hubble Observer API + ingest)  grpc://${relayAddr}   storage: chDB in ${path.join(opts.dataDir, 'chdb')}
   collectors (synthetic, ${opts.rate} records/s each): ${Array.from({ length: opts.collectors }, (_, i) => `${opts.host}:${opts.relayPort + 10 + i}`).join(', ')}
-  HTTP API                              http://${apiAddr}/api/v1/flows   /healthz   /readyz
+  HTTP API                              http://${apiAddr}/api/v1/flows   docs: http://${apiAddr}/docs   OpenAPI: http://${apiAddr}/openapi.json
   metrics (Prometheus)                  relay http://${relayMetrics}/metrics   collectors ${collectorMetrics.map((a) => `http://${a}/metrics`).join(' ')}
                                         scrape config for them: ${promConfig}
   logs                                  ${logDir}

@@ -7,8 +7,8 @@ import type { FlowFilter, GetFlowsRequest } from '../../proto/index.js';
 import { fromProtoJSON, toProtoJSON, ProtoJSONError } from '../../proto/json.js';
 import type { OutputFormat } from '../printer/printer.js';
 import { checkTimeZone, timeFormatLayout } from '../printer/time-format.js';
-import { BOOLEAN_FILTERS, FILTER_FLAGS } from '../query/filter-flags.js';
-import { DEFAULT_LAST, selectFlows } from '../query/flows-selection.js';
+import { BOOLEAN_FILTERS, FILTER_FLAGS, FILTER_HELP } from '../query/filter-flags.js';
+import { SELECTOR_HELP, selectFlows } from '../query/flows-selection.js';
 import type { FilterFlag } from '../query/filter-flags.js';
 import { UsageError } from '../query/usage-error.js';
 import { parseGoDuration } from '../query/time-args.js';
@@ -299,18 +299,18 @@ export function buildObserveCommand(action: (inv: ObserveInvocation) => void | P
 
   // Selectors
   cmd
-    .option('--all', "Get all flows stored in the server's buffer")
-    .option('--last <N>', `Get last N flows stored in the buffer (default ${DEFAULT_LAST})`)
-    .option('--first <N>', 'Get first N flows stored in the buffer')
-    .option('-f, --follow', 'Follow flows output')
-    .option('--since <time>', 'Filter flows since a specific date: relative (e.g. 3s, 4m, 1h43m) or RFC3339 and other layouts')
-    .option('--until <time>', 'Filter flows until a specific date: relative (e.g. 3s, 4m, 1h43m) or RFC3339 and other layouts');
+    .option('--all', SELECTOR_HELP.all)
+    .option('--last <N>', SELECTOR_HELP.last)
+    .option('--first <N>', SELECTOR_HELP.first)
+    .option('-f, --follow', SELECTOR_HELP.follow)
+    .option('--since <time>', SELECTOR_HELP.since)
+    .option('--until <time>', SELECTOR_HELP.until);
 
   // Filters: every occurrence is recorded in order, so --not can apply to the next one.
   for (const name of FILTER_FLAGS) {
     const short = SHORT[name] ? `-${SHORT[name]}, ` : '';
     const flags = BOOLEAN_FILTERS.has(name) ? `${short}--${name}` : `${short}--${name} <value>`;
-    cmd.addOption(new Option(flags, `Filter: ${name}`));
+    cmd.addOption(new Option(flags, FILTER_HELP[name]));
     cmd.on(`option:${name}`, (value: string | boolean | undefined) => {
       filters.push(typeof value === 'string' ? { flag: name, value } : { flag: name });
     });

@@ -1,144 +1,111 @@
-// The HTTP API: the same filters as `flowscope observe`, as query parameters, JSON out; and the
-// service map / top lists of `flowscope service-map` and `flowscope top`. It is a
-// client of the relay's Observer API, so it needs no storage of its own and scales separately.
+// The HTTP API, schema first: every route declares its querystring and response schemas, which
+// validate requests (400 naming the parameter, one error handler in errors.ts), serialize
+// answers, and become the OpenAPI document at /openapi.json with interactive docs at /docs.
+// It is a client of the relay's Observer API, so it needs no storage of its own and scales
+// separately.
 import Fastify, { type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { Registry } from 'prom-client';
 import * as grpc from '@grpc/grpc-js';
-import { types } from '../../proto/index.js';
-import { toProtoJSON } from '../../proto/json.js';
-import type { Flow } from '../../proto/types.js';
-import { BOOLEAN_FILTERS, FILTER_FLAGS, type FilterFlag } from '../query/filter-flags.js';
-import { selectFlows, type FlowSelection } from '../query/flows-selection.js';
-import { UsageError } from '../query/usage-error.js';
-import { insightsRange, type InsightsRange } from '../query/insights-range.js';
-import type protobuf from 'protobufjs';
 import { ObserverApiClient } from '../client.js';
 import { createLogger } from '../../common/logger.js';
 import { runUntilSignal } from '../../common/lifecycle.js';
+import { VERSION } from '../../common/version.js';
+import { UsageError } from '../query/usage-error.js';
+import { installErrorHandler } from './errors.js';
+import { sharedSchemas } from './schemas.js';
+import type { ApiContext } from './context.js';
+import { flowsRoutes } from './routes/flows.js';
+import { insightsRoutes } from './routes/insights.js';
+import { clusterRoutes } from './routes/cluster.js';
 
-/** Largest `last`/`first` one request may ask for; larger exports belong to `flowscope export`. */
-export const MAX_FLOWS_PER_REQUEST = 10_000;
-
-const SELECTORS = ['last', 'first', 'all', 'since', 'until'] as const;
-const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
-const flowsQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: Object.fromEntries([...SELECTORS, ...FILTER_FLAGS].map((k) => [k, stringOrList])),
-};
-
-const SELECTOR_SET: ReadonlySet<string> = new Set(SELECTORS);
-const FILTER_SET: ReadonlySet<string> = new Set(FILTER_FLAGS);
-
-function flag(key: string, value: string): boolean {
-  if (value === '' || value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new UsageError(`invalid value "${value}" for ${key}: expected true or false`);
-}
+export { queryToSelection } from './routes/flows.js';
+export { MAX_FLOWS_PER_REQUEST } from './schemas.js';
 
 /**
- * Query parameters as a flow selection, filters in their original order, so
- * `not=&verdict=DROPPED` means what `--not --verdict DROPPED` means to `observe`.
+ * The /api/v1 route plugins, each in its own file under routes/ with its schemas. A new route is
+ * one plugin here: `GET /api/v1/why` (the drop diagnosis) registers in this list as
+ * `whyRoutes` from routes/why.ts, its diagnosis in a module of its own; the web UI's /why page
+ * already calls it.
  */
-export function queryToSelection(search: URLSearchParams): FlowSelection & { filters: FilterFlag[] } {
-  const sel: FlowSelection & { filters: FilterFlag[] } = { filters: [] };
-  for (const [key, value] of search) {
-    if (key === 'all') sel.all = flag(key, value);
-    else if (BOOLEAN_FILTERS.has(key)) {
-      if (flag(key, value)) sel.filters.push({ flag: key });
-    } else if (FILTER_SET.has(key)) sel.filters.push({ flag: key, value });
-    else if (SELECTOR_SET.has(key)) {
-      const k = key as 'last' | 'first' | 'since' | 'until';
-      if (sel[k] !== undefined) throw new UsageError(`query parameter "${key}" given more than once`);
-      sel[k] = value;
-    } else throw new UsageError(`unknown query parameter "${key}"`);
-  }
-  return sel;
-}
+const API_ROUTES: Array<(app: FastifyInstance, ctx: ApiContext) => Promise<void>> = [flowsRoutes, insightsRoutes, clusterRoutes];
 
 export function buildApi(opts: { server: string; logger?: boolean }): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ?? false });
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    // Unknown query parameters are errors (a typo must not silently widen a query), not stripped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
   const client = new ObserverApiClient(opts.server, 30_000);
+  const registry = new Registry();
+  const ctx: ApiContext = { client, server: opts.server, registry };
   app.addHook('onClose', async () => client.close());
+  installErrorHandler(app, registry, opts.server);
+  for (const s of sharedSchemas) app.addSchema(s);
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-
-  app.get('/readyz', async (_req, reply) => {
-    try {
-      const status = await client.healthCheck();
-      if (status !== 'SERVING') return reply.code(503).send({ status: 'unavailable', relay: opts.server, health: status });
-      return { status: 'ready', relay: opts.server };
-    } catch (err) {
-      return reply.code(503).send({ status: 'unavailable', relay: opts.server, error: (err as grpc.ServiceError).details || (err as Error).message });
-    }
+  app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'flowscope HTTP API',
+        version: VERSION,
+        description:
+          "Flows, live streams, service map and status of a flowscope relay. Flows are in Hubble's JSON. Query parameters are the `flowscope observe` filters.",
+      },
+      tags: [
+        { name: 'flows', description: 'Stored and live flows' },
+        { name: 'insights', description: 'Rollup queries over a time range' },
+        { name: 'cluster', description: 'Relay, nodes and namespaces' },
+        { name: 'health', description: 'Probes and metrics' },
+      ],
+    },
+    // Components named after their proto messages instead of def-0, def-1, ….
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
+  app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.get('/api/v1/flows', { schema: { querystring: flowsQuerySchema } }, async (req, reply) => {
-    let request;
-    try {
-      const search = new URL(req.url, 'http://localhost').searchParams;
-      request = selectFlows(queryToSelection(search));
-      if ((request.number ?? 0) > MAX_FLOWS_PER_REQUEST && !search.has('all')) {
-        throw new UsageError(`at most ${MAX_FLOWS_PER_REQUEST} flows per request (use flowscope observe or export for more)`);
-      }
-      // all=true: everything that matches, as long as it fits in one response.
-      if (search.has('all')) request = { ...request, number: MAX_FLOWS_PER_REQUEST + 1, first: true };
-    } catch (err) {
-      if (err instanceof UsageError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: err.message });
-      throw err;
-    }
-    const flows: unknown[] = [];
-    try {
-      await client.getFlows({ ...request, field_mask: undefined }, (res) => {
-        if (res.flow) flows.push(toProtoJSON(types.Flow, res.flow as Flow as Record<string, unknown>));
-      });
-    } catch (err) {
-      const e = err as grpc.ServiceError;
-      if (e.code === grpc.status.INVALID_ARGUMENT) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: e.details || e.message });
-      return reply.code(502).send({ statusCode: 502, error: 'Bad Gateway', message: `relay ${opts.server}: ${e.details || e.message}` });
-    }
-    if (flows.length > MAX_FLOWS_PER_REQUEST) {
-      return reply
-        .code(400)
-        .send({ statusCode: 400, error: 'Bad Request', message: `more than ${MAX_FLOWS_PER_REQUEST} flows match: narrow the query, or use last/first` });
-    }
-    return { flows };
-  });
-
-  // Rollup queries: since (default 1h), until, namespace, limit — the flags of the CLI commands.
-  const insightsQuerySchema = {
-    type: 'object',
-    additionalProperties: false,
-    properties: { since: { type: 'string' }, until: { type: 'string' }, namespace: { type: 'string' }, limit: { type: 'string' } },
-  };
-  const insightsRoutes: Array<[string, 'serviceMap' | 'topTalkers' | 'topDropReasons', protobuf.Type]> = [
-    ['/api/v1/service-map', 'serviceMap', types.ServiceMapResponse],
-    ['/api/v1/top/talkers', 'topTalkers', types.TopTalkersResponse],
-    ['/api/v1/top/drops', 'topDropReasons', types.TopDropReasonsResponse],
-  ];
-  for (const [url, method, type] of insightsRoutes) {
-    app.get(url, { schema: { querystring: insightsQuerySchema } }, async (req, reply) => {
-      const q = req.query as Partial<InsightsRange>;
-      let request;
-      try {
-        // The schema strips unknown parameters; a typo must be an error, not silently ignored.
-        for (const key of new URL(req.url, 'http://localhost').searchParams.keys()) {
-          if (!(key in insightsQuerySchema.properties)) throw new UsageError(`unknown query parameter "${key}" (expected since, until, namespace, limit)`);
+  app.register(async (scope) => {
+    scope.get(
+      '/healthz',
+      { schema: { summary: 'The process is up', tags: ['health'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } },
+      async () => ({
+        status: 'ok',
+      }),
+    );
+    scope.get(
+      '/readyz',
+      {
+        schema: {
+          summary: 'The relay answers its health check with SERVING',
+          tags: ['health'],
+          response: {
+            200: { type: 'object', properties: { status: { type: 'string' }, relay: { type: 'string' } } },
+            503: {
+              type: 'object',
+              properties: { status: { type: 'string' }, relay: { type: 'string' }, health: { type: 'string' }, error: { type: 'string' } },
+            },
+          },
+        },
+      },
+      async (_req, reply) => {
+        try {
+          const status = await client.healthCheck();
+          if (status !== 'SERVING') return reply.code(503).send({ status: 'unavailable', relay: opts.server, health: status });
+          return { status: 'ready', relay: opts.server };
+        } catch (err) {
+          return reply.code(503).send({ status: 'unavailable', relay: opts.server, error: (err as grpc.ServiceError).details || (err as Error).message });
         }
-        request = insightsRange({ since: q.since ?? '1h', until: q.until, namespace: q.namespace, limit: q.limit });
-      } catch (err) {
-        if (err instanceof UsageError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: err.message.replace(/--/g, '') });
-        throw err;
-      }
-      try {
-        return toProtoJSON(type, (await client[method](request)) as Record<string, unknown>);
-      } catch (err) {
-        const e = err as grpc.ServiceError;
-        if (e.code === grpc.status.INVALID_ARGUMENT) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: e.details || e.message });
-        return reply.code(502).send({ statusCode: 502, error: 'Bad Gateway', message: `relay ${opts.server}: ${e.details || e.message}` });
-      }
-    });
-  }
-
+      },
+    );
+    scope.get(
+      '/metrics',
+      { schema: { summary: "The API's own Prometheus metrics (rejected requests, relay errors, open streams)", tags: ['health'], produces: ['text/plain'] } },
+      async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+    );
+    for (const routes of API_ROUTES) await routes(scope, ctx);
+  });
   return app;
 }
 
@@ -153,6 +120,6 @@ export async function runApi(opts: { listen: string; server: string }): Promise<
   const app = buildApi({ server: opts.server });
   const { host, port } = splitListen(opts.listen);
   await app.listen({ host, port });
-  log.info({ listen: opts.listen, relay: opts.server }, 'HTTP API listening');
+  log.info({ listen: opts.listen, relay: opts.server }, 'HTTP API listening (web UI at /, docs at /docs, OpenAPI at /openapi.json)');
   runUntilSignal(log, () => app.close());
 }

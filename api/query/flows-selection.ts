@@ -14,6 +14,16 @@ export const DEFAULT_LAST = 20;
  */
 export const NUMBER_ALL = Number.MAX_SAFE_INTEGER;
 
+/** What the count and time selectors mean: `observe --help` and the HTTP API's OpenAPI parameters read this. */
+export const SELECTOR_HELP = {
+  all: "Get all flows stored in the server's buffer",
+  last: `Get last N flows stored in the buffer (default ${DEFAULT_LAST})`,
+  first: 'Get first N flows stored in the buffer',
+  follow: 'Follow flows output',
+  since: 'Filter flows since a specific date: relative (e.g. 3s, 4m, 1h43m) or RFC3339 and other layouts',
+  until: 'Filter flows until a specific date: relative (e.g. 3s, 4m, 1h43m) or RFC3339 and other layouts',
+} as const;
+
 /** The selection as given (strings unparsed); `filters` keeps their order. */
 export interface FlowSelection {
   filters?: readonly FilterFlag[];

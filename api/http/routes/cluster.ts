@@ -1,0 +1,37 @@
+// GET /api/v1/status, /api/v1/nodes, /api/v1/namespaces: what `flowscope status`, `list nodes`
+// and `list namespaces` show, from the relay's Observer API.
+import type { FastifyInstance } from 'fastify';
+import { types } from '../../../proto/index.js';
+import { toProtoJSON } from '../../../proto/json.js';
+import { protoRef } from '../proto-schema.js';
+import { errorResponses, noQuerySchema, statusResponseSchema } from '../schemas.js';
+import type { ApiContext } from '../context.js';
+
+export async function clusterRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const schema = (summary: string, response: object) => ({
+    summary,
+    tags: ['cluster'],
+    querystring: noQuerySchema,
+    response: { 200: response, ...errorResponses() },
+  });
+
+  app.get('/api/v1/status', { schema: schema('Relay health and server status (as `flowscope status`)', statusResponseSchema) }, async () => {
+    const status = await ctx.client.serverStatus();
+    // Health is reported, not required: a relay that answers ServerStatus but is not SERVING
+    // (storage down) is exactly what this page is for.
+    const health = await ctx.client.healthCheck().catch((err: Error) => `UNREACHABLE: ${err.message}`);
+    return { relay: { address: ctx.server, health }, status: toProtoJSON(types.ServerStatusResponse, status as Record<string, unknown>) };
+  });
+
+  app.get(
+    '/api/v1/nodes',
+    { schema: schema('Collectors known to the relay (as `flowscope list nodes -o json`)', protoRef(types.GetNodesResponse)) },
+    async () => toProtoJSON(types.GetNodesResponse, (await ctx.client.getNodes()) as Record<string, unknown>),
+  );
+
+  app.get(
+    '/api/v1/namespaces',
+    { schema: schema('Namespaces seen in the last hour (as `flowscope list namespaces -o json`)', protoRef(types.GetNamespacesResponse)) },
+    async () => toProtoJSON(types.GetNamespacesResponse, (await ctx.client.getNamespaces()) as Record<string, unknown>),
+  );
+}
