@@ -41,6 +41,7 @@ interface CollectorFlags {
   perfWakeupBytes: number;
   aggregate: number;
   includeUnspecifiedDrops: boolean | string;
+  cgroupRoot?: string;
   dns: boolean;
   metricsAddr: string;
   metrics: string;
@@ -70,6 +71,7 @@ function sourceSpec(o: CollectorFlags): SourceSpec {
             aggregateSeconds: o.aggregate,
             includeUnspecified: o.includeUnspecifiedDrops === true || o.includeUnspecifiedDrops === 'true',
             dns: o.dns !== false,
+            ...(o.cgroupRoot !== undefined ? { cgroupRoot: o.cgroupRoot } : {}),
           }
         : 'cilium' in kind
           ? { kind: 'cilium', path: kind.cilium, pages: o.perfPages, wakeupBytes: o.perfWakeupBytes }
@@ -78,6 +80,7 @@ function sourceSpec(o: CollectorFlags): SourceSpec {
     throw new UsageError(`--perf-wakeup-bytes (${source.wakeupBytes}) must be smaller than the ring (--perf-pages × 4096 = ${source.pages * 4096})`);
   }
   if (o.count !== undefined && source.kind !== 'synthetic') throw new UsageError('--count is for the synthetic source');
+  if (o.cgroupRoot !== undefined && source.kind !== 'kernel') throw new UsageError('--cgroup-root is for the kernel source');
   const why = sourceUnavailable(source);
   if (why !== null) throw new UsageError(`source ${source.kind} is unavailable on this node: ${why}`);
   return source;
@@ -196,6 +199,12 @@ export function collectorCommand(): Command {
       new Option('--include-unspecified-drops', 'kernel: also report drops whose kernel reason is NOT_SPECIFIED (noisy)')
         .env('FLOWSCOPE_KERNEL_INCLUDE_UNSPECIFIED')
         .default(false),
+    )
+    .addOption(
+      new Option(
+        '--cgroup-root <path>',
+        'kernel: cgroup v2 directory the UDP hooks attach to (default: the first cgroup2 mount; in a pod, the host hierarchy mounted from the node)',
+      ).env('FLOWSCOPE_CGROUP_ROOT'),
     )
     .addOption(new Option('--no-dns', 'kernel: do not report DNS (UDP/53) packets individually with their payload'))
     .addOption(metricsAddrOption(':9965'))

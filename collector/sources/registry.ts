@@ -28,7 +28,7 @@ export type SourceSpec =
   | { kind: 'synthetic'; rate: number; seed: number; node: string; clusterNodes: number; policyDenySurge?: number; count?: number }
   | { kind: 'file'; path: string }
   | { kind: 'cilium'; path: string; pages: number; wakeupBytes: number }
-  | { kind: 'kernel'; pages: number; wakeupBytes: number; aggregateSeconds: number; includeUnspecified: boolean; dns: boolean };
+  | { kind: 'kernel'; pages: number; wakeupBytes: number; aggregateSeconds: number; includeUnspecified: boolean; dns: boolean; cgroupRoot?: string };
 
 export const SOURCE_KINDS = ['synthetic', 'file:PATH', 'cilium[:PATH]', 'kernel'] as const;
 
@@ -111,6 +111,7 @@ export async function createSource(
         aggregateSeconds: spec.aggregateSeconds,
         includeUnspecified: spec.includeUnspecified,
         dns: spec.dns,
+        ...(spec.cgroupRoot !== undefined ? { cgroupRoot: spec.cgroupRoot } : {}),
       });
       // Drop reason numbers differ between kernels: name them from this kernel's BTF.
       kernelReasons = dropReasonNames(native.native.kernelEnum('skb_drop_reason'));
