@@ -18,6 +18,7 @@ import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import * as monitoring from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { buildProgram } from './main.js';
 import { renderYaml } from './manifests.js';
+import { redactionFromFlags, type RedactFlags } from './redact-flags.js';
 import { DEFAULT_MANIFEST_OPTIONS, renderObjects, ruleFiles, dashboardFiles, type K8sObject, type ManifestOptions } from './manifests/render.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,6 +53,14 @@ const VARIANTS: [string, ManifestOptions][] = [
       clickhouseDatabase: 'flows',
       clickhouseCluster: 'ch',
       relayReplicas: 3,
+      redact: {
+        httpUrlQuery: true,
+        httpUserInfo: true,
+        kafkaApiKey: true,
+        httpHeadersAllow: ['content-type', 'x-request-id'],
+        httpHeadersDeny: [],
+        dnsQuery: ['*.corp.example.com', '/^secret-[a-z]+\\.example\\.org$/'],
+      },
     },
   ],
   ['without Prometheus Operator and Grafana objects', { ...BASE, prometheusOperator: false, grafanaDashboards: false }],
@@ -254,6 +263,16 @@ for (const [name, opts] of VARIANTS) {
     await checkReferences(renderObjects(opts));
   });
 }
+
+test("manifests: the collectors' ConfigMap gives back the redaction asked for, through the collector's own flags", async () => {
+  for (const [, opts] of VARIANTS) {
+    const objs = renderObjects(opts);
+    const c = (objs.find((o) => o.kind === 'DaemonSet') as Any).spec.template.spec.containers[0];
+    const { opts: parsed } = await parseWithCommand(c.args, containerEnv(objs, opts.namespace, c));
+    assert.deepEqual(redactionFromFlags(parsed as unknown as RedactFlags), opts.redact);
+  }
+  assert.ok(VARIANTS.some(([, o]) => o.redact !== null));
+});
 
 test('manifests: the schema check catches a broken object (the validator is live)', () => {
   const ds = renderObjects(BASE).find((o) => o.kind === 'DaemonSet')! as Any;

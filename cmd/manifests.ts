@@ -5,9 +5,10 @@ import { dumpYaml } from '@kubernetes/client-node';
 import { UsageError } from '../api/query/usage-error.js';
 import { int, strict } from '../api/cli/options.js';
 import { validateMetricsConfig } from '../collector/metrics/flow-metrics.js';
+import { redactOptions, redactionFromFlags, type RedactFlags } from './redact-flags.js';
 import { DEFAULT_MANIFEST_OPTIONS as D, renderObjects, type K8sObject, type ManifestOptions } from './manifests/render.js';
 
-interface ManifestFlags {
+interface ManifestFlags extends RedactFlags {
   namespace: string;
   image: string;
   imagePullPolicy: ManifestOptions['imagePullPolicy'];
@@ -87,13 +88,14 @@ export function manifestOptions(o: ManifestFlags): ManifestOptions {
     hostNetwork: !!o.hostNetwork,
     l7Dns: !!o.l7Dns,
     ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
+    redact: redactionFromFlags(o),
     prometheusOperator: o.prometheusOperator,
     grafanaDashboards: o.grafanaDashboards,
   };
 }
 
 export function manifestsCommand(): Command {
-  return strict(new Command('manifests'))
+  const cmd = strict(new Command('manifests'))
     .description('Print the Kubernetes manifests of a deployment (collector DaemonSet, relay and API Deployments, RBAC, monitoring) as YAML')
     .addOption(new Option('--namespace <name>', 'Namespace of every object').default(D.namespace).argParser(dnsLabel('namespace')))
     .addOption(new Option('--image <ref>', 'flowscope container image (built from the Dockerfile)').default(D.image))
@@ -150,8 +152,10 @@ export function manifestsCommand(): Command {
       }),
     )
     .addOption(new Option('--no-prometheus-operator', 'Leave out the ServiceMonitors and PrometheusRules'))
-    .addOption(new Option('--no-grafana-dashboards', 'Leave out the Grafana dashboard ConfigMaps'))
-    .action((o: ManifestFlags) => {
-      process.stdout.write(renderYaml(renderObjects(manifestOptions(o))));
-    });
+    .addOption(new Option('--no-grafana-dashboards', 'Leave out the Grafana dashboard ConfigMaps'));
+  // The collectors' own redaction flags, passed on through their ConfigMap.
+  for (const opt of redactOptions(false)) cmd.addOption(opt);
+  return cmd.action((o: ManifestFlags) => {
+    process.stdout.write(renderYaml(renderObjects(manifestOptions(o))));
+  });
 }

@@ -26,6 +26,7 @@ import { FlowMetrics } from './metrics/flow-metrics.js';
 import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
 import type { DecodeStats } from './decode/stats.js';
 import { VERSION } from '../common/version.js';
+import type { RedactionOptions } from './enrich/redact.js';
 
 export interface CollectorOptions {
   /** Required for file sources; a synthetic source defaults to the name of the node it plays. */
@@ -61,6 +62,8 @@ export interface CollectorOptions {
   metrics?: string | readonly string[];
   metricsMaxSeries?: number;
   metricsExpireMs?: number;
+  /** Redact sensitive L7 values before flows reach the ring, metrics or the relay (`--redact-*`). */
+  redact?: RedactionOptions | null;
 }
 
 export interface RunningCollector {
@@ -104,13 +107,14 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     !opts.metricsAddr || (typeof metricsConfig === 'string' ? metricsConfig.trim() : metricsConfig.join(' ').trim()) === ''
       ? null
       : new FlowMetrics({ config: metricsConfig, maxSeriesPerMetric: opts.metricsMaxSeries, expireAfterMs: opts.metricsExpireMs });
-  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, {
+  const { source, decoder, enricher, kubernetes, nodeName, redactor } = await createSource(opts.source, {
     nodeName: opts.nodeName,
     inventoryPath: opts.inventory,
     kubernetes: opts.kubernetes,
     l7Dns: opts.l7Dns || flowMetrics?.needsDns,
     dnsPairing: opts.dnsPairing,
     version: VERSION,
+    redact: opts.redact,
   });
   const log = createLogger('collector').child({ node: nodeName });
   if (kubernetes) {
@@ -160,7 +164,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   if (opts.metricsAddr) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue });
+    registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue, redaction: redactor?.stats });
     if (flowMetrics) {
       flowMetrics.register(registry);
       flowMetrics.start();

@@ -10,6 +10,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadYaml } from '@kubernetes/client-node';
 import { PACKAGE_ROOT, VERSION } from '../../common/version.js';
+import type { RedactionOptions } from '../../collector/enrich/redact.js';
+import { redactionEnv } from '../redact-flags.js';
 
 export const PORTS = Object.freeze({
   relayGrpc: 4245,
@@ -44,6 +46,8 @@ export interface ManifestOptions {
   l7Dns: boolean;
   /** Hubble flow metrics (`--metrics`); undefined keeps the collector's default. */
   metrics?: string;
+  /** The collectors' --redact-* settings; null: no redaction. */
+  redact: RedactionOptions | null;
   prometheusOperator: boolean;
   grafanaDashboards: boolean;
 }
@@ -64,6 +68,7 @@ export const DEFAULT_MANIFEST_OPTIONS: Omit<ManifestOptions, 'clickhouseUrl'> = 
   collectorMetricsPort: 9965,
   hostNetwork: false,
   l7Dns: false,
+  redact: null,
   prometheusOperator: true,
   grafanaDashboards: true,
 });
@@ -156,6 +161,7 @@ function configMaps(o: ManifestOptions): K8sObject[] {
     FLOWSCOPE_METRICS_ADDR: `:${o.collectorMetricsPort}`,
     FLOWSCOPE_SPILL_DIR: `${DATA_DIR}/spill`,
     FLOWSCOPE_SPILL_MAX_BYTES: String(2 * 1024 ** 3),
+    ...redactionEnv(o.redact),
   };
   if (o.source === 'kernel') collector.FLOWSCOPE_CGROUP_ROOT = HOST_CGROUP_MOUNT;
   if (o.metrics !== undefined) collector.FLOWSCOPE_METRICS = o.metrics;

@@ -6,6 +6,7 @@ import { MonitorDecoder } from '../decode/decoder.js';
 import { StaticInventoryEnricher } from '../enrich/static.js';
 import { ChainedEnricher, type Enricher } from '../enrich/enricher.js';
 import { DnsNameEnricher } from '../enrich/dns-names.js';
+import { Redactor, type RedactionOptions } from '../enrich/redact.js';
 import { K8sClusterState, DEFAULT_POD_GRACE_MS } from '../enrich/k8s-state.js';
 import { KubernetesEnricher } from '../enrich/k8s.js';
 import { KubernetesWatcher } from '../enrich/k8s-watch.js';
@@ -58,6 +59,8 @@ export interface BuiltSource {
   kubernetes: KubernetesWatcher | null;
   /** The node name flows are stamped with (cluster prefix included when set). */
   nodeName: string;
+  /** The last enrichment step with --redact-enabled (its counters feed the metrics), else null. */
+  redactor: Redactor | null;
 }
 
 /** Enrichment from the Kubernetes API instead of an inventory file. */
@@ -71,7 +74,16 @@ export interface KubernetesEnrichmentSpec {
 
 export async function createSource(
   spec: SourceSpec,
-  ctx: { nodeName?: string; inventoryPath?: string; kubernetes?: KubernetesEnrichmentSpec; l7Dns?: boolean; dnsPairing?: DnsPairingOptions; version: string },
+  ctx: {
+    nodeName?: string;
+    inventoryPath?: string;
+    kubernetes?: KubernetesEnrichmentSpec;
+    l7Dns?: boolean;
+    dnsPairing?: DnsPairingOptions;
+    version: string;
+    /** Redaction of sensitive L7 values, after every other enrichment (so names it adds are covered too). */
+    redact?: RedactionOptions | null;
+  },
 ): Promise<BuiltSource> {
   if (ctx.kubernetes && ctx.inventoryPath) throw new Error('--k8s and --inventory are alternatives: give one');
   let inventory: Inventory | null = ctx.inventoryPath ? loadInventory(ctx.inventoryPath) : null;
@@ -137,6 +149,8 @@ export async function createSource(
   }
   // With DNS seen, its answers name the addresses clients resolved (after the inventory's names).
   if (ctx.l7Dns) enricher = enricher ? new ChainedEnricher([enricher, new DnsNameEnricher()]) : new DnsNameEnricher();
+  const redactor = ctx.redact ? new Redactor(ctx.redact) : null;
+  if (redactor) enricher = enricher ? new ChainedEnricher([enricher, redactor]) : redactor;
   const decoder = kernelReasons
     ? new KernelDecoder({ nodeName: node, clusterName, emitterVersion: ctx.version, dropReasonNames: kernelReasons, l7Dns: ctx.l7Dns })
     : new MonitorDecoder({
@@ -148,5 +162,5 @@ export async function createSource(
         dnsPairing: ctx.dnsPairing,
       });
   const stamped = cluster ? `${cluster}/${node}` : node;
-  return { source, decoder, enricher, kubernetes, nodeName: stamped };
+  return { source, decoder, enricher, kubernetes, nodeName: stamped, redactor };
 }
