@@ -5,6 +5,7 @@ import { int, metricsAddr, metricsAddrOption, powerOfTwo, strict, usage } from '
 import { DEFAULT_METRICS } from '../collector/metrics/options.js';
 import { validateMetricsConfig } from '../collector/metrics/flow-metrics.js';
 import { parseSourceKind, sourceUnavailable, type SourceSpec } from '../collector/sources/registry.js';
+import { CLUSTER_NAME_RULE, isClusterName } from '../common/cluster-name.js';
 import { redactOptions, redactionFromFlags, type RedactFlags } from './redact-flags.js';
 
 // Ten minutes of a 10k flows/s node, with room to spare: 6M flows × 440 bytes (measured Native
@@ -21,7 +22,7 @@ interface CollectorFlags extends RedactFlags {
   inventory?: string;
   k8s?: boolean;
   kubeconfig?: string;
-  clusterName: string;
+  clusterName?: string;
   podGrace: number;
   l7Dns?: boolean;
   dnsPairingSize: number;
@@ -48,6 +49,11 @@ interface CollectorFlags extends RedactFlags {
   metrics: string;
   metricsMaxSeries: number;
   metricsExpire: number;
+}
+
+function clusterNameArg(v: string): string {
+  if (!isClusterName(v)) throw new UsageError(`invalid value "${v}" for --cluster-name: ${CLUSTER_NAME_RULE}`);
+  return v;
 }
 
 /** The record source the flags describe, checked against what this node can do. */
@@ -102,7 +108,14 @@ export function collectorCommand(): Command {
     .addOption(new Option('--inventory <file>', 'Static inventory JSON for enrichment (IP → pod/namespace/labels/workload/service)').env('FLOWSCOPE_INVENTORY'))
     .addOption(new Option('--k8s', 'Enrich from the Kubernetes API (watch pods, services, nodes); in-cluster config inside a pod').env('FLOWSCOPE_K8S'))
     .addOption(new Option('--kubeconfig <file>', 'with --k8s: kubeconfig file (default: in-cluster, else $KUBECONFIG or ~/.kube/config)'))
-    .addOption(new Option('--cluster-name <name>', 'with --k8s: cluster name for endpoints and node names').env('FLOWSCOPE_CLUSTER_NAME').default('default'))
+    .addOption(
+      new Option(
+        '--cluster-name <name>',
+        "Cluster name on every flow: its endpoints' cluster_name and node names cluster/node (default: \"default\", unprefixed; synthetic: the synthetic cluster's name; --inventory: the inventory's)",
+      )
+        .env('FLOWSCOPE_CLUSTER_NAME')
+        .argParser(clusterNameArg),
+    )
     .addOption(
       new Option('--pod-grace <seconds>', "with --k8s: how long a deleted pod's IP still resolves")
         .env('FLOWSCOPE_POD_GRACE')
@@ -243,10 +256,11 @@ export function collectorCommand(): Command {
     const redact = redactionFromFlags(o);
     if (o.k8s && o.inventory) throw new UsageError('--k8s and --inventory are alternatives: give one');
     if (!o.k8s && o.kubeconfig) throw new UsageError('--kubeconfig needs --k8s');
-    const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName, podGraceMs: o.podGrace * 1000 } : undefined;
+    const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName ?? 'default', podGraceMs: o.podGrace * 1000 } : undefined;
     const { runCollector } = await import('../collector/main.js');
     await runCollector({
       nodeName: o.nodeName,
+      clusterName: o.clusterName,
       source,
       relay: o.relay === 'none' ? null : o.relay,
       listen: o.listen,

@@ -31,6 +31,8 @@ import type { RedactionOptions } from './enrich/redact.js';
 export interface CollectorOptions {
   /** Required for file sources; a synthetic source defaults to the name of the node it plays. */
   nodeName?: string;
+  /** Cluster name on every flow (`--cluster-name`); see createSource. */
+  clusterName?: string;
   source: SourceSpec;
   relay: string | null;
   listen: string;
@@ -109,6 +111,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       : new FlowMetrics({ config: metricsConfig, maxSeriesPerMetric: opts.metricsMaxSeries, expireAfterMs: opts.metricsExpireMs });
   const { source, decoder, enricher, kubernetes, nodeName, redactor } = await createSource(opts.source, {
     nodeName: opts.nodeName,
+    clusterName: opts.clusterName,
     inventoryPath: opts.inventory,
     kubernetes: opts.kubernetes,
     l7Dns: opts.l7Dns || flowMetrics?.needsDns,

@@ -104,11 +104,11 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
     return { flows };
   });
 
-  // Rollup queries: since (default 1h), until, namespace, limit — the flags of the CLI commands.
+  // Rollup queries: since (default 1h), until, namespace, cluster, limit — the flags of the CLI commands.
   const insightsQuerySchema = {
     type: 'object',
     additionalProperties: false,
-    properties: { since: { type: 'string' }, until: { type: 'string' }, namespace: { type: 'string' }, limit: { type: 'string' } },
+    properties: { since: { type: 'string' }, until: { type: 'string' }, namespace: { type: 'string' }, cluster: { type: 'string' }, limit: { type: 'string' } },
   };
   const insightsRoutes: Array<[string, 'serviceMap' | 'topTalkers' | 'topDropReasons', protobuf.Type]> = [
     ['/api/v1/service-map', 'serviceMap', types.ServiceMapResponse],
@@ -122,9 +122,10 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
       try {
         // The schema strips unknown parameters; a typo must be an error, not silently ignored.
         for (const key of new URL(req.url, 'http://localhost').searchParams.keys()) {
-          if (!(key in insightsQuerySchema.properties)) throw new UsageError(`unknown query parameter "${key}" (expected since, until, namespace, limit)`);
+          if (!(key in insightsQuerySchema.properties))
+            throw new UsageError(`unknown query parameter "${key}" (expected since, until, namespace, cluster, limit)`);
         }
-        request = insightsRange({ since: q.since ?? '1h', until: q.until, namespace: q.namespace, limit: q.limit });
+        request = insightsRange({ since: q.since ?? '1h', until: q.until, namespace: q.namespace, cluster: q.cluster, limit: q.limit });
       } catch (err) {
         if (err instanceof UsageError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: err.message.replace(/--/g, '') });
         throw err;

@@ -76,6 +76,8 @@ export async function createSource(
   spec: SourceSpec,
   ctx: {
     nodeName?: string;
+    /** Cluster name for every source: names the synthetic cluster, overrides an inventory's (with --k8s, kubernetes.clusterName). */
+    clusterName?: string;
     inventoryPath?: string;
     kubernetes?: KubernetesEnrichmentSpec;
     l7Dns?: boolean;
@@ -91,7 +93,7 @@ export async function createSource(
   let node = ctx.nodeName;
   let kernelReasons: ReturnType<typeof dropReasonNames> | null = null;
   if (spec.kind === 'synthetic') {
-    const model = buildCluster({ seed: spec.seed, nodes: spec.clusterNodes });
+    const model = buildCluster({ seed: spec.seed, nodes: spec.clusterNodes, ...(ctx.clusterName !== undefined ? { cluster: ctx.clusterName } : {}) });
     const byIndex = /^\d+$/.test(spec.node) ? model.nodes[Number(spec.node) % model.nodes.length] : model.nodes.find((n) => n.name === spec.node);
     if (!byIndex) throw new Error(`synthetic node "${spec.node}" is not in the cluster (${model.nodes.map((n) => n.name).join(', ')})`);
     node ??= byIndex.name;
@@ -131,7 +133,8 @@ export async function createSource(
     node ??= hostname();
   }
   if (!node) throw new Error('--node-name is required for this source');
-  const clusterName = ctx.kubernetes ? (ctx.kubernetes.clusterName ?? 'default') : inventory?.cluster;
+  if (inventory && ctx.clusterName !== undefined && inventory.cluster !== ctx.clusterName) inventory = { ...inventory, cluster: ctx.clusterName };
+  const clusterName = ctx.kubernetes ? (ctx.kubernetes.clusterName ?? 'default') : (ctx.clusterName ?? inventory?.cluster);
   // A name given as "<cluster>/<node>" is already stamped; the decoder must not prefix it again.
   const cluster = clusterName && clusterName !== 'default' ? clusterName : undefined;
   if (cluster && node.startsWith(`${cluster}/`)) node = node.slice(cluster.length + 1);
