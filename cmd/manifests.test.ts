@@ -74,6 +74,17 @@ function validateSchema(obj: K8sObject): void {
   // Round-trip through YAML first: what is validated is what kubectl would send.
   const parsed = loadYaml(renderYaml([obj])) as unknown;
   assert.doesNotThrow(() => new Model(parsed).validate(), `${obj.kind}/${obj.metadata.name} fails the ${obj.apiVersion} schema`);
+  // The schemas allow unknown fields (the API server drops them, silently with kubectl's default):
+  // a misspelt field must not pass. @kubernetes/client-node deserializes built-in kinds into its
+  // typed models, keeping only the fields those declare: anything lost on the way is unknown.
+  if (obj.apiVersion !== 'monitoring.coreos.com/v1') {
+    const typed = JSON.parse(JSON.stringify(loadYaml(renderYaml([obj])))) as unknown;
+    assert.deepStrictEqual(
+      typed,
+      JSON.parse(JSON.stringify(obj)),
+      `${obj.kind}/${obj.metadata.name} has fields the ${obj.apiVersion} ${obj.kind} model does not know`,
+    );
+  }
 }
 
 function matches(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
@@ -278,6 +289,12 @@ test('manifests: the schema check catches a broken object (the validator is live
   const ds = renderObjects(BASE).find((o) => o.kind === 'DaemonSet')! as Any;
   ds.spec.template.spec.containers[0].ports[0].containerPort = 'observer';
   assert.throws(() => validateSchema(ds as K8sObject));
+});
+
+test('manifests: the schema check catches a misspelt field', () => {
+  const ds = renderObjects(BASE).find((o) => o.kind === 'DaemonSet')! as Any;
+  ds.spec.template.spec.containers[0].volumeMounts[0].mountPropagaton = 'HostToContainer';
+  assert.throws(() => validateSchema(ds as K8sObject), /fields the apps\/v1 DaemonSet model does not know/);
 });
 
 test('manifests: the command check catches a flag the service does not take', async () => {
