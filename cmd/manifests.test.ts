@@ -374,6 +374,7 @@ test('flowscope manifests: YAML on stdout that reads back as the objects; bad fl
     [['--clickhouse-url', 'http://ch:8123', '--namespace', 'Bad_NS'], /--namespace/],
     [['--clickhouse-url', 'http://ch:8123', '--host-network'], /Hubble's/],
     [['--clickhouse-url', 'http://ch:8123', '--source', 'synthetic'], /--source/],
+    [['--clickhouse-url', 'http://ch:8123', '--cluster-name', 'a'.repeat(33)], /--cluster-name/],
   ] as const) {
     const r = spawnSync(process.execPath, [BIN, 'manifests', ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { dumpYaml } from '@kubernetes/client-node';
 import { UsageError } from '../api/query/usage-error.js';
 import { int, strict } from '../api/cli/options.js';
+import { CLUSTER_NAME_RULE, isClusterName } from '../common/cluster-name.js';
 import { validateMetricsConfig } from '../collector/metrics/flow-metrics.js';
 import { redactOptions, redactionFromFlags, type RedactFlags } from './redact-flags.js';
 import { DEFAULT_MANIFEST_OPTIONS as D, renderObjects, type K8sObject, type ManifestOptions } from './manifests/render.js';
@@ -40,6 +41,12 @@ function dnsLabel(flag: string): (v: string) => string {
     if (!DNS_LABEL.test(v)) throw new UsageError(`invalid value "${v}" for --${flag}: expected a DNS label (lower-case letters, digits, '-', at most 63)`);
     return v;
   };
+}
+
+// The collectors' own rule (their --cluster-name would refuse anything else).
+function clusterName(v: string): string {
+  if (!isClusterName(v)) throw new UsageError(`invalid value "${v}" for --cluster-name: ${CLUSTER_NAME_RULE}`);
+  return v;
 }
 
 function clickhouseUrl(v: string): string {
@@ -101,9 +108,7 @@ export function manifestsCommand(): Command {
     .addOption(new Option('--image <ref>', 'flowscope container image (built from the Dockerfile)').default(D.image))
     .addOption(new Option('--image-pull-policy <policy>').choices(['Always', 'IfNotPresent', 'Never']).default(D.imagePullPolicy))
     .addOption(
-      new Option('--cluster-name <name>', "collectors' --cluster-name: on every flow's endpoints and node names")
-        .default(D.clusterName)
-        .argParser(dnsLabel('cluster-name')),
+      new Option('--cluster-name <name>', "collectors' --cluster-name: on every flow's endpoints and node names").default(D.clusterName).argParser(clusterName),
     )
     .addOption(new Option('--source <source>', "collectors' record source").choices(['cilium', 'kernel']).default(D.source))
     .addOption(new Option('--clickhouse-url <url>', "relays' --clickhouse-url: the ClickHouse server they share (required)").argParser(clickhouseUrl))

@@ -219,7 +219,6 @@ function collectorDaemonSet(o: ManifestOptions): K8sObject {
         metadata: { labels: labels('collector') },
         spec: {
           serviceAccountName: 'flowscope-collector',
-          priorityClassName: 'system-node-critical',
           ...(o.hostNetwork ? { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' } : {}),
           // Every node, control plane and tainted ones included: each node's flows matter.
           tolerations: [{ operator: 'Exists' }],
