@@ -5,13 +5,15 @@ import { int, metricsAddr, metricsAddrOption, powerOfTwo, strict, usage } from '
 import { DEFAULT_METRICS } from '../collector/metrics/options.js';
 import { validateMetricsConfig } from '../collector/metrics/flow-metrics.js';
 import { parseSourceKind, sourceUnavailable, type SourceSpec } from '../collector/sources/registry.js';
+import { CLUSTER_NAME_RULE, isClusterName } from '../common/cluster-name.js';
+import { redactOptions, redactionFromFlags, type RedactFlags } from './redact-flags.js';
 
 // Ten minutes of a 10k flows/s node, with room to spare: 6M flows × 440 bytes (measured Native
 // blocks, synthetic traffic) ≈ 2.5 GiB; 6 GiB covers 24 minutes, or 10 minutes of flows more
 // than twice as large (rich L7 flows, long label sets).
 const DEFAULT_SPILL_MAX_BYTES = 6 * 1024 ** 3;
 
-interface CollectorFlags {
+interface CollectorFlags extends RedactFlags {
   source: string;
   nodeName?: string;
   relay: string;
@@ -20,7 +22,7 @@ interface CollectorFlags {
   inventory?: string;
   k8s?: boolean;
   kubeconfig?: string;
-  clusterName: string;
+  clusterName?: string;
   podGrace: number;
   l7Dns?: boolean;
   dnsPairingSize: number;
@@ -41,11 +43,17 @@ interface CollectorFlags {
   perfWakeupBytes: number;
   aggregate: number;
   includeUnspecifiedDrops: boolean | string;
+  cgroupRoot?: string;
   dns: boolean;
   metricsAddr: string;
   metrics: string;
   metricsMaxSeries: number;
   metricsExpire: number;
+}
+
+function clusterNameArg(v: string): string {
+  if (!isClusterName(v)) throw new UsageError(`invalid value "${v}" for --cluster-name: ${CLUSTER_NAME_RULE}`);
+  return v;
 }
 
 /** The record source the flags describe, checked against what this node can do. */
@@ -70,6 +78,7 @@ function sourceSpec(o: CollectorFlags): SourceSpec {
             aggregateSeconds: o.aggregate,
             includeUnspecified: o.includeUnspecifiedDrops === true || o.includeUnspecifiedDrops === 'true',
             dns: o.dns !== false,
+            ...(o.cgroupRoot !== undefined ? { cgroupRoot: o.cgroupRoot } : {}),
           }
         : 'cilium' in kind
           ? { kind: 'cilium', path: kind.cilium, pages: o.perfPages, wakeupBytes: o.perfWakeupBytes }
@@ -78,13 +87,14 @@ function sourceSpec(o: CollectorFlags): SourceSpec {
     throw new UsageError(`--perf-wakeup-bytes (${source.wakeupBytes}) must be smaller than the ring (--perf-pages × 4096 = ${source.pages * 4096})`);
   }
   if (o.count !== undefined && source.kind !== 'synthetic') throw new UsageError('--count is for the synthetic source');
+  if (o.cgroupRoot !== undefined && source.kind !== 'kernel') throw new UsageError('--cgroup-root is for the kernel source');
   const why = sourceUnavailable(source);
   if (why !== null) throw new UsageError(`source ${source.kind} is unavailable on this node: ${why}`);
   return source;
 }
 
 export function collectorCommand(): Command {
-  return strict(new Command('collector'))
+  const cmd = strict(new Command('collector'))
     .description('Run a node collector: read datapath records, decode, enrich, keep a ring, ship to the relay')
     .addOption(
       new Option('--source <source>', 'Record source: synthetic | file:PATH | cilium[:PATH] (default PATH /sys/fs/bpf/tc/globals/cilium_events) | kernel')
@@ -98,7 +108,14 @@ export function collectorCommand(): Command {
     .addOption(new Option('--inventory <file>', 'Static inventory JSON for enrichment (IP → pod/namespace/labels/workload/service)').env('FLOWSCOPE_INVENTORY'))
     .addOption(new Option('--k8s', 'Enrich from the Kubernetes API (watch pods, services, nodes); in-cluster config inside a pod').env('FLOWSCOPE_K8S'))
     .addOption(new Option('--kubeconfig <file>', 'with --k8s: kubeconfig file (default: in-cluster, else $KUBECONFIG or ~/.kube/config)'))
-    .addOption(new Option('--cluster-name <name>', 'with --k8s: cluster name for endpoints and node names').env('FLOWSCOPE_CLUSTER_NAME').default('default'))
+    .addOption(
+      new Option(
+        '--cluster-name <name>',
+        "Cluster name on every flow: its endpoints' cluster_name and node names cluster/node (default: \"default\", unprefixed; synthetic: the synthetic cluster's name; --inventory: the inventory's)",
+      )
+        .env('FLOWSCOPE_CLUSTER_NAME')
+        .argParser(clusterNameArg),
+    )
     .addOption(
       new Option('--pod-grace <seconds>', "with --k8s: how long a deleted pod's IP still resolves")
         .env('FLOWSCOPE_POD_GRACE')
@@ -197,6 +214,12 @@ export function collectorCommand(): Command {
         .env('FLOWSCOPE_KERNEL_INCLUDE_UNSPECIFIED')
         .default(false),
     )
+    .addOption(
+      new Option(
+        '--cgroup-root <path>',
+        'kernel: cgroup v2 directory the UDP hooks attach to (default: the first cgroup2 mount; in a pod, the host hierarchy mounted from the node)',
+      ).env('FLOWSCOPE_CGROUP_ROOT'),
+    )
     .addOption(new Option('--no-dns', 'kernel: do not report DNS (UDP/53) packets individually with their payload'))
     .addOption(metricsAddrOption(':9965'))
     .addOption(
@@ -226,32 +249,36 @@ export function collectorCommand(): Command {
         .env('FLOWSCOPE_METRICS_EXPIRE')
         .default(600)
         .argParser(int('metrics-expire', 0, 86_400 * 30)),
-    )
-    .action(async (o: CollectorFlags) => {
-      const source = sourceSpec(o);
-      if (o.k8s && o.inventory) throw new UsageError('--k8s and --inventory are alternatives: give one');
-      if (!o.k8s && o.kubeconfig) throw new UsageError('--kubeconfig needs --k8s');
-      const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName, podGraceMs: o.podGrace * 1000 } : undefined;
-      const { runCollector } = await import('../collector/main.js');
-      await runCollector({
-        nodeName: o.nodeName,
-        source,
-        relay: o.relay === 'none' ? null : o.relay,
-        listen: o.listen,
-        advertise: o.advertise,
-        inventory: o.inventory,
-        kubernetes,
-        l7Dns: !!o.l7Dns,
-        dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout },
-        decodeQueueSize: o.decodeQueueSize,
-        ringCapacity: o.ringCapacity,
-        maxUnackedFlows: o.maxUnacked,
-        maxUnackedBytes: o.maxUnackedBytes,
-        spill: o.spillDir === 'none' ? null : { dir: o.spillDir, maxBytes: o.spillMaxBytes },
-        metricsAddr: metricsAddr(o.metricsAddr),
-        metrics: o.metrics,
-        metricsMaxSeries: o.metricsMaxSeries,
-        metricsExpireMs: o.metricsExpire * 1000,
-      });
+    );
+  for (const opt of redactOptions()) cmd.addOption(opt);
+  return cmd.action(async (o: CollectorFlags) => {
+    const source = sourceSpec(o);
+    const redact = redactionFromFlags(o);
+    if (o.k8s && o.inventory) throw new UsageError('--k8s and --inventory are alternatives: give one');
+    if (!o.k8s && o.kubeconfig) throw new UsageError('--kubeconfig needs --k8s');
+    const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName ?? 'default', podGraceMs: o.podGrace * 1000 } : undefined;
+    const { runCollector } = await import('../collector/main.js');
+    await runCollector({
+      nodeName: o.nodeName,
+      clusterName: o.clusterName,
+      source,
+      relay: o.relay === 'none' ? null : o.relay,
+      listen: o.listen,
+      advertise: o.advertise,
+      inventory: o.inventory,
+      kubernetes,
+      l7Dns: !!o.l7Dns,
+      dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout },
+      decodeQueueSize: o.decodeQueueSize,
+      ringCapacity: o.ringCapacity,
+      maxUnackedFlows: o.maxUnacked,
+      maxUnackedBytes: o.maxUnackedBytes,
+      spill: o.spillDir === 'none' ? null : { dir: o.spillDir, maxBytes: o.spillMaxBytes },
+      metricsAddr: metricsAddr(o.metricsAddr),
+      metrics: o.metrics,
+      metricsMaxSeries: o.metricsMaxSeries,
+      metricsExpireMs: o.metricsExpire * 1000,
+      redact,
     });
+  });
 }

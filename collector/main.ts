@@ -26,10 +26,13 @@ import { FlowMetrics } from './metrics/flow-metrics.js';
 import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
 import type { DecodeStats } from './decode/stats.js';
 import { VERSION } from '../common/version.js';
+import type { RedactionOptions } from './enrich/redact.js';
 
 export interface CollectorOptions {
   /** Required for file sources; a synthetic source defaults to the name of the node it plays. */
   nodeName?: string;
+  /** Cluster name on every flow (`--cluster-name`); see createSource. */
+  clusterName?: string;
   source: SourceSpec;
   relay: string | null;
   listen: string;
@@ -61,6 +64,8 @@ export interface CollectorOptions {
   metrics?: string | readonly string[];
   metricsMaxSeries?: number;
   metricsExpireMs?: number;
+  /** Redact sensitive L7 values before flows reach the ring, metrics or the relay (`--redact-*`). */
+  redact?: RedactionOptions | null;
 }
 
 export interface RunningCollector {
@@ -104,13 +109,15 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     !opts.metricsAddr || (typeof metricsConfig === 'string' ? metricsConfig.trim() : metricsConfig.join(' ').trim()) === ''
       ? null
       : new FlowMetrics({ config: metricsConfig, maxSeriesPerMetric: opts.metricsMaxSeries, expireAfterMs: opts.metricsExpireMs });
-  const { source, decoder, enricher, kubernetes, nodeName } = await createSource(opts.source, {
+  const { source, decoder, enricher, kubernetes, nodeName, redactor } = await createSource(opts.source, {
     nodeName: opts.nodeName,
+    clusterName: opts.clusterName,
     inventoryPath: opts.inventory,
     kubernetes: opts.kubernetes,
     l7Dns: opts.l7Dns || flowMetrics?.needsDns,
     dnsPairing: opts.dnsPairing,
     version: VERSION,
+    redact: opts.redact,
   });
   const log = createLogger('collector').child({ node: nodeName });
   if (kubernetes) {
@@ -160,7 +167,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   if (opts.metricsAddr) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue });
+    registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue, redaction: redactor?.stats });
     if (flowMetrics) {
       flowMetrics.register(registry);
       flowMetrics.start();

@@ -387,6 +387,7 @@ export interface InsightsRequest {
   until?: Timestamp;
   namespace?: string;
   limit?: number;
+  cluster?: string;
 }
 export interface ServiceEdge {
   source_namespace?: string;

@@ -6,6 +6,7 @@ import type { InsightsRequest, ServiceMapResponse, TopTalkersResponse, TopDropRe
 import type { RollupRange, ServiceEdge, Talker, DropReasonCount } from '../storage/index.js';
 import { grpcError } from '../common/grpc-services.js';
 import type { Logger } from '../common/logger.js';
+import { isClusterName } from '../common/cluster-name.js';
 
 export interface InsightsStore {
   serviceMap(r: RollupRange): Promise<ServiceEdge[]>;
@@ -38,7 +39,9 @@ export function insightsRange(req: InsightsRequest, nowMs = Date.now()): RollupR
     throw new InvalidInsightsRequest(`limit must be between 0 and ${MAX_INSIGHTS_LIMIT}`);
   const ns = req.namespace ?? '';
   if (ns.length > MAX_NAMESPACE_LEN) throw new InvalidInsightsRequest('namespace is too long');
-  return { sinceMs, untilMs, ...(ns !== '' && { namespace: ns }), ...(limit > 0 && { limit }) };
+  const cluster = req.cluster ?? '';
+  if (cluster !== '' && !isClusterName(cluster)) throw new InvalidInsightsRequest('cluster is not a valid cluster name');
+  return { sinceMs, untilMs, ...(ns !== '' && { namespace: ns }), ...(cluster !== '' && { cluster }), ...(limit > 0 && { limit }) };
 }
 
 export interface InsightsStats {

@@ -81,5 +81,17 @@ test('rollup queries match an aggregation of the stored flows', async () => {
   const scoped = await store.serviceMap({ ...range, namespace: ns, limit: 100_000 });
   assert.ok(scoped.length > 0 && scoped.every((e) => e.srcNamespace === ns || e.dstNamespace === ns));
   assert.deepStrictEqual(await store.serviceMap({ sinceMs: Date.now() - 7200_000, untilMs: Date.now() - 3700_000 }), []);
+
+  // Cluster scoping: by the node name the rollup keeps ("cluster/node"; "default" is unprefixed).
+  const plain = flows.slice(0, 500).map((f, i) => ({ ...f, uuid: `plain-${i}`, node_name: f.node_name!.split('/')[1] }));
+  await store.insert(plain, [], 2);
+  const total = async (cluster: string) => (await store.serviceMap({ ...range, cluster, limit: 100_000 })).reduce((n, e) => n + e.flows, 0);
+  assert.equal(await total('flowscope-demo'), flows.length);
+  assert.equal(await total('default'), plain.length);
+  assert.equal(await total('west'), 0);
+  assert.equal(
+    (await store.topTalkers({ ...range, cluster: 'default', limit: 100_000 })).reduce((n, t) => n + t.flows, 0),
+    plain.length,
+  );
   await store.close();
 });

@@ -2,6 +2,7 @@
 // raw table: which workloads talk to which (service map), who sends the most, why flows drop.
 // All inputs are query parameters.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { DEFAULT_CLUSTER } from '../common/cluster-name.js';
 
 export interface RollupRange {
   /** Inclusive start, ms since the epoch (rounded down to the minute). */
@@ -10,6 +11,8 @@ export interface RollupRange {
   untilMs: number;
   /** Only edges with this namespace on either side. */
   namespace?: string;
+  /** Only rows observed in this cluster (the rollup keeps the node name, "<cluster>/<node>"). */
+  cluster?: string;
   limit?: number;
 }
 
@@ -51,6 +54,14 @@ function where(r: RollupRange, params: Record<string, unknown>): string {
   if (r.namespace !== undefined) {
     params.r_ns = r.namespace;
     parts.push('(src_namespace = {r_ns:String} OR dst_namespace = {r_ns:String})');
+  }
+  if (r.cluster !== undefined) {
+    // Hubble leaves the node names of the cluster "default" unprefixed.
+    if (r.cluster === DEFAULT_CLUSTER) parts.push("position(node_name, '/') = 0");
+    else {
+      params.r_cluster = `${r.cluster}/`;
+      parts.push('startsWith(node_name, {r_cluster:String})');
+    }
   }
   return parts.join(' AND ');
 }

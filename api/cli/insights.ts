@@ -1,5 +1,5 @@
 // `flowscope service-map` and `flowscope top talkers|drops`: the relay's rollup queries.
-// Shared flags: --since (default 1h), --until, --namespace, --limit, -o table|json.
+// Shared flags: --since (default 1h), --until, --namespace, --cluster, --limit, -o table|json.
 import { Command, Option } from 'commander';
 import * as grpc from '@grpc/grpc-js';
 import { ObserverApiClient, rpcErrorText } from '../client.js';
@@ -33,6 +33,7 @@ export function insightsCommand(name: string, description: string, serverOption:
     .option('--since <time>', 'Start of the range: a duration back from now (1h, 30m) or an RFC 3339 time', '1h')
     .option('--until <time>', 'End of the range (default now)')
     .option('--namespace <ns>', 'Only traffic with this namespace on either side')
+    .option('--cluster <name>', 'Only traffic observed in this cluster (node names <cluster>/<node>)')
     .option('--limit <n>', 'Most rows to show')
     .option('-o, --output <format>', 'table or json', 'table')
     .action(async (o) => {

@@ -78,6 +78,12 @@ export const insightsQuerySchema: JsonSchema = {
     since: time('Range start: a duration back from now (1h) or an RFC 3339 time; default 1h'),
     until: time('Range end (exclusive); default now'),
     namespace: { type: 'string', minLength: 1, maxLength: 253, description: 'Only rows with this namespace as source or destination' },
+    cluster: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 253,
+      description: "Only rows observed by this cluster's nodes (the rollup keeps the node, not endpoint clusters)",
+    },
     limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: 'Most rows returned (default 50 for the service map, 10 for top lists)' },
   },
 };

@@ -1,8 +1,9 @@
 // The rollup queries' selection (service map, top lists) from the same inputs whether they come
-// from CLI flags or HTTP query parameters: --since (default 1h), --until, --namespace, --limit.
+// from CLI flags or HTTP query parameters: --since (default 1h), --until, --namespace, --cluster, --limit.
 import type { InsightsRequest } from '../../proto/types.js';
 import { parseTimeArg, isValidTimestamp } from './time-args.js';
 import { UsageError } from './usage-error.js';
+import { CLUSTER_NAME_RULE, isClusterName } from '../../common/cluster-name.js';
 
 export const MAX_LIMIT = 100_000;
 
@@ -10,6 +11,7 @@ export interface InsightsRange {
   since: string;
   until?: string;
   namespace?: string;
+  cluster?: string;
   limit?: string;
 }
 
@@ -29,6 +31,10 @@ export function insightsRange(o: InsightsRange, nowMs = Date.now()): InsightsReq
   if (o.namespace !== undefined) {
     if (o.namespace === '' || o.namespace.length > 253) throw new UsageError(`invalid value "${o.namespace}" for --namespace`);
     req.namespace = o.namespace;
+  }
+  if (o.cluster !== undefined) {
+    if (!isClusterName(o.cluster)) throw new UsageError(`invalid value "${o.cluster}" for --cluster: ${CLUSTER_NAME_RULE}`);
+    req.cluster = o.cluster;
   }
   if (o.limit !== undefined) {
     if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1 || Number(o.limit) > MAX_LIMIT)

@@ -8,6 +8,7 @@ import type { FlowRing } from '../ring.js';
 import type { Shipper } from '../ship/shipper.js';
 import type { LossCounters } from '../loss.js';
 import type { DecodeQueue } from '../decode-queue.js';
+import type { RedactionStats } from '../enrich/redact.js';
 
 export interface CollectorMetricSources {
   pipeline: PipelineStats;
@@ -16,6 +17,8 @@ export interface CollectorMetricSources {
   shipper: Shipper | null;
   loss: LossCounters;
   queue: Pick<DecodeQueue, 'length'>;
+  /** With --redact-enabled. */
+  redaction?: RedactionStats | null;
 }
 
 const DECODE_ERROR_KINDS: Array<[keyof DecodeStats, string]> = [
@@ -50,6 +53,15 @@ export function registerCollectorMetrics(registry: Registry, src: CollectorMetri
   gauge('flowscope_collector_ring_flows', 'Flows held in the node ring (Observer API history)', () => ring.length);
   gauge('flowscope_collector_ring_capacity', 'Capacity of the node ring', () => ring.capacity);
   counter('flowscope_collector_ring_overwritten_total', 'Flows overwritten in the ring by newer ones', () => ring.overwritten);
+  const redaction = src.redaction;
+  if (redaction) {
+    new ObservedMetric('flowscope_collector_redacted_total', 'Values redacted before flows leave the node, by field (--redact-*)', 'counter', () => [
+      { labels: { field: 'http_url' }, value: redaction.httpUrls },
+      { labels: { field: 'http_header' }, value: redaction.httpHeaders },
+      { labels: { field: 'kafka_api_key' }, value: redaction.kafkaApiKeys },
+      { labels: { field: 'dns_name' }, value: redaction.dnsNames },
+    ]).register(registry);
+  }
   if (shipper === null) return;
   const s = shipper.stats;
   gauge('flowscope_collector_ship_queue_flows', "Flows waiting for the relay's durable acknowledgement (sent or not yet sent)", () => s.unackedFlows);

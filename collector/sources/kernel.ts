@@ -18,6 +18,9 @@ export interface KernelSourceOptions {
   includeUnspecified: boolean;
   /** Report every UDP/53 packet with its payload so DNS names and rcodes can be decoded. */
   dns: boolean;
+  /** cgroup v2 directory the UDP hooks attach to (default: the first cgroup2 mount). In a pod, the
+   * host's hierarchy mounted from the node: the container's own /sys/fs/cgroup is its namespace's. */
+  cgroupRoot?: string;
 }
 
 export class KernelSource implements Source {
@@ -43,7 +46,7 @@ export class KernelSource implements Source {
       const reader = new PerfRingReader(n, { fd: n.mapFd(obj, 'events'), pages: this.opts.pages, wakeupBytes: this.opts.wakeupBytes });
       reader.start(sink);
       this.reader = reader;
-      n.attach(obj, cgroup2Root());
+      n.attach(obj, this.opts.cgroupRoot ?? cgroup2Root());
     } catch (err) {
       this.reader?.close();
       this.reader = null;

@@ -6,6 +6,7 @@ import { MonitorDecoder } from '../decode/decoder.js';
 import { StaticInventoryEnricher } from '../enrich/static.js';
 import { ChainedEnricher, type Enricher } from '../enrich/enricher.js';
 import { DnsNameEnricher } from '../enrich/dns-names.js';
+import { Redactor, type RedactionOptions } from '../enrich/redact.js';
 import { K8sClusterState, DEFAULT_POD_GRACE_MS } from '../enrich/k8s-state.js';
 import { KubernetesEnricher } from '../enrich/k8s.js';
 import { KubernetesWatcher } from '../enrich/k8s-watch.js';
@@ -28,7 +29,7 @@ export type SourceSpec =
   | { kind: 'synthetic'; rate: number; seed: number; node: string; clusterNodes: number; policyDenySurge?: number; count?: number }
   | { kind: 'file'; path: string }
   | { kind: 'cilium'; path: string; pages: number; wakeupBytes: number }
-  | { kind: 'kernel'; pages: number; wakeupBytes: number; aggregateSeconds: number; includeUnspecified: boolean; dns: boolean };
+  | { kind: 'kernel'; pages: number; wakeupBytes: number; aggregateSeconds: number; includeUnspecified: boolean; dns: boolean; cgroupRoot?: string };
 
 export const SOURCE_KINDS = ['synthetic', 'file:PATH', 'cilium[:PATH]', 'kernel'] as const;
 
@@ -58,6 +59,8 @@ export interface BuiltSource {
   kubernetes: KubernetesWatcher | null;
   /** The node name flows are stamped with (cluster prefix included when set). */
   nodeName: string;
+  /** The last enrichment step with --redact-enabled (its counters feed the metrics), else null. */
+  redactor: Redactor | null;
 }
 
 /** Enrichment from the Kubernetes API instead of an inventory file. */
@@ -71,7 +74,18 @@ export interface KubernetesEnrichmentSpec {
 
 export async function createSource(
   spec: SourceSpec,
-  ctx: { nodeName?: string; inventoryPath?: string; kubernetes?: KubernetesEnrichmentSpec; l7Dns?: boolean; dnsPairing?: DnsPairingOptions; version: string },
+  ctx: {
+    nodeName?: string;
+    /** Cluster name for every source: names the synthetic cluster, overrides an inventory's (with --k8s, kubernetes.clusterName). */
+    clusterName?: string;
+    inventoryPath?: string;
+    kubernetes?: KubernetesEnrichmentSpec;
+    l7Dns?: boolean;
+    dnsPairing?: DnsPairingOptions;
+    version: string;
+    /** Redaction of sensitive L7 values, after every other enrichment (so names it adds are covered too). */
+    redact?: RedactionOptions | null;
+  },
 ): Promise<BuiltSource> {
   if (ctx.kubernetes && ctx.inventoryPath) throw new Error('--k8s and --inventory are alternatives: give one');
   let inventory: Inventory | null = ctx.inventoryPath ? loadInventory(ctx.inventoryPath) : null;
@@ -79,7 +93,7 @@ export async function createSource(
   let node = ctx.nodeName;
   let kernelReasons: ReturnType<typeof dropReasonNames> | null = null;
   if (spec.kind === 'synthetic') {
-    const model = buildCluster({ seed: spec.seed, nodes: spec.clusterNodes });
+    const model = buildCluster({ seed: spec.seed, nodes: spec.clusterNodes, ...(ctx.clusterName !== undefined ? { cluster: ctx.clusterName } : {}) });
     const byIndex = /^\d+$/.test(spec.node) ? model.nodes[Number(spec.node) % model.nodes.length] : model.nodes.find((n) => n.name === spec.node);
     if (!byIndex) throw new Error(`synthetic node "${spec.node}" is not in the cluster (${model.nodes.map((n) => n.name).join(', ')})`);
     node ??= byIndex.name;
@@ -111,6 +125,7 @@ export async function createSource(
         aggregateSeconds: spec.aggregateSeconds,
         includeUnspecified: spec.includeUnspecified,
         dns: spec.dns,
+        ...(spec.cgroupRoot !== undefined ? { cgroupRoot: spec.cgroupRoot } : {}),
       });
       // Drop reason numbers differ between kernels: name them from this kernel's BTF.
       kernelReasons = dropReasonNames(native.native.kernelEnum('skb_drop_reason'));
@@ -118,7 +133,8 @@ export async function createSource(
     node ??= hostname();
   }
   if (!node) throw new Error('--node-name is required for this source');
-  const clusterName = ctx.kubernetes ? (ctx.kubernetes.clusterName ?? 'default') : inventory?.cluster;
+  if (inventory && ctx.clusterName !== undefined && inventory.cluster !== ctx.clusterName) inventory = { ...inventory, cluster: ctx.clusterName };
+  const clusterName = ctx.kubernetes ? (ctx.kubernetes.clusterName ?? 'default') : (ctx.clusterName ?? inventory?.cluster);
   // A name given as "<cluster>/<node>" is already stamped; the decoder must not prefix it again.
   const cluster = clusterName && clusterName !== 'default' ? clusterName : undefined;
   if (cluster && node.startsWith(`${cluster}/`)) node = node.slice(cluster.length + 1);
@@ -136,6 +152,8 @@ export async function createSource(
   }
   // With DNS seen, its answers name the addresses clients resolved (after the inventory's names).
   if (ctx.l7Dns) enricher = enricher ? new ChainedEnricher([enricher, new DnsNameEnricher()]) : new DnsNameEnricher();
+  const redactor = ctx.redact ? new Redactor(ctx.redact) : null;
+  if (redactor) enricher = enricher ? new ChainedEnricher([enricher, redactor]) : redactor;
   const decoder = kernelReasons
     ? new KernelDecoder({ nodeName: node, clusterName, emitterVersion: ctx.version, dropReasonNames: kernelReasons, l7Dns: ctx.l7Dns })
     : new MonitorDecoder({
@@ -147,5 +165,5 @@ export async function createSource(
         dnsPairing: ctx.dnsPairing,
       });
   const stamped = cluster ? `${cluster}/${node}` : node;
-  return { source, decoder, enricher, kubernetes, nodeName: stamped };
+  return { source, decoder, enricher, kubernetes, nodeName: stamped, redactor };
 }

@@ -26,11 +26,12 @@ export async function insightsRoutes(app: FastifyInstance, ctx: ApiContext): Pro
       url,
       { schema: { summary, tags: ['insights'], querystring: insightsQuerySchema, response: { 200: protoRef(type), ...errorResponses() } } },
       async (req) => {
-        const q = req.query as { since?: string; until?: string; namespace?: string; limit?: number };
+        const q = req.query as { since?: string; until?: string; namespace?: string; cluster?: string; limit?: number };
         const request = insightsRange({
           since: q.since ?? '1h',
           until: q.until,
           namespace: q.namespace,
+          cluster: q.cluster,
           limit: q.limit === undefined ? undefined : String(q.limit),
         });
         return toProtoJSON(type, (await ctx.client[method](request)) as Record<string, unknown>);

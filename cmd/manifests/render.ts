@@ -1,0 +1,504 @@
+// The Kubernetes objects of a production deployment, as plain objects: a collector DaemonSet on
+// every node, relay replicas over a shared ClickHouse, the HTTP API, their Services, ConfigMaps,
+// RBAC, PodDisruptionBudgets, and (optionally) Prometheus Operator and Grafana objects. Pure: the
+// same options give the same objects; `flowscope manifests` prints them as YAML.
+//
+// Settings reach the services as their own FLOWSCOPE_* environment variables, from one ConfigMap
+// per component (editing it and restarting the pods changes a setting without re-rendering);
+// only per-pod values (node name, pod IP) are set in the pod spec, from the downward API.
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { loadYaml } from '@kubernetes/client-node';
+import { PACKAGE_ROOT, VERSION } from '../../common/version.js';
+import type { RedactionOptions } from '../../collector/enrich/redact.js';
+import { redactionEnv } from '../redact-flags.js';
+
+export const PORTS = Object.freeze({
+  relayGrpc: 4245,
+  relayMetrics: 9966,
+  api: 8080,
+});
+
+export interface ManifestOptions {
+  namespace: string;
+  image: string;
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /** The collectors' `--cluster-name`: on every flow's endpoints and node names. */
+  clusterName: string;
+  /** The collectors' record source. */
+  source: 'cilium' | 'kernel';
+  /** ClickHouse server the relay replicas share (`--clickhouse-url`). */
+  clickhouseUrl: string;
+  clickhouseDatabase?: string;
+  clickhouseCluster?: string;
+  /** Secret with keys `user` and `password` for ClickHouse (optional: absent means no credentials). */
+  clickhouseSecret: string;
+  retentionDays: number;
+  relayReplicas: number;
+  apiReplicas: number;
+  /** Flows per second one node is expected to produce: sizes the collectors' CPU request. */
+  nodeFlowRate: number;
+  /** Flows per second of the whole cluster: sizes the relays' CPU request. */
+  clusterFlowRate: number;
+  collectorPort: number;
+  collectorMetricsPort: number;
+  hostNetwork: boolean;
+  l7Dns: boolean;
+  /** Hubble flow metrics (`--metrics`); undefined keeps the collector's default. */
+  metrics?: string;
+  /** The collectors' --redact-* settings; null: no redaction. */
+  redact: RedactionOptions | null;
+  prometheusOperator: boolean;
+  grafanaDashboards: boolean;
+}
+
+export const DEFAULT_MANIFEST_OPTIONS: Omit<ManifestOptions, 'clickhouseUrl'> = Object.freeze({
+  namespace: 'flowscope',
+  image: `flowscope:${VERSION}`,
+  imagePullPolicy: 'IfNotPresent',
+  clusterName: 'default',
+  source: 'cilium',
+  clickhouseSecret: 'flowscope-clickhouse',
+  retentionDays: 7,
+  relayReplicas: 2,
+  apiReplicas: 2,
+  nodeFlowRate: 10_000,
+  clusterFlowRate: 100_000,
+  collectorPort: 4244,
+  collectorMetricsPort: 9965,
+  hostNetwork: false,
+  l7Dns: false,
+  redact: null,
+  prometheusOperator: true,
+  grafanaDashboards: true,
+});
+
+/** Secrets prepared for TLS (mounted if they exist; see README "Deployment"). */
+export const TLS_SECRETS = Object.freeze({ relay: 'flowscope-relay-tls', client: 'flowscope-client-tls' });
+export const TLS_MOUNT = '/etc/flowscope/tls';
+
+type Obj = Record<string, unknown>;
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } } & Obj;
+
+export type Component = 'collector' | 'relay' | 'api';
+
+export function selectorLabels(component: Component): Record<string, string> {
+  return { 'app.kubernetes.io/name': 'flowscope', 'app.kubernetes.io/component': component };
+}
+
+function labels(component: Component | 'monitoring'): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'flowscope',
+    'app.kubernetes.io/component': component,
+    'app.kubernetes.io/part-of': 'flowscope',
+    'app.kubernetes.io/version': VERSION,
+  };
+}
+
+function meta(name: string, o: ManifestOptions, component: Component | 'monitoring', extra: Obj = {}): K8sObject['metadata'] {
+  return { name, namespace: o.namespace, labels: { ...labels(component), ...((extra.labels as Record<string, string>) ?? {}) } };
+}
+
+/** Resources from the measured figures (README "Sizing", docs/benchmarks.md). */
+export function resources(component: Component, o: ManifestOptions): Obj {
+  if (component === 'collector') {
+    // 5–11 µs of CPU per flow (decode, enrich, Native block): the upper figure, at the node's rate.
+    const cpu = Math.max(50, Math.ceil(o.nodeFlowRate * 11e-6 * 1000));
+    // ≈130 MB at rates the relay keeps up with; 596 MB measured flat out at 100k records/s with a
+    // full backlog, so the limit leaves that room before the kernel kills it.
+    return { requests: { cpu: `${cpu}m`, memory: '192Mi' }, limits: { memory: '768Mi' } };
+  }
+  if (component === 'relay') {
+    // ≈0.4 µs per flow plus ≈0.7 µs of gRPC transport: 1.5 µs per flow, the load shared by replicas.
+    const cpu = Math.max(100, Math.ceil(((o.clusterFlowRate * 1.5e-6) / o.relayReplicas) * 1000));
+    // Pending rows are bounded at 500k (≈ 440 bytes each as Native blocks ≈ 210 MiB) plus Node's own.
+    return { requests: { cpu: `${cpu}m`, memory: '384Mi' }, limits: { memory: '1Gi' } };
+  }
+  return { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } };
+}
+
+function envFromConfigMap(name: string): Obj[] {
+  return [{ configMapRef: { name } }];
+}
+
+function fieldEnv(name: string, fieldPath: string): Obj {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+const DATA_DIR = '/var/lib/flowscope';
+
+const restrictedContainer = Object.freeze({
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+});
+
+/** Relay and API run as the image's unprivileged user (uid 1000, `node` in the Node image). */
+const nonRootPod = Object.freeze({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+
+function relayAddress(o: ManifestOptions): string {
+  return `flowscope-relay.${o.namespace}.svc:${PORTS.relayGrpc}`;
+}
+
+function configMaps(o: ManifestOptions): K8sObject[] {
+  const relay: Record<string, string> = {
+    FLOWSCOPE_RELAY_LISTEN: `0.0.0.0:${PORTS.relayGrpc}`,
+    FLOWSCOPE_CLICKHOUSE_URL: o.clickhouseUrl,
+    FLOWSCOPE_RETENTION_DAYS: String(o.retentionDays),
+    // chDB is not opened with a ClickHouse server; the spool sits beside this directory.
+    FLOWSCOPE_DATA_DIR: `${DATA_DIR}/chdb`,
+    FLOWSCOPE_SPOOL_DIR: `${DATA_DIR}/spool`,
+    FLOWSCOPE_SPOOL_MAX_BYTES: String(1024 ** 3),
+    FLOWSCOPE_METRICS_ADDR: `:${PORTS.relayMetrics}`,
+  };
+  if (o.clickhouseDatabase) relay.FLOWSCOPE_CLICKHOUSE_DATABASE = o.clickhouseDatabase;
+  if (o.clickhouseCluster) relay.FLOWSCOPE_CLICKHOUSE_CLUSTER = o.clickhouseCluster;
+  const collector: Record<string, string> = {
+    FLOWSCOPE_SOURCE: o.source,
+    FLOWSCOPE_RELAY: relayAddress(o),
+    FLOWSCOPE_COLLECTOR_LISTEN: `0.0.0.0:${o.collectorPort}`,
+    FLOWSCOPE_CLUSTER_NAME: o.clusterName,
+    FLOWSCOPE_METRICS_ADDR: `:${o.collectorMetricsPort}`,
+    FLOWSCOPE_SPILL_DIR: `${DATA_DIR}/spill`,
+    FLOWSCOPE_SPILL_MAX_BYTES: String(2 * 1024 ** 3),
+    ...redactionEnv(o.redact),
+  };
+  if (o.source === 'kernel') collector.FLOWSCOPE_CGROUP_ROOT = HOST_CGROUP_MOUNT;
+  if (o.metrics !== undefined) collector.FLOWSCOPE_METRICS = o.metrics;
+  const api: Record<string, string> = { FLOWSCOPE_API_LISTEN: `0.0.0.0:${PORTS.api}`, HUBBLE_SERVER: relayAddress(o) };
+  return (
+    [
+      ['flowscope-relay', 'relay', relay],
+      ['flowscope-collector', 'collector', collector],
+      ['flowscope-api', 'api', api],
+    ] as const
+  ).map(([name, component, data]) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(name, o, component), data }));
+}
+
+const HOST_CGROUP_MOUNT = '/run/flowscope/cgroupv2';
+
+function tlsVolume(name: string, secret: string): Obj {
+  // optional: the pods start without it; the secret is prepared for when TLS is turned on.
+  return { name, secret: { secretName: secret, optional: true, defaultMode: 0o440 } };
+}
+
+function collectorDaemonSet(o: ManifestOptions): K8sObject {
+  const volumes: Obj[] = [
+    // bpffs: Cilium's pinned cilium_events map (/sys/fs/bpf/tc/globals) and the kernel probe's maps.
+    // Not read-only: opening a pinned map asks for write access to its file.
+    { name: 'bpf-maps', hostPath: { path: '/sys/fs/bpf', type: 'DirectoryOrCreate' } },
+    // The backlog spills here while the relay is away and is replayed after a restart.
+    { name: 'spill', hostPath: { path: '/var/lib/flowscope/spill', type: 'DirectoryOrCreate' } },
+    { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+    tlsVolume('tls', TLS_SECRETS.client),
+  ];
+  const mounts: Obj[] = [
+    { name: 'bpf-maps', mountPath: '/sys/fs/bpf', mountPropagation: 'HostToContainer' },
+    { name: 'spill', mountPath: `${DATA_DIR}/spill` },
+    { name: 'tmp', mountPath: '/tmp' },
+    { name: 'tls', mountPath: TLS_MOUNT, readOnly: true },
+  ];
+  if (o.source === 'kernel') {
+    // libbpf resolves tracepoint ids in tracefs; the UDP hooks attach at the host's cgroup v2 root.
+    volumes.push({ name: 'tracefs', hostPath: { path: '/sys/kernel/tracing', type: 'Directory' } });
+    volumes.push({ name: 'cgroup', hostPath: { path: '/sys/fs/cgroup', type: 'Directory' } });
+    mounts.push({ name: 'tracefs', mountPath: '/sys/kernel/tracing' });
+    mounts.push({ name: 'cgroup', mountPath: HOST_CGROUP_MOUNT, readOnly: true });
+  }
+  const args = ['collector', '--k8s'];
+  if (o.l7Dns) args.push('--l7-dns');
+  const grpcProbe = { grpc: { port: o.collectorPort } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: meta('flowscope-collector', o, 'collector'),
+    spec: {
+      selector: { matchLabels: selectorLabels('collector') },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '10%' } },
+      template: {
+        metadata: { labels: labels('collector') },
+        spec: {
+          serviceAccountName: 'flowscope-collector',
+          ...(o.hostNetwork ? { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' } : {}),
+          // Every node, control plane and tainted ones included: each node's flows matter.
+          tolerations: [{ operator: 'Exists' }],
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: 'collector',
+              image: o.image,
+              imagePullPolicy: o.imagePullPolicy,
+              args,
+              envFrom: envFromConfigMap('flowscope-collector'),
+              env: [
+                fieldEnv('FLOWSCOPE_NODE_NAME', 'spec.nodeName'),
+                fieldEnv('POD_IP', 'status.podIP'),
+                // The address the relay dials for this node's Observer API (GetNodes, status).
+                { name: 'FLOWSCOPE_ADVERTISE', value: `$(POD_IP):${o.collectorPort}` },
+              ],
+              ports: [
+                { name: 'observer', containerPort: o.collectorPort, protocol: 'TCP' },
+                { name: 'metrics', containerPort: o.collectorMetricsPort, protocol: 'TCP' },
+              ],
+              // The gRPC server starts after the first Kubernetes list (up to 30 s).
+              startupProbe: { ...grpcProbe, periodSeconds: 2, failureThreshold: 30 },
+              readinessProbe: { ...grpcProbe, periodSeconds: 10 },
+              livenessProbe: { ...grpcProbe, periodSeconds: 10, failureThreshold: 6 },
+              resources: resources('collector', o),
+              securityContext: {
+                // Capabilities are only effective for uid 0 (Kubernetes sets no ambient ones), so the
+                // collector runs as root with every capability dropped but what the BPF reader needs.
+                runAsUser: 0,
+                runAsNonRoot: false,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'], add: ['BPF', 'PERFMON', 'NET_ADMIN', 'DAC_READ_SEARCH'] },
+                seccompProfile: { type: 'Unconfined' },
+              },
+              volumeMounts: mounts,
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+}
+
+function relayDeployment(o: ManifestOptions): K8sObject {
+  const grpcProbe = { grpc: { port: PORTS.relayGrpc } };
+  const secretEnv = (name: string, key: string): Obj => ({ name, valueFrom: { secretKeyRef: { name: o.clickhouseSecret, key, optional: true } } });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta('flowscope-relay', o, 'relay'),
+    spec: {
+      replicas: o.relayReplicas,
+      selector: { matchLabels: selectorLabels('relay') },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: labels('relay') },
+        spec: {
+          securityContext: nonRootPod,
+          // Replicas on different nodes, so one node going away leaves a relay.
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels('relay') } },
+          ],
+          // A drain flushes pending rows and the spool's tail before exit.
+          terminationGracePeriodSeconds: 60,
+          containers: [
+            {
+              name: 'relay',
+              image: o.image,
+              imagePullPolicy: o.imagePullPolicy,
+              args: ['relay'],
+              envFrom: envFromConfigMap('flowscope-relay'),
+              env: [
+                fieldEnv('POD_NAME', 'metadata.name'),
+                { name: 'FLOWSCOPE_NODE_NAME', value: '$(POD_NAME)' },
+                secretEnv('FLOWSCOPE_CLICKHOUSE_USER', 'user'),
+                secretEnv('FLOWSCOPE_CLICKHOUSE_PASSWORD', 'password'),
+              ],
+              ports: [
+                { name: 'grpc', containerPort: PORTS.relayGrpc, protocol: 'TCP' },
+                { name: 'metrics', containerPort: PORTS.relayMetrics, protocol: 'TCP' },
+              ],
+              // SERVING once storage is open and migrated.
+              startupProbe: { ...grpcProbe, periodSeconds: 2, failureThreshold: 60 },
+              readinessProbe: { ...grpcProbe, periodSeconds: 5 },
+              livenessProbe: { ...grpcProbe, periodSeconds: 10, failureThreshold: 6 },
+              resources: resources('relay', o),
+              securityContext: restrictedContainer,
+              volumeMounts: [
+                { name: 'data', mountPath: DATA_DIR },
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'tls', mountPath: TLS_MOUNT, readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            // The spool holds batches while ClickHouse is away (1 GiB, FLOWSCOPE_SPOOL_MAX_BYTES).
+            { name: 'data', emptyDir: { sizeLimit: '2Gi' } },
+            { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+            tlsVolume('tls', TLS_SECRETS.relay),
+          ],
+        },
+      },
+    },
+  };
+}
+
+function apiDeployment(o: ManifestOptions): K8sObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta('flowscope-api', o, 'api'),
+    spec: {
+      replicas: o.apiReplicas,
+      selector: { matchLabels: selectorLabels('api') },
+      template: {
+        metadata: { labels: labels('api') },
+        spec: {
+          securityContext: nonRootPod,
+          containers: [
+            {
+              name: 'api',
+              image: o.image,
+              imagePullPolicy: o.imagePullPolicy,
+              args: ['api'],
+              envFrom: envFromConfigMap('flowscope-api'),
+              ports: [{ name: 'http', containerPort: PORTS.api, protocol: 'TCP' }],
+              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
+              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
+              resources: resources('api', o),
+              securityContext: restrictedContainer,
+              volumeMounts: [{ name: 'tls', mountPath: TLS_MOUNT, readOnly: true }],
+            },
+          ],
+          volumes: [tlsVolume('tls', TLS_SECRETS.client)],
+        },
+      },
+    },
+  };
+}
+
+function services(o: ManifestOptions): K8sObject[] {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta('flowscope-relay', o, 'relay'),
+      spec: {
+        selector: selectorLabels('relay'),
+        ports: [
+          { name: 'grpc', port: PORTS.relayGrpc, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' },
+          { name: 'metrics', port: PORTS.relayMetrics, targetPort: 'metrics', protocol: 'TCP' },
+        ],
+      },
+    },
+    {
+      // Headless: each collector is scraped and reached on its own address.
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta('flowscope-collector', o, 'collector'),
+      spec: {
+        clusterIP: 'None',
+        selector: selectorLabels('collector'),
+        ports: [
+          { name: 'observer', port: o.collectorPort, targetPort: 'observer', protocol: 'TCP', appProtocol: 'grpc' },
+          { name: 'metrics', port: o.collectorMetricsPort, targetPort: 'metrics', protocol: 'TCP' },
+        ],
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta('flowscope-api', o, 'api'),
+      spec: { selector: selectorLabels('api'), ports: [{ name: 'http', port: PORTS.api, targetPort: 'http', protocol: 'TCP' }] },
+    },
+  ];
+}
+
+function rbac(o: ManifestOptions): K8sObject[] {
+  const m = meta('flowscope-collector', o, 'collector');
+  const clusterMeta = { name: 'flowscope-collector', labels: m.labels };
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: m },
+    {
+      // What `--k8s` reads: pods, services, nodes, namespaces, and the kube-apiserver's EndpointSlices. Read-only.
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: clusterMeta,
+      rules: [
+        { apiGroups: [''], resources: ['pods', 'services', 'nodes', 'namespaces'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: clusterMeta,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'flowscope-collector' },
+      subjects: [{ kind: 'ServiceAccount', name: 'flowscope-collector', namespace: o.namespace }],
+    },
+  ];
+}
+
+function disruptionBudgets(o: ManifestOptions): K8sObject[] {
+  return (['relay', 'api'] as const).map((c) => ({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: meta(`flowscope-${c}`, o, c),
+    spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(c) } },
+  }));
+}
+
+/** Alert and recording rule files shipped in dashboards/alerts/, as PrometheusRule groups. */
+export function ruleFiles(): { name: string; groups: Obj[] }[] {
+  const dir = path.join(PACKAGE_ROOT, 'dashboards', 'alerts');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()
+    .map((f) => ({ name: f.replace(/\.yml$/, ''), groups: (loadYaml(readFileSync(path.join(dir, f), 'utf8')) as { groups: Obj[] }).groups }));
+}
+
+/** Grafana dashboards shipped in dashboards/grafana/ (generated by `npm run dashboards`). */
+export function dashboardFiles(): { file: string; json: string }[] {
+  const dir = path.join(PACKAGE_ROOT, 'dashboards', 'grafana');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, json: readFileSync(path.join(dir, file), 'utf8') }));
+}
+
+function monitoring(o: ManifestOptions): K8sObject[] {
+  // Prometheus' job label is the Service's name: flowscope-relay and flowscope-collector, the jobs
+  // the alert rules name.
+  const monitors: K8sObject[] = (['relay', 'collector'] as const).map((c) => ({
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
+    metadata: meta(`flowscope-${c}`, o, c),
+    spec: {
+      selector: { matchLabels: selectorLabels(c) },
+      namespaceSelector: { matchNames: [o.namespace] },
+      endpoints: [{ port: 'metrics', path: '/metrics', interval: '15s' }],
+    },
+  }));
+  const rules: K8sObject[] = ruleFiles().map((r) => ({
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: meta(r.name, o, 'monitoring'),
+    spec: { groups: r.groups },
+  }));
+  return [...monitors, ...rules];
+}
+
+function dashboards(o: ManifestOptions): K8sObject[] {
+  // The Grafana sidecar (kube-prometheus-stack, grafana chart) loads ConfigMaps with this label.
+  return dashboardFiles().map((d) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(`grafana-${d.file.replace(/\.json$/, '')}`, o, 'monitoring', { labels: { grafana_dashboard: '1' } }),
+    data: { [d.file]: d.json },
+  }));
+}
+
+export function renderObjects(o: ManifestOptions): K8sObject[] {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      // The collector needs host paths and capabilities: Pod Security's "privileged" level.
+      metadata: { name: o.namespace, labels: { 'app.kubernetes.io/part-of': 'flowscope', 'pod-security.kubernetes.io/enforce': 'privileged' } },
+    },
+    ...rbac(o),
+    ...configMaps(o),
+    collectorDaemonSet(o),
+    relayDeployment(o),
+    apiDeployment(o),
+    ...services(o),
+    ...disruptionBudgets(o),
+    ...(o.prometheusOperator ? monitoring(o) : []),
+    ...(o.grafanaDashboards ? dashboards(o) : []),
+  ];
+}
