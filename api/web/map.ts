@@ -58,22 +58,33 @@ export function groupEdges(edges: ServiceEdge[]): MapEdge[] {
   return [...byPair.values()];
 }
 
-/** Column per node: longest call chain reaching it, bounded so cycles end. */
+/**
+ * Column per node: its distance from the workloads nobody calls (breadth first, so calls back
+ * along a cycle do not push nodes further right); a cycle nobody enters starts at its first name.
+ */
 export function layout(edges: MapEdge[]): Map<string, { x: number; y: number }> {
   const names = [...new Set(edges.flatMap((e) => [e.from, e.to]))].sort();
-  const depth = new Map(names.map((n) => [n, 0]));
-  for (let i = 0; i < names.length; i++) {
-    let changed = false;
-    for (const e of edges) {
-      if (e.from === e.to) continue;
-      const d = depth.get(e.from)! + 1;
-      if (d > depth.get(e.to)! && d < names.length) {
-        depth.set(e.to, d);
-        changed = true;
+  const out = new Map<string, string[]>();
+  const called = new Set<string>();
+  for (const e of edges) {
+    if (e.from === e.to) continue;
+    out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
+    called.add(e.to);
+  }
+  const depth = new Map<string, number>();
+  const walk = (start: string) => {
+    depth.set(start, 0);
+    const queue = [start];
+    for (let i = 0; i < queue.length; i++) {
+      for (const next of out.get(queue[i]) ?? []) {
+        if (depth.has(next)) continue;
+        depth.set(next, depth.get(queue[i])! + 1);
+        queue.push(next);
       }
     }
-    if (!changed) break;
-  }
+  };
+  for (const n of names) if (!called.has(n) && !depth.has(n)) walk(n);
+  for (const n of names) if (!depth.has(n)) walk(n);
   const rows = new Map<number, number>();
   const pos = new Map<string, { x: number; y: number }>();
   for (const n of names) {
