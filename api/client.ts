@@ -1,12 +1,13 @@
 // A small client for the Observer API (relay or collector), used by the CLI and the HTTP API.
 import * as grpc from '@grpc/grpc-js';
-import { ObserverClient, InsightsClient, OBSERVER_HEALTH_SERVICE } from '../common/grpc-services.js';
+import { ObserverClient, InsightsClient, RelayStatusClient, OBSERVER_HEALTH_SERVICE } from '../common/grpc-services.js';
 import type {
   GetFlowsRequest,
   GetFlowsResponse,
   GetNamespacesResponse,
   GetNodesResponse,
   ServerStatusResponse,
+  LostEventsResponse,
   InsightsRequest,
   ServiceMapResponse,
   TopTalkersResponse,
@@ -28,6 +29,7 @@ export class ObserverApiClient {
   private readonly client: grpc.Client;
   private readonly health: grpc.Client;
   private readonly insights: grpc.Client;
+  private readonly relayStatus: grpc.Client;
 
   constructor(
     readonly server: string,
@@ -37,6 +39,7 @@ export class ObserverApiClient {
     this.client = new ObserverClient(target, grpc.credentials.createInsecure());
     this.health = new HealthClient(target, grpc.credentials.createInsecure());
     this.insights = new InsightsClient(target, grpc.credentials.createInsecure());
+    this.relayStatus = new RelayStatusClient(target, grpc.credentials.createInsecure());
   }
 
   private unary<Res>(name: string, req: object = {}, client: grpc.Client = this.client): Promise<Res> {
@@ -64,6 +67,11 @@ export class ObserverApiClient {
   }
   topDropReasons(req: InsightsRequest): Promise<TopDropReasonsResponse> {
     return this.unary('TopDropReasons', req, this.insights);
+  }
+
+  /** Lost events collectors reported, by source (relay only: a collector answers UNIMPLEMENTED). */
+  lostEvents(): Promise<LostEventsResponse> {
+    return this.unary('LostEvents', {}, this.relayStatus);
   }
 
   /** grpc.health.v1 Check for the service the hubble CLI checks; resolves the serving status name. */
@@ -112,6 +120,7 @@ export class ObserverApiClient {
     this.client.close();
     this.health.close();
     this.insights.close();
+    this.relayStatus.close();
   }
 }
 

@@ -44,6 +44,10 @@ export const InsightsService = {
   TopDropReasons: method('flowscope.insights.v1.Insights', 'TopDropReasons', types.InsightsRequest, types.TopDropReasonsResponse, false, false),
 } satisfies grpc.ServiceDefinition;
 
+export const RelayStatusService = {
+  LostEvents: method('flowscope.status.v1.RelayStatus', 'LostEvents', types.LostEventsRequest, types.LostEventsResponse, false, false),
+} satisfies grpc.ServiceDefinition;
+
 export const PeerService = {
   Notify: method('peer.Peer', 'Notify', types.NotifyRequest, types.ChangeNotification, false, true),
 } satisfies grpc.ServiceDefinition;
@@ -51,6 +55,7 @@ export const PeerService = {
 export const ObserverClient = grpc.makeGenericClientConstructor(ObserverService, 'Observer');
 export const IngestClient = grpc.makeGenericClientConstructor(IngestService, 'Ingest');
 export const InsightsClient = grpc.makeGenericClientConstructor(InsightsService, 'Insights');
+export const RelayStatusClient = grpc.makeGenericClientConstructor(RelayStatusService, 'RelayStatus');
 
 /** The health service name the hubble CLI checks before it calls ServerStatus. */
 export const OBSERVER_HEALTH_SERVICE = 'hubble.server.Observer';

@@ -21,6 +21,7 @@ const PROTO_FILES = [
   'flowscope/insights.proto',
   'flowscope/kernel.proto',
   'flowscope/batch.proto',
+  'flowscope/relay-status.proto',
 ];
 
 function loadRoot(): protobuf.Root {
@@ -61,6 +62,8 @@ export const types = {
   ServiceMapResponse: root.lookupType('flowscope.insights.v1.ServiceMapResponse'),
   TopTalkersResponse: root.lookupType('flowscope.insights.v1.TopTalkersResponse'),
   TopDropReasonsResponse: root.lookupType('flowscope.insights.v1.TopDropReasonsResponse'),
+  LostEventsRequest: root.lookupType('flowscope.status.v1.LostEventsRequest'),
+  LostEventsResponse: root.lookupType('flowscope.status.v1.LostEventsResponse'),
   NotifyRequest: root.lookupType('peer.NotifyRequest'),
   ChangeNotification: root.lookupType('peer.ChangeNotification'),
 } as const;

@@ -422,3 +422,10 @@ export interface DropReasonCount {
 export interface TopDropReasonsResponse {
   reasons?: DropReasonCount[];
 }
+export interface LostEventsCount {
+  source?: string;
+  events?: number;
+}
+export interface LostEventsResponse {
+  sources?: LostEventsCount[];
+}

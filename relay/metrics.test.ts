@@ -1,5 +1,6 @@
 // Relay and collector health metrics over a real ingest stream (storage in memory, failing
-// twice): the scraped values agree with what was shipped, stored, retried and reported lost.
+// twice): the scraped values agree with what was shipped, stored, retried and reported lost, and
+// the lost-event totals reach the HTTP API's status route.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scrapeValues } from '../common/metrics/scrape.js';
@@ -14,6 +15,7 @@ import { FlowRing } from '../collector/ring.js';
 import { newDecodeStats } from '../collector/decode/stats.js';
 import { createLogger } from '../common/logger.js';
 import { MemoryRelayStore } from '../testing/memory-relay-store.js';
+import { buildApi } from '../api/http/server.js';
 
 const scrape = scrapeValues;
 
@@ -59,6 +61,14 @@ test('relay and collector pipeline metrics match what was shipped, stored, retri
     assert.equal(r.get('flowscope_relay_connected_collectors'), 1);
     assert.equal(r.get('flowscope_relay_pending_rows'), 0);
     assert.equal(r.get('flowscope_relay_collector_lost_events_total{source="perf_event_ring_buffer"}'), 5);
+    // The same totals over the RelayStatus service, as the HTTP API's status route shows them.
+    const api = buildApi({ server: `127.0.0.1:${relay.port}` });
+    try {
+      const status = (await api.inject({ method: 'GET', url: '/api/v1/status' })).json() as { lost_events: Record<string, number> };
+      assert.deepEqual(status.lost_events, { perf_event_ring_buffer: 5, observer_events_queue: 0, hubble_ring_buffer: 0 });
+    } finally {
+      await api.close();
+    }
     assert.ok(r.get('flowscope_relay_ingest_lag_seconds')! >= 2, 'flows stamped 2 s ago are at least 2 s old when durable');
     assert.ok(r.get('flowscope_relay_last_insert_timestamp_seconds')! >= twoSecondsAgo);
 

@@ -2,9 +2,17 @@
 // time order for live followers, and serves the Hubble Observer API over history + live.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { GetNamespacesResponse, GetNodesResponse, LostEvent, NodeStatusEvent, ObserverNode, ServerStatusResponse } from '../proto/types.js';
+import type {
+  GetNamespacesResponse,
+  GetNodesResponse,
+  LostEvent,
+  LostEventsResponse,
+  NodeStatusEvent,
+  ObserverNode,
+  ServerStatusResponse,
+} from '../proto/types.js';
 import { NodeState } from '../proto/types.js';
-import { IngestService, InsightsService, ObserverService, OBSERVER_HEALTH_SERVICE, bindServer } from '../common/grpc-services.js';
+import { IngestService, InsightsService, ObserverService, OBSERVER_HEALTH_SERVICE, RelayStatusService, bindServer } from '../common/grpc-services.js';
 import { insightsHandlers, type InsightsStore, type InsightsStats } from './insights.js';
 import type { Logger } from '../common/logger.js';
 import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchPart } from './ingest/batcher.js';
@@ -90,6 +98,9 @@ export class Relay {
     this.server.addService(IngestService, { Push: this.ingest.handle } as grpc.UntypedServiceImplementation);
     this.server.addService(ObserverService, observerHandlers(this.backend()));
     this.server.addService(InsightsService, insightsHandlers(this.store, this.log, this.insightsStats));
+    this.server.addService(RelayStatusService, {
+      LostEvents: (_call: unknown, cb: grpc.sendUnaryData<LostEventsResponse>) => cb(null, this.lostEvents()),
+    } as grpc.UntypedServiceImplementation);
     this.health.addToServer(this.server);
     this.port = await bindServer(this.server, this.opts.listen);
     this.merger.start();
@@ -150,6 +161,11 @@ export class Relay {
       this.lostBySource[source] = (this.lostBySource[source] ?? 0) + (e.num_events_lost ?? 0);
     }
     this.live.publish(events.map((lost) => ({ cursor: Number.MAX_SAFE_INTEGER, lost })));
+  }
+
+  /** The lost-event totals by source (the RelayStatus service, the HTTP API's status route). */
+  lostEvents(): LostEventsResponse {
+    return { sources: Object.entries(this.lostBySource).map(([source, events]) => ({ source, events })) };
   }
 
   private preamble(): NodeStatusEvent[] {

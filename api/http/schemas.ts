@@ -144,6 +144,12 @@ export const statusResponseSchema: JsonSchema = {
       },
     },
     status: protoRef(types.ServerStatusResponse),
+    lost_events: {
+      type: 'object',
+      additionalProperties: { type: 'integer', minimum: 0 },
+      description:
+        'Events the collectors reported lost since the relay started, by Hubble LostEventSource in lower case (as flowscope_relay_collector_lost_events_total{source}); absent when the server is not a relay',
+    },
   },
 };
 

@@ -19,6 +19,7 @@ import type { ApiContext } from './context.js';
 import { flowsRoutes } from './routes/flows.js';
 import { insightsRoutes } from './routes/insights.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { webRoutes } from './routes/web.js';
 
 export { queryToSelection } from './routes/flows.js';
 export { MAX_FLOWS_PER_REQUEST } from './schemas.js';
@@ -64,6 +65,8 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // The flow explorer at / (api/web/): a client of the routes below, like any other.
+  app.register(webRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.register(async (scope) => {

@@ -20,7 +20,14 @@ export async function clusterRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     // Health is reported, not required: a relay that answers ServerStatus but is not SERVING
     // (storage down) is exactly what this page is for.
     const health = await ctx.client.healthCheck().catch((err: Error) => `UNREACHABLE: ${err.message}`);
-    return { relay: { address: ctx.server, health }, status: toProtoJSON(types.ServerStatusResponse, status as Record<string, unknown>) };
+    // Only a relay counts lost events; a collector (or an older relay) answers UNIMPLEMENTED and
+    // the answer simply has no lost_events.
+    const lost = await ctx.client.lostEvents().catch(() => undefined);
+    return {
+      relay: { address: ctx.server, health },
+      status: toProtoJSON(types.ServerStatusResponse, status as Record<string, unknown>),
+      ...(lost && { lost_events: Object.fromEntries((lost.sources ?? []).map((s) => [s.source ?? '', s.events ?? 0])) }),
+    };
   });
 
   app.get(
