@@ -11,6 +11,8 @@ import type {
   ServiceMapResponse,
   TopTalkersResponse,
   TopDropReasonsResponse,
+  WhyRequest,
+  WhyReport,
 } from '../proto/types.js';
 import { service as HealthServiceDef } from 'grpc-health-check';
 
@@ -64,6 +66,10 @@ export class ObserverApiClient {
   }
   topDropReasons(req: InsightsRequest): Promise<TopDropReasonsResponse> {
     return this.unary('TopDropReasons', req, this.insights);
+  }
+  /** `why`: one pair of endpoints diagnosed from stored flows (relay only). */
+  why(req: WhyRequest): Promise<WhyReport> {
+    return this.unary('Why', req, this.insights);
   }
 
   /** grpc.health.v1 Check for the service the hubble CLI checks; resolves the serving status name. */

@@ -61,6 +61,8 @@ export const types = {
   ServiceMapResponse: root.lookupType('flowscope.insights.v1.ServiceMapResponse'),
   TopTalkersResponse: root.lookupType('flowscope.insights.v1.TopTalkersResponse'),
   TopDropReasonsResponse: root.lookupType('flowscope.insights.v1.TopDropReasonsResponse'),
+  WhyRequest: root.lookupType('flowscope.insights.v1.WhyRequest'),
+  WhyReport: root.lookupType('flowscope.insights.v1.WhyReport'),
   NotifyRequest: root.lookupType('peer.NotifyRequest'),
   ChangeNotification: root.lookupType('peer.ChangeNotification'),
 } as const;
@@ -78,6 +80,7 @@ export const enums = {
   NodeState: root.lookupEnum('relay.NodeState'),
   L7FlowType: root.lookupEnum('flow.L7FlowType'),
   DebugCapturePoint: root.lookupEnum('flow.DebugCapturePoint'),
+  WhyVerdict: root.lookupEnum('flowscope.insights.v1.WhyVerdict'),
   SocketTranslationPoint: root.lookupEnum('flow.SocketTranslationPoint'),
 } as const;
 

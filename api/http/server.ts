@@ -1,5 +1,5 @@
-// The HTTP API: the same filters as `flowscope observe`, as query parameters, JSON out; and the
-// service map / top lists of `flowscope service-map` and `flowscope top`. It is a
+// The HTTP API: the same filters as `flowscope observe`, as query parameters, JSON out; the
+// service map / top lists of `flowscope service-map` and `flowscope top`; `flowscope why`. It is a
 // client of the relay's Observer API, so it needs no storage of its own and scales separately.
 import Fastify, { type FastifyInstance } from 'fastify';
 import * as grpc from '@grpc/grpc-js';
@@ -12,6 +12,7 @@ import { UsageError } from '../query/usage-error.js';
 import { insightsRange, type InsightsRange } from '../query/insights-range.js';
 import type protobuf from 'protobufjs';
 import { ObserverApiClient } from '../client.js';
+import { handleWhy, whyQuerySchema } from './why-route.js';
 import { createLogger } from '../../common/logger.js';
 import { runUntilSignal } from '../../common/lifecycle.js';
 
@@ -138,6 +139,12 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
       }
     });
   }
+
+  // "Why can't A reach B?": the flags of `flowscope why` as query parameters (why-route.ts).
+  app.get('/api/v1/why', { schema: { querystring: whyQuerySchema } }, async (req, reply) => {
+    const res = await handleWhy(req.url, opts.server, (r) => client.why(r));
+    return reply.code(res.status).send(res.body);
+  });
 
   return app;
 }
