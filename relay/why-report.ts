@@ -8,7 +8,7 @@ import { TrafficDirection, Verdict, WhyVerdict } from '../proto/types.js';
 import { enumName, enums } from '../proto/index.js';
 import { dropReasonText, policyMatchTypeText, traceObservationPointText } from '../proto/monitor-api.js';
 import { FilterError, validateFlowFilters } from '../filters/index.js';
-import { checkPairFilter } from '../filters/sides.js';
+import { checkPairFilter, endpointOnly } from '../filters/sides.js';
 import type { WhyEvidence, WhyQuery } from '../storage/index.js';
 
 export class InvalidWhyRequest extends Error {}
@@ -170,10 +170,13 @@ function namespaceOf(pair: FlowFilter, side: Side): string {
   for (const v of [...pods, ...svc]) if (v.includes('/')) return v.slice(0, v.indexOf('/'));
   return '<namespace>';
 }
+/** Something `kubectl exec` takes for a side: its pod, else its workload (deploy/cart). */
 function podOf(pair: FlowFilter, side: Side): string {
   const pods = (side === 'source' ? pair.source_pod : pair.destination_pod) ?? [];
   const p = pods.find((v) => v.includes('/') && !v.endsWith('/'));
-  return p ? p.slice(p.indexOf('/') + 1) : '<pod>';
+  if (p) return p.slice(p.indexOf('/') + 1);
+  const w = (side === 'source' ? pair.source_workload : pair.destination_workload)?.find((x) => x.name);
+  return w ? `${w.kind ? w.kind.toLowerCase() : 'deploy'}/${w.name}` : '<pod>';
 }
 function nodeArg(nodes: string[]): string {
   // Node names are stored as "<cluster>/<node>"; kubectl wants the node alone.
@@ -431,7 +434,8 @@ export function buildWhyReport(q: WhyQuery, ev: WhyEvidence): WhyReport {
       });
   }
   const otherFailing = ev.dns.filter((d) => !d.related && (d.nxdomain > 0 || d.servfail > 0 || d.otherErrors > 0 || d.unanswered > 0));
-  if (otherFailing.length > 0 && (related.length === 0 || ev.forward.flows === 0)) {
+  // Without any flow to B, one of these may be B under the name the source really uses.
+  if (otherFailing.length > 0 && ev.forward.flows === 0) {
     add({
       kind: 'dns-source-failures',
       severity: 'info',
@@ -450,11 +454,16 @@ export function buildWhyReport(q: WhyQuery, ev: WhyEvidence): WhyReport {
   // Where they run.
   const sn = ev.path.sourceNodes,
     dn = ev.path.destinationNodes;
+  // Several pods on either side may be both: some on the same node, others reached through the
+  // overlay.
+  const shared = sn.some((n) => dn.includes(n));
   const placement =
     sn.length > 0 && dn.length > 0
-      ? sn.some((n) => dn.includes(n)) && sn.length === 1 && dn.length === 1
-        ? 'same node'
-        : 'cross node'
+      ? shared && (ev.path.overlayEvents > 0 || sn.length > 1 || dn.length > 1)
+        ? 'same node and cross node'
+        : shared
+          ? 'same node'
+          : 'cross node'
       : ev.path.overlayEvents > 0
         ? 'cross node'
         : 'unknown';
@@ -470,8 +479,12 @@ export function buildWhyReport(q: WhyQuery, ev: WhyEvidence): WhyReport {
   // Verdict.
   const tried = ev.forward.flows > 0 || deniedEvents > 0;
   const failedConns = hs.refused + hs.unanswered;
-  const succeeded =
-    ev.forward.forwarded > 0 && !(hs.synConnections > 0 && failedConns >= hs.synConnections) && !(ev.forward.dropped > 0 && ev.forward.forwarded === 0);
+  // Over TCP, getting through means a connection was accepted; SYNs forwarded into a closed or
+  // silent port are no success.
+  const tcpFailed = hs.synConnections > 0 && hs.synAckConnections === 0 && failedConns > 0;
+  // Denied since some point and never forwarded after it: blocked now, whatever came before.
+  const deniedSince = firstDenied !== null && (lastFwdNs === null || lastFwdNs < firstDenied);
+  const succeeded = ev.forward.forwarded > 0 && !tcpFailed && !deniedSince;
   const problems = findings.some((f) => f.severity === 'error' || f.severity === 'warning');
   let verdict: number;
   if (!tried) verdict = WhyVerdict.NO_TRAFFIC;
@@ -485,7 +498,7 @@ export function buildWhyReport(q: WhyQuery, ev: WhyEvidence): WhyReport {
       severity: 'error',
       summary: `No flow from ${src} to ${dst} in the range${related.length > 0 ? ' (see the DNS findings: the source may never have found it)' : ''}`,
       next_steps: [
-        `Is the source sending at all? ${observeCommand(pair, q, 'a', ['--last', '20'])}`,
+        `Is the source sending at all? ${observeCommand(endpointOnly(pair, 'source'), q, 'fwd', ['--last', '20'])}`,
         'Are the names right? flowscope list namespaces; flowscope list nodes (are the nodes of both ends observed?)',
       ],
       observe_command: observeCommand(pair, q, 'fwd'),

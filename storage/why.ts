@@ -70,7 +70,7 @@ export interface HandshakeEvidence {
   /** Connections (source address and port) that sent a SYN. */
   synConnections: number;
   synAckConnections: number;
-  /** SYN connections answered by neither SYN-ACK nor RST. */
+  /** SYN connections answered by neither SYN-ACK nor RST (those of the last SETTLE_MS not counted). */
   unanswered: number;
   firstUnansweredNs: bigint | null;
   lastUnansweredNs: bigint | null;
@@ -103,7 +103,7 @@ export interface DnsNameEvidence {
   related: boolean;
   requests: number;
   responses: number;
-  /** Requests older than DNS_SETTLE_MS before the end of the range that got no response. */
+  /** Requests that got no response (those of the last SETTLE_MS of the data not counted). */
   unanswered: number;
   noError: number;
   nxdomain: number;
@@ -161,9 +161,13 @@ const TO_OVERLAY = 4,
   TO_ENDPOINT = 0,
   FROM_ENDPOINT = 5;
 const MAX_LIMIT = 200;
-/** A lookup younger than this at the end of the range may still get its answer: not a timeout. */
-export const DNS_SETTLE_MS = 5000;
-const DNS_SETTLE_NS = BigInt(DNS_SETTLE_MS) * 1_000_000n;
+/**
+ * A SYN or a DNS lookup younger than this, counted back from the newest stored flow of the
+ * range, may still get its answer (in flight, or stored later by another node's collector): it
+ * is not counted as unanswered.
+ */
+export const SETTLE_MS = 5000;
+const SETTLE_NS = BigInt(SETTLE_MS) * 1_000_000n;
 const NAMES_MAX = 32;
 
 function nsOrNull(v: unknown): bigint | null {
@@ -188,7 +192,8 @@ interface Compiled {
   /** B as the destination / as the source of any flow. */
   bDst: string;
   bSrc: string;
-  untilNs: bigint;
+  /** Requests after this (ns) are too recent to call unanswered. */
+  settledNs: bigint;
   params: Record<string, unknown>;
 }
 
@@ -207,7 +212,7 @@ function compile(q: WhyQuery): Compiled {
     aDst: part(endpointOnly(q.pair, 'source', 'destination'), 'wad'),
     bDst: part(endpointOnly(q.pair, 'destination'), 'wbd'),
     bSrc: part(endpointOnly(q.pair, 'destination', 'source'), 'wbs'),
-    untilNs: q.untilNs,
+    settledNs: q.untilNs - SETTLE_NS,
     params,
   };
 }
@@ -306,15 +311,16 @@ async function handshake(client: ClickHouseClient, c: Compiled): Promise<Handsha
     FROM flows WHERE ${c.range} AND (${c.fwd} OR ${c.rev}) AND ${pv}`,
     p,
   );
-  // SYN connections with no SYN-ACK and no RST back; and RSTs to connections never accepted.
+  // SYN connections with no SYN-ACK and no RST back; and connections opened in the range that
+  // B reset without ever accepting them (a reset of an older, established one is no refusal).
   const [u] = await rows(
     client,
     `SELECT count(), if(count() = 0, '0', ${tsNs('min(t)')}), if(count() = 0, '0', ${tsNs('max(t)')}) FROM (
       SELECT ip_src, src_port, min(time) AS t FROM flows WHERE ${c.range} AND ${c.fwd} AND ${syn} AND ${pv} GROUP BY ip_src, src_port
-    ) WHERE (ip_src, src_port) NOT IN (
+    ) WHERE t <= fromUnixTimestamp64Nano({w_settled:Int64}) AND (ip_src, src_port) NOT IN (
       SELECT ip_dst, dst_port FROM flows WHERE ${c.range} AND ${c.rev} AND ((${synAck}) OR (${rst})) AND ${pv}
     )`,
-    p,
+    { ...p, w_settled: c.settledNs.toString() },
   );
   const [f] = await rows(
     client,
@@ -322,6 +328,8 @@ async function handshake(client: ClickHouseClient, c: Compiled): Promise<Handsha
       SELECT ip_dst, dst_port FROM flows WHERE ${c.range} AND ${c.rev} AND ${rst} AND ${pv} GROUP BY ip_dst, dst_port
     ) WHERE (ip_dst, dst_port) NOT IN (
       SELECT ip_dst, dst_port FROM flows WHERE ${c.range} AND ${c.rev} AND ${synAck} AND ${pv}
+    ) AND (ip_dst, dst_port) IN (
+      SELECT ip_src, src_port FROM flows WHERE ${c.range} AND ${c.fwd} AND ${syn} AND ${pv}
     )`,
     p,
   );
@@ -440,7 +448,7 @@ async function dns(
       w_prefixes: prefixes,
       w_addrs: addrs,
       w_limit: limit,
-      w_settled: (c.untilNs - DNS_SETTLE_NS).toString(),
+      w_settled: c.settledNs.toString(),
     },
   );
   return got.map((r) => ({
@@ -522,6 +530,11 @@ async function history(client: ClickHouseClient, c: Compiled, q: WhyQuery): Prom
  * session runs one query at a time anyway, and a server is spared a burst. */
 export async function whyEvidence(client: ClickHouseClient, q: WhyQuery): Promise<WhyEvidence> {
   const c = compile(q);
+  // The data may end before the range does (a quiet pair, a stopped collector): settle from
+  // whichever comes first.
+  const [[newest]] = await rows(client, `SELECT ${tsNs('max(time)')} FROM flows WHERE ${c.range}`, c.params);
+  const newestNs = BigInt(newest as string);
+  if (newestNs > 0n && newestNs < q.untilNs) c.settledNs = newestNs - SETTLE_NS;
   const limit = Math.min(Math.max(1, Math.trunc(q.limit ?? 20)), MAX_LIMIT);
   const forward = await direction(client, c, c.fwd);
   const reverse = await direction(client, c, c.rev);
