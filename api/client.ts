@@ -12,6 +12,8 @@ import type {
   ServiceMapResponse,
   TopTalkersResponse,
   TopDropReasonsResponse,
+  WhyRequest,
+  WhyReport,
 } from '../proto/types.js';
 import { service as HealthServiceDef } from 'grpc-health-check';
 
@@ -67,6 +69,10 @@ export class ObserverApiClient {
   }
   topDropReasons(req: InsightsRequest): Promise<TopDropReasonsResponse> {
     return this.unary('TopDropReasons', req, this.insights);
+  }
+  /** `why`: one pair of endpoints diagnosed from stored flows (relay only). */
+  why(req: WhyRequest): Promise<WhyReport> {
+    return this.unary('Why', req, this.insights);
   }
 
   /** Lost events collectors reported, by source (relay only: a collector answers UNIMPLEMENTED). */

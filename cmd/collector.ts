@@ -7,6 +7,7 @@ import { validateMetricsConfig } from '../collector/metrics/flow-metrics.js';
 import { parseSourceKind, sourceUnavailable, type SourceSpec } from '../collector/sources/registry.js';
 import { CLUSTER_NAME_RULE, isClusterName } from '../common/cluster-name.js';
 import { redactOptions, redactionFromFlags, type RedactFlags } from './redact-flags.js';
+import { parseScenarioWeights, SCENARIOS, type Scenario } from '../collector/synthetic/traffic.js';
 
 // Ten minutes of a 10k flows/s node, with room to spare: 6M flows × 440 bytes (measured Native
 // blocks, synthetic traffic) ≈ 2.5 GiB; 6 GiB covers 24 minutes, or 10 minutes of flows more
@@ -39,6 +40,7 @@ interface CollectorFlags extends RedactFlags {
   syntheticNode: string;
   syntheticNodes: number;
   policyDenySurge: number;
+  syntheticWeights?: Partial<Record<Scenario, number>>;
   perfPages: number;
   perfWakeupBytes: number;
   aggregate: number;
@@ -68,6 +70,7 @@ function sourceSpec(o: CollectorFlags): SourceSpec {
           node: o.syntheticNode,
           clusterNodes: o.syntheticNodes,
           policyDenySurge: o.policyDenySurge,
+          ...(o.syntheticWeights !== undefined ? { weights: o.syntheticWeights } : {}),
           ...(o.count !== undefined ? { count: o.count } : {}),
         }
       : kind === 'kernel'
@@ -88,6 +91,7 @@ function sourceSpec(o: CollectorFlags): SourceSpec {
   }
   if (o.count !== undefined && source.kind !== 'synthetic') throw new UsageError('--count is for the synthetic source');
   if (o.cgroupRoot !== undefined && source.kind !== 'kernel') throw new UsageError('--cgroup-root is for the kernel source');
+  if (o.syntheticWeights !== undefined && source.kind !== 'synthetic') throw new UsageError('--synthetic-weights is for the synthetic source');
   const why = sourceUnavailable(source);
   if (why !== null) throw new UsageError(`source ${source.kind} is unavailable on this node: ${why}`);
   return source;
@@ -191,6 +195,18 @@ export function collectorCommand(): Command {
     .addOption(new Option('--synthetic-node <name|index>', 'synthetic: which node of the synthetic cluster this collector plays').default('1'))
     .addOption(new Option('--synthetic-nodes <n>', 'synthetic: nodes in the synthetic cluster').default(4).argParser(int('synthetic-nodes', 2, 100)))
     .addOption(new Option('--policy-deny-surge <factor>', 'synthetic: multiply policy-denied traffic').default(1).argParser(int('policy-deny-surge', 0, 1000)))
+    .addOption(
+      new Option(
+        '--synthetic-weights <name=weight,...>',
+        `synthetic: scenario weights (${SCENARIOS.join(', ')}); e.g. "refused=5,mtu=5,http=0". refused, unanswered, mtu and dnsFail are 0 unless given`,
+      ).argParser((v: string) => {
+        try {
+          return parseScenarioWeights(v);
+        } catch (err) {
+          throw new UsageError(`invalid --synthetic-weights: ${(err as Error).message}`);
+        }
+      }),
+    )
     .addOption(
       new Option('--perf-pages <n>', 'cilium, kernel: perf ring pages per CPU (power of two)')
         .env('FLOWSCOPE_PERF_PAGES')

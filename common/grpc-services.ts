@@ -42,6 +42,7 @@ export const InsightsService = {
   ServiceMap: method('flowscope.insights.v1.Insights', 'ServiceMap', types.InsightsRequest, types.ServiceMapResponse, false, false),
   TopTalkers: method('flowscope.insights.v1.Insights', 'TopTalkers', types.InsightsRequest, types.TopTalkersResponse, false, false),
   TopDropReasons: method('flowscope.insights.v1.Insights', 'TopDropReasons', types.InsightsRequest, types.TopDropReasonsResponse, false, false),
+  Why: method('flowscope.insights.v1.Insights', 'Why', types.WhyRequest, types.WhyReport, false, false),
 } satisfies grpc.ServiceDefinition;
 
 export const RelayStatusService = {

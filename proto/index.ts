@@ -64,6 +64,8 @@ export const types = {
   TopDropReasonsResponse: root.lookupType('flowscope.insights.v1.TopDropReasonsResponse'),
   LostEventsRequest: root.lookupType('flowscope.status.v1.LostEventsRequest'),
   LostEventsResponse: root.lookupType('flowscope.status.v1.LostEventsResponse'),
+  WhyRequest: root.lookupType('flowscope.insights.v1.WhyRequest'),
+  WhyReport: root.lookupType('flowscope.insights.v1.WhyReport'),
   NotifyRequest: root.lookupType('peer.NotifyRequest'),
   ChangeNotification: root.lookupType('peer.ChangeNotification'),
 } as const;
@@ -81,6 +83,7 @@ export const enums = {
   NodeState: root.lookupEnum('relay.NodeState'),
   L7FlowType: root.lookupEnum('flow.L7FlowType'),
   DebugCapturePoint: root.lookupEnum('flow.DebugCapturePoint'),
+  WhyVerdict: root.lookupEnum('flowscope.insights.v1.WhyVerdict'),
   SocketTranslationPoint: root.lookupEnum('flow.SocketTranslationPoint'),
 } as const;
 

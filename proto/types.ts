@@ -429,3 +429,140 @@ export interface LostEventsCount {
 export interface LostEventsResponse {
   sources?: LostEventsCount[];
 }
+export interface WhyRequest {
+  pair?: FlowFilter;
+  since?: Timestamp;
+  until?: Timestamp;
+  limit?: number;
+}
+export const WhyVerdict = { WHY_VERDICT_UNKNOWN: 0, REACHABLE: 1, BLOCKED: 2, PARTLY_FAILING: 3, NO_TRAFFIC: 4 } as const;
+export interface WhyDirection {
+  flows?: number;
+  forwarded?: number;
+  dropped?: number;
+  error?: number;
+  audit?: number;
+  replies?: number;
+  first_seen?: Timestamp;
+  last_seen?: Timestamp;
+  last_forwarded?: Timestamp;
+  first_dropped?: Timestamp;
+}
+export interface WhyDrop {
+  reverse?: boolean;
+  drop_reason?: number;
+  drop_reason_text?: string;
+  kernel_drop_reason?: string;
+  traffic_direction?: number;
+  observation_point?: string;
+  node?: string;
+  flows?: number;
+  first_seen?: Timestamp;
+  last_seen?: Timestamp;
+  observe_command?: string;
+}
+export interface WhyPolicyVerdict {
+  reverse?: boolean;
+  verdict?: number;
+  traffic_direction?: number;
+  enforced_by?: string;
+  match_type?: string;
+  drop_reason?: number;
+  node?: string;
+  events?: number;
+  first_seen?: Timestamp;
+  last_seen?: Timestamp;
+  observe_command?: string;
+}
+export interface WhyPolicy {
+  verdicts?: WhyPolicyVerdict[];
+  denied?: number;
+  allowed?: number;
+  forwarded_in_range?: boolean;
+  last_forwarded?: Timestamp;
+  first_denied?: Timestamp;
+}
+export interface WhyDnsName {
+  query?: string;
+  related?: boolean;
+  requests?: number;
+  responses?: number;
+  unanswered?: number;
+  no_error?: number;
+  nxdomain?: number;
+  servfail?: number;
+  other_errors?: number;
+  answers_with_destination?: number;
+  answers?: string[];
+  first_seen?: Timestamp;
+  last_seen?: Timestamp;
+}
+export interface WhyDns {
+  destination_names?: string[];
+  destination_addresses?: string[];
+  names?: WhyDnsName[];
+}
+export interface WhyIcmpError {
+  family?: string;
+  type?: number;
+  code?: number;
+  meaning?: string;
+  from?: string;
+  from_destination?: boolean;
+  node?: string;
+  count?: number;
+  first_seen?: Timestamp;
+  last_seen?: Timestamp;
+}
+export interface WhyTransport {
+  syn_connections?: number;
+  syn_ack_connections?: number;
+  unanswered_connections?: number;
+  refused_connections?: number;
+  rst_from_destination?: number;
+  rst_from_source?: number;
+  syn_packets?: number;
+  first_unanswered?: Timestamp;
+  last_unanswered?: Timestamp;
+  icmp_errors?: WhyIcmpError[];
+}
+export interface WhyPath {
+  source_nodes?: string[];
+  destination_nodes?: string[];
+  placement?: string;
+  tunnel?: boolean;
+  overlay_events?: number;
+}
+export interface WhyHistory {
+  from?: Timestamp;
+  until?: Timestamp;
+  workload_pairs?: string[];
+  forwarded_before?: number;
+  dropped_before?: number;
+  last_forwarded?: Timestamp;
+  first_dropped?: Timestamp;
+}
+export interface WhyFinding {
+  kind?: string;
+  severity?: string;
+  summary?: string;
+  next_steps?: string[];
+  observe_command?: string;
+}
+export interface WhyReport {
+  verdict?: number;
+  summary?: string;
+  source?: string;
+  destination?: string;
+  since?: Timestamp;
+  until?: Timestamp;
+  forward?: WhyDirection;
+  reverse?: WhyDirection;
+  drops?: WhyDrop[];
+  policy?: WhyPolicy;
+  dns?: WhyDns;
+  transport?: WhyTransport;
+  path?: WhyPath;
+  history?: WhyHistory;
+  findings?: WhyFinding[];
+}

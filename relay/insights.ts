@@ -1,9 +1,11 @@
 // The relay's flowscope.insights.v1.Insights service: service map, top talkers and top drop
-// reasons over a time range, answered from the storage rollup. Requests are validated here;
-// a bad one is INVALID_ARGUMENT and counted.
+// reasons over a time range, answered from the storage rollup, and Why (one pair of endpoints
+// diagnosed from the stored flows, relay/why-report.ts). Requests are validated here; a bad one
+// is INVALID_ARGUMENT and counted, by method.
 import * as grpc from '@grpc/grpc-js';
-import type { InsightsRequest, ServiceMapResponse, TopTalkersResponse, TopDropReasonsResponse, Timestamp } from '../proto/types.js';
-import type { RollupRange, ServiceEdge, Talker, DropReasonCount } from '../storage/index.js';
+import type { InsightsRequest, ServiceMapResponse, TopTalkersResponse, TopDropReasonsResponse, Timestamp, WhyReport, WhyRequest } from '../proto/types.js';
+import type { RollupRange, ServiceEdge, Talker, DropReasonCount, WhyEvidence, WhyQuery } from '../storage/index.js';
+import { buildWhyReport, whyQuery } from './why-report.js';
 import { grpcError } from '../common/grpc-services.js';
 import type { Logger } from '../common/logger.js';
 import { isClusterName } from '../common/cluster-name.js';
@@ -12,6 +14,7 @@ export interface InsightsStore {
   serviceMap(r: RollupRange): Promise<ServiceEdge[]>;
   topTalkers(r: RollupRange): Promise<Talker[]>;
   topDropReasons(r: RollupRange): Promise<DropReasonCount[]>;
+  whyEvidence(q: WhyQuery): Promise<WhyEvidence>;
 }
 
 export const MAX_INSIGHTS_LIMIT = 100_000;
@@ -44,38 +47,51 @@ export function insightsRange(req: InsightsRequest, nowMs = Date.now()): RollupR
   return { sinceMs, untilMs, ...(ns !== '' && { namespace: ns }), ...(cluster !== '' && { cluster }), ...(limit > 0 && { limit }) };
 }
 
-export interface InsightsStats {
+export const INSIGHTS_METHODS = ['ServiceMap', 'TopTalkers', 'TopDropReasons', 'Why'] as const;
+export type InsightsMethod = (typeof INSIGHTS_METHODS)[number];
+
+export interface MethodStats {
   requests: number;
   invalid: number;
   failed: number;
 }
+/** Requests, rejected requests (INVALID_ARGUMENT) and failed queries, per method. */
+export type InsightsStats = Record<InsightsMethod, MethodStats>;
 
-export function insightsHandlers(
-  store: InsightsStore,
-  log: Logger,
-  stats: InsightsStats = { requests: 0, invalid: 0, failed: 0 },
-): grpc.UntypedServiceImplementation {
-  const unary =
-    <Res>(name: string, run: (r: RollupRange) => Promise<Res>) =>
-    (call: grpc.ServerUnaryCall<InsightsRequest, Res>, cb: grpc.sendUnaryData<Res>) => {
-      stats.requests++;
-      let range: RollupRange;
+export function newInsightsStats(): InsightsStats {
+  return Object.fromEntries(INSIGHTS_METHODS.map((m) => [m, { requests: 0, invalid: 0, failed: 0 }])) as InsightsStats;
+}
+
+export function insightsHandlers(store: InsightsStore, log: Logger, stats: InsightsStats = newInsightsStats()): grpc.UntypedServiceImplementation {
+  const handler =
+    <Req, Q, Res>(name: InsightsMethod, parse: (req: Req) => Q, run: (q: Q) => Promise<Res>) =>
+    (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => {
+      const st = stats[name];
+      st.requests++;
+      let q: Q;
       try {
-        range = insightsRange(call.request);
+        q = parse(call.request);
       } catch (err) {
-        stats.invalid++;
+        st.invalid++;
         return cb(grpcError(grpc.status.INVALID_ARGUMENT, (err as Error).message));
       }
-      run(range).then(
+      run(q).then(
         (res) => cb(null, res),
         (err: Error) => {
-          stats.failed++;
+          st.failed++;
           log.warn({ method: name, err: err.message }, 'insights query failed');
           cb(grpcError(grpc.status.UNAVAILABLE, `storage query failed: ${err.message}`));
         },
       );
     };
+  const unary = <Res>(name: InsightsMethod, run: (r: RollupRange) => Promise<Res>) =>
+    handler<InsightsRequest, RollupRange, Res>(name, (req) => insightsRange(req), run);
   return {
+    Why: handler<WhyRequest, WhyQuery, WhyReport>(
+      'Why',
+      (req) => whyQuery(req),
+      async (q) => buildWhyReport(q, await store.whyEvidence(q)),
+    ),
     ServiceMap: unary('ServiceMap', async (r): Promise<ServiceMapResponse> => ({
       edges: (await store.serviceMap(r)).map((e) => ({
         source_namespace: e.srcNamespace,

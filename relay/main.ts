@@ -63,6 +63,7 @@ export function relayStore(store: FlowStore): RelayStore {
     serviceMap: (r) => store.serviceMap(r),
     topTalkers: (r) => store.topTalkers(r),
     topDropReasons: (r) => store.topDropReasons(r),
+    whyEvidence: (q) => store.whyEvidence(q),
     close: () => store.close(),
   };
 }

@@ -35,6 +35,17 @@ export function registerRelayMetrics(registry: Registry, relay: Relay): RelayMet
     Object.entries(relay.lostBySource).map(([source, value]) => ({ labels: { source }, value })),
   ).register(registry);
   gauge('flowscope_relay_pending_rows', 'Rows accepted from collectors and not yet durable in storage (ingest queue depth)', () => batcher.pending);
+  new ObservedMetric(
+    'flowscope_relay_insights_requests_total',
+    'Insights requests (service map, top lists, why) by method and result: ok, invalid (INVALID_ARGUMENT) or failed (storage error)',
+    'counter',
+    () =>
+      Object.entries(relay.insightsStats).flatMap(([method, st]) => [
+        { labels: { method, result: 'ok' }, value: st.requests - st.invalid - st.failed },
+        { labels: { method, result: 'invalid' }, value: st.invalid },
+        { labels: { method, result: 'failed' }, value: st.failed },
+      ]),
+  ).register(registry);
   gauge('flowscope_relay_live_subscribers', 'Observer API followers of the live stream', () => relay.live.subscribers);
 
   counter('flowscope_storage_insert_rows_total', 'Rows inserted into the flows table', () => batcher.stats.insertedRows);

@@ -13,7 +13,7 @@ import type {
 } from '../proto/types.js';
 import { NodeState } from '../proto/types.js';
 import { IngestService, InsightsService, ObserverService, OBSERVER_HEALTH_SERVICE, RelayStatusService, bindServer } from '../common/grpc-services.js';
-import { insightsHandlers, type InsightsStore, type InsightsStats } from './insights.js';
+import { insightsHandlers, newInsightsStats, type InsightsStore, type InsightsStats } from './insights.js';
 import type { Logger } from '../common/logger.js';
 import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchPart } from './ingest/batcher.js';
 import type { FlowSink } from './sinks/sink.js';
@@ -63,7 +63,7 @@ export class Relay {
   private readonly peers = new PeerClients();
   private readonly rate = new FlowRateMeter();
   private readonly startedMs = Date.now();
-  readonly insightsStats: InsightsStats = { requests: 0, invalid: 0, failed: 0 };
+  readonly insightsStats: InsightsStats = newInsightsStats();
   port = 0;
   /** Lost events reported by collectors, by Hubble LostEventSource name (metrics). */
   readonly lostBySource: Record<string, number> = { perf_event_ring_buffer: 0, observer_events_queue: 0, hubble_ring_buffer: 0 };

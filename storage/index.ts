@@ -9,5 +9,7 @@ export {
   type ServiceEdge,
   type Talker,
   type DropReasonCount,
+  type WhyQuery,
+  type WhyEvidence,
 } from './store.js';
 export { openClient, type ConnectionOptions } from './client.js';

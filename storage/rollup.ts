@@ -9,7 +9,7 @@ const bit = (b: number) => `bitAnd(presence, ${b}) != 0`;
 
 /** The workload an endpoint rolls up to: its first workload, else its reserved identity label
  * (reserved:world, reserved:host, ...), else its pod name (a pod without an owner). */
-function workloadExpr(p: 'src' | 'dst'): string {
+export function workloadExpr(p: 'src' | 'dst'): string {
   return `multiIf(notEmpty(${p}_workload_names) AND ${p}_workload_names[1] != '', ${p}_workload_names[1],
     arrayExists(l -> startsWith(l, 'reserved:'), ${p}_labels), arrayFirst(l -> startsWith(l, 'reserved:'), ${p}_labels),
     ${p}_pod)`;

@@ -11,10 +11,12 @@ import { FlowBlockWriter } from '../schema/native/flow-block.js';
 import type { IngestMark } from '../schema/flow-row.js';
 import * as q from './query.js';
 import * as rollup from './rollup-query.js';
+import * as why from './why.js';
 
 export type { IngestMark } from '../schema/flow-row.js';
 export type { FlowQuery, NamespaceSeen, NodeSeen } from './query.js';
 export type { RollupRange, ServiceEdge, Talker, DropReasonCount } from './rollup-query.js';
+export type { WhyQuery, WhyEvidence } from './why.js';
 
 export interface FlowStoreOptions {
   /** Embedded chDB data directory (the default backend). */
@@ -201,6 +203,11 @@ export class FlowStore {
   }
   topDropReasons(r: rollup.RollupRange): Promise<rollup.DropReasonCount[]> {
     return rollup.topDropReasons(this.reader, r);
+  }
+
+  /** The evidence `flowscope why` reports for one pair of endpoints (storage/why.ts). */
+  whyEvidence(query: why.WhyQuery): Promise<why.WhyEvidence> {
+    return why.whyEvidence(this.reader, query);
   }
 
   /** Waits for pending inserts, then closes both sessions. */

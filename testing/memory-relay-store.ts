@@ -57,6 +57,9 @@ export class MemoryRelayStore implements RelayStore {
   async topTalkers(): Promise<never[]> {
     return [];
   }
+  async whyEvidence(): Promise<never> {
+    throw new Error('the in-memory relay store answers no why questions');
+  }
   async topDropReasons(): Promise<never[]> {
     return [];
   }

@@ -8,6 +8,7 @@ import { runObserve } from './observe.js';
 import { buildExportCommand } from './export.js';
 import { parseStoreTarget } from './store-target.js';
 import { insightsCommand, INSIGHTS_QUERIES } from './insights.js';
+import { whyCommand } from './why.js';
 import { int, retentionOption, serverOption, storeOption, strict } from './options.js';
 import { ObserverApiClient, rpcErrorText } from '../client.js';
 import {
@@ -154,6 +155,7 @@ export function userCommands(): Command[] {
     listCommands(),
     serviceMapCommand(),
     topCommands(),
+    strict(whyCommand(serverOption())),
     schemaCommand(),
   ];
 }

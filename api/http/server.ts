@@ -19,6 +19,7 @@ import type { ApiContext } from './context.js';
 import { flowsRoutes } from './routes/flows.js';
 import { insightsRoutes } from './routes/insights.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { whyRoutes } from './routes/why.js';
 import { webRoutes } from './routes/web.js';
 
 export { queryToSelection } from './routes/flows.js';
@@ -26,11 +27,9 @@ export { MAX_FLOWS_PER_REQUEST } from './schemas.js';
 
 /**
  * The /api/v1 route plugins, each in its own file under routes/ with its schemas. A new route is
- * one plugin here: `GET /api/v1/why` (the drop diagnosis) registers in this list as
- * `whyRoutes` from routes/why.ts, its diagnosis in a module of its own; the web UI's /why page
- * already calls it.
+ * one plugin here.
  */
-const API_ROUTES: Array<(app: FastifyInstance, ctx: ApiContext) => Promise<void>> = [flowsRoutes, insightsRoutes, clusterRoutes];
+const API_ROUTES: Array<(app: FastifyInstance, ctx: ApiContext) => Promise<void>> = [flowsRoutes, insightsRoutes, clusterRoutes, whyRoutes];
 
 export function buildApi(opts: { server: string; logger?: boolean }): FastifyInstance {
   const app = Fastify({

@@ -12,3 +12,5 @@ export { formatNamespaces, NAMESPACES_OUTPUT_FORMATS } from './namespaces.js';
 export type { NamespacesOutputFormat } from './namespaces.js';
 export { formatServiceMap, formatTopTalkers, formatTopDropReasons, INSIGHTS_OUTPUT_FORMATS } from './insights.js';
 export type { InsightsOutputFormat } from './insights.js';
+export { formatWhyReport, WHY_OUTPUT_FORMATS } from './why.js';
+export type { WhyOutputFormat } from './why.js';

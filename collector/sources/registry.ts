@@ -15,6 +15,7 @@ import type { DnsPairingOptions } from '../decode/dns-pairing.js';
 import { loadInventory, type Inventory } from '../enrich/inventory.js';
 import { buildCluster, toInventory } from '../synthetic/cluster.js';
 import { SyntheticSource } from './synthetic.js';
+import type { Scenario } from '../synthetic/traffic.js';
 import { FileSource } from './file.js';
 import { CiliumSource, DEFAULT_CILIUM_EVENTS_PATH } from './cilium.js';
 import { KernelSource } from './kernel.js';
@@ -26,7 +27,16 @@ import type { FlowDecoder } from '../pipeline.js';
 import type { DecodeStats } from '../decode/stats.js';
 
 export type SourceSpec =
-  | { kind: 'synthetic'; rate: number; seed: number; node: string; clusterNodes: number; policyDenySurge?: number; count?: number }
+  | {
+      kind: 'synthetic';
+      rate: number;
+      seed: number;
+      node: string;
+      clusterNodes: number;
+      policyDenySurge?: number;
+      count?: number;
+      weights?: Partial<Record<Scenario, number>>;
+    }
   | { kind: 'file'; path: string }
   | { kind: 'cilium'; path: string; pages: number; wakeupBytes: number }
   | { kind: 'kernel'; pages: number; wakeupBytes: number; aggregateSeconds: number; includeUnspecified: boolean; dns: boolean; cgroupRoot?: string };
@@ -104,6 +114,7 @@ export async function createSource(
       nodeName: byIndex.name,
       policyDenySurge: spec.policyDenySurge,
       count: spec.count,
+      weights: spec.weights,
     });
     if (!ctx.kubernetes) inventory ??= toInventory(model);
   } else if (spec.kind === 'file') {

@@ -6,6 +6,7 @@ import { StaticInventoryEnricher } from '../enrich/static.js';
 import { MonitorDecoder } from '../decode/decoder.js';
 import { SyntheticSource } from '../sources/synthetic.js';
 import type { RawRecord } from '../source.js';
+import { DNS_FAIL_NAMES, parseScenarioWeights, SCENARIOS, type Scenario } from './traffic.js';
 
 test('cluster model: deterministic, realistic, valid inventory', () => {
   const a = buildCluster({ seed: 7 }),
@@ -118,4 +119,70 @@ test('timer-driven rate and high-rate pool mode', async () => {
   assert.equal(new Set(recs.map((r) => r.data)).size, recs.length, 'every emission is its own copy');
   const fresh = new SyntheticSource({ seed: 1, rate: 1000 }).take(20_000);
   assert.ok(new Set(fresh.map((r) => Buffer.from(r.data).toString('hex'))).size > 10_000, 'below freshUpTo every conversation is new');
+});
+
+test('the failure scenarios of `why`: off by default, on by weight, decoded into the flows why reads', () => {
+  const model = buildCluster({ seed: 1, nodes: 4 });
+  const nodeName = model.nodes[3].name;
+  const only: Partial<Record<Scenario, number>> = Object.fromEntries(SCENARIOS.map((s) => [s, 0]));
+  const decodeAll = (src: SyntheticSource, n: number) => {
+    const enr = new StaticInventoryEnricher(toInventory(model), { nodeName });
+    const dec = new MonitorDecoder({ nodeName, localEndpointId: enr.localEndpointId, l7Dns: true });
+    const flows = [];
+    for (const r of src.take(n, 1.7e18)) {
+      const f0 = dec.decode(r)!;
+      for (const f of [f0, ...dec.l7Flows]) {
+        enr.enrich(f);
+        flows.push(f);
+      }
+    }
+    assert.equal(dec.stats.badPacket + dec.stats.truncated + dec.stats.badLength, 0);
+    return flows;
+  };
+  const app = (e: { labels?: string[] } | undefined) => e?.labels?.find((l) => l.startsWith('k8s:app='))?.slice(8);
+
+  const defaults = decodeAll(new SyntheticSource({ seed: 1, model, nodeName }), 4000);
+  assert.ok(!defaults.some((f) => f.drop_reason_desc === 136 || f.l4?.ICMPv4?.type === 3), 'off by default');
+
+  const refused = decodeAll(new SyntheticSource({ seed: 1, model, nodeName, weights: { ...only, refused: 1 } }), 400);
+  const rsts = refused.filter((f) => f.l4?.TCP?.flags?.RST && app(f.source) === 'cart' && app(f.destination) === 'frontend');
+  assert.ok(rsts.length > 0 && rsts.every((f) => f.is_reply?.value === true || f.trace_observation_point === 9));
+  assert.ok(!refused.some((f) => f.l4?.TCP?.flags?.SYN && f.l4.TCP.flags.ACK), 'no SYN-ACK ever');
+  assert.ok(refused.some((f) => f.l7?.dns?.query === 'cart.shop.svc.cluster.local.' && f.l7.dns.ips?.length === 1));
+
+  const silent = decodeAll(new SyntheticSource({ seed: 1, model, nodeName, weights: { ...only, unanswered: 1 } }), 300);
+  assert.ok(silent.length > 0);
+  for (const f of silent) {
+    assert.equal(app(f.source), 'frontend');
+    assert.equal(app(f.destination), 'redis');
+    assert.deepEqual(f.l4?.TCP?.flags, { SYN: true });
+  }
+
+  const mtu = decodeAll(new SyntheticSource({ seed: 1, model, nodeName, weights: { ...only, mtu: 1 } }), 400);
+  const fragDrops = mtu.filter((f) => f.drop_reason_desc === 136);
+  const icmp = mtu.filter((f) => f.l4?.ICMPv4?.type === 3 && f.l4.ICMPv4.code === 4);
+  assert.ok(fragDrops.length > 0);
+  assert.ok(Math.abs(fragDrops.length - icmp.length) <= 1);
+  for (const f of icmp) {
+    assert.equal(f.IP?.source, model.nodes[3].ip);
+    assert.equal(app(f.destination), 'cart');
+  }
+  for (const f of fragDrops) assert.equal(app(f.destination), 'db');
+
+  const dns = decodeAll(new SyntheticSource({ seed: 1, model, nodeName, weights: { ...only, dnsFail: 1 } }), 600).filter((f) => f.l7?.dns);
+  const rcodes = (q: string) => dns.filter((f) => f.l7!.dns!.query === q && f.l7!.type === 2).map((f) => f.l7!.dns!.rcode ?? 0);
+  const asked = (q: string) => dns.filter((f) => f.l7!.dns!.query === q && f.l7!.type === 1).length;
+  assert.ok(rcodes(DNS_FAIL_NAMES.nxdomain).length > 0 && rcodes(DNS_FAIL_NAMES.nxdomain).every((r) => r === 3));
+  assert.ok(rcodes(DNS_FAIL_NAMES.servfail).length > 0 && rcodes(DNS_FAIL_NAMES.servfail).every((r) => r === 2));
+  assert.ok(asked(DNS_FAIL_NAMES.timeout) > 0);
+  assert.deepEqual(rcodes(DNS_FAIL_NAMES.timeout), [], 'never answered');
+});
+
+test('--synthetic-weights parses name=weight lists and rejects the rest', () => {
+  assert.deepEqual(parseScenarioWeights('refused=5, mtu=0,ipv6=2'), { refused: 5, mtu: 0, ipv6: 2 });
+  assert.deepEqual(parseScenarioWeights(''), {});
+  assert.throws(() => parseScenarioWeights('bogus=1'), /unknown scenario "bogus"/);
+  assert.throws(() => parseScenarioWeights('http'), /not name=weight/);
+  assert.throws(() => parseScenarioWeights('http=1001'), /0\.\.1000/);
+  assert.throws(() => parseScenarioWeights(SCENARIOS.map((s) => `${s}=0`).join(',')), /every scenario would have weight 0/);
 });

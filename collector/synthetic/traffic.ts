@@ -5,7 +5,7 @@
 import { encodeDrop, encodePolicyVerdict, encodeTrace, FLAG_IPV6, FLAG_VXLAN } from '../records/monitor.js';
 import { frame } from '../records/frame.js';
 import { dnsMessage, type DnsAnswer } from '../records/dns.js';
-import { ACK, ETH_IPV4, ethernet, FIN, ipv4, PSH, SYN, udp, vxlan, concat } from '../records/packet.js';
+import { ACK, ETH_IPV4, ethernet, FIN, icmpv4, ipv4, PSH, RST, SYN, udp, vxlan, concat } from '../records/packet.js';
 import type { ClusterModel, SynthNode, SynthPod, SynthService } from './cluster.js';
 import { Rng } from './rng.js';
 
@@ -32,7 +32,29 @@ const FILE_LXC = 2,
 const VXLAN_PORT = 8472;
 const ROUTER_MAC = '0a:58:0a:f4:00:01';
 
-export const SCENARIOS = ['http', 'dns', 'policyAllow', 'policyDeny', 'drop', 'icmp', 'world', 'ipv6', 'scrape', 'health', 'inbound'] as const;
+// The last four are failures `flowscope why` diagnoses, between fixed workloads so a test can ask
+// about one pair: refused (frontend → cart:7070 answered by RST), unanswered (frontend →
+// redis:6379, SYNs retransmitted without an answer), mtu (cart → db:5432, a full-size segment
+// dropped with "Fragmentation needed" and an ICMP fragmentation-needed back), dnsFail (frontend's
+// lookups of payments/ledger/inventory.shop: NXDOMAIN, SERVFAIL, no response). They are off by
+// default (weight 0) and switched on with the collector's --synthetic-weights.
+export const SCENARIOS = [
+  'http',
+  'dns',
+  'policyAllow',
+  'policyDeny',
+  'drop',
+  'icmp',
+  'world',
+  'ipv6',
+  'scrape',
+  'health',
+  'inbound',
+  'refused',
+  'unanswered',
+  'mtu',
+  'dnsFail',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export const DEFAULT_WEIGHTS: Record<Scenario, number> = {
@@ -47,7 +69,39 @@ export const DEFAULT_WEIGHTS: Record<Scenario, number> = {
   scrape: 6,
   health: 6,
   inbound: 15,
+  refused: 0,
+  unanswered: 0,
+  mtu: 0,
+  dnsFail: 0,
 };
+
+/**
+ * `--synthetic-weights`: "name=weight,…" over SCENARIOS, e.g. "refused=5,http=0"; the scenarios
+ * not named keep their default weight. Throws on an unknown name or a weight that is not 0..1000.
+ */
+export function parseScenarioWeights(text: string): Partial<Record<Scenario, number>> {
+  const out: Partial<Record<Scenario, number>> = {};
+  for (const part of text.split(',')) {
+    if (part.trim() === '') continue;
+    const m = /^\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(\d{1,4})\s*$/.exec(part);
+    if (!m) throw new Error(`"${part}" is not name=weight`);
+    if (!(SCENARIOS as readonly string[]).includes(m[1])) throw new Error(`unknown scenario "${m[1]}" (expected one of ${SCENARIOS.join(', ')})`);
+    const w = Number(m[2]);
+    if (w > 1000) throw new Error(`weight of ${m[1]} must be 0..1000`);
+    out[m[1] as Scenario] = w;
+  }
+  if (Object.keys(out).length > 0 && SCENARIOS.every((sc) => (out[sc] ?? DEFAULT_WEIGHTS[sc]) === 0)) throw new Error('every scenario would have weight 0');
+  return out;
+}
+
+/** Names `dnsFail` looks up, with the answer each gets (rcode, or no response at all). */
+export const DNS_FAIL_NAMES = {
+  nxdomain: 'payments.shop.svc.cluster.local.',
+  servfail: 'ledger.shop.svc.cluster.local.',
+  timeout: 'inventory.shop.svc.cluster.local.',
+} as const;
+/** Next-hop MTU the `mtu` scenario's ICMP fragmentation-needed announces. */
+export const SYNTHETIC_PATH_MTU = 1230;
 
 interface Peer {
   ip: string;
@@ -135,6 +189,14 @@ export class NodeTraffic {
         return this.health();
       case 'inbound':
         return this.inbound();
+      case 'refused':
+        return this.refused();
+      case 'unanswered':
+        return this.unanswered();
+      case 'mtu':
+        return this.mtu();
+      case 'dnsFail':
+        return this.dnsFail();
     }
   }
 
@@ -274,9 +336,7 @@ export class NodeTraffic {
     const out: Uint8Array[] = [];
     const clientPod = this.localPod();
     if (clientPod === undefined) return this.health();
-    const c = this.peer(clientPod);
     const coredns = this.peer(this.podOf('kube-dns'));
-    const kubeDns = this.svcByApp.get('kube-dns')!;
     const ns = clientPod.namespace;
     const svcNames = this.m.services.map((s) => `${s.name}.${s.namespace}.svc.cluster.local`);
     const ext = this.r.pick(this.m.external);
@@ -304,70 +364,184 @@ export class NodeTraffic {
       qs.push({ name: `${host}.`, qtype: v6 ? 'AAAA' : 'A', rcode: 0, answers });
       if (this.r.chance(0.05)) qs.push({ name: `typo-${host}.`, qtype: 'A', rcode: 3, answers: [] });
     }
-    for (const q of qs) {
-      const id = this.r.int(1, 65535);
-      const sport = this.ephemeral();
-      const query = dnsMessage({ id, response: false, name: q.name, qtype: q.qtype });
-      const resp = dnsMessage({ id, response: true, name: q.name, qtype: q.qtype, rcode: q.rcode, answers: q.answers });
-      const udpFrame = (src: string, dst: string, sp: number, dp: number, payload: Uint8Array, smac = c.mac) =>
-        frame({ src, dst, srcMac: smac, dstMac: ROUTER_MAC, udp: { sport: sp, dport: dp, payload } });
+    for (const q of qs) this.dnsExchange(out, clientPod, coredns, q);
+    return out;
+  }
+
+  // One lookup from a local client through the kube-dns service; `q.rcode` undefined = the
+  // resolver never answers (the client times out).
+  private dnsExchange(
+    out: Uint8Array[],
+    clientPod: SynthPod,
+    coredns: Peer,
+    q: { name: string; qtype: 'A' | 'AAAA'; rcode?: number; answers: DnsAnswer[] },
+  ): void {
+    const c = this.peer(clientPod);
+    const kubeDns = this.svcByApp.get('kube-dns')!;
+    const id = this.r.int(1, 65535);
+    const sport = this.ephemeral();
+    const query = dnsMessage({ id, response: false, name: q.name, qtype: q.qtype });
+    const answered = q.rcode !== undefined;
+    const resp = dnsMessage({ id, response: true, name: q.name, qtype: q.qtype, rcode: q.rcode ?? 0, answers: q.answers });
+    const udpFrame = (src: string, dst: string, sp: number, dp: number, payload: Uint8Array, smac = c.mac) =>
+      frame({ src, dst, srcMac: smac, dstMac: ROUTER_MAC, udp: { sport: sp, dport: dp, payload } });
+    out.push(
+      encodeTrace(
+        { obsPoint: FROM_ENDPOINT, source: c.ep, srcLabel: c.identity, reason: NEW, ifindex: this.ifindex.get(clientPod), capLen: 256 },
+        udpFrame(c.ip, kubeDns.clusterIP, sport, 53, query),
+      ),
+    );
+    const toDns = udpFrame(c.ip, coredns.ip, sport, 53, query);
+    if (coredns.local) {
       out.push(
         encodeTrace(
-          { obsPoint: FROM_ENDPOINT, source: c.ep, srcLabel: c.identity, reason: NEW, ifindex: this.ifindex.get(clientPod), capLen: 256 },
-          udpFrame(c.ip, kubeDns.clusterIP, sport, 53, query),
+          {
+            obsPoint: TO_ENDPOINT,
+            source: coredns.ep,
+            srcLabel: c.identity,
+            dstLabel: coredns.identity,
+            dstId: coredns.ep,
+            reason: NEW,
+            ifindex: this.ifindex.get(coredns.pod!),
+            capLen: 256,
+          },
+          toDns,
         ),
       );
-      const toDns = udpFrame(c.ip, coredns.ip, sport, 53, query);
-      if (coredns.local) {
-        out.push(
-          encodeTrace(
-            {
-              obsPoint: TO_ENDPOINT,
-              source: coredns.ep,
-              srcLabel: c.identity,
-              dstLabel: coredns.identity,
-              dstId: coredns.ep,
-              reason: NEW,
-              ifindex: this.ifindex.get(coredns.pod!),
-              capLen: 256,
-            },
-            toDns,
-          ),
-        );
+      if (answered)
         out.push(
           encodeTrace(
             { obsPoint: FROM_ENDPOINT, source: coredns.ep, srcLabel: coredns.identity, reason: REPLY, ifindex: this.ifindex.get(coredns.pod!), capLen: 256 },
             udpFrame(coredns.ip, c.ip, 53, sport, resp, coredns.mac),
           ),
         );
-      } else {
-        out.push(
-          encodeTrace({ obsPoint: TO_OVERLAY, source: c.ep, srcLabel: c.identity, dstLabel: coredns.identity, reason: NEW, ifindex: 4, capLen: 256 }, toDns),
-        );
+    } else {
+      out.push(
+        encodeTrace({ obsPoint: TO_OVERLAY, source: c.ep, srcLabel: c.identity, dstLabel: coredns.identity, reason: NEW, ifindex: 4, capLen: 256 }, toDns),
+      );
+      if (answered)
         out.push(
           encodeTrace(
             { obsPoint: FROM_OVERLAY, source: 0, srcLabel: coredns.identity, reason: 5, flags: FLAG_VXLAN, ifindex: 4, capLen: 320 },
             this.encap(coredns.node, udpFrame(coredns.ip, c.ip, 53, sport, resp, coredns.mac), coredns.identity),
           ),
         );
-      }
-      // Delivered to the client after reverse NAT: from the service address.
-      out.push(
-        encodeTrace(
-          {
-            obsPoint: TO_ENDPOINT,
-            source: c.ep,
-            srcLabel: coredns.identity,
-            dstLabel: c.identity,
-            dstId: c.ep,
-            reason: REPLY,
-            ifindex: this.ifindex.get(clientPod),
-            capLen: 512,
-          },
-          udpFrame(kubeDns.clusterIP, c.ip, 53, sport, resp, ROUTER_MAC),
-        ),
-      );
     }
+    if (!answered) return;
+    // Delivered to the client after reverse NAT: from the service address.
+    out.push(
+      encodeTrace(
+        {
+          obsPoint: TO_ENDPOINT,
+          source: c.ep,
+          srcLabel: coredns.identity,
+          dstLabel: c.identity,
+          dstId: c.ep,
+          reason: REPLY,
+          ifindex: this.ifindex.get(clientPod),
+          capLen: 512,
+        },
+        udpFrame(kubeDns.clusterIP, c.ip, 53, sport, resp, ROUTER_MAC),
+      ),
+    );
+  }
+
+  // A client pod of `app` on this node, or undefined: the failure scenarios are rendered from the
+  // client's node, so a node without one emits a health check instead.
+  private localClient(app: string): Peer | undefined {
+    const c = this.local.filter((p) => p.app === app);
+    return c.length > 0 ? this.peer(this.r.pick(c)) : undefined;
+  }
+
+  private refused(): Uint8Array[] {
+    // Nothing listens on cart's port: the server's kernel answers the SYN with RST|ACK.
+    const c = this.localClient('frontend');
+    if (c === undefined) return this.health();
+    const s = this.peer(this.podOf('cart'));
+    const out: Uint8Array[] = [];
+    const coredns = this.peer(this.podOf('kube-dns'));
+    const svc = this.svcByApp.get('cart')!;
+    this.dnsExchange(out, c.pod!, coredns, {
+      name: `${svc.name}.${svc.namespace}.svc.cluster.local.`,
+      qtype: 'A',
+      rcode: 0,
+      answers: [{ name: `${svc.name}.${svc.namespace}.svc.cluster.local.`, type: 'A', ttl: 30, data: svc.clusterIP }],
+    });
+    const sport = this.ephemeral();
+    const seq = this.r.int(1, 2 ** 31);
+    const port = svc.ports[0];
+    const syn = frame({ src: c.ip, dst: s.ip, srcMac: c.mac, dstMac: ROUTER_MAC, tcp: { sport, dport: port.targetPort, flags: SYN, seq } });
+    const pre = frame({ src: c.ip, dst: svc.clusterIP, srcMac: c.mac, dstMac: ROUTER_MAC, tcp: { sport, dport: port.port, flags: SYN, seq } });
+    this.hop(out, c, s, syn, NEW, false, pre);
+    const rst = frame({
+      src: s.ip,
+      dst: c.ip,
+      srcMac: s.mac,
+      dstMac: ROUTER_MAC,
+      tcp: { sport: port.targetPort, dport: sport, flags: RST | ACK, ack: seq + 1 },
+    });
+    this.hop(out, s, c, rst, REPLY, false);
+    return out;
+  }
+
+  private unanswered(): Uint8Array[] {
+    // redis never answers frontend's SYNs (a listener that is not there behind a silent host
+    // firewall, or a pod that is gone): the client retransmits and gives up.
+    const c = this.localClient('frontend');
+    if (c === undefined) return this.health();
+    const s = this.peer(this.podOf('redis'));
+    const out: Uint8Array[] = [];
+    const sport = this.ephemeral();
+    const seq = this.r.int(1, 2 ** 31);
+    const port = this.svcByApp.get('redis')!.ports[0].targetPort;
+    for (let i = 0; i < 3; i++)
+      this.hop(out, c, s, frame({ src: c.ip, dst: s.ip, srcMac: c.mac, dstMac: ROUTER_MAC, tcp: { sport, dport: port, flags: SYN, seq } }), NEW, false);
+    return out;
+  }
+
+  private mtu(): Uint8Array[] {
+    // cart → db: the handshake passes, the first full-size segment does not fit the path. The
+    // datapath drops it ("Fragmentation needed") and the node answers with ICMP type 3 code 4.
+    const c = this.localClient('cart');
+    if (c === undefined) return this.health();
+    const s = this.peer(this.podOf('db'));
+    const out: Uint8Array[] = [];
+    const sport = this.ephemeral();
+    const dport = this.svcByApp.get('db')!.ports[0].targetPort;
+    let cseq = this.r.int(1, 2 ** 31);
+    const sseq = this.r.int(1, 2 ** 31);
+    const f = (from: Peer, to: Peer, fp: number, tp: number, flags: number, seq: number, ack: number, payload?: Uint8Array) =>
+      frame({ src: from.ip, dst: to.ip, srcMac: from.mac, dstMac: ROUTER_MAC, tcp: { sport: fp, dport: tp, flags, seq, ack, payload } });
+    this.hop(out, c, s, f(c, s, sport, dport, SYN, cseq, 0), NEW, false);
+    this.hop(out, s, c, f(s, c, dport, sport, SYN | ACK, sseq, ++cseq), REPLY, false);
+    this.hop(out, c, s, f(c, s, sport, dport, ACK, cseq, sseq + 1), ESTABLISHED, false);
+    const big = f(c, s, sport, dport, ACK | PSH, cseq, sseq + 1, new Uint8Array(1400));
+    out.push(
+      encodeDrop({ reason: 136, source: c.ep, srcLabel: c.identity, dstLabel: s.identity, line: 233, file: 111, ifindex: this.ifindex.get(c.pod!) }, big),
+    );
+    // ICMP payload: the offending packet's IP header and the first 8 bytes of its TCP header.
+    const ipStart = 14;
+    const quoted = big.subarray(ipStart, ipStart + 28);
+    const icmp = icmpv4(3, 4, 0, SYNTHETIC_PATH_MTU, quoted);
+    const pkt = ethernet(ROUTER_MAC, c.mac, ETH_IPV4, ipv4({ src: this.node.ip, dst: c.ip, proto: 1 }, icmp));
+    out.push(
+      encodeTrace(
+        { obsPoint: TO_ENDPOINT, source: c.ep, srcLabel: ID_HOST, dstLabel: c.identity, dstId: c.ep, reason: NEW, ifindex: this.ifindex.get(c.pod!) },
+        pkt,
+      ),
+    );
+    return out;
+  }
+
+  private dnsFail(): Uint8Array[] {
+    // frontend looks up names that fail three ways: no such name, a failing upstream, no answer.
+    const c = this.localClient('frontend');
+    if (c === undefined) return this.health();
+    const out: Uint8Array[] = [];
+    const coredns = this.peer(this.podOf('kube-dns'));
+    this.dnsExchange(out, c.pod!, coredns, { name: DNS_FAIL_NAMES.nxdomain, qtype: 'A', rcode: 3, answers: [] });
+    this.dnsExchange(out, c.pod!, coredns, { name: DNS_FAIL_NAMES.servfail, qtype: 'A', rcode: 2, answers: [] });
+    this.dnsExchange(out, c.pod!, coredns, { name: DNS_FAIL_NAMES.timeout, qtype: 'A', answers: [] });
     return out;
   }
 

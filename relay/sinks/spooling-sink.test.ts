@@ -77,6 +77,9 @@ class OutageStore implements RelayStore {
   topDropReasons(r: Parameters<RelayStore['topDropReasons']>[0]) {
     return this.inner.topDropReasons(r);
   }
+  whyEvidence(q: Parameters<RelayStore['whyEvidence']>[0]) {
+    return this.inner.whyEvidence(q);
+  }
   async close() {}
 }
 
