@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { types } from '../../proto/index.js';
 import { toProtoJSON } from '../../proto/json.js';
 import type { Flow } from '../../proto/types.js';
-import { BOOLEAN_FILTERS, FILTER_FLAGS, type FilterFlag } from '../query/filter-flags.js';
+import { BOOLEAN_FILTERS, FILTER_FLAGS, blameFilterFlag, type FilterFlag } from '../query/filter-flags.js';
 import { selectFlows, type FlowSelection } from '../query/flows-selection.js';
 import { UsageError } from '../query/usage-error.js';
 import { insightsRange, type InsightsRange } from '../query/insights-range.js';
@@ -14,6 +14,7 @@ import type protobuf from 'protobufjs';
 import { ObserverApiClient } from '../client.js';
 import { createLogger } from '../../common/logger.js';
 import { runUntilSignal } from '../../common/lifecycle.js';
+import { registerApiMetrics } from './metrics.js';
 
 /** Largest `last`/`first` one request may ask for; larger exports belong to `flowscope export`. */
 export const MAX_FLOWS_PER_REQUEST = 10_000;
@@ -55,8 +56,9 @@ export function queryToSelection(search: URLSearchParams): FlowSelection & { fil
   return sel;
 }
 
-export function buildApi(opts: { server: string; logger?: boolean }): FastifyInstance {
+export function buildApi(opts: { server: string; logger?: boolean; processMetrics?: boolean }): FastifyInstance {
   const app = Fastify({ logger: opts.logger ?? false });
+  registerApiMetrics(app, { processMetrics: opts.processMetrics });
   const client = new ObserverApiClient(opts.server, 30_000);
   app.addHook('onClose', async () => client.close());
 
@@ -93,7 +95,10 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
       });
     } catch (err) {
       const e = err as grpc.ServiceError;
-      if (e.code === grpc.status.INVALID_ARGUMENT) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: e.details || e.message });
+      if (e.code === grpc.status.INVALID_ARGUMENT) {
+        const blamed = blameFilterFlag(queryToSelection(new URL(req.url, 'http://localhost').searchParams).filters);
+        return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: blamed?.message ?? (e.details || e.message) });
+      }
       return reply.code(502).send({ statusCode: 502, error: 'Bad Gateway', message: `relay ${opts.server}: ${e.details || e.message}` });
     }
     if (flows.length > MAX_FLOWS_PER_REQUEST) {
@@ -150,7 +155,7 @@ export function splitListen(listen: string): { host: string; port: number } {
 
 export async function runApi(opts: { listen: string; server: string }): Promise<void> {
   const log = createLogger('api');
-  const app = buildApi({ server: opts.server });
+  const app = buildApi({ server: opts.server, processMetrics: true });
   const { host, port } = splitListen(opts.listen);
   await app.listen({ host, port });
   log.info({ listen: opts.listen, relay: opts.server }, 'HTTP API listening');
