@@ -23,6 +23,7 @@ import { createSource, type KubernetesEnrichmentSpec, type SourceSpec } from './
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
 import { FlowMetrics } from './metrics/flow-metrics.js';
+import { addCountedService, countedServerOptions, counting, grpcServerStats } from '../common/grpc-server-metrics.js';
 import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
 import type { DecodeStats } from './decode/stats.js';
 import { VERSION } from '../common/version.js';
@@ -135,10 +136,10 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     else log.warn({ server: kubernetes.server, timeoutMs }, 'Kubernetes caches not synced yet; starting anyway (flows stay unnamed until they are)');
   }
 
-  const server = new grpc.Server();
-  server.addService(ObserverService, observerHandlers(collectorObserverBackend({ nodeName, version: VERSION, ring, live, rate, startedMs })));
+  const server = new grpc.Server(countedServerOptions());
+  addCountedService(server, ObserverService, observerHandlers(collectorObserverBackend({ nodeName, version: VERSION, ring, live, rate, startedMs })));
   const health = new HealthImplementation({ '': 'SERVING', [OBSERVER_HEALTH_SERVICE]: 'SERVING' });
-  health.addToServer(server);
+  health.addToServer(counting(server));
   const port = await bindServer(server, opts.listen);
   const advertise = opts.advertise ?? `127.0.0.1:${port}`;
 
@@ -167,6 +168,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   if (opts.metricsAddr) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    grpcServerStats.register(registry);
     registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue, redaction: redactor?.stats });
     if (flowMetrics) {
       flowMetrics.register(registry);

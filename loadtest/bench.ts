@@ -12,6 +12,10 @@
 //  * follow_latency_p99_ms, queryable_latency_p99_ms: record → `--follow` client and record →
 //    queryable, p99, from the step at the zero-loss rate (the first step if none was sustained).
 //  * collector_rss_mb_at_100k: max RSS of one collector process offered 100k records/s.
+//  * observe_print_flows_per_s: `flowscope observe` compact printing (loadtest/print-bench.ts, its
+//    own process writing into a pipe this process drains), flows per CPU second of the printing
+//    process, median of 3 runs; the wall-clock rates are in details (they also wait for the pipe's
+//    reader and for the CPU on a shared machine).
 //
 // Flags: --quick (under two minutes, smaller data and shorter steps), --json (one JSON object on
 // stdout), --collectors N, --rates 2000,5000,… (total records/s), --duration S (measured seconds
@@ -21,7 +25,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SyntheticSource } from '../collector/sources/synthetic.js';
 import { toInventory } from '../collector/synthetic/cluster.js';
@@ -33,6 +37,30 @@ import { runLoadtest, type LoadtestReport } from './run.js';
 import type { PerfBenchResult } from './perf-bench.js';
 
 const PERF_BENCH_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'perf-bench.js');
+const PRINT_BENCH_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'print-bench.js');
+
+interface PrintRun {
+  flows: number;
+  seconds: number;
+  cpuSeconds: number;
+  flowsPerS: number;
+  flowsPerCpuS: number;
+}
+
+/** One print-bench run, its stdout a pipe drained here (as `observe | grep` would). */
+function printRun(flows: number): Promise<PrintRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [PRINT_BENCH_JS, String(flows)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stdout.on('data', () => {});
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => {
+      const line = err.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) return reject(new Error(`print benchmark failed (${code}): ${err}`));
+      resolve(JSON.parse(line) as PrintRun);
+    });
+  });
+}
 // The collector's kernel-source defaults: 256 pages per CPU, 32 KiB wake-up watermark.
 const PERF_PAGES = 256,
   PERF_WAKEUP_BYTES = 32 * 1024;
@@ -179,6 +207,14 @@ async function main(): Promise<void> {
   const dec = benchDecode();
   progress(`decode ${dec.decodePerS.toLocaleString('en-US')}/s, decode+enrich ${dec.decodeEnrichPerS.toLocaleString('en-US')}/s`);
 
+  progress('observe printing: compact output into a pipe, 3 runs');
+  const printRuns: PrintRun[] = [];
+  for (let i = 0; i < 3; i++) printRuns.push(await printRun(QUICK ? 100_000 : 300_000));
+  const printPerCpuS = median(printRuns.map((r) => r.flowsPerCpuS));
+  progress(
+    `  ${printPerCpuS.toLocaleString('en-US')} flows per CPU second (wall ${printRuns.map((r) => r.flowsPerS.toLocaleString('en-US')).join(', ')} flows/s)`,
+  );
+
   progress(`stages: CPU per flow of each stage on ${STAGE_ROWS} rows, one run`);
   const stages = await benchStages(STAGE_ROWS, (m) => progress(`  ${m}`));
   progress(
@@ -254,7 +290,9 @@ async function main(): Promise<void> {
     follow_latency_p99_ms: atZeroLoss.latency_ms.follow.p99,
     queryable_latency_p99_ms: atZeroLoss.latency_ms.queryable.p99,
     collector_rss_mb_at_100k: rssMb,
+    observe_print_flows_per_s: printPerCpuS,
     details: {
+      observe_print_runs: printRuns,
       quick: QUICK,
       collectors: COLLECTORS,
       step_duration_s: DURATION_S,

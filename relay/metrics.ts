@@ -4,6 +4,7 @@
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { ObservedMetric } from '../common/metrics/family.js';
 import type { Relay } from './relay.js';
+import { grpcServerStats } from '../common/grpc-server-metrics.js';
 
 export interface RelayMetrics {
   /** Called once per durable insert with the oldest flow time (ms) it contained. */
@@ -16,6 +17,7 @@ export function registerRelayMetrics(registry: Registry, relay: Relay): RelayMet
   const ingest = relay.ingest.stats;
   const batcher = relay.batcher;
 
+  grpcServerStats.register(registry);
   gauge('flowscope_relay_connected_collectors', 'Collectors with an open ingest stream', () => relay.nodes.connected().length);
   gauge('flowscope_relay_known_collectors', 'Collectors seen during the last hour, connected or not', () => relay.nodes.list().length);
   counter('flowscope_relay_ingest_streams_total', 'Ingest streams opened by collectors', () => ingest.streams);

@@ -13,6 +13,7 @@ import type {
 } from '../proto/types.js';
 import { NodeState } from '../proto/types.js';
 import { IngestService, InsightsService, ObserverService, OBSERVER_HEALTH_SERVICE, RelayStatusService, bindServer } from '../common/grpc-services.js';
+import { addCountedService, countedServerOptions, counting } from '../common/grpc-server-metrics.js';
 import { insightsHandlers, newInsightsStats, type InsightsStore, type InsightsStats } from './insights.js';
 import type { Logger } from '../common/logger.js';
 import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchPart } from './ingest/batcher.js';
@@ -52,7 +53,7 @@ export interface RelayOptions {
 }
 
 export class Relay {
-  readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  readonly server = new grpc.Server(countedServerOptions({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 }));
   readonly nodes = new NodeRegistry();
   readonly live = new LiveFeed();
   readonly batcher: IngestBatcher;
@@ -95,13 +96,13 @@ export class Relay {
   }
 
   async start(): Promise<void> {
-    this.server.addService(IngestService, { Push: this.ingest.handle } as grpc.UntypedServiceImplementation);
-    this.server.addService(ObserverService, observerHandlers(this.backend()));
-    this.server.addService(InsightsService, insightsHandlers(this.store, this.log, this.insightsStats));
-    this.server.addService(RelayStatusService, {
+    addCountedService(this.server, IngestService, { Push: this.ingest.handle } as grpc.UntypedServiceImplementation);
+    addCountedService(this.server, ObserverService, observerHandlers(this.backend()));
+    addCountedService(this.server, InsightsService, insightsHandlers(this.store, this.log, this.insightsStats));
+    addCountedService(this.server, RelayStatusService, {
       LostEvents: (_call: unknown, cb: grpc.sendUnaryData<LostEventsResponse>) => cb(null, this.lostEvents()),
     } as grpc.UntypedServiceImplementation);
-    this.health.addToServer(this.server);
+    this.health.addToServer(counting(this.server));
     this.port = await bindServer(this.server, this.opts.listen);
     this.merger.start();
     this.health.setStatus('', 'SERVING');

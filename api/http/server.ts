@@ -14,6 +14,7 @@ import { runUntilSignal } from '../../common/lifecycle.js';
 import { VERSION } from '../../common/version.js';
 import { UsageError } from '../query/usage-error.js';
 import { installErrorHandler } from './errors.js';
+import { registerApiMetrics } from './metrics.js';
 import { sharedSchemas } from './schemas.js';
 import type { ApiContext } from './context.js';
 import { flowsRoutes } from './routes/flows.js';
@@ -31,7 +32,7 @@ export { MAX_FLOWS_PER_REQUEST } from './schemas.js';
  */
 const API_ROUTES: Array<(app: FastifyInstance, ctx: ApiContext) => Promise<void>> = [flowsRoutes, insightsRoutes, clusterRoutes, whyRoutes];
 
-export function buildApi(opts: { server: string; logger?: boolean }): FastifyInstance {
+export function buildApi(opts: { server: string; logger?: boolean; processMetrics?: boolean }): FastifyInstance {
   const app = Fastify({
     logger: opts.logger ?? false,
     // Unknown query parameters are errors (a typo must not silently widen a query), not stripped.
@@ -42,6 +43,7 @@ export function buildApi(opts: { server: string; logger?: boolean }): FastifyIns
   const ctx: ApiContext = { client, server: opts.server, registry };
   app.addHook('onClose', async () => client.close());
   installErrorHandler(app, registry, opts.server);
+  registerApiMetrics(app, registry, { processMetrics: opts.processMetrics });
   for (const s of sharedSchemas) app.addSchema(s);
 
   app.register(fastifySwagger, {
@@ -119,7 +121,7 @@ export function splitListen(listen: string): { host: string; port: number } {
 
 export async function runApi(opts: { listen: string; server: string }): Promise<void> {
   const log = createLogger('api');
-  const app = buildApi({ server: opts.server });
+  const app = buildApi({ server: opts.server, processMetrics: true });
   const { host, port } = splitListen(opts.listen);
   await app.listen({ host, port });
   log.info({ listen: opts.listen, relay: opts.server }, 'HTTP API listening (web UI at /, docs at /docs, OpenAPI at /openapi.json)');

@@ -2,7 +2,7 @@
 // event type, verdict and summary. Each helper is a pure function of the Flow.
 import { enums, enumName, MessageType, Verdict, TrafficDirection } from '../../proto/index.js';
 import type { Flow, Policy } from '../../proto/index.js';
-import { goPathJoin, joinHostPort } from './go-format.js';
+import { goPathJoin2, joinHostPort } from './go-format.js';
 import { kernelInfoOf } from '../../proto/kernel.js';
 import { dropReasonText, policyMatchTypeText, reservedIdentityName, traceObservationPointText } from '../../proto/monitor-api.js';
 import type { Colorer } from './color.js';
@@ -38,8 +38,8 @@ export function hostname(
 ): string {
   let host = ip;
   if (ipTranslation) {
-    if (pod !== '') host = goPathJoin(ns, pod);
-    else if (svc !== '') host = goPathJoin(ns, svc);
+    if (pod !== '') host = goPathJoin2(ns, pod);
+    else if (svc !== '') host = goPathJoin2(ns, svc);
     else if (names.length > 0) host = names.join(',');
   }
   if (port !== '' && port !== '0') return joinHostPort(host, color.port(port));

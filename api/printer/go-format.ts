@@ -140,6 +140,17 @@ export function goPathJoin(...elems: string[]): string {
   return parts.length === 0 ? '' : goPathClean(parts.join('/'));
 }
 
+/** goPathJoin(a, b) without the general path: namespace/pod names are almost always two plain
+ * segments (no "/", not "." or ".."), which join as they are. Same result as goPathJoin. */
+export function goPathJoin2(a: string, b: string): string {
+  if (a !== '' && b !== '' && plainSegment(a) && plainSegment(b)) return `${a}/${b}`;
+  return goPathJoin(a, b);
+}
+
+function plainSegment(s: string): boolean {
+  return s !== '.' && s !== '..' && s.indexOf('/') === -1;
+}
+
 /** Go's path.Clean (lexical: collapses "//", ".", ".."). */
 export function goPathClean(p: string): string {
   if (p === '') return '.';

@@ -79,10 +79,24 @@ function fmtOffset(off: number, colon: boolean, zForUTC: boolean): string {
 // Layout tokens, longest first where one is a prefix of another.
 const TOKEN = /Jan|Mon|Z07:00|-0700|2006|_2|01|02|15|04|05|[.,](?:0+|9+)/y;
 
-/** time.Time.Format(layout) for a Unix instant (seconds + nanos) in zone. */
-export function formatGoTime(layout: string, seconds: number, nanos: number, zone?: string): string {
+// The layout rendered for one second, cut at its fractional-second tokens: flows come in time
+// order, so most share the second of the one before and only the fraction is formatted again
+// (the zone offset, for a named zone an Intl call, is looked up once per second too).
+interface SecondRender {
+  layout: string;
+  zone: string | undefined;
+  seconds: number;
+  /** Text around the fractions: parts.length === fracs.length + 1. */
+  parts: string[];
+  fracs: string[];
+}
+let lastSecond: SecondRender | null = null;
+
+function renderSecond(layout: string, seconds: number, zone: string | undefined): SecondRender {
   const off = zoneOffsetSeconds(zone, seconds);
   const wall = new Date((seconds + off) * 1000);
+  const parts: string[] = [];
+  const fracs: string[] = [];
   let out = '';
   let i = 0;
   while (i < layout.length) {
@@ -129,18 +143,32 @@ export function formatGoTime(layout: string, seconds: number, nanos: number, zon
       case '-0700':
         out += fmtOffset(off, false, false);
         break;
-      default: {
-        // Fractional seconds: ".000" keeps the digits (truncated), ".999" drops trailing zeros.
-        const digits = tok.length - 1;
-        const frac = String(nanos).padStart(9, '0').slice(0, digits);
-        if (tok[1] === '0') out += tok[0] + frac;
-        else {
-          const trimmed = frac.replace(/0+$/, '');
-          if (trimmed !== '') out += tok[0] + trimmed;
-        }
-      }
+      default:
+        parts.push(out);
+        fracs.push(tok);
+        out = '';
     }
   }
+  parts.push(out);
+  return { layout, zone, seconds, parts, fracs };
+}
+
+// Fractional seconds: ".000" keeps the digits (truncated), ".999" drops trailing zeros.
+function fraction(tok: string, nanos: number): string {
+  const frac = String(nanos)
+    .padStart(9, '0')
+    .slice(0, tok.length - 1);
+  if (tok[1] === '0') return tok[0] + frac;
+  const trimmed = frac.replace(/0+$/, '');
+  return trimmed === '' ? '' : tok[0] + trimmed;
+}
+
+/** time.Time.Format(layout) for a Unix instant (seconds + nanos) in zone. */
+export function formatGoTime(layout: string, seconds: number, nanos: number, zone?: string): string {
+  let r = lastSecond;
+  if (r === null || r.seconds !== seconds || r.layout !== layout || r.zone !== zone) r = lastSecond = renderSecond(layout, seconds, zone);
+  let out = r.parts[0];
+  for (let i = 0; i < r.fracs.length; i++) out += fraction(r.fracs[i], nanos) + r.parts[i + 1];
   return out;
 }
 

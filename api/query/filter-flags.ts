@@ -10,6 +10,8 @@ import { MESSAGE_TYPE_NAMES, reservedIdentityByName, reservedIdentityNames, trac
 import { UsageError } from './usage-error.js';
 import { TCP_FLAG_BITS, type TCPFlagName } from '../../proto/tcp-flags.js';
 import { normalizeKernelDropReason } from '../../filters/kernel-drop-reason.js';
+import { compileFlowFilters } from '../../filters/index.js';
+import { FilterError } from '../../filters/errors.js';
 
 /** One filter flag occurrence, in command-line order; `not` has no value. */
 export interface FilterFlag {
@@ -676,6 +678,35 @@ function applyFlag(t: FilterTracker, flag: string, val: string): void {
   t.checkNamespaceConflicts();
 }
 
+/**
+ * Which flag a server's refusal of the filters comes from: the first one whose filter, compiled
+ * alone as the server compiles it, is refused (a label selector that does not parse, a bad
+ * CIDR, …), as a usage error naming it; null when none is refused alone. The server's message
+ * can only name the FlowFilter field; an HTTP client needs the parameter.
+ */
+export function blameFilterFlag(flags: readonly FilterFlag[]): UsageError | null {
+  for (const { flag, value = '' } of flags) {
+    if (flag === 'not') continue;
+    const t = new FilterTracker();
+    try {
+      applyFlag(t, flag, value);
+      compileFlowFilters(t.flowFilters() ?? []);
+    } catch (err) {
+      if (err instanceof FilterError || err instanceof UsageError)
+        return flagError(flag, value, err instanceof FilterError ? new UsageError(err.message) : err) as UsageError;
+      throw err;
+    }
+  }
+  return null;
+}
+
+/** pflag's wording for a value its Set refused, as hubble prints it, unless the message names the flag already. */
+function flagError(flag: string, value: string, err: unknown): unknown {
+  if (!(err instanceof UsageError) || err.message.includes(`--${flag}`)) return err;
+  const shown = value.length > 100 ? `${value.slice(0, 100)}…` : value;
+  return new UsageError(`invalid argument ${JSON.stringify(shown)} for "--${flag}" flag: ${err.message}`);
+}
+
 /** Applies filter flags in order; returns hubble's whitelist and blacklist. */
 export function buildFilters(flags: readonly FilterFlag[]): { whitelist: FlowFilter[]; blacklist: FlowFilter[] } {
   const white = new FilterTracker();
@@ -687,7 +718,11 @@ export function buildFilters(flags: readonly FilterFlag[]): { whitelist: FlowFil
       negateNext = true;
       continue;
     }
-    applyFlag(negateNext ? black : white, flag, value ?? '');
+    try {
+      applyFlag(negateNext ? black : white, flag, value ?? '');
+    } catch (err) {
+      throw flagError(flag, value ?? '', err);
+    }
     negateNext = false;
   }
   if (negateNext) throw new UsageError('trailing --not found in the arguments');

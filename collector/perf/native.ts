@@ -25,7 +25,9 @@ export interface PerfNative {
   attach(o: ObjectHandle, cgroupPath: string | null): number;
   mapFd(o: ObjectHandle, map: string): number;
   mapUpdate(o: ObjectHandle, map: string, key: Buffer, value: Buffer): void;
-  testRun(o: ObjectHandle, prog: string, data: Buffer, repeat: number): { retval: number; durationNs: number };
+  /** `cpu` pins the calling thread to that CPU (-1: the current one) for the run; `cpu` in the
+   * answer is the CPU used, -1 when not pinned. */
+  testRun(o: ObjectHandle, prog: string, data: Buffer, repeat: number, cpu?: number): { retval: number; durationNs: number; cpu: number };
   closeObject(o: ObjectHandle): void;
   kernelEnum(name: string): Array<[string, number]>;
   libbpfVersion(): string;

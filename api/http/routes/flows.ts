@@ -6,7 +6,8 @@ import { Gauge } from 'prom-client';
 import { types } from '../../../proto/index.js';
 import { toProtoJSON } from '../../../proto/json.js';
 import type { Flow, GetFlowsResponse } from '../../../proto/types.js';
-import { BOOLEAN_FILTERS, FILTER_FLAGS, type FilterFlag } from '../../query/filter-flags.js';
+import * as grpc from '@grpc/grpc-js';
+import { BOOLEAN_FILTERS, FILTER_FLAGS, blameFilterFlag, type FilterFlag } from '../../query/filter-flags.js';
 import { selectFlows, type FlowSelection } from '../../query/flows-selection.js';
 import { UsageError } from '../../query/usage-error.js';
 import { flowResponses } from '../flow-stream.js';
@@ -120,7 +121,9 @@ export async function flowsRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       const it = flowResponses(ctx.client, { ...request, field_mask: undefined });
       // The first answer (or the relay's refusal) comes before the status line is written, so a
       // bad request is still a 400; after that the body streams.
-      const first = await it.next();
+      const first = await it.next().catch((err: unknown) => {
+        throw blameRelayRefusal(err, sel.filters);
+      });
       reply.type('application/json; charset=utf-8');
       return reply.send(Readable.from(jsonBody(first, it, page)));
     },
@@ -190,4 +193,10 @@ export async function flowsRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       return reply.send(Readable.from(events()));
     },
   );
+}
+
+/** The relay refused the filters (INVALID_ARGUMENT): name the parameter that caused it, when one alone does. */
+function blameRelayRefusal(err: unknown, filters: readonly FilterFlag[]): unknown {
+  if ((err as Partial<grpc.ServiceError>).code !== grpc.status.INVALID_ARGUMENT) return err;
+  return blameFilterFlag(filters) ?? err;
 }

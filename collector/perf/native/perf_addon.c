@@ -6,7 +6,9 @@
 //  - BPF objects: open/load/attach a compiled object (our probe, or the test emitter), map fds,
 //    map updates, BPF_PROG_TEST_RUN.
 //  - BTF: enum value names of the running kernel (skb_drop_reason differs between kernels).
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -542,10 +544,13 @@ static napi_value object_map_update(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// testRun(handle, progName, data: Buffer, repeat) → { retval, durationNs }
+// testRun(handle, progName, data: Buffer, repeat, cpu?) → { retval, durationNs, cpu }
+// With `cpu` (a CPU number, or -1 for the one the thread is on now) the calling thread is pinned
+// to that CPU for the syscall: the kernel may reschedule a long repeated run, and without the pin
+// a burst can migrate and spread over several per-CPU rings. The previous affinity is restored.
 static napi_value object_test_run(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4], out, v;
+  size_t argc = 5;
+  napi_value argv[5], out, v;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   object_t *o = unwrap_object(env, argv[0]);
   if (!o) return NULL;
@@ -558,12 +563,33 @@ static napi_value object_test_run(napi_env env, napi_callback_info info) {
   if (napi_get_buffer_info(env, argv[2], &data, &dl) != napi_ok) { napi_throw_type_error(env, NULL, "data must be a Buffer"); return NULL; }
   uint32_t repeat = 1;
   if (argc >= 4) napi_get_value_uint32(env, argv[3], &repeat);
+  int32_t cpu = -2; // -2: not pinned
+  if (argc >= 5) {
+    napi_valuetype t;
+    napi_typeof(env, argv[4], &t);
+    if (t != napi_undefined && napi_get_value_int32(env, argv[4], &cpu) != napi_ok) { napi_throw_type_error(env, NULL, "cpu must be a number"); return NULL; }
+  }
+  cpu_set_t saved;
+  int pinned = 0;
+  if (cpu >= -1) {
+    if (cpu == -1) cpu = sched_getcpu();
+    if (cpu < 0 || cpu >= CPU_SETSIZE) return throw_errno(env, "testRun cpu", EINVAL);
+    if (sched_getaffinity(0, sizeof(saved), &saved)) return throw_errno(env, "sched_getaffinity", errno);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(0, sizeof(one), &one)) return throw_errno(env, "sched_setaffinity", errno);
+    pinned = 1;
+  }
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = (__u32)dl, .repeat = repeat);
   int err = bpf_prog_test_run_opts(bpf_program__fd(p), &opts);
-  if (err) return throw_errno(env, "BPF_PROG_TEST_RUN", errno);
+  int run_errno = errno;
+  if (pinned) sched_setaffinity(0, sizeof(saved), &saved);
+  if (err) return throw_errno(env, "BPF_PROG_TEST_RUN", run_errno);
   napi_create_object(env, &out);
   napi_create_uint32(env, opts.retval, &v); napi_set_named_property(env, out, "retval", v);
   napi_create_uint32(env, opts.duration, &v); napi_set_named_property(env, out, "durationNs", v);
+  napi_create_int32(env, pinned ? cpu : -1, &v); napi_set_named_property(env, out, "cpu", v);
   return out;
 }
 
