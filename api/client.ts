@@ -16,10 +16,9 @@ import { service as HealthServiceDef } from 'grpc-health-check';
 
 type UnaryFn<Res> = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
 
-/** "localhost:4245", "host:port" or "unix:///path"; a tls:// prefix is refused (TLS is not supported yet). */
+/** "localhost:4245", "host:port", "unix:///path", or with hubble's tls:// (TLS) or grpc:// prefix. */
 export function dialTarget(server: string): string {
-  if (server.startsWith('tls://')) throw new Error('TLS servers are not supported yet; use a plain host:port');
-  return server.replace(/^grpc:\/\//, '');
+  return server.replace(/^(grpc|tls):\/\//, '');
 }
 
 const HealthClient = grpc.makeGenericClientConstructor(HealthServiceDef as unknown as grpc.ServiceDefinition, 'Health');
@@ -29,14 +28,19 @@ export class ObserverApiClient {
   private readonly health: grpc.Client;
   private readonly insights: grpc.Client;
 
+  /** `credentials`: TLS (api/cli/tls-options.ts builds them from the flags); absent: plaintext. */
   constructor(
     readonly server: string,
     private readonly timeoutMs = 12_000,
+    credentials?: grpc.ChannelCredentials,
   ) {
+    // Never plaintext to an address that asks for TLS.
+    if (server.startsWith('tls://') && !credentials) throw new Error(`${server}: a tls:// server needs TLS credentials`);
     const target = dialTarget(server);
-    this.client = new ObserverClient(target, grpc.credentials.createInsecure());
-    this.health = new HealthClient(target, grpc.credentials.createInsecure());
-    this.insights = new InsightsClient(target, grpc.credentials.createInsecure());
+    const creds = credentials ?? grpc.credentials.createInsecure();
+    this.client = new ObserverClient(target, creds);
+    this.health = new HealthClient(target, creds);
+    this.insights = new InsightsClient(target, creds);
   }
 
   private unary<Res>(name: string, req: object = {}, client: grpc.Client = this.client): Promise<Res> {

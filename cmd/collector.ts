@@ -5,6 +5,16 @@ import { int, metricsAddr, metricsAddrOption, powerOfTwo, strict, usage } from '
 import { DEFAULT_METRICS } from '../collector/metrics/options.js';
 import { validateMetricsConfig } from '../collector/metrics/flow-metrics.js';
 import { parseSourceKind, sourceUnavailable, type SourceSpec } from '../collector/sources/registry.js';
+import {
+  addOptions,
+  COLLECTOR_RELAY_TLS,
+  METRICS_TLS,
+  SERVER_TLS,
+  serverTlsOptions,
+  serverTlsSpec,
+  serviceClientTlsOptions,
+  serviceClientTlsSpec,
+} from '../api/cli/tls-options.js';
 
 // Ten minutes of a 10k flows/s node, with room to spare: 6M flows × 440 bytes (measured Native
 // blocks, synthetic traffic) ≈ 2.5 GiB; 6 GiB covers 24 minutes, or 10 minutes of flows more
@@ -46,6 +56,7 @@ interface CollectorFlags {
   metrics: string;
   metricsMaxSeries: number;
   metricsExpire: number;
+  [tlsFlag: string]: unknown;
 }
 
 /** The record source the flags describe, checked against what this node can do. */
@@ -84,7 +95,7 @@ function sourceSpec(o: CollectorFlags): SourceSpec {
 }
 
 export function collectorCommand(): Command {
-  return strict(new Command('collector'))
+  const cmd = strict(new Command('collector'))
     .description('Run a node collector: read datapath records, decode, enrich, keep a ring, ship to the relay')
     .addOption(
       new Option('--source <source>', 'Record source: synthetic | file:PATH | cilium[:PATH] (default PATH /sys/fs/bpf/tc/globals/cilium_events) | kernel')
@@ -226,32 +237,45 @@ export function collectorCommand(): Command {
         .env('FLOWSCOPE_METRICS_EXPIRE')
         .default(600)
         .argParser(int('metrics-expire', 0, 86_400 * 30)),
-    )
-    .action(async (o: CollectorFlags) => {
-      const source = sourceSpec(o);
-      if (o.k8s && o.inventory) throw new UsageError('--k8s and --inventory are alternatives: give one');
-      if (!o.k8s && o.kubeconfig) throw new UsageError('--kubeconfig needs --k8s');
-      const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName, podGraceMs: o.podGrace * 1000 } : undefined;
-      const { runCollector } = await import('../collector/main.js');
-      await runCollector({
-        nodeName: o.nodeName,
-        source,
-        relay: o.relay === 'none' ? null : o.relay,
-        listen: o.listen,
-        advertise: o.advertise,
-        inventory: o.inventory,
-        kubernetes,
-        l7Dns: !!o.l7Dns,
-        dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout },
-        decodeQueueSize: o.decodeQueueSize,
-        ringCapacity: o.ringCapacity,
-        maxUnackedFlows: o.maxUnacked,
-        maxUnackedBytes: o.maxUnackedBytes,
-        spill: o.spillDir === 'none' ? null : { dir: o.spillDir, maxBytes: o.spillMaxBytes },
-        metricsAddr: metricsAddr(o.metricsAddr),
-        metrics: o.metrics,
-        metricsMaxSeries: o.metricsMaxSeries,
-        metricsExpireMs: o.metricsExpire * 1000,
-      });
+    );
+  addOptions(
+    cmd,
+    serverTlsOptions(SERVER_TLS, 'Observer API', 'every caller (the relay too) must present one'),
+    serviceClientTlsOptions(COLLECTOR_RELAY_TLS, 'Relay (also: a tls:// --relay address)'),
+    serverTlsOptions(METRICS_TLS, '/metrics listener', 'scrapers must present one'),
+  );
+  return cmd.action(async (o: CollectorFlags) => {
+    const source = sourceSpec(o);
+    // tls:// (hubble's prefix) asks for TLS to the relay even without CA or certificate flags.
+    const relay = o.relay === 'none' ? null : o.relay.replace(/^tls:\/\//, '');
+    const relayTls = relay === null ? null : serviceClientTlsSpec(o, COLLECTOR_RELAY_TLS, o.relay.startsWith('tls://'));
+    const serverTls = serverTlsSpec(o, SERVER_TLS);
+    const metricsTls = serverTlsSpec(o, METRICS_TLS);
+    if (o.k8s && o.inventory) throw new UsageError('--k8s and --inventory are alternatives: give one');
+    if (!o.k8s && o.kubeconfig) throw new UsageError('--kubeconfig needs --k8s');
+    const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName, podGraceMs: o.podGrace * 1000 } : undefined;
+    const { runCollector } = await import('../collector/main.js');
+    await runCollector({
+      nodeName: o.nodeName,
+      source,
+      relay,
+      listen: o.listen,
+      advertise: o.advertise,
+      inventory: o.inventory,
+      kubernetes,
+      l7Dns: !!o.l7Dns,
+      dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout },
+      decodeQueueSize: o.decodeQueueSize,
+      ringCapacity: o.ringCapacity,
+      maxUnackedFlows: o.maxUnacked,
+      maxUnackedBytes: o.maxUnackedBytes,
+      spill: o.spillDir === 'none' ? null : { dir: o.spillDir, maxBytes: o.spillMaxBytes },
+      metricsAddr: metricsAddr(o.metricsAddr),
+      metrics: o.metrics,
+      metricsMaxSeries: o.metricsMaxSeries,
+      metricsExpireMs: o.metricsExpire * 1000,
+      ...(metricsTls ? { metricsTls } : {}),
+      ...(serverTls || relayTls ? { tls: { server: serverTls, relay: relayTls } } : {}),
     });
+  });
 }

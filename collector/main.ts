@@ -26,6 +26,16 @@ import { FlowMetrics } from './metrics/flow-metrics.js';
 import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
 import type { DecodeStats } from './decode/stats.js';
 import { VERSION } from '../common/version.js';
+import {
+  ClientCertGuard,
+  clientTlsFiles,
+  grpcChannelCredentials,
+  grpcServerCredentials,
+  serverTlsFiles,
+  type ClientTlsSpec,
+  type ServerTlsSpec,
+  type TlsFiles,
+} from '../common/tls.js';
 
 export interface CollectorOptions {
   /** Required for file sources; a synthetic source defaults to the name of the node it plays. */
@@ -61,6 +71,10 @@ export interface CollectorOptions {
   metrics?: string | readonly string[];
   metricsMaxSeries?: number;
   metricsExpireMs?: number;
+  /** HTTPS for /metrics; absent: HTTP. */
+  metricsTls?: ServerTlsSpec | null;
+  /** TLS on the Observer API (client certificates required with client CAs) and to the relay. */
+  tls?: { server: ServerTlsSpec | null; relay: ClientTlsSpec | null };
 }
 
 export interface RunningCollector {
@@ -86,7 +100,35 @@ export interface RunningCollector {
   finished: Promise<void>;
 }
 
+/** Every certificate file of the collector, checked before anything starts (TlsConfigError). */
+function loadCollectorTls(opts: CollectorOptions) {
+  const log = createLogger('collector');
+  const files: TlsFiles[] = [];
+  try {
+    const load = <T>(make: () => T & TlsFiles): T & TlsFiles => {
+      const f = make();
+      files.push(f);
+      return f;
+    };
+    const server = opts.tls?.server ? load(() => serverTlsFiles(opts.tls!.server!, log)) : null;
+    const relaySpec = opts.tls?.relay ?? null;
+    const relay = relaySpec ? load(() => clientTlsFiles(relaySpec, log)) : null;
+    const metrics = opts.metricsAddr && opts.metricsTls ? load(() => serverTlsFiles(opts.metricsTls!, log)) : null;
+    const guard = server?.material.ca !== undefined ? new ClientCertGuard({ require: { ingest: false, observer: true } }, log) : null;
+    return {
+      server: grpcServerCredentials(server, guard),
+      relay: relay && relaySpec ? grpcChannelCredentials(relay, { serverName: relaySpec.serverName, allowInsecure: relaySpec.allowInsecure }) : undefined,
+      metrics,
+      close: () => files.forEach((f) => f !== metrics && f.close()),
+    };
+  } catch (err) {
+    for (const f of files) f.close();
+    throw err;
+  }
+}
+
 export async function startCollector(opts: CollectorOptions): Promise<RunningCollector> {
+  const tls = loadCollectorTls(opts);
   const startedMs = Date.now();
   const loss = new LossCounters();
   const ring = new FlowRing(opts.ringCapacity, loss);
@@ -132,7 +174,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   server.addService(ObserverService, observerHandlers(collectorObserverBackend({ nodeName, version: VERSION, ring, live, rate, startedMs })));
   const health = new HealthImplementation({ '': 'SERVING', [OBSERVER_HEALTH_SERVICE]: 'SERVING' });
   health.addToServer(server);
-  const port = await bindServer(server, opts.listen);
+  const port = await bindServer(server, opts.listen, tls.server);
   const advertise = opts.advertise ?? `127.0.0.1:${port}`;
 
   const spill = opts.spill ? { dir: opts.spill.dir ?? defaultSpillDir(nodeName), maxBytes: opts.spill.maxBytes } : null;
@@ -147,6 +189,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           maxUnackedFlows: opts.maxUnackedFlows,
           maxMemoryBytes: opts.maxUnackedBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes,
           spill,
+          ...(tls.relay ? { credentials: tls.relay } : {}),
         },
         log,
       )
@@ -166,7 +209,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
       flowMetrics.start();
       pipeline.observer = flowMetrics;
     }
-    metricsServer = await startMetricsServer(opts.metricsAddr, registry, log);
+    metricsServer = await startMetricsServer(opts.metricsAddr, registry, log, tls.metrics);
   }
   await source.start(queue);
   log.info({ source: source.name, observer: port, relay: opts.relay ?? 'none', advertise, spill: shipper && spill ? spill.dir : 'none' }, 'collector started');
@@ -200,6 +243,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
         await shipper.stop();
       }
       await new Promise<void>((r) => server.tryShutdown(() => r()));
+      tls.close();
       flowMetrics?.stop();
       await metricsServer?.close();
     },

@@ -11,7 +11,9 @@ import { selectFlows, type FlowSelection } from '../query/flows-selection.js';
 import { UsageError } from '../query/usage-error.js';
 import { insightsRange, type InsightsRange } from '../query/insights-range.js';
 import type protobuf from 'protobufjs';
-import { ObserverApiClient } from '../client.js';
+import { observerClient, type ClientTlsFlags } from '../cli/tls-options.js';
+import { followTlsFiles, httpsServerOptions, serverTlsFiles, type ServerTlsSpec, type TlsFiles } from '../../common/tls.js';
+import type { Server as TlsServer } from 'node:tls';
 import { createLogger } from '../../common/logger.js';
 import { runUntilSignal } from '../../common/lifecycle.js';
 
@@ -55,9 +57,25 @@ export function queryToSelection(search: URLSearchParams): FlowSelection & { fil
   return sel;
 }
 
-export function buildApi(opts: { server: string; logger?: boolean }): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ?? false });
-  const client = new ObserverApiClient(opts.server, 30_000);
+export interface ApiOptions {
+  server: string;
+  logger?: boolean;
+  /** TLS to the relay (hubble's client flags); absent: plaintext. */
+  relayTls?: ClientTlsFlags;
+  /** HTTPS with these (watched) files; absent: HTTP. */
+  https?: TlsFiles | null;
+}
+
+export function buildApi(opts: ApiOptions): FastifyInstance {
+  const tls = opts.https ?? null;
+  // The https overload types the instance with https.Server; routes and hooks are the same.
+  const app = (tls ? Fastify({ logger: opts.logger ?? false, https: httpsServerOptions(tls) }) : Fastify({ logger: opts.logger ?? false })) as FastifyInstance;
+  if (tls) {
+    followTlsFiles(app.server as unknown as TlsServer, tls);
+    app.addHook('onClose', async () => tls.close());
+  }
+  // The relay's certificate files are watched too: the API runs for long.
+  const client = observerClient(opts.server, 30_000, opts.relayTls ?? {}, {});
   app.addHook('onClose', async () => client.close());
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -148,11 +166,13 @@ export function splitListen(listen: string): { host: string; port: number } {
   return { host: m[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
 }
 
-export async function runApi(opts: { listen: string; server: string }): Promise<void> {
+export async function runApi(opts: { listen: string; server: string; relayTls?: ClientTlsFlags; https?: ServerTlsSpec | null }): Promise<void> {
   const log = createLogger('api');
-  const app = buildApi({ server: opts.server });
+  // Files first: a bad one stops the API with a one-line error (TlsConfigError, exit 2).
+  const https = opts.https ? serverTlsFiles(opts.https, log) : null;
+  const app = buildApi({ server: opts.server, https, ...(opts.relayTls ? { relayTls: opts.relayTls } : {}) });
   const { host, port } = splitListen(opts.listen);
   await app.listen({ host, port });
-  log.info({ listen: opts.listen, relay: opts.server }, 'HTTP API listening');
+  log.info({ listen: opts.listen, relay: opts.server, https: !!https }, 'HTTP API listening');
   runUntilSignal(log, () => app.close());
 }

@@ -44,6 +44,8 @@ export interface ShipperOptions {
   spill?: SpillOptions | null;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** TLS to the relay (common/tls.ts grpcChannelCredentials); absent: plaintext. */
+  credentials?: grpc.ChannelCredentials;
 }
 
 export interface SpillOptions {
@@ -205,7 +207,7 @@ export class Shipper {
    * (and spill) as they would while the relay is away.
    */
   async start(): Promise<void> {
-    this.client = new IngestClient(this.opts.relayAddress, grpc.credentials.createInsecure(), {
+    this.client = new IngestClient(this.opts.relayAddress, this.opts.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
     });
