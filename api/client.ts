@@ -145,6 +145,12 @@ export async function waitUntilServing(server: string, timeoutMs: number): Promi
 export function rpcErrorText(err: unknown, server: string): string {
   const e = err as Partial<grpc.ServiceError>;
   const text = (e.details || e.message || String(err)).replace(/\s*Resolution note:\s*$/, '').trim();
+  // A failed TLS handshake also ends as "No connection established": say what the TLS error was.
+  const tlsError =
+    /Last error: (?:Error: )?(.*(?:certificate|altnames|self[- ]signed|SSL|TLS|CERT_|unable to verify|handshake).*?)(?: \(\d{4}-\d\d-\d\dT[^)]*\))?$/i.exec(
+      text,
+    );
+  if (e.code === grpc.status.UNAVAILABLE && tlsError) return `TLS with ${server} failed: ${tlsError[1]} (check --tls-ca-cert-files, --tls-server-name)`;
   if (e.code === grpc.status.UNAVAILABLE && /ECONNREFUSED|No connection established|ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(text)) {
     const why = /ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(text) ? 'the name does not resolve' : 'nothing answers there';
     return `cannot reach ${server}: ${why} — is the relay running (\`flowscope up\`, \`flowscope relay\`)? Point --server (or HUBBLE_SERVER) at it`;

@@ -335,6 +335,14 @@ export function certificateNames(cert: tls.PeerCertificate): string[] {
   return names;
 }
 
+/**
+ * The name a node's certificate carries: Hubble names nodes "cluster/node", and a certificate
+ * name cannot hold a "/", so the part after the cluster.
+ */
+export function certificateNodeName(node: string): string {
+  return node.slice(node.lastIndexOf('/') + 1);
+}
+
 function globRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
 }
@@ -397,9 +405,10 @@ export class ClientCertGuard {
     const cert = call.getAuthContext().sslPeerCertificate;
     if (!cert) return 'no client certificate';
     const names = certificateNames(cert);
-    if (names.some((n) => n.toLowerCase() === node.toLowerCase() || (this.pattern?.test(n) ?? false))) return null;
+    const want = [node.toLowerCase(), certificateNodeName(node).toLowerCase()];
+    if (names.some((n) => want.includes(n.toLowerCase()) || (this.pattern?.test(n) ?? false))) return null;
     this.refuse('ingest', 'name_mismatch', call.getPeer(), { node, certificate: names });
     const allowed = this.opts.namePattern ? ` or match ${this.opts.namePattern}` : '';
-    return `the client certificate (${names.join(', ') || 'no names'}) does not name node "${node}": its CN or a DNS name must equal the node name${allowed}`;
+    return `the client certificate (${names.join(', ') || 'no names'}) does not name node "${node}": its CN or a DNS name must equal the node name (without cluster/)${allowed}`;
   }
 }

@@ -18,6 +18,7 @@ import { observerHandlers, type ObserverBackend } from '../observer/service.js';
 import type { FlowHistory } from '../observer/get-flows.js';
 import { PeerClients } from './peers.js';
 import type { RelayTls } from './tls.js';
+import { certificateNodeName } from '../common/tls.js';
 import { FlowRateMeter } from '../common/rate.js';
 import { VERSION } from '../common/version.js';
 import { blockFirstTimeMs, blockToFlows } from '../schema/native/flow-block.js';
@@ -194,7 +195,7 @@ export class Relay {
           name: n.name,
           address: n.observerAddress,
           version: n.version,
-          tls: { enabled: this.peers.tls, server_name: this.peers.tls ? n.name : '' },
+          tls: { enabled: this.peers.tls, server_name: this.peers.tls ? certificateNodeName(n.name) : '' },
         };
         if (!n.connected) return { ...base, state: NodeState.NODE_UNAVAILABLE };
         if (!n.observerAddress)

@@ -4,6 +4,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/logger.js';
 import {
   ClientCertGuard,
+  certificateNodeName,
   clientTlsFiles,
   grpcChannelCredentials,
   grpcServerCredentials,
@@ -29,7 +30,7 @@ export interface RelayTls {
   credentials: grpc.ServerCredentials;
   /** Set when client certificates are checked (client CAs given). */
   guard: ClientCertGuard | null;
-  /** Channel credentials for a collector's Observer API; its certificate must name the node. */
+  /** Channel credentials for a collector's Observer API; its certificate must name the node (certificateNodeName). */
   peerCredentials: ((nodeName: string) => grpc.ChannelCredentials) | null;
   /** The watched files, for reload metrics. */
   files: TlsFiles[];
@@ -55,7 +56,9 @@ export function buildRelayTls(spec: RelayTlsSpec, log: Logger, opts: TlsFilesOpt
     credentials: grpcServerCredentials(server, guard),
     guard,
     peerCredentials:
-      peers && peerSpec ? (node) => grpcChannelCredentials(peers, { serverName: peerSpec.serverName ?? node, allowInsecure: peerSpec.allowInsecure }) : null,
+      peers && peerSpec
+        ? (node) => grpcChannelCredentials(peers, { serverName: peerSpec.serverName ?? certificateNodeName(node), allowInsecure: peerSpec.allowInsecure })
+        : null,
     files: [server, peers].filter((f): f is TlsFiles => f !== null),
     close() {
       server?.close();
