@@ -33,14 +33,15 @@ export class ObserverApiClient {
     readonly server: string,
     private readonly timeoutMs = 12_000,
     credentials?: grpc.ChannelCredentials,
+    channelOptions: grpc.ChannelOptions = {},
   ) {
     // Never plaintext to an address that asks for TLS.
     if (server.startsWith('tls://') && !credentials) throw new Error(`${server}: a tls:// server needs TLS credentials`);
     const target = dialTarget(server);
     const creds = credentials ?? grpc.credentials.createInsecure();
-    this.client = new ObserverClient(target, creds);
-    this.health = new HealthClient(target, creds);
-    this.insights = new InsightsClient(target, creds);
+    this.client = new ObserverClient(target, creds, channelOptions);
+    this.health = new HealthClient(target, creds, channelOptions);
+    this.insights = new InsightsClient(target, creds, channelOptions);
   }
 
   private unary<Res>(name: string, req: object = {}, client: grpc.Client = this.client): Promise<Res> {

@@ -22,6 +22,7 @@ import type { KubernetesWatcher } from './enrich/k8s-watch.js';
 import { createSource, type KubernetesEnrichmentSpec, type SourceSpec } from './sources/registry.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
+import { ObservedMetric } from '../common/metrics/family.js';
 import { FlowMetrics } from './metrics/flow-metrics.js';
 import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
 import type { DecodeStats } from './decode/stats.js';
@@ -30,6 +31,7 @@ import {
   ClientCertGuard,
   clientTlsFiles,
   grpcChannelCredentials,
+  grpcChannelOptions,
   grpcServerCredentials,
   serverTlsFiles,
   type ClientTlsSpec,
@@ -118,7 +120,9 @@ function loadCollectorTls(opts: CollectorOptions) {
     return {
       server: grpcServerCredentials(server, guard),
       relay: relay && relaySpec ? grpcChannelCredentials(relay, { serverName: relaySpec.serverName, allowInsecure: relaySpec.allowInsecure }) : undefined,
+      relayOptions: grpcChannelOptions(relaySpec?.serverName),
       metrics,
+      guard,
       close: () => files.forEach((f) => f !== metrics && f.close()),
     };
   } catch (err) {
@@ -189,7 +193,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           maxUnackedFlows: opts.maxUnackedFlows,
           maxMemoryBytes: opts.maxUnackedBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes,
           spill,
-          ...(tls.relay ? { credentials: tls.relay } : {}),
+          ...(tls.relay ? { credentials: tls.relay, channelOptions: tls.relayOptions } : {}),
         },
         log,
       )
@@ -204,6 +208,11 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue });
+    const guard = tls.guard;
+    if (guard)
+      new ObservedMetric('flowscope_collector_tls_refused_calls_total', 'Observer API calls refused for lack of a valid client certificate', 'counter', () =>
+        Number(guard.refused['observer:no_valid_certificate']),
+      ).register(registry);
     if (flowMetrics) {
       flowMetrics.register(registry);
       flowMetrics.start();

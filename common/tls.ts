@@ -296,6 +296,21 @@ export function grpcChannelCredentials(files: TlsFiles | null, opts: { serverNam
   return grpc.experimental.createCertificateProviderChannelCredentials(files, identity, verify);
 }
 
+/**
+ * Channel options that go with TLS credentials: with a server name, the TLS SNI and the
+ * certificate check use it instead of the host dialled (an IP host would otherwise be sent as
+ * SNI, which TLS does not allow).
+ */
+export function grpcChannelOptions(serverName: string | undefined): grpc.ChannelOptions {
+  return serverName ? { 'grpc.ssl_target_name_override': serverName } : {};
+}
+
+/** A client's TLS: credentials and the channel options that go with them. */
+export interface GrpcClientTls {
+  credentials: grpc.ChannelCredentials;
+  options: grpc.ChannelOptions;
+}
+
 /** node:https options for a listener; client certificates are required when client CAs are given. */
 export function httpsServerOptions(files: TlsFiles): tls.TlsOptions {
   const m = files.material;

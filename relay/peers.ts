@@ -7,7 +7,7 @@ export class PeerClients {
   private readonly clients = new Map<string, grpc.Client>();
 
   /** `credentials(node)`: TLS to that collector (relay/tls.ts); absent: plaintext. */
-  constructor(private readonly credentials: ((nodeName: string) => grpc.ChannelCredentials) | null = null) {}
+  constructor(private readonly credentials: ((nodeName: string) => { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions }) | null = null) {}
 
   get tls(): boolean {
     return this.credentials !== null;
@@ -17,7 +17,8 @@ export class PeerClients {
     const key = `${nodeName}@${address}`;
     let c = this.clients.get(key);
     if (!c) {
-      c = new ObserverClient(address, this.credentials?.(nodeName) ?? grpc.credentials.createInsecure());
+      const tls = this.credentials?.(nodeName);
+      c = new ObserverClient(address, tls?.credentials ?? grpc.credentials.createInsecure(), tls?.options ?? {});
       this.clients.set(key, c);
     }
     return c;

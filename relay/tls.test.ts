@@ -150,6 +150,8 @@ test('relay and collector over mTLS both ways: flows stored, Observer APIs requi
     listen: '127.0.0.1:0',
     ringCapacity: 4095,
     maxUnackedFlows: 10_000,
+    metricsAddr: '127.0.0.1:0',
+    metrics: '',
     tls: {
       server: { cert: { path: node.cert, flag: '--c' }, key: { path: node.key, flag: '--k' }, clientCa: ca },
       relay: { ca, cert: { path: node.cert, flag: '--cc' }, key: { path: node.key, flag: '--ck' } },
@@ -166,6 +168,8 @@ test('relay and collector over mTLS both ways: flows stored, Observer APIs requi
       await assert.rejects(anon.serverStatus(), (e: grpc.ServiceError) => e.code === grpc.status.UNAUTHENTICATED);
       anon.close();
     }
+    const scraped = await (await fetch(`http://127.0.0.1:${collector.metricsPort}/metrics`)).text();
+    assert.match(scraped, /^flowscope_collector_tls_refused_calls_total 1$/m, 'the refusal is counted by the collector');
     const cli = new ObserverApiClient(`localhost:${relay.port}`, 5000, grpcChannelCredentials(withCert));
     const nodes = (await cli.getNodes()).nodes ?? [];
     cli.close();

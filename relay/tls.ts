@@ -7,6 +7,8 @@ import {
   certificateNodeName,
   clientTlsFiles,
   grpcChannelCredentials,
+  grpcChannelOptions,
+  type GrpcClientTls,
   grpcServerCredentials,
   serverTlsFiles,
   type ClientTlsSpec,
@@ -30,8 +32,8 @@ export interface RelayTls {
   credentials: grpc.ServerCredentials;
   /** Set when client certificates are checked (client CAs given). */
   guard: ClientCertGuard | null;
-  /** Channel credentials for a collector's Observer API; its certificate must name the node (certificateNodeName). */
-  peerCredentials: ((nodeName: string) => grpc.ChannelCredentials) | null;
+  /** TLS to a collector's Observer API; its certificate must name the node (certificateNodeName). */
+  peerCredentials: ((nodeName: string) => GrpcClientTls) | null;
   /** The watched files, for reload metrics. */
   files: TlsFiles[];
   close(): void;
@@ -57,7 +59,13 @@ export function buildRelayTls(spec: RelayTlsSpec, log: Logger, opts: TlsFilesOpt
     guard,
     peerCredentials:
       peers && peerSpec
-        ? (node) => grpcChannelCredentials(peers, { serverName: peerSpec.serverName ?? certificateNodeName(node), allowInsecure: peerSpec.allowInsecure })
+        ? (node) => {
+            const serverName = peerSpec.serverName ?? certificateNodeName(node);
+            return {
+              credentials: grpcChannelCredentials(peers, { serverName, allowInsecure: peerSpec.allowInsecure }),
+              options: grpcChannelOptions(serverName),
+            };
+          }
         : null,
     files: [server, peers].filter((f): f is TlsFiles => f !== null),
     close() {

@@ -7,7 +7,15 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../query/usage-error.js';
 import { ObserverApiClient } from '../client.js';
 import { createLogger } from '../../common/logger.js';
-import { clientTlsFiles, grpcChannelCredentials, type ClientTlsSpec, type FileRef, type ServerTlsSpec, type TlsFilesOptions } from '../../common/tls.js';
+import {
+  clientTlsFiles,
+  grpcChannelCredentials,
+  grpcChannelOptions,
+  type ClientTlsSpec,
+  type FileRef,
+  type ServerTlsSpec,
+  type TlsFilesOptions,
+} from '../../common/tls.js';
 
 /** "--tls-server-cert-file" → "tlsServerCertFile", as commander names option values. */
 function attr(flag: string): string {
@@ -170,7 +178,7 @@ export function observerClient(server: string, timeoutMs: number, f: ClientTlsFl
   if (!spec) return new ObserverApiClient(server, timeoutMs);
   const files = clientTlsFiles(spec, createLogger('client'), watch);
   const creds = grpcChannelCredentials(files, { serverName: spec.serverName, allowInsecure: spec.allowInsecure });
-  const client = new ObserverApiClient(server, timeoutMs, creds);
+  const client = new ObserverApiClient(server, timeoutMs, creds, grpcChannelOptions(spec.allowInsecure ? undefined : spec.serverName));
   const close = client.close.bind(client);
   client.close = () => {
     close();

@@ -44,8 +44,9 @@ export interface ShipperOptions {
   spill?: SpillOptions | null;
   reconnectMinMs: number;
   reconnectMaxMs: number;
-  /** TLS to the relay (common/tls.ts grpcChannelCredentials); absent: plaintext. */
+  /** TLS to the relay (common/tls.ts grpcChannelCredentials, grpcChannelOptions); absent: plaintext. */
   credentials?: grpc.ChannelCredentials;
+  channelOptions?: grpc.ChannelOptions;
 }
 
 export interface SpillOptions {
@@ -210,6 +211,7 @@ export class Shipper {
     this.client = new IngestClient(this.opts.relayAddress, this.opts.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
+      ...this.opts.channelOptions,
     });
     if (!this.opts.spill || this.earlier) {
       this.connect();
