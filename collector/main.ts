@@ -107,15 +107,13 @@ function loadCollectorTls(opts: CollectorOptions) {
   const log = createLogger('collector');
   const files: TlsFiles[] = [];
   try {
-    const load = <T>(make: () => T & TlsFiles): T & TlsFiles => {
-      const f = make();
-      files.push(f);
-      return f;
-    };
-    const server = opts.tls?.server ? load(() => serverTlsFiles(opts.tls!.server!, log)) : null;
+    // Each loaded set is remembered, so a later bad file stops the polling of the earlier ones.
+    const keep = (f: TlsFiles): TlsFiles => (files.push(f), f);
+    const serverSpec = opts.tls?.server ?? null;
     const relaySpec = opts.tls?.relay ?? null;
-    const relay = relaySpec ? load(() => clientTlsFiles(relaySpec, log)) : null;
-    const metrics = opts.metricsAddr && opts.metricsTls ? load(() => serverTlsFiles(opts.metricsTls!, log)) : null;
+    const server = serverSpec ? keep(serverTlsFiles(serverSpec, log)) : null;
+    const relay = relaySpec ? keep(clientTlsFiles(relaySpec, log)) : null;
+    const metrics = opts.metricsAddr && opts.metricsTls ? keep(serverTlsFiles(opts.metricsTls, log)) : null;
     const guard = server?.material.ca !== undefined ? new ClientCertGuard({ require: { ingest: false, observer: true } }, log) : null;
     return {
       server: grpcServerCredentials(server, guard),
@@ -123,6 +121,7 @@ function loadCollectorTls(opts: CollectorOptions) {
       relayOptions: grpcChannelOptions(relaySpec?.serverName),
       metrics,
       guard,
+      // The metrics server closes its own files.
       close: () => files.forEach((f) => f !== metrics && f.close()),
     };
   } catch (err) {

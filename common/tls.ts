@@ -406,7 +406,7 @@ export class ClientCertGuard {
             this.refuse(service, 'no_valid_certificate', call.getPeer(), { method: method.path });
             call.sendStatus({
               code: grpc.status.UNAUTHENTICATED,
-              details: 'a client certificate signed by one of the server’s client CAs is required (none, expired or from another CA was presented)',
+              details: 'a client certificate from a CA this server trusts for clients is required (none, an expired one or one from another CA was presented)',
             });
           },
         });
