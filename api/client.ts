@@ -19,10 +19,9 @@ import { service as HealthServiceDef } from 'grpc-health-check';
 
 type UnaryFn<Res> = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
 
-/** "localhost:4245", "host:port" or "unix:///path"; a tls:// prefix is refused (TLS is not supported yet). */
+/** "localhost:4245", "host:port", "unix:///path", or with hubble's tls:// (TLS) or grpc:// prefix. */
 export function dialTarget(server: string): string {
-  if (server.startsWith('tls://')) throw new Error('TLS servers are not supported yet; use a plain host:port');
-  return server.replace(/^grpc:\/\//, '');
+  return server.replace(/^(grpc|tls):\/\//, '');
 }
 
 const HealthClient = grpc.makeGenericClientConstructor(HealthServiceDef as unknown as grpc.ServiceDefinition, 'Health');
@@ -33,15 +32,21 @@ export class ObserverApiClient {
   private readonly insights: grpc.Client;
   private readonly relayStatus: grpc.Client;
 
+  /** `credentials`: TLS (api/cli/tls-options.ts builds them from the flags); absent: plaintext. */
   constructor(
     readonly server: string,
     private readonly timeoutMs = 12_000,
+    credentials?: grpc.ChannelCredentials,
+    channelOptions: grpc.ChannelOptions = {},
   ) {
+    // Never plaintext to an address that asks for TLS.
+    if (server.startsWith('tls://') && !credentials) throw new Error(`${server}: a tls:// server needs TLS credentials`);
     const target = dialTarget(server);
-    this.client = new ObserverClient(target, grpc.credentials.createInsecure());
-    this.health = new HealthClient(target, grpc.credentials.createInsecure());
-    this.insights = new InsightsClient(target, grpc.credentials.createInsecure());
-    this.relayStatus = new RelayStatusClient(target, grpc.credentials.createInsecure());
+    const creds = credentials ?? grpc.credentials.createInsecure();
+    this.client = new ObserverClient(target, creds, channelOptions);
+    this.health = new HealthClient(target, creds, channelOptions);
+    this.insights = new InsightsClient(target, creds, channelOptions);
+    this.relayStatus = new RelayStatusClient(target, creds, channelOptions);
   }
 
   private unary<Res>(name: string, req: object = {}, client: grpc.Client = this.client): Promise<Res> {
@@ -156,6 +161,12 @@ export async function waitUntilServing(server: string, timeoutMs: number): Promi
 export function rpcErrorText(err: unknown, server: string): string {
   const e = err as Partial<grpc.ServiceError>;
   const text = (e.details || e.message || String(err)).replace(/\s*Resolution note:\s*$/, '').trim();
+  // A failed TLS handshake also ends as "No connection established": say what the TLS error was.
+  const tlsError =
+    /Last error: (?:Error: )?(.*(?:certificate|altnames|self[- ]signed|SSL|TLS|CERT_|unable to verify|handshake).*?)(?: \(\d{4}-\d\d-\d\dT[^)]*\))?$/i.exec(
+      text,
+    );
+  if (e.code === grpc.status.UNAVAILABLE && tlsError) return `TLS with ${server} failed: ${tlsError[1]} (check --tls-ca-cert-files, --tls-server-name)`;
   if (e.code === grpc.status.UNAVAILABLE && /ECONNREFUSED|No connection established|ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(text)) {
     const why = /ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(text) ? 'the name does not resolve' : 'nothing answers there';
     return `cannot reach ${server}: ${why} — is the relay running (\`flowscope up\`, \`flowscope relay\`)? Point --server (or HUBBLE_SERVER) at it`;

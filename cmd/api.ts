@@ -1,14 +1,18 @@
 // `flowscope api`: the HTTP API in front of a relay.
 import { Command, Option } from 'commander';
 import { serverOption, strict } from '../api/cli/options.js';
+import { addOptions, clientTlsOptions, SERVER_TLS, serverTlsOptions, serverTlsSpec, type ClientTlsFlags } from '../api/cli/tls-options.js';
 
 export function apiCommand(): Command {
-  return strict(new Command('api'))
+  const cmd = strict(new Command('api'))
     .description('Run the HTTP API (/api/v1/…, OpenAPI at /openapi.json, docs at /docs) in front of a relay')
     .addOption(new Option('--listen <address>', 'HTTP listen address').env('FLOWSCOPE_API_LISTEN').default('0.0.0.0:8080'))
-    .addOption(serverOption())
-    .action(async (o) => {
-      const { runApi } = await import('../api/http/server.js');
-      await runApi({ listen: o.listen, server: o.server });
-    });
+    .addOption(serverOption());
+  // Client flags (to the relay) as `observe` has them; listener flags as the collector's.
+  addOptions(cmd, clientTlsOptions(), serverTlsOptions(SERVER_TLS, 'HTTPS listener', 'HTTP clients must present one'));
+  return cmd.action(async (o: { listen: string; server: string } & ClientTlsFlags & Record<string, unknown>) => {
+    const https = serverTlsSpec(o, SERVER_TLS);
+    const { runApi } = await import('../api/http/server.js');
+    await runApi({ listen: o.listen, server: o.server, relayTls: o, https });
+  });
 }

@@ -8,6 +8,16 @@ import { parseSourceKind, sourceUnavailable, type SourceSpec } from '../collecto
 import { CLUSTER_NAME_RULE, isClusterName } from '../common/cluster-name.js';
 import { redactOptions, redactionFromFlags, type RedactFlags } from './redact-flags.js';
 import { parseScenarioWeights, SCENARIOS, type Scenario } from '../collector/synthetic/traffic.js';
+import {
+  addOptions,
+  COLLECTOR_RELAY_TLS,
+  METRICS_TLS,
+  SERVER_TLS,
+  serverTlsOptions,
+  serverTlsSpec,
+  serviceClientTlsOptions,
+  serviceClientTlsSpec,
+} from '../api/cli/tls-options.js';
 
 // Ten minutes of a 10k flows/s node, with room to spare: 6M flows × 440 bytes (measured Native
 // blocks, synthetic traffic) ≈ 2.5 GiB; 6 GiB covers 24 minutes, or 10 minutes of flows more
@@ -51,6 +61,7 @@ interface CollectorFlags extends RedactFlags {
   metrics: string;
   metricsMaxSeries: number;
   metricsExpire: number;
+  [tlsFlag: string]: unknown;
 }
 
 function clusterNameArg(v: string): string {
@@ -267,9 +278,20 @@ export function collectorCommand(): Command {
         .argParser(int('metrics-expire', 0, 86_400 * 30)),
     );
   for (const opt of redactOptions()) cmd.addOption(opt);
+  addOptions(
+    cmd,
+    serverTlsOptions(SERVER_TLS, 'Observer API', 'every caller (the relay too) must present one'),
+    serviceClientTlsOptions(COLLECTOR_RELAY_TLS, 'Relay (also: a tls:// --relay address)'),
+    serverTlsOptions(METRICS_TLS, '/metrics listener', 'scrapers must present one'),
+  );
   return cmd.action(async (o: CollectorFlags) => {
     const source = sourceSpec(o);
     const redact = redactionFromFlags(o);
+    // tls:// (hubble's prefix) asks for TLS to the relay even without CA or certificate flags.
+    const relay = o.relay === 'none' ? null : o.relay.replace(/^tls:\/\//, '');
+    const relayTls = relay === null ? null : serviceClientTlsSpec(o, COLLECTOR_RELAY_TLS, o.relay.startsWith('tls://'));
+    const serverTls = serverTlsSpec(o, SERVER_TLS);
+    const metricsTls = serverTlsSpec(o, METRICS_TLS);
     if (o.k8s && o.inventory) throw new UsageError('--k8s and --inventory are alternatives: give one');
     if (!o.k8s && o.kubeconfig) throw new UsageError('--kubeconfig needs --k8s');
     const kubernetes = o.k8s ? { kubeconfig: o.kubeconfig, clusterName: o.clusterName ?? 'default', podGraceMs: o.podGrace * 1000 } : undefined;
@@ -278,7 +300,7 @@ export function collectorCommand(): Command {
       nodeName: o.nodeName,
       clusterName: o.clusterName,
       source,
-      relay: o.relay === 'none' ? null : o.relay,
+      relay,
       listen: o.listen,
       advertise: o.advertise,
       inventory: o.inventory,
@@ -295,6 +317,8 @@ export function collectorCommand(): Command {
       metricsMaxSeries: o.metricsMaxSeries,
       metricsExpireMs: o.metricsExpire * 1000,
       redact,
+      ...(metricsTls ? { metricsTls } : {}),
+      ...(serverTls || relayTls ? { tls: { server: serverTls, relay: relayTls } } : {}),
     });
   });
 }

@@ -6,6 +6,7 @@ import { UsageError } from '../api/query/usage-error.js';
 import { strict } from '../api/cli/options.js';
 import { userCommands } from '../api/cli/commands.js';
 import { VERSION } from '../common/version.js';
+import { StartError } from '../common/start-error.js';
 import { relayCommand } from './relay.js';
 import { collectorCommand } from './collector.js';
 import { ingesterCommand } from './ingester.js';
@@ -53,6 +54,6 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(2);
     }
     process.stderr.write(`Error: ${(err as Error).message}\n`);
-    process.exit(1);
+    process.exit(err instanceof StartError ? err.exitCode : 1);
   }
 }

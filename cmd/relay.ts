@@ -5,6 +5,17 @@ import { UsageError } from '../api/query/usage-error.js';
 import { int, metricsAddr, metricsAddrOption, strict, usage } from '../api/cli/options.js';
 import { parseBrokers } from '../relay/kafka/brokers.js';
 import type { RelayCommandOptions } from '../relay/main.js';
+import type { RelayTlsSpec } from '../relay/tls.js';
+import {
+  addOptions,
+  METRICS_TLS,
+  RELAY_PEERS_TLS,
+  RELAY_SERVER_TLS,
+  serverTlsOptions,
+  serverTlsSpec,
+  serviceClientTlsOptions,
+  serviceClientTlsSpec,
+} from '../api/cli/tls-options.js';
 
 interface RelayFlags {
   listen: string;
@@ -29,6 +40,24 @@ interface RelayFlags {
   kafkaIdempotent?: boolean;
   kafkaIngest?: string | true;
   metricsAddr: string;
+  tlsRelayClientAuth: 'all' | 'ingest';
+  tlsRelayClientNamePattern?: string;
+  [tlsFlag: string]: unknown;
+}
+
+/** The gRPC listener's TLS, collector certificate checks and TLS to collectors; undefined: plaintext. */
+function tlsOptions(o: RelayFlags): RelayTlsSpec | undefined {
+  const server = serverTlsSpec(o, RELAY_SERVER_TLS);
+  const peers = serviceClientTlsSpec(o, RELAY_PEERS_TLS);
+  if (o.tlsRelayClientNamePattern !== undefined && !server?.clientCa.length)
+    throw new UsageError('--tls-relay-client-name-pattern needs --tls-relay-client-ca-files');
+  if (!server && !peers) return undefined;
+  return {
+    server,
+    clientAuth: o.tlsRelayClientAuth,
+    ...(o.tlsRelayClientNamePattern !== undefined ? { collectorNamePattern: o.tlsRelayClientNamePattern } : {}),
+    peers,
+  };
 }
 
 function kafkaOptions(o: RelayFlags): RelayCommandOptions['kafka'] {
@@ -49,7 +78,7 @@ function spoolOptions(o: RelayFlags): RelayCommandOptions['spool'] {
 }
 
 export function relayCommand(): Command {
-  return strict(new Command('relay'))
+  const cmd = strict(new Command('relay'))
     .description('Run the relay: collector ingest, ClickHouse storage and the Hubble Observer API')
     .addOption(new Option('--listen <address>', 'gRPC listen address (Observer API and ingest)').env('FLOWSCOPE_RELAY_LISTEN').default('0.0.0.0:4245'))
     .addOption(new Option('--node-name <name>', 'Name the relay uses in status events').env('FLOWSCOPE_NODE_NAME').default('flowscope-relay'))
@@ -127,26 +156,48 @@ export function relayCommand(): Command {
         "Kafka mode: also run an ingester (this consumer group) in the relay, into the relay's own store (needed with chDB, whose directory one process owns)",
       ).env('FLOWSCOPE_KAFKA_INGEST'),
     )
-    .addOption(metricsAddrOption(':9966'))
-    .action(async (o: RelayFlags) => {
-      const kafka = kafkaOptions(o);
-      const { runRelay } = await import('../relay/main.js');
-      await runRelay({
-        listen: o.listen,
-        nodeName: o.nodeName,
-        dataDir: o.dataDir,
-        clickhouseUrl: o.clickhouseUrl,
-        clickhouseUser: o.clickhouseUser,
-        clickhousePassword: o.clickhousePassword,
-        clickhouseDatabase: o.clickhouseDatabase,
-        clickhouseCluster: o.clickhouseCluster,
-        retentionDays: o.retentionDays,
-        rollupRetentionDays: o.rollupRetentionDays,
-        flushIntervalMs: o.flushInterval,
-        batchRows: o.batchRows,
-        spool: kafka ? null : spoolOptions(o),
-        ...(kafka ? { kafka } : {}),
-        metricsAddr: metricsAddr(o.metricsAddr),
-      });
+    .addOption(metricsAddrOption(':9966'));
+  addOptions(cmd, serverTlsOptions(RELAY_SERVER_TLS, 'gRPC listener', 'collectors must present one to push flows; see --tls-relay-client-auth'))
+    .addOption(
+      new Option('--tls-relay-client-auth <which>', 'With client CAs: "all" callers need a client certificate (Hubble), or only collectors ("ingest")')
+        .env('FLOWSCOPE_TLS_RELAY_CLIENT_AUTH')
+        .choices(['all', 'ingest'])
+        .default('all'),
+    )
+    .addOption(
+      new Option(
+        '--tls-relay-client-name-pattern <glob>',
+        "A collector's certificate must name its node (CN or DNS name); or carry a name matching this glob (* = any characters)",
+      ).env('FLOWSCOPE_TLS_RELAY_CLIENT_NAME_PATTERN'),
+    );
+  addOptions(
+    cmd,
+    serviceClientTlsOptions(RELAY_PEERS_TLS, "Collectors' Observer APIs (their certificates must name their node)"),
+    serverTlsOptions(METRICS_TLS, '/metrics listener', 'scrapers must present one'),
+  );
+  return cmd.action(async (o: RelayFlags) => {
+    const kafka = kafkaOptions(o);
+    const tls = tlsOptions(o);
+    const metricsTls = serverTlsSpec(o, METRICS_TLS);
+    const { runRelay } = await import('../relay/main.js');
+    await runRelay({
+      listen: o.listen,
+      nodeName: o.nodeName,
+      dataDir: o.dataDir,
+      clickhouseUrl: o.clickhouseUrl,
+      clickhouseUser: o.clickhouseUser,
+      clickhousePassword: o.clickhousePassword,
+      clickhouseDatabase: o.clickhouseDatabase,
+      clickhouseCluster: o.clickhouseCluster,
+      retentionDays: o.retentionDays,
+      rollupRetentionDays: o.rollupRetentionDays,
+      flushIntervalMs: o.flushInterval,
+      batchRows: o.batchRows,
+      spool: kafka ? null : spoolOptions(o),
+      ...(kafka ? { kafka } : {}),
+      metricsAddr: metricsAddr(o.metricsAddr),
+      ...(metricsTls ? { metricsTls } : {}),
+      ...(tls ? { tls } : {}),
     });
+  });
 }

@@ -22,12 +22,24 @@ import type { KubernetesWatcher } from './enrich/k8s-watch.js';
 import { createSource, type KubernetesEnrichmentSpec, type SourceSpec } from './sources/registry.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
+import { ObservedMetric } from '../common/metrics/family.js';
 import { FlowMetrics } from './metrics/flow-metrics.js';
 import { addCountedService, countedServerOptions, counting, grpcServerStats } from '../common/grpc-server-metrics.js';
 import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
 import type { DecodeStats } from './decode/stats.js';
 import { VERSION } from '../common/version.js';
 import type { RedactionOptions } from './enrich/redact.js';
+import {
+  ClientCertGuard,
+  clientTlsFiles,
+  grpcChannelCredentials,
+  grpcChannelOptions,
+  grpcServerCredentials,
+  serverTlsFiles,
+  type ClientTlsSpec,
+  type ServerTlsSpec,
+  type TlsFiles,
+} from '../common/tls.js';
 
 export interface CollectorOptions {
   /** Required for file sources; a synthetic source defaults to the name of the node it plays. */
@@ -67,6 +79,10 @@ export interface CollectorOptions {
   metricsExpireMs?: number;
   /** Redact sensitive L7 values before flows reach the ring, metrics or the relay (`--redact-*`). */
   redact?: RedactionOptions | null;
+  /** HTTPS for /metrics; absent: HTTP. */
+  metricsTls?: ServerTlsSpec | null;
+  /** TLS on the Observer API (client certificates required with client CAs) and to the relay. */
+  tls?: { server: ServerTlsSpec | null; relay: ClientTlsSpec | null };
 }
 
 export interface RunningCollector {
@@ -92,7 +108,36 @@ export interface RunningCollector {
   finished: Promise<void>;
 }
 
+/** Every certificate file of the collector, checked before anything starts (TlsConfigError). */
+function loadCollectorTls(opts: CollectorOptions) {
+  const log = createLogger('collector');
+  const files: TlsFiles[] = [];
+  try {
+    // Each loaded set is remembered, so a later bad file stops the polling of the earlier ones.
+    const keep = (f: TlsFiles): TlsFiles => (files.push(f), f);
+    const serverSpec = opts.tls?.server ?? null;
+    const relaySpec = opts.tls?.relay ?? null;
+    const server = serverSpec ? keep(serverTlsFiles(serverSpec, log)) : null;
+    const relay = relaySpec ? keep(clientTlsFiles(relaySpec, log)) : null;
+    const metrics = opts.metricsAddr && opts.metricsTls ? keep(serverTlsFiles(opts.metricsTls, log)) : null;
+    const guard = server?.material.ca !== undefined ? new ClientCertGuard({ require: { ingest: false, observer: true } }, log) : null;
+    return {
+      server: grpcServerCredentials(server, guard),
+      relay: relay && relaySpec ? grpcChannelCredentials(relay, { serverName: relaySpec.serverName, allowInsecure: relaySpec.allowInsecure }) : undefined,
+      relayOptions: grpcChannelOptions(relaySpec?.serverName),
+      metrics,
+      guard,
+      // The metrics server closes its own files.
+      close: () => files.forEach((f) => f !== metrics && f.close()),
+    };
+  } catch (err) {
+    for (const f of files) f.close();
+    throw err;
+  }
+}
+
 export async function startCollector(opts: CollectorOptions): Promise<RunningCollector> {
+  const tls = loadCollectorTls(opts);
   const startedMs = Date.now();
   const loss = new LossCounters();
   const ring = new FlowRing(opts.ringCapacity, loss);
@@ -140,7 +185,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   addCountedService(server, ObserverService, observerHandlers(collectorObserverBackend({ nodeName, version: VERSION, ring, live, rate, startedMs })));
   const health = new HealthImplementation({ '': 'SERVING', [OBSERVER_HEALTH_SERVICE]: 'SERVING' });
   health.addToServer(counting(server));
-  const port = await bindServer(server, opts.listen);
+  const port = await bindServer(server, opts.listen, tls.server);
   const advertise = opts.advertise ?? `127.0.0.1:${port}`;
 
   const spill = opts.spill ? { dir: opts.spill.dir ?? defaultSpillDir(nodeName), maxBytes: opts.spill.maxBytes } : null;
@@ -155,6 +200,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           maxUnackedFlows: opts.maxUnackedFlows,
           maxMemoryBytes: opts.maxUnackedBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes,
           spill,
+          ...(tls.relay ? { credentials: tls.relay, channelOptions: tls.relayOptions } : {}),
         },
         log,
       )
@@ -170,12 +216,17 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     collectDefaultMetrics({ register: registry });
     grpcServerStats.register(registry);
     registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue, redaction: redactor?.stats });
+    const guard = tls.guard;
+    if (guard)
+      new ObservedMetric('flowscope_collector_tls_refused_calls_total', 'Observer API calls refused for lack of a valid client certificate', 'counter', () =>
+        Number(guard.refused['observer:no_valid_certificate']),
+      ).register(registry);
     if (flowMetrics) {
       flowMetrics.register(registry);
       flowMetrics.start();
       pipeline.observer = flowMetrics;
     }
-    metricsServer = await startMetricsServer(opts.metricsAddr, registry, log);
+    metricsServer = await startMetricsServer(opts.metricsAddr, registry, log, tls.metrics);
   }
   await source.start(queue);
   log.info({ source: source.name, observer: port, relay: opts.relay ?? 'none', advertise, spill: shipper && spill ? spill.dir : 'none' }, 'collector started');
@@ -209,6 +260,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
         await shipper.stop();
       }
       await new Promise<void>((r) => server.tryShutdown(() => r()));
+      tls.close();
       flowMetrics?.stop();
       await metricsServer?.close();
     },

@@ -71,10 +71,15 @@ export function normaliseAddress(addr: string, defaultPort: number): string {
   return a;
 }
 
-/** Binds a server and resolves with the actual port (useful when asked for port 0). */
-export function bindServer(server: grpc.Server, address: string): Promise<number> {
+/** Binds a server and resolves with the actual port (useful when asked for port 0); plaintext
+ * unless given credentials (common/tls.ts). */
+export function bindServer(
+  server: grpc.Server,
+  address: string,
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(listenError(err, address, '--listen')) : resolve(port)));
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(listenError(err, address, '--listen')) : resolve(port)));
   });
 }
 

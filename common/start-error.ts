@@ -1,7 +1,15 @@
 // Why a service could not start, said in one line with what to do about it: the executable
 // prints it as it is (no stack trace), and `flowscope up` repeats a child's on the terminal.
+// exitCode 2 marks a configuration that cannot work (e.g. a TLS file that does not check), as
+// for bad usage; 1 a condition of the machine (a port in use, a data directory held).
 export class StartError extends Error {
   override readonly name = 'StartError';
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+  }
 }
 
 /** A listen error as a StartError when the address is taken; anything else unchanged. */

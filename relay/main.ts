@@ -13,6 +13,8 @@ import type { HistoryQuery } from '../observer/get-flows.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startMetricsServer, type MetricsServer } from '../common/metrics/server.js';
 import { registerRelayMetrics } from './metrics.js';
+import { buildRelayTls, type RelayTls, type RelayTlsSpec } from './tls.js';
+import { serverTlsFiles, type ServerTlsSpec, type TlsFiles } from '../common/tls.js';
 
 export interface RelayCommandOptions {
   listen: string;
@@ -30,6 +32,10 @@ export interface RelayCommandOptions {
   batchRows: number;
   /** Prometheus /metrics listen address (null: no metrics listener). */
   metricsAddr?: string | null;
+  /** HTTPS for /metrics; absent: HTTP. */
+  metricsTls?: ServerTlsSpec | null;
+  /** TLS on the gRPC listener and to collectors; absent: plaintext. */
+  tls?: RelayTlsSpec;
   /** On-disk spool for storage outages; null disables it (inserts are then retried in memory). */
   spool: { dir: string; maxBytes: number; segmentBytes: number; insertTimeoutMs: number } | null;
   /** Kafka mode: batches go to this topic (the ingester stores them) instead of ClickHouse. */
@@ -76,6 +82,15 @@ export interface RunningRelay {
 
 export async function startRelay(opts: RelayCommandOptions): Promise<RunningRelay> {
   const log = createLogger('relay');
+  // Certificates first: a file that does not check stops the relay before storage opens.
+  const tls: RelayTls | undefined = opts.tls ? buildRelayTls(opts.tls, log) : undefined;
+  let metricsTls: TlsFiles | null;
+  try {
+    metricsTls = opts.metricsAddr && opts.metricsTls ? serverTlsFiles(opts.metricsTls, log) : null;
+  } catch (err) {
+    tls?.close();
+    throw err;
+  }
   const connection: ConnectionOptions = opts.clickhouseUrl
     ? { kind: 'server', url: opts.clickhouseUrl, username: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase }
     : { kind: 'chdb', path: opts.dataDir };
@@ -116,6 +131,7 @@ export async function startRelay(opts: RelayCommandOptions): Promise<RunningRela
       beforeStoreClose: async () => {
         await ingester?.stop();
       },
+      ...(tls ? { tls } : {}),
     },
     log,
   );
@@ -123,9 +139,9 @@ export async function startRelay(opts: RelayCommandOptions): Promise<RunningRela
   if (opts.metricsAddr) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const m = registerRelayMetrics(registry, relay);
+    const m = registerRelayMetrics(registry, relay, tls ?? null);
     relay.onInsertDurable = (oldestMs) => m.insertDurable(oldestMs);
-    metrics = await startMetricsServer(opts.metricsAddr, registry, log);
+    metrics = await startMetricsServer(opts.metricsAddr, registry, log, metricsTls);
   }
   await relay.start();
   return {

@@ -5,13 +5,14 @@ import { Gauge, Histogram, type Registry } from 'prom-client';
 import { ObservedMetric } from '../common/metrics/family.js';
 import type { Relay } from './relay.js';
 import { grpcServerStats } from '../common/grpc-server-metrics.js';
+import type { RelayTls } from './tls.js';
 
 export interface RelayMetrics {
   /** Called once per durable insert with the oldest flow time (ms) it contained. */
   insertDurable(oldestFlowMs: number): void;
 }
 
-export function registerRelayMetrics(registry: Registry, relay: Relay): RelayMetrics {
+export function registerRelayMetrics(registry: Registry, relay: Relay, tls: RelayTls | null = null): RelayMetrics {
   const counter = (name: string, help: string, read: () => number) => new ObservedMetric(name, help, 'counter', read).register(registry);
   const gauge = (name: string, help: string, read: () => number) => new ObservedMetric(name, help, 'gauge', read).register(registry);
   const ingest = relay.ingest.stats;
@@ -36,6 +37,24 @@ export function registerRelayMetrics(registry: Registry, relay: Relay): RelayMet
   new ObservedMetric('flowscope_relay_collector_lost_events_total', 'Events collectors reported lost, by Hubble LostEvent source', 'counter', () =>
     Object.entries(relay.lostBySource).map(([source, value]) => ({ labels: { source }, value })),
   ).register(registry);
+  if (tls) {
+    // Every service/reason pair exists at 0 from the start, so an alert on increase() can fire.
+    const guard = tls.guard;
+    new ObservedMetric(
+      'flowscope_relay_tls_refused_calls_total',
+      'Calls refused for their client certificate: none valid (missing, expired, other CA) or, for ingest, not naming the node',
+      'counter',
+      () =>
+        Object.entries(guard?.refused ?? {}).map(([k, value]) => {
+          const [service, reason] = k.split(':');
+          return { labels: { service, reason }, value };
+        }),
+    ).register(registry);
+    counter('flowscope_relay_tls_reloads_total', 'Certificate files reloaded after a change', () => tls.files.reduce((s, f) => s + f.stats.reloads, 0));
+    counter('flowscope_relay_tls_reload_errors_total', 'Changed certificate files that did not check (the previous ones stay in use)', () =>
+      tls.files.reduce((s, f) => s + f.stats.reloadErrors, 0),
+    );
+  }
   gauge('flowscope_relay_pending_rows', 'Rows accepted from collectors and not yet durable in storage (ingest queue depth)', () => batcher.pending);
   new ObservedMetric(
     'flowscope_relay_insights_requests_total',

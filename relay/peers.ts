@@ -6,17 +6,26 @@ import { ObserverClient } from '../common/grpc-services.js';
 export class PeerClients {
   private readonly clients = new Map<string, grpc.Client>();
 
-  private client(address: string): grpc.Client {
-    let c = this.clients.get(address);
+  /** `credentials(node)`: TLS to that collector (relay/tls.ts); absent: plaintext. */
+  constructor(private readonly credentials: ((nodeName: string) => { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions }) | null = null) {}
+
+  get tls(): boolean {
+    return this.credentials !== null;
+  }
+
+  private client(address: string, nodeName: string): grpc.Client {
+    const key = `${nodeName}@${address}`;
+    let c = this.clients.get(key);
     if (!c) {
-      c = new ObserverClient(address, grpc.credentials.createInsecure());
-      this.clients.set(address, c);
+      const tls = this.credentials?.(nodeName);
+      c = new ObserverClient(address, tls?.credentials ?? grpc.credentials.createInsecure(), tls?.options ?? {});
+      this.clients.set(key, c);
     }
     return c;
   }
 
-  serverStatus(address: string, timeoutMs = 1000): Promise<ServerStatusResponse> {
-    const c = this.client(address) as unknown as {
+  serverStatus(address: string, nodeName: string, timeoutMs = 1000): Promise<ServerStatusResponse> {
+    const c = this.client(address, nodeName) as unknown as {
       ServerStatus(req: object, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: ServerStatusResponse) => void): void;
     };
     return new Promise((resolve, reject) => {

@@ -26,6 +26,8 @@ import { LiveFeed, type LiveItem } from '../observer/live.js';
 import { observerHandlers, type ObserverBackend } from '../observer/service.js';
 import type { FlowHistory } from '../observer/get-flows.js';
 import { PeerClients } from './peers.js';
+import type { RelayTls } from './tls.js';
+import { certificateNodeName } from '../common/tls.js';
 import { FlowRateMeter } from '../common/rate.js';
 import { VERSION } from '../common/version.js';
 import { blockFirstTimeMs, blockToFlows } from '../schema/native/flow-block.js';
@@ -50,6 +52,8 @@ export interface RelayOptions {
   tolerateResumeGaps?: boolean;
   /** Runs on stop after ingest drained, before storage closes (e.g. an in-process Kafka ingester). */
   beforeStoreClose?: () => Promise<void>;
+  /** TLS listener, collector certificate checks and TLS to collectors (relay/tls.ts); absent: plaintext. */
+  tls?: RelayTls;
 }
 
 export class Relay {
@@ -61,7 +65,7 @@ export class Relay {
   readonly ingest: IngestServer;
   readonly merger: TimeOrderMerger;
   readonly health = new HealthImplementation({ '': 'NOT_SERVING', [OBSERVER_HEALTH_SERVICE]: 'NOT_SERVING' });
-  private readonly peers = new PeerClients();
+  private readonly peers: PeerClients;
   private readonly rate = new FlowRateMeter();
   private readonly startedMs = Date.now();
   readonly insightsStats: InsightsStats = newInsightsStats();
@@ -76,6 +80,8 @@ export class Relay {
     private readonly opts: RelayOptions,
     private readonly log: Logger,
   ) {
+    this.peers = new PeerClients(opts.tls?.peerCredentials ?? null);
+    const guard = opts.tls?.guard;
     this.merger = new TimeOrderMerger((items) => this.live.publish(items), { maxDelayMs: opts.mergeMaxDelayMs ?? 1000, maxBuffered: 200_000, tickMs: 50 });
     this.sink = opts.sink ?? new ClickHouseSink(store);
     this.batcher = new IngestBatcher(this.sink, (id, parts) => this.onDurable(id, parts), log, { ...DEFAULT_BATCHER_OPTIONS, ...opts.batcher });
@@ -92,6 +98,7 @@ export class Relay {
       },
       onLostEvents: (node, evs) => this.onLostEvents(node, evs),
       tolerateResumeGaps: opts.tolerateResumeGaps ?? false,
+      ...(guard ? { authorize: (call, node) => guard.checkCollector(call, node) } : {}),
     });
   }
 
@@ -103,11 +110,11 @@ export class Relay {
       LostEvents: (_call: unknown, cb: grpc.sendUnaryData<LostEventsResponse>) => cb(null, this.lostEvents()),
     } as grpc.UntypedServiceImplementation);
     this.health.addToServer(counting(this.server));
-    this.port = await bindServer(this.server, this.opts.listen);
+    this.port = await bindServer(this.server, this.opts.listen, this.opts.tls?.credentials);
     this.merger.start();
     this.health.setStatus('', 'SERVING');
     this.health.setStatus(OBSERVER_HEALTH_SERVICE, 'SERVING');
-    this.log.info({ listen: this.opts.listen, port: this.port }, 'relay listening');
+    this.log.info({ listen: this.opts.listen, port: this.port, tls: !!this.opts.tls?.files.length }, 'relay listening');
   }
 
   /** Stops accepting, flushes what was accepted to storage, then closes storage. */
@@ -129,6 +136,7 @@ export class Relay {
     await this.opts.beforeStoreClose?.();
     this.merger.stop();
     this.peers.close();
+    this.opts.tls?.close();
     await this.store.close();
   }
 
@@ -200,12 +208,17 @@ export class Relay {
   async nodeDetails(): Promise<ObserverNode[]> {
     return Promise.all(
       this.nodes.list().map(async (n): Promise<ObserverNode> => {
-        const base: ObserverNode = { name: n.name, address: n.observerAddress, version: n.version, tls: { enabled: false, server_name: '' } };
+        const base: ObserverNode = {
+          name: n.name,
+          address: n.observerAddress,
+          version: n.version,
+          tls: { enabled: this.peers.tls, server_name: this.peers.tls ? certificateNodeName(n.name) : '' },
+        };
         if (!n.connected) return { ...base, state: NodeState.NODE_UNAVAILABLE };
         if (!n.observerAddress)
           return { ...base, state: NodeState.NODE_CONNECTED, uptime_ns: (Date.now() - n.connectedAtMs) * 1e6, seen_flows: n.durableFlows };
         try {
-          const s = await this.peers.serverStatus(n.observerAddress);
+          const s = await this.peers.serverStatus(n.observerAddress, n.name);
           return {
             ...base,
             state: NodeState.NODE_CONNECTED,

@@ -9,8 +9,10 @@ import { buildExportCommand } from './export.js';
 import { parseStoreTarget } from './store-target.js';
 import { insightsCommand, INSIGHTS_QUERIES } from './insights.js';
 import { whyCommand } from './why.js';
+import { certsCommand } from './certs.js';
 import { int, retentionOption, serverOption, storeOption, strict } from './options.js';
-import { ObserverApiClient, rpcErrorText } from '../client.js';
+import { rpcErrorText, type ObserverApiClient } from '../client.js';
+import { clientTlsOptions, observerClient } from './tls-options.js';
 import {
   formatHealthcheck,
   healthStatusText,
@@ -24,6 +26,12 @@ import {
   type NamespacesOutputFormat,
 } from '../printer/index.js';
 
+/** Adds hubble's client TLS flags (--tls, --tls-ca-cert-files, …) to a client command. */
+function withClientTls(cmd: Command): Command {
+  for (const o of clientTlsOptions()) cmd.addOption(o);
+  return cmd;
+}
+
 /** `flowscope list <what>`: one Observer API call, printed as table, wide or json. */
 function listCommand(
   what: string,
@@ -31,13 +39,11 @@ function listCommand(
   formats: readonly string[],
   render: (c: ObserverApiClient, output: string) => Promise<string>,
 ): Command {
-  return strict(new Command(what))
-    .description(description)
-    .addOption(serverOption())
+  return withClientTls(strict(new Command(what)).description(description).addOption(serverOption()))
     .option('-o, --output <format>', 'table, wide or json', 'table')
     .action(async (o) => {
       if (!formats.includes(o.output)) throw new UsageError(`invalid output format "${o.output}"`);
-      const client = new ObserverApiClient(o.server, 5000);
+      const client = observerClient(o.server, 5000, o);
       try {
         process.stdout.write(await render(client, o.output));
       } catch (err) {
@@ -65,14 +71,14 @@ function migrateCommand(): Command {
 }
 
 function statusCommand(): Command {
-  return strict(new Command('status'))
-    .description('Show the health and flow counters of a relay or collector (like `hubble status`)')
-    .addOption(serverOption())
+  return withClientTls(
+    strict(new Command('status')).description('Show the health and flow counters of a relay or collector (like `hubble status`)').addOption(serverOption()),
+  )
     .option('-o, --output <format>', 'compact, dict, table or json', 'compact')
     .action(async (o) => {
       const fmt = statusOutputFormat(o.output);
       if (!fmt) throw new UsageError(`invalid output format "${o.output}"`);
-      const client = new ObserverApiClient(o.server, 5000);
+      const client = observerClient(o.server, 5000, o);
       try {
         const health = await client.healthCheck();
         if (fmt === 'compact') process.stdout.write(formatHealthcheck(o.server, healthStatusText(health)));
@@ -157,5 +163,6 @@ export function userCommands(): Command[] {
     topCommands(),
     strict(whyCommand(serverOption())),
     schemaCommand(),
+    certsCommand(),
   ];
 }

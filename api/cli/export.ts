@@ -9,7 +9,7 @@ import { types } from '../../proto/index.js';
 import type { Flow, GetFlowsRequest, GetFlowsResponse } from '../../proto/index.js';
 import type { ConnectionOptions } from '../../storage/index.js';
 import { protoJSONLine } from '../printer/json-line.js';
-import { ObserverApiClient } from '../client.js';
+import { observerClient, type ClientTlsFlags } from './tls-options.js';
 import { buildObserveCommand, type ObserveInvocation } from './observe-flags.js';
 import { UsageError } from '../query/usage-error.js';
 import { parseStoreTarget, describeStore } from './store-target.js';
@@ -28,6 +28,8 @@ function flowLine(flow: Flow): string {
 
 export interface ExportTarget {
   server: string;
+  /** TLS to the server (observe's --tls flags). */
+  tls?: ClientTlsFlags;
   store?: ConnectionOptions;
 }
 
@@ -68,7 +70,7 @@ export async function runExport(request: GetFlowsRequest, target: ExportTarget, 
     }
     return n;
   }
-  const client = new ObserverApiClient(target.server, 12_000);
+  const client = observerClient(target.server, 12_000, target.tls ?? {});
   try {
     // Only flows: the relay's node status preamble is not part of an export.
     await client.getFlows({ ...request, follow: false }, (res) => {
@@ -93,7 +95,7 @@ export function buildExportCommand(): Command {
       const request = checkExport(inv);
       const storeArg = cmd.opts().store as string | undefined;
       const store = storeArg !== undefined ? parseStoreTarget(storeArg) : undefined;
-      await runExport(request, { server: inv.server, ...(store ? { store } : {}) });
+      await runExport(request, { server: inv.server, tls: inv.connection, ...(store ? { store } : {}) });
     },
     { env: process.env },
   );

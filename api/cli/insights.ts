@@ -2,7 +2,8 @@
 // Shared flags: --since (default 1h), --until, --namespace, --cluster, --limit, -o table|json.
 import { Command, Option } from 'commander';
 import * as grpc from '@grpc/grpc-js';
-import { ObserverApiClient, rpcErrorText } from '../client.js';
+import { rpcErrorText, type ObserverApiClient } from '../client.js';
+import { clientTlsOptions, observerClient } from './tls-options.js';
 import type { InsightsRequest } from '../../proto/types.js';
 import { insightsRange, type InsightsRange } from '../query/insights-range.js';
 import { UsageError } from '../query/usage-error.js';
@@ -27,9 +28,9 @@ export const INSIGHTS_QUERIES = {
 };
 
 export function insightsCommand(name: string, description: string, serverOption: Option, query: Query): Command {
-  return new Command(name)
-    .description(description)
-    .addOption(serverOption)
+  const cmd = new Command(name).description(description).addOption(serverOption);
+  for (const o of clientTlsOptions()) cmd.addOption(o);
+  return cmd
     .option('--since <time>', 'Start of the range: a duration back from now (1h, 30m) or an RFC 3339 time', '1h')
     .option('--until <time>', 'End of the range (default now)')
     .option('--namespace <ns>', 'Only traffic with this namespace on either side')
@@ -38,7 +39,7 @@ export function insightsCommand(name: string, description: string, serverOption:
     .option('-o, --output <format>', 'table or json', 'table')
     .action(async (o) => {
       const { req, output } = insightsRequest(o);
-      const client = new ObserverApiClient(o.server, 30_000);
+      const client = observerClient(o.server, 30_000, o);
       try {
         process.stdout.write(await query(client, req, output));
       } catch (err) {

@@ -12,6 +12,7 @@ import { SELECTOR_HELP, selectFlows } from '../query/flows-selection.js';
 import type { FilterFlag } from '../query/filter-flags.js';
 import { UsageError } from '../query/usage-error.js';
 import { parseGoDuration } from '../query/time-args.js';
+import { clientTlsOptions } from './tls-options.js';
 
 export { UsageError } from '../query/usage-error.js';
 export type { FilterFlag } from '../query/filter-flags.js';
@@ -340,13 +341,9 @@ export function buildObserveCommand(action: (inv: ObserveInvocation) => void | P
   cmd
     .option('--server <address>', `Address of the server (default ${DEFAULT_SERVER}, or HUBBLE_SERVER)`)
     .option('--timeout <duration>', 'Dial timeout', '5s')
-    .option('--request-timeout <duration>', 'Unary request timeout', '12s')
-    .option('--tls', 'Use TLS to connect to the server')
-    .option('--tls-allow-insecure', 'Skip server certificate verification')
-    .option('--tls-server-name <name>', 'Server name for certificate verification')
-    .option('--tls-ca-cert-files <paths>', 'CA certificate files', collectCSV)
-    .option('--tls-client-cert-file <path>', 'Client certificate file')
-    .option('--tls-client-key-file <path>', 'Client key file')
+    .option('--request-timeout <duration>', 'Unary request timeout', '12s');
+  for (const o of clientTlsOptions()) cmd.addOption(o);
+  cmd
     .option('--input-file <path>', "Query flows from this file instead of the server; '-' reads stdin")
     .option('--print-raw-filters', 'Print allowlist/denylist filters and exit')
     .option('-s, --silent-errors', 'Silently ignore errors and warnings')

@@ -5,7 +5,8 @@ import { UsageError } from '../query/usage-error.js';
 import { observeInput, openInput, InputFileError } from './observe-input.js';
 import { rawFiltersYAML } from './observe-flags.js';
 import { createPrinter } from '../printer/index.js';
-import { ObserverApiClient, rpcErrorText } from '../client.js';
+import { rpcErrorText } from '../client.js';
+import { observerClient } from './tls-options.js';
 
 /** Output is gathered up to this many characters per write. */
 const CHUNK = 64 * 1024;
@@ -68,8 +69,7 @@ export async function runObserve(inv: ObserveInvocation): Promise<void> {
       }
       return;
     }
-    if (inv.connection.tls) throw new UsageError('--tls is not supported by flowscope servers yet');
-    const client = new ObserverApiClient(inv.server, inv.connection.requestTimeoutMs);
+    const client = observerClient(inv.server, inv.connection.requestTimeoutMs, inv.connection);
     const abort = new AbortController();
     const onSignal = () => abort.abort();
     process.once('SIGINT', onSignal);

@@ -8,7 +8,9 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Registry } from 'prom-client';
 import * as grpc from '@grpc/grpc-js';
-import { ObserverApiClient } from '../client.js';
+import { observerClient, type ClientTlsFlags } from '../cli/tls-options.js';
+import { followTlsFiles, httpsServerOptions, serverTlsFiles, type ServerTlsSpec, type TlsFiles } from '../../common/tls.js';
+import type { Server as TlsServer } from 'node:tls';
 import { createLogger } from '../../common/logger.js';
 import { runUntilSignal } from '../../common/lifecycle.js';
 import { VERSION } from '../../common/version.js';
@@ -32,13 +34,32 @@ export { MAX_FLOWS_PER_REQUEST } from './schemas.js';
  */
 const API_ROUTES: Array<(app: FastifyInstance, ctx: ApiContext) => Promise<void>> = [flowsRoutes, insightsRoutes, clusterRoutes, whyRoutes];
 
-export function buildApi(opts: { server: string; logger?: boolean; processMetrics?: boolean }): FastifyInstance {
-  const app = Fastify({
+export interface ApiOptions {
+  server: string;
+  logger?: boolean;
+  /** Node's process_* / nodejs_* metrics on /metrics too (the `flowscope api` process; not in tests that build several). */
+  processMetrics?: boolean;
+  /** TLS to the relay (hubble's client flags); absent: plaintext. */
+  relayTls?: ClientTlsFlags;
+  /** HTTPS with these (watched) files; absent: HTTP. */
+  https?: TlsFiles | null;
+}
+
+export function buildApi(opts: ApiOptions): FastifyInstance {
+  const tls = opts.https ?? null;
+  const base = {
     logger: opts.logger ?? false,
     // Unknown query parameters are errors (a typo must not silently widen a query), not stripped.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-  });
-  const client = new ObserverApiClient(opts.server, 30_000);
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' as const, allErrors: false } },
+  };
+  // The https overload types the instance with https.Server; routes and hooks are the same.
+  const app = (tls ? Fastify({ ...base, https: httpsServerOptions(tls) }) : Fastify(base)) as unknown as FastifyInstance;
+  if (tls) {
+    followTlsFiles(app.server as unknown as TlsServer, tls);
+    app.addHook('onClose', async () => tls.close());
+  }
+  // The relay's certificate files are watched too: the API runs for long.
+  const client = observerClient(opts.server, 30_000, opts.relayTls ?? {}, {});
   const registry = new Registry();
   const ctx: ApiContext = { client, server: opts.server, registry };
   app.addHook('onClose', async () => client.close());
@@ -119,11 +140,13 @@ export function splitListen(listen: string): { host: string; port: number } {
   return { host: m[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
 }
 
-export async function runApi(opts: { listen: string; server: string }): Promise<void> {
+export async function runApi(opts: { listen: string; server: string; relayTls?: ClientTlsFlags; https?: ServerTlsSpec | null }): Promise<void> {
   const log = createLogger('api');
-  const app = buildApi({ server: opts.server, processMetrics: true });
+  // Files first: a bad one stops the API with a one-line error (TlsConfigError, exit 2).
+  const https = opts.https ? serverTlsFiles(opts.https, log) : null;
+  const app = buildApi({ server: opts.server, processMetrics: true, https, ...(opts.relayTls ? { relayTls: opts.relayTls } : {}) });
   const { host, port } = splitListen(opts.listen);
   await app.listen({ host, port });
-  log.info({ listen: opts.listen, relay: opts.server }, 'HTTP API listening (web UI at /, docs at /docs, OpenAPI at /openapi.json)');
+  log.info({ listen: opts.listen, relay: opts.server, https: !!https }, 'HTTP API listening (web UI at /, docs at /docs, OpenAPI at /openapi.json)');
   runUntilSignal(log, () => app.close());
 }

@@ -44,6 +44,9 @@ export interface ShipperOptions {
   spill?: SpillOptions | null;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** TLS to the relay (common/tls.ts grpcChannelCredentials, grpcChannelOptions); absent: plaintext. */
+  credentials?: grpc.ChannelCredentials;
+  channelOptions?: grpc.ChannelOptions;
 }
 
 export interface SpillOptions {
@@ -205,9 +208,10 @@ export class Shipper {
    * (and spill) as they would while the relay is away.
    */
   async start(): Promise<void> {
-    this.client = new IngestClient(this.opts.relayAddress, grpc.credentials.createInsecure(), {
+    this.client = new IngestClient(this.opts.relayAddress, this.opts.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
+      ...this.opts.channelOptions,
     });
     if (!this.opts.spill || this.earlier) {
       this.connect();

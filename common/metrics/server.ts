@@ -3,10 +3,12 @@
 // prom-client's default registry, so a module that registers there (one per process, e.g. the
 // relay's spool and Kafka consumer gauges) is exported without extra wiring.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { register as defaultRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { listenError } from '../start-error.js';
+import { followTlsFiles, httpsServerOptions, type TlsFiles } from '../tls.js';
 
 export interface MetricsServer {
   port: number;
@@ -22,11 +24,12 @@ export function parseListenAddress(addr: string): { host: string; port: number }
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-export async function startMetricsServer(addr: string, registry: Registry, log: Logger): Promise<MetricsServer> {
+/** `tls`: serve HTTPS with these (watched) files, client certificates required with client CAs. */
+export async function startMetricsServer(addr: string, registry: Registry, log: Logger, tls: TlsFiles | null = null): Promise<MetricsServer> {
   const { host, port } = parseListenAddress(addr);
   const registries = registry === defaultRegistry ? [registry] : [registry, defaultRegistry];
   const collect = async () => (await Promise.all(registries.map((r) => r.metrics()))).filter((t) => t.trim() !== '').join('\n');
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || (path !== '/metrics' && path !== '/')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: metrics are served at /metrics\n');
@@ -43,7 +46,9 @@ export async function startMetricsServer(addr: string, registry: Registry, log: 
         res.writeHead(500).end(`${err.message}\n`);
       },
     );
-  });
+  };
+  const server = tls ? https.createServer(httpsServerOptions(tls), handler) : http.createServer(handler);
+  if (tls) followTlsFiles(server as https.Server, tls);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(err, `${host}:${port}`, '--metrics-addr')));
     server.listen(port, host, () => {
@@ -52,13 +57,16 @@ export async function startMetricsServer(addr: string, registry: Registry, log: 
     });
   });
   const bound = (server.address() as AddressInfo).port;
-  log.info({ metrics: `${host}:${bound}` }, 'metrics listening');
+  log.info({ metrics: `${host}:${bound}`, tls: !!tls }, 'metrics listening');
   return {
     port: bound,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
-        server.close(() => r());
+        server.close(() => {
+          tls?.close();
+          r();
+        });
       }),
   };
 }

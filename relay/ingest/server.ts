@@ -28,6 +28,8 @@ export interface IngestServerDeps {
    * relay run may still be on their way from Kafka to storage, so storage's seq lags).
    */
   tolerateResumeGaps?: boolean;
+  /** mTLS: why this call's client certificate may not push for `node` (null: it may). */
+  authorize?(call: IngestCall, node: string): string | null;
   /** Largest block accepted, in rows and bytes (default DEFAULT_BLOCK_LIMITS). */
   blockLimits?: BlockLimits;
   log: Logger;
@@ -122,6 +124,9 @@ export class IngestServer {
         if (state || helloPending) return fail(grpc.status.FAILED_PRECONDITION, 'hello sent twice');
         const { node_name: node = '', session_id: session = '', observer_address = '', version = '' } = msg.hello;
         if (!node || !session) return fail(grpc.status.INVALID_ARGUMENT, 'hello needs node_name and session_id');
+        // Counted and logged by the authorizer, not as a protocol error.
+        const refused = this.deps.authorize?.(call, node) ?? null;
+        if (refused !== null) return call.emit('error', Object.assign(new Error(refused), { code: grpc.status.PERMISSION_DENIED, details: refused }));
         helloPending = true;
         call.pause();
         this.deps.durableSeq(session).then(
