@@ -1,6 +1,7 @@
 // `flowscope collector`: one per node. Wires a source through decode and enrichment into the
 // ring (served on the node's Observer API) and the shipper (to the relay).
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { createLogger } from '../common/logger.js';
@@ -98,6 +99,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     onDrop: (n) => loss.add(LostEventSource.HUBBLE_RING_BUFFER, n),
   });
   const rate = new FlowRateMeter();
+  const observerStats = { invalidRequests: 0 };
   const metricsConfig = opts.metrics ?? '';
   // Flow metrics only when something can scrape them (they also turn on DNS decoding).
   const flowMetrics =
@@ -128,8 +130,15 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     else log.warn({ server: kubernetes.server, timeoutMs }, 'Kubernetes caches not synced yet; starting anyway (flows stay unnamed until they are)');
   }
 
+  // One session for the ring's cursors and the shipper's rows (flow_session/flow_seq).
+  const session = randomUUID();
   const server = new grpc.Server();
-  server.addService(ObserverService, observerHandlers(collectorObserverBackend({ nodeName, version: VERSION, ring, live, rate, startedMs })));
+  server.addService(
+    ObserverService,
+    observerHandlers(
+      collectorObserverBackend({ nodeName, version: VERSION, ring, live, rate, startedMs, session, onInvalidResume: () => observerStats.invalidRequests++ }),
+    ),
+  );
   const health = new HealthImplementation({ '': 'SERVING', [OBSERVER_HEALTH_SERVICE]: 'SERVING' });
   health.addToServer(server);
   const port = await bindServer(server, opts.listen);
@@ -147,6 +156,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           maxUnackedFlows: opts.maxUnackedFlows,
           maxMemoryBytes: opts.maxUnackedBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes,
           spill,
+          session,
         },
         log,
       )
@@ -160,7 +170,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   if (opts.metricsAddr) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue });
+    registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue, observer: observerStats });
     if (flowMetrics) {
       flowMetrics.register(registry);
       flowMetrics.start();

@@ -35,7 +35,11 @@ export function registerRelayMetrics(registry: Registry, relay: Relay): RelayMet
     Object.entries(relay.lostBySource).map(([source, value]) => ({ labels: { source }, value })),
   ).register(registry);
   gauge('flowscope_relay_pending_rows', 'Rows accepted from collectors and not yet durable in storage (ingest queue depth)', () => batcher.pending);
-  gauge('flowscope_relay_live_subscribers', 'Observer API followers of the live stream', () => relay.live.subscribers);
+  const follow = relay.fanout.stats;
+  gauge('flowscope_relay_live_subscribers', 'Observer API followers of the live stream', () => follow.followers);
+  gauge('flowscope_relay_follow_peer_streams', "GetFlows streams open to collectors' Observer APIs for followers", () => follow.peerStreams);
+  counter('flowscope_relay_follow_dropped_flows_total', 'Live flows dropped because a follower fell behind (it was sent a LostEvent)', () => follow.dropped);
+  counter('flowscope_relay_follow_peer_errors_total', 'Collector GetFlows streams that failed or ended while followed', () => follow.peerErrors);
 
   counter('flowscope_storage_insert_rows_total', 'Rows inserted into the flows table', () => batcher.stats.insertedRows);
   counter('flowscope_storage_inserts_total', 'Successful inserts into the flows table', () => batcher.stats.insertedBatches);

@@ -16,6 +16,8 @@ export interface CollectorMetricSources {
   shipper: Shipper | null;
   loss: LossCounters;
   queue: Pick<DecodeQueue, 'length'>;
+  /** The node's Observer API: GetFlows requests refused for a malformed flowscope-resume header. */
+  observer?: { invalidRequests: number };
 }
 
 const DECODE_ERROR_KINDS: Array<[keyof DecodeStats, string]> = [
@@ -50,6 +52,13 @@ export function registerCollectorMetrics(registry: Registry, src: CollectorMetri
   gauge('flowscope_collector_ring_flows', 'Flows held in the node ring (Observer API history)', () => ring.length);
   gauge('flowscope_collector_ring_capacity', 'Capacity of the node ring', () => ring.capacity);
   counter('flowscope_collector_ring_overwritten_total', 'Flows overwritten in the ring by newer ones', () => ring.overwritten);
+  const observer = src.observer;
+  if (observer)
+    counter(
+      'flowscope_collector_observer_invalid_requests_total',
+      'GetFlows requests refused for a malformed flowscope-resume header',
+      () => observer.invalidRequests,
+    );
   if (shipper === null) return;
   const s = shipper.stats;
   gauge('flowscope_collector_ship_queue_flows', "Flows waiting for the relay's durable acknowledgement (sent or not yet sent)", () => s.unackedFlows);

@@ -50,12 +50,13 @@ export class FlowBlockWriter {
   }
 
   /** Appends one flow as a row. If this throws, the block is incomplete: call reset(). `now`
-   * (default: the clock when needed) is the time of a flow without a usable one. */
-  add(flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now?: number, batchId = 0): void {
-    if (this.plain !== null && this.plain.write(flow, marks, now, batchId) !== Shape.General) return;
+   * (default: the clock when needed) is the time of a flow without a usable one; `session` and
+   * `seq` are the row's provenance (the collector's session and the flow's ring cursor). */
+  add(flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now?: number, batchId = 0, session = '', seq = 0): void {
+    if (this.plain !== null && this.plain.write(flow, marks, now, batchId, session, seq) !== Shape.General) return;
     const sink = this.sink;
     sink.begin();
-    writeFlowRow(sink, flow, marks, now, batchId);
+    writeFlowRow(sink, flow, marks, now, batchId, session, seq);
     if (sink.col !== FLOW_NATIVE_COLUMNS.length) throw new Error(`a flow row wrote ${sink.col} of ${FLOW_NATIVE_COLUMNS.length} columns`);
     this.stage.commit();
   }
@@ -116,6 +117,17 @@ export function blockToFlows(block: Buffer): Flow[] {
     for (let i = 0; i < readers.length; i++) row[i] = readers[i](r);
     out[r] = rowToFlow(row);
   }
+  return out;
+}
+
+/** Each row's provenance (flow_session, flow_seq), in row order. Allocates: for tests and tools. */
+export function blockProvenance(block: Buffer): Array<{ session: string; seq: number }> {
+  const { rows, columns } = readNativeBlock(block, { bytes: true });
+  const sessions = columns.find((c) => c.name === 'flow_session')?.values;
+  const seqs = columns.find((c) => c.name === 'flow_seq')?.values;
+  if (!sessions || !seqs) throw new Error('block has no provenance columns');
+  const out = new Array<{ session: string; seq: number }>(rows);
+  for (let r = 0; r < rows; r++) out[r] = { session: text(sessions[r]) as string, seq: Number(seqs[r]) };
   return out;
 }
 

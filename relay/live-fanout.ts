@@ -1,0 +1,236 @@
+// The live half of the relay's GetFlows, built the way Hubble Relay builds it: one GetFlows
+// follow stream per collector, to the collector's own Observer API (its ring), with the
+// request's filters pushed down, merged in time order per follower. Storage is not on this
+// path, so live latency does not depend on insert latency, and any relay can serve any
+// collector (nothing here depends on the relay that ingested a flow).
+//
+// Handover. History comes from ClickHouse cut at a marks snapshot (storage liveMarks(): per
+// collector session, the greatest flow_seq stored); each collector is asked to resume after its
+// session's mark (observer/resume.ts), so its ring supplies exactly the flows history left out:
+// no gap, no duplicate. A collector whose session is not in the snapshot (it stored nothing yet,
+// or restarted since) is served from the start of its ring; a ring that lapped the mark reports a
+// HUBBLE_RING_BUFFER LostEvent, which is forwarded.
+import * as grpc from '@grpc/grpc-js';
+import type { FlowFilter, GetFlowsRequest, GetFlowsResponse } from '../proto/types.js';
+import { LostEventSource, NodeState } from '../proto/types.js';
+import type { Logger } from '../common/logger.js';
+import { LiveSubscription, type LiveItem, type LiveStream } from '../observer/live.js';
+import { RESUME_HEADER, SESSION_HEADER, formatResume } from '../observer/resume.js';
+import { TimeOrderMerger } from './merge.js';
+import type { NodeRecord } from './nodes.js';
+import type { PeerClients } from './peers.js';
+
+export interface FanoutOptions {
+  /** Items a follower may have waiting (merged, not yet written); beyond it flows are dropped and counted. */
+  maxBuffered: number;
+  /** How long the merge holds a flow for the other collectors' flows of the same time. */
+  mergeMaxDelayMs: number;
+  /** How often a follower looks for collectors that came or went. */
+  pollMs: number;
+}
+
+export const DEFAULT_FANOUT_OPTIONS: FanoutOptions = { maxBuffered: 65_536, mergeMaxDelayMs: 250, pollMs: 500 };
+
+export interface FanoutStats {
+  /** Followers open now. */
+  followers: number;
+  /** Collector streams open now, over all followers. */
+  peerStreams: number;
+  /** Flows dropped because a follower fell maxBuffered behind (it got a LostEvent). */
+  dropped: number;
+  /** Collector streams that failed or ended while followed. */
+  peerErrors: number;
+  /** Streams where the collector answered with another session than the one resumed (it restarted). */
+  sessionMismatches: number;
+}
+
+/** Which collectors to follow: the registry's public view (the relay's own ingest streams, and
+ * whatever else NodeRegistry learns to list). */
+export interface FollowableNodes {
+  connected(): NodeRecord[];
+}
+
+interface PeerStream {
+  node: string;
+  session: string;
+  call: grpc.ClientReadableStream<GetFlowsResponse>;
+  ended: boolean;
+}
+
+const NO_ITEMS: LiveItem[] = [];
+
+export class LiveFanout {
+  readonly stats: FanoutStats = { followers: 0, peerStreams: 0, dropped: 0, peerErrors: 0, sessionMismatches: 0 };
+
+  constructor(
+    private readonly nodes: FollowableNodes,
+    private readonly peers: PeerClients,
+    private readonly log: Logger,
+    readonly opts: FanoutOptions = DEFAULT_FANOUT_OPTIONS,
+  ) {}
+
+  /**
+   * Opens the collector streams of one follower. `marks` null: only new flows (a follow
+   * without history); otherwise the snapshot its history was cut at.
+   */
+  open(req: GetFlowsRequest, marks: ReadonlyMap<string, number> | null): LiveStream {
+    return new FollowerStream(this, req, marks);
+  }
+
+  /** @internal */
+  get deps(): { nodes: FollowableNodes; peers: PeerClients; log: Logger } {
+    return { nodes: this.nodes, peers: this.peers, log: this.log };
+  }
+}
+
+class FollowerStream implements LiveStream {
+  private readonly queue: LiveSubscription;
+  private readonly merger: TimeOrderMerger;
+  private readonly streams = new Map<string, PeerStream>();
+  /** Sessions whose resume point was used: a later stream of the same session starts at "now". */
+  private readonly resumed = new Set<string>();
+  private readonly peerReq: GetFlowsRequest;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+  private first = true;
+
+  constructor(
+    private readonly fanout: LiveFanout,
+    req: GetFlowsRequest,
+    private readonly marks: ReadonlyMap<string, number> | null,
+  ) {
+    const { opts, stats } = fanout;
+    // Filters and since go down; number, until and the field mask stay here: the relay applies
+    // them to the merged stream (a collector ending at `until` would look like one going away,
+    // and a masked flow could not be merged or filtered again).
+    this.peerReq = { follow: true, whitelist: copyFilters(req.whitelist), blacklist: copyFilters(req.blacklist) };
+    // Only with a resume: without one, a collector treats a follow with since as history + live.
+    if (marks !== null && req.since) this.peerReq.since = req.since;
+    this.queue = new LiveSubscription(
+      -1,
+      opts.maxBuffered,
+      () => this.close(),
+      LostEventSource.OBSERVER_EVENTS_QUEUE,
+      (n) => (stats.dropped += n),
+    );
+    this.merger = new TimeOrderMerger((items) => this.queue.push(items), {
+      maxDelayMs: opts.mergeMaxDelayMs,
+      maxBuffered: opts.maxBuffered,
+      tickMs: Math.max(10, Math.min(50, opts.mergeMaxDelayMs / 5)),
+    });
+    this.merger.start();
+    stats.followers++;
+    this.sync();
+    this.first = false;
+    this.timer = setInterval(() => this.sync(), opts.pollMs);
+    this.timer.unref();
+  }
+
+  next(): Promise<LiveItem[]> {
+    return this.closed ? Promise.resolve(NO_ITEMS) : this.queue.next();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const s of this.streams.values()) this.end(s, false);
+    this.streams.clear();
+    this.merger.stop();
+    this.queue.close();
+    this.fanout.stats.followers--;
+  }
+
+  /** Follows collectors that appeared, drops those that went away. */
+  private sync(): void {
+    if (this.closed) return;
+    const { nodes, log } = this.fanout.deps;
+    let list: NodeRecord[];
+    try {
+      list = nodes.connected();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'listing collectors to follow failed');
+      return;
+    }
+    const seen = new Set<string>();
+    for (const n of list) {
+      if (!n.observerAddress) continue; // no Observer API: its flows are history only
+      seen.add(n.name);
+      const cur = this.streams.get(n.name);
+      if (cur && !cur.ended && cur.session === n.session) continue;
+      if (cur && !cur.ended) this.end(cur, false); // the node restarted: a new session, a new ring
+      this.startPeer(n);
+    }
+    for (const [name, s] of this.streams) {
+      if (seen.has(name)) continue;
+      this.streams.delete(name);
+      if (!s.ended) {
+        this.end(s, false);
+        this.status(NodeState.NODE_UNAVAILABLE, name);
+      }
+    }
+  }
+
+  private startPeer(n: NodeRecord): void {
+    const { peers, log } = this.fanout.deps;
+    const stats = this.fanout.stats;
+    const md = new grpc.Metadata();
+    let resumeFrom: number | null = null;
+    if (this.marks !== null && !this.resumed.has(n.session)) {
+      // The first stream of a session resumes where this follower's history stops; a later one
+      // (after a failure) cannot know what it already got and starts with new flows.
+      resumeFrom = this.marks.get(n.session) ?? 0;
+      this.resumed.add(n.session);
+      try {
+        md.set(RESUME_HEADER, formatResume(new Map([[n.session, resumeFrom]])));
+      } catch (err) {
+        log.warn({ node: n.name, err: (err as Error).message }, 'cannot resume this collector; following new flows only');
+        resumeFrom = null;
+      }
+    }
+    const call = peers.getFlows(n.observerAddress, this.peerReq, md);
+    const s: PeerStream = { node: n.name, session: n.session, call, ended: false };
+    this.streams.set(n.name, s);
+    stats.peerStreams++;
+    this.merger.addSource(n.name);
+    if (!this.first) this.status(NodeState.NODE_CONNECTED, n.name);
+    call.on('metadata', (m: grpc.Metadata) => {
+      const got = m.get(SESSION_HEADER)[0];
+      if (resumeFrom !== null && got !== undefined && String(got) !== n.session) {
+        // The collector restarted under us: it served its (new) ring from the start.
+        stats.sessionMismatches++;
+        log.debug({ node: n.name, want: n.session, got: String(got) }, 'collector answered with another session');
+      }
+    });
+    call.on('data', (res: GetFlowsResponse) => {
+      if (res.flow) this.merger.addOne(n.name, { cursor: 0, flow: res.flow });
+      else if (res.lost_events) this.queue.push([{ cursor: 0, lost: res.lost_events }]);
+    });
+    const gone = (err?: grpc.ServiceError) => {
+      if (s.ended) return;
+      this.end(s, true);
+      if (this.closed) return;
+      stats.peerErrors++;
+      log.debug({ node: n.name, err: err?.message ?? 'stream ended' }, 'collector stream ended while followed');
+      this.status(NodeState.NODE_UNAVAILABLE, n.name);
+    };
+    call.on('error', gone);
+    call.on('end', () => gone());
+  }
+
+  private end(s: PeerStream, byPeer: boolean): void {
+    if (s.ended) return;
+    s.ended = true;
+    this.fanout.stats.peerStreams--;
+    this.merger.removeSource(s.node);
+    if (!byPeer) s.call.cancel();
+  }
+
+  private status(state: (typeof NodeState)[keyof typeof NodeState], node: string): void {
+    this.queue.push([{ cursor: 0, status: { state_change: state, node_names: [node] } }]);
+  }
+}
+
+function copyFilters(fs: FlowFilter[] | undefined): FlowFilter[] {
+  return fs ? [...fs] : [];
+}
