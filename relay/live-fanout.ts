@@ -11,9 +11,10 @@
 // or restarted since) is served from the start of its ring; a ring that lapped the mark reports a
 // HUBBLE_RING_BUFFER LostEvent, which is forwarded.
 import * as grpc from '@grpc/grpc-js';
-import type { FlowFilter, GetFlowsRequest, GetFlowsResponse } from '../proto/types.js';
+import type { FlowFilter, GetFlowsRequest, GetFlowsResponse, Timestamp } from '../proto/types.js';
 import { LostEventSource, NodeState } from '../proto/types.js';
 import type { Logger } from '../common/logger.js';
+import { compareTimestamps, nowTimestamp } from '../common/time.js';
 import { LiveSubscription, type LiveItem, type LiveStream } from '../observer/live.js';
 import { RESUME_HEADER, SESSION_HEADER, formatResume } from '../observer/resume.js';
 import { TimeOrderMerger } from './merge.js';
@@ -87,8 +88,9 @@ class FollowerStream implements LiveStream {
   private readonly queue: LiveSubscription;
   private readonly merger: TimeOrderMerger;
   private readonly streams = new Map<string, PeerStream>();
-  /** Sessions whose resume point was used: a later stream of the same session starts at "now". */
-  private readonly resumed = new Set<string>();
+  /** Per collector session, the time of the last flow it delivered to this follower. */
+  private readonly lastTime = new Map<string, Timestamp>();
+  private readonly openedAt = nowTimestamp();
   private readonly peerReq: GetFlowsRequest;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
@@ -175,20 +177,27 @@ class FollowerStream implements LiveStream {
     const { peers, log } = this.fanout.deps;
     const stats = this.fanout.stats;
     const md = new grpc.Metadata();
+    let req = this.peerReq;
     let resumeFrom: number | null = null;
-    if (this.marks !== null && !this.resumed.has(n.session)) {
-      // The first stream of a session resumes where this follower's history stops; a later one
-      // (after a failure) cannot know what it already got and starts with new flows.
+    const last = this.lastTime.get(n.session);
+    if (last !== undefined) {
+      // Again after a failure: the flows newer than the last one it delivered (its ring, by time).
+      req = { ...req, since: laterOf(req.since, nextNanosecond(last)) };
+    } else if (this.marks !== null) {
+      // Where this follower's history stops (0: it holds none of this session, so the ring's start).
       resumeFrom = this.marks.get(n.session) ?? 0;
-      this.resumed.add(n.session);
       try {
         md.set(RESUME_HEADER, formatResume(new Map([[n.session, resumeFrom]])));
       } catch (err) {
-        log.warn({ node: n.name, err: (err as Error).message }, 'cannot resume this collector; following new flows only');
+        log.warn({ node: n.name, err: (err as Error).message }, 'cannot resume this collector; following its flows since the follow began');
         resumeFrom = null;
+        req = { ...req, since: laterOf(req.since, this.openedAt) };
       }
+    } else if (!this.first) {
+      // A follow of new flows only, and a collector that appeared after it began: its flows since then.
+      req = { ...req, since: this.openedAt };
     }
-    const call = peers.getFlows(n.observerAddress, this.peerReq, md);
+    const call = peers.getFlows(n.observerAddress, req, md);
     const s: PeerStream = { node: n.name, session: n.session, call, ended: false };
     this.streams.set(n.name, s);
     stats.peerStreams++;
@@ -203,8 +212,10 @@ class FollowerStream implements LiveStream {
       }
     });
     call.on('data', (res: GetFlowsResponse) => {
-      if (res.flow) this.merger.addOne(n.name, { cursor: 0, flow: res.flow });
-      else if (res.lost_events) this.queue.push([{ cursor: 0, lost: res.lost_events }]);
+      if (res.flow) {
+        if (res.flow.time) this.lastTime.set(n.session, res.flow.time);
+        this.merger.addOne(n.name, { cursor: 0, flow: res.flow });
+      } else if (res.lost_events) this.queue.push([{ cursor: 0, lost: res.lost_events }]);
     });
     const gone = (err?: grpc.ServiceError) => {
       if (s.ended) return;
@@ -229,6 +240,15 @@ class FollowerStream implements LiveStream {
   private status(state: (typeof NodeState)[keyof typeof NodeState], node: string): void {
     this.queue.push([{ cursor: 0, status: { state_change: state, node_names: [node] } }]);
   }
+}
+
+function nextNanosecond(t: Timestamp): Timestamp {
+  const nanos = (t.nanos ?? 0) + 1;
+  return nanos >= 1e9 ? { seconds: (t.seconds ?? 0) + 1, nanos: 0 } : { seconds: t.seconds ?? 0, nanos };
+}
+
+function laterOf(a: Timestamp | undefined, b: Timestamp): Timestamp {
+  return a !== undefined && compareTimestamps(a, b) > 0 ? a : b;
 }
 
 function copyFilters(fs: FlowFilter[] | undefined): FlowFilter[] {
