@@ -195,3 +195,48 @@ test('follow with history in storage: the handover from storage to the rings has
     await relay.stop();
   }
 });
+
+test('collectors coming and going are reported; a follower that does not read is bounded and told what it lost', async () => {
+  const store = new MemoryRelayStore();
+  const relay = new Relay(store, { listen: '127.0.0.1:0', nodeName: 'relay', batcher: { flushIntervalMs: 20 }, follow: { maxBuffered: 200, pollMs: 50 } }, log);
+  await relay.start();
+  const first = await collector(relay.port, '1', 100_000, 1000);
+  let late: RunningCollector | undefined;
+  let follower: Follower | undefined;
+  const idle = relay.fanout.open({ follow: true }, null); // never read until the end
+  try {
+    await waitFor('first collector registered', () => (relay.nodes.connected().length === 1 ? true : undefined));
+    follower = new Follower(relay.port, { follow: true });
+    const f = follower;
+    await waitFor('flows from the first collector', () => (f.flows.length > 0 ? true : undefined));
+    late = await collector(relay.port, '2', 100_000, 1000);
+    const l = late;
+    const lateNode = (await waitFor('a flow in the late collector’s ring', () => (l.ring.seen > 0 ? [...l.ring.range(0, 1)][0] : undefined))).node_name!;
+    await waitFor('the late collector announced', () =>
+      f.statuses.some((s) => s.state === NodeState.NODE_CONNECTED && s.nodes.includes(lateNode)) ? true : undefined,
+    );
+    await waitFor('flows of the late collector followed', () => (f.flows.some((x) => x.node_name === lateNode) ? true : undefined));
+    await late.stop();
+    late = undefined;
+    await waitFor('the late collector reported gone', () =>
+      f.statuses.some((s) => s.state === NodeState.NODE_UNAVAILABLE && s.nodes.includes(lateNode)) ? true : undefined,
+    );
+    assert.equal(f.error, null);
+
+    // The idle follower kept at most its bound and counted the rest.
+    await waitFor('flows dropped for the idle follower', () => (relay.fanout.stats.dropped > 0 ? true : undefined));
+    const items = await idle.next();
+    const flows = items.filter((i) => i.flow).length;
+    const lost = items.filter((i) => i.lost).reduce((s, i) => s + Number(i.lost!.num_events_lost), 0);
+    assert.ok(flows <= 200, `${flows} flows held`);
+    assert.ok(lost > 0, 'a LostEvent for what was dropped');
+  } finally {
+    idle.close();
+    await follower?.stop();
+    await late?.stop();
+    await first.stop();
+    await relay.stop();
+  }
+  assert.equal(relay.fanout.stats.followers, 0);
+  assert.equal(relay.fanout.stats.peerStreams, 0);
+});
