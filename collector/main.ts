@@ -66,6 +66,8 @@ export interface CollectorOptions {
 
 export interface RunningCollector {
   port: number;
+  /** This run's session: its ring cursors' namespace, the shipper's session, rows' flow_session. */
+  session: string;
   pipeline: CollectorPipeline;
   ring: FlowRing;
   queue: DecodeQueue;
@@ -189,6 +191,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
 
   return {
     port,
+    session,
     pipeline,
     ring,
     queue,

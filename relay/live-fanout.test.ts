@@ -8,11 +8,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Relay } from './relay.js';
+import { LiveFanout } from './live-fanout.js';
+import { PeerClients } from './peers.js';
+import type { NodeRecord } from './nodes.js';
 import { relayStore } from './main.js';
 import { startCollector, type RunningCollector } from '../collector/main.js';
 import { createLogger } from '../common/logger.js';
 import { FlowStore } from '../storage/index.js';
 import { MemoryRelayStore } from '../testing/memory-relay-store.js';
+import { blockProvenance } from '../schema/native/flow-block.js';
 import { ObserverApiClient } from '../api/client.js';
 import { timestampToNs } from '../common/time.js';
 import type { Flow, GetFlowsRequest } from '../proto/types.js';
@@ -133,37 +137,36 @@ test('slow storage: a follower started mid-stream gets every flow once, in time 
 test('follow with history in storage: the handover from storage to the rings has no gap and no duplicate; filters go down', async () => {
   const flowStore = await FlowStore.open({ path: path.join(dir, 'chdb') });
   const inner = relayStore(flowStore);
-  // Inserts can be held, so that when the follow starts some flows are stored and some are only
-  // in the rings, whatever the machine's speed.
+  // Once both collectors have 300 flows stored, later inserts wait: when the follow starts, some
+  // flows are in storage and the rest only in the rings, whatever the machine's speed.
+  const storedBySession = new Map<string, number>();
+  let release: () => void = () => {};
   let hold: Promise<void> | null = null;
   const store = {
     ...inner,
     insertBlocks: async (...args: Parameters<typeof inner.insertBlocks>) => {
       if (hold) await hold;
-      return inner.insertBlocks(...args);
+      await inner.insertBlocks(...args);
+      for (const b of args[0]) for (const p of blockProvenance(b)) storedBySession.set(p.session, (storedBySession.get(p.session) ?? 0) + 1);
+      if (hold === null && storedBySession.size === 2 && [...storedBySession.values()].every((n) => n >= 300)) hold = new Promise<void>((r) => (release = r));
     },
   };
   const relay = new Relay(store, { listen: '127.0.0.1:0', nodeName: 'relay', batcher: { flushIntervalMs: 50 } }, log);
   await relay.start();
-  const count = 4000;
-  const cs = [await collector(relay.port, '1', count, 1000), await collector(relay.port, '2', count, 1000)];
+  const count = 6000;
+  const cs = [await collector(relay.port, '1', count, 2000), await collector(relay.port, '2', count, 2000)];
   const followers: Follower[] = [];
-  let release: () => void = () => {};
   try {
     await waitFor('both collectors registered', () => (relay.nodes.connected().length === 2 ? true : undefined));
-    await waitFor('history in storage', async () => {
-      const marks = await flowStore.liveMarks();
-      return marks.size === 2 && [...marks.values()].every((m) => m >= 300) ? true : undefined;
-    });
-    hold = new Promise<void>((r) => (release = r));
+    await waitFor('inserts held with history in storage', () => (hold !== null ? true : undefined));
     const marks = await flowStore.liveMarks();
-    await waitFor('flows beyond history in both rings', () => (cs.every((c) => c.ring.seen >= (marks.get(c.shipper!.session) ?? 0) + 200) ? true : undefined));
+    assert.equal(marks.size, 2);
+    await waitFor('flows beyond history in both rings', () => (cs.every((c) => c.ring.seen >= (marks.get(c.session) ?? 0) + 200) ? true : undefined));
     const all = new Follower(relay.port, { follow: true, since: { seconds: 1, nanos: 0 } });
     const drops = new Follower(relay.port, { follow: true, since: { seconds: 1, nanos: 0 }, whitelist: [{ verdict: [Verdict.DROPPED] }] });
     followers.push(all, drops);
     await waitFor('followers under way', () => (all.flows.length > 0 && relay.fanout.stats.peerStreams === 4 ? true : undefined));
     release(); // storage catches up while they follow
-    hold = null;
     await waitFor('sources done', () => (cs.every((c) => sourceDone(c, count)) ? true : undefined));
     const want = cs.flatMap(generated);
     const wantDrops = want.filter((f) => f.verdict === Verdict.DROPPED);
@@ -189,7 +192,6 @@ test('follow with history in storage: the handover from storage to the rings has
     );
   } finally {
     release();
-    hold = null;
     for (const f of followers) await f.stop();
     for (const c of cs) await c.stop();
     await relay.stop();
@@ -239,4 +241,50 @@ test('collectors coming and going are reported; a follower that does not read is
   }
   assert.equal(relay.fanout.stats.followers, 0);
   assert.equal(relay.fanout.stats.peerStreams, 0);
+});
+
+test('a collector answering with another session than the registry names is resumed at its own session’s mark', async () => {
+  const count = 300;
+  const c = await startCollector({
+    source: { kind: 'synthetic', rate: 3000, seed: 11, node: '3', clusterNodes: 4, count },
+    relay: null,
+    listen: '127.0.0.1:0',
+    ringCapacity: 10_000,
+    maxUnackedFlows: 1000,
+  });
+  const peers = new PeerClients();
+  // The registry still names an earlier session (e.g. the Hello of a spill replay).
+  const node: NodeRecord = {
+    name: 'n3',
+    session: 'an-earlier-session',
+    observerAddress: `127.0.0.1:${c.port}`,
+    version: 't',
+    connected: true,
+    connectedAtMs: Date.now(),
+    disconnectedAtMs: 0,
+    durableFlows: 0,
+    lastFlowAtMs: 0,
+  };
+  const fanout = new LiveFanout({ connected: () => [node] }, peers, log);
+  let stream: ReturnType<LiveFanout['open']> | undefined;
+  try {
+    await c.finished;
+    const all = generated(c);
+    // History holds this session's flows up to 100, and the earlier session's up to 7.
+    stream = fanout.open(
+      { follow: true, since: { seconds: 1, nanos: 0 } },
+      new Map([
+        [c.session, 100],
+        ['an-earlier-session', 7],
+      ]),
+    );
+    const got: Flow[] = [];
+    while (got.length < all.length - 100) for (const it of await stream.next()) if (it.flow) got.push(it.flow);
+    assertExactlyOnce(got, all.slice(100));
+    assert.equal(fanout.stats.sessionMismatches, 1);
+  } finally {
+    stream?.close();
+    peers.close();
+    await c.stop();
+  }
 });

@@ -53,6 +53,9 @@ export interface FollowableNodes {
 
 interface PeerStream {
   node: string;
+  /** The node's session in the registry when the stream started (a change means a restart). */
+  registered: string;
+  /** The session whose ring the stream reads (the collector's answer, else the one asked for). */
   session: string;
   call: grpc.ClientReadableStream<GetFlowsResponse>;
   ended: boolean;
@@ -159,7 +162,7 @@ class FollowerStream implements LiveStream {
       if (!n.observerAddress) continue; // no Observer API: its flows are history only
       seen.add(n.name);
       const cur = this.streams.get(n.name);
-      if (cur && !cur.ended && cur.session === n.session) continue;
+      if (cur && !cur.ended && cur.registered === n.session) continue;
       if (cur && !cur.ended) this.end(cur, false); // the node restarted: a new session, a new ring
       this.startPeer(n);
     }
@@ -173,21 +176,23 @@ class FollowerStream implements LiveStream {
     }
   }
 
-  private startPeer(n: NodeRecord): void {
+  /** `session`: the collector's session when it is known to differ from the registry's;
+   * `announce`: tell the follower the node is (again) connected. */
+  private startPeer(n: NodeRecord, session = n.session, announce = !this.first): void {
     const { peers, log } = this.fanout.deps;
     const stats = this.fanout.stats;
     const md = new grpc.Metadata();
     let req = this.peerReq;
     let resumeFrom: number | null = null;
-    const last = this.lastTime.get(n.session);
+    const last = this.lastTime.get(session);
     if (last !== undefined) {
       // Again after a failure: the flows newer than the last one it delivered (its ring, by time).
       req = { ...req, since: laterOf(req.since, nextNanosecond(last)) };
     } else if (this.marks !== null) {
       // Where this follower's history stops (0: it holds none of this session, so the ring's start).
-      resumeFrom = this.marks.get(n.session) ?? 0;
+      resumeFrom = this.marks.get(session) ?? 0;
       try {
-        md.set(RESUME_HEADER, formatResume(new Map([[n.session, resumeFrom]])));
+        md.set(RESUME_HEADER, formatResume(new Map([[session, resumeFrom]])));
       } catch (err) {
         log.warn({ node: n.name, err: (err as Error).message }, 'cannot resume this collector; following its flows since the follow began');
         resumeFrom = null;
@@ -198,24 +203,49 @@ class FollowerStream implements LiveStream {
       req = { ...req, since: this.openedAt };
     }
     const call = peers.getFlows(n.observerAddress, req, md);
-    const s: PeerStream = { node: n.name, session: n.session, call, ended: false };
+    const s: PeerStream = { node: n.name, registered: n.session, session, call, ended: false };
     this.streams.set(n.name, s);
     stats.peerStreams++;
     this.merger.addSource(n.name);
-    if (!this.first) this.status(NodeState.NODE_CONNECTED, n.name);
-    call.on('metadata', (m: grpc.Metadata) => {
-      const got = m.get(SESSION_HEADER)[0];
-      if (resumeFrom !== null && got !== undefined && String(got) !== n.session) {
-        // The collector restarted under us: it served its (new) ring from the start.
-        stats.sessionMismatches++;
-        log.debug({ node: n.name, want: n.session, got: String(got) }, 'collector answered with another session');
-      }
-    });
-    call.on('data', (res: GetFlowsResponse) => {
+    if (announce) this.status(NodeState.NODE_CONNECTED, n.name);
+    // A resumed stream is used only once the collector confirmed the session (its response
+    // header): gRPC may hand over the first messages before the header event, so they wait.
+    let confirmed = resumeFrom === null;
+    let early: GetFlowsResponse[] = [];
+    const take = (res: GetFlowsResponse) => {
       if (res.flow) {
-        if (res.flow.time) this.lastTime.set(n.session, res.flow.time);
+        if (res.flow.time) this.lastTime.set(s.session, res.flow.time);
         this.merger.addOne(n.name, { cursor: 0, flow: res.flow });
       } else if (res.lost_events) this.queue.push([{ cursor: 0, lost: res.lost_events }]);
+    };
+    call.on('metadata', (m: grpc.Metadata) => {
+      if (s.ended || confirmed) return;
+      const v = m.get(SESSION_HEADER)[0];
+      const got = v === undefined ? session : String(v);
+      confirmed = true;
+      const held = early;
+      early = [];
+      if (got === session) {
+        for (const res of held) take(res);
+        return;
+      }
+      // The registry's session is not the collector's (a replay of an earlier run's spill said
+      // Hello under its own session, or the collector restarted): it serves its ring from the
+      // start, repeating what history holds. Ask again with its real session's mark.
+      stats.sessionMismatches++;
+      log.debug({ node: n.name, want: session, got }, 'collector answered with another session; resuming with its own');
+      this.end(s, false);
+      if (!this.closed) this.startPeer(n, got, false);
+    });
+    call.on('data', (res: GetFlowsResponse) => {
+      if (s.ended) return;
+      if (confirmed) take(res);
+      else if (early.length < this.fanout.opts.maxBuffered) early.push(res);
+      else {
+        // Bounded: a collector that never confirms is not followed.
+        this.end(s, false);
+        this.status(NodeState.NODE_UNAVAILABLE, n.name);
+      }
     });
     const gone = (err?: grpc.ServiceError) => {
       if (s.ended) return;
