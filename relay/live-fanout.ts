@@ -67,9 +67,9 @@ export class LiveFanout {
   readonly stats: FanoutStats = { followers: 0, peerStreams: 0, dropped: 0, peerErrors: 0, sessionMismatches: 0 };
 
   constructor(
-    private readonly nodes: FollowableNodes,
-    private readonly peers: PeerClients,
-    private readonly log: Logger,
+    readonly nodes: FollowableNodes,
+    readonly peers: PeerClients,
+    readonly log: Logger,
     readonly opts: FanoutOptions = DEFAULT_FANOUT_OPTIONS,
   ) {}
 
@@ -79,11 +79,6 @@ export class LiveFanout {
    */
   open(req: GetFlowsRequest, marks: ReadonlyMap<string, number> | null): LiveStream {
     return new FollowerStream(this, req, marks);
-  }
-
-  /** @internal */
-  get deps(): { nodes: FollowableNodes; peers: PeerClients; log: Logger } {
-    return { nodes: this.nodes, peers: this.peers, log: this.log };
   }
 }
 
@@ -149,7 +144,7 @@ class FollowerStream implements LiveStream {
   /** Follows collectors that appeared, drops those that went away. */
   private sync(): void {
     if (this.closed) return;
-    const { nodes, log } = this.fanout.deps;
+    const { nodes, log } = this.fanout;
     let list: NodeRecord[];
     try {
       list = nodes.connected();
@@ -179,7 +174,7 @@ class FollowerStream implements LiveStream {
   /** `session`: the collector's session when it is known to differ from the registry's;
    * `announce`: tell the follower the node is (again) connected. */
   private startPeer(n: NodeRecord, session = n.session, announce = !this.first): void {
-    const { peers, log } = this.fanout.deps;
+    const { peers, log } = this.fanout;
     const stats = this.fanout.stats;
     const md = new grpc.Metadata();
     let req = this.peerReq;
