@@ -31,6 +31,11 @@ export function registerRelayMetrics(registry: Registry, relay: Relay): RelayMet
     'Batches of protobuf flows from collectors before 0.2, converted into blocks by the relay',
     () => ingest.legacyBatches,
   );
+  counter(
+    'flowscope_relay_legacy_blocks_total',
+    'Blocks from collectors before the provenance columns, completed by the relay (their flows are history only)',
+    () => ingest.legacyBlocks,
+  );
   new ObservedMetric('flowscope_relay_collector_lost_events_total', 'Events collectors reported lost, by Hubble LostEvent source', 'counter', () =>
     Object.entries(relay.lostBySource).map(([source, value]) => ({ labels: { source }, value })),
   ).register(registry);
