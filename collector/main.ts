@@ -1,6 +1,7 @@
 // `flowscope collector`: one per node. Wires a source through decode and enrichment into the
 // ring (served on the node's Observer API) and the shipper (to the relay).
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { createLogger } from '../common/logger.js';
@@ -87,6 +88,8 @@ export interface CollectorOptions {
 
 export interface RunningCollector {
   port: number;
+  /** This run's session: its ring cursors' namespace, the shipper's session, rows' flow_session. */
+  session: string;
   pipeline: CollectorPipeline;
   ring: FlowRing;
   queue: DecodeQueue;
@@ -149,6 +152,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     onDrop: (n) => loss.add(LostEventSource.HUBBLE_RING_BUFFER, n),
   });
   const rate = new FlowRateMeter();
+  const observerStats = { invalidRequests: 0 };
   const metricsConfig = opts.metrics ?? '';
   // Flow metrics only when something can scrape them (they also turn on DNS decoding).
   const flowMetrics =
@@ -181,8 +185,16 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     else log.warn({ server: kubernetes.server, timeoutMs }, 'Kubernetes caches not synced yet; starting anyway (flows stay unnamed until they are)');
   }
 
+  // One session for the ring's cursors and the shipper's rows (flow_session/flow_seq).
+  const session = randomUUID();
   const server = new grpc.Server(countedServerOptions());
-  addCountedService(server, ObserverService, observerHandlers(collectorObserverBackend({ nodeName, version: VERSION, ring, live, rate, startedMs })));
+  addCountedService(
+    server,
+    ObserverService,
+    observerHandlers(
+      collectorObserverBackend({ nodeName, version: VERSION, ring, live, rate, startedMs, session, onInvalidResume: () => observerStats.invalidRequests++ }),
+    ),
+  );
   const health = new HealthImplementation({ '': 'SERVING', [OBSERVER_HEALTH_SERVICE]: 'SERVING' });
   health.addToServer(counting(server));
   const port = await bindServer(server, opts.listen, tls.server);
@@ -201,6 +213,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           maxMemoryBytes: opts.maxUnackedBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes,
           spill,
           ...(tls.relay ? { credentials: tls.relay, channelOptions: tls.relayOptions } : {}),
+          session,
         },
         log,
       )
@@ -215,7 +228,16 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     grpcServerStats.register(registry);
-    registerCollectorMetrics(registry, { pipeline: pipeline.stats, decoder: decoder.stats, ring, shipper, loss, queue, redaction: redactor?.stats });
+    registerCollectorMetrics(registry, {
+      pipeline: pipeline.stats,
+      decoder: decoder.stats,
+      ring,
+      shipper,
+      loss,
+      queue,
+      redaction: redactor?.stats,
+      observer: observerStats,
+    });
     const guard = tls.guard;
     if (guard)
       new ObservedMetric('flowscope_collector_tls_refused_calls_total', 'Observer API calls refused for lack of a valid client certificate', 'counter', () =>
@@ -239,6 +261,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
 
   return {
     port,
+    session,
     pipeline,
     ring,
     queue,

@@ -1,6 +1,8 @@
 // The collector's own Observer API (port 4244, like a Hubble agent): its ring is the history.
 import type { GetNamespacesResponse, Namespace, ServerStatusResponse } from '../proto/types.js';
 import type { ObserverBackend } from '../observer/service.js';
+import { feedLiveSource } from '../observer/get-flows.js';
+import { SESSION_HEADER } from '../observer/resume.js';
 import type { LiveFeed } from '../observer/live.js';
 import type { FlowRing } from './ring.js';
 import { compareTimestamps, msToTimestamp } from '../common/time.js';
@@ -13,13 +15,18 @@ export function collectorObserverBackend(opts: {
   live: LiveFeed;
   rate: FlowRateMeter;
   startedMs: number;
+  /** The session the ring's cursors belong to (the shipper's: rows carry it as flow_session). */
+  session: string;
+  /** Counts GetFlows requests refused for a malformed resume header. */
+  onInvalidResume?: () => void;
 }): ObserverBackend {
   const { ring, live } = opts;
   return {
     history: ring,
-    live,
+    live: feedLiveSource(live, opts.session, opts.onInvalidResume),
     serverNodeName: opts.nodeName,
     versionHeader: ['hubble-server-version', opts.version],
+    flowsHeaders: [[SESSION_HEADER, opts.session]],
     async serverStatus(): Promise<ServerStatusResponse> {
       return {
         num_flows: ring.length,

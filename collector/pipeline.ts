@@ -18,7 +18,8 @@ export interface FlowEnricher {
   enrich(flow: Flow): void;
 }
 export interface FlowShipper {
-  add(flow: Flow): void;
+  /** `seq`: the flow's ring cursor, its flow_seq in storage (the relay's history/live handover). */
+  add(flow: Flow, seq: number): void;
   addLost(ev: LostEvent): void;
 }
 
@@ -77,8 +78,11 @@ export class CollectorPipeline implements RecordSink, DecodeQueueSink {
     this.enricher?.enrich(flow);
     this.stats.flowsDecoded++;
     observer?.process(flow);
-    items.push({ cursor: this.ring.push(flow), flow });
-    this.shipper?.add(flow);
+    // The same cursor goes to the ring and, as flow_seq, to storage: the relay cuts history at
+    // the stored cursor and asks this node's Observer API for the ring after it.
+    const cursor = this.ring.push(flow);
+    items.push({ cursor, flow });
+    this.shipper?.add(flow, cursor);
   }
 
   /** The perf ring overwrote `count` records on `cpu` (a source's PERF_RECORD_LOST). */

@@ -31,3 +31,14 @@ test('ring keeps the newest flows and answers last/first/since/upTo like Hubble'
   assert.deepEqual(await collect(ring.query(q({ number: 10, upTo: 4 }))), ['f3', 'f4']);
   assert.deepEqual(await collect(ring.query(q({ number: 10, predicate: (f) => f.uuid !== 'f4' }))), ['f3', 'f5']);
 });
+
+test('a resume (after) reads the ring past that cursor; a lapped resume point is reported as lost', async () => {
+  const ring = new FlowRing(4);
+  for (let i = 1; i <= 6; i++) ring.push({ uuid: `f${i}`, time: { seconds: i, nanos: 0 } });
+  assert.deepEqual(await collect(ring.query(q({ after: 4 }))), ['f5', 'f6']);
+  assert.deepEqual(await collect(ring.query(q({ after: 6 }))), []);
+  const lost: number[] = [];
+  // f1 and f2 were overwritten (the ring holds f3..f6): a reader resuming after 0 lost two.
+  assert.deepEqual(await collect(ring.query(q({ after: 0, onLost: (e) => lost.push(Number(e.num_events_lost)) }))), ['f3', 'f4', 'f5', 'f6']);
+  assert.deepEqual(lost, [2]);
+});

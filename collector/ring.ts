@@ -52,9 +52,12 @@ export class FlowRing implements FlowHistory {
     const upTo = Math.min(q.upTo, this.written);
     const inRange = (f: Flow) => (!q.since || compareTimestamps(f.time, q.since) >= 0) && (!q.until || compareTimestamps(f.time, q.until) <= 0);
     if (q.first || q.number === 0) {
-      // The writer may lap this reader while it waits on a slow client between yields.
+      // The writer may lap this reader while it waits on a slow client between yields. A resume
+      // (q.after, the relay's history mark) older than the ring's oldest flow is such a lap too:
+      // what lies between was overwritten before the relay could read it.
       let n = 0;
-      for (let c = Math.max(0, this.written - this.capacity) + 1; c <= upTo; c++) {
+      const start = q.after !== undefined ? Math.max(0, q.after) : Math.max(0, this.written - this.capacity);
+      for (let c = start + 1; c <= upTo; c++) {
         const oldest = this.written - this.capacity + 1;
         if (c < oldest) {
           const lost = oldest - c;

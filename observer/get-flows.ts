@@ -1,12 +1,13 @@
 // GetFlows with Hubble's semantics over any history + live pair: the collector serves it from
-// its ring, the relay from ClickHouse plus its merged live stream.
+// its ring, the relay from ClickHouse plus the collectors' own live streams, merged.
 import * as grpc from '@grpc/grpc-js';
 import type { Flow, FlowFilter, GetFlowsRequest, GetFlowsResponse, LostEvent, Timestamp, NodeStatusEvent } from '../proto/types.js';
 import { compileFlowFilters, FilterError } from '../filters/index.js';
 import { grpcError } from '../common/grpc-services.js';
 import { compareTimestamps, nowTimestamp } from '../common/time.js';
 import { compileFieldMask, applyFieldMask } from './field-mask.js';
-import type { LiveFeed } from './live.js';
+import type { LiveFeed, LiveStream } from './live.js';
+import { parseResume, ResumeError } from './resume.js';
 
 export interface HistoryQuery {
   whitelist: FlowFilter[];
@@ -20,6 +21,10 @@ export interface HistoryQuery {
   first: boolean;
   /** Only items at or below this live-feed cursor: newer ones will arrive through the live feed. */
   upTo: number;
+  /** Only items above this cursor (a collector resuming where the relay's history ends). */
+  after?: number;
+  /** The relay's handover: per collector session, the greatest flow_seq history holds. */
+  marks?: ReadonlyMap<string, number>;
   signal: AbortSignal;
   /** Flows the history lost while this query read it (the collector's ring lapping a slow reader): sent to the client. */
   onLost?: (ev: LostEvent) => void;
@@ -30,9 +35,54 @@ export interface FlowHistory {
   query(q: HistoryQuery): AsyncIterable<Flow>;
 }
 
+/** Where history stops; live items continue exactly after it. */
+export interface HistoryCut {
+  upTo: number;
+  after?: number;
+  marks?: ReadonlyMap<string, number>;
+}
+
+export interface FollowContext {
+  /** A follow without number or since: no history, only what is new from now on. */
+  onlyNew: boolean;
+  metadata: grpc.Metadata;
+  signal: AbortSignal;
+}
+
+/** The live half of GetFlows. */
+export interface LiveSource {
+  /** The cut of a request that does not follow: history as of the request. */
+  snapshot(): Promise<HistoryCut>;
+  /** Subscribes a follower, then says where its history stops. Throws a ServiceError to refuse. */
+  follow(req: GetFlowsRequest, ctx: FollowContext): Promise<{ cut: HistoryCut; stream: LiveStream; resumed: boolean }>;
+}
+
+/** A LiveSource over a cursor feed (the collector's ring). A request carrying the relay's
+ * resume points (observer/resume.ts) is served from the ring after the listed cursor of this
+ * session, or from the ring's start when the session is not listed (the relay's history holds
+ * none of it). `onInvalid` counts refused resume headers. */
+export function feedLiveSource(feed: LiveFeed, session: string, onInvalid?: () => void): LiveSource {
+  return {
+    snapshot: async () => ({ upTo: feed.lastCursor }),
+    async follow(_req, ctx) {
+      let resume: Map<string, number> | null;
+      try {
+        resume = parseResume(ctx.metadata);
+      } catch (err) {
+        if (!(err instanceof ResumeError)) throw err;
+        onInvalid?.();
+        throw grpcError(grpc.status.INVALID_ARGUMENT, err.message);
+      }
+      const sub = feed.subscribe();
+      if (resume === null) return { cut: { upTo: sub.startCursor }, stream: sub, resumed: false };
+      return { cut: { upTo: sub.startCursor, after: resume.get(session) ?? 0 }, stream: sub, resumed: true };
+    },
+  };
+}
+
 export interface GetFlowsDeps {
   history: FlowHistory;
-  live: LiveFeed;
+  live: LiveSource;
   /** Status lines sent before any flow (the relay announces connected/unavailable nodes). */
   preamble?: () => NodeStatusEvent[];
   serverNodeName: string;
@@ -100,20 +150,36 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
     return;
   }
   const out = new StreamWriter(call);
-  // Subscribe before reading history so nothing published meanwhile is missed.
-  const sub = req.follow ? deps.live.subscribe() : null;
+  let sub: LiveStream | null = null;
+  let cut: HistoryCut;
+  let resumed = false;
+  const followOnlyNew = !!req.follow && !req.number && !req.since;
+  try {
+    // Subscribe before reading history so nothing published meanwhile is missed. Without
+    // --follow the answer stops at the request (as Hubble's does), so flows stored while a long
+    // answer streams are not appended to it.
+    if (req.follow)
+      ({ cut, stream: sub, resumed } = await deps.live.follow(req, { onlyNew: followOnlyNew, metadata: call.metadata, signal: out.abort.signal }));
+    else cut = await deps.live.snapshot();
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    call.emit('error', typeof e.code === 'number' ? e : grpcError(grpc.status.UNAVAILABLE, e.message));
+    return;
+  }
   // A cancelled client ends the subscription, which wakes a pending next() with [].
-  if (sub) out.abort.signal.addEventListener('abort', () => sub.close(), { once: true });
-  // Without --follow the answer stops at the request (as Hubble's does): history up to the cursor
-  // of now, so flows stored while a long answer streams are not appended to it.
-  const upTo = sub ? sub.startCursor : deps.live.lastCursor;
+  if (sub) {
+    const s = sub;
+    out.abort.signal.addEventListener('abort', () => s.close(), { once: true });
+    if (out.cancelled) s.close();
+  }
   const until = req.until;
   const flowResponse = (flow: Flow): GetFlowsResponse => ({ flow: applyFieldMask(flow, mask), node_name: flow.node_name, time: flow.time });
   try {
     for (const status of deps.preamble?.() ?? []) {
       await out.write({ node_status: status, node_name: deps.serverNodeName, time: nowTimestamp() });
     }
-    const onlyNew = req.follow && !req.number && !req.since;
+    // A resumed follow (the relay's) reads the ring after its cursor even without number/since.
+    const onlyNew = followOnlyNew && !resumed;
     if (!onlyNew) {
       const lost: LostEvent[] = [];
       const flushLost = async () => {
@@ -125,9 +191,11 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
         predicate,
         since: req.since,
         until,
-        number: req.number ?? 0,
+        number: resumed ? 0 : (req.number ?? 0),
         first: !!req.first,
-        upTo,
+        upTo: cut.upTo,
+        after: cut.after,
+        marks: cut.marks,
         signal: out.abort.signal,
         onLost: (ev) => {
           lost.push(ev);
@@ -145,6 +213,10 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
       for (const it of items) {
         if (it.lost) {
           await out.write({ lost_events: it.lost, node_name: deps.serverNodeName, time: nowTimestamp() });
+          continue;
+        }
+        if (it.status) {
+          await out.write({ node_status: it.status, node_name: deps.serverNodeName, time: nowTimestamp() });
           continue;
         }
         const flow = it.flow!;

@@ -1,8 +1,9 @@
 // Fan-out of live flows to followers. Every published item carries a cursor (a monotonically
-// increasing number: the relay's storage batch id, or the collector ring's write index); a
-// subscriber remembers the cursor at subscription time so history (items <= cursor) and live
-// (items > cursor) neither overlap nor leave a gap.
-import type { Flow, LostEvent } from '../proto/types.js';
+// increasing number: the collector ring's write index); a subscriber remembers the cursor at
+// subscription time so history (items <= cursor) and live (items > cursor) neither overlap nor
+// leave a gap. The relay has no feed of its own: it follows the collectors' Observer APIs
+// (relay/live-fanout.ts) and hands its followers the same LiveStream shape.
+import type { Flow, LostEvent, NodeStatusEvent } from '../proto/types.js';
 import { LostEventSource } from '../proto/types.js';
 import { nowTimestamp } from '../common/time.js';
 
@@ -10,9 +11,18 @@ export interface LiveItem {
   cursor: number;
   flow?: Flow;
   lost?: LostEvent;
+  /** A node coming or going (the relay's fan-out). */
+  status?: NodeStatusEvent;
 }
 
-export class LiveSubscription {
+/** What GetFlows reads live items from. */
+export interface LiveStream {
+  /** Waits for items; resolves [] once closed. */
+  next(): Promise<LiveItem[]>;
+  close(): void;
+}
+
+export class LiveSubscription implements LiveStream {
   private queue: LiveItem[] = [];
   private waiter: (() => void) | null = null;
   private closed = false;
@@ -32,8 +42,8 @@ export class LiveSubscription {
     let dropped = 0;
     for (const it of items) {
       if (it.cursor <= this.startCursor) continue;
-      // Lost events themselves are never dropped: they are how the reader learns of losses.
-      if (this.queue.length >= this.maxBuffered && it.lost === undefined) {
+      // Lost events and node status are never dropped: they are how the reader learns of losses.
+      if (this.queue.length >= this.maxBuffered && it.lost === undefined && it.status === undefined) {
         dropped++;
         continue;
       }

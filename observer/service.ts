@@ -11,6 +11,8 @@ export interface ObserverBackend extends GetFlowsDeps {
   getNamespaces(): Promise<GetNamespacesResponse>;
   /** Response header metadata, e.g. hubble-relay-version. */
   versionHeader?: [string, string];
+  /** More response headers of GetFlows (a collector's flowscope-session). */
+  flowsHeaders?: ReadonlyArray<[string, string]>;
 }
 
 type Unary<Res> = grpc.handleUnaryCall<object, Res>;
@@ -36,9 +38,10 @@ export function observerHandlers(backend: ObserverBackend): grpc.UntypedServiceI
   };
   return {
     GetFlows: (call: grpc.ServerWritableStream<object, object>) => {
-      if (backend.versionHeader) {
+      if (backend.versionHeader || backend.flowsHeaders) {
         const md = new grpc.Metadata();
-        md.set(...backend.versionHeader);
+        if (backend.versionHeader) md.set(...backend.versionHeader);
+        for (const [k, v] of backend.flowsHeaders ?? []) md.set(k, v);
         call.sendMetadata(md);
       }
       void handleGetFlows(call as never, backend);

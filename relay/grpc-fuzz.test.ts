@@ -86,7 +86,7 @@ test('hostile request bytes on every relay method: refused with the right code, 
     );
 
     await stillAnswers(relay);
-    await waitUntil(() => relay.live.subscribers === 0);
+    await waitUntil(() => relay.fanout.stats.followers === 0);
     const grown = heapAfterGc() - heapBefore;
     t.diagnostic(`heap after fuzz and GC: ${(grown / 2 ** 20).toFixed(1)} MiB over the start`);
     assert.ok(grown < 64 * 2 ** 20, `heap grew ${grown} bytes`);
@@ -132,7 +132,7 @@ test('10,000 live followers open and drop: counted, memory bounded and returned,
       });
       streams.push(s);
     }
-    await waitUntil(() => relay.live.subscribers === STREAMS);
+    await waitUntil(() => relay.fanout.stats.followers === STREAMS);
     assert.equal(grpcServerStats.started(path) - startedBefore, STREAMS);
     const heapOpen = heapAfterGc();
     const rssOpen = process.memoryUsage().rss;
@@ -143,7 +143,7 @@ test('10,000 live followers open and drop: counted, memory bounded and returned,
     assert.ok(perStream < 64 * 1024, `each follower holds ${perStream} bytes of heap`);
 
     for (const s of streams) s.cancel();
-    await waitUntil(() => statuses === STREAMS && relay.live.subscribers === 0);
+    await waitUntil(() => statuses === STREAMS && relay.fanout.stats.followers === 0);
     assert.deepEqual(codes, { CANCELLED: STREAMS });
     await waitUntil(() => grpcServerStats.handled(path, grpc.status.CANCELLED) - cancelledBefore === STREAMS);
     streams.length = 0;

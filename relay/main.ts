@@ -49,7 +49,7 @@ export interface RelayCommandOptions {
   };
 }
 
-/** Adapts the FlowStore to what the relay needs; history reads stop at the live cursor. */
+/** Adapts the FlowStore to what the relay needs; history reads stop at the marks snapshot. */
 export function relayStore(store: FlowStore): RelayStore {
   return {
     insertBlocks: (blocks, progress, batchId, opts) => store.insertBlocks(blocks, progress, batchId, opts),
@@ -63,8 +63,9 @@ export function relayStore(store: FlowStore): RelayStore {
         until: q.until,
         number: q.number,
         first: q.first,
-        maxBatchId: q.upTo,
+        marks: q.marks,
       }),
+    liveMarks: () => store.liveMarks(),
     namespaces: (sinceMs) => store.namespaces(sinceMs),
     serviceMap: (r) => store.serviceMap(r),
     topTalkers: (r) => store.topTalkers(r),

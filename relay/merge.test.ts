@@ -35,3 +35,28 @@ test('old flows are released after maxDelay even if a collector is idle, and ove
   m.stop();
   assert.deepEqual(out.slice(4), [now + 300, now + 400]);
 });
+
+test('a collector that has not delivered yet holds the others until they waited maxDelay; backlogs are sorted together', () => {
+  const out: number[] = [];
+  let clock = 1_000_000;
+  const m = new TimeOrderMerger((items) => out.push(...items.map((i) => i.flow!.time!.seconds)), {
+    maxDelayMs: 250,
+    maxBuffered: 100,
+    tickMs: 10,
+    now: () => clock,
+  });
+  const now = Math.floor(Date.now() / 1000);
+  m.addSource('a');
+  m.addSource('b');
+  // a's ring backlog: old flows, but b may still send older ones.
+  m.add('a', [item(now - 10), item(now - 8)]);
+  m.release();
+  assert.deepEqual(out, []);
+  clock += 100;
+  m.addOne('b', item(now - 9));
+  m.release();
+  assert.deepEqual(out, [now - 10, now - 9], 'released up to the lowest watermark, in time order');
+  clock += 300;
+  m.release();
+  assert.deepEqual(out, [now - 10, now - 9, now - 8], 'the rest once it waited maxDelay');
+});

@@ -1,12 +1,18 @@
-// Merges the durable flows of every collector into one time-ordered live stream, as Hubble
-// Relay does for its peers: a min-heap on flow time, released once every active collector has
-// delivered flows past that time (its watermark), or once the flow is older than maxDelay.
+// Merges the live flows of every collector into one time-ordered stream, as Hubble Relay does
+// for its peers: a min-heap on flow time, released once every active collector has delivered
+// flows past that time (its watermark), or once the flow has waited maxDelay in the heap (Hubble
+// Relay's sort-buffer drain timeout). Waiting is measured from arrival, not from the flow's own
+// time: a collector's ring backlog (old flows, sent first when a follow starts) is then sorted
+// against the other collectors' backlogs instead of being released the moment it arrives. One
+// merger per follower (relay/live-fanout.ts), fed by the collectors' own GetFlows streams.
 import type { LiveItem } from '../observer/live.js';
 import { timestampToNs } from '../common/time.js';
 
 interface Entry {
   key: number;
   seq: number;
+  /** Arrival (ms, the merger's clock). */
+  at: number;
   item: LiveItem;
 }
 
@@ -57,11 +63,13 @@ function less(x: Entry, y: Entry): boolean {
 }
 
 export interface MergerOptions {
-  /** A flow is released at the latest this long after wall-clock time passes its timestamp. */
+  /** A flow is released at the latest this long after it arrived. */
   maxDelayMs: number;
   /** Above this many buffered flows the oldest are released regardless of watermarks. */
   maxBuffered: number;
   tickMs: number;
+  /** The clock (ms); tests pass their own. */
+  now?: () => number;
 }
 
 export class TimeOrderMerger {
@@ -69,11 +77,14 @@ export class TimeOrderMerger {
   private readonly watermarks = new Map<string, number>();
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
 
   constructor(
     private readonly emit: (items: LiveItem[]) => void,
     private readonly opts: MergerOptions = { maxDelayMs: 1000, maxBuffered: 200_000, tickMs: 50 },
-  ) {}
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
 
   start(): void {
     this.timer ??= setInterval(() => this.release(), this.opts.tickMs);
@@ -89,13 +100,29 @@ export class TimeOrderMerger {
   /** Items of one source, in that source's order (ascending time). */
   add(source: string, items: readonly LiveItem[]): void {
     let wm = this.watermarks.get(source) ?? 0;
+    const at = this.now();
     for (const item of items) {
-      const key = item.flow ? timestampToNs(item.flow.time) : Date.now() * 1e6;
+      const key = item.flow ? timestampToNs(item.flow.time) : at * 1e6;
       if (key > wm) wm = key;
-      this.heap.push({ key, seq: this.seq++, item });
+      this.heap.push({ key, seq: this.seq++, at, item });
     }
     this.watermarks.set(source, wm);
     if (this.heap.size > this.opts.maxBuffered) this.release();
+  }
+
+  /** One item of a source (the per-flow path: no array per flow). */
+  addOne(source: string, item: LiveItem): void {
+    const at = this.now();
+    const key = item.flow ? timestampToNs(item.flow.time) : at * 1e6;
+    const wm = this.watermarks.get(source) ?? 0;
+    if (key > wm) this.watermarks.set(source, key);
+    this.heap.push({ key, seq: this.seq++, at, item });
+    if (this.heap.size > this.opts.maxBuffered) this.release();
+  }
+
+  /** A source expected to deliver: until it does (or maxDelay passes) it holds back the others. */
+  addSource(source: string): void {
+    if (!this.watermarks.has(source)) this.watermarks.set(source, 0);
   }
 
   /** A source that disconnected no longer holds back the others. */
@@ -107,21 +134,23 @@ export class TimeOrderMerger {
     return this.heap.size;
   }
 
+  /** Releases what every source's watermark passed, what waited maxDelay, and any overflow. */
   release(limit = this.releaseLimit()): void {
     const out: LiveItem[] = [];
     const excess = this.heap.size - this.opts.maxBuffered;
+    const waitedSince = this.now() - this.opts.maxDelayMs;
     for (let i = 0; this.heap.size > 0; i++) {
       const top = this.heap.peek()!;
-      if (top.key > limit && i >= excess) break;
+      if (top.key > limit && top.at > waitedSince && i >= excess) break;
       out.push(this.heap.pop()!.item);
     }
     if (out.length > 0) this.emit(out);
   }
 
+  /** The lowest watermark: every source has delivered flows up to it (no source: nothing). */
   private releaseLimit(): number {
     let min = Number.POSITIVE_INFINITY;
     for (const wm of this.watermarks.values()) if (wm < min) min = wm;
-    const floor = (Date.now() - this.opts.maxDelayMs) * 1e6;
-    return min === Number.POSITIVE_INFINITY ? floor : Math.max(min, floor);
+    return min === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : min;
   }
 }

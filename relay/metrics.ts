@@ -34,6 +34,11 @@ export function registerRelayMetrics(registry: Registry, relay: Relay, tls: Rela
     'Batches of protobuf flows from collectors before 0.2, converted into blocks by the relay',
     () => ingest.legacyBatches,
   );
+  counter(
+    'flowscope_relay_legacy_blocks_total',
+    'Blocks from collectors before the provenance columns, completed by the relay (their flows are history only)',
+    () => ingest.legacyBlocks,
+  );
   new ObservedMetric('flowscope_relay_collector_lost_events_total', 'Events collectors reported lost, by Hubble LostEvent source', 'counter', () =>
     Object.entries(relay.lostBySource).map(([source, value]) => ({ labels: { source }, value })),
   ).register(registry);
@@ -67,7 +72,11 @@ export function registerRelayMetrics(registry: Registry, relay: Relay, tls: Rela
         { labels: { method, result: 'failed' }, value: st.failed },
       ]),
   ).register(registry);
-  gauge('flowscope_relay_live_subscribers', 'Observer API followers of the live stream', () => relay.live.subscribers);
+  const follow = relay.fanout.stats;
+  gauge('flowscope_relay_live_subscribers', 'Observer API followers of the live stream', () => follow.followers);
+  gauge('flowscope_relay_follow_peer_streams', "GetFlows streams open to collectors' Observer APIs for followers", () => follow.peerStreams);
+  counter('flowscope_relay_follow_dropped_flows_total', 'Live flows dropped because a follower fell behind (it was sent a LostEvent)', () => follow.dropped);
+  counter('flowscope_relay_follow_peer_errors_total', 'Collector GetFlows streams that failed or ended while followed', () => follow.peerErrors);
 
   counter('flowscope_storage_insert_rows_total', 'Rows inserted into the flows table', () => batcher.stats.insertedRows);
   counter('flowscope_storage_inserts_total', 'Successful inserts into the flows table', () => batcher.stats.insertedBatches);

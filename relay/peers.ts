@@ -1,6 +1,7 @@
-// gRPC clients to the collectors' own Observer APIs, used for ServerStatus and GetNodes.
+// gRPC clients to the collectors' own Observer APIs: ServerStatus and GetNodes, and the
+// GetFlows follow streams the relay's live path fans out to (relay/live-fanout.ts).
 import * as grpc from '@grpc/grpc-js';
-import type { ServerStatusResponse } from '../proto/types.js';
+import type { GetFlowsRequest, GetFlowsResponse, ServerStatusResponse } from '../proto/types.js';
 import { ObserverClient } from '../common/grpc-services.js';
 
 export class PeerClients {
@@ -31,6 +32,12 @@ export class PeerClients {
     return new Promise((resolve, reject) => {
       c.ServerStatus({}, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
     });
+  }
+
+  /** A GetFlows stream from one collector; cancel it to end it. */
+  getFlows(address: string, nodeName: string, req: GetFlowsRequest, metadata: grpc.Metadata): grpc.ClientReadableStream<GetFlowsResponse> {
+    const c = this.client(address, nodeName) as unknown as { GetFlows(req: object, md: grpc.Metadata): grpc.ClientReadableStream<GetFlowsResponse> };
+    return c.GetFlows(req, metadata);
   }
 
   close(): void {

@@ -1,5 +1,7 @@
-// The relay: accepts collector streams, makes their flows durable in storage, merges them in
-// time order for live followers, and serves the Hubble Observer API over history + live.
+// The relay: accepts collector streams and makes their flows durable in storage (it forwards
+// the collectors' blocks without looking inside), and serves the Hubble Observer API over
+// history (storage, cut at the marks snapshot) + live (the collectors' own Observer APIs,
+// merged in time order: relay/live-fanout.ts).
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type {
@@ -21,22 +23,23 @@ import type { FlowSink } from './sinks/sink.js';
 import { ClickHouseSink, type BatchStore } from './sinks/clickhouse-sink.js';
 import { IngestServer } from './ingest/server.js';
 import { NodeRegistry } from './nodes.js';
-import { TimeOrderMerger } from './merge.js';
-import { LiveFeed, type LiveItem } from '../observer/live.js';
 import { observerHandlers, type ObserverBackend } from '../observer/service.js';
-import type { FlowHistory } from '../observer/get-flows.js';
+import type { FlowHistory, LiveSource } from '../observer/get-flows.js';
 import { PeerClients } from './peers.js';
 import type { RelayTls } from './tls.js';
 import { certificateNodeName } from '../common/tls.js';
+import { LiveFanout, DEFAULT_FANOUT_OPTIONS, type FanoutOptions } from './live-fanout.js';
 import { FlowRateMeter } from '../common/rate.js';
 import { VERSION } from '../common/version.js';
-import { blockFirstTimeMs, blockToFlows } from '../schema/native/flow-block.js';
+import { blockFirstTimeMs } from '../schema/native/flow-block.js';
 
 const LOST_SOURCE_NAMES = ['unknown_lost_event_source', 'perf_event_ring_buffer', 'observer_events_queue', 'hubble_ring_buffer'];
 
 /** What the relay needs from storage. */
 export interface RelayStore extends BatchStore, FlowHistory, InsightsStore {
   durableSeq(session: string): Promise<number>;
+  /** Per collector session, the greatest flow_seq stored: where history stops and live begins. */
+  liveMarks(): Promise<Map<string, number>>;
   namespaces(sinceMs: number): Promise<Array<{ cluster: string; namespace: string }>>;
   close(): Promise<void>;
 }
@@ -45,7 +48,8 @@ export interface RelayOptions {
   listen: string;
   nodeName: string;
   batcher?: Partial<BatcherOptions>;
-  mergeMaxDelayMs?: number;
+  /** The live path: follower buffer, merge delay, collector polling (DEFAULT_FANOUT_OPTIONS). */
+  follow?: Partial<FanoutOptions>;
   /** Where batches go (default: straight into the store). */
   sink?: FlowSink;
   /** Kafka mode: storage lags what the relay acked (see IngestServerDeps.tolerateResumeGaps). */
@@ -59,11 +63,10 @@ export interface RelayOptions {
 export class Relay {
   readonly server = new grpc.Server(countedServerOptions({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 }));
   readonly nodes = new NodeRegistry();
-  readonly live = new LiveFeed();
   readonly batcher: IngestBatcher;
   readonly sink: FlowSink;
   readonly ingest: IngestServer;
-  readonly merger: TimeOrderMerger;
+  readonly fanout: LiveFanout;
   readonly health = new HealthImplementation({ '': 'NOT_SERVING', [OBSERVER_HEALTH_SERVICE]: 'NOT_SERVING' });
   private readonly peers: PeerClients;
   private readonly rate = new FlowRateMeter();
@@ -82,11 +85,9 @@ export class Relay {
   ) {
     this.peers = new PeerClients(opts.tls?.peerCredentials ?? null);
     const guard = opts.tls?.guard;
-    this.merger = new TimeOrderMerger((items) => this.live.publish(items), { maxDelayMs: opts.mergeMaxDelayMs ?? 1000, maxBuffered: 200_000, tickMs: 50 });
+    this.fanout = new LiveFanout(this.nodes, this.peers, log, { ...DEFAULT_FANOUT_OPTIONS, ...opts.follow });
     this.sink = opts.sink ?? new ClickHouseSink(store);
     this.batcher = new IngestBatcher(this.sink, (id, parts) => this.onDurable(id, parts), log, { ...DEFAULT_BATCHER_OPTIONS, ...opts.batcher });
-    // Everything stored by earlier runs has a smaller batch id: it is history for any follower.
-    this.live.advance(this.batcher.lastId);
     this.ingest = new IngestServer({
       batcher: this.batcher,
       nodes: this.nodes,
@@ -111,7 +112,6 @@ export class Relay {
     } as grpc.UntypedServiceImplementation);
     this.health.addToServer(counting(this.server));
     this.port = await bindServer(this.server, this.opts.listen, this.opts.tls?.credentials);
-    this.merger.start();
     this.health.setStatus('', 'SERVING');
     this.health.setStatus(OBSERVER_HEALTH_SERVICE, 'SERVING');
     this.log.info({ listen: this.opts.listen, port: this.port, tls: !!this.opts.tls?.files.length }, 'relay listening');
@@ -134,29 +134,21 @@ export class Relay {
     await this.batcher.drain();
     await this.sink.close();
     await this.opts.beforeStoreClose?.();
-    this.merger.stop();
     this.peers.close();
     this.opts.tls?.close();
     await this.store.close();
   }
 
-  private onDurable(batchId: number, parts: BatchPart[]): void {
-    this.live.advance(batchId);
-    // Blocks are decoded into flows only for live followers; with none, the relay never looks
-    // inside them.
-    const follow = this.live.subscribers > 0;
+  private onDurable(_batchId: number, parts: BatchPart[]): void {
+    // Followers do not depend on this: they read the collectors' rings (live-fanout.ts).
     let n = 0;
     let oldestMs = 0;
     for (const p of parts) {
       if (p.block === null) continue;
       n += p.rows;
+      // The first row's time only (for the lag metric), read from the block's header bytes.
       const ms = blockFirstTimeMs(p.block);
       if (ms > 0 && (oldestMs === 0 || ms < oldestMs)) oldestMs = ms;
-      if (!follow) continue;
-      const flows = blockToFlows(p.block);
-      const items: LiveItem[] = new Array(flows.length);
-      for (let i = 0; i < flows.length; i++) items[i] = { cursor: batchId, flow: flows[i] };
-      this.merger.add(p.session, items);
     }
     this.rate.add(n);
     this.onInsertDurable?.(oldestMs);
@@ -169,7 +161,7 @@ export class Relay {
       const source = LOST_SOURCE_NAMES[e.source ?? 0] ?? 'unknown_lost_event_source';
       this.lostBySource[source] = (this.lostBySource[source] ?? 0) + (e.num_events_lost ?? 0);
     }
-    this.live.publish(events.map((lost) => ({ cursor: Number.MAX_SAFE_INTEGER, lost })));
+    // Followers get these from the collector's own stream, where they sit among its flows.
   }
 
   /** The lost-event totals by source (the RelayStatus service, the HTTP API's status route). */
@@ -236,10 +228,23 @@ export class Relay {
     );
   }
 
+  /** History is cut at a marks snapshot; live flows continue after it from the collectors. */
+  private liveSource(): LiveSource {
+    return {
+      snapshot: async () => ({ upTo: 0, marks: await this.store.liveMarks() }),
+      follow: async (req, ctx) => {
+        // Marks first: the collectors resume after them, history stops at them.
+        const marks = ctx.onlyNew ? null : await this.store.liveMarks();
+        const stream = this.fanout.open(req, marks);
+        return { cut: { upTo: 0, marks: marks ?? new Map() }, stream, resumed: false };
+      },
+    };
+  }
+
   private backend(): ObserverBackend {
     return {
       history: this.store,
-      live: this.live,
+      live: this.liveSource(),
       serverNodeName: this.opts.nodeName,
       preamble: () => this.preamble(),
       versionHeader: ['hubble-relay-version', VERSION],

@@ -107,6 +107,13 @@ export const FLOW_COLUMNS: readonly ColumnDef[] = [
   // The relay's insert number (grows across restarts): history reads stop at a batch id and live
   // followers continue after it, so `observe --follow` has no gap and no duplicate.
   c('batch_id', 'UInt64 CODEC(Delta, ZSTD(1))'),
+  // Provenance, written by the collector per row: its session id and the flow's cursor in its
+  // ring (1, 2, … per session). The relay's live path uses them: history is cut at the greatest
+  // flow_seq stored per session (flow_marks), and each collector's Observer API serves its ring
+  // after that cursor, so history and live meet exactly. '' / 0 for flows that came without
+  // (legacy protobuf ingest, FlowStore.insert): those are history only.
+  c('flow_session', LC),
+  c('flow_seq', 'UInt64'),
 ];
 
 /** Names of the columns an insert supplies. */

@@ -205,7 +205,7 @@ const NO_HEADERS: readonly { key?: string; value?: string }[] = [];
 
 /** Appends the flow as one row in INSERT_COLUMNS order (RowBinary, or a Native block's columns); `rest` is protobuf (empty
  * when the columns reproduce everything). */
-export function writeFlowRow(w: RowSink, flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now = Date.now(), batchId = 0): void {
+export function writeFlowRow(w: RowSink, flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now = Date.now(), batchId = 0, session = '', seq = 0): void {
   const f = flow as unknown as Obj;
   moving = !plainPath || !isPlainFlow(flow);
   const rest: Obj = moving ? { ...f } : f;
@@ -462,6 +462,8 @@ export function writeFlowRow(w: RowSink, flow: Flow, marks: readonly IngestMark[
     w.u64Array(marks.map((m) => m.seq));
   }
   w.u64(batchId);
+  w.str(session);
+  w.u64(seq);
 }
 
 /** SELECT list that {@link rowToFlow} reads, in order. Aliases avoid column names on purpose:

@@ -39,8 +39,8 @@ test('cluster DDL parses, is replicated behind Distributed tables, and names onl
   }
   const all = stmts.join('\n');
   for (const t of CLUSTER_TABLES) assert.ok(all.includes(`flowscope.${t} ON CLUSTER prod_cluster`), t);
-  assert.equal((all.match(/ENGINE = Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\/flowscope\/\w+_local', '\{replica\}'/g) ?? []).length, 3);
-  assert.equal((all.match(/ENGINE = Distributed\(prod_cluster, flowscope, \w+_local, cityHash64\(\w+\)\)/g) ?? []).length, 3);
+  assert.equal((all.match(/ENGINE = Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\/flowscope\/\w+_local', '\{replica\}'/g) ?? []).length, 4);
+  assert.equal((all.match(/ENGINE = Distributed\(prod_cluster, flowscope, \w+_local, cityHash64\(\w+\)\)/g) ?? []).length, 4);
   assert.match(all, /ReplicatedSummingMergeTree\([^)]*'\{replica\}', \(flows, bytes, packets\)\)/);
   assert.doesNotMatch(all, /non_replicated_deduplication_window/);
   assert.match(all, /TTL toDateTime\(time\) \+ INTERVAL 14 DAY/);

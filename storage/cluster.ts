@@ -4,7 +4,7 @@
 // the same single-node statements the migrations run, so the two never drift. Apply it with
 // clickhouse-client (`flowscope schema --cluster NAME | clickhouse-client -n`), then run the relay
 // with --clickhouse-cluster NAME (it checks the tables instead of migrating).
-import { flowsTableDDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
+import { flowsTableDDL, flowMarksDDL, FLOW_MARKS_MV_DDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
 import { rollupTableDDL, ROLLUP_SELECT } from './rollup.js';
 
 export interface ClusterSchemaOptions {
@@ -46,6 +46,10 @@ export function clusterSchema(opts: ClusterSchemaOptions): string[] {
     'ingest_progress_mv TO ingest_progress AS',
     `${o.database}.ingest_progress_mv ON CLUSTER ${o.cluster} TO ${o.database}.ingest_progress_local AS`,
   ).replace(/FROM flows\b/, `FROM ${o.database}.flows_local`);
+  const marksMv = FLOW_MARKS_MV_DDL.replace(
+    'flow_marks_mv TO flow_marks AS',
+    `${o.database}.flow_marks_mv ON CLUSTER ${o.cluster} TO ${o.database}.flow_marks_local AS`,
+  ).replace(/FROM flows\b/, `FROM ${o.database}.flows_local`);
   const rollupMv =
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${o.database}.flows_1m_mv ON CLUSTER ${o.cluster} TO ${o.database}.flows_1m_local AS ` +
     ROLLUP_SELECT.replace(/FROM flows\b/, `FROM ${o.database}.flows_local`);
@@ -59,13 +63,27 @@ export function clusterSchema(opts: ClusterSchemaOptions): string[] {
     distributed('ingest_progress', 'cityHash64(session)', o),
     replicated(rollupTableDDL(rollupDays), 'flows_1m', o),
     distributed('flows_1m', 'cityHash64(node_name)', o),
+    // The view writes each shard's marks beside its flows (a session's rows are on one shard:
+    // flows shard by node); the Distributed table is only read.
+    replicated(flowMarksDDL(o.retentionDays), 'flow_marks', o),
+    distributed('flow_marks', 'cityHash64(session)', o),
     progressMv,
+    marksMv,
     rollupMv,
   ];
 }
 
 /** The tables a relay on a cluster needs before it starts. */
-export const CLUSTER_TABLES = ['flows', 'flows_local', 'ingest_progress', 'ingest_progress_local', 'flows_1m', 'flows_1m_local'];
+export const CLUSTER_TABLES = [
+  'flows',
+  'flows_local',
+  'ingest_progress',
+  'ingest_progress_local',
+  'flows_1m',
+  'flows_1m_local',
+  'flow_marks',
+  'flow_marks_local',
+];
 
 /** Statements of the current single-node schema (what the migrations end with on a new store). */
 export function singleNodeSchema(o: { retentionDays: number; rollupRetentionDays?: number }): string[] {
@@ -73,6 +91,8 @@ export function singleNodeSchema(o: { retentionDays: number; rollupRetentionDays
     flowsTableDDL(o.retentionDays),
     INGEST_PROGRESS_DDL,
     INGEST_PROGRESS_MV_DDL,
+    flowMarksDDL(o.retentionDays),
+    FLOW_MARKS_MV_DDL,
     rollupTableDDL(o.rollupRetentionDays ?? Math.max(o.retentionDays, 30)),
     `CREATE MATERIALIZED VIEW IF NOT EXISTS flows_1m_mv TO flows_1m AS ${ROLLUP_SELECT}`,
   ];

@@ -108,7 +108,7 @@ test('a version 1 store is upgraded in place, rows and progress kept, rollup bac
   await sc.close();
   const v1 = openClient({ kind: 'chdb', path: dir });
   await v1.insert({ table: 'flows', columns: [...v1Cols] as [string, ...string[]], values: rows, format: 'JSONCompactEachRow' });
-  assert.deepStrictEqual(await migrate(v1, { retentionDays: 7 }), [2]);
+  assert.deepStrictEqual(await migrate(v1, { retentionDays: 7 }), [2, 3]);
   assert.deepStrictEqual(await migrate(v1, { retentionDays: 7 }), [], 'a second run applies nothing');
   await v1.close();
 
@@ -118,6 +118,9 @@ test('a version 1 store is upgraded in place, rows and progress kept, rollup bac
   assert.equal(got.length, want.length);
   for (let i = 0; i < want.length; i++) assert.deepStrictEqual(got[i], want[i]);
   assert.equal(await store.durableSeq('old'), 41);
+  // Rows from before the provenance columns have no session: no marks, and always history.
+  assert.deepStrictEqual(await store.liveMarks(), new Map());
+  assert.equal((await collect(store.queryFlows({ marks: new Map() }))).length, flows.length);
   // New inserts land in v2 and feed progress and rollup.
   await store.insert(
     flows.slice(0, 3).map((f) => ({ ...f, uuid: `${f.uuid}-new` })),

@@ -2,7 +2,7 @@
 // changes), and a version is recorded in schema_migrations only after all its steps ran, so a
 // crash mid-way re-runs safely.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { flowsTableDDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
+import { flowsTableDDL, flowMarksDDL, provenanceColumnsDDL, FLOW_MARKS_MV_DDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
 import { flowsTableV1DDL, V1_INSERT_COLUMNS } from './schema-v1.js';
 import { rollupTableDDL, ROLLUP_MV_DDL, ROLLUP_SELECT } from './rollup.js';
 
@@ -68,6 +68,12 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 3,
+    name: 'flow provenance (flow_session, flow_seq) and the flow_marks view',
+    // Metadata only: old rows read the defaults ('' and 0) and stay history only.
+    run: (client, { retentionDays }) => exec(client, [...provenanceColumnsDDL(), flowMarksDDL(retentionDays), FLOW_MARKS_MV_DDL]),
+  },
 ];
 
 const MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -88,6 +94,8 @@ export async function migrate(client: ClickHouseClient, opts: MigrationOptions):
   }
   await applyRetention(client, 'flows', 'toDateTime(time)', opts.retentionDays);
   await applyRetention(client, 'flows_1m', 'minute', opts.rollupRetentionDays ?? Math.max(opts.retentionDays, 30));
+  // A session's mark outlives its rows (a mark is updated when its newest rows are stored).
+  await applyRetention(client, 'flow_marks', 'toDateTime(updated)', opts.retentionDays);
   return applied;
 }
 

@@ -18,8 +18,15 @@ export interface FlowQuery {
   first?: boolean;
   /** Exclusive lower bound, for resuming after the last flow a caller has seen. */
   newerThan?: Timestamp;
-  /** Only rows of inserts up to this relay batch id (the live cursor of a follower). */
+  /** Only rows of inserts up to this relay batch id. */
   maxBatchId?: number;
+  /**
+   * The history/live handover (storage.liveMarks()): a row with a collector session is history
+   * only if its flow_seq is at or below that session's mark (a session without a mark: none
+   * is); rows without a session (legacy ingest) always are. Rows above the marks come from the
+   * collectors' rings instead.
+   */
+  marks?: ReadonlyMap<string, number>;
   /** Rows per round trip when number is 0. */
   pageSize?: number;
 }
@@ -48,6 +55,12 @@ function buildWhere(q: FlowQuery): Built {
   if (q.maxBatchId !== undefined && Number.isFinite(q.maxBatchId)) {
     params.q_maxb = String(q.maxBatchId);
     where.push('batch_id <= {q_maxb:UInt64}');
+  }
+  if (q.marks !== undefined) {
+    // A bound Map parameter (never SQL text); a missing key reads as 0, so the rows of a session
+    // first stored after the snapshot are left to the live path.
+    params.q_marks = q.marks;
+    where.push("(flow_session = '' OR flow_seq <= {q_marks:Map(String, UInt64)}[flow_session])");
   }
   if (q.newerThan) {
     params.q_newer = timestampNs(q.newerThan).toString();

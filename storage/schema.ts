@@ -41,3 +41,29 @@ export const INGEST_PROGRESS_DDL = `CREATE TABLE IF NOT EXISTS ingest_progress (
 export const INGEST_PROGRESS_MV_DDL = `CREATE MATERIALIZED VIEW IF NOT EXISTS ingest_progress_mv TO ingest_progress AS
 SELECT m.1 AS session, m.2 AS node, m.3 AS seq, now64(3) AS updated
 FROM flows ARRAY JOIN arrayZip(ingest_sessions, ingest_nodes, ingest_seqs) AS m`;
+
+/** ALTERs that add the provenance columns to a flows table created before them (old rows get
+ * '' and 0: history only). Derived from FLOW_COLUMNS, so the types cannot drift. */
+export function provenanceColumnsDDL(table = 'flows'): string[] {
+  return FLOW_COLUMNS.filter((x) => x.name === 'flow_session' || x.name === 'flow_seq').map(
+    (x) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${x.name} ${withCodec(x.type)}`,
+  );
+}
+
+// Per collector session, the greatest flow_seq stored: the relay's history/live handover mark.
+// A collector's flows reach storage in ring order (one stream, cumulative acks, inserts in
+// order), so every row of the session at or below the mark is stored. The view writes after
+// the flows part is committed, so a mark read here may be behind the flows table, never ahead:
+// rows above it are left out of history and come from the collector's ring instead.
+export function flowMarksDDL(retentionDays: number): string {
+  return `CREATE TABLE IF NOT EXISTS flow_marks (
+  session String,
+  seq SimpleAggregateFunction(max, UInt64),
+  updated SimpleAggregateFunction(max, DateTime64(3))
+) ENGINE = AggregatingMergeTree ORDER BY session
+TTL toDateTime(updated) + INTERVAL ${Math.trunc(retentionDays)} DAY`;
+}
+
+export const FLOW_MARKS_MV_DDL = `CREATE MATERIALIZED VIEW IF NOT EXISTS flow_marks_mv TO flow_marks AS
+SELECT flow_session AS session, max(flow_seq) AS seq, now64(3) AS updated
+FROM flows WHERE flow_session != '' GROUP BY flow_session`;

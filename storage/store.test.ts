@@ -7,6 +7,7 @@ import path from 'node:path';
 import { types, encode, decode, type Flow } from '../proto/index.js';
 import { FlowStore } from './store.js';
 import { genFlows } from '../testing/gen-flows.js';
+import { FlowBlockWriter } from '../schema/native/flow-block.js';
 
 const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow, f));
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-store-'));
@@ -100,6 +101,42 @@ test('large and uint64 limits stream in pages: hubble --all (2^64-1), last N and
     assert.deepStrictEqual((await collect(store.queryFlows({ number: 2 ** 64 - 1, pageSize: 1000 }))).map(key), all);
     assert.deepStrictEqual((await collect(store.queryFlows({ number: 11_000, pageSize: 1000 }))).map(key), all.slice(-11_000));
     assert.deepStrictEqual((await collect(store.queryFlows({ number: 10_500, first: true, pageSize: 1000 }))).map(key), all.slice(0, 10_500));
+  } finally {
+    await store.close();
+  }
+});
+
+test('provenance: liveMarks per collector session; history cut at the marks keeps rows without a session', async () => {
+  const store = await FlowStore.open({ path: dir });
+  try {
+    const legacy = await store.countFlows();
+    const fresh = genFlows(150, 23, base).map((f, i) => canonical({ ...f, uuid: `prov-${i}` }));
+    // As a collector writes them: its session and each flow's ring cursor per row.
+    const w = new FlowBlockWriter();
+    const now = Date.now();
+    for (let i = 0; i < 100; i++) w.add(fresh[i], undefined, now, 0, 'sess-A', i + 1);
+    const a = w.finish();
+    w.reset();
+    for (let i = 100; i < 150; i++) w.add(fresh[i], undefined, now, 0, 'sess-B', i - 99);
+    const b = w.finish();
+    await store.insertBlocks([a, b], [], 4242);
+
+    const marks = await store.liveMarks();
+    assert.equal(marks.get('sess-A'), 100);
+    assert.equal(marks.get('sess-B'), 50);
+
+    const uuids = async (m: Map<string, number>) => (await collect(store.queryFlows({ marks: m }))).map((f) => f.uuid!);
+    // sess-A up to 60, sess-B not in the snapshot: none of it.
+    const cut = await uuids(new Map([['sess-A', 60]]));
+    assert.equal(cut.length, legacy + 60);
+    const prov = cut.filter((u) => u.startsWith('prov-')).sort((x, y) => Number(x.slice(5)) - Number(y.slice(5)));
+    assert.deepStrictEqual(
+      prov,
+      Array.from({ length: 60 }, (_, i) => `prov-${i}`),
+    );
+    assert.equal((await uuids(marks)).length, legacy + 150, 'the full snapshot holds everything');
+    // A session id with quotes is a parameter value, never SQL text.
+    assert.equal((await uuids(new Map([["x' OR 1=1 --", 5]]))).length, legacy);
   } finally {
     await store.close();
   }

@@ -165,6 +165,22 @@ export class FlowStore {
   }
 
   /**
+   * Per collector session, the greatest flow_seq stored (the flow_marks view): the snapshot a
+   * follow cuts history at. Conservative — the view writes after the flows part commits, so a
+   * mark may trail the flows table, never lead it; rows above a mark are served live from the
+   * collector's ring, so trailing costs nothing but a longer ring read.
+   */
+  async liveMarks(): Promise<Map<string, number>> {
+    const rs = await this.reader.query({
+      query: 'SELECT session, toString(max(seq)) FROM flow_marks GROUP BY session',
+      format: 'JSONCompactEachRow',
+    });
+    const out = new Map<string, number>();
+    for (const [s, seq] of await rs.json<[string, string]>()) out.set(s, Number(seq));
+    return out;
+  }
+
+  /**
    * Rows stored with a batch id: a spool replay inserts only what is missing, so a batch whose
    * insert timed out but landed is never stored twice. Any writer's ids are distinct (µs clock).
    */

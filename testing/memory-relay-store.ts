@@ -5,11 +5,15 @@ import type { RelayStore } from '../relay/relay.js';
 import type { HistoryQuery } from '../observer/get-flows.js';
 import type { Flow } from '../proto/types.js';
 import type { IngestMark } from '../storage/index.js';
-import { blockRows, blockToFlows } from '../schema/native/flow-block.js';
+import { blockProvenance, blockRows, blockToFlows } from '../schema/native/flow-block.js';
 
 export class MemoryRelayStore implements RelayStore {
-  /** The stored flows with their batch id (only with `decode`). */
-  rows: Array<{ flow: Flow; batchId: number }> = [];
+  /** The stored flows with their batch id and provenance (only with `decode`). */
+  rows: Array<{ flow: Flow; batchId: number; session: string; seq: number }> = [];
+  /** Greatest flow_seq stored per collector session (liveMarks). */
+  marks = new Map<string, number>();
+  /** Awaited before an insert is stored (a slow storage: inserts held until it resolves). */
+  beforeInsert: (() => Promise<void>) | null = null;
   /** Rows stored, from the blocks' headers. */
   rowCount = 0;
   seqs = new Map<string, number>();
@@ -26,9 +30,16 @@ export class MemoryRelayStore implements RelayStore {
       this.failNext--;
       throw new Error('injected failure');
     }
+    await this.beforeInsert?.();
     for (const b of blocks) {
       this.rowCount += blockRows(b);
-      if (this.opts.decode) for (const flow of blockToFlows(b)) this.rows.push({ flow, batchId });
+      if (!this.opts.decode) continue;
+      const prov = blockProvenance(b);
+      blockToFlows(b).forEach((flow, i) => {
+        const { session, seq } = prov[i];
+        this.rows.push({ flow, batchId, session, seq });
+        if (session !== '') this.marks.set(session, Math.max(this.marks.get(session) ?? 0, seq));
+      });
     }
     for (const p of progress) this.seqs.set(p.session, Math.max(this.seqs.get(p.session) ?? 0, p.seq));
   }
@@ -38,10 +49,15 @@ export class MemoryRelayStore implements RelayStore {
   async durableSeq(session: string): Promise<number> {
     return this.seqs.get(session) ?? 0;
   }
+  async liveMarks(): Promise<Map<string, number>> {
+    return new Map(this.marks);
+  }
   async *query(q: HistoryQuery): AsyncIterable<Flow> {
     let first = true;
+    // The same cut as storage/query.ts: rows without a session always, others up to their mark.
+    const inCut = (r: { session: string; seq: number }) => r.session === '' || q.marks === undefined || r.seq <= (q.marks.get(r.session) ?? 0);
     for (const r of this.rows) {
-      if (r.batchId <= q.upTo && q.predicate(r.flow)) yield r.flow;
+      if (inCut(r) && q.predicate(r.flow)) yield r.flow;
       if (first && this.midQuery) {
         first = false;
         await this.midQuery();

@@ -115,6 +115,7 @@ export const sharedSchemas: JsonSchema[] = [
     types.ServiceMapResponse,
     types.TopTalkersResponse,
     types.TopDropReasonsResponse,
+    types.WhyReport,
   ]),
 ];
 

@@ -19,6 +19,8 @@ export interface CollectorMetricSources {
   queue: Pick<DecodeQueue, 'length'>;
   /** With --redact-enabled. */
   redaction?: RedactionStats | null;
+  /** The node's Observer API: GetFlows requests refused for a malformed flowscope-resume header. */
+  observer?: { invalidRequests: number };
 }
 
 const DECODE_ERROR_KINDS: Array<[keyof DecodeStats, string]> = [
@@ -62,6 +64,13 @@ export function registerCollectorMetrics(registry: Registry, src: CollectorMetri
       { labels: { field: 'dns_name' }, value: redaction.dnsNames },
     ]).register(registry);
   }
+  const observer = src.observer;
+  if (observer)
+    counter(
+      'flowscope_collector_observer_invalid_requests_total',
+      'GetFlows requests refused for a malformed flowscope-resume header',
+      () => observer.invalidRequests,
+    );
   if (shipper === null) return;
   const s = shipper.stats;
   gauge('flowscope_collector_ship_queue_flows', "Flows waiting for the relay's durable acknowledgement (sent or not yet sent)", () => s.unackedFlows);

@@ -47,6 +47,9 @@ export interface ShipperOptions {
   /** TLS to the relay (common/tls.ts grpcChannelCredentials, grpcChannelOptions); absent: plaintext. */
   credentials?: grpc.ChannelCredentials;
   channelOptions?: grpc.ChannelOptions;
+  /** This run's session id (default: a new UUID). The collector shares it with its Observer
+   * API: rows carry it as flow_session, with their ring cursor as flow_seq. */
+  session?: string;
 }
 
 export interface SpillOptions {
@@ -173,7 +176,7 @@ export class Shipper {
   ) {
     this.reconnectDelay = opts.reconnectMinMs;
     this.earlier = earlier ?? null;
-    this.session = earlier?.session ?? randomUUID();
+    this.session = earlier?.session ?? opts.session ?? randomUUID();
     this.budget = earlier?.budget ?? (opts.spill ? new SpillBudget(opts.spill.maxBytes) : null);
     this.maxMemoryBytes = opts.maxMemoryBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes;
     this.chunkBytes = Math.max(1, Math.min(MAX_CHUNK_BYTES, Math.floor(this.maxMemoryBytes / 4)));
@@ -255,13 +258,14 @@ export class Shipper {
     this.onDrop?.(n);
   }
 
-  add(flow: Flow): void {
+  /** Adds a flow; `seq` is its ring cursor (per session, in add order), stored as flow_seq. */
+  add(flow: Flow, seq = 0): void {
     if (this.full(this.block.rows)) {
       this.dropped(1);
       return;
     }
     try {
-      this.block.add(flow);
+      this.block.add(flow, undefined, undefined, 0, seq > 0 ? this.session : '', seq);
     } catch (err) {
       // A row that cannot be written leaves the block's columns uneven: the batch is lost, counted.
       const lost = this.block.rows + 1;

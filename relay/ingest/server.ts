@@ -8,6 +8,7 @@ import type { FlowBatch, IngestAck, IngestMessage, LostEvent } from '../../proto
 import { validateNativeBlock } from '../../schema/native/validate.js';
 import { NativeBlockError } from '../../schema/native/error.js';
 import { FLOW_NATIVE_COLUMNS } from '../../schema/native/types.js';
+import { LEGACY_FLOW_NATIVE_COLUMNS, withEmptyProvenance } from '../../schema/native/flow-block.js';
 import { flowsToBlock } from '../sinks/sink.js';
 import type { Logger } from '../../common/logger.js';
 import type { IngestBatcher, BatchPart } from './batcher.js';
@@ -54,6 +55,8 @@ export interface IngestStats {
   rejectedBlocks: Record<string, number>;
   /** Batches of protobuf flows (collectors before 0.2), converted into a block here. */
   legacyBatches: number;
+  /** Blocks in the layout of collectors before the provenance columns, completed by the relay. */
+  legacyBlocks: number;
 }
 
 interface StreamState {
@@ -76,6 +79,7 @@ export class IngestServer {
     resumeGaps: 0,
     rejectedBlocks: {},
     legacyBatches: 0,
+    legacyBlocks: 0,
   };
   private readonly limits: BlockLimits;
 
@@ -190,7 +194,16 @@ export class IngestServer {
     }
     const block = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     try {
-      return { block, rows: validateNativeBlock(block, FLOW_NATIVE_COLUMNS, this.limits).rows };
+      try {
+        return { block, rows: validateNativeBlock(block, FLOW_NATIVE_COLUMNS, this.limits).rows };
+      } catch (err) {
+        // A collector from before the provenance columns (a rolling upgrade): its layout is
+        // checked as such, then the two columns are appended empty (its flows are history only).
+        if (!(err instanceof NativeBlockError) || err.reason !== 'columns') throw err;
+        const { rows } = validateNativeBlock(block, LEGACY_FLOW_NATIVE_COLUMNS, this.limits);
+        this.stats.legacyBlocks++;
+        return { block: withEmptyProvenance(block, rows), rows };
+      }
     } catch (err) {
       if (!(err instanceof NativeBlockError)) throw err;
       this.stats.rejectedBlocks[err.reason] = (this.stats.rejectedBlocks[err.reason] ?? 0) + 1;

@@ -62,6 +62,9 @@ class OutageStore implements RelayStore {
   durableSeq(s: string) {
     return this.inner.durableSeq(s);
   }
+  liveMarks() {
+    return this.inner.liveMarks();
+  }
   query(q: Parameters<RelayStore['query']>[0]) {
     return this.inner.query(q);
   }

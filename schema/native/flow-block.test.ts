@@ -5,12 +5,23 @@ import { TCP_FLAG_BITS } from '../../proto/tcp-flags.js';
 import { packKernelInfo } from '../../proto/kernel.js';
 import { genFlows } from '../../testing/gen-flows.js';
 import { realisticFlows } from '../../testing/realistic-flows.js';
-import { FlowBlockWriter, encodeFlowBlock, blockToFlows, blockRows, blockFirstTimeMs } from './flow-block.js';
+import {
+  FlowBlockWriter,
+  encodeFlowBlock,
+  blockToFlows,
+  blockRows,
+  blockFirstTimeMs,
+  blockProvenance,
+  withEmptyProvenance,
+  LEGACY_FLOW_NATIVE_COLUMNS,
+} from './flow-block.js';
+import { readNativeBlock } from './read.js';
+import { validateNativeBlock, NativeBlockError } from './validate.js';
 import { FLOW_COLUMNS } from '../flow-columns.js';
 import { writeFlowRow, usePlainPath, type IngestMark } from '../flow-row.js';
 import { flowShape, Shape } from '../plain-flow.js';
 import type { RowSink } from '../rowbinary.js';
-import { FLOW_NATIVE_COLUMNS, type NativeColumn } from './types.js';
+import { FLOW_NATIVE_COLUMNS, Kind, kindOf, type NativeColumn } from './types.js';
 import { NativeBlockWriter } from './writer.js';
 
 const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow, f));
@@ -212,4 +223,61 @@ test('a flow the direct path gives up half-way is written whole by the general p
   ];
   assert.equal(flowShape(flows[0]), Shape.General);
   assert.ok(encodeFlowBlock(new FlowBlockWriter(), flows, [], NOW, 1).equals(referenceBlock(flows, [], 1, FLOW_NATIVE_COLUMNS)));
+});
+
+test('a block of a collector from before the provenance columns is completed with empty provenance, other bytes untouched', () => {
+  const flows = genFlows(50, 5);
+  const w = new FlowBlockWriter();
+  for (const f of flows) w.add(f);
+  const current = w.finish();
+  // The same rows in the old layout: every column but the last two, rewritten value by value.
+  const { rows, columns } = readNativeBlock(current);
+  const legacy = new NativeBlockWriter(LEGACY_FLOW_NATIVE_COLUMNS);
+  for (let r = 0; r < rows; r++) {
+    LEGACY_FLOW_NATIVE_COLUMNS.forEach((c, i) => {
+      const v = columns[i].values[r];
+      switch (kindOf(c.type)) {
+        case Kind.U8:
+          return legacy.u8(i, v as number);
+        case Kind.U16:
+          return legacy.u16(i, v as number);
+        case Kind.U32:
+          return legacy.u32(i, v as number);
+        case Kind.I32:
+          return legacy.i32(i, v as number);
+        case Kind.U64:
+          return legacy.u64(i, Number(v));
+        case Kind.DateTime64: {
+          const ns = v as bigint;
+          return legacy.dateTime64ns(i, Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n));
+        }
+        case Kind.IPv6:
+          return legacy.ipv6(i, v as Buffer);
+        case Kind.String:
+        case Kind.LowCardinality:
+          return legacy.str(i, v as string);
+        case Kind.ArrayU64:
+          return legacy.u64Array(i, (v as Array<number | bigint>).map(Number));
+        default:
+          return legacy.strArray(i, v as string[]);
+      }
+    });
+    legacy.endRow();
+  }
+  const old = legacy.finish();
+  const limits = { maxRows: 1000, maxBytes: 1 << 24 };
+  assert.throws(
+    () => validateNativeBlock(old, FLOW_NATIVE_COLUMNS, limits),
+    (e: NativeBlockError) => e.reason === 'columns',
+  );
+  assert.equal(validateNativeBlock(old, LEGACY_FLOW_NATIVE_COLUMNS, limits).rows, rows);
+  const completed = withEmptyProvenance(old, rows);
+  assert.equal(validateNativeBlock(completed, FLOW_NATIVE_COLUMNS, limits).rows, rows);
+  assert.deepStrictEqual(readNativeBlock(completed), readNativeBlock(current), 'the rows a current collector writes without provenance');
+  // Column counts below 128 are one varuint byte: the old columns' bytes follow unchanged.
+  assert.ok(completed.subarray(1, old.length).equals(old.subarray(1)), 'the old columns are forwarded as they came');
+  assert.deepStrictEqual(
+    blockProvenance(completed),
+    Array.from({ length: rows }, () => ({ session: '', seq: 0 })),
+  );
 });

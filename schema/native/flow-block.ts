@@ -9,7 +9,7 @@ import { Shape } from '../plain-flow.js';
 import { readNativeBlock, type NativeColumnValues, type NativeValue } from './read.js';
 import { Cursor } from './cursor.js';
 import { FLOW_NATIVE_COLUMNS, type NativeColumn } from './types.js';
-import { NativeBlockWriter } from './writer.js';
+import { NativeBlockWriter, varuintSize, writeVaruint } from './writer.js';
 import { RowStage, StagedRowSink } from './row-stage.js';
 import { PlainRowWriter, fitsPlainRows, u64Column } from './plain-row.js';
 
@@ -50,12 +50,13 @@ export class FlowBlockWriter {
   }
 
   /** Appends one flow as a row. If this throws, the block is incomplete: call reset(). `now`
-   * (default: the clock when needed) is the time of a flow without a usable one. */
-  add(flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now?: number, batchId = 0): void {
-    if (this.plain !== null && this.plain.write(flow, marks, now, batchId) !== Shape.General) return;
+   * (default: the clock when needed) is the time of a flow without a usable one; `session` and
+   * `seq` are the row's provenance (the collector's session and the flow's ring cursor). */
+  add(flow: Flow, marks: readonly IngestMark[] = NO_MARKS, now?: number, batchId = 0, session = '', seq = 0): void {
+    if (this.plain !== null && this.plain.write(flow, marks, now, batchId, session, seq) !== Shape.General) return;
     const sink = this.sink;
     sink.begin();
-    writeFlowRow(sink, flow, marks, now, batchId);
+    writeFlowRow(sink, flow, marks, now, batchId, session, seq);
     if (sink.col !== FLOW_NATIVE_COLUMNS.length) throw new Error(`a flow row wrote ${sink.col} of ${FLOW_NATIVE_COLUMNS.length} columns`);
     this.stage.commit();
   }
@@ -119,6 +120,17 @@ export function blockToFlows(block: Buffer): Flow[] {
   return out;
 }
 
+/** Each row's provenance (flow_session, flow_seq), in row order. Allocates: for tests and tools. */
+export function blockProvenance(block: Buffer): Array<{ session: string; seq: number }> {
+  const { rows, columns } = readNativeBlock(block, { bytes: true });
+  const sessions = columns.find((c) => c.name === 'flow_session')?.values;
+  const seqs = columns.find((c) => c.name === 'flow_seq')?.values;
+  if (!sessions || !seqs) throw new Error('block has no provenance columns');
+  const out = new Array<{ session: string; seq: number }>(rows);
+  for (let r = 0; r < rows; r++) out[r] = { session: text(sessions[r]) as string, seq: Number(seqs[r]) };
+  return out;
+}
+
 /** Rows of a block, from its header (the block must have been validated). */
 export function blockRows(block: Buffer): number {
   const cur = new Cursor(block);
@@ -137,4 +149,38 @@ export function blockFirstTimeMs(block: Buffer): number {
   cur.bytes('time type');
   cur.need(8, 'time');
   return Number(block.readBigInt64LE(cur.pos) / 1_000_000n);
+}
+
+const PROVENANCE = new Set(['flow_session', 'flow_seq']);
+
+/** The flows columns as collectors wrote them before the provenance columns (the last two). */
+export const LEGACY_FLOW_NATIVE_COLUMNS: readonly NativeColumn[] = Object.freeze(FLOW_NATIVE_COLUMNS.filter((c) => !PROVENANCE.has(c.name)));
+const PROVENANCE_COLUMNS = FLOW_NATIVE_COLUMNS.filter((c) => PROVENANCE.has(c.name));
+if (FLOW_NATIVE_COLUMNS.slice(-PROVENANCE_COLUMNS.length).some((c) => !PROVENANCE.has(c.name))) {
+  throw new Error('the provenance columns must be the last flows columns');
+}
+
+/**
+ * A validated block of LEGACY_FLOW_NATIVE_COLUMNS (a collector from before the provenance
+ * columns) as a block of the flows columns: empty provenance ('' / 0, history only) appended
+ * at the byte level, the other columns' bytes untouched.
+ */
+export function withEmptyProvenance(block: Buffer, rows: number): Buffer {
+  const w = new NativeBlockWriter(PROVENANCE_COLUMNS);
+  const session = w.index('flow_session'),
+    seq = w.index('flow_seq');
+  for (let r = 0; r < rows; r++) {
+    w.str(session, '');
+    w.u64(seq, 0);
+    w.endRow();
+  }
+  const tail = w.finish();
+  const tc = new Cursor(tail);
+  tc.varuint('column count');
+  tc.varuint('row count');
+  const bc = new Cursor(block);
+  const cols = bc.varuint('column count');
+  const head = Buffer.allocUnsafe(varuintSize(cols + PROVENANCE_COLUMNS.length));
+  writeVaruint(head, 0, cols + PROVENANCE_COLUMNS.length);
+  return Buffer.concat([head, block.subarray(bc.pos), tail.subarray(tc.pos)]);
 }

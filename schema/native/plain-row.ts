@@ -147,6 +147,8 @@ const S = {
   ingest_nodes: slot('ingest_nodes'),
   ingest_seqs: slot('ingest_seqs'),
   batch_id: slot('batch_id'),
+  flow_session: slot('flow_session'),
+  flow_seq: slot('flow_seq'),
   src: endpointSlots('src'),
   dst: endpointSlots('dst'),
 };
@@ -222,7 +224,7 @@ export class PlainRowWriter {
    * field would not go into its columns completely (writeFlowRow must write the flow then).
    * One pass over the flow's fields checks each (plain-flow.ts fieldShape) and stages its values.
    */
-  write(flow: Flow, marks: readonly IngestMark[], now: number | undefined, batchId: number): Shape {
+  write(flow: Flow, marks: readonly IngestMark[], now: number | undefined, batchId: number, session = '', seq = 0): Shape {
     const st = this.stage,
       row = st.next();
     const n = st.nums,
@@ -294,6 +296,8 @@ export class PlainRowWriter {
       st.list(row, S.ingest_seqs, seqs);
     }
     n[nb + S.batch_id] = u64Column(batchId);
+    r[rb + S.flow_session] = session;
+    n[nb + S.flow_seq] = u64Column(seq);
     st.commit();
     return rest > 0 ? Shape.PlainWithRest : Shape.Plain;
   }
