@@ -11,12 +11,14 @@ import { collectorCommand } from './collector.js';
 import { ingesterCommand } from './ingester.js';
 import { apiCommand } from './api.js';
 import { upCommand } from './up.js';
+import { storageServerCommand } from './storage-server.js';
 
 export function buildProgram(): Command {
   const program = strict(new Command('flowscope'))
     .description('Network-flow observability for Kubernetes: collectors, a Hubble-compatible relay, ClickHouse history')
     .version(VERSION);
-  for (const cmd of [relayCommand(), collectorCommand(), ingesterCommand(), apiCommand(), upCommand(), ...userCommands()]) program.addCommand(cmd);
+  for (const cmd of [relayCommand(), collectorCommand(), ingesterCommand(), apiCommand(), upCommand(), storageServerCommand(), ...userCommands()])
+    program.addCommand(cmd);
   return program;
 }
 

@@ -11,7 +11,7 @@ import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type Batch
 import type { FlowSink } from './sinks/sink.js';
 import { ClickHouseSink, type BatchStore } from './sinks/clickhouse-sink.js';
 import { IngestServer } from './ingest/server.js';
-import { NodeRegistry } from './nodes.js';
+import { NodeRegistry, type NodeRecord } from './nodes.js';
 import { TimeOrderMerger } from './merge.js';
 import { LiveFeed, type LiveItem } from '../observer/live.js';
 import { observerHandlers, type ObserverBackend } from '../observer/service.js';
@@ -20,12 +20,17 @@ import { PeerClients } from './peers.js';
 import { FlowRateMeter } from '../common/rate.js';
 import { VERSION } from '../common/version.js';
 import { blockFirstTimeMs, blockToFlows } from '../schema/native/flow-block.js';
+import type { NodeRegistration } from '../storage/index.js';
 
 const LOST_SOURCE_NAMES = ['unknown_lost_event_source', 'perf_event_ring_buffer', 'observer_events_queue', 'hubble_ring_buffer'];
 
 /** What the relay needs from storage. */
 export interface RelayStore extends BatchStore, FlowHistory, InsightsStore {
   durableSeq(session: string): Promise<number>;
+  /** Shared store: take a collector session before reading its resume point. */
+  claimSession?(session: string): Promise<void>;
+  writeRegistrations?(regs: Array<Omit<NodeRegistration, 'relay' | 'ageMs'>>): Promise<void>;
+  readRegistrations?(windowMs: number): Promise<NodeRegistration[]>;
   namespaces(sinceMs: number): Promise<Array<{ cluster: string; namespace: string }>>;
   close(): Promise<void>;
 }
@@ -41,6 +46,8 @@ export interface RelayOptions {
   tolerateResumeGaps?: boolean;
   /** Runs on stop after ingest drained, before storage closes (e.g. an in-process Kafka ingester). */
   beforeStoreClose?: () => Promise<void>;
+  /** Several relays share the store: register collectors there and list the others' (ms). */
+  shared?: { registrationIntervalMs: number; staleAfterMs: number };
 }
 
 export class Relay {
@@ -78,12 +85,58 @@ export class Relay {
       log,
       // Held first: a spool replay clears it only after storage has the marks.
       durableSeq: async (s) => {
+        // Claimed first: any insert of another relay for this session that storage has not
+        // committed by now is refused, so the resume point read next is final.
+        await store.claimSession?.(s);
         const held = this.sink.heldSeq(s);
         return Math.max(await store.durableSeq(s), held);
       },
       onLostEvents: (node, evs) => this.onLostEvents(node, evs),
       tolerateResumeGaps: opts.tolerateResumeGaps ?? false,
     });
+  }
+
+  private registrationTimer: NodeJS.Timeout | null = null;
+  private registering: Promise<void> | null = null;
+  /** Registration rounds that failed (storage unreachable); the next round retries. */
+  registrationErrors = 0;
+
+  /** Writes this relay's collectors to the shared store and reads the other relays' ones. */
+  async refreshRegistrations(): Promise<void> {
+    const shared = this.opts.shared;
+    if (!shared || !this.store.writeRegistrations || !this.store.readRegistrations) return;
+    const local = this.nodes.local();
+    await this.store.writeRegistrations(
+      local.map((n) => ({
+        node: n.name,
+        session: n.session,
+        observerAddress: n.observerAddress,
+        version: n.version,
+        connected: n.connected,
+        connectedAtMs: n.connectedAtMs,
+      })),
+    );
+    const mine = new Set(local.filter((n) => n.connected).map((n) => n.name));
+    const now = Date.now();
+    const remote: NodeRecord[] = [];
+    for (const r of await this.store.readRegistrations(shared.staleAfterMs * 10)) {
+      if (mine.has(r.node)) continue;
+      // Fresh while its relay keeps writing it; a dead relay's collectors turn unavailable.
+      const connected = r.connected && r.ageMs <= shared.staleAfterMs;
+      remote.push({
+        name: r.node,
+        session: r.session,
+        observerAddress: r.observerAddress,
+        version: r.version,
+        connected,
+        connectedAtMs: r.connectedAtMs,
+        disconnectedAtMs: connected ? 0 : now - r.ageMs,
+        durableFlows: 0,
+        lastFlowAtMs: 0,
+        relay: r.relay,
+      });
+    }
+    this.nodes.setRemote(remote);
   }
 
   async start(): Promise<void> {
@@ -95,11 +148,29 @@ export class Relay {
     this.merger.start();
     this.health.setStatus('', 'SERVING');
     this.health.setStatus(OBSERVER_HEALTH_SERVICE, 'SERVING');
+    if (this.opts.shared) {
+      this.batcher.onFenced = (sessions) => this.ingest.release(sessions);
+      const tick = () => {
+        this.registering = this.refreshRegistrations()
+          .catch((err: Error) => {
+            this.registrationErrors++;
+            this.log.warn({ err: err.message }, 'collector registrations not refreshed');
+          })
+          .finally(() => {
+            this.registering = null;
+          });
+      };
+      tick();
+      this.registrationTimer = setInterval(tick, this.opts.shared.registrationIntervalMs);
+    }
     this.log.info({ listen: this.opts.listen, port: this.port }, 'relay listening');
   }
 
   /** Stops accepting, flushes what was accepted to storage, then closes storage. */
   async stop(): Promise<void> {
+    if (this.registrationTimer) clearInterval(this.registrationTimer);
+    this.registrationTimer = null;
+    await this.registering;
     this.health.setStatus('', 'NOT_SERVING');
     this.health.setStatus(OBSERVER_HEALTH_SERVICE, 'NOT_SERVING');
     await new Promise<void>((resolve) => {

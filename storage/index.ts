@@ -1,5 +1,6 @@
 export {
   FlowStore,
+  FencedError,
   type FlowStoreOptions,
   type IngestMark,
   type FlowQuery,
@@ -11,3 +12,4 @@ export {
   type DropReasonCount,
 } from './store.js';
 export { openClient, type ConnectionOptions } from './client.js';
+export type { NodeRegistration } from './shared.js';

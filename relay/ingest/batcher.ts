@@ -3,6 +3,7 @@
 // reports each collector batch as durable only after the write that contains it succeeded.
 import type { Logger } from '../../common/logger.js';
 import type { BatchPart, FlowSink } from '../sinks/sink.js';
+import { FencedError } from '../../storage/index.js';
 
 export type { IngestMark, BatchPart } from '../sinks/sink.js';
 
@@ -36,6 +37,10 @@ export class IngestBatcher {
   private roomWaiters: Array<() => void> = [];
   private stopping = false;
   readonly stats: BatcherStats = { insertedRows: 0, insertedBatches: 0, insertErrors: 0, lastInsertMs: 0 };
+  /** Batches of sessions another relay took over (shared store): dropped, never acknowledged. */
+  fencedParts = 0;
+  /** Called with the sessions whose parts were dropped because another relay claimed them. */
+  onFenced: ((sessions: readonly string[]) => void) | null = null;
   /** Called with the duration of every successful storage insert (metrics hook). */
   onInsertDuration: ((ms: number) => void) | null = null;
 
@@ -127,6 +132,24 @@ export class IngestBatcher {
         this.onInsertDuration?.(this.stats.lastInsertMs);
         break;
       } catch (err) {
+        if (err instanceof FencedError) {
+          // Those collectors resumed on another relay, from what storage held when it claimed
+          // them: their batches here are that relay's to store now. Store the others.
+          const gone = new Set(err.sessions);
+          const kept = parts.filter((p) => !gone.has(p.session));
+          this.fencedParts += parts.length - kept.length;
+          const keptRows = kept.reduce((n, p) => n + p.rows, 0);
+          this.pendingRows -= rows - keptRows;
+          this.log.warn(
+            { sessions: err.sessions, droppedParts: parts.length - kept.length },
+            'sessions claimed by another relay; their batches are left to it',
+          );
+          this.onFenced?.(err.sessions);
+          parts = kept;
+          rows = keptRows;
+          if (parts.length === 0) break;
+          continue;
+        }
         this.stats.insertErrors++;
         this.log.warn({ err: (err as Error).message, rows, retryInMs: delay }, 'storage insert failed; retrying');
         if (this.stopping && delay >= this.opts.retryMaxMs) throw err;
@@ -134,10 +157,12 @@ export class IngestBatcher {
         delay = Math.min(delay * 2, this.opts.retryMaxMs);
       }
     }
-    this.stats.insertedRows += rows;
-    this.stats.insertedBatches++;
     this.pendingRows -= rows;
-    this.onDurable(batchId, parts);
+    if (parts.length > 0) {
+      this.stats.insertedRows += rows;
+      this.stats.insertedBatches++;
+      this.onDurable(batchId, parts);
+    }
     if (this.hasRoom) for (const w of this.roomWaiters.splice(0)) w();
   }
 }
