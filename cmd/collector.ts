@@ -92,7 +92,14 @@ export function collectorCommand(): Command {
         .default('synthetic'),
     )
     .addOption(new Option('--node-name <name>', "This node's name (default: the synthetic node's name)").env('FLOWSCOPE_NODE_NAME'))
-    .addOption(new Option('--relay <address>', 'Relay to ship flows to ("none" to only serve the local API)').env('FLOWSCOPE_RELAY').default('localhost:4245'))
+    .addOption(
+      new Option(
+        '--relay <address>',
+        'Relay to ship flows to; several as host:port,host:port (spread by node name, failover to the next), or a DNS name with several addresses ("none" to only serve the local API)',
+      )
+        .env('FLOWSCOPE_RELAY')
+        .default('localhost:4245'),
+    )
     .addOption(new Option('--listen <address>', 'Observer API listen address for this node').env('FLOWSCOPE_COLLECTOR_LISTEN').default('0.0.0.0:4244'))
     .addOption(new Option('--advertise <address>', 'Observer API address the relay should use (default: 127.0.0.1:<port>)').env('FLOWSCOPE_ADVERTISE'))
     .addOption(new Option('--inventory <file>', 'Static inventory JSON for enrichment (IP → pod/namespace/labels/workload/service)').env('FLOWSCOPE_INVENTORY'))

@@ -314,7 +314,9 @@ export class StorageServer {
     for (let i = 0; i < Math.max(1, opts.readSessions); i++) readers.push(new Session(opts.dataDir));
     this.writer = new Pool([writer], opts.maxQueued);
     this.readers = new Pool(readers, opts.maxQueued);
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    // Bound parameters travel in the URL: a relay insert's marks (one per collector batch) make
+    // URLs far longer than Node's 16 KiB header default. 1 MiB is ClickHouse's http_max_uri_size.
+    this.server = http.createServer({ maxHeaderSize: 1024 * 1024 }, (req, res) => void this.handle(req, res));
     // Long inserts and reads: no request timeout of Node's own.
     this.server.requestTimeout = 0;
     this.server.keepAliveTimeout = 10_000;
