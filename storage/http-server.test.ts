@@ -7,19 +7,21 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { StorageServer, DEFAULT_STORAGE_SERVER_OPTIONS, insertFromFile, bindValue } from './http-server.js';
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { StorageServer, DEFAULT_STORAGE_SERVER_OPTIONS, insertFromFile, bindValue, Pool } from './http-server.js';
 import { FlowStore, FencedError } from './store.js';
 import { migrate } from './migrations.js';
 import { createSharedTables } from './shared.js';
 import { genFlows } from '../testing/gen-flows.js';
 import { FlowBlockWriter } from '../schema/native/flow-block.js';
 import { createLogger } from '../common/logger.js';
+import { waitFor } from '../testing/harness.js';
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-storage-server-'));
 let server: StorageServer;
 let client: ClickHouseClient;
 let url = '';
+let stopped = false;
 
 before(async () => {
   server = await StorageServer.start({ ...DEFAULT_STORAGE_SERVER_OPTIONS, dataDir: path.join(root, 'chdb'), listen: '127.0.0.1:0' }, createLogger('test'));
@@ -30,7 +32,7 @@ before(async () => {
 });
 after(async () => {
   await client.close();
-  await server.stop();
+  if (!stopped) await server.stop();
   await fs.rm(root, { recursive: true, force: true });
 });
 
@@ -164,4 +166,81 @@ test('fence: after another relay claimed a session, an insert carrying it stores
     await a.close();
     await b.close();
   }
+});
+
+test('Pool: a waiter whose client went away leaves the queue; the session goes to the next one', async () => {
+  const pool = new Pool(['s'], 2);
+  const first = await pool.acquire();
+  const gone = new AbortController();
+  const a = pool.acquire(gone.signal);
+  const b = pool.acquire();
+  await assert.rejects(pool.acquire(), /too many queued/);
+  gone.abort();
+  await assert.rejects(a, /went away/);
+  assert.equal(pool.queued, 1);
+  assert.equal(pool.cancelled, 1);
+  // Its place is free again.
+  const c = pool.acquire();
+  pool.release(first);
+  assert.equal(await b, 's');
+  pool.release('s');
+  assert.equal(await c, 's');
+  await assert.rejects(pool.acquire(AbortSignal.abort()), /went away/);
+});
+
+test('a write whose client went away while it waited for the write session never runs', async () => {
+  const writer = (server as unknown as { writer: Pool<unknown> }).writer;
+  const held = await writer.acquire();
+  const before = server.stats.cancelled;
+  const gone = new AbortController();
+  const sent = fetch(url, { method: 'POST', body: 'CREATE TABLE cancelled_probe (x UInt8) ENGINE = Memory', signal: gone.signal }).catch(() => undefined);
+  try {
+    await waitFor('the write queued', async () => (server.queued === 1 ? true : undefined));
+    gone.abort();
+    await waitFor('the write dropped', async () => (server.stats.cancelled === before + 1 ? true : undefined));
+  } finally {
+    writer.release(held);
+  }
+  await sent;
+  const rs = await client.query({ query: "SELECT count() FROM system.tables WHERE name = 'cancelled_probe'", format: 'JSONCompactEachRow' });
+  assert.deepEqual(await rs.json(), [['0']]);
+  await client.command({ query: 'CREATE TABLE after_cancel (x UInt8) ENGINE = Memory' });
+});
+
+test('settings apply to their request only, also after a request with a bad one; SET is refused', async () => {
+  await client.command({ query: 'CREATE TABLE seen_settings (n UInt32, v String) ENGINE = Memory' });
+  const record = (n: number, settings: ClickHouseSettings = {}) =>
+    client.command({ query: `INSERT INTO seen_settings SELECT ${n}, toString(getSetting('max_block_size'))`, clickhouse_settings: settings });
+  await record(1, { max_block_size: '1234' });
+  await record(2);
+  await record(3, { max_block_size: '1234', max_threads: 1 });
+  await assert.rejects(record(4, { max_block_size: 'not-a-number' }));
+  await record(5);
+  const rs = await client.query({ query: 'SELECT n, v FROM seen_settings ORDER BY n', format: 'JSONCompactEachRow' });
+  const got = await rs.json<[number, string]>();
+  const dflt = got.find(([n]) => n === 2)![1];
+  assert.notEqual(dflt, '1234');
+  assert.deepEqual(got, [
+    [1, '1234'],
+    [2, dflt],
+    [3, '1234'],
+    [5, dflt],
+  ]);
+  const r = await fetch(url, { method: 'POST', body: 'SET max_block_size = 7' });
+  assert.equal(r.status, 400);
+  assert.match(await r.text(), /URL parameters/);
+});
+
+// Last: it stops the server.
+test('stop() returns while clients keep connections open', async () => {
+  // The client keeps its connection alive after this request.
+  await (await client.query({ query: 'SELECT 1', format: 'JSONEachRow' })).json();
+  stopped = true;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    server.stop(),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('stop() did not return with a client connected')), 60_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
 });

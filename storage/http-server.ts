@@ -6,7 +6,7 @@
 // request body (insert, exec with values); `param_*` bound parameters; settings as URL
 // parameters; `default_format`; results streamed block by block; ClickHouse-style errors
 // (HTTP 500, X-ClickHouse-Exception-Code, `Code: N. DB::Exception: …` body).
-// Not served: sessions (`session_id`), multipart parameters, compressed requests or responses,
+// Not served: sessions (`session_id`, `SET` statements), multipart parameters, compressed requests or responses,
 // the native TCP protocol, users and quotas (bind it to a trusted network).
 //
 // Writes (anything not a read) run one at a time on one chDB session, in arrival order: the
@@ -54,6 +54,8 @@ export interface StorageServerStats {
   errors: number;
   /** Inserts whose client went away before the body was complete: never run. */
   abandonedInserts: number;
+  /** Requests whose client went away while they waited for a session: never run. */
+  cancelled: number;
   /** Requests refused: bad request, body too large, queue full. */
   rejected: number;
 }
@@ -91,12 +93,18 @@ const HTTP_ONLY = new Set([
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const READ_KEYWORDS = new Set(['SELECT', 'WITH', 'SHOW', 'DESC', 'DESCRIBE', 'EXISTS', 'EXPLAIN']);
 
-/** A pool member: one chDB session, used by one request at a time. */
-class Pool {
-  private readonly free: Session[] = [];
-  private readonly waiters: Array<(s: Session) => void> = [];
+/**
+ * Sessions handed to one request at a time, in arrival order. A request whose client went away
+ * while it waited leaves the queue at once: it neither runs (its client already gave up, e.g. on
+ * its request timeout, and may have sent it again) nor counts against `maxQueued`.
+ */
+export class Pool<S> {
+  private readonly free: S[] = [];
+  private readonly waiters: Array<{ resolve: (s: S) => void; reject: (e: Error) => void; signal?: AbortSignal; onAbort?: () => void }> = [];
+  /** Waiters that left the queue because their client went away. */
+  cancelled = 0;
   constructor(
-    readonly sessions: Session[],
+    readonly sessions: readonly S[],
     private readonly maxQueued: number,
   ) {
     this.free.push(...sessions);
@@ -104,20 +112,38 @@ class Pool {
   get queued(): number {
     return this.waiters.length;
   }
-  acquire(): Promise<Session> {
+  get idle(): number {
+    return this.free.length;
+  }
+  /** A free session, or a place in the queue; rejects when `signal` aborts before one is free. */
+  acquire(signal?: AbortSignal): Promise<S> {
+    if (signal?.aborted) return Promise.reject(new HttpError(499, CODE.QUERY_WAS_CANCELLED, 'client went away before the query started'));
     const s = this.free.pop();
-    if (s) return Promise.resolve(s);
+    if (s !== undefined) return Promise.resolve(s);
     if (this.waiters.length >= this.maxQueued) return Promise.reject(new HttpError(503, CODE.TOO_MANY_QUERIES, 'too many queued queries'));
-    return new Promise((r) => this.waiters.push(r));
+    return new Promise((resolve, reject) => {
+      const w: (typeof this.waiters)[number] = { resolve, reject, signal };
+      if (signal) {
+        w.onAbort = () => {
+          const i = this.waiters.indexOf(w);
+          if (i < 0) return;
+          this.waiters.splice(i, 1);
+          this.cancelled++;
+          reject(new HttpError(499, CODE.QUERY_WAS_CANCELLED, 'client went away before the query started'));
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      this.waiters.push(w);
+    });
   }
-  release(s: Session): void {
+  release(s: S): void {
     const w = this.waiters.shift();
-    if (w) w(s);
-    else this.free.push(s);
-  }
-  /** Drops a waiter whose client went away (it never gets a session). */
-  cancel(w: Promise<Session>): void {
-    void w.then((s) => this.release(s)).catch(() => undefined);
+    if (!w) {
+      this.free.push(s);
+      return;
+    }
+    if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
+    w.resolve(s);
   }
 }
 
@@ -293,15 +319,30 @@ function chError(err: unknown): { code: number; message: string } {
 }
 
 export class StorageServer {
-  readonly stats: StorageServerStats = { requests: 0, reads: 0, writes: 0, inserts: 0, insertBytes: 0, errors: 0, abandonedInserts: 0, rejected: 0 };
+  readonly stats: StorageServerStats = {
+    requests: 0,
+    reads: 0,
+    writes: 0,
+    inserts: 0,
+    insertBytes: 0,
+    errors: 0,
+    abandonedInserts: 0,
+    cancelled: 0,
+    rejected: 0,
+  };
   private readonly server: http.Server;
-  private readonly writer: Pool;
-  private readonly readers: Pool;
+  private readonly writer: Pool<Session>;
+  private readonly readers: Pool<Session>;
+  /** Settings each session was left with by its last request (none: all at their defaults). */
+  private readonly sessionSettings = new Map<Session, Map<string, string>>();
   private tmp = '';
   /** Bound statements one at a time, process-wide: chDB's parameter state is not per session
    * (its own binder chains bound async queries; bound stream starts join the same order here). */
   private boundChain: Promise<unknown> = Promise.resolve();
   private seq = 0;
+  private stopping = false;
+  private inFlight = 0;
+  private onIdle: (() => void) | null = null;
   port = 0;
 
   private constructor(
@@ -312,8 +353,8 @@ export class StorageServer {
     const writer = new Session(opts.dataDir);
     const readers: Session[] = [];
     for (let i = 0; i < Math.max(1, opts.readSessions); i++) readers.push(new Session(opts.dataDir));
-    this.writer = new Pool([writer], opts.maxQueued);
-    this.readers = new Pool(readers, opts.maxQueued);
+    this.writer = new Pool<Session>([writer], opts.maxQueued);
+    this.readers = new Pool<Session>(readers, opts.maxQueued);
     // Bound parameters travel in the URL: a relay insert's marks (one per collector batch) make
     // URLs far longer than Node's 16 KiB header default. 1 MiB is ClickHouse's http_max_uri_size.
     this.server = http.createServer({ maxHeaderSize: 1024 * 1024 }, (req, res) => void this.handle(req, res));
@@ -341,11 +382,18 @@ export class StorageServer {
     return this.writer.queued + this.readers.queued;
   }
 
+  /**
+   * Stops accepting, lets the requests under way finish, then closes every connection: clients
+   * keep their connections alive between requests, so waiting for them to close would wait for
+   * the clients to stop.
+   */
   async stop(): Promise<void> {
-    await new Promise<void>((r) => {
-      this.server.close(() => r());
-      this.server.closeIdleConnections();
-    });
+    this.stopping = true;
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    this.server.closeIdleConnections();
+    while (this.inFlight > 0) await new Promise<void>((r) => (this.onIdle = r));
+    this.server.closeAllConnections();
+    await closed;
     // Wait for running statements: a session closed under one aborts the engine.
     const all = [...this.writer.sessions, ...this.readers.sessions];
     for (const pool of [this.writer, this.readers]) for (let i = 0; i < pool.sessions.length; i++) await pool.acquire();
@@ -355,6 +403,12 @@ export class StorageServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.stats.requests++;
+    this.inFlight++;
+    res.once('close', () => {
+      if (--this.inFlight === 0) this.onIdle?.();
+    });
+    // Stopping: this connection is not kept for another request.
+    if (this.stopping) res.setHeader('Connection', 'close');
     const url = new URL(req.url ?? '/', 'http://storage');
     const queryId = url.searchParams.get('query_id') || randomUUID();
     res.setHeader('X-ClickHouse-Query-Id', queryId);
@@ -378,16 +432,20 @@ export class StorageServer {
       }
       const sql = inUrl ?? (await readSmallBody(req, 1024 * 1024));
       if (!sql.trim()) throw new HttpError(400, CODE.BAD_ARGUMENTS, 'empty query');
-      if (READ_KEYWORDS.has(firstKeyword(sql))) await this.read(req, res, sql, params, settings, format);
-      else await this.write(res, sql, params, settings, format);
+      const keyword = firstKeyword(sql);
+      // Without sessions a SET would outlive its request on a pooled session.
+      if (keyword === 'SET') throw new HttpError(400, CODE.BAD_ARGUMENTS, 'SET is not supported (no sessions): pass settings as URL parameters');
+      if (READ_KEYWORDS.has(keyword)) await this.read(req, res, sql, params, settings, format);
+      else await this.write(req, res, sql, params, settings, format);
     } catch (err) {
       this.fail(res, err);
     }
   }
 
   private fail(res: http.ServerResponse, err: unknown): void {
-    if (err instanceof HttpError) this.stats.rejected++;
-    else this.stats.errors++;
+    if (err instanceof HttpError) {
+      if (err.status !== 499) this.stats.rejected++;
+    } else this.stats.errors++;
     const { code, message } = err instanceof HttpError ? { code: err.code, message: `Code: ${err.code}. DB::Exception: ${err.message}` } : chError(err);
     if (res.headersSent) {
       // Mid-stream: the client must not take a cut answer for a whole one.
@@ -401,24 +459,76 @@ export class StorageServer {
     res.end(`${message}\n`);
   }
 
-  /** Runs `use` with a session of the pool, settings applied for this request only. */
-  private async withSession<T>(pool: Pool, req: http.IncomingMessage | null, settings: Array<[string, string]>, use: (s: Session) => Promise<T>): Promise<T> {
-    const waiting = pool.acquire();
-    let gone = false;
-    const onGone = () => (gone = true);
+  /**
+   * Runs `use` with a session of the pool and this request's settings. A session keeps the
+   * settings of its last request, and only the difference is applied, in one SET: a relay sends
+   * the same few settings with every request, and every statement on the one write session
+   * delays all writes behind it. `req`: the request stops waiting for a session if its client
+   * goes away.
+   */
+  private async withSession<T>(
+    pool: Pool<Session>,
+    req: http.IncomingMessage | null,
+    settings: Array<[string, string]>,
+    sql: string,
+    use: (s: Session) => Promise<T>,
+  ): Promise<T> {
+    const asked = performance.now();
+    const gone = new AbortController();
+    const onGone = () => gone.abort();
     req?.socket.once('close', onGone);
-    const s = await waiting;
+    if (req?.socket.destroyed) gone.abort();
+    let s: Session;
     try {
-      if (gone) throw new HttpError(499, CODE.QUERY_WAS_CANCELLED, 'client went away before the query started');
-      for (const [k, v] of settings) await s.queryAsync(`SET ${k} = ${settingLiteral(v)}`);
+      s = await pool.acquire(gone.signal);
+    } catch (err) {
+      req?.socket.off('close', onGone);
+      if (gone.signal.aborted) {
+        this.stats.cancelled++;
+        this.log.info({ queued: pool.queued }, 'request dropped: its client went away while it waited for a session');
+      }
+      throw err;
+    }
+    const ran = performance.now();
+    try {
+      req?.socket.off('close', onGone);
+      await this.applySettings(s, settings);
       return await use(s);
     } finally {
-      req?.socket.off('close', onGone);
-      // Back to defaults: the next request on this session must not inherit them (an insert
-      // deduplication token, above all).
-      for (const [k] of settings)
-        await s.queryAsync(`SET ${k} = DEFAULT`).catch((e: Error) => this.log.warn({ setting: k, err: e.message }, 'could not reset a setting'));
       pool.release(s);
+      if (this.log.isLevelEnabled('debug'))
+        this.log.debug(
+          {
+            pool: pool === this.writer ? 'write' : 'read',
+            sql: sql.slice(0, 100).replace(/\s+/g, ' '),
+            waitedMs: Math.round(ran - asked),
+            ranMs: Math.round(performance.now() - ran),
+            queued: pool.queued,
+          },
+          'request done',
+        );
+    }
+  }
+
+  /** Brings a session's settings to exactly `wanted` (anything else at its default). */
+  private async applySettings(s: Session, wanted: Array<[string, string]>): Promise<void> {
+    let current = this.sessionSettings.get(s);
+    if (!current) this.sessionSettings.set(s, (current = new Map()));
+    const want = new Map(wanted);
+    const changes: string[] = [];
+    for (const [k, v] of want) if (current.get(k) !== v) changes.push(`${k} = ${settingLiteral(v)}`);
+    for (const k of current.keys()) if (!want.has(k)) changes.push(`${k} = DEFAULT`);
+    if (changes.length === 0) return;
+    try {
+      await s.queryAsync(`SET ${changes.join(', ')}`);
+      this.sessionSettings.set(s, want);
+    } catch (err) {
+      // State unknown (a bad name or value may have failed part way): every setting involved back
+      // to its default, one by one, so the next request starts clean.
+      for (const k of new Set([...current.keys(), ...want.keys()]))
+        await s.queryAsync(`SET ${k} = DEFAULT`).catch((e: Error) => this.log.warn({ setting: k, err: e.message }, 'could not reset a setting'));
+      this.sessionSettings.set(s, new Map());
+      throw err;
     }
   }
 
@@ -443,7 +553,7 @@ export class StorageServer {
     format: string,
   ): Promise<void> {
     this.stats.reads++;
-    await this.withSession(this.readers, req, settings, async (s) => {
+    await this.withSession(this.readers, req, settings, sql, async (s) => {
       const stream =
         Object.keys(params).length === 0 ? s.queryStream(sql, { format }) : await this.exclusive(() => s.queryStreamBind(sql, bindAll(params), { format }));
       let closed = false;
@@ -459,7 +569,7 @@ export class StorageServer {
             res.statusCode = 200;
             res.setHeader('Content-Type', 'text/plain; charset=UTF-8');
           }
-          if (!res.write(chunk.raw())) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+          if (!res.write(chunk.raw())) await drainOrClose(res);
         }
         if (!closed) res.end();
       } finally {
@@ -469,9 +579,17 @@ export class StorageServer {
     });
   }
 
-  private async write(res: http.ServerResponse, sql: string, params: Record<string, string>, settings: Array<[string, string]>, format: string): Promise<void> {
+  private async write(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    sql: string,
+    params: Record<string, string>,
+    settings: Array<[string, string]>,
+    format: string,
+  ): Promise<void> {
     this.stats.writes++;
-    const out = await this.withSession(this.writer, null, settings, (s) => this.run(s, sql, params, format));
+    // A write whose client gave up while it queued is not run: the client saw it fail.
+    const out = await this.withSession(this.writer, req, settings, sql, (s) => this.run(s, sql, params, format));
     res.statusCode = 200;
     res.end(Buffer.from(out.bytes()));
   }
@@ -515,7 +633,7 @@ export class StorageServer {
       this.stats.insertBytes += bytes;
       this.stats.writes++;
       // A client gone while the insert waited for the writer: it is not run either.
-      await this.withSession(this.writer, req, settings, (s) => this.run(s, statement, params, 'TabSeparated'));
+      await this.withSession(this.writer, req, settings, sql, (s) => this.run(s, statement, params, 'TabSeparated'));
       res.statusCode = 200;
       res.setHeader('X-ClickHouse-Summary', JSON.stringify({ written_bytes: String(bytes) }));
       res.end();
@@ -523,6 +641,20 @@ export class StorageServer {
       await fs.rm(file, { force: true });
     }
   }
+}
+
+/** Waits for a response to drain or close; both listeners go away after either (a long answer to
+ * a slow client waits many times). */
+function drainOrClose(res: http.ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function readSmallBody(req: http.IncomingMessage, max: number): Promise<string> {
