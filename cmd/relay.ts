@@ -137,7 +137,10 @@ export function relayCommand(): Command {
       ).env('FLOWSCOPE_SHARED_STORE'),
     )
     .addOption(
-      new Option('--registration-interval <ms>', "With --shared-store: how often this relay writes its collectors to the store and reads the others'")
+      new Option(
+        '--registration-interval <ms>',
+        "With --shared-store: the pause between two rounds in which this relay writes its collectors to the store and reads the others'",
+      )
         .env('FLOWSCOPE_REGISTRATION_INTERVAL_MS')
         .default(2000)
         .argParser(int('registration-interval', 100, 600_000)),

@@ -36,6 +36,12 @@ export interface GetFlowsDeps {
   /** Status lines sent before any flow (the relay announces connected/unavailable nodes). */
   preamble?: () => NodeStatusEvent[];
   serverNodeName: string;
+  /**
+   * The cursor a request without follow reads history up to (default: the live feed's). Relays
+   * sharing a store give the request time: the other relays' batches never pass through this
+   * relay's live feed, so its cursor would hide everything they stored since it last stored.
+   */
+  historyUpTo?: () => number;
 }
 
 export type FlowsCall = grpc.ServerWritableStream<GetFlowsRequest, GetFlowsResponse>;
@@ -106,7 +112,7 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
   if (sub) out.abort.signal.addEventListener('abort', () => sub.close(), { once: true });
   // Without --follow the answer stops at the request (as Hubble's does): history up to the cursor
   // of now, so flows stored while a long answer streams are not appended to it.
-  const upTo = sub ? sub.startCursor : deps.live.lastCursor;
+  const upTo = sub ? sub.startCursor : (deps.historyUpTo?.() ?? deps.live.lastCursor);
   const until = req.until;
   const flowResponse = (flow: Flow): GetFlowsResponse => ({ flow: applyFieldMask(flow, mask), node_name: flow.node_name, time: flow.time });
   try {

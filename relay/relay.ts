@@ -88,6 +88,9 @@ export class Relay {
         // Claimed first: any insert of another relay for this session that storage has not
         // committed by now is refused, so the resume point read next is final.
         await store.claimSession?.(s);
+        // Batches of this session's previous stream still on their way to storage (stored, or
+        // dropped if fenced) before the resume point is read: else they would be sent again.
+        await this.batcher.settled(s);
         const held = this.sink.heldSeq(s);
         return Math.max(await store.durableSeq(s), held);
       },
@@ -100,6 +103,9 @@ export class Relay {
   private registering: Promise<void> | null = null;
   /** Registration rounds that failed (storage unreachable); the next round retries. */
   registrationErrors = 0;
+  /** Registration rounds started (one at a time). */
+  registrationRounds = 0;
+  private stopping = false;
 
   /** Writes this relay's collectors to the shared store and reads the other relays' ones. */
   async refreshRegistrations(): Promise<void> {
@@ -150,7 +156,12 @@ export class Relay {
     this.health.setStatus(OBSERVER_HEALTH_SERVICE, 'SERVING');
     if (this.opts.shared) {
       this.batcher.onFenced = (sessions) => this.ingest.release(sessions);
+      // The next round is scheduled when this one ends, never on a fixed beat: on a slow store a
+      // round can outlast the interval, and overlapping rounds would pile writes onto it.
+      const interval = this.opts.shared.registrationIntervalMs;
       const tick = () => {
+        this.registrationTimer = null;
+        this.registrationRounds++;
         this.registering = this.refreshRegistrations()
           .catch((err: Error) => {
             this.registrationErrors++;
@@ -158,17 +169,18 @@ export class Relay {
           })
           .finally(() => {
             this.registering = null;
+            if (!this.stopping) this.registrationTimer = setTimeout(tick, interval);
           });
       };
       tick();
-      this.registrationTimer = setInterval(tick, this.opts.shared.registrationIntervalMs);
     }
     this.log.info({ listen: this.opts.listen, port: this.port }, 'relay listening');
   }
 
   /** Stops accepting, flushes what was accepted to storage, then closes storage. */
   async stop(): Promise<void> {
-    if (this.registrationTimer) clearInterval(this.registrationTimer);
+    this.stopping = true;
+    if (this.registrationTimer) clearTimeout(this.registrationTimer);
     this.registrationTimer = null;
     await this.registering;
     this.health.setStatus('', 'NOT_SERVING');
@@ -282,6 +294,9 @@ export class Relay {
       history: this.store,
       live: this.live,
       serverNodeName: this.opts.nodeName,
+      // Shared store: history up to the request time (batch ids are the relays' µs clocks), so
+      // what the other relays stored is in the answer too.
+      ...(this.opts.shared ? { historyUpTo: () => Math.max(this.live.lastCursor, Date.now() * 1000) } : {}),
       preamble: () => this.preamble(),
       versionHeader: ['hubble-relay-version', VERSION],
       serverStatus: () => this.serverStatus(),

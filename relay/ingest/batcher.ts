@@ -36,6 +36,8 @@ export class IngestBatcher {
   private lastBatchId: number;
   private roomWaiters: Array<() => void> = [];
   private stopping = false;
+  /** Parts not yet durable (or dropped), by collector session. */
+  private readonly partsBySession = new Map<string, number>();
   readonly stats: BatcherStats = { insertedRows: 0, insertedBatches: 0, insertErrors: 0, lastInsertMs: 0 };
   /** Batches of sessions another relay took over (shared store): dropped, never acknowledged. */
   fencedParts = 0;
@@ -71,6 +73,7 @@ export class IngestBatcher {
   }
 
   add(part: BatchPart): void {
+    this.partsBySession.set(part.session, (this.partsBySession.get(part.session) ?? 0) + 1);
     this.current.push(part);
     this.currentRows += part.rows;
     this.pendingRows += part.rows;
@@ -114,6 +117,15 @@ export class IngestBatcher {
     return this.chain;
   }
 
+  /**
+   * Resolves once no part of `session` is waiting for storage: each is durable or was dropped.
+   * A collector that reconnects must be given its resume point only after that: read earlier,
+   * it would resend batches that an insert still pending here then stores as well.
+   */
+  async settled(session: string): Promise<void> {
+    while (this.partsBySession.has(session)) await this.flush();
+  }
+
   /** Flushes everything and waits until it is durable (used on shutdown). */
   async drain(): Promise<void> {
     this.stopping = true;
@@ -121,6 +133,18 @@ export class IngestBatcher {
   }
 
   private async insertWithRetry(parts: BatchPart[], rows: number): Promise<void> {
+    try {
+      await this.insertParts(parts, rows);
+    } finally {
+      for (const p of parts) {
+        const n = (this.partsBySession.get(p.session) ?? 1) - 1;
+        if (n > 0) this.partsBySession.set(p.session, n);
+        else this.partsBySession.delete(p.session);
+      }
+    }
+  }
+
+  private async insertParts(parts: BatchPart[], rows: number): Promise<void> {
     const batchId = Math.max(this.lastBatchId + 1, Date.now() * 1000);
     this.lastBatchId = batchId;
     let delay = this.opts.retryMinMs;
