@@ -46,6 +46,7 @@ interface CollectorFlags {
   metrics: string;
   metricsMaxSeries: number;
   metricsExpire: number;
+  drainTimeout: number;
 }
 
 /** The record source the flags describe, checked against what this node can do. */
@@ -234,6 +235,15 @@ export function collectorCommand(): Command {
         .default(600)
         .argParser(int('metrics-expire', 0, 86_400 * 30)),
     )
+    .addOption(
+      new Option(
+        '--drain-timeout <ms>',
+        'On SIGTERM/SIGINT: how long to wait for the relay to acknowledge what was read (the rest spills, or is dropped without a spill)',
+      )
+        .env('FLOWSCOPE_DRAIN_TIMEOUT_MS')
+        .default(5000)
+        .argParser(int('drain-timeout', 0, 3_600_000)),
+    )
     .action(async (o: CollectorFlags) => {
       const source = sourceSpec(o);
       if (o.k8s && o.inventory) throw new UsageError('--k8s and --inventory are alternatives: give one');
@@ -259,6 +269,7 @@ export function collectorCommand(): Command {
         metrics: o.metrics,
         metricsMaxSeries: o.metricsMaxSeries,
         metricsExpireMs: o.metricsExpire * 1000,
+        drainTimeoutMs: o.drainTimeout,
       });
     });
 }
