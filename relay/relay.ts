@@ -103,8 +103,6 @@ export class Relay {
   private registering: Promise<void> | null = null;
   /** Registration rounds that failed (storage unreachable); the next round retries. */
   registrationErrors = 0;
-  /** Registration rounds started (one at a time). */
-  registrationRounds = 0;
   private stopping = false;
 
   /** Writes this relay's collectors to the shared store and reads the other relays' ones. */
@@ -161,7 +159,6 @@ export class Relay {
       const interval = this.opts.shared.registrationIntervalMs;
       const tick = () => {
         this.registrationTimer = null;
-        this.registrationRounds++;
         this.registering = this.refreshRegistrations()
           .catch((err: Error) => {
             this.registrationErrors++;
