@@ -152,7 +152,10 @@ test('two relays over a storage server: one SIGKILLed mid-stream, nothing lost o
     await exited(relays[0]);
     for (const c of onFirst) {
       const m = await scrape(c);
-      atKill.set(c.name, { acked: metric(m, 'flowscope_collector_ship_flows_acked_total'), read: metric(m, 'flowscope_collector_records_read_total') });
+      const acked = metric(m, 'flowscope_collector_ship_flows_acked_total');
+      atKill.set(c.name, { acked, read: metric(m, 'flowscope_collector_records_read_total') });
+      // What the kill interrupted (reported, not required: it depends on timing).
+      t.diagnostic(`${c.name} at the kill: ${acked} flows acknowledged, ${metric(m, 'flowscope_collector_ship_flows_sent_total') - acked} sent and not yet`);
     }
 
     // Relay 0's collectors moved to relay 1, which acknowledges their new flows.
@@ -213,6 +216,7 @@ test('two relays over a storage server: one SIGKILLed mid-stream, nothing lost o
       assert.equal(fin.dropped, 0, `${c.name} dropped nothing`);
       if (startIndex(c.name, 2) === 0) assert.ok(fin.failovers >= 1, `${c.name} failed over`);
       produced += fin.flows;
+      t.diagnostic(`${c.name}: ${fin.flows} flows, ${fin.failovers} failovers`);
       flowsOf.set(c.name, fin.flows);
     }
 
