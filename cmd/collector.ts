@@ -61,6 +61,7 @@ interface CollectorFlags extends RedactFlags {
   metrics: string;
   metricsMaxSeries: number;
   metricsExpire: number;
+  drainTimeout: number;
   [tlsFlag: string]: unknown;
 }
 
@@ -117,7 +118,14 @@ export function collectorCommand(): Command {
         .default('synthetic'),
     )
     .addOption(new Option('--node-name <name>', "This node's name (default: the synthetic node's name)").env('FLOWSCOPE_NODE_NAME'))
-    .addOption(new Option('--relay <address>', 'Relay to ship flows to ("none" to only serve the local API)').env('FLOWSCOPE_RELAY').default('localhost:4245'))
+    .addOption(
+      new Option(
+        '--relay <address>',
+        'Relay to ship flows to; several as host:port,host:port (spread by node name, failover to the next), or a DNS name with several addresses ("none" to only serve the local API)',
+      )
+        .env('FLOWSCOPE_RELAY')
+        .default('localhost:4245'),
+    )
     .addOption(new Option('--listen <address>', 'Observer API listen address for this node').env('FLOWSCOPE_COLLECTOR_LISTEN').default('0.0.0.0:4244'))
     .addOption(new Option('--advertise <address>', 'Observer API address the relay should use (default: 127.0.0.1:<port>)').env('FLOWSCOPE_ADVERTISE'))
     .addOption(new Option('--inventory <file>', 'Static inventory JSON for enrichment (IP → pod/namespace/labels/workload/service)').env('FLOWSCOPE_INVENTORY'))
@@ -276,6 +284,15 @@ export function collectorCommand(): Command {
         .env('FLOWSCOPE_METRICS_EXPIRE')
         .default(600)
         .argParser(int('metrics-expire', 0, 86_400 * 30)),
+    )
+    .addOption(
+      new Option(
+        '--drain-timeout <ms>',
+        'On SIGTERM/SIGINT: how long to wait for the relay to acknowledge what was read (the rest spills, or is dropped without a spill)',
+      )
+        .env('FLOWSCOPE_DRAIN_TIMEOUT_MS')
+        .default(5000)
+        .argParser(int('drain-timeout', 0, 3_600_000)),
     );
   for (const opt of redactOptions()) cmd.addOption(opt);
   addOptions(
@@ -317,6 +334,7 @@ export function collectorCommand(): Command {
       metricsMaxSeries: o.metricsMaxSeries,
       metricsExpireMs: o.metricsExpire * 1000,
       redact,
+      drainTimeoutMs: o.drainTimeout,
       ...(metricsTls ? { metricsTls } : {}),
       ...(serverTls || relayTls ? { tls: { server: serverTls, relay: relayTls } } : {}),
     });

@@ -13,12 +13,22 @@ import { ingesterCommand } from './ingester.js';
 import { apiCommand } from './api.js';
 import { upCommand } from './up.js';
 import { manifestsCommand } from './manifests.js';
+import { storageServerCommand } from './storage-server.js';
 
 export function buildProgram(): Command {
   const program = strict(new Command('flowscope'))
     .description('Network-flow observability for Kubernetes: collectors, a Hubble-compatible relay, ClickHouse history')
     .version(VERSION);
-  for (const cmd of [relayCommand(), collectorCommand(), ingesterCommand(), apiCommand(), upCommand(), manifestsCommand(), ...userCommands()])
+  for (const cmd of [
+    relayCommand(),
+    collectorCommand(),
+    ingesterCommand(),
+    apiCommand(),
+    upCommand(),
+    manifestsCommand(),
+    storageServerCommand(),
+    ...userCommands(),
+  ])
     program.addCommand(cmd);
   return program;
 }

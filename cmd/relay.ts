@@ -40,6 +40,9 @@ interface RelayFlags {
   kafkaIdempotent?: boolean;
   kafkaIngest?: string | true;
   metricsAddr: string;
+  sharedStore?: boolean;
+  registrationInterval: number;
+  nodeStaleAfter: number;
   tlsRelayClientAuth: 'all' | 'ingest';
   tlsRelayClientNamePattern?: string;
   [tlsFlag: string]: unknown;
@@ -156,6 +159,27 @@ export function relayCommand(): Command {
         "Kafka mode: also run an ingester (this consumer group) in the relay, into the relay's own store (needed with chDB, whose directory one process owns)",
       ).env('FLOWSCOPE_KAFKA_INGEST'),
     )
+    .addOption(
+      new Option(
+        '--shared-store',
+        'Other relays use the same ClickHouse (--clickhouse-url, e.g. a `flowscope storage-server`): claim collector sessions, fence inserts, share collector registrations',
+      ).env('FLOWSCOPE_SHARED_STORE'),
+    )
+    .addOption(
+      new Option(
+        '--registration-interval <ms>',
+        "With --shared-store: the pause between two rounds in which this relay writes its collectors to the store and reads the others'",
+      )
+        .env('FLOWSCOPE_REGISTRATION_INTERVAL_MS')
+        .default(2000)
+        .argParser(int('registration-interval', 100, 600_000)),
+    )
+    .addOption(
+      new Option('--node-stale-after <ms>', "With --shared-store: another relay's collector is unavailable when its registration is older than this")
+        .env('FLOWSCOPE_NODE_STALE_AFTER_MS')
+        .default(10_000)
+        .argParser(int('node-stale-after', 200, 3_600_000)),
+    )
     .addOption(metricsAddrOption(':9966'));
   addOptions(cmd, serverTlsOptions(RELAY_SERVER_TLS, 'gRPC listener', 'collectors must present one to push flows; see --tls-relay-client-auth'))
     .addOption(
@@ -177,6 +201,9 @@ export function relayCommand(): Command {
   );
   return cmd.action(async (o: RelayFlags) => {
     const kafka = kafkaOptions(o);
+    if (o.sharedStore && !o.clickhouseUrl) throw new UsageError('--shared-store needs --clickhouse-url (a ClickHouse server or `flowscope storage-server`)');
+    if (o.sharedStore && kafka) throw new UsageError('--shared-store is for relays that insert into ClickHouse themselves, not Kafka mode');
+    if (o.sharedStore && o.nodeStaleAfter <= o.registrationInterval) throw new UsageError('--node-stale-after must be longer than --registration-interval');
     const tls = tlsOptions(o);
     const metricsTls = serverTlsSpec(o, METRICS_TLS);
     const { runRelay } = await import('../relay/main.js');
@@ -198,6 +225,7 @@ export function relayCommand(): Command {
       metricsAddr: metricsAddr(o.metricsAddr),
       ...(metricsTls ? { metricsTls } : {}),
       ...(tls ? { tls } : {}),
+      ...(o.sharedStore ? { shared: { registrationIntervalMs: o.registrationInterval, staleAfterMs: o.nodeStaleAfter } } : {}),
     });
   });
 }

@@ -84,6 +84,8 @@ export interface CollectorOptions {
   metricsTls?: ServerTlsSpec | null;
   /** TLS on the Observer API (client certificates required with client CAs) and to the relay. */
   tls?: { server: ServerTlsSpec | null; relay: ClientTlsSpec | null };
+  /** On a stop signal: how long to wait for the relay's acks (default 5 s). */
+  drainTimeoutMs?: number;
 }
 
 export interface RunningCollector {
@@ -281,6 +283,19 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
         const ok = await shipper.drain(drainTimeoutMs);
         if (!ok) log.warn({ unacked: shipper.stats.unackedFlows }, 'relay did not acknowledge every flow before shutdown');
         await shipper.stop();
+        // The final counts (the metrics listener closes next): what was read, shipped, acknowledged.
+        const st = shipper.stats;
+        log.info(
+          {
+            flows: pipeline.stats.flowsDecoded,
+            acked: st.flowsAcked,
+            dropped: st.flowsDropped,
+            unacked: st.unackedFlows,
+            reconnects: st.reconnects,
+            failovers: st.failovers,
+          },
+          'shipper stopped',
+        );
       }
       await new Promise<void>((r) => server.tryShutdown(() => r()));
       tls.close();
@@ -298,5 +313,7 @@ export function defaultSpillDir(nodeName: string): string {
 export async function runCollector(opts: CollectorOptions): Promise<void> {
   const log = createLogger('collector');
   const c = await startCollector(opts);
-  runUntilSignal(log, () => c.stop());
+  const drainMs = opts.drainTimeoutMs ?? 5_000;
+  // The drain plus time for everything else that stops.
+  runUntilSignal(log, () => c.stop(drainMs), drainMs + 15_000);
 }

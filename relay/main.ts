@@ -1,5 +1,6 @@
 // `flowscope relay`: storage + ingest + Observer API in one process (chDB allows one data
 // directory per process, so the relay owns it).
+import { randomUUID } from 'node:crypto';
 import { createLogger } from '../common/logger.js';
 import { runUntilSignal } from '../common/lifecycle.js';
 import { FlowStore, type ConnectionOptions } from '../storage/index.js';
@@ -38,6 +39,8 @@ export interface RelayCommandOptions {
   tls?: RelayTlsSpec;
   /** On-disk spool for storage outages; null disables it (inserts are then retried in memory). */
   spool: { dir: string; maxBytes: number; segmentBytes: number; insertTimeoutMs: number } | null;
+  /** Several relays share the store (see RelayOptions.shared). */
+  shared?: { registrationIntervalMs: number; staleAfterMs: number };
   /** Kafka mode: batches go to this topic (the ingester stores them) instead of ClickHouse. */
   kafka?: {
     brokers: string[];
@@ -55,6 +58,9 @@ export function relayStore(store: FlowStore): RelayStore {
     insertBlocks: (blocks, progress, batchId, opts) => store.insertBlocks(blocks, progress, batchId, opts),
     storedRows: (batchId) => store.storedRows(batchId),
     durableSeq: (s) => store.durableSeq(s),
+    claimSession: (s) => store.claimSession(s),
+    writeRegistrations: (regs) => store.writeRegistrations(regs),
+    readRegistrations: (w) => store.readRegistrations(w),
     query: (q: HistoryQuery) =>
       store.queryFlows({
         whitelist: q.whitelist,
@@ -100,6 +106,8 @@ export async function startRelay(opts: RelayCommandOptions): Promise<RunningRela
     retentionDays: opts.retentionDays,
     rollupRetentionDays: opts.rollupRetentionDays,
     cluster: opts.clickhouseCluster,
+    // Unique per run: a restarted relay must claim its sessions again like any other relay.
+    ...(opts.shared ? { sharedRelayId: `${opts.nodeName}-${randomUUID().slice(0, 8)}` } : {}),
   });
   log.info({ storage: opts.clickhouseUrl ? opts.clickhouseUrl : `chdb:${opts.dataDir}`, flows: await store.countFlows() }, 'storage ready');
   const rs = relayStore(store);
@@ -133,6 +141,7 @@ export async function startRelay(opts: RelayCommandOptions): Promise<RunningRela
         await ingester?.stop();
       },
       ...(tls ? { tls } : {}),
+      ...(opts.shared ? { shared: opts.shared } : {}),
     },
     log,
   );
@@ -162,7 +171,7 @@ async function openSink(opts: RelayCommandOptions, store: RelayStore, log: Logge
     log.info({ brokers: opts.kafka.brokers, topic: opts.kafka.topic }, 'Kafka mode: batches go to Kafka, the ingester stores them');
     return sink;
   }
-  const direct = new ClickHouseSink(store);
+  const direct = new ClickHouseSink(store, !!opts.shared);
   if (!opts.spool) return direct;
   const { dir, maxBytes, segmentBytes, insertTimeoutMs } = opts.spool;
   const sink = await SpoolingSink.open(direct, { dir, maxBytes, segmentBytes }, log, { ...DEFAULT_SPOOLING_OPTIONS, insertTimeoutMs });

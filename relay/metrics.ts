@@ -26,6 +26,12 @@ export function registerRelayMetrics(registry: Registry, relay: Relay, tls: Rela
   counter('flowscope_relay_flows_received_total', 'Flows received from collectors', () => ingest.flowsReceived);
   counter('flowscope_relay_duplicate_batches_total', 'Resent batches already stored (ignored, exactly-once)', () => ingest.duplicateBatches);
   counter('flowscope_relay_protocol_errors_total', 'Ingest streams rejected for a protocol error', () => ingest.protocolErrors);
+  counter(
+    'flowscope_relay_fenced_batches_total',
+    'Collector batches not stored because another relay claimed their session (shared store)',
+    () => relay.batcher.fencedParts,
+  );
+  counter('flowscope_relay_registration_errors_total', 'Rounds of collector registrations (shared store) that failed', () => relay.registrationErrors);
   new ObservedMetric('flowscope_relay_rejected_blocks_total', "Collector blocks refused by the relay's check (their rows are lost), by reason", 'counter', () =>
     Object.entries(ingest.rejectedBlocks).map(([reason, value]) => ({ labels: { reason }, value })),
   ).register(registry);

@@ -1,6 +1,8 @@
 // The collectors the relay knows: who is connected now, who was and went away, and what each
 // delivered. Hubble Relay learns peers from the peer service; flowscope learns them from the
-// ingest streams the collectors open.
+// ingest streams the collectors open, and, when several relays share one store, from the
+// registrations the other relays write there (setRemote): a collector connected to another
+// relay is listed as connected while that relay keeps its registration fresh.
 export interface NodeRecord {
   name: string;
   session: string;
@@ -11,10 +13,13 @@ export interface NodeRecord {
   disconnectedAtMs: number;
   durableFlows: number;
   lastFlowAtMs: number;
+  /** The relay the collector is connected to ('' for this one). */
+  relay?: string;
 }
 
 export class NodeRegistry {
   private readonly nodes = new Map<string, NodeRecord>();
+  private remote = new Map<string, NodeRecord>();
 
   constructor(private readonly forgetAfterMs = 60 * 60 * 1000) {}
 
@@ -51,10 +56,27 @@ export class NodeRegistry {
     rec.lastFlowAtMs = Date.now();
   }
 
+  /** Collectors of the other relays (replaces the previous set). */
+  setRemote(records: readonly NodeRecord[]): void {
+    this.remote = new Map(records.map((r) => [r.name, r]));
+  }
+
+  /** Collectors connected to this relay (what it registers for the others). */
+  local(): NodeRecord[] {
+    return [...this.nodes.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   list(): NodeRecord[] {
     const now = Date.now();
     for (const [k, r] of this.nodes) if (!r.connected && now - r.disconnectedAtMs > this.forgetAfterMs) this.nodes.delete(k);
-    return [...this.nodes.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const out = new Map(this.nodes);
+    // A collector connected here is listed from here; one that moved to another relay (or was
+    // never here) from that relay's registration.
+    for (const [k, r] of this.remote) {
+      const mine = out.get(k);
+      if (!mine || (!mine.connected && (r.connected || r.disconnectedAtMs > mine.disconnectedAtMs))) out.set(k, r);
+    }
+    return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   connected(): NodeRecord[] {

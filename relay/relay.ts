@@ -22,7 +22,7 @@ import { IngestBatcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type Batch
 import type { FlowSink } from './sinks/sink.js';
 import { ClickHouseSink, type BatchStore } from './sinks/clickhouse-sink.js';
 import { IngestServer } from './ingest/server.js';
-import { NodeRegistry } from './nodes.js';
+import { NodeRegistry, type NodeRecord } from './nodes.js';
 import { observerHandlers, type ObserverBackend } from '../observer/service.js';
 import type { FlowHistory, LiveSource } from '../observer/get-flows.js';
 import { PeerClients } from './peers.js';
@@ -32,6 +32,7 @@ import { LiveFanout, DEFAULT_FANOUT_OPTIONS, type FanoutOptions } from './live-f
 import { FlowRateMeter } from '../common/rate.js';
 import { VERSION } from '../common/version.js';
 import { blockFirstTimeMs } from '../schema/native/flow-block.js';
+import type { NodeRegistration } from '../storage/index.js';
 
 const LOST_SOURCE_NAMES = ['unknown_lost_event_source', 'perf_event_ring_buffer', 'observer_events_queue', 'hubble_ring_buffer'];
 
@@ -40,6 +41,10 @@ export interface RelayStore extends BatchStore, FlowHistory, InsightsStore {
   durableSeq(session: string): Promise<number>;
   /** Per collector session, the greatest flow_seq stored: where history stops and live begins. */
   liveMarks(): Promise<Map<string, number>>;
+  /** Shared store: take a collector session before reading its resume point. */
+  claimSession?(session: string): Promise<void>;
+  writeRegistrations?(regs: Array<Omit<NodeRegistration, 'relay' | 'ageMs'>>): Promise<void>;
+  readRegistrations?(windowMs: number): Promise<NodeRegistration[]>;
   namespaces(sinceMs: number): Promise<Array<{ cluster: string; namespace: string }>>;
   close(): Promise<void>;
 }
@@ -58,6 +63,8 @@ export interface RelayOptions {
   beforeStoreClose?: () => Promise<void>;
   /** TLS listener, collector certificate checks and TLS to collectors (relay/tls.ts); absent: plaintext. */
   tls?: RelayTls;
+  /** Several relays share the store: register collectors there and list the others' (ms). */
+  shared?: { registrationIntervalMs: number; staleAfterMs: number };
 }
 
 export class Relay {
@@ -94,6 +101,12 @@ export class Relay {
       log,
       // Held first: a spool replay clears it only after storage has the marks.
       durableSeq: async (s) => {
+        // Claimed first: any insert of another relay for this session that storage has not
+        // committed by now is refused, so the resume point read next is final.
+        await store.claimSession?.(s);
+        // Batches of this session's previous stream still on their way to storage (stored, or
+        // dropped if fenced) before the resume point is read: else they would be sent again.
+        await this.batcher.settled(s);
         const held = this.sink.heldSeq(s);
         return Math.max(await store.durableSeq(s), held);
       },
@@ -101,6 +114,50 @@ export class Relay {
       tolerateResumeGaps: opts.tolerateResumeGaps ?? false,
       ...(guard ? { authorize: (call, node) => guard.checkCollector(call, node) } : {}),
     });
+  }
+
+  private registrationTimer: NodeJS.Timeout | null = null;
+  private registering: Promise<void> | null = null;
+  /** Registration rounds that failed (storage unreachable); the next round retries. */
+  registrationErrors = 0;
+  private stopping = false;
+
+  /** Writes this relay's collectors to the shared store and reads the other relays' ones. */
+  async refreshRegistrations(): Promise<void> {
+    const shared = this.opts.shared;
+    if (!shared || !this.store.writeRegistrations || !this.store.readRegistrations) return;
+    const local = this.nodes.local();
+    await this.store.writeRegistrations(
+      local.map((n) => ({
+        node: n.name,
+        session: n.session,
+        observerAddress: n.observerAddress,
+        version: n.version,
+        connected: n.connected,
+        connectedAtMs: n.connectedAtMs,
+      })),
+    );
+    const mine = new Set(local.filter((n) => n.connected).map((n) => n.name));
+    const now = Date.now();
+    const remote: NodeRecord[] = [];
+    for (const r of await this.store.readRegistrations(shared.staleAfterMs * 10)) {
+      if (mine.has(r.node)) continue;
+      // Fresh while its relay keeps writing it; a dead relay's collectors turn unavailable.
+      const connected = r.connected && r.ageMs <= shared.staleAfterMs;
+      remote.push({
+        name: r.node,
+        session: r.session,
+        observerAddress: r.observerAddress,
+        version: r.version,
+        connected,
+        connectedAtMs: r.connectedAtMs,
+        disconnectedAtMs: connected ? 0 : now - r.ageMs,
+        durableFlows: 0,
+        lastFlowAtMs: 0,
+        relay: r.relay,
+      });
+    }
+    this.nodes.setRemote(remote);
   }
 
   async start(): Promise<void> {
@@ -114,11 +171,34 @@ export class Relay {
     this.port = await bindServer(this.server, this.opts.listen, this.opts.tls?.credentials);
     this.health.setStatus('', 'SERVING');
     this.health.setStatus(OBSERVER_HEALTH_SERVICE, 'SERVING');
+    if (this.opts.shared) {
+      this.batcher.onFenced = (sessions) => this.ingest.release(sessions);
+      // The next round is scheduled when this one ends, never on a fixed beat: on a slow store a
+      // round can outlast the interval, and overlapping rounds would pile writes onto it.
+      const interval = this.opts.shared.registrationIntervalMs;
+      const tick = () => {
+        this.registrationTimer = null;
+        this.registering = this.refreshRegistrations()
+          .catch((err: Error) => {
+            this.registrationErrors++;
+            this.log.warn({ err: err.message }, 'collector registrations not refreshed');
+          })
+          .finally(() => {
+            this.registering = null;
+            if (!this.stopping) this.registrationTimer = setTimeout(tick, interval);
+          });
+      };
+      tick();
+    }
     this.log.info({ listen: this.opts.listen, port: this.port, tls: !!this.opts.tls?.files.length }, 'relay listening');
   }
 
   /** Stops accepting, flushes what was accepted to storage, then closes storage. */
   async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.registrationTimer) clearTimeout(this.registrationTimer);
+    this.registrationTimer = null;
+    await this.registering;
     this.health.setStatus('', 'NOT_SERVING');
     this.health.setStatus(OBSERVER_HEALTH_SERVICE, 'NOT_SERVING');
     await new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
 export {
   FlowStore,
+  FencedError,
   type FlowStoreOptions,
   type IngestMark,
   type FlowQuery,
@@ -13,3 +14,4 @@ export {
   type WhyEvidence,
 } from './store.js';
 export { openClient, type ConnectionOptions } from './client.js';
+export type { NodeRegistration } from './shared.js';

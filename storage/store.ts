@@ -12,6 +12,7 @@ import type { IngestMark } from '../schema/flow-row.js';
 import * as q from './query.js';
 import * as rollup from './rollup-query.js';
 import * as why from './why.js';
+import * as shared from './shared.js';
 
 export type { IngestMark } from '../schema/flow-row.js';
 export type { FlowQuery, NamespaceSeen, NodeSeen } from './query.js';
@@ -32,6 +33,8 @@ export interface FlowStoreOptions {
   cluster?: string;
   /** Larger inserts are split; ingest marks ride on the last part. */
   maxRowsPerInsert?: number;
+  /** Several relays share this store: this relay's id, for session claims and the insert fence. */
+  sharedRelayId?: string;
 }
 
 export interface InsertOptions {
@@ -43,6 +46,16 @@ export interface InsertOptions {
   dedupKey?: string;
   /** Insert only the rows not yet stored under the batch id (completing a batch that landed in part). */
   skipStored?: boolean;
+  /** Shared store: refuse (FencedError) if a session of the marks was claimed by another relay. */
+  fence?: boolean;
+}
+
+/** An insert refused because these sessions now belong to another relay; nothing was stored. */
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+  constructor(readonly sessions: readonly string[]) {
+    super(`ingest sessions claimed by another relay: ${sessions.join(', ')}`);
+  }
 }
 
 /** How far back durableSeq also reads marks from the flows rows (batch ids are the relay's µs clock). */
@@ -53,6 +66,7 @@ export class FlowStore {
   #closed = false;
   #extraSettings: ClickHouseSettings = {};
   readonly #blocks = new FlowBlockWriter();
+  #relayId = '';
 
   private constructor(
     private readonly writer: ClickHouseClient,
@@ -69,11 +83,13 @@ export class FlowStore {
     try {
       if (opts.cluster) await checkClusterSchema(writer, opts.cluster);
       else await migrate(writer, { retentionDays: opts.retentionDays ?? 7, rollupRetentionDays: opts.rollupRetentionDays });
+      if (opts.sharedRelayId) await shared.createSharedTables(writer);
       reader = openClient(conn);
       const inserter = await nativeInserter(writer, conn.kind);
       const store = new FlowStore(writer, reader, inserter, opts.maxRowsPerInsert ?? 100_000);
       // A Distributed insert is acknowledged only once every shard has the rows (durable ack).
       if (opts.cluster) store.#extraSettings = { insert_distributed_sync: 1 };
+      store.#relayId = opts.sharedRelayId ?? '';
       return store;
     } catch (e) {
       await reader?.close();
@@ -108,7 +124,34 @@ export class FlowStore {
    * built by the collectors, checked by the relay), as one insert. The insert sets every row's
    * batch_id and writes the ingest marks on one row, so marks become durable with their flows. */
   insertBlocks(blocks: readonly Buffer[], progress: readonly IngestMark[] = [], batchId = 0, opts: InsertOptions = {}): Promise<void> {
-    return this.#serialised(() => this.#insertNow(blocks, progress, batchId, opts.dedupKey ?? String(batchId), 0, opts.skipStored ?? false));
+    const fence = opts.fence && this.#relayId ? { relay: this.#relayId, sessions: [...new Set(progress.map((m) => m.session))] } : undefined;
+    return this.#serialised(async () => {
+      try {
+        await this.#insertNow(blocks, progress, batchId, opts.dedupKey ?? String(batchId), 0, opts.skipStored ?? false, fence);
+      } catch (err) {
+        if (!fence || !String((err as Error).message).includes(shared.FENCE_MARKER)) throw err;
+        const lost = await shared.sessionsClaimedElsewhere(this.reader, fence.sessions, fence.relay);
+        if (lost.length === 0) throw err;
+        throw new FencedError(lost);
+      }
+    });
+  }
+
+  /** Shared store: this relay takes the collector session; inserts of any other relay for it are
+   * refused from now on. Written through the writer, after every insert this relay started. */
+  claimSession(session: string): Promise<void> {
+    if (!this.#relayId) return Promise.resolve();
+    return this.#serialised(() => shared.claimSession(this.writer, session, this.#relayId));
+  }
+
+  /** Shared store: records this relay's collectors. */
+  writeRegistrations(regs: Parameters<typeof shared.writeRegistrations>[2]): Promise<void> {
+    return shared.writeRegistrations(this.reader, this.#relayId, regs);
+  }
+
+  /** Shared store: the latest registration of every collector written in the last `windowMs`. */
+  readRegistrations(windowMs: number): Promise<shared.NodeRegistration[]> {
+    return shared.readRegistrations(this.reader, windowMs);
   }
 
   /** Runs inserts one after another, so marks are written in call order and one writer session
@@ -132,9 +175,14 @@ export class FlowStore {
     dedupKey: string,
     part: number,
     skipStored = false,
+    fence?: { relay: string; sessions: string[] },
   ): Promise<void> {
     if (blocks.length > 0) {
-      await this.inserter.insert(blocks, { batchId, marks: progress, skipStored }, { ...this.#extraSettings, ...dedupSettings(batchId, dedupKey, part) });
+      await this.inserter.insert(
+        blocks,
+        { batchId, marks: progress, skipStored, fence },
+        { ...this.#extraSettings, ...dedupSettings(batchId, dedupKey, part) },
+      );
     } else if (progress.length > 0) {
       // No rows to carry the marks (e.g. a batch of only lost events): record them directly.
       await this.writer.insert({

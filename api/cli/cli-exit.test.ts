@@ -64,3 +64,11 @@ test('a server nobody answers at: one line saying what to check, no empty gRPC n
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
 });
+
+test('collector --drain-timeout: a value that is not a number of milliseconds exits 2 naming the flag', async () => {
+  for (const v of ['soon', '-1', '3600001']) {
+    const r = await run(['collector', '--relay', 'none', '--drain-timeout', v]);
+    assert.equal(r.code, 2, v);
+    assert.match(r.stderr, new RegExp(`invalid value "${v}" for --drain-timeout`), v);
+  }
+});

@@ -84,6 +84,11 @@ export function registerCollectorMetrics(registry: Registry, src: CollectorMetri
     () => s.flowsDropped,
   );
   counter('flowscope_collector_relay_reconnects_total', 'Times the relay stream broke and was reopened', () => s.reconnects);
+  counter(
+    'flowscope_collector_relay_failovers_total',
+    'Times the collector moved to the next relay of its --relay list after a stream broke',
+    () => s.failovers,
+  );
   gauge('flowscope_collector_relay_connected', '1 while the ingest stream to the relay is established', () => (s.connected ? 1 : 0));
   gauge('flowscope_collector_ship_memory_bytes', 'Encoded bytes of unacknowledged batches held in memory', () => s.memoryBytes);
   const spill = s.spill;

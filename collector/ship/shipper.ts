@@ -27,6 +27,12 @@ import type { Logger } from '../../common/logger.js';
 import { SpillBudget, SpillQueue, chunkPayloadBytes, type SpillChunk, type SpillStats } from './spill.js';
 
 export interface ShipperOptions {
+  /**
+   * Relay address, or several separated by commas: the collector starts at one picked from its
+   * node name (so collectors spread over the relays) and moves to the next when the stream
+   * breaks. A DNS name that resolves to several addresses is one entry: gRPC picks one of them
+   * at random and tries the others when it cannot connect.
+   */
   relayAddress: string;
   nodeName: string;
   observerAddress: string;
@@ -104,6 +110,10 @@ export interface ShipperStats {
   flowsAcked: number;
   flowsDropped: number;
   reconnects: number;
+  /** Times the collector moved to another relay of the list after a stream broke. */
+  failovers: number;
+  /** The relay the stream goes to (or will, while reconnecting). */
+  relay: string;
   connected: boolean;
   unackedFlows: number;
   lastAckLatencyMs: number;
@@ -122,6 +132,10 @@ interface EarlierSession {
 
 export class Shipper {
   readonly session: string;
+  private readonly relays: string[];
+  private relayIndex: number;
+  /** Relays tried since the last successful resume: a whole round without one backs off. */
+  private triedSinceResume = 0;
   private seq = 0;
   private readonly block = new FlowBlockWriter();
   private currentLost: LostEvent[] = [];
@@ -175,6 +189,8 @@ export class Shipper {
     earlier?: EarlierSession,
   ) {
     this.reconnectDelay = opts.reconnectMinMs;
+    this.relays = parseRelayList(opts.relayAddress);
+    this.relayIndex = startIndex(opts.nodeName, this.relays.length);
     this.earlier = earlier ?? null;
     this.session = earlier?.session ?? opts.session ?? randomUUID();
     this.budget = earlier?.budget ?? (opts.spill ? new SpillBudget(opts.spill.maxBytes) : null);
@@ -188,6 +204,8 @@ export class Shipper {
       flowsAcked: 0,
       flowsDropped: 0,
       reconnects: 0,
+      failovers: 0,
+      relay: this.relays[this.relayIndex],
       connected: false,
       unackedFlows: 0,
       lastAckLatencyMs: 0,
@@ -211,11 +229,7 @@ export class Shipper {
    * (and spill) as they would while the relay is away.
    */
   async start(): Promise<void> {
-    this.client = new IngestClient(this.opts.relayAddress, this.opts.credentials ?? grpc.credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-      ...this.opts.channelOptions,
-    });
+    this.client = this.newClient();
     if (!this.opts.spill || this.earlier) {
       this.connect();
       return;
@@ -578,6 +592,25 @@ export class Shipper {
     return b;
   }
 
+  private newClient(): grpc.Client {
+    return new IngestClient(this.relays[this.relayIndex], this.opts.credentials ?? grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      // A name with several addresses: start at a random one, so collectors spread over them.
+      'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ pick_first: { shuffleAddressList: true } }] }),
+      ...this.opts.channelOptions,
+    });
+  }
+
+  /** Moves to the next relay of the list (a new channel; the old one is closed). */
+  private failover(): void {
+    this.relayIndex = (this.relayIndex + 1) % this.relays.length;
+    this.client?.close();
+    this.client = this.newClient();
+    this.stats.failovers++;
+    this.stats.relay = this.relays[this.relayIndex];
+  }
+
   private connect(): void {
     if (this.stopped || !this.client) return;
     this.ready = false;
@@ -636,7 +669,8 @@ export class Shipper {
       this.stats.connected = true;
       this.reconnectDelay = this.opts.reconnectMinMs;
       this.sentUpTo = durable;
-      this.log.info({ relay: this.opts.relayAddress, durableSeq: durable, resend: this.unacked.length }, 'connected to relay');
+      this.triedSinceResume = 0;
+      this.log.info({ relay: this.relays[this.relayIndex], durableSeq: durable, resend: this.unacked.length }, 'connected to relay');
       this.sendPending();
     }
     for (const w of this.ackWaiters.splice(0)) w();
@@ -652,9 +686,21 @@ export class Shipper {
     this.stats.reconnects++;
     for (const w of this.ackWaiters.splice(0)) w();
     if (this.earlierRefused !== null) return;
-    this.log.warn({ relay: this.opts.relayAddress, reason, retryInMs: this.reconnectDelay, unacked: this.unackedFlows }, 'relay stream broken; reconnecting');
-    this.reconnectTimer = setTimeout(() => this.connect(), this.reconnectDelay);
-    this.reconnectDelay = Math.min(this.reconnectDelay * 2, this.opts.reconnectMaxMs);
+    const from = this.relays[this.relayIndex];
+    let delay = this.reconnectDelay;
+    if (this.relays.length > 1) {
+      // The next relay at once; back off only after a whole round found none.
+      this.failover();
+      this.triedSinceResume++;
+      if (this.triedSinceResume < this.relays.length) delay = this.opts.reconnectMinMs;
+      else this.triedSinceResume = 0;
+    }
+    this.log.warn(
+      { relay: from, next: this.relays[this.relayIndex], reason, retryInMs: delay, unacked: this.unackedFlows },
+      'relay stream broken; reconnecting',
+    );
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    if (delay === this.reconnectDelay) this.reconnectDelay = Math.min(this.reconnectDelay * 2, this.opts.reconnectMaxMs);
   }
 
   /** Writes every unacknowledged batch not yet written on this stream, honouring flow control. */
@@ -753,4 +799,22 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** `host:port[,host:port…]` as a list (blanks and empty entries dropped; at least one). */
+export function parseRelayList(v: string): string[] {
+  const list = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+  if (list.length === 0) throw new Error(`invalid relay list "${v}": host:port[,host:port…]`);
+  return list;
+}
+
+/** Where a collector starts in the relay list: a hash of its node name (FNV-1a), so a cluster's
+ * collectors spread over the relays and each keeps starting at the same one. */
+export function startIndex(nodeName: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < nodeName.length; i++) h = Math.imul(h ^ nodeName.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % n;
 }

@@ -3,6 +3,7 @@
 // reports each collector batch as durable only after the write that contains it succeeded.
 import type { Logger } from '../../common/logger.js';
 import type { BatchPart, FlowSink } from '../sinks/sink.js';
+import { FencedError } from '../../storage/index.js';
 
 export type { IngestMark, BatchPart } from '../sinks/sink.js';
 
@@ -35,7 +36,13 @@ export class IngestBatcher {
   private lastBatchId: number;
   private roomWaiters: Array<() => void> = [];
   private stopping = false;
+  /** Parts not yet durable (or dropped), by collector session. */
+  private readonly partsBySession = new Map<string, number>();
   readonly stats: BatcherStats = { insertedRows: 0, insertedBatches: 0, insertErrors: 0, lastInsertMs: 0 };
+  /** Batches of sessions another relay took over (shared store): dropped, never acknowledged. */
+  fencedParts = 0;
+  /** Called with the sessions whose parts were dropped because another relay claimed them. */
+  onFenced: ((sessions: readonly string[]) => void) | null = null;
   /** Called with the duration of every successful storage insert (metrics hook). */
   onInsertDuration: ((ms: number) => void) | null = null;
 
@@ -66,6 +73,7 @@ export class IngestBatcher {
   }
 
   add(part: BatchPart): void {
+    this.partsBySession.set(part.session, (this.partsBySession.get(part.session) ?? 0) + 1);
     this.current.push(part);
     this.currentRows += part.rows;
     this.pendingRows += part.rows;
@@ -109,6 +117,15 @@ export class IngestBatcher {
     return this.chain;
   }
 
+  /**
+   * Resolves once no part of `session` is waiting for storage: each is durable or was dropped.
+   * A collector that reconnects must be given its resume point only after that: read earlier,
+   * it would resend batches that an insert still pending here then stores as well.
+   */
+  async settled(session: string): Promise<void> {
+    while (this.partsBySession.has(session)) await this.flush();
+  }
+
   /** Flushes everything and waits until it is durable (used on shutdown). */
   async drain(): Promise<void> {
     this.stopping = true;
@@ -116,6 +133,18 @@ export class IngestBatcher {
   }
 
   private async insertWithRetry(parts: BatchPart[], rows: number): Promise<void> {
+    try {
+      await this.insertParts(parts, rows);
+    } finally {
+      for (const p of parts) {
+        const n = (this.partsBySession.get(p.session) ?? 1) - 1;
+        if (n > 0) this.partsBySession.set(p.session, n);
+        else this.partsBySession.delete(p.session);
+      }
+    }
+  }
+
+  private async insertParts(parts: BatchPart[], rows: number): Promise<void> {
     const batchId = Math.max(this.lastBatchId + 1, Date.now() * 1000);
     this.lastBatchId = batchId;
     let delay = this.opts.retryMinMs;
@@ -127,6 +156,24 @@ export class IngestBatcher {
         this.onInsertDuration?.(this.stats.lastInsertMs);
         break;
       } catch (err) {
+        if (err instanceof FencedError) {
+          // Those collectors resumed on another relay, from what storage held when it claimed
+          // them: their batches here are that relay's to store now. Store the others.
+          const gone = new Set(err.sessions);
+          const kept = parts.filter((p) => !gone.has(p.session));
+          this.fencedParts += parts.length - kept.length;
+          const keptRows = kept.reduce((n, p) => n + p.rows, 0);
+          this.pendingRows -= rows - keptRows;
+          this.log.warn(
+            { sessions: err.sessions, droppedParts: parts.length - kept.length },
+            'sessions claimed by another relay; their batches are left to it',
+          );
+          this.onFenced?.(err.sessions);
+          parts = kept;
+          rows = keptRows;
+          if (parts.length === 0) break;
+          continue;
+        }
         this.stats.insertErrors++;
         this.log.warn({ err: (err as Error).message, rows, retryInMs: delay }, 'storage insert failed; retrying');
         if (this.stopping && delay >= this.opts.retryMaxMs) throw err;
@@ -134,10 +181,12 @@ export class IngestBatcher {
         delay = Math.min(delay * 2, this.opts.retryMaxMs);
       }
     }
-    this.stats.insertedRows += rows;
-    this.stats.insertedBatches++;
     this.pendingRows -= rows;
-    this.onDurable(batchId, parts);
+    if (parts.length > 0) {
+      this.stats.insertedRows += rows;
+      this.stats.insertedBatches++;
+      this.onDurable(batchId, parts);
+    }
     if (this.hasRoom) for (const w of this.roomWaiters.splice(0)) w();
   }
 }

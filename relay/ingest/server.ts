@@ -99,6 +99,24 @@ export class IngestServer {
     }
   }
 
+  /**
+   * Ends the streams of sessions another relay took over (shared store): this relay may not
+   * store their batches any more, so the collector, if it still talks to us, must resume
+   * elsewhere (or here, after claiming the session again).
+   */
+  release(sessions: readonly string[]): void {
+    for (const session of sessions) {
+      const s = this.bySession.get(session);
+      if (!s) continue;
+      this.bySession.delete(session);
+      this.deps.log.warn({ node: s.node, session }, 'session claimed by another relay; closing its stream');
+      s.call.emit(
+        'error',
+        Object.assign(new Error('session moved to another relay'), { code: grpc.status.ABORTED, details: 'session moved to another relay' }),
+      );
+    }
+  }
+
   readonly handle = (call: IngestCall): void => {
     let state: StreamState | null = null;
     this.stats.streams++;

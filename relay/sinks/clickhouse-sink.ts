@@ -5,16 +5,26 @@ import { batchBlocks, batchMarks, type FlowSink, type IngestMark, type SinkBatch
 /** What the ClickHouse sink needs from storage (FlowStore has it). */
 export interface BatchStore {
   /** Resolves once rows and marks are stored; `batchId` goes into every row's batch_id. */
-  insertBlocks(blocks: readonly Buffer[], progress: readonly IngestMark[], batchId: number, opts?: { dedupKey?: string; skipStored?: boolean }): Promise<void>;
+  insertBlocks(
+    blocks: readonly Buffer[],
+    progress: readonly IngestMark[],
+    batchId: number,
+    opts?: { dedupKey?: string; skipStored?: boolean; fence?: boolean },
+  ): Promise<void>;
   /** Rows stored with this batch id (a replay's idempotency check). */
   storedRows(batchId: number): Promise<number>;
 }
 
 export class ClickHouseSink implements FlowSink {
-  constructor(private readonly store: BatchStore) {}
+  /** `fence`: on a shared store, refuse the batch (FencedError) if another relay claimed one of
+   * its sessions. Spool replays are not fenced: they hold batches only this relay acknowledged. */
+  constructor(
+    private readonly store: BatchStore,
+    private readonly fence = false,
+  ) {}
 
   write(batch: SinkBatch): Promise<void> {
-    return this.store.insertBlocks(batchBlocks(batch), batchMarks(batch), batch.batchId);
+    return this.store.insertBlocks(batchBlocks(batch), batchMarks(batch), batch.batchId, this.fence ? { fence: true } : undefined);
   }
 
   /** Inserts a batch read back from the spool; `storedRows` of its rows are in storage already

@@ -9,6 +9,7 @@
 import type { Logger } from '../../common/logger.js';
 import type { ClickHouseSink } from './clickhouse-sink.js';
 import { Spool, type SpoolOptions } from '../../common/spool.js';
+import { FencedError } from '../../storage/index.js';
 import { batchBlocks, batchMarks, batchRows, decodeDurableBatch, encodeDurableBatch, type FlowSink, type IngestMark, type SinkBatch } from './sink.js';
 
 export interface SpoolingSinkOptions {
@@ -97,6 +98,8 @@ export class SpoolingSink implements FlowSink {
         this.stats.directBatches++;
         return;
       } catch (err) {
+        // Not an outage: storage answered that those sessions belong to another relay.
+        if (err instanceof FencedError) throw err;
         this.stats.insertFailures++;
         this.log.warn({ err: (err as Error).message, batchId: batch.batchId }, 'storage insert failed; spooling the batch');
       }

@@ -8,6 +8,7 @@ import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { execInsert, openInsertFiles } from '../insert-io.js';
 import { FLOW_NATIVE_COLUMNS, structureOf, type NativeColumn } from '../../schema/native/types.js';
 import type { IngestMark } from '../../schema/flow-row.js';
+import { fenceCondition } from '../shared.js';
 
 /** What an insert sets beside the blocks' own values. */
 export interface InsertExtras {
@@ -18,6 +19,9 @@ export interface InsertExtras {
   /** Insert only rows whose uuid is not stored under `batchId` yet: completes a batch whose
    * earlier insert landed in part. */
   skipStored?: boolean;
+  /** Shared store: fail the whole insert if one of these sessions was last claimed by a relay
+   * other than `relay` (see storage/shared.ts). */
+  fence?: { relay: string; sessions: readonly string[] };
 }
 
 export interface NativeInserter {
@@ -67,11 +71,13 @@ function selectList(table: string, columns: readonly NativeColumn[], x: InsertEx
       x.marks.map((m) => m.seq),
     );
   }
-  let where = '';
+  const conditions: string[] = [];
+  if (x.fence && x.fence.sessions.length > 0) conditions.push(fenceCondition(params, x.fence.relay, x.fence.sessions));
   if (x.skipStored && x.batchId > 0) {
-    where = ` WHERE uuid NOT IN (SELECT uuid FROM ${table} WHERE batch_id = {stored_batch:UInt64})`;
+    conditions.push(`uuid NOT IN (SELECT uuid FROM ${table} WHERE batch_id = {stored_batch:UInt64})`);
     params.stored_batch = String(x.batchId);
   }
+  const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
   return { sql: parts.length === 0 ? '*' : `* REPLACE (${parts.join(', ')})`, where, params };
 }
 
