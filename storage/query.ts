@@ -96,13 +96,39 @@ export async function* queryFlows(client: ClickHouseClient, q: FlowQuery): Async
     return;
   }
   // Large results stream in pages (bounded memory), keyed on (time, uuid) so nothing is skipped
-  // or repeated. The newest n start after the rows before them, counted first.
-  let skip = 0;
-  if (n > 0 && !q.first) skip = Math.max(0, (await countWhere(client, where, params)) - n);
-  let left = n > 0 ? n : Infinity;
+  // or repeated. Each page reads a window of time, not the rest of the range: the table is sorted
+  // by (src_namespace, verdict, time), so `(time, uuid) > cursor ORDER BY time LIMIT n` reads and
+  // sorts every later row for every page, quadratic in the size of the answer (a 5,000-row page
+  // took 1.2 s on a 1M-row store). A window is sized to hold about two pages and adapts to what
+  // the last one held; the bounds prune partitions and the time index.
+  const span = await rows(
+    client,
+    `SELECT toString(count()), toString(toUnixTimestamp64Nano(min(time))), toString(toUnixTimestamp64Nano(max(time))) FROM flows WHERE ${where}`,
+    params,
+  );
+  const count = Number(span[0]?.[0] ?? 0);
+  if (count === 0) return;
+  const lo = BigInt(span[0][1] as string);
+  const hi = BigInt(span[0][2] as string);
+  let left = n > 0 ? Math.min(n, count) : count;
   let cursor: [string, string] | undefined;
-  while (left > 0) {
-    const p: Record<string, unknown> = { ...params, q_page: String(Math.min(pageSize, left)), q_skip: String(skip) };
+  // The newest n: start after the rows before them (one query finds the last row skipped).
+  const skip = n > 0 && !q.first ? count - left : 0;
+  if (skip > 0) {
+    const before = await rows(
+      client,
+      `SELECT toString(toUnixTimestamp64Nano(time)), uuid FROM flows WHERE ${where} ORDER BY time ASC, uuid ASC LIMIT 1 OFFSET {q_skip:UInt64}`,
+      { ...params, q_skip: String(skip - 1) },
+    );
+    if (before.length === 0) return;
+    cursor = [before[0][0] as string, before[0][1] as string];
+  }
+  let winStart = cursor ? BigInt(cursor[0]) : lo;
+  let width = windowWidth(hi - lo + 1n, count, pageSize);
+  let inWindow = 0;
+  while (left > 0 && winStart <= hi) {
+    const winEnd = winStart + width;
+    const p: Record<string, unknown> = { ...params, q_page: String(Math.min(pageSize, left)), q_ws: winStart.toString(), q_we: winEnd.toString() };
     let after = '';
     if (cursor) {
       after = ' AND (time, uuid) > (fromUnixTimestamp64Nano({q_ct:Int64}), {q_cu:String})';
@@ -111,21 +137,29 @@ export async function* queryFlows(client: ClickHouseClient, q: FlowQuery): Async
     }
     const page = await rows(
       client,
-      `SELECT ${SELECT_LIST} FROM flows WHERE ${where}${after} ORDER BY time ASC, uuid ASC LIMIT {q_page:UInt64} OFFSET {q_skip:UInt64}`,
+      `SELECT ${SELECT_LIST} FROM flows WHERE ${where}${after} AND time >= fromUnixTimestamp64Nano({q_ws:Int64}) AND time < fromUnixTimestamp64Nano({q_we:Int64}) ORDER BY time ASC, uuid ASC LIMIT {q_page:UInt64}`,
       p,
     );
-    skip = 0;
     for (const r of page) yield rowToFlow(r);
     left -= page.length;
-    if (page.length < Number(p.q_page)) return;
-    const last = page[page.length - 1];
-    cursor = [last[0] as string, last[1] as string];
+    inWindow += page.length;
+    if (page.length > 0) {
+      const last = page[page.length - 1];
+      cursor = [last[0] as string, last[1] as string];
+    }
+    if (page.length === Number(p.q_page)) continue; // more in this window (or `left` is spent)
+    // The window is done: the next one starts where it ended, its width following this one's rows.
+    if (inWindow > 4 * pageSize && width > 1n) width /= 2n;
+    else if (inWindow < pageSize / 2) width *= 2n;
+    winStart = winEnd;
+    inWindow = 0;
   }
 }
 
-async function countWhere(client: ClickHouseClient, where: string, params: Record<string, unknown>): Promise<number> {
-  const got = await rows(client, `SELECT toString(count()) FROM flows WHERE ${where}`, params);
-  return Number(got[0]?.[0] ?? 0);
+/** A first window width (ns) expected to hold about two pages, if rows were spread evenly. */
+export function windowWidth(spanNs: bigint, count: number, pageSize: number): bigint {
+  const w = (spanNs * BigInt(2 * pageSize)) / BigInt(Math.max(1, count));
+  return w > 0n ? w : 1n;
 }
 
 export async function countFlows(client: ClickHouseClient, q: Omit<FlowQuery, 'number' | 'first' | 'pageSize'> = {}): Promise<number> {
