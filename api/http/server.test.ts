@@ -30,10 +30,13 @@ before(async () => {
   app = buildApi({ server });
   await app.ready();
   collector = startProc(['collector', '--rate', '300', '--relay', server, '--node-name', 'http-node', '--listen', `127.0.0.1:${await freePort()}`]);
+  // The paging test reads a range ending 5 s ago: wait until it holds enough, however fast or
+  // slow the machine is.
   await waitFor(
-    '500 flows stored',
+    '500 flows stored more than 5 s ago',
     async () => {
-      const r = await app.inject({ method: 'GET', url: '/api/v1/flows?last=500' });
+      const until = new Date(Date.now() - 5000).toISOString();
+      const r = await app.inject({ method: 'GET', url: `/api/v1/flows?last=500&until=${until}` });
       return r.statusCode === 200 && (r.json() as { flows: unknown[] }).flows.length >= 500 ? true : undefined;
     },
     240_000,
