@@ -202,6 +202,22 @@ test('two relays over a storage server: one SIGKILLed mid-stream, nothing lost o
       120_000,
     );
 
+    // Live on any relay covers every collector, its own and those the other relay registered:
+    // relay 0 is followed here, whatever set of collectors reconnected to it.
+    t.diagnostic('following on relay 0');
+    const follow = startProc(['observe', '--server', relayAddr[0], '--follow', '-o', 'jsonpb']);
+    procs.push(follow);
+    const liveNodes = () =>
+      new Set(
+        follow
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{"flow"'))
+          .map((l) => JSON.parse(l).flow.node_name as string),
+      );
+    await waitFor('live flows of all four collectors on relay 0', async () => (names.every((n) => liveNodes().has(n)) ? true : undefined), 120_000);
+    await follow.stop();
+
     // Told to stop: each collector stops reading, waits for its acks, and logs its final counts.
     t.diagnostic('stopping the collectors');
     for (const c of collectors) c.proc.proc.kill('SIGTERM');
