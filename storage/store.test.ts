@@ -112,7 +112,7 @@ test('paging by time windows: a burst sharing one timestamp, long gaps and a lon
     const t0 = Math.floor(Date.now() / 1000) - 5 * 3600;
     const at = (f: Flow, seconds: number, nanos: number, uuid: string): Flow => ({ ...f, uuid, time: { seconds, nanos } });
     const src = genFlows(1, 9, t0).map(canonical)[0];
-    const burst = Array.from({ length: 2500 }, (_, i) => at(src, t0 + 60, 0, `burst-${String(i).padStart(5, '0')}`));
+    const burst = Array.from({ length: 300 }, (_, i) => at(src, t0 + 60, 0, `burst-${String(i).padStart(5, '0')}`));
     const sparse = Array.from({ length: 40 }, (_, i) => at(src, t0 + 120 + i * 300, i, `sparse-${i}`));
     const late = [at(src, t0 + 4 * 3600, 7, 'late')];
     const mine = [...sparse, ...burst, ...late];
@@ -120,7 +120,7 @@ test('paging by time windows: a burst sharing one timestamp, long gaps and a lon
     const key = (f: Flow) => `${f.time!.seconds}.${String(f.time!.nanos ?? 0).padStart(9, '0')}/${f.uuid}`;
     const want = mine.map(key).sort();
     const only = { whitelist: [{ uuid: mine.map((f) => f.uuid!) }] } as const;
-    for (const pageSize of [1, 7, 100, 2499, 2500, 5000]) {
+    for (const pageSize of [7, 100, 299, 300, 1000]) {
       const got = (await collect(store.queryFlows({ ...only, pageSize }))).map(key);
       assert.deepStrictEqual(got, want, `pageSize ${pageSize}`);
     }
