@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import * as grpc from '@grpc/grpc-js';
 import { rpcErrorText, type ObserverApiClient } from '../client.js';
-import { clientTlsOptions, observerClient } from './tls-options.js';
+import { clientTlsOptions, observerClient, type ClientTlsFlags } from './tls-options.js';
 import type { InsightsRequest } from '../../proto/types.js';
 import { insightsRange, type InsightsRange } from '../query/insights-range.js';
 import { UsageError } from '../query/usage-error.js';
@@ -39,15 +39,23 @@ export function insightsCommand(name: string, description: string, serverOption:
     .option('-o, --output <format>', 'table or json', 'table')
     .action(async (o) => {
       const { req, output } = insightsRequest(o);
-      const client = observerClient(o.server, 30_000, o);
-      try {
-        process.stdout.write(await query(client, req, output));
-      } catch (err) {
-        const e = err as grpc.ServiceError;
-        if (e.code === grpc.status.INVALID_ARGUMENT) throw new UsageError(e.details);
-        throw new Error(`failed to query ${o.server}: ${rpcErrorText(e, o.server)}`);
-      } finally {
-        client.close();
-      }
+      process.stdout.write(await askRelay(o.server, 30_000, o, (client) => query(client, req, output)));
     });
+}
+
+/**
+ * One call to the relay with the command's TLS flags: its INVALID_ARGUMENT is a usage error
+ * (exit 2), anything else a failure naming the server; the client is closed either way.
+ */
+export async function askRelay<T>(server: string, timeoutMs: number, tls: ClientTlsFlags, call: (c: ObserverApiClient) => Promise<T>): Promise<T> {
+  const client = observerClient(server, timeoutMs, tls);
+  try {
+    return await call(client);
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    if (e.code === grpc.status.INVALID_ARGUMENT) throw new UsageError(e.details);
+    throw new Error(`failed to query ${server}: ${rpcErrorText(e, server)}`);
+  } finally {
+    client.close();
+  }
 }

@@ -2,8 +2,8 @@
 // and the rollup. Exit 0 when B is reachable, 1 when blocked, partly failing or never tried,
 // 2 for a bad question.
 import { Command, Option } from 'commander';
-import * as grpc from '@grpc/grpc-js';
-import { ObserverApiClient, rpcErrorText } from '../client.js';
+import { askRelay } from './insights.js';
+import { clientTlsOptions } from './tls-options.js';
 import type { FilterFlag } from '../query/filter-flags.js';
 import { WHY_FILTER_FLAGS, whyRequest } from '../query/why-selection.js';
 import { UsageError } from '../query/usage-error.js';
@@ -41,6 +41,7 @@ export function whyCommand(serverOption: Option): Command {
       'Explain why a source cannot reach a destination, from stored flows: drops, policy verdicts, DNS, TCP/ICMP signs, nodes; exit 0 reachable, 1 not',
     )
     .addOption(serverOption);
+  for (const o of clientTlsOptions()) cmd.addOption(o);
   for (const flag of WHY_FILTER_FLAGS) {
     const [arg, help] = HELP[flag];
     cmd.addOption(
@@ -58,17 +59,7 @@ export function whyCommand(serverOption: Option): Command {
     .action(async (o) => {
       if (!WHY_OUTPUT_FORMATS.includes(o.output as WhyOutputFormat)) throw new UsageError(`invalid output format "${o.output}": expected text or json`);
       const req = whyRequest({ filters, since: o.since, until: o.until, limit: o.limit });
-      const client = new ObserverApiClient(o.server, 60_000);
-      let report;
-      try {
-        report = await client.why(req);
-      } catch (err) {
-        const e = err as grpc.ServiceError;
-        if (e.code === grpc.status.INVALID_ARGUMENT) throw new UsageError(e.details);
-        throw new Error(`failed to query ${o.server}: ${rpcErrorText(e, o.server)}`);
-      } finally {
-        client.close();
-      }
+      const report = await askRelay(o.server, 60_000, o, (client) => client.why(req));
       process.stdout.write(formatWhyReport(report, o.output as WhyOutputFormat));
       process.exitCode = whyExitCode(report.verdict);
     });
