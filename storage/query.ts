@@ -126,33 +126,46 @@ export async function* queryFlows(client: ClickHouseClient, q: FlowQuery): Async
   let winStart = cursor ? BigInt(cursor[0]) : lo;
   let width = windowWidth(hi - lo + 1n, count, pageSize);
   let inWindow = 0;
-  while (left > 0 && winStart <= hi) {
-    const winEnd = winStart + width;
-    const p: Record<string, unknown> = { ...params, q_page: String(Math.min(pageSize, left)), q_ws: winStart.toString(), q_we: winEnd.toString() };
+  const fetchPage = (): { want: number; winEnd: bigint; rows: Promise<unknown[][]> } => {
+    const want = Math.min(pageSize, left),
+      winEnd = winStart + width;
+    const p: Record<string, unknown> = { ...params, q_page: String(want), q_ws: winStart.toString(), q_we: winEnd.toString() };
     let after = '';
     if (cursor) {
       after = ' AND (time, uuid) > (fromUnixTimestamp64Nano({q_ct:Int64}), {q_cu:String})';
       p.q_ct = cursor[0];
       p.q_cu = cursor[1];
     }
-    const page = await rows(
+    const got = rows(
       client,
       `SELECT ${SELECT_LIST} FROM flows WHERE ${where}${after} AND time >= fromUnixTimestamp64Nano({q_ws:Int64}) AND time < fromUnixTimestamp64Nano({q_we:Int64}) ORDER BY time ASC, uuid ASC LIMIT {q_page:UInt64}`,
       p,
     );
-    for (const r of page) yield rowToFlow(r);
+    // A page fetched ahead may never be awaited (the caller stopped reading).
+    got.catch(() => undefined);
+    return { want, winEnd, rows: got };
+  };
+  let next = left > 0 && winStart <= hi ? fetchPage() : undefined;
+  while (next) {
+    const { want, winEnd } = next;
+    const page = await next.rows;
     left -= page.length;
     inWindow += page.length;
     if (page.length > 0) {
       const last = page[page.length - 1];
       cursor = [last[0] as string, last[1] as string];
     }
-    if (page.length === Number(p.q_page)) continue; // more in this window (or `left` is spent)
-    // The window is done: the next one starts where it ended, its width following this one's rows.
-    if (inWindow > 4 * pageSize && width > 1n) width /= 2n;
-    else if (inWindow < pageSize / 2) width *= 2n;
-    winStart = winEnd;
-    inWindow = 0;
+    if (page.length < want) {
+      // The window is done: the next one starts where it ended, its width following this one's rows.
+      if (inWindow > 4 * pageSize && width > 1n) width /= 2n;
+      else if (inWindow < pageSize / 2) width *= 2n;
+      winStart = winEnd;
+      inWindow = 0;
+    } // else: more in this window (or `left` is spent)
+    // The next page is queried while this one is turned into flows and sent: the engine works on
+    // its own threads meanwhile, so reading and answering overlap (two pages in memory at most).
+    next = left > 0 && winStart <= hi ? fetchPage() : undefined;
+    for (const r of page) yield rowToFlow(r);
   }
 }
 
