@@ -1,7 +1,7 @@
 // Relay memory while one client streams a huge history: a store of --rows flows is generated in
 // the engine (INSERT … SELECT from a template of realistic flows, loadtest/storage-store-gen.ts,
 // reused when the directory already holds them), a `flowscope relay` process serves it, and one
-// GetFlows call reads every stored flow (since 26 h ago, up to now). The relay's RSS is sampled
+// GetFlows call reads every stored flow (since 3 days ago, up to now: a reused store spans 25 h before its generation). The relay's RSS is sampled
 // from /proc every 250 ms. If the relay buffered results, RSS would grow with the rows streamed;
 // a flat line after the first pages means memory is bounded by the page size and the stream's
 // flow control.
@@ -47,7 +47,7 @@ try {
   const timer = setInterval(() => samples.push({ s: (performance.now() - start) / 1000, flows, rssMb: rssMb(pid) }), 250);
   const client = new ObserverApiClient(`127.0.0.1:${port}`, 3_600_000);
   try {
-    await client.getFlows({ since: { seconds: Math.floor(Date.now() / 1000) - 26 * 3600, nanos: 0 } }, (r) => {
+    await client.getFlows({ since: { seconds: Math.floor(Date.now() / 1000) - 72 * 3600, nanos: 0 } }, (r) => {
       if (r.flow) flows++;
     });
   } finally {
