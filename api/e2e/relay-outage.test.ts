@@ -32,7 +32,9 @@ function metric(text: string, name: string): number {
 
 test(
   `the relay stopped for ${OUTAGE_S} s under load, then started again: no flow lost, none stored twice, none dropped`,
-  { timeout: (OUTAGE_S + 150) * 1000 },
+  // The budget is the sum of the waits below, not an expectation: on a machine busy with other
+  // work every step can take several times as long as on an idle one.
+  { timeout: (OUTAGE_S + 1500) * 1000 },
   async () => {
     const relayPort = await freePort();
     const server = `127.0.0.1:${relayPort}`;
@@ -70,7 +72,7 @@ test(
     await waitFor(
       'flows acknowledged before the outage',
       async () => (metric(await scrape(), 'flowscope_collector_ship_flows_acked_total') > 0 ? true : undefined),
-      60_000,
+      300_000,
     );
 
     assert.equal(await relay.stop(), 0, relay.output());
@@ -99,14 +101,14 @@ test(
           ? m
           : undefined;
       },
-      120_000,
+      600_000,
     );
     const produced = metric(final, 'flowscope_collector_flows_total');
     assert.equal(metric(final, 'flowscope_collector_ship_flows_dropped_total'), 0, 'nothing dropped');
     assert.ok(metric(final, 'flowscope_collector_ship_replayed_batches_total') > 0, 'batches were read back from disk');
     assert.equal(/hubble_lost_events_total\{source="observer_events_queue"\} (\d+)/.exec(final)?.[1], '0');
 
-    const r = await run(['observe', '--server', server, '--all', '-o', 'jsonpb', '--field-mask', 'uuid'], { timeoutMs: 120_000 });
+    const r = await run(['observe', '--server', server, '--all', '-o', 'jsonpb', '--field-mask', 'uuid'], { timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr);
     const uuids = r.stdout
       .split('\n')
