@@ -18,11 +18,8 @@ import {
   serviceClientTlsOptions,
   serviceClientTlsSpec,
 } from '../api/cli/tls-options.js';
-
-// Ten minutes of a 10k flows/s node, with room to spare: 6M flows × 440 bytes (measured Native
-// blocks, synthetic traffic) ≈ 2.5 GiB; 6 GiB covers 24 minutes, or 10 minutes of flows more
-// than twice as large (rich L7 flows, long label sets).
-const DEFAULT_SPILL_MAX_BYTES = 6 * 1024 ** 3;
+import { DEFAULT_SPILL_MAX_BYTES } from '../collector/ship/spill.js';
+import { DEFAULT_DECODE_QUEUE } from '../collector/decode-queue.js';
 
 interface CollectorFlags extends RedactFlags {
   source: string;
@@ -39,6 +36,7 @@ interface CollectorFlags extends RedactFlags {
   dnsPairingSize: number;
   dnsPairingTimeout: number;
   decodeQueueSize: number;
+  decodeQueueBytes: number;
   ringCapacity: number;
   maxUnacked: number;
   maxUnackedBytes?: number;
@@ -165,6 +163,12 @@ export function collectorCommand(): Command {
         .argParser(int('decode-queue-size', 1, 100_000_000)),
     )
     .addOption(
+      new Option('--decode-queue-bytes <n>', 'Bytes those records hold at most (payload + 256 bytes each); beyond it they are dropped and reported as lost')
+        .env('FLOWSCOPE_DECODE_QUEUE_BYTES')
+        .default(DEFAULT_DECODE_QUEUE.maxBytes)
+        .argParser(int('decode-queue-bytes', 1 << 16, Number.MAX_SAFE_INTEGER)),
+    )
+    .addOption(
       new Option('--ring-capacity <n>', "Flows kept for this node's Observer API")
         .env('FLOWSCOPE_RING_CAPACITY')
         .default(4095)
@@ -182,7 +186,7 @@ export function collectorCommand(): Command {
     .addOption(
       new Option(
         '--max-unacked-bytes <n>',
-        'Encoded bytes of batches buffered for the relay in memory; beyond it older batches spill to --spill-dir (ignored with --spill-dir none; default 64 MiB)',
+        'Encoded bytes of batches buffered for the relay in memory; beyond it older batches spill to --spill-dir (ignored with --spill-dir none; default 16 MiB)',
       )
         .env('FLOWSCOPE_MAX_UNACKED_BYTES')
         .argParser(int('max-unacked-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)),
@@ -325,6 +329,7 @@ export function collectorCommand(): Command {
       l7Dns: !!o.l7Dns,
       dnsPairing: { maxEntries: o.dnsPairingSize, timeoutMs: o.dnsPairingTimeout },
       decodeQueueSize: o.decodeQueueSize,
+      decodeQueueBytes: o.decodeQueueBytes,
       ringCapacity: o.ringCapacity,
       maxUnackedFlows: o.maxUnacked,
       maxUnackedBytes: o.maxUnackedBytes,

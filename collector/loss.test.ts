@@ -148,7 +148,9 @@ test('live feed: a follower more than its bound behind loses flows under the con
   sub.close();
 });
 
-test('collector end to end: decode-queue overflow reaches a follower as an OBSERVER_EVENTS_QUEUE LostEvent', async (t) => {
+// A live source faster than the decoder: the synthetic ring reads only what the decode queue has
+// room for (DecodeQueue.room), and the rest is lost in the ring, as in a kernel perf ring.
+test('collector end to end: records a full decode queue has no room for reach a follower as a PERF_EVENT_RING_BUFFER LostEvent', async (t) => {
   const c = await startCollector({
     source: { kind: 'synthetic', rate: 200_000, seed: 2, node: '1', clusterNodes: 4 },
     relay: null,
@@ -170,7 +172,7 @@ test('collector end to end: decode-queue overflow reaches a follower as an OBSER
       { follow: true },
       (r) => {
         if (r.flow) flows++;
-        if (r.lost_events && r.lost_events.source === OBSERVER_EVENTS_QUEUE) {
+        if (r.lost_events && r.lost_events.source === PERF_EVENT_RING_BUFFER) {
           lost = r.lost_events;
           abort.abort();
         }
@@ -182,8 +184,11 @@ test('collector end to end: decode-queue overflow reaches a follower as an OBSER
     });
   assert.ok(lost, 'a LostEvent arrived');
   assert.ok(Number(lost.num_events_lost) > 0);
-  assert.ok(c.loss.get(OBSERVER_EVENTS_QUEUE) >= Number(lost.num_events_lost));
+  assert.ok(c.loss.get(PERF_EVENT_RING_BUFFER) >= Number(lost.num_events_lost));
+  assert.equal(c.pipeline.stats.perfLost, c.loss.get(PERF_EVENT_RING_BUFFER));
+  // The queue's own drops (none while the source asks for room) are still counted where they happen.
   assert.equal(c.queue.dropped, c.loss.get(OBSERVER_EVENTS_QUEUE));
+  assert.ok(c.queue.peakRecords <= 10, `the queue held ${c.queue.peakRecords} records at most`);
   assert.ok(flows > 0);
 });
 

@@ -17,7 +17,7 @@ import { FlowRateMeter } from '../common/rate.js';
 import type { DnsPairingOptions } from './decode/dns-pairing.js';
 import { LostEventSource } from '../proto/types.js';
 import { LossCounters } from './loss.js';
-import { DecodeQueue } from './decode-queue.js';
+import { DecodeQueue, DEFAULT_DECODE_QUEUE } from './decode-queue.js';
 import type { BuiltSource } from './sources/registry.js';
 import type { KubernetesWatcher } from './enrich/k8s-watch.js';
 import { createSource, type KubernetesEnrichmentSpec, type SourceSpec } from './sources/registry.js';
@@ -53,6 +53,8 @@ export interface CollectorOptions {
   ringCapacity: number;
   /** Records waiting for the decoder at most; beyond it they are dropped and reported (default 65,536). */
   decodeQueueSize?: number;
+  /** Bytes those records hold at most (payloads and per-record overhead; default 4 MiB, DEFAULT_DECODE_QUEUE). */
+  decodeQueueBytes?: number;
   inventory?: string;
   /** Enrich from the Kubernetes API (pods, services, nodes) instead of an inventory. */
   kubernetes?: KubernetesEnrichmentSpec;
@@ -62,7 +64,7 @@ export interface CollectorOptions {
   /** How long to wait for the first Kubernetes list before reading records anyway (ms). */
   kubernetesSyncTimeoutMs?: number;
   maxUnackedFlows: number;
-  /** With a spill queue: encoded batch bytes kept in memory (default 64 MiB, DEFAULT_SHIPPER_OPTIONS). */
+  /** With a spill queue: encoded batch bytes kept in memory (default 16 MiB, DEFAULT_SHIPPER_OPTIONS). */
   maxUnackedBytes?: number;
   /**
    * The shipper's on-disk spill queue for relay outages: `dir` defaults to
@@ -224,7 +226,11 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   await shipper?.start();
   const pipeline = new CollectorPipeline(decoder, enricher, ring, live, shipper, loss);
   pipeline.onFlows = (n) => rate.add(n);
-  const queue = new DecodeQueue(pipeline, loss, { maxRecords: opts.decodeQueueSize ?? 65_536, sliceRecords: DECODE_SLICE });
+  const queue = new DecodeQueue(pipeline, loss, {
+    maxRecords: opts.decodeQueueSize ?? DEFAULT_DECODE_QUEUE.maxRecords,
+    maxBytes: opts.decodeQueueBytes ?? DEFAULT_DECODE_QUEUE.maxBytes,
+    sliceRecords: DECODE_SLICE,
+  });
   let metricsServer: MetricsServer | null = null;
   if (opts.metricsAddr) {
     const registry = new Registry();

@@ -14,6 +14,13 @@ export interface RawRecord {
 export interface RecordSink {
   /** A batch of records, in ring order. The array and its records are owned by the sink afterwards. */
   records(batch: RawRecord[]): void;
+  /**
+   * Records the sink takes now without dropping any. A live source that can leave records where
+   * they are (the synthetic ring) reads no more than this and reports the rest through lost(),
+   * as a kernel ring that is not drained loses them: the loss is counted, and no record is built
+   * only to be dropped. Absent: no limit is known.
+   */
+  room?(): number;
   /** The ring reported `count` samples lost on `cpu` (PERF_RECORD_LOST). */
   lost(cpu: number, count: number): void;
   /**

@@ -11,7 +11,11 @@
 //    rates; the highest rate that was sustained (zero loss at every stage and kept up).
 //  * follow_latency_p99_ms, queryable_latency_p99_ms: record → `--follow` client and record →
 //    queryable, p99, from the step at the zero-loss rate (the first step if none was sustained).
-//  * collector_rss_mb_at_100k: max RSS of one collector process offered 100k records/s.
+//  * collector_rss_mb_at_100k: peak RSS (VmHWM, whole run) of one collector process offered 100k
+//    records/s, spilling as the CLI does.
+//  * longest_insert_gap_s: the relay's longest stretch without a completed insert while it held
+//    rows, in a load-test run offered 5× the zero-loss rate (the first step's rate if none was
+//    sustained), at the relay's default --flush-interval (250 ms).
 //  * observe_print_flows_per_s: `flowscope observe` compact printing (loadtest/print-bench.ts, its
 //    own process writing into a pipe this process drains), flows per CPU second of the printing
 //    process, median of 3 runs; the wall-clock rates are in details (they also wait for the pipe's
@@ -249,8 +253,13 @@ async function main(): Promise<void> {
   // The relay cannot keep up at this rate: the collector's backlog grows to its bound, which is
   // the memory that matters. No drain at the end: the unacknowledged rest is counted, not waited for.
   const rss = await runLoadtest({ nodes: 1, rate: RSS_RATE, durationS: DURATION_S, warmupS: WARMUP_S, batchRows: 50_000, drainTimeoutMs: 0 });
-  const rssMb = rss.processes.find((p) => p.name === 'collector-1')!.rss_mb_max;
+  const rssMb = rss.processes.find((p) => p.name === 'collector-1')!.rss_mb_peak;
   progress(`  collector RSS max ${rssMb} MB, CPU ${rss.processes.find((p) => p.name === 'collector-1')!.cpu_pct}%; ${summary(rss)}`);
+
+  const overloadRate = 5 * (sustained.length ? atZeroLoss.config.rate_records_per_s : steps[0].config.rate_records_per_s);
+  progress(`overload: ${COLLECTORS} collectors offered ${overloadRate} records/s (5× the zero-loss rate) for ${DURATION_S} s`);
+  const overload = await runLoadtest({ nodes: COLLECTORS, rate: overloadRate, durationS: DURATION_S, warmupS: WARMUP_S, batchRows: 50_000, drainTimeoutMs: 0 });
+  progress(`  longest insert gap ${overload.relay.longest_insert_gap_s} s; ${summary(overload)}`);
 
   let profile: LoadtestReport | undefined;
   if (args.profile) {
@@ -290,6 +299,7 @@ async function main(): Promise<void> {
     follow_latency_p99_ms: atZeroLoss.latency_ms.follow.p99,
     queryable_latency_p99_ms: atZeroLoss.latency_ms.queryable.p99,
     collector_rss_mb_at_100k: rssMb,
+    longest_insert_gap_s: overload.relay.longest_insert_gap_s,
     observe_print_flows_per_s: printPerCpuS,
     details: {
       observe_print_runs: printRuns,
@@ -314,6 +324,15 @@ async function main(): Promise<void> {
         bytes_per_flow_unmerged: s.storage.bytes_per_flow,
       })),
       rss_run: { processes: rss.processes, throughput: rss.throughput, loss: rss.loss },
+      overload: {
+        offered_records_per_s: overloadRate,
+        flush_interval_ms: overload.config.flush_interval_ms,
+        throughput: overload.throughput,
+        loss: overload.loss,
+        spilled_batches: overload.collectors_spilled_batches,
+        relay: overload.relay,
+        processes: overload.processes,
+      },
       profile: profile ? { offered_records_per_s: profile.config.rate_records_per_s, processes: profile.processes } : undefined,
       perf_ring: perf.result ?? { skipped: perf.note },
       machine: { ...atZeroLoss.machine, date: new Date(started).toISOString() },

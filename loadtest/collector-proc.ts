@@ -7,15 +7,17 @@
 //
 // Usage: node dist-test/loadtest/collector-proc.js --relay HOST:PORT --listen 127.0.0.1:PORT
 //        --synthetic-node I --rate R [--seed S] [--synthetic-nodes N] [--drain-timeout MS]
-//        [--spill-dir DIR]
+//        --spill-dir DIR|none
 // --drain-timeout: how long, after SIGTERM stopped the source, to wait for the relay to
 // acknowledge everything (default 5 s, the CLI's); what is still unacknowledged then is in the
-// final line's `unackedFlows`. --spill-dir: spill the backlog there, as the CLI does by default
-// (without it the backlog stays in memory, bounded by --max-unacked's default, as before).
+// final line's `unackedFlows`. --spill-dir: where the backlog spills, with the CLI's disk budget
+// and memory bounds, as `flowscope collector` does by default (it spills under .flowscope/);
+// `none` keeps the backlog in memory, bounded by --max-unacked's default alone.
 import { parseArgs } from 'node:util';
 import { startCollector, type RunningCollector } from '../collector/main.js';
 import { buildCluster } from '../collector/synthetic/cluster.js';
 import { DEFAULT_SHIPPER_OPTIONS } from '../collector/ship/shipper.js';
+import { DEFAULT_SPILL_MAX_BYTES } from '../collector/ship/spill.js';
 
 /** What the bench reads from each line this process prints. */
 export interface CollectorSample {
@@ -33,8 +35,16 @@ export interface CollectorSample {
   connected: boolean;
   /** Send → durable-ack time of the newest acknowledged batch. */
   lastAckLatencyMs: number;
-  /** Records lost before the collector read them (perf ring overflow). */
+  /** Records lost before the collector read them (perf ring overflow; the synthetic ring when the
+   * decode queue had no room). */
   perfLost: number;
+  /** Records the decode queue dropped (its record or byte bound reached). */
+  queueDropped: number;
+  /** Records still waiting in the decode queue. */
+  queued: number;
+  /** Flows spilled to disk so far (batches written once), and the bytes on disk now. */
+  spilledBatches: number;
+  spillQueueBytes: number;
   /** Records that produced no flow, by decoder reason (collector/decode/stats.ts). */
   decode: { truncated: number; unknownType: number; unknownVersion: number; badLength: number; badPacket: number; skipped: number };
 }
@@ -49,10 +59,12 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     'drain-timeout': { type: 'string', default: '5000' },
     'spill-dir': { type: 'string' },
+    'spill-max-bytes': { type: 'string', default: String(DEFAULT_SPILL_MAX_BYTES) },
   },
   strict: true,
 });
 if (!values.relay) throw new Error('--relay is required');
+if (!values['spill-dir']) throw new Error('--spill-dir is required (a directory, or none)');
 const seed = Number(values.seed);
 const clusterNodes = Number(values['synthetic-nodes']);
 const nodeIndex = values['synthetic-node']!;
@@ -69,7 +81,7 @@ const collector: RunningCollector = await startCollector({
   // The CLI defaults of `flowscope collector`.
   ringCapacity: 4095,
   maxUnackedFlows: DEFAULT_SHIPPER_OPTIONS.maxUnackedFlows,
-  spill: values['spill-dir'] ? { dir: values['spill-dir'], maxBytes: 6 * 1024 ** 3 } : null,
+  spill: values['spill-dir'] === 'none' ? null : { dir: values['spill-dir'], maxBytes: Number(values['spill-max-bytes']) },
 });
 
 function emit(kind: CollectorSample['kind']): void {
@@ -90,6 +102,10 @@ function emit(kind: CollectorSample['kind']): void {
     connected: s.connected,
     lastAckLatencyMs: s.lastAckLatencyMs,
     perfLost: p.perfLost,
+    queueDropped: collector.queue.dropped,
+    queued: collector.queue.length,
+    spilledBatches: s.spill?.spilledBatches ?? 0,
+    spillQueueBytes: s.spill?.queueBytes ?? 0,
     decode: {
       truncated: d.truncated,
       unknownType: d.unknownType,

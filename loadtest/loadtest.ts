@@ -30,6 +30,7 @@ export function buildCommand(): Command {
     .option('--flush-interval <ms>', "longest a flow waits for its storage insert (the relay's --flush-interval)", int('flush-interval', 1, 60_000), 250)
     .option('--drain-timeout <s>', 'seconds collectors may take to get their backlog acknowledged at the end', int('drain-timeout', 0, 3_600), 30)
     .option('--probe-interval <ms>', 'period of the queryable probe; 0 turns it off (to see what it costs)', int('probe-interval', 0, 60_000), 250)
+    .option('--no-spill', 'collectors keep their backlog in memory only (`--spill-dir none`); by default they spill to disk as `flowscope collector` does')
     .option('--json', 'print one JSON object instead of Markdown')
     .option('--out <file>', 'also write the Markdown report to this file')
     .option('--keep', 'keep the chDB data directory (its path is in the report)')
@@ -59,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     flushInterval: number;
     drainTimeout: number;
     probeInterval: number;
+    spill: boolean;
     json?: boolean;
     out?: string;
     keep?: boolean;
@@ -78,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     flushIntervalMs: o.flushInterval,
     drainTimeoutMs: o.drainTimeout * 1000,
     probeIntervalMs: o.probeInterval,
+    spill: o.spill,
     keep: o.keep,
     profileDir,
     log: (m) => process.stderr.write(`[loadtest] ${m}\n`),

@@ -1,6 +1,8 @@
-// CPU and memory of a process from /proc (Linux): utime+stime from /proc/PID/stat and VmRSS
-// from /proc/PID/status. Sampled by the load test once a second; CPU is reported as the share
-// of one core over the measured window (200% = two cores busy), RSS as max and median.
+// CPU and memory of a process from /proc (Linux): utime+stime from /proc/PID/stat, VmRSS and
+// VmHWM (the kernel's peak RSS, so a spike between two samples is not missed) from
+// /proc/PID/status. Sampled by the load test once a second; CPU is reported as the share of one
+// core over the measured window (200% = two cores busy), RSS as max and median over the window
+// and as the peak since the process started.
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
@@ -8,6 +10,8 @@ export interface ProcSample {
   t: number;
   cpuSeconds: number;
   rssBytes: number;
+  /** Peak RSS since the process started (VmHWM). */
+  hwmBytes: number;
 }
 
 let clockTicks: number | undefined;
@@ -33,7 +37,13 @@ export function readProcSample(pid: number): ProcSample | null {
     const stime = Number(fields[12]);
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
-    return { t: Date.now(), cpuSeconds: (utime + stime) / ticksPerSecond(), rssBytes: m ? Number(m[1]) * 1024 : 0 };
+    const hwm = /^VmHWM:\s+(\d+) kB/m.exec(status);
+    return {
+      t: Date.now(),
+      cpuSeconds: (utime + stime) / ticksPerSecond(),
+      rssBytes: m ? Number(m[1]) * 1024 : 0,
+      hwmBytes: hwm ? Number(hwm[1]) * 1024 : 0,
+    };
   } catch {
     return null;
   }
@@ -43,17 +53,20 @@ export interface ProcUsage {
   cpu_pct: number;
   rss_mb_max: number;
   rss_mb_p50: number;
+  /** Peak RSS of the whole run so far (VmHWM of the last sample: start-up and warm-up included). */
+  rss_mb_peak: number;
 }
 
 /** CPU share and RSS over the samples taken in [fromMs, toMs]. */
 export function summarizeUsage(samples: readonly ProcSample[], fromMs: number, toMs: number): ProcUsage {
   const w = samples.filter((s) => s.t >= fromMs && s.t <= toMs);
-  if (w.length < 2) return { cpu_pct: 0, rss_mb_max: 0, rss_mb_p50: 0 };
+  const peak = round1(samples.reduce((m, s) => Math.max(m, s.hwmBytes, s.rssBytes), 0) / 2 ** 20);
+  if (w.length < 2) return { cpu_pct: 0, rss_mb_max: 0, rss_mb_p50: 0, rss_mb_peak: peak };
   const a = w[0],
     b = w[w.length - 1];
   const cpu = ((b.cpuSeconds - a.cpuSeconds) / ((b.t - a.t) / 1000)) * 100;
   const rss = w.map((s) => s.rssBytes / 2 ** 20).sort((x, y) => x - y);
-  return { cpu_pct: round1(cpu), rss_mb_max: round1(rss[rss.length - 1]), rss_mb_p50: round1(rss[Math.floor(rss.length / 2)]) };
+  return { cpu_pct: round1(cpu), rss_mb_max: round1(rss[rss.length - 1]), rss_mb_p50: round1(rss[Math.floor(rss.length / 2)]), rss_mb_peak: peak };
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;

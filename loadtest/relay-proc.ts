@@ -36,6 +36,9 @@ export interface RelaySample extends RelayCounters {
   t: number;
   /** Queryable-lag samples (ms) taken since the previous line. */
   queryableLagMs: number[];
+  /** Longest stretch since the previous line in which the relay held accepted rows and no
+   * insert completed (ms; a stretch still open counts up to now). */
+  insertGapMs: number;
 }
 
 export interface RelayFinal extends RelayCounters {
@@ -125,9 +128,31 @@ async function probeLoop(): Promise<void> {
 }
 const probeDone = probeLoop();
 
+// --- insert gaps --------------------------------------------------------------------------------
+// Every 50 ms: while rows wait (pending > 0) and no insert completed, the gap grows; a completed
+// insert or an empty relay closes it. A blocked event loop delays these checks, but the next one
+// sees the time that passed, so a stall is measured rather than hidden.
+let gapStart = Date.now();
+let gapRows = relay.batcher.stats.insertedRows;
+let gapMax = 0;
+function checkGap(): number {
+  const now = Date.now();
+  const inserted = relay.batcher.stats.insertedRows;
+  if (inserted !== gapRows || relay.batcher.pending === 0) {
+    gapRows = inserted;
+    gapStart = now;
+  }
+  gapMax = Math.max(gapMax, now - gapStart);
+  return now;
+}
+const gapTicker = setInterval(checkGap, 50);
+
 function emit(kind: RelaySample['kind']): void {
-  const line: RelaySample = { kind, t: Date.now(), ...counters(), queryableLagMs: lags };
+  checkGap();
+  const line: RelaySample = { kind, t: Date.now(), ...counters(), queryableLagMs: lags, insertGapMs: gapMax };
   lags = [];
+  // The next line reports from here on (an open gap carries on into it).
+  gapMax = Date.now() - gapStart;
   process.stdout.write(JSON.stringify(line) + '\n');
 }
 emit('ready');
@@ -135,6 +160,7 @@ const ticker = setInterval(() => emit('stats'), 1000);
 
 async function finish(): Promise<RelayFinal> {
   clearInterval(ticker);
+  clearInterval(gapTicker);
   probing = false;
   await probeDone;
   await probe.close();

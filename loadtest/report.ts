@@ -32,15 +32,18 @@ export function reportMarkdown(r: LoadtestReport): string {
   );
 
   out.push('## Accounting (whole run)', '', '| stage | count |', '|---|---|');
-  out.push(`| records emitted | ${n(r.totals.records_emitted)} |`);
+  out.push(`| records offered (sources) | ${n(r.totals.records_offered)} |`);
+  out.push(`| records emitted (read by the pipeline) | ${n(r.totals.records_emitted)} |`);
   out.push(`| flows decoded | ${n(r.totals.flows_decoded)} |`);
   out.push(`| flows sent / received by relay | ${n(r.totals.flows_sent)} / ${n(r.totals.flows_received_by_relay)} |`);
   out.push(`| **flows stored** | **${n(r.totals.flows_stored)}** |`);
-  out.push(`| lost: perf ring | ${n(l.perf_ring)} |`);
+  out.push(`| lost: perf ring (no room in the decode queue, or overwritten by the kernel) | ${n(l.perf_ring)} |`);
+  out.push(`| lost: decode queue full | ${n(l.decode_queue)} |`);
   out.push(
     `| lost: decode (truncated ${n(l.decode.truncated)}, unknown type ${n(l.decode.unknown_type)}, unknown version ${n(l.decode.unknown_version)}, bad length ${n(l.decode.bad_length)}, bad packet ${n(l.decode.bad_packet)}, not a flow ${n(l.decode.not_a_flow)}) | ${n(l.decode.total)} |`,
   );
   out.push(`| lost: shipper dropped (backlog full) | ${n(l.shipper_dropped)} |`);
+  out.push(`| (not lost) batches spilled to disk by collectors | ${n(r.collectors_spilled_batches)} |`);
   out.push(`| lost: unacknowledged at collector exit, never stored | ${n(l.shipper_abandoned_at_exit)} |`);
   out.push(`| lost: accepted by relay, not stored | ${n(l.relay_not_stored)} |`);
   out.push(`| unaccounted (must be 0) | ${n(l.unaccounted)} |`, '');
@@ -64,15 +67,15 @@ export function reportMarkdown(r: LoadtestReport): string {
   out.push(
     '## Processes (measured window)',
     '',
-    '| process | CPU % of one core | CPU µs per flow | RSS max MB | RSS median MB | CPU % by thread |',
-    '|---|---|---|---|---|---|',
+    '| process | CPU % of one core | CPU µs per flow | RSS max MB | RSS median MB | RSS peak MB (whole run) | CPU % by thread |',
+    '|---|---|---|---|---|---|---|',
   );
   for (const p of r.processes) {
     const threads = p.threads
       .slice(0, 6)
       .map((t) => `${t.name} ${t.cpu_pct}`)
       .join(', ');
-    out.push(`| ${p.name} | ${p.cpu_pct} | ${n(p.cpu_us_per_flow)} | ${p.rss_mb_max} | ${p.rss_mb_p50} | ${threads} |`);
+    out.push(`| ${p.name} | ${p.cpu_pct} | ${n(p.cpu_us_per_flow)} | ${p.rss_mb_max} | ${p.rss_mb_p50} | ${p.rss_mb_peak} | ${threads} |`);
   }
   out.push(
     '',

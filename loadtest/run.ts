@@ -37,6 +37,9 @@ export interface LoadtestOptions {
   drainTimeoutMs?: number;
   /** Queryable-probe period in ms (default 250; 0 = no probe, to measure what the probe costs). */
   probeIntervalMs?: number;
+  /** Collectors spill their backlog to disk, as `flowscope collector` does by default (default
+   * true); false: `--spill-dir none`, the backlog bounded in memory by --max-unacked alone. */
+  spill?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -60,6 +63,7 @@ export interface LoadtestReport {
     warmup_s: number;
     batch_rows: number;
     flush_interval_ms: number;
+    spill: boolean;
   };
   window: { start: string; seconds: number };
   /** Rates over the measured window. */
@@ -71,10 +75,21 @@ export interface LoadtestReport {
     acked_flows_per_s: number;
   };
   /** Whole-run counts (warm-up, window and drain). */
-  totals: { records_emitted: number; flows_decoded: number; flows_sent: number; flows_received_by_relay: number; flows_stored: number };
+  /** records_offered: by the sources, lost in their ring included; records_emitted: read by the pipeline. */
+  totals: {
+    records_offered: number;
+    records_emitted: number;
+    flows_decoded: number;
+    flows_sent: number;
+    flows_received_by_relay: number;
+    flows_stored: number;
+  };
   /** Records/flows lost per stage over the whole run; every figure is a count some process reported. */
   loss: {
+    /** Lost in the (perf or synthetic) ring: the decode queue had no room, or the kernel overwrote them. */
     perf_ring: number;
+    /** Dropped by the decode queue (its record or byte bound reached). */
+    decode_queue: number;
     decode: { truncated: number; unknown_type: number; unknown_version: number; bad_length: number; bad_packet: number; not_a_flow: number; total: number };
     shipper_dropped: number;
     /** Unacknowledged when a collector's drain timed out at the end, and never stored. */
@@ -96,6 +111,8 @@ export interface LoadtestReport {
   /** The relay's own counters: insert errors (retried), duplicate batches (resends), protocol
    * errors, and the longest stretch of the window in which no insert completed. */
   relay: { insert_errors: number; duplicate_batches: number; protocol_errors: number; longest_insert_gap_s: number };
+  /** Batches the collectors spilled to disk over the run (written once each). */
+  collectors_spilled_batches: number;
   follow: { flows: number; lost_events: number; error?: string };
   processes: ProcessReport[];
   storage: { rows: number; bytes_on_disk: number; bytes_per_flow: number; uncompressed_bytes_per_flow: number; parts: number; data_dir?: string };
@@ -189,6 +206,8 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
             String(perNode),
             '--drain-timeout',
             String(drainMs),
+            '--spill-dir',
+            opts.spill === false ? 'none' : path.join(dir, `spill-${i + 1}`),
           ],
           (m) => {
             const s = m as unknown as CollectorSample;
@@ -253,18 +272,10 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     const storedRate = (rEnds[1].insertedRows - rEnds[0].insertedRows) / ((rEnds[1].t - rEnds[0].t) / 1000);
     backlog += rEnds[1].pendingRows;
     backlogStart += rEnds[0].pendingRows;
-    // Longest stretch without a completed insert inside the window (a stall, not just slowness).
-    let gap = 0,
-      lastChange = rEnds[0].t,
-      lastRows = rEnds[0].insertedRows;
-    for (const x of relaySamples) {
-      if (x.t <= rEnds[0].t || x.t > rEnds[1].t) continue;
-      if (x.insertedRows !== lastRows) {
-        lastRows = x.insertedRows;
-        lastChange = x.t;
-      }
-      gap = Math.max(gap, x.t - lastChange);
-    }
+    // Longest stretch without a completed insert while the relay held rows, inside the window:
+    // the relay tracks it every 50 ms and reports the longest since its previous line.
+    let gap = 0;
+    for (const x of relaySamples) if (x.t > rEnds[0].t && x.t <= rEnds[1].t) gap = Math.max(gap, x.insertGapMs);
     const queryable = relaySamples.filter((x) => x.t > tA && x.t <= tB1).flatMap((x) => x.queryableLagMs);
     const followLat = follower.latencies(tA, tB);
     const followCounts = { flows: follower.flows, lost_events: follower.lostEvents, ...(follower.error && { error: follower.error.message }) };
@@ -319,6 +330,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     unaccounted += Math.abs(rf.storedRows - storedMatched); // rows from no known collector
     const loss = {
       perf_ring: sum((x) => x.perfLost),
+      decode_queue: sum((x) => x.queueDropped),
       decode,
       shipper_dropped: sum((x) => x.flowsDropped),
       shipper_abandoned_at_exit: abandoned,
@@ -326,7 +338,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
       unaccounted,
       total: 0,
     };
-    loss.total = loss.perf_ring + decode.total + loss.shipper_dropped + loss.shipper_abandoned_at_exit + unaccounted;
+    loss.total = loss.perf_ring + loss.decode_queue + decode.total + loss.shipper_dropped + loss.shipper_abandoned_at_exit + unaccounted;
     const accountingCloses = unaccounted === 0 && records === rf.storedRows + decode.total + loss.shipper_dropped + abandoned;
     const zeroLoss = loss.total === 0;
     // Kept up: the sources produced the offered rate, and the backlog (unacknowledged flows in
@@ -365,6 +377,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         warmup_s: opts.warmupS,
         batch_rows: opts.batchRows,
         flush_interval_ms: opts.flushIntervalMs ?? 250,
+        spill: opts.spill !== false,
       },
       window: { start: new Date(tA).toISOString(), seconds: r((tB - tA) / 100) / 10 },
       throughput: {
@@ -375,6 +388,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         acked_flows_per_s: r(acked),
       },
       totals: {
+        records_offered: records + loss.perf_ring + loss.decode_queue,
         records_emitted: records,
         flows_decoded: flows,
         flows_sent: sum((x) => x.flowsSent),
@@ -394,8 +408,9 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         insert_errors: rf.insertErrors,
         duplicate_batches: rf.duplicateBatches,
         protocol_errors: rf.protocolErrors,
-        longest_insert_gap_s: Math.round(gap / 100) / 10,
+        longest_insert_gap_s: Math.round(gap / 10) / 100,
       },
+      collectors_spilled_batches: sum((x) => x.spilledBatches),
       processes,
       storage: {
         rows: rf.storedRows,

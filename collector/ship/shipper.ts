@@ -69,17 +69,20 @@ export interface SpillOptions {
   syncIntervalMs?: number;
 }
 
-// 64 MiB of encoded batches: Native blocks measure ≈ 440 bytes a flow (synthetic traffic,
-// enriched; 784 as protobuf before), so about 150,000 flows or 75 batches of 2,000, 15 s of a
-// 10k flows/s node before anything touches the disk, and 1.5 s at 100k/s, about what is in flight
-// to a relay that keeps up at that rate (its acks come after a storage insert, a quarter to one
-// second). Less would spill batches that are acknowledged a moment later; more only delays the
-// spill. `maxUnackedFlows` (200,000) bounds the flow count as well.
+// 16 MiB of encoded batches: Native blocks measure ≈ 440 bytes a flow (synthetic traffic,
+// enriched; 784 as protobuf before), so about 38,000 flows or 19 batches of 2,000: 4 s of a
+// 10k flows/s node before anything touches the disk, and about what is in flight to a relay that
+// keeps up at 100k/s (its acks come after a storage insert, a quarter to half a second). The
+// memory tier is a hand-off to the disk, not a store: more only delays the spill while holding
+// memory, and a collector offered 100k/s is meant to stay under 150 MB RSS
+// (docs/benchmarks.md). A batch spilled and acknowledged a moment later costs one sequential
+// write. `maxUnackedFlows`
+// (200,000) bounds the flow count as well (and alone, without a spill queue).
 export const DEFAULT_SHIPPER_OPTIONS = {
   maxBatchFlows: 2000,
   maxBatchDelayMs: 100,
   maxUnackedFlows: 200_000,
-  maxMemoryBytes: 64 * 1024 ** 2,
+  maxMemoryBytes: 16 * 1024 ** 2,
   reconnectMinMs: 200,
   reconnectMaxMs: 5000,
 };

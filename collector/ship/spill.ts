@@ -78,6 +78,11 @@ export interface SpillChunk {
   ackedThrough: number;
 }
 
+// Ten minutes of a 10k flows/s node, with room to spare: 6M flows × 440 bytes (measured Native
+// blocks, synthetic traffic) ≈ 2.5 GiB; 6 GiB covers 24 minutes, or 10 minutes of flows more
+// than twice as large (rich L7 flows, long label sets). `flowscope collector --spill-max-bytes`.
+export const DEFAULT_SPILL_MAX_BYTES = 6 * 1024 ** 3;
+
 const MAGIC = 0x31425346; // "FSB1"
 const HEAD_BYTES = 8;
 const ENTRY_BYTES = 16;

@@ -2,10 +2,14 @@
 // A timer fires every `tickMs`; each tick emits rate × elapsed records as one batch. Below
 // `freshUpTo` records/s every scenario is generated anew; above it, each scenario kind cycles
 // through a pool of pre-generated conversations (copied per emission) so 100k+/s stays cheap.
+// A sink with a room() bound (the decode queue) gets no more than it has room for; the rest is
+// lost in the simulated ring and reported through lost(), as a kernel ring would.
 import type { RawRecord, RecordSink, Source } from '../source.js';
 import { buildCluster, type ClusterModel } from '../synthetic/cluster.js';
 import { Rng } from '../synthetic/rng.js';
 import { DEFAULT_WEIGHTS, NodeTraffic, SCENARIOS, type Scenario } from '../synthetic/traffic.js';
+
+const LOST_REPORT_MS = 1000;
 
 export interface SyntheticSourceOptions {
   /** Records per second (default 50). */
@@ -53,8 +57,12 @@ export class SyntheticSource implements Source {
   private last = 0;
   private carry = 0;
   private pending: Uint8Array[] = [];
-  /** Records handed to the sink so far. */
+  /** Records offered so far: handed to the sink, or lost in the ring (`lostInRing`). */
   emitted = 0;
+  /** Records the sink had no room for, reported to it as lost (PERF_EVENT_RING_BUFFER). */
+  lostInRing = 0;
+  private lostPending = 0;
+  private lostReportedAt = -Infinity;
   private readonly count: number;
   private finish: () => void = () => {};
   /** Resolves once `count` records were emitted (never without a count). */
@@ -111,19 +119,36 @@ export class SyntheticSource implements Source {
     if (pool.items.length < this.poolSize) {
       const c = this.traffic.generate(s);
       pool.items.push(c);
-      return c.map((b) => b.slice());
+      return c;
     }
     const c = pool.items[pool.next];
     pool.next = (pool.next + 1) % pool.items.length;
-    return c.map((b) => b.slice());
+    return c;
   }
 
-  /** Produces the next `n` records (deterministic for a seed), stamped from `startNs` 1 µs apart. */
+  /**
+   * Produces the next `n` records (deterministic for a seed), stamped from `startNs` 1 µs apart.
+   * Their payloads are copied into one buffer, each record a view of it, as the perf reader hands
+   * over one buffer per pass: a record never shares bytes with the pool, and a batch is one
+   * allocation rather than one per record (per-record buffers at 100k/s fragmented the heap).
+   */
   take(n: number, startNs = this.now()): RawRecord[] {
-    const out: RawRecord[] = new Array(n);
+    const src: Uint8Array[] = new Array(n);
+    let bytes = 0;
     for (let i = 0; i < n; i++) {
-      if (this.pending.length === 0) this.pending = this.conversation().reverse();
-      out[i] = { data: this.pending.pop()!, cpu: 0, timeNs: startNs + i * 1000 };
+      if (this.pending.length === 0) this.pending = this.conversation().slice().reverse();
+      const d = this.pending.pop()!;
+      src[i] = d;
+      bytes += d.byteLength;
+    }
+    const buf = new Uint8Array(bytes);
+    const out: RawRecord[] = new Array(n);
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const d = src[i];
+      buf.set(d, o);
+      out[i] = { data: buf.subarray(o, o + d.byteLength), cpu: 0, timeNs: startNs + i * 1000 };
+      o += d.byteLength;
     }
     return out;
   }
@@ -140,21 +165,40 @@ export class SyntheticSource implements Source {
     const want = (this.rate * (t - this.last)) / 1000 + this.carry;
     this.last = t;
     // Never build more than one second of backlog after a stall (GC pause, suspended process).
-    const n = Math.min(Math.floor(want), Math.ceil(this.rate), this.count - this.emitted);
+    const due = Math.min(Math.floor(want), Math.ceil(this.rate), this.count - this.emitted);
     this.carry = Math.min(want - Math.floor(want), 1);
-    if (n <= 0 || this.sink === undefined) return;
+    if (due <= 0 || this.sink === undefined) return;
+    // Like a perf ring the reader cannot drain: what the sink has no room for is overwritten in
+    // the ring — never built — and reported as lost records, so the offered rate is accounted
+    // for while memory stays at the queue's bound.
+    const room = this.sink.room?.() ?? due;
+    const n = Math.min(due, room);
     const nowNs = this.now();
-    const batch = this.take(n, nowNs - n * 1000);
-    this.emitted += n;
-    this.sink.records(batch);
+    this.emitted += due;
+    if (n < due) {
+      this.lostInRing += due - n;
+      this.lostPending += due - n;
+    }
+    // One report a second at most (a kernel ring reports a lost count per wake-up, not per record).
+    if (this.lostPending > 0 && t - this.lostReportedAt >= LOST_REPORT_MS) this.reportLost(t);
+    if (n > 0) this.sink.records(this.take(n, nowNs - n * 1000));
     if (this.emitted >= this.count) {
+      if (this.lostPending > 0) this.reportLost(t);
       clearInterval(this.timer);
       this.timer = undefined;
       this.finish();
     }
   }
 
+  private reportLost(t: number): void {
+    const n = this.lostPending;
+    this.lostPending = 0;
+    this.lostReportedAt = t;
+    this.sink?.lost(0, n);
+  }
+
   async stop(): Promise<void> {
+    if (this.lostPending > 0) this.reportLost(performance.now());
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     this.sink = undefined;

@@ -8,6 +8,7 @@ import { FencedError } from '../../storage/index.js';
 export type { IngestMark, BatchPart } from '../sinks/sink.js';
 
 export interface BatcherOptions {
+  /** Rows per insert at most; under load each insert is also cut to about one flush interval of the store's work (see insertCap). */
   maxRows: number;
   flushIntervalMs: number;
   /** Rows accepted but not yet durable; above it `hasRoom` is false and ingest pauses. */
@@ -18,7 +19,12 @@ export interface BatcherOptions {
 
 export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxRows: 50_000, flushIntervalMs: 250, maxPendingRows: 500_000, retryMinMs: 100, retryMaxMs: 5_000 };
 
+/** An insert never carries fewer rows than this (unless fewer wait): a collector's batch. */
+const MIN_INSERT_ROWS = 2000;
+
 export interface BatcherStats {
+  /** Rows per insert the batcher currently aims at (see insertCap). */
+  insertCapRows: number;
   insertedRows: number;
   insertedBatches: number;
   insertErrors: number;
@@ -38,7 +44,9 @@ export class IngestBatcher {
   private stopping = false;
   /** Parts not yet durable (or dropped), by collector session. */
   private readonly partsBySession = new Map<string, number>();
-  readonly stats: BatcherStats = { insertedRows: 0, insertedBatches: 0, insertErrors: 0, lastInsertMs: 0 };
+  readonly stats: BatcherStats;
+  /** Rows the store inserted per ms, averaged over recent inserts; 0 before the first. */
+  private rowsPerMs = 0;
   /** Batches of sessions another relay took over (shared store): dropped, never acknowledged. */
   fencedParts = 0;
   /** Called with the sessions whose parts were dropped because another relay claimed them. */
@@ -54,6 +62,19 @@ export class IngestBatcher {
   ) {
     // Batch ids only grow, across restarts too: they start from the clock (µs).
     this.lastBatchId = Date.now() * 1000;
+    this.stats = { insertCapRows: opts.maxRows, insertedRows: 0, insertedBatches: 0, insertErrors: 0, lastInsertMs: 0 };
+  }
+
+  /**
+   * Rows for the next insert: what the store inserted in one flush interval lately, within
+   * [MIN_INSERT_ROWS, maxRows]. Inserts run one at a time, so an insert's duration is how long
+   * the relay goes without completing one: sized this way, inserts keep completing about every
+   * flush interval under overload too, instead of one huge insert stalling everything behind it
+   * (the sizing converges on inserts that take one interval, fixed costs included).
+   */
+  private insertCap(): number {
+    if (this.rowsPerMs <= 0) return this.opts.maxRows;
+    return Math.max(Math.min(MIN_INSERT_ROWS, this.opts.maxRows), Math.min(this.opts.maxRows, Math.floor(this.rowsPerMs * this.opts.flushIntervalMs)));
   }
 
   /** The newest batch id handed out (before any insert: the id every earlier run stayed below). */
@@ -77,33 +98,52 @@ export class IngestBatcher {
     this.current.push(part);
     this.currentRows += part.rows;
     this.pendingRows += part.rows;
-    if (this.currentRows >= this.opts.maxRows) this.flush();
-    else this.timer ??= setTimeout(() => this.onTimer(), this.opts.flushIntervalMs);
+    if (this.currentRows >= this.stats.insertCapRows) {
+      if (this.inFlight === 0) this.startInsert();
+      else this.flushWhenIdle = true;
+    } else this.timer ??= setTimeout(() => this.onTimer(), this.opts.flushIntervalMs);
   }
 
-  /** Group commit: while an insert is running, rows keep collecting and go out as one insert
-   * when it completes. Light load keeps the flush interval's latency; under load inserts grow
-   * instead of multiplying, and each insert (a part, plus the rollup's) costs merges later. */
+  /** Group commit: while an insert is running, rows keep collecting and go out when it
+   * completes, up to insertCap() rows an insert. Light load keeps the flush interval's latency;
+   * under load inserts grow (each insert, a part plus the rollup's, costs merges later) but only
+   * to what the store does in one flush interval. */
   private onTimer(): void {
     this.timer = null;
     if (this.inFlight > 0) {
       this.flushWhenIdle = true;
       return;
     }
-    this.flush();
+    this.startInsert();
   }
 
-  /** Starts an insert of what has been collected; inserts run one after another, in order. */
+  /** Starts inserts of everything collected, insertCap() rows at most each, one after another. */
   flush(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.current.length === 0) return this.chain;
-    const parts = this.current;
-    const rows = this.currentRows;
-    this.current = [];
-    this.currentRows = 0;
+    while (this.current.length > 0) this.startInsert();
+    return this.chain;
+  }
+
+  /** Chains one insert of the oldest parts collected, up to insertCap() rows (one part at least). */
+  private startInsert(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.current.length === 0) return;
+    const cap = this.insertCap();
+    this.stats.insertCapRows = cap;
+    let n = 0;
+    let rows = 0;
+    while (n < this.current.length && (n === 0 || rows + this.current[n].rows <= cap)) rows += this.current[n++].rows;
+    const parts = n === this.current.length ? this.current : this.current.slice(0, n);
+    this.current = n === this.current.length ? [] : this.current.slice(n);
+    this.currentRows -= rows;
+    // What is left has waited through this insert already: it goes as soon as it completes.
+    if (this.current.length > 0) this.flushWhenIdle = true;
     this.inFlight++;
     this.chain = this.chain
       .then(() => this.insertWithRetry(parts, rows))
@@ -111,10 +151,9 @@ export class IngestBatcher {
         this.inFlight--;
         if (this.inFlight === 0 && this.flushWhenIdle) {
           this.flushWhenIdle = false;
-          void this.flush();
+          this.startInsert();
         }
       });
-    return this.chain;
   }
 
   /**
@@ -153,6 +192,9 @@ export class IngestBatcher {
       try {
         await this.sink.write({ batchId, parts });
         this.stats.lastInsertMs = performance.now() - t0;
+        // Rows per ms of this insert, averaged with the earlier ones (new ones weigh a third).
+        const r = rows / Math.max(1, this.stats.lastInsertMs);
+        this.rowsPerMs = this.rowsPerMs === 0 ? r : this.rowsPerMs + (r - this.rowsPerMs) / 3;
         this.onInsertDuration?.(this.stats.lastInsertMs);
         break;
       } catch (err) {
