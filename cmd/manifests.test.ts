@@ -638,3 +638,53 @@ test('flowscope manifests: YAML on stdout that reads back as the objects; bad fl
     assert.match(r.stderr, /flowscope manifests --help/);
   }
 });
+
+test('README: the Deployment walkthrough makes the certificates and Secrets the rendered manifests use', async () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Deployment on Kubernetes'), readme.indexOf('## Sizing'));
+  const flag = (line: string, name: string): string | undefined => new RegExp(`--${name} (\\S+)`).exec(line)?.[1];
+  const certsLine = /^flowscope certs .*$/m.exec(section)?.[0];
+  const manifestsLine = /^flowscope manifests (?:[^\n]*\\\n)*[^\n]*/m.exec(section)?.[0];
+  assert.ok(certsLine && manifestsLine, 'the walkthrough runs flowscope certs and flowscope manifests');
+  const namespace = flag(manifestsLine, 'namespace') ?? DEFAULT_MANIFEST_OPTIONS.namespace;
+  const clusterName = flag(manifestsLine, 'cluster-name') ?? DEFAULT_MANIFEST_OPTIONS.clusterName;
+  assert.equal(flag(certsLine, 'namespace'), namespace, 'certs --namespace is the manifests namespace');
+  assert.equal(flag(certsLine, 'cluster-name') ?? 'default', clusterName, 'certs --cluster-name is the manifests cluster name');
+  const outDir = flag(certsLine, 'out-dir')!;
+
+  // for c in …; do kubectl -n NS create secret generic flowscope-$c-tls --from-file=KEY=PATH …; done
+  const loop = /for c in ([a-z ]+); do\n\s*kubectl -n (\S+) create secret generic (\S+) \\\n\s*([^\n]+)\ndone/.exec(section);
+  assert.ok(loop, 'the walkthrough creates the TLS Secrets in a loop');
+  assert.equal(loop[2], namespace);
+  const components = loop[1].trim().split(' ') as (keyof typeof TLS_SECRETS)[];
+  assert.deepEqual([...components].sort(), Object.keys(TLS_SECRETS).sort(), 'one Secret per component');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-readme-certs-'));
+  try {
+    makeCerts({ outDir: dir, days: 30, hosts: ['localhost', '127.0.0.1'], nodes: [], clients: ['hubble'], cluster: { namespace, clusterName } });
+    // The Secrets as the README makes them: each key from the file it names, as written by certs.
+    for (const c of components) {
+      assert.equal(loop[3].replaceAll('$c', c), TLS_SECRETS[c]);
+      const files: Record<string, string> = Object.fromEntries(
+        [...loop[4].matchAll(/--from-file=(\S+)=(\S+)/g)].map((m): [string, string] => [m[1], m[2].replaceAll('$c', c)]),
+      );
+      assert.deepEqual(Object.keys(files).sort(), Object.values(TLS_SECRET_KEYS).sort(), `${TLS_SECRETS[c]}: the keys the pods mount`);
+      for (const [key, file] of Object.entries(files)) {
+        assert.ok(file.startsWith(`${outDir}/`), file);
+        const want = key === TLS_SECRET_KEYS.ca ? 'ca.crt' : `${TLS_SECRET_FILES[c]}.${key === TLS_SECRET_KEYS.cert ? 'crt' : 'key'}`;
+        assert.equal(path.basename(file), want, `${TLS_SECRETS[c]} ${key}`);
+        assert.ok(fs.existsSync(path.join(dir, path.basename(file))), `certs writes ${file}`);
+      }
+    }
+    // The rendered deployment's names hold for those certificates.
+    await checkCertificateNames(renderObjects({ ...BASE, namespace, clusterName }), dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  // hubble through the port-forward: the client certificate certs made, localhost in the relay's names.
+  assert.match(certsLine, /--clients hubble\b/);
+  assert.match(section, /port-forward svc\/flowscope-relay 4245/);
+  assert.match(
+    section,
+    /hubble observe --server tls:\/\/localhost:4245 --tls-ca-cert-files tls\/ca\.crt \\\n\s*--tls-client-cert-file tls\/client-hubble\.crt --tls-client-key-file tls\/client-hubble\.key/,
+  );
+});
