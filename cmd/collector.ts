@@ -1,7 +1,7 @@
 // `flowscope collector`: read datapath records, decode, enrich, keep a ring, ship to the relay.
 import { Command, Option } from 'commander';
 import { UsageError } from '../api/query/usage-error.js';
-import { int, metricsAddr, metricsAddrOption, powerOfTwo, strict, usage } from '../api/cli/options.js';
+import { healthListenOption, int, metricsAddr, metricsAddrOption, powerOfTwo, strict, usage } from '../api/cli/options.js';
 import { DEFAULT_METRICS } from '../collector/metrics/options.js';
 import { validateMetricsConfig } from '../collector/metrics/flow-metrics.js';
 import { parseSourceKind, sourceUnavailable, type SourceSpec } from '../collector/sources/registry.js';
@@ -56,6 +56,7 @@ interface CollectorFlags extends RedactFlags {
   cgroupRoot?: string;
   dns: boolean;
   metricsAddr: string;
+  healthListen: string;
   metrics: string;
   metricsMaxSeries: number;
   metricsExpire: number;
@@ -261,6 +262,7 @@ export function collectorCommand(): Command {
     )
     .addOption(new Option('--no-dns', 'kernel: do not report DNS (UDP/53) packets individually with their payload'))
     .addOption(metricsAddrOption(':9965'))
+    .addOption(healthListenOption())
     .addOption(
       new Option(
         '--metrics <config>',
@@ -335,6 +337,7 @@ export function collectorCommand(): Command {
       maxUnackedBytes: o.maxUnackedBytes,
       spill: o.spillDir === 'none' ? null : { dir: o.spillDir, maxBytes: o.spillMaxBytes },
       metricsAddr: metricsAddr(o.metricsAddr),
+      healthListen: metricsAddr(o.healthListen),
       metrics: o.metrics,
       metricsMaxSeries: o.metricsMaxSeries,
       metricsExpireMs: o.metricsExpire * 1000,

@@ -1,13 +1,17 @@
 // `flowscope manifests`: every rendered object validated against the Kubernetes API schemas
 // (kubernetes-models, prometheus-operator models), and the references between objects checked:
 // selectors ↔ labels, Service and probe ports ↔ container ports, volumes ↔ mounts, ConfigMaps,
-// RBAC ↔ service account, and every container's arguments and environment parsed by the real
-// `flowscope <command>` definitions.
+// RBAC ↔ service account, every container's arguments and environment parsed by the real
+// `flowscope <command>` definitions, every file a flag names ↔ a key of a mounted Secret, and the
+// names TLS checks ↔ the certificates `flowscope certs --namespace` issues.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadAllYaml, loadYaml } from '@kubernetes/client-node';
 import type { Command } from 'commander';
@@ -19,6 +23,10 @@ import * as monitoring from '@kubernetes-models/prometheus-operator/monitoring.c
 import { buildProgram } from './main.js';
 import { renderYaml } from './manifests.js';
 import { redactionFromFlags, type RedactFlags } from './redact-flags.js';
+import { makeCerts } from '../api/cli/certs.js';
+import { TLS_SECRETS, TLS_SECRET_FILES, TLS_SECRET_KEYS } from '../api/cli/cluster-tls.js';
+import { ClientCertGuard, peerServerName } from '../common/tls.js';
+import { createLogger } from '../common/logger.js';
 import { DEFAULT_MANIFEST_OPTIONS, renderObjects, ruleFiles, dashboardFiles, type K8sObject, type ManifestOptions } from './manifests/render.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -64,6 +72,8 @@ const VARIANTS: [string, ManifestOptions][] = [
     },
   ],
   ['without Prometheus Operator and Grafana objects', { ...BASE, prometheusOperator: false, grafanaDashboards: false }],
+  ['HTTPS API and metrics over TLS', { ...BASE, namespace: 'obs', clusterName: 'c2', apiHttps: true, metricsTls: true }],
+  ['TLS off', { ...BASE, tls: false }],
 ];
 
 function validateSchema(obj: K8sObject): void {
@@ -158,6 +168,34 @@ async function parseWithCommand(args: string[], env: Record<string, string>): Pr
   return { command, opts };
 }
 
+/**
+ * Every file a flag names (options ending in -file / -files, given in args or env) is a key of a
+ * Secret or ConfigMap volume this container mounts, listed in the volume's items; every such key
+ * is named by some flag.
+ */
+function checkFilePaths(what: string, pod: Any, c: Any, command: Command, opts: Record<string, unknown>): void {
+  const files = new Map<string, string>();
+  for (const m of c.volumeMounts ?? []) {
+    const v = pod.volumes.find((x: Any) => x.name === m.name);
+    const source = v?.secret ?? v?.configMap;
+    if (!source) continue;
+    assert.ok(Array.isArray(source.items) && source.items.length > 0, `${what}: volume ${m.name} lists the keys it needs (items)`);
+    for (const item of source.items) files.set(path.posix.join(m.mountPath, item.path), `${m.name}:${item.key}`);
+  }
+  const used = new Set<string>();
+  for (const opt of command.options) {
+    if (!/-files?$/.test(opt.long ?? '')) continue;
+    const source = command.getOptionValueSource(opt.attributeName());
+    if (source !== 'cli' && source !== 'env') continue;
+    const value = opts[opt.attributeName()] as string | string[];
+    for (const p of Array.isArray(value) ? value : [value]) {
+      assert.ok(files.has(p), `${what}: ${opt.long} ${p} is no file of a mounted Secret or ConfigMap`);
+      used.add(p);
+    }
+  }
+  for (const [p, src] of files) assert.ok(used.has(p), `${what}: mounted ${src} (${p}) is named by no flag`);
+}
+
 async function checkReferences(objs: K8sObject[]): Promise<void> {
   const ns = objs.find((o) => o.kind === 'Namespace')!.metadata.name;
   for (const o of objs)
@@ -212,11 +250,14 @@ async function checkReferences(objs: K8sObject[]): Promise<void> {
         assert.ok(portNumbers.has(port), `${what}: ${k}=${v} is a container port`);
       }
       if (env.FLOWSCOPE_ADVERTISE) assert.ok(portNumbers.has(Number(env.FLOWSCOPE_ADVERTISE.split(':')[1])), `${what}: advertised port is served`);
+      checkFilePaths(what, pod, c, command, opts);
     }
     for (const v of volumes.keys()) assert.ok(mounted.has(v), `${what}: volume ${v} is mounted`);
     for (const v of volumes.values()) {
       if (v.configMap) assert.ok(named(objs, 'ConfigMap', v.configMap.name, ns), `${what}: ConfigMap ${v.configMap.name}`);
-      if (v.secret) assert.equal(v.secret.optional, true, `${what}: secret ${v.secret.secretName} is not rendered, so optional`);
+      // Secrets are not rendered: one that a pod cannot start without must be a documented TLS Secret.
+      if (v.secret && !v.secret.optional)
+        assert.ok((Object.values(TLS_SECRETS) as string[]).includes(v.secret.secretName), `${what}: required secret ${v.secret.secretName} is documented`);
     }
     // Service account ↔ RBAC.
     if (pod.serviceAccountName) {
@@ -302,6 +343,206 @@ test('manifests: the command check catches a flag the service does not take', as
   await assert.rejects(parseWithCommand(['relay'], { FLOWSCOPE_RETENTION_DAYS: 'seven' }), /retention-days/);
 });
 
+/** The options a rendered workload's container starts with, as its command parses them. */
+async function parsedOptions(objs: K8sObject[], name: string): Promise<Any> {
+  const w = workloads(objs).find((x) => x.metadata.name === name)!;
+  const c = w.spec.template.spec.containers[0];
+  return (await parseWithCommand(c.args, containerEnv(objs, w.metadata.namespace, c))).opts;
+}
+
+test('manifests: a flag naming a file that no mount provides fails the reference check', async () => {
+  const cases: [string, (objs: K8sObject[]) => void, RegExp][] = [
+    [
+      'a path beside the mounted keys',
+      (objs) => {
+        const args = workloads(objs).find((w) => w.metadata.name === 'flowscope-relay')!.spec.template.spec.containers[0].args as string[];
+        args[args.indexOf('--tls-relay-client-ca-files') + 1] = '/etc/flowscope/tls/client-ca.crt';
+      },
+      /--tls-relay-client-ca-files \/etc\/flowscope\/tls\/client-ca.crt is no file of a mounted Secret/,
+    ],
+    [
+      'the mount moved',
+      (objs) => {
+        workloads(objs)
+          .find((w) => w.kind === 'DaemonSet')!
+          .spec.template.spec.containers[0].volumeMounts.find((m: Any) => m.name === 'tls').mountPath = '/tls';
+      },
+      /--tls-server-cert-file \/etc\/flowscope\/tls\/tls.crt is no file/,
+    ],
+    [
+      'a key left out of the volume',
+      (objs) => {
+        const v = workloads(objs)
+          .find((w) => w.metadata.name === 'flowscope-api')!
+          .spec.template.spec.volumes.find((x: Any) => x.name === 'tls');
+        v.secret.items = v.secret.items.filter((i: Any) => i.key !== TLS_SECRET_KEYS.ca);
+      },
+      /--tls-ca-cert-files \/etc\/flowscope\/tls\/ca.crt is no file/,
+    ],
+    [
+      'a mounted key no flag names',
+      (objs) => {
+        const v = workloads(objs)
+          .find((w) => w.metadata.name === 'flowscope-api')!
+          .spec.template.spec.volumes.find((x: Any) => x.name === 'tls');
+        v.secret.items.push({ key: 'extra.pem', path: 'extra.pem' });
+      },
+      /mounted tls:extra.pem \(\/etc\/flowscope\/tls\/extra.pem\) is named by no flag/,
+    ],
+  ];
+  for (const [name, mutate, message] of cases) {
+    const objs = renderObjects(BASE);
+    mutate(objs);
+    await assert.rejects(checkReferences(objs), message, name);
+  }
+});
+
+test('manifests: TLS is on by default (mTLS both ways, every Observer API caller), off with tls: false', async () => {
+  const on = renderObjects(BASE);
+  const relay = await parsedOptions(on, 'flowscope-relay');
+  assert.equal(relay.tlsRelayServerCertFile, '/etc/flowscope/tls/tls.crt');
+  assert.deepEqual(relay.tlsRelayClientCaFiles, ['/etc/flowscope/tls/ca.crt']);
+  assert.equal(relay.tlsRelayClientAuth, 'all');
+  assert.equal(relay.tlsRelayClientNamePattern, '*.default.collector.flowscope');
+  assert.equal(relay.tlsHubbleServerName, '*.default.collector.flowscope');
+  assert.equal(relay.tlsHubbleClientCertFile, '/etc/flowscope/tls/tls.crt');
+  assert.equal(relay.healthListen, '0.0.0.0:4222');
+  const collector = await parsedOptions(on, 'flowscope-collector');
+  assert.deepEqual(collector.tlsClientCaFiles, ['/etc/flowscope/tls/ca.crt'], "the collector's Observer API requires client certificates");
+  assert.equal(collector.tlsRelayClientCertFile, '/etc/flowscope/tls/tls.crt');
+  assert.equal(collector.metricsTlsCertFile, undefined, '/metrics stays HTTP unless metricsTls');
+  const api = await parsedOptions(on, 'flowscope-api');
+  assert.equal(api.tls, true);
+  assert.equal(api.tlsClientCertFile, '/etc/flowscope/tls/tls.crt');
+  assert.equal(api.tlsServerCertFile, undefined, 'HTTP unless apiHttps');
+  for (const w of workloads(on))
+    for (const c of w.spec.template.spec.containers)
+      for (const p of ['startupProbe', 'readinessProbe', 'livenessProbe'])
+        if (c[p]?.grpc)
+          assert.ok(
+            c.ports.some((x: Any) => x.name === 'health' && x.containerPort === c[p].grpc.port),
+            `${w.metadata.name}: ${p} on the plaintext health port`,
+          );
+
+  const off = renderObjects({ ...BASE, tls: false });
+  for (const name of ['flowscope-relay', 'flowscope-collector', 'flowscope-api']) {
+    const o = await parsedOptions(off, name);
+    assert.deepEqual(
+      Object.keys(o).filter((k) => /^(tls|metricsTls)/.test(k) && o[k] !== undefined && k !== 'tlsRelayClientAuth'),
+      [],
+      `${name}: no TLS flag with tls: false`,
+    );
+  }
+  for (const w of workloads(off)) assert.ok(!w.spec.template.spec.volumes?.some((v: Any) => v.secret), `${w.metadata.name}: no Secret volume`);
+
+  const secure = renderObjects({ ...BASE, apiHttps: true, metricsTls: true });
+  assert.equal((await parsedOptions(secure, 'flowscope-api')).tlsServerCertFile, '/etc/flowscope/tls/tls.crt');
+  const apiProbe = workloads(secure).find((w) => w.metadata.name === 'flowscope-api')!.spec.template.spec.containers[0].readinessProbe;
+  assert.equal(apiProbe.httpGet.scheme, 'HTTPS');
+  for (const m of secure.filter((o) => o.kind === 'ServiceMonitor') as Any[]) {
+    const e = m.spec.endpoints[0];
+    assert.equal(e.scheme, 'https');
+    assert.deepEqual(e.tlsConfig.ca.secret, { name: m.metadata.name === 'flowscope-relay' ? TLS_SECRETS.relay : TLS_SECRETS.collector, key: 'ca.crt' });
+  }
+});
+
+/** A certificate as node:tls hands it to checkServerIdentity and the relay's collector check. */
+function peerCertificate(x: X509Certificate): tls.PeerCertificate {
+  const cn = /^CN=(.*)$/m.exec(x.subject)?.[1];
+  return { subject: { CN: cn }, subjectaltname: x.subjectAltName ?? '' } as unknown as tls.PeerCertificate;
+}
+
+/**
+ * The names the rendered deployment's TLS checks, against the certificates in `dir` (made by
+ * `flowscope certs --namespace`), each put in its Secret as README says. Throws on a mismatch.
+ */
+async function checkCertificateNames(objs: K8sObject[], dir: string): Promise<void> {
+  const ca = new X509Certificate(fs.readFileSync(path.join(dir, 'ca.crt')));
+  const certOf = (secret: string): X509Certificate => {
+    const component = (Object.keys(TLS_SECRETS) as (keyof typeof TLS_SECRETS)[]).find((k) => TLS_SECRETS[k] === secret);
+    assert.ok(component, `${secret} is a TLS Secret`);
+    const x = new X509Certificate(fs.readFileSync(path.join(dir, `${TLS_SECRET_FILES[component]}.crt`)));
+    assert.ok(x.checkIssued(ca) && x.verify(ca.publicKey), `${secret}: issued by ca.crt`);
+    return x;
+  };
+  const secretOf = (name: string): string =>
+    workloads(objs)
+      .find((w) => w.metadata.name === name)!
+      .spec.template.spec.volumes.find((v: Any) => v.name === 'tls').secret.secretName;
+  const serves = (x: X509Certificate, host: string, who: string) => {
+    const err = tls.checkServerIdentity(host, peerCertificate(x));
+    assert.equal(err, undefined, `${who}: the certificate does not carry ${host}: ${err?.message}`);
+    assert.ok(x.keyUsage?.includes('1.3.6.1.5.5.7.3.1'), `${who}: serverAuth`);
+  };
+  const client = (x: X509Certificate, who: string) => assert.ok(x.keyUsage?.includes('1.3.6.1.5.5.7.3.2'), `${who}: clientAuth`);
+  const relayCert = certOf(secretOf('flowscope-relay'));
+  const collectorCert = certOf(secretOf('flowscope-collector'));
+  const apiCert = certOf(secretOf('flowscope-api'));
+  const host = (addr: string) => addr.replace(/^tls:\/\//, '').replace(/:\d+$/, '');
+
+  // Collectors and the API dial the relay's Service: its name is checked on the relay's certificate.
+  const collector = await parsedOptions(objs, 'flowscope-collector');
+  serves(relayCert, collector.tlsRelayServerName ?? host(collector.relay), 'collector → relay');
+  client(collectorCert, 'collector → relay');
+  const api = await parsedOptions(objs, 'flowscope-api');
+  serves(relayCert, api.tlsServerName ?? host(api.server), 'api → relay');
+  client(apiCert, 'api → relay');
+  // The relay accepts the collectors' certificate for any node, and dials each node by the name it carries.
+  const relay = await parsedOptions(objs, 'flowscope-relay');
+  const guard = new ClientCertGuard(
+    { require: { ingest: true, observer: true }, namePattern: relay.tlsRelayClientNamePattern },
+    createLogger('test', 'silent'),
+  );
+  const clusterName = collector.clusterName as string;
+  for (const node of ['kind-worker', 'ip-10-0-0-7.eu-west-1.compute.internal']) {
+    const announced = clusterName === 'default' ? node : `${clusterName}/${node}`;
+    const call = { getAuthContext: () => ({ sslPeerCertificate: peerCertificate(collectorCert) }), getPeer: () => '10.0.0.7:4000' };
+    assert.equal(guard.checkCollector(call, announced), null, `relay ingest: a collector on ${announced}`);
+    serves(collectorCert, peerServerName(announced, relay.tlsHubbleServerName), `relay → collector ${announced}`);
+  }
+  client(relayCert, 'relay → collector');
+  // HTTPS API through its Service or a port-forward; ServiceMonitors with the name they check.
+  if (api.tlsServerCertFile) for (const h of [`flowscope-api.${objs[0].metadata.name}.svc`, 'localhost']) serves(apiCert, h, `https ${h}`);
+  for (const m of objs.filter((o) => o.kind === 'ServiceMonitor') as Any[]) {
+    const e = m.spec.endpoints[0];
+    if (e.tlsConfig) serves(certOf(e.tlsConfig.ca.secret.name), e.tlsConfig.serverName, `Prometheus → ${m.metadata.name}`);
+  }
+}
+
+test('manifests: `flowscope certs --namespace --cluster-name` issues certificates with the names the rendered TLS checks', async () => {
+  for (const [name, opts] of VARIANTS.filter(([, o]) => o.tls)) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-manifest-certs-'));
+    try {
+      makeCerts({
+        outDir: dir,
+        days: 30,
+        hosts: ['localhost', '127.0.0.1'],
+        nodes: [],
+        clients: ['hubble'],
+        cluster: { namespace: opts.namespace, clusterName: opts.clusterName },
+      });
+      await checkCertificateNames(renderObjects(opts), dir);
+      // The check is live: certificates for another namespace or cluster do not fit.
+      const other = fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-manifest-certs-'));
+      try {
+        makeCerts({
+          outDir: other,
+          days: 30,
+          hosts: [],
+          nodes: [],
+          clients: [],
+          cluster: { namespace: `${opts.namespace}-x`, clusterName: `${opts.clusterName}-x` },
+        });
+        await assert.rejects(checkCertificateNames(renderObjects(opts), other), /does not carry/, name);
+      } finally {
+        fs.rmSync(other, { recursive: true, force: true });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
 test('manifests: the collector has the capabilities and host mounts its sources need', () => {
   for (const source of ['cilium', 'kernel'] as const) {
     const ds = renderObjects({ ...BASE, source }).find((o) => o.kind === 'DaemonSet') as Any;
@@ -368,6 +609,18 @@ test('flowscope manifests: YAML on stdout that reads back as the objects; bad fl
     docs,
     JSON.parse(JSON.stringify(renderObjects({ ...BASE, clickhouseUrl: 'http://ch:8123', namespace: 'obs', clusterName: 'c1', relayReplicas: 3 }))),
   );
+  for (const [flags, want] of [
+    [['--no-tls'], { tls: false }],
+    [['--api-https', '--metrics-tls', '--collector-health-port', '9000'], { apiHttps: true, metricsTls: true, collectorHealthPort: 9000 }],
+  ] as const) {
+    const r = spawnSync(process.execPath, [BIN, 'manifests', '--clickhouse-url', 'http://ch:8123', ...flags], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(
+      JSON.parse(JSON.stringify(loadAllYaml(r.stdout))),
+      JSON.parse(JSON.stringify(renderObjects({ ...BASE, clickhouseUrl: 'http://ch:8123', ...want }))),
+      flags.join(' '),
+    );
+  }
   for (const [args, message] of [
     [[], /--clickhouse-url is required/],
     [['--clickhouse-url', 'http://u:p@ch:8123'], /must not carry credentials/],
@@ -375,10 +628,63 @@ test('flowscope manifests: YAML on stdout that reads back as the objects; bad fl
     [['--clickhouse-url', 'http://ch:8123', '--host-network'], /Hubble's/],
     [['--clickhouse-url', 'http://ch:8123', '--source', 'synthetic'], /--source/],
     [['--clickhouse-url', 'http://ch:8123', '--cluster-name', 'a'.repeat(33)], /--cluster-name/],
+    [['--clickhouse-url', 'http://ch:8123', '--no-tls', '--api-https'], /--api-https uses the TLS Secrets/],
+    [['--clickhouse-url', 'http://ch:8123', '--no-tls', '--metrics-tls'], /--metrics-tls uses the TLS Secrets/],
+    [['--clickhouse-url', 'http://ch:8123', '--collector-health-port', '9965'], /must differ/],
   ] as const) {
     const r = spawnSync(process.execPath, [BIN, 'manifests', ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.match(r.stderr, /flowscope manifests --help/);
   }
+});
+
+test('README: the Deployment walkthrough makes the certificates and Secrets the rendered manifests use', async () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Deployment on Kubernetes'), readme.indexOf('## Sizing'));
+  const flag = (line: string, name: string): string | undefined => new RegExp(`--${name} (\\S+)`).exec(line)?.[1];
+  const certsLine = /^flowscope certs .*$/m.exec(section)?.[0];
+  const manifestsLine = /^flowscope manifests (?:[^\n]*\\\n)*[^\n]*/m.exec(section)?.[0];
+  assert.ok(certsLine && manifestsLine, 'the walkthrough runs flowscope certs and flowscope manifests');
+  const namespace = flag(manifestsLine, 'namespace') ?? DEFAULT_MANIFEST_OPTIONS.namespace;
+  const clusterName = flag(manifestsLine, 'cluster-name') ?? DEFAULT_MANIFEST_OPTIONS.clusterName;
+  assert.equal(flag(certsLine, 'namespace'), namespace, 'certs --namespace is the manifests namespace');
+  assert.equal(flag(certsLine, 'cluster-name') ?? 'default', clusterName, 'certs --cluster-name is the manifests cluster name');
+  const outDir = flag(certsLine, 'out-dir')!;
+
+  // for c in …; do kubectl -n NS create secret generic flowscope-$c-tls --from-file=KEY=PATH …; done
+  const loop = /for c in ([a-z ]+); do\n\s*kubectl -n (\S+) create secret generic (\S+) \\\n\s*([^\n]+)\ndone/.exec(section);
+  assert.ok(loop, 'the walkthrough creates the TLS Secrets in a loop');
+  assert.equal(loop[2], namespace);
+  const components = loop[1].trim().split(' ') as (keyof typeof TLS_SECRETS)[];
+  assert.deepEqual([...components].sort(), Object.keys(TLS_SECRETS).sort(), 'one Secret per component');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-readme-certs-'));
+  try {
+    makeCerts({ outDir: dir, days: 30, hosts: ['localhost', '127.0.0.1'], nodes: [], clients: ['hubble'], cluster: { namespace, clusterName } });
+    // The Secrets as the README makes them: each key from the file it names, as written by certs.
+    for (const c of components) {
+      assert.equal(loop[3].replaceAll('$c', c), TLS_SECRETS[c]);
+      const files: Record<string, string> = Object.fromEntries(
+        [...loop[4].matchAll(/--from-file=(\S+)=(\S+)/g)].map((m): [string, string] => [m[1], m[2].replaceAll('$c', c)]),
+      );
+      assert.deepEqual(Object.keys(files).sort(), Object.values(TLS_SECRET_KEYS).sort(), `${TLS_SECRETS[c]}: the keys the pods mount`);
+      for (const [key, file] of Object.entries(files)) {
+        assert.ok(file.startsWith(`${outDir}/`), file);
+        const want = key === TLS_SECRET_KEYS.ca ? 'ca.crt' : `${TLS_SECRET_FILES[c]}.${key === TLS_SECRET_KEYS.cert ? 'crt' : 'key'}`;
+        assert.equal(path.basename(file), want, `${TLS_SECRETS[c]} ${key}`);
+        assert.ok(fs.existsSync(path.join(dir, path.basename(file))), `certs writes ${file}`);
+      }
+    }
+    // The rendered deployment's names hold for those certificates.
+    await checkCertificateNames(renderObjects({ ...BASE, namespace, clusterName }), dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  // hubble through the port-forward: the client certificate certs made, localhost in the relay's names.
+  assert.match(certsLine, /--clients hubble\b/);
+  assert.match(section, /port-forward svc\/flowscope-relay 4245/);
+  assert.match(
+    section,
+    /hubble observe --server tls:\/\/localhost:4245 --tls-ca-cert-files tls\/ca\.crt \\\n\s*--tls-client-cert-file tls\/client-hubble\.crt --tls-client-key-file tls\/client-hubble\.key/,
+  );
 });

@@ -26,11 +26,15 @@ interface ManifestFlags extends RedactFlags {
   clusterFlowRate: number;
   collectorPort: number;
   collectorMetricsPort: number;
+  collectorHealthPort: number;
   hostNetwork?: boolean;
   l7Dns?: boolean;
   metrics?: string;
   prometheusOperator: boolean;
   grafanaDashboards: boolean;
+  tls: boolean;
+  apiHttps?: boolean;
+  metricsTls?: boolean;
 }
 
 // RFC 1123 label: what Kubernetes accepts as a namespace or Secret name.
@@ -74,7 +78,10 @@ export function manifestOptions(o: ManifestFlags): ManifestOptions {
     // Cilium's own Hubble server and metrics listen on these ports of the host.
     throw new UsageError("--host-network on a Cilium node: ports 4244 and 9965 are Hubble's; give --collector-port and --collector-metrics-port");
   }
-  if (o.collectorPort === o.collectorMetricsPort) throw new UsageError('--collector-port and --collector-metrics-port must differ');
+  if (new Set([o.collectorPort, o.collectorMetricsPort, o.collectorHealthPort]).size !== 3)
+    throw new UsageError('--collector-port, --collector-metrics-port and --collector-health-port must differ');
+  if (!o.tls && (o.apiHttps || o.metricsTls))
+    throw new UsageError(`${o.apiHttps ? '--api-https' : '--metrics-tls'} uses the TLS Secrets: it does not go with --no-tls`);
   return {
     namespace: o.namespace,
     image: o.image,
@@ -92,12 +99,16 @@ export function manifestOptions(o: ManifestFlags): ManifestOptions {
     clusterFlowRate: o.clusterFlowRate,
     collectorPort: o.collectorPort,
     collectorMetricsPort: o.collectorMetricsPort,
+    collectorHealthPort: o.collectorHealthPort,
     hostNetwork: !!o.hostNetwork,
     l7Dns: !!o.l7Dns,
     ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
     redact: redactionFromFlags(o),
     prometheusOperator: o.prometheusOperator,
     grafanaDashboards: o.grafanaDashboards,
+    tls: o.tls,
+    apiHttps: !!o.apiHttps,
+    metricsTls: !!o.metricsTls,
   };
 }
 
@@ -144,6 +155,11 @@ export function manifestsCommand(): Command {
         .default(D.collectorMetricsPort)
         .argParser(int('collector-metrics-port', 1, 65535)),
     )
+    .addOption(
+      new Option('--collector-health-port <port>', "collectors' --health-listen port (plaintext gRPC health, for probes)")
+        .default(D.collectorHealthPort)
+        .argParser(int('collector-health-port', 1, 65535)),
+    )
     .addOption(new Option('--host-network', "Run collectors in the host network namespace (then move their ports off Hubble's 4244 and 9965)"))
     .addOption(new Option('--l7-dns', "collectors' --l7-dns"))
     .addOption(
@@ -157,7 +173,15 @@ export function manifestsCommand(): Command {
       }),
     )
     .addOption(new Option('--no-prometheus-operator', 'Leave out the ServiceMonitors and PrometheusRules'))
-    .addOption(new Option('--no-grafana-dashboards', 'Leave out the Grafana dashboard ConfigMaps'));
+    .addOption(new Option('--no-grafana-dashboards', 'Leave out the Grafana dashboard ConfigMaps'))
+    .addOption(
+      new Option(
+        '--no-tls',
+        'Plaintext everywhere (default: mTLS between collectors, relays, the API and hubble, from the Secrets flowscope-{relay,collector,api}-tls; see `flowscope certs --namespace`)',
+      ),
+    )
+    .addOption(new Option('--api-https', "The HTTP API serves HTTPS with flowscope-api-tls's certificate"))
+    .addOption(new Option('--metrics-tls', "/metrics over HTTPS with each component's certificate; the ServiceMonitors verify it with ca.crt"));
   // The collectors' own redaction flags, passed on through their ConfigMap.
   for (const opt of redactOptions(false)) cmd.addOption(opt);
   return cmd.action((o: ManifestFlags) => {

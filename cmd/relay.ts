@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../api/query/usage-error.js';
-import { int, metricsAddr, metricsAddrOption, strict, usage } from '../api/cli/options.js';
+import { healthListenOption, int, metricsAddr, metricsAddrOption, strict, usage } from '../api/cli/options.js';
 import { parseBrokers } from '../relay/kafka/brokers.js';
 import type { RelayCommandOptions } from '../relay/main.js';
 import type { RelayTlsSpec } from '../relay/tls.js';
@@ -43,6 +43,7 @@ interface RelayFlags {
   sharedStore?: boolean;
   registrationInterval: number;
   nodeStaleAfter: number;
+  healthListen: string;
   tlsRelayClientAuth: 'all' | 'ingest';
   tlsRelayClientNamePattern?: string;
   [tlsFlag: string]: unknown;
@@ -180,7 +181,8 @@ export function relayCommand(): Command {
         .default(10_000)
         .argParser(int('node-stale-after', 200, 3_600_000)),
     )
-    .addOption(metricsAddrOption(':9966'));
+    .addOption(metricsAddrOption(':9966'))
+    .addOption(healthListenOption());
   addOptions(cmd, serverTlsOptions(RELAY_SERVER_TLS, 'gRPC listener', 'collectors must present one to push flows; see --tls-relay-client-auth'))
     .addOption(
       new Option('--tls-relay-client-auth <which>', 'With client CAs: "all" callers need a client certificate (Hubble), or only collectors ("ingest")')
@@ -223,6 +225,7 @@ export function relayCommand(): Command {
       spool: kafka ? null : spoolOptions(o),
       ...(kafka ? { kafka } : {}),
       metricsAddr: metricsAddr(o.metricsAddr),
+      healthListen: metricsAddr(o.healthListen),
       ...(metricsTls ? { metricsTls } : {}),
       ...(tls ? { tls } : {}),
       ...(o.sharedStore ? { shared: { registrationIntervalMs: o.registrationInterval, staleAfterMs: o.nodeStaleAfter } } : {}),

@@ -87,6 +87,21 @@ test('bad TLS input: one line, exit 2, nothing started', async () => {
         ['status', '--server', 'localhost:1', '--tls-client-cert-file', good.cert],
         /^Error: --tls-client-cert-file needs --tls-client-key-file$/,
       ],
+      [
+        'relay: a collector server name with two wildcards',
+        relay('--tls-hubble-server-name', '*.*.collector.flowscope'),
+        /^Error: invalid value "\*\.\*\.collector\.flowscope" for --tls-hubble-server-name: a host name, at most one "\*"$/,
+      ],
+      [
+        'collector: a wildcard in the relay server name',
+        ['collector', '--relay', 'localhost:1', '--listen', '127.0.0.1:0', '--metrics-addr', 'none', '--tls-relay-server-name', '*.example'],
+        /^Error: invalid value "\*\.example" for --tls-relay-server-name: a host name$/,
+      ],
+      [
+        'relay: a health listen address that is not one',
+        relay('--health-listen', 'nowhere'),
+        /^Error: invalid value "nowhere" for --health-listen: expected \[host\]:port or "none"$/,
+      ],
       ['certs: a node name that cannot be a DNS name', ['certs', '--out-dir', path.join(dir, 'certs'), '--nodes', 'a/b'], /^Error: invalid node name "a\/b"/],
     ];
     for (const [name, args, re] of cases) {
@@ -191,6 +206,35 @@ test('relay and collector over mTLS from the command line; observe --tls reads t
   } finally {
     await collector.stop();
     assert.equal(await relay.stop(), 0, relay.output());
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('certs --namespace --cluster-name: the relay certificate names its Service, collector.crt and api.crt are issued; bad combinations exit 2', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-certs-k8s-'));
+  try {
+    const r = await run(['certs', '--out-dir', dir, '--namespace', 'obs', '--cluster-name', 'eu-west', '--clients', 'hubble'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const written = r.stdout
+      .trim()
+      .split('\n')
+      .map((f) => path.basename(f));
+    for (const f of ['ca.crt', 'relay.crt', 'collector.crt', 'collector.key', 'api.crt', 'api.key', 'client-hubble.crt']) assert.ok(written.includes(f), f);
+    const san = (f: string) => new X509Certificate(fs.readFileSync(path.join(dir, f))).subjectAltName ?? '';
+    assert.match(san('relay.crt'), /DNS:flowscope-relay\.obs\.svc,.*DNS:flowscope-relay\.obs\.svc\.cluster\.local, DNS:localhost, IP Address:127\.0\.0\.1/);
+    assert.equal(san('collector.crt'), 'DNS:*.eu-west.collector.flowscope');
+    assert.match(san('api.crt'), /DNS:flowscope-api\.obs\.svc\b/);
+    for (const [args, message] of [
+      [['--cluster-name', 'eu-west'], /--cluster-name needs --namespace/],
+      [['--namespace', 'Obs_1'], /invalid value "Obs_1" for --namespace/],
+      [['--namespace', 'obs', '--cluster-name', 'EU'], /invalid value "EU" for --cluster-name/],
+    ] as const) {
+      const bad = await run(['certs', '--out-dir', path.join(dir, 'bad'), ...args], { timeoutMs: 60_000 });
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, message);
+      assert.equal(fs.existsSync(path.join(dir, 'bad')), false, 'nothing written');
+    }
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

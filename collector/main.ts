@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { createLogger } from '../common/logger.js';
-import { ObserverService, OBSERVER_HEALTH_SERVICE, bindServer } from '../common/grpc-services.js';
+import { ObserverService, OBSERVER_HEALTH_SERVICE, bindServer, startHealthServer } from '../common/grpc-services.js';
 import { runUntilSignal } from '../common/lifecycle.js';
 import { LiveFeed } from '../observer/live.js';
 import { observerHandlers } from '../observer/service.js';
@@ -84,6 +84,8 @@ export interface CollectorOptions {
   redact?: RedactionOptions | null;
   /** HTTPS for /metrics; absent: HTTP. */
   metricsTls?: ServerTlsSpec | null;
+  /** Plaintext grpc.health.v1 listener for probes (the Observer API may be TLS); null/absent: none. */
+  healthListen?: string | null;
   /** TLS on the Observer API (client certificates required with client CAs) and to the relay. */
   tls?: { server: ServerTlsSpec | null; relay: ClientTlsSpec | null };
   /** On a stop signal: how long to wait for the relay's acks (default 5 s). */
@@ -106,6 +108,8 @@ export interface RunningCollector {
   shipper: Shipper | null;
   /** Port of the /metrics listener, 0 when disabled. */
   metricsPort: number;
+  /** Port of the plaintext health listener, 0 when disabled. */
+  healthPort: number;
   flowMetrics: FlowMetrics | null;
   /** The decoder's counters: records that produced no flow, by reason. */
   decodeStats: DecodeStats;
@@ -201,7 +205,14 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   );
   const health = new HealthImplementation({ '': 'SERVING', [OBSERVER_HEALTH_SERVICE]: 'SERVING' });
   health.addToServer(counting(server));
-  const port = await bindServer(server, opts.listen, tls.server);
+  const healthServer = opts.healthListen ? await startHealthServer(opts.healthListen, health) : null;
+  let port: number;
+  try {
+    port = await bindServer(server, opts.listen, tls.server);
+  } catch (err) {
+    await healthServer?.close();
+    throw err;
+  }
   const advertise = opts.advertise ?? `127.0.0.1:${port}`;
 
   const spill = opts.spill ? { dir: opts.spill.dir ?? defaultSpillDir(nodeName), maxBytes: opts.spill.maxBytes } : null;
@@ -280,6 +291,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     finished,
     flowMetrics,
     metricsPort: metricsServer?.port ?? 0,
+    healthPort: healthServer?.port ?? 0,
     decodeStats: decoder.stats,
     async stop(drainTimeoutMs = 5_000) {
       await source.stop();
@@ -304,6 +316,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
         );
       }
       await new Promise<void>((r) => server.tryShutdown(() => r()));
+      await healthServer?.close();
       tls.close();
       flowMetrics?.stop();
       await metricsServer?.close();

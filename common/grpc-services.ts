@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { types, encode, decode } from '../proto/index.js';
+import type { HealthImplementation } from 'grpc-health-check';
 import { listenError } from './start-error.js';
 
 function method(
@@ -77,10 +78,36 @@ export function bindServer(
   server: grpc.Server,
   address: string,
   credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+  flag = '--listen',
 ): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (err, port) => (err ? reject(listenError(err, address, '--listen')) : resolve(port)));
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(listenError(err, address, flag)) : resolve(port)));
   });
+}
+
+export interface HealthServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A plaintext listener that serves grpc.health.v1 and nothing else, with the statuses of the
+ * main server's `health` (hubble-relay's --health-listen-address). The kubelet's gRPC probe
+ * speaks no TLS: with TLS on the main port, probes ask here. Status only, no flows.
+ */
+export async function startHealthServer(address: string, health: HealthImplementation): Promise<HealthServer> {
+  const server = new grpc.Server();
+  health.addToServer(server);
+  const port = await bindServer(server, normaliseAddress(address, 0), grpc.ServerCredentials.createInsecure(), '--health-listen');
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Health watches stream forever: do not wait for them.
+        server.forceShutdown();
+        resolve();
+      }),
+  };
 }
 
 export function grpcError(code: grpc.status, message: string): grpc.ServiceError {

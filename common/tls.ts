@@ -358,6 +358,17 @@ export function certificateNodeName(node: string): string {
   return node.slice(node.lastIndexOf('/') + 1);
 }
 
+/**
+ * The name the relay checks on a collector's Observer API certificate: `pattern` with its `*`
+ * replaced by the node's certificate name, dots turned into '-' so the result fits one DNS label
+ * (Cilium's "<node>.<cluster>.hubble-grpc.cilium.io" scheme: one "*.<cluster>.…" certificate
+ * serves every node); a pattern without `*` is used as it is; no pattern: the node's name.
+ */
+export function peerServerName(node: string, pattern?: string): string {
+  const name = certificateNodeName(node);
+  return pattern === undefined ? name : pattern.replace('*', name.replace(/\./g, '-'));
+}
+
 function globRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
 }

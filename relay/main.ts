@@ -35,6 +35,8 @@ export interface RelayCommandOptions {
   metricsAddr?: string | null;
   /** HTTPS for /metrics; absent: HTTP. */
   metricsTls?: ServerTlsSpec | null;
+  /** Plaintext grpc.health.v1 listener for probes (null/absent: none). */
+  healthListen?: string | null;
   /** TLS on the gRPC listener and to collectors; absent: plaintext. */
   tls?: RelayTlsSpec;
   /** On-disk spool for storage outages; null disables it (inserts are then retried in memory). */
@@ -142,6 +144,7 @@ export async function startRelay(opts: RelayCommandOptions): Promise<RunningRela
       },
       ...(tls ? { tls } : {}),
       ...(opts.shared ? { shared: opts.shared } : {}),
+      ...(opts.healthListen ? { healthListen: opts.healthListen } : {}),
     },
     log,
   );

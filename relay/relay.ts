@@ -14,7 +14,16 @@ import type {
   ServerStatusResponse,
 } from '../proto/types.js';
 import { NodeState } from '../proto/types.js';
-import { IngestService, InsightsService, ObserverService, OBSERVER_HEALTH_SERVICE, RelayStatusService, bindServer } from '../common/grpc-services.js';
+import {
+  IngestService,
+  InsightsService,
+  ObserverService,
+  OBSERVER_HEALTH_SERVICE,
+  RelayStatusService,
+  bindServer,
+  startHealthServer,
+  type HealthServer,
+} from '../common/grpc-services.js';
 import { addCountedService, countedServerOptions, counting } from '../common/grpc-server-metrics.js';
 import { insightsHandlers, newInsightsStats, type InsightsStore, type InsightsStats } from './insights.js';
 import type { Logger } from '../common/logger.js';
@@ -27,7 +36,6 @@ import { observerHandlers, type ObserverBackend } from '../observer/service.js';
 import type { FlowHistory, LiveSource } from '../observer/get-flows.js';
 import { PeerClients } from './peers.js';
 import type { RelayTls } from './tls.js';
-import { certificateNodeName } from '../common/tls.js';
 import { LiveFanout, DEFAULT_FANOUT_OPTIONS, type FanoutOptions } from './live-fanout.js';
 import { FlowRateMeter } from '../common/rate.js';
 import { VERSION } from '../common/version.js';
@@ -65,6 +73,8 @@ export interface RelayOptions {
   tls?: RelayTls;
   /** Several relays share the store: register collectors there and list the others' (ms). */
   shared?: { registrationIntervalMs: number; staleAfterMs: number };
+  /** Plaintext grpc.health.v1 listener for probes (the gRPC port may be TLS); absent: none. */
+  healthListen?: string;
 }
 
 export class Relay {
@@ -80,6 +90,9 @@ export class Relay {
   private readonly startedMs = Date.now();
   readonly insightsStats: InsightsStats = newInsightsStats();
   port = 0;
+  /** Port of the plaintext health listener (`healthListen`), 0 without one. */
+  healthPort = 0;
+  private healthServer: HealthServer | null = null;
   /** Lost events reported by collectors, by Hubble LostEventSource name (metrics). */
   readonly lostBySource: Record<string, number> = { perf_event_ring_buffer: 0, observer_events_queue: 0, hubble_ring_buffer: 0 };
   /** Called once per durable insert with the oldest flow time (ms since epoch) in it (metrics hook). */
@@ -168,7 +181,17 @@ export class Relay {
       LostEvents: (_call: unknown, cb: grpc.sendUnaryData<LostEventsResponse>) => cb(null, this.lostEvents()),
     } as grpc.UntypedServiceImplementation);
     this.health.addToServer(counting(this.server));
-    this.port = await bindServer(this.server, this.opts.listen, this.opts.tls?.credentials);
+    if (this.opts.healthListen) {
+      // Up first, answering NOT_SERVING until the main port serves.
+      this.healthServer = await startHealthServer(this.opts.healthListen, this.health);
+      this.healthPort = this.healthServer.port;
+    }
+    try {
+      this.port = await bindServer(this.server, this.opts.listen, this.opts.tls?.credentials);
+    } catch (err) {
+      await this.healthServer?.close();
+      throw err;
+    }
     this.health.setStatus('', 'SERVING');
     this.health.setStatus(OBSERVER_HEALTH_SERVICE, 'SERVING');
     if (this.opts.shared) {
@@ -190,7 +213,10 @@ export class Relay {
       };
       tick();
     }
-    this.log.info({ listen: this.opts.listen, port: this.port, tls: !!this.opts.tls?.files.length }, 'relay listening');
+    this.log.info(
+      { listen: this.opts.listen, port: this.port, tls: !!this.opts.tls?.files.length, ...(this.healthServer ? { health: this.healthPort } : {}) },
+      'relay listening',
+    );
   }
 
   /** Stops accepting, flushes what was accepted to storage, then closes storage. */
@@ -217,6 +243,8 @@ export class Relay {
     this.peers.close();
     this.opts.tls?.close();
     await this.store.close();
+    // Last: probes see NOT_SERVING, not a refused connection, while the relay drains.
+    await this.healthServer?.close();
   }
 
   private onDurable(_batchId: number, parts: BatchPart[]): void {
@@ -284,7 +312,7 @@ export class Relay {
           name: n.name,
           address: n.observerAddress,
           version: n.version,
-          tls: { enabled: this.peers.tls, server_name: this.peers.tls ? certificateNodeName(n.name) : '' },
+          tls: { enabled: this.peers.tls, server_name: this.opts.tls?.peerServerName?.(n.name) ?? '' },
         };
         if (!n.connected) return { ...base, state: NodeState.NODE_UNAVAILABLE };
         if (!n.observerAddress)

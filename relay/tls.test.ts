@@ -185,3 +185,83 @@ test('relay and collector over mTLS both ways: flows stored, Observer APIs requi
     fx.cleanup();
   }
 });
+
+test('one wildcard certificate for every collector (*.<cluster>.collector.flowscope): ingest for any node, the relay dials each node by its name under it; probes on plaintext health listeners', async () => {
+  const fx = makeTlsFixture();
+  const wildcard = '*.c1.collector.flowscope';
+  const shared = fx.issue('collector', wildcard, [wildcard]);
+  const relayCert = fx.issue('relay', 'flowscope-relay', ['localhost', '127.0.0.1']);
+  const ca = [{ path: fx.file('ca.crt'), flag: '--ca' }];
+  const store = new MemoryRelayStore({ decode: false });
+  const tls = buildRelayTls(
+    {
+      ...relaySpec(fx),
+      clientAuth: 'all',
+      collectorNamePattern: wildcard,
+      peers: { ca, cert: { path: relayCert.cert, flag: '--pc' }, key: { path: relayCert.key, flag: '--pk' }, serverName: wildcard },
+    },
+    log,
+    { reloadIntervalMs: 0 },
+  );
+  const relay = new Relay(store, { listen: '127.0.0.1:0', nodeName: 'relay', batcher: { flushIntervalMs: 20 }, tls, healthListen: '127.0.0.1:0' }, log);
+  await relay.start();
+  const collector = await startCollector({
+    source: { kind: 'synthetic', rate: 2000, seed: 5, node: '1', clusterNodes: 2, count: 200 },
+    nodeName: 'c1/ip-10-0-0-7.eu-west-1.compute.internal',
+    clusterName: 'c1',
+    relay: `localhost:${relay.port}`,
+    listen: '127.0.0.1:0',
+    ringCapacity: 4095,
+    maxUnackedFlows: 10_000,
+    metricsAddr: null,
+    healthListen: '127.0.0.1:0',
+    tls: {
+      server: { cert: { path: shared.cert, flag: '--c' }, key: { path: shared.key, flag: '--k' }, clientCa: ca },
+      relay: { ca, cert: { path: shared.cert, flag: '--cc' }, key: { path: shared.key, flag: '--ck' } },
+    },
+  });
+  const cli = clientFiles(fx, fx.issue('client-cli', 'cli', ['cli'], { server: false }));
+  try {
+    await collector.finished;
+    await waitFor('flows stored', async () => (store.rowCount >= 200 ? true : undefined));
+    const c = new ObserverApiClient(`localhost:${relay.port}`, 5000, grpcChannelCredentials(cli));
+    const nodes = (await c.getNodes()).nodes ?? [];
+    c.close();
+    assert.equal(nodes.length, 1);
+    assert.equal(nodes[0].state, NodeState.NODE_CONNECTED, 'the relay reached the collector over mTLS under the wildcard name');
+    assert.deepEqual(nodes[0].tls, { enabled: true, server_name: 'ip-10-0-0-7-eu-west-1-compute-internal.c1.collector.flowscope' });
+    // Probes: plaintext health answers while the main ports are TLS; nothing else is served there.
+    for (const [what, healthPort, mainPort] of [
+      ['relay', relay.healthPort, relay.port],
+      ['collector', collector.healthPort, collector.port],
+    ] as const) {
+      assert.ok(healthPort > 0 && healthPort !== mainPort);
+      const h = new ObserverApiClient(`127.0.0.1:${healthPort}`, 5000);
+      assert.equal(await h.healthCheck(), 'SERVING', `${what} health`);
+      await assert.rejects(h.serverStatus(), (e: grpc.ServiceError) => e.code === grpc.status.UNIMPLEMENTED, `${what}: only health on the health port`);
+      h.close();
+      const plain = new ObserverApiClient(`127.0.0.1:${mainPort}`, 5000);
+      await assert.rejects(plain.healthCheck(), `${what}: the main port speaks TLS only`);
+      plain.close();
+    }
+  } finally {
+    cli.close();
+    await collector.stop();
+    await relay.stop();
+    fx.cleanup();
+  }
+});
+
+test('relay health listener: SERVING while the relay runs, closed once it stopped', async () => {
+  const store = new MemoryRelayStore({ decode: false });
+  const relay = new Relay(store, { listen: '127.0.0.1:0', nodeName: 'relay', batcher: { flushIntervalMs: 20 }, healthListen: '127.0.0.1:0' }, log);
+  await relay.start();
+  const h = new ObserverApiClient(`127.0.0.1:${relay.healthPort}`, 2000);
+  try {
+    assert.equal(await h.healthCheck(), 'SERVING');
+    await relay.stop();
+    await assert.rejects(h.healthCheck(), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED);
+  } finally {
+    h.close();
+  }
+});

@@ -4,7 +4,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/logger.js';
 import {
   ClientCertGuard,
-  certificateNodeName,
+  peerServerName,
   clientTlsFiles,
   grpcChannelCredentials,
   grpcChannelOptions,
@@ -24,7 +24,7 @@ export interface RelayTlsSpec {
   clientAuth: 'all' | 'ingest';
   /** A collector's certificate may also carry a name matching this glob instead of its node name. */
   collectorNamePattern?: string;
-  /** TLS to the collectors' Observer APIs; null: plaintext. */
+  /** TLS to the collectors' Observer APIs (`serverName` may hold a `*`: peerServerName); null: plaintext. */
   peers: ClientTlsSpec | null;
 }
 
@@ -32,8 +32,10 @@ export interface RelayTls {
   credentials: grpc.ServerCredentials;
   /** Set when client certificates are checked (client CAs given). */
   guard: ClientCertGuard | null;
-  /** TLS to a collector's Observer API; its certificate must name the node (certificateNodeName). */
+  /** TLS to a collector's Observer API; its certificate must carry peerServerName(node). */
   peerCredentials: ((nodeName: string) => GrpcClientTls) | null;
+  /** The name checked on a collector's certificate (GetNodes reports it); null: plaintext. */
+  peerServerName: ((nodeName: string) => string) | null;
   /** The watched files, for reload metrics. */
   files: TlsFiles[];
   close(): void;
@@ -54,19 +56,21 @@ export function buildRelayTls(spec: RelayTlsSpec, log: Logger, opts: TlsFilesOpt
       ? new ClientCertGuard({ require: { ingest: true, observer: spec.clientAuth === 'all' }, namePattern: spec.collectorNamePattern }, log)
       : null;
   const peerSpec = spec.peers;
+  const serverName = (node: string) => peerServerName(node, peerSpec?.serverName);
   return {
     credentials: grpcServerCredentials(server, guard),
     guard,
     peerCredentials:
       peers && peerSpec
         ? (node) => {
-            const serverName = peerSpec.serverName ?? certificateNodeName(node);
+            const name = serverName(node);
             return {
-              credentials: grpcChannelCredentials(peers, { serverName, allowInsecure: peerSpec.allowInsecure }),
-              options: grpcChannelOptions(serverName),
+              credentials: grpcChannelCredentials(peers, { serverName: name, allowInsecure: peerSpec.allowInsecure }),
+              options: grpcChannelOptions(name),
             };
           }
         : null,
+    peerServerName: peers ? serverName : null,
     files: [server, peers].filter((f): f is TlsFiles => f !== null),
     close() {
       server?.close();

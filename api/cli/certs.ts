@@ -12,6 +12,8 @@ import forge from 'node-forge';
 import { Command, Option } from 'commander';
 import { int, strict } from './options.js';
 import { UsageError } from '../query/usage-error.js';
+import { CLUSTER_NAME_RULE, DEFAULT_CLUSTER, isClusterName } from '../../common/cluster-name.js';
+import { clusterTlsNames } from './cluster-tls.js';
 
 export interface CertsOptions {
   outDir: string;
@@ -22,6 +24,12 @@ export interface CertsOptions {
   nodes: string[];
   /** Client certificate names (CLI, HTTP API, hubble). */
   clients: string[];
+  /**
+   * A `flowscope manifests` deployment: the relay's certificate also carries its Service's names
+   * in `namespace`, and collector.crt (every collector: *.<clusterName>.collector.flowscope) and
+   * api.crt (the HTTP API: its Service's names; client to the relay, HTTPS server) are issued.
+   */
+  cluster?: { namespace: string; clusterName: string };
 }
 
 interface Issued {
@@ -29,6 +37,8 @@ interface Issued {
   keyPem: string;
 }
 
+// RFC 1123 label: a Kubernetes namespace.
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
 
 function checkName(kind: string, n: string): string {
@@ -175,8 +185,15 @@ export function makeCerts(o: CertsOptions): string[] {
     write(`${base}.key`, i.keyPem, 0o600);
     write(`${base}.crt`, forge.pki.certificateToPem(i.cert), 0o644);
   };
+  const k8s = o.cluster ? clusterTlsNames(o.cluster.namespace, o.cluster.clusterName) : null;
   // The relay serves (collectors, CLI) and is a client of the collectors' Observer APIs.
-  emit('relay', issue(ca, 'flowscope-relay', ['flowscope-relay', ...o.hosts], { server: true, client: true }, o.days));
+  emit('relay', issue(ca, 'flowscope-relay', ['flowscope-relay', ...(k8s?.relay ?? []), ...o.hosts], { server: true, client: true }, o.days));
+  if (k8s) {
+    // One certificate for the whole DaemonSet: Observer API server, client to the relay, /metrics.
+    emit('collector', issue(ca, k8s.collector, [k8s.collector], { server: true, client: true }, o.days));
+    // The HTTP API: client to the relay, and its HTTPS listener (reached through its Service or a port-forward).
+    emit('api', issue(ca, 'flowscope-api', [...k8s.api, ...o.hosts], { server: true, client: true }, o.days));
+  }
   // A node certificate names the node: the relay checks it on ingest and dials the node by it.
   for (const n of o.nodes) emit(`node-${n}`, issue(ca, n, [n, ...o.hosts], { server: true, client: true }, o.days));
   for (const c of o.clients) emit(`client-${c}`, issue(ca, c, [c], { server: false, client: true }, o.days));
@@ -201,13 +218,34 @@ export function certsCommand(): Command {
     .addOption(new Option('--nodes <names>', 'Collector node names (comma-separated): node-<name>.crt/.key each').argParser(list))
     .addOption(new Option('--clients <names>', 'Client names (comma-separated): client-<name>.crt/.key each (default cli)').argParser(list))
     .addOption(new Option('--days <n>', 'Validity of the issued certificates').default(365).argParser(int('days', 1, 3650)))
-    .action((o: { outDir: string; hosts?: string[]; nodes?: string[]; clients?: string[]; days: number }) => {
+    .addOption(
+      new Option(
+        '--namespace <ns>',
+        "For `flowscope manifests --namespace <ns>`: the relay's certificate also names its Service there, and collector.crt and api.crt are issued",
+      ).argParser((v: string) => {
+        if (!DNS_LABEL.test(v))
+          throw new UsageError(`invalid value "${v}" for --namespace: expected a DNS label (lower-case letters, digits, '-', at most 63)`);
+        return v;
+      }),
+    )
+    .addOption(
+      new Option('--cluster-name <name>', "With --namespace: the manifests' --cluster-name, in the collectors' certificate name (default: default)").argParser(
+        (v: string) => {
+          if (!isClusterName(v)) throw new UsageError(`invalid value "${v}" for --cluster-name: ${CLUSTER_NAME_RULE}`);
+          return v;
+        },
+      ),
+    )
+    .action((o: { outDir: string; hosts?: string[]; nodes?: string[]; clients?: string[]; days: number; namespace?: string; clusterName?: string }) => {
+      if (o.clusterName !== undefined && o.namespace === undefined)
+        throw new UsageError('--cluster-name needs --namespace (it names the collectors of a Kubernetes deployment)');
       const opts: CertsOptions = {
         outDir: o.outDir,
         days: o.days,
         hosts: (o.hosts ?? ['localhost', '127.0.0.1']).map((h) => (net.isIP(h) ? h : checkName('host', h))),
         nodes: (o.nodes ?? []).map((n) => checkName('node name', n)),
         clients: [...new Set(o.clients ?? ['cli'])].map((n) => checkName('client name', n)),
+        ...(o.namespace !== undefined ? { cluster: { namespace: o.namespace, clusterName: o.clusterName ?? DEFAULT_CLUSTER } } : {}),
       };
       for (const f of makeCerts(opts)) process.stdout.write(`${f}\n`);
     });

@@ -63,6 +63,25 @@ export function metricsAddr(v: string): string | null {
   return v === 'none' ? null : v;
 }
 
+/** `--health-listen`: a plaintext grpc.health.v1 listener for probes (hubble-relay's --health-listen-address). */
+export function healthListenOption(): Option {
+  return new Option(
+    '--health-listen <address>',
+    'Plaintext gRPC health (grpc.health.v1 only) listen address for probes, e.g. ":4222"; the main port may be TLS, which gRPC probes do not speak ("none": off)',
+  )
+    .env('FLOWSCOPE_HEALTH_LISTEN')
+    .default('none')
+    .argParser((v: string) => {
+      if (v === 'none') return v;
+      try {
+        parseListenAddress(v);
+      } catch {
+        throw new UsageError(`invalid value "${v}" for --health-listen: expected [host]:port or "none"`);
+      }
+      return v;
+    });
+}
+
 /** `--server`: the Observer API a client command talks to. */
 export function serverOption(): Option {
   return new Option('--server <address>', 'Address of the relay or collector Observer API').env('HUBBLE_SERVER').default(DEFAULT_SERVER);

@@ -80,6 +80,10 @@ export interface ClientTlsFlagNames {
   cert: string;
   key: string;
   serverName?: string;
+  /** Help of the server name flag (default: a name checked instead of the host dialled). */
+  serverNameHelp?: string;
+  /** The server name may hold one `*` (the relay's, standing for each collector's node). */
+  serverNamePattern?: boolean;
 }
 
 /** The collector's client flags to the relay. */
@@ -90,7 +94,15 @@ export const COLLECTOR_RELAY_TLS: ClientTlsFlagNames = {
   serverName: 'tls-relay-server-name',
 };
 /** The relay's client flags to the collectors (hubble-relay's names for its hubble peers). */
-export const RELAY_PEERS_TLS: ClientTlsFlagNames = { ca: 'tls-hubble-server-ca-files', cert: 'tls-hubble-client-cert-file', key: 'tls-hubble-client-key-file' };
+export const RELAY_PEERS_TLS: ClientTlsFlagNames = {
+  ca: 'tls-hubble-server-ca-files',
+  cert: 'tls-hubble-client-cert-file',
+  key: 'tls-hubble-client-key-file',
+  serverName: 'tls-hubble-server-name',
+  serverNamePattern: true,
+  serverNameHelp:
+    'name each certificate must carry, "*" standing for the node name with dots as \'-\' (e.g. "*.prod.collector.flowscope": one wildcard certificate for every node); default: the node name',
+};
 
 export function serviceClientTlsOptions(names: ClientTlsFlagNames, what: string): Option[] {
   const env = (flag: string) => `FLOWSCOPE_${flag.replace(/-/g, '_').toUpperCase()}`;
@@ -102,7 +114,17 @@ export function serviceClientTlsOptions(names: ClientTlsFlagNames, what: string)
     new Option(`--${names.key} <file>`, `${what}: client private key (PEM)`).env(env(names.key)),
   ];
   if (names.serverName)
-    opts.push(new Option(`--${names.serverName} <name>`, `${what}: name its certificate must carry (default: the host dialled)`).env(env(names.serverName)));
+    opts.push(
+      new Option(`--${names.serverName} <name>`, `${what}: ${names.serverNameHelp ?? 'name its certificate must carry (default: the host dialled)'}`)
+        .env(env(names.serverName))
+        .argParser((v: string) => {
+          // One "*" at most where allowed (it stands for one label of a wildcard name); never empty.
+          const stars = v.split('*').length - 1;
+          if (v === '' || stars > (names.serverNamePattern ? 1 : 0))
+            throw new UsageError(`invalid value "${v}" for --${names.serverName}: a host name${names.serverNamePattern ? ', at most one "*"' : ''}`);
+          return v;
+        }),
+    );
   return opts;
 }
 

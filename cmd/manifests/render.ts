@@ -6,16 +6,25 @@
 // Settings reach the services as their own FLOWSCOPE_* environment variables, from one ConfigMap
 // per component (editing it and restarting the pods changes a setting without re-rendering);
 // only per-pod values (node name, pod IP) are set in the pod spec, from the downward API.
+//
+// TLS is on unless `tls: false`: mTLS between collectors and relays both ways, and for every
+// Observer API caller (hubble, the HTTP API), as Hubble has it. Certificates come from Secrets
+// that are referenced, never rendered (api/cli/cluster-tls.ts names them; `flowscope certs
+// --namespace` issues them). Their file paths are container arguments, beside the mounts they
+// depend on; probes use each service's plaintext health listener, since gRPC probes speak no TLS.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadYaml } from '@kubernetes/client-node';
 import { PACKAGE_ROOT, VERSION } from '../../common/version.js';
 import type { RedactionOptions } from '../../collector/enrich/redact.js';
 import { redactionEnv } from '../redact-flags.js';
+import { TLS_SECRETS, TLS_SECRET_KEYS, clusterTlsNames, collectorMetricsServerName } from '../../api/cli/cluster-tls.js';
 
 export const PORTS = Object.freeze({
   relayGrpc: 4245,
   relayMetrics: 9966,
+  // hubble-relay's --health-listen-address.
+  relayHealth: 4222,
   api: 8080,
 });
 
@@ -42,6 +51,8 @@ export interface ManifestOptions {
   clusterFlowRate: number;
   collectorPort: number;
   collectorMetricsPort: number;
+  /** The collectors' plaintext gRPC health port (probes). */
+  collectorHealthPort: number;
   hostNetwork: boolean;
   l7Dns: boolean;
   /** Hubble flow metrics (`--metrics`); undefined keeps the collector's default. */
@@ -50,6 +61,12 @@ export interface ManifestOptions {
   redact: RedactionOptions | null;
   prometheusOperator: boolean;
   grafanaDashboards: boolean;
+  /** mTLS between collectors, relays, the HTTP API and hubble (the Secrets of TLS_SECRETS). */
+  tls: boolean;
+  /** With tls: the HTTP API serves HTTPS with its certificate. */
+  apiHttps: boolean;
+  /** With tls: /metrics over HTTPS, the ServiceMonitors verifying the certificates. */
+  metricsTls: boolean;
 }
 
 export const DEFAULT_MANIFEST_OPTIONS: Omit<ManifestOptions, 'clickhouseUrl'> = Object.freeze({
@@ -66,15 +83,17 @@ export const DEFAULT_MANIFEST_OPTIONS: Omit<ManifestOptions, 'clickhouseUrl'> = 
   clusterFlowRate: 100_000,
   collectorPort: 4244,
   collectorMetricsPort: 9965,
+  collectorHealthPort: 9967,
   hostNetwork: false,
   l7Dns: false,
   redact: null,
   prometheusOperator: true,
   grafanaDashboards: true,
+  tls: true,
+  apiHttps: false,
+  metricsTls: false,
 });
 
-/** Secrets prepared for TLS (mounted if they exist; see README "Deployment"). */
-export const TLS_SECRETS = Object.freeze({ relay: 'flowscope-relay-tls', client: 'flowscope-client-tls' });
 export const TLS_MOUNT = '/etc/flowscope/tls';
 
 type Obj = Record<string, unknown>;
@@ -150,6 +169,7 @@ function configMaps(o: ManifestOptions): K8sObject[] {
     FLOWSCOPE_SPOOL_DIR: `${DATA_DIR}/spool`,
     FLOWSCOPE_SPOOL_MAX_BYTES: String(1024 ** 3),
     FLOWSCOPE_METRICS_ADDR: `:${PORTS.relayMetrics}`,
+    FLOWSCOPE_HEALTH_LISTEN: `0.0.0.0:${PORTS.relayHealth}`,
   };
   if (o.clickhouseDatabase) relay.FLOWSCOPE_CLICKHOUSE_DATABASE = o.clickhouseDatabase;
   if (o.clickhouseCluster) relay.FLOWSCOPE_CLICKHOUSE_CLUSTER = o.clickhouseCluster;
@@ -159,6 +179,7 @@ function configMaps(o: ManifestOptions): K8sObject[] {
     FLOWSCOPE_COLLECTOR_LISTEN: `0.0.0.0:${o.collectorPort}`,
     FLOWSCOPE_CLUSTER_NAME: o.clusterName,
     FLOWSCOPE_METRICS_ADDR: `:${o.collectorMetricsPort}`,
+    FLOWSCOPE_HEALTH_LISTEN: `0.0.0.0:${o.collectorHealthPort}`,
     FLOWSCOPE_SPILL_DIR: `${DATA_DIR}/spill`,
     FLOWSCOPE_SPILL_MAX_BYTES: String(2 * 1024 ** 3),
     ...redactionEnv(o.redact),
@@ -177,9 +198,72 @@ function configMaps(o: ManifestOptions): K8sObject[] {
 
 const HOST_CGROUP_MOUNT = '/run/flowscope/cgroupv2';
 
-function tlsVolume(name: string, secret: string): Obj {
-  // optional: the pods start without it; the secret is prepared for when TLS is turned on.
-  return { name, secret: { secretName: secret, optional: true, defaultMode: 0o440 } };
+/** Files a container reads from a Secret: the volume, its mount, and the flags naming the files. */
+interface SecretFiles {
+  volume: Obj;
+  mount: Obj;
+  args: string[];
+}
+
+/** The files of a Secret mounted read-only at `dir`; items list the keys, so a missing key stops the pod with an event naming it. */
+function secretVolume(name: string, secret: string, dir: string, keys: readonly string[]): Pick<SecretFiles, 'volume' | 'mount'> {
+  return {
+    // Not optional: without its certificates a pod waits (an event names the Secret) instead of starting plaintext.
+    volume: { name, secret: { secretName: secret, defaultMode: 0o440, items: keys.map((k) => ({ key: k, path: k })) } },
+    mount: { name, mountPath: dir, readOnly: true },
+  };
+}
+
+const TLS_FILE = Object.freeze({
+  cert: `${TLS_MOUNT}/${TLS_SECRET_KEYS.cert}`,
+  key: `${TLS_MOUNT}/${TLS_SECRET_KEYS.key}`,
+  ca: `${TLS_MOUNT}/${TLS_SECRET_KEYS.ca}`,
+});
+
+/** A component's TLS flags, every file from its Secret (tls.crt, tls.key, ca.crt). */
+function tlsArgs(component: Component, o: ManifestOptions): string[] {
+  const { cert, key, ca } = TLS_FILE;
+  const names = clusterTlsNames(o.namespace, o.clusterName);
+  const metrics = o.metricsTls ? ['--metrics-tls-cert-file', cert, '--metrics-tls-key-file', key] : [];
+  if (component === 'collector')
+    return [
+      // Its Observer API, which the relay's fan-out calls with the relay's client certificate.
+      ...['--tls-server-cert-file', cert, '--tls-server-key-file', key, '--tls-client-ca-files', ca],
+      // To the relay: the relay's certificate names its Service (the dialled host); ours is the collectors' wildcard.
+      ...['--tls-relay-server-ca-files', ca, '--tls-relay-client-cert-file', cert, '--tls-relay-client-key-file', key],
+      ...metrics,
+    ];
+  if (component === 'relay')
+    return [
+      // Ingest and Observer API: every caller (collectors, hubble, the HTTP API) needs a certificate from the CA.
+      ...['--tls-relay-server-cert-file', cert, '--tls-relay-server-key-file', key, '--tls-relay-client-ca-files', ca, '--tls-relay-client-auth', 'all'],
+      // Collectors share one certificate (a Secret cannot differ per node): accept its name for any node.
+      ...['--tls-relay-client-name-pattern', names.collector],
+      // To each collector's Observer API as "<node>.<cluster>.collector.flowscope".
+      ...['--tls-hubble-server-ca-files', ca, '--tls-hubble-client-cert-file', cert, '--tls-hubble-client-key-file', key],
+      ...['--tls-hubble-server-name', names.collector],
+      ...metrics,
+    ];
+  return [
+    // To the relay, as the CLI: the relay's Service name is checked on its certificate.
+    ...['--tls', '--tls-ca-cert-files', ca, '--tls-client-cert-file', cert, '--tls-client-key-file', key],
+    ...(o.apiHttps ? ['--tls-server-cert-file', cert, '--tls-server-key-file', key] : []),
+  ];
+}
+
+/** Everything a component reads from Secrets: mounted read-only, each file named by a flag. */
+function secretFiles(component: Component, o: ManifestOptions): SecretFiles[] {
+  const out: SecretFiles[] = [];
+  if (o.tls)
+    out.push({
+      ...secretVolume('tls', TLS_SECRETS[component], TLS_MOUNT, [TLS_SECRET_KEYS.cert, TLS_SECRET_KEYS.key, TLS_SECRET_KEYS.ca]),
+      args: tlsArgs(component, o),
+    });
+  // ---- Authentication token files -------------------------------------------------------------
+  // A bearer-token Secret for the relay and the API belongs here, as one more entry: its own
+  // volume (secretVolume, e.g. at /etc/flowscope/auth), and the flag that names the file.
+  // ----------------------------------------------------------------------------------------------
+  return out;
 }
 
 function collectorDaemonSet(o: ManifestOptions): K8sObject {
@@ -190,13 +274,11 @@ function collectorDaemonSet(o: ManifestOptions): K8sObject {
     // The backlog spills here while the relay is away and is replayed after a restart.
     { name: 'spill', hostPath: { path: '/var/lib/flowscope/spill', type: 'DirectoryOrCreate' } },
     { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-    tlsVolume('tls', TLS_SECRETS.client),
   ];
   const mounts: Obj[] = [
     { name: 'bpf-maps', mountPath: '/sys/fs/bpf', mountPropagation: 'HostToContainer' },
     { name: 'spill', mountPath: `${DATA_DIR}/spill` },
     { name: 'tmp', mountPath: '/tmp' },
-    { name: 'tls', mountPath: TLS_MOUNT, readOnly: true },
   ];
   if (o.source === 'kernel') {
     // libbpf resolves tracepoint ids in tracefs; the UDP hooks attach at the host's cgroup v2 root.
@@ -207,7 +289,13 @@ function collectorDaemonSet(o: ManifestOptions): K8sObject {
   }
   const args = ['collector', '--k8s'];
   if (o.l7Dns) args.push('--l7-dns');
-  const grpcProbe = { grpc: { port: o.collectorPort } };
+  for (const f of secretFiles('collector', o)) {
+    volumes.push(f.volume);
+    mounts.push(f.mount);
+    args.push(...f.args);
+  }
+  // The plaintext health listener: the Observer API port may be TLS.
+  const grpcProbe = { grpc: { port: o.collectorHealthPort } };
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
@@ -239,6 +327,7 @@ function collectorDaemonSet(o: ManifestOptions): K8sObject {
               ports: [
                 { name: 'observer', containerPort: o.collectorPort, protocol: 'TCP' },
                 { name: 'metrics', containerPort: o.collectorMetricsPort, protocol: 'TCP' },
+                { name: 'health', containerPort: o.collectorHealthPort, protocol: 'TCP' },
               ],
               // The gRPC server starts after the first Kubernetes list (up to 30 s).
               startupProbe: { ...grpcProbe, periodSeconds: 2, failureThreshold: 30 },
@@ -266,7 +355,8 @@ function collectorDaemonSet(o: ManifestOptions): K8sObject {
 }
 
 function relayDeployment(o: ManifestOptions): K8sObject {
-  const grpcProbe = { grpc: { port: PORTS.relayGrpc } };
+  const grpcProbe = { grpc: { port: PORTS.relayHealth } };
+  const files = secretFiles('relay', o);
   const secretEnv = (name: string, key: string): Obj => ({ name, valueFrom: { secretKeyRef: { name: o.clickhouseSecret, key, optional: true } } });
   return {
     apiVersion: 'apps/v1',
@@ -291,7 +381,7 @@ function relayDeployment(o: ManifestOptions): K8sObject {
               name: 'relay',
               image: o.image,
               imagePullPolicy: o.imagePullPolicy,
-              args: ['relay'],
+              args: ['relay', ...files.flatMap((f) => f.args)],
               envFrom: envFromConfigMap('flowscope-relay'),
               env: [
                 fieldEnv('POD_NAME', 'metadata.name'),
@@ -302,25 +392,22 @@ function relayDeployment(o: ManifestOptions): K8sObject {
               ports: [
                 { name: 'grpc', containerPort: PORTS.relayGrpc, protocol: 'TCP' },
                 { name: 'metrics', containerPort: PORTS.relayMetrics, protocol: 'TCP' },
+                { name: 'health', containerPort: PORTS.relayHealth, protocol: 'TCP' },
               ],
-              // SERVING once storage is open and migrated.
+              // SERVING once storage is open and migrated (the plaintext health listener: the gRPC port may be TLS).
               startupProbe: { ...grpcProbe, periodSeconds: 2, failureThreshold: 60 },
               readinessProbe: { ...grpcProbe, periodSeconds: 5 },
               livenessProbe: { ...grpcProbe, periodSeconds: 10, failureThreshold: 6 },
               resources: resources('relay', o),
               securityContext: restrictedContainer,
-              volumeMounts: [
-                { name: 'data', mountPath: DATA_DIR },
-                { name: 'tmp', mountPath: '/tmp' },
-                { name: 'tls', mountPath: TLS_MOUNT, readOnly: true },
-              ],
+              volumeMounts: [{ name: 'data', mountPath: DATA_DIR }, { name: 'tmp', mountPath: '/tmp' }, ...files.map((f) => f.mount)],
             },
           ],
           volumes: [
             // The spool holds batches while ClickHouse is away (1 GiB, FLOWSCOPE_SPOOL_MAX_BYTES).
             { name: 'data', emptyDir: { sizeLimit: '2Gi' } },
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-            tlsVolume('tls', TLS_SECRETS.relay),
+            ...files.map((f) => f.volume),
           ],
         },
       },
@@ -329,6 +416,10 @@ function relayDeployment(o: ManifestOptions): K8sObject {
 }
 
 function apiDeployment(o: ManifestOptions): K8sObject {
+  const files = secretFiles('api', o);
+  const https = o.tls && o.apiHttps;
+  // The kubelet does not verify the certificate of an HTTPS probe (and the API asks for no client certificate).
+  const probe = (path: string) => ({ httpGet: { path, port: apiPortName(o), scheme: https ? 'HTTPS' : 'HTTP' } });
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -345,21 +436,25 @@ function apiDeployment(o: ManifestOptions): K8sObject {
               name: 'api',
               image: o.image,
               imagePullPolicy: o.imagePullPolicy,
-              args: ['api'],
+              args: ['api', ...files.flatMap((f) => f.args)],
               envFrom: envFromConfigMap('flowscope-api'),
-              ports: [{ name: 'http', containerPort: PORTS.api, protocol: 'TCP' }],
-              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
-              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
+              ports: [{ name: apiPortName(o), containerPort: PORTS.api, protocol: 'TCP' }],
+              readinessProbe: { ...probe('/readyz'), periodSeconds: 5 },
+              livenessProbe: { ...probe('/healthz'), periodSeconds: 10, failureThreshold: 6 },
               resources: resources('api', o),
               securityContext: restrictedContainer,
-              volumeMounts: [{ name: 'tls', mountPath: TLS_MOUNT, readOnly: true }],
+              volumeMounts: files.map((f) => f.mount),
             },
           ],
-          volumes: [tlsVolume('tls', TLS_SECRETS.client)],
+          volumes: files.map((f) => f.volume),
         },
       },
     },
   };
+}
+
+function apiPortName(o: ManifestOptions): string {
+  return o.tls && o.apiHttps ? 'https' : 'http';
 }
 
 function services(o: ManifestOptions): K8sObject[] {
@@ -394,7 +489,7 @@ function services(o: ManifestOptions): K8sObject[] {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: meta('flowscope-api', o, 'api'),
-      spec: { selector: selectorLabels('api'), ports: [{ name: 'http', port: PORTS.api, targetPort: 'http', protocol: 'TCP' }] },
+      spec: { selector: selectorLabels('api'), ports: [{ name: apiPortName(o), port: PORTS.api, targetPort: apiPortName(o), protocol: 'TCP' }] },
     },
   ];
 }
@@ -451,6 +546,13 @@ export function dashboardFiles(): { file: string; json: string }[] {
     .map((file) => ({ file, json: readFileSync(path.join(dir, file), 'utf8') }));
 }
 
+/** With metrics TLS: HTTPS, the CA from the component's Secret, and the name its certificate carries (Prometheus dials pod IPs). */
+function metricsScheme(c: 'relay' | 'collector', o: ManifestOptions): Obj {
+  if (!o.tls || !o.metricsTls) return {};
+  const serverName = c === 'relay' ? `flowscope-relay.${o.namespace}.svc` : collectorMetricsServerName(o.clusterName);
+  return { scheme: 'https', tlsConfig: { ca: { secret: { name: TLS_SECRETS[c], key: TLS_SECRET_KEYS.ca } }, serverName } };
+}
+
 function monitoring(o: ManifestOptions): K8sObject[] {
   // Prometheus' job label is the Service's name: flowscope-relay and flowscope-collector, the jobs
   // the alert rules name.
@@ -461,7 +563,7 @@ function monitoring(o: ManifestOptions): K8sObject[] {
     spec: {
       selector: { matchLabels: selectorLabels(c) },
       namespaceSelector: { matchNames: [o.namespace] },
-      endpoints: [{ port: 'metrics', path: '/metrics', interval: '15s' }],
+      endpoints: [{ port: 'metrics', path: '/metrics', interval: '15s', ...metricsScheme(c, o) }],
     },
   }));
   const rules: K8sObject[] = ruleFiles().map((r) => ({
