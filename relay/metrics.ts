@@ -6,13 +6,14 @@ import { ObservedMetric } from '../common/metrics/family.js';
 import type { Relay } from './relay.js';
 import { grpcServerStats } from '../common/grpc-server-metrics.js';
 import type { RelayTls } from './tls.js';
+import type { TokenFile } from '../common/auth/token-file.js';
 
 export interface RelayMetrics {
   /** Called once per durable insert with the oldest flow time (ms) it contained. */
   insertDurable(oldestFlowMs: number): void;
 }
 
-export function registerRelayMetrics(registry: Registry, relay: Relay, tls: RelayTls | null = null): RelayMetrics {
+export function registerRelayMetrics(registry: Registry, relay: Relay, tls: RelayTls | null = null, tokens: TokenFile | null = null): RelayMetrics {
   const counter = (name: string, help: string, read: () => number) => new ObservedMetric(name, help, 'counter', read).register(registry);
   const gauge = (name: string, help: string, read: () => number) => new ObservedMetric(name, help, 'gauge', read).register(registry);
   const ingest = relay.ingest.stats;
@@ -64,6 +65,24 @@ export function registerRelayMetrics(registry: Registry, relay: Relay, tls: Rela
     counter('flowscope_relay_tls_reloads_total', 'Certificate files reloaded after a change', () => tls.files.reduce((s, f) => s + f.stats.reloads, 0));
     counter('flowscope_relay_tls_reload_errors_total', 'Changed certificate files that did not check (the previous ones stay in use)', () =>
       tls.files.reduce((s, f) => s + f.stats.reloadErrors, 0),
+    );
+  }
+  const auth = relay.auth;
+  if (auth) {
+    // Every reason exists at 0 from the start, so an alert on increase() can fire.
+    new ObservedMetric(
+      'flowscope_relay_auth_refused_total',
+      'Observer, Insights and RelayStatus calls refused: no token (missing), a token not in the file (invalid), or a request about namespaces outside the token (forbidden)',
+      'counter',
+      () => Object.entries(auth.refused).map(([reason, value]) => ({ labels: { reason }, value })),
+    ).register(registry);
+  }
+  if (tokens) {
+    counter('flowscope_relay_auth_token_file_reloads_total', 'Token file reloaded after a change', () => tokens.stats.reloads);
+    counter(
+      'flowscope_relay_auth_token_file_reload_errors_total',
+      'Changed token files that did not check (the previous tokens stay in force)',
+      () => tokens.stats.reloadErrors,
     );
   }
   gauge('flowscope_relay_pending_rows', 'Rows accepted from collectors and not yet durable in storage (ingest queue depth)', () => batcher.pending);

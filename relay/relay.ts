@@ -33,6 +33,7 @@ import { FlowRateMeter } from '../common/rate.js';
 import { VERSION } from '../common/version.js';
 import { blockFirstTimeMs } from '../schema/native/flow-block.js';
 import type { NodeRegistration } from '../storage/index.js';
+import { GrpcAuth, type Authenticator, type CallAuth } from '../common/auth/grpc-auth.js';
 
 const LOST_SOURCE_NAMES = ['unknown_lost_event_source', 'perf_event_ring_buffer', 'observer_events_queue', 'hubble_ring_buffer'];
 
@@ -45,7 +46,8 @@ export interface RelayStore extends BatchStore, FlowHistory, InsightsStore {
   claimSession?(session: string): Promise<void>;
   writeRegistrations?(regs: Array<Omit<NodeRegistration, 'relay' | 'ageMs'>>): Promise<void>;
   readRegistrations?(windowMs: number): Promise<NodeRegistration[]>;
-  namespaces(sinceMs: number): Promise<Array<{ cluster: string; namespace: string }>>;
+  /** With a scope: the namespaces of the flows in it (its own and their peers). */
+  namespaces(sinceMs: number, scope?: readonly string[]): Promise<Array<{ cluster: string; namespace: string }>>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,9 @@ export interface RelayOptions {
   tls?: RelayTls;
   /** Several relays share the store: register collectors there and list the others' (ms). */
   shared?: { registrationIntervalMs: number; staleAfterMs: number };
+  /** Bearer tokens (common/auth/token-file.ts) every Observer, Insights and RelayStatus call
+   * must carry; absent: those services are open. Ingest (mTLS) and health are never guarded. */
+  auth?: Authenticator;
 }
 
 export class Relay {
@@ -79,6 +84,8 @@ export class Relay {
   private readonly rate = new FlowRateMeter();
   private readonly startedMs = Date.now();
   readonly insightsStats: InsightsStats = newInsightsStats();
+  /** Token checks of the query services (null: they are open); its `refused` counts feed metrics. */
+  readonly auth: GrpcAuth | null;
   port = 0;
   /** Lost events reported by collectors, by Hubble LostEventSource name (metrics). */
   readonly lostBySource: Record<string, number> = { perf_event_ring_buffer: 0, observer_events_queue: 0, hubble_ring_buffer: 0 };
@@ -91,6 +98,7 @@ export class Relay {
     private readonly log: Logger,
   ) {
     this.peers = new PeerClients(opts.tls?.peerCredentials ?? null);
+    this.auth = opts.auth ? new GrpcAuth(opts.auth) : null;
     const guard = opts.tls?.guard;
     this.fanout = new LiveFanout(this.nodes, this.peers, log, { ...DEFAULT_FANOUT_OPTIONS, ...opts.follow });
     this.sink = opts.sink ?? new ClickHouseSink(store);
@@ -162,11 +170,17 @@ export class Relay {
 
   async start(): Promise<void> {
     addCountedService(this.server, IngestService, { Push: this.ingest.handle } as grpc.UntypedServiceImplementation);
-    addCountedService(this.server, ObserverService, observerHandlers(this.backend()));
-    addCountedService(this.server, InsightsService, insightsHandlers(this.store, this.log, this.insightsStats));
-    addCountedService(this.server, RelayStatusService, {
-      LostEvents: (_call: unknown, cb: grpc.sendUnaryData<LostEventsResponse>) => cb(null, this.lostEvents()),
-    } as grpc.UntypedServiceImplementation);
+    const guard = (def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation) => (this.auth ? this.auth.guardService(def, impl) : impl);
+    addCountedService(this.server, ObserverService, guard(ObserverService, observerHandlers(this.backend())));
+    addCountedService(this.server, InsightsService, guard(InsightsService, insightsHandlers(this.store, this.log, this.insightsStats)));
+    // Lost-event totals are per collector and source, with no namespace in them: any valid token.
+    addCountedService(
+      this.server,
+      RelayStatusService,
+      guard(RelayStatusService, {
+        LostEvents: (_call: unknown, cb: grpc.sendUnaryData<LostEventsResponse>) => cb(null, this.lostEvents()),
+      } as grpc.UntypedServiceImplementation),
+    );
     this.health.addToServer(counting(this.server));
     this.port = await bindServer(this.server, this.opts.listen, this.opts.tls?.credentials);
     this.health.setStatus('', 'SERVING');
@@ -190,7 +204,7 @@ export class Relay {
       };
       tick();
     }
-    this.log.info({ listen: this.opts.listen, port: this.port, tls: !!this.opts.tls?.files.length }, 'relay listening');
+    this.log.info({ listen: this.opts.listen, port: this.port, tls: !!this.opts.tls?.files.length, auth: !!this.auth }, 'relay listening');
   }
 
   /** Stops accepting, flushes what was accepted to storage, then closes storage. */
@@ -328,9 +342,21 @@ export class Relay {
       serverNodeName: this.opts.nodeName,
       preamble: () => this.preamble(),
       versionHeader: ['hubble-relay-version', VERSION],
-      serverStatus: () => this.serverStatus(),
-      getNodes: async (): Promise<GetNodesResponse> => ({ nodes: await this.nodeDetails() }),
-      getNamespaces: async (): Promise<GetNamespacesResponse> => ({ namespaces: await this.store.namespaces(Date.now() - 3600_000) }),
+      // The flow counts of the whole cluster are no scoped token's business: refused, not scoped
+      // (counting one scope's flows would be a storage query per status call).
+      serverStatus: async (auth?: CallAuth) => {
+        if (auth?.scope) throw auth.forbidden();
+        return this.serverStatus();
+      },
+      // Node names and states for anyone authenticated; a scoped token gets no flow counters.
+      getNodes: async (auth?: CallAuth): Promise<GetNodesResponse> => {
+        const nodes = await this.nodeDetails();
+        if (!auth?.scope) return { nodes };
+        return { nodes: nodes.map(({ num_flows: _n, max_flows: _m, seen_flows: _s, ...rest }) => rest) };
+      },
+      getNamespaces: async (auth?: CallAuth): Promise<GetNamespacesResponse> => ({
+        namespaces: await this.store.namespaces(Date.now() - 3600_000, auth?.scope ? [...auth.scope] : undefined),
+      }),
     };
   }
 }

@@ -50,6 +50,9 @@ export interface ManifestOptions {
   redact: RedactionOptions | null;
   prometheusOperator: boolean;
   grafanaDashboards: boolean;
+  /** Secret with key `tokens.yaml` (`flowscope tokens create --file tokens.yaml`): the relay and the
+   * API require bearer tokens from it (--auth-token-file); absent: their query APIs are open. */
+  authTokenSecret?: string;
 }
 
 export const DEFAULT_MANIFEST_OPTIONS: Omit<ManifestOptions, 'clickhouseUrl'> = Object.freeze({
@@ -76,6 +79,16 @@ export const DEFAULT_MANIFEST_OPTIONS: Omit<ManifestOptions, 'clickhouseUrl'> = 
 /** Secrets prepared for TLS (mounted if they exist; see README "Deployment"). */
 export const TLS_SECRETS = Object.freeze({ relay: 'flowscope-relay-tls', client: 'flowscope-client-tls' });
 export const TLS_MOUNT = '/etc/flowscope/tls';
+export const AUTH_MOUNT = '/etc/flowscope/auth';
+
+/** The token Secret's volume and mount (required: a pod without its tokens must not start open). */
+function authVolume(o: ManifestOptions): { volumes: Obj[]; mounts: Obj[] } {
+  if (!o.authTokenSecret) return { volumes: [], mounts: [] };
+  return {
+    volumes: [{ name: 'auth', secret: { secretName: o.authTokenSecret, defaultMode: 0o440, items: [{ key: 'tokens.yaml', path: 'tokens.yaml' }] } }],
+    mounts: [{ name: 'auth', mountPath: AUTH_MOUNT, readOnly: true }],
+  };
+}
 
 type Obj = Record<string, unknown>;
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } } & Obj;
@@ -153,6 +166,7 @@ function configMaps(o: ManifestOptions): K8sObject[] {
   };
   if (o.clickhouseDatabase) relay.FLOWSCOPE_CLICKHOUSE_DATABASE = o.clickhouseDatabase;
   if (o.clickhouseCluster) relay.FLOWSCOPE_CLICKHOUSE_CLUSTER = o.clickhouseCluster;
+  if (o.authTokenSecret) relay.FLOWSCOPE_AUTH_TOKEN_FILE = `${AUTH_MOUNT}/tokens.yaml`;
   const collector: Record<string, string> = {
     FLOWSCOPE_SOURCE: o.source,
     FLOWSCOPE_RELAY: relayAddress(o),
@@ -166,6 +180,7 @@ function configMaps(o: ManifestOptions): K8sObject[] {
   if (o.source === 'kernel') collector.FLOWSCOPE_CGROUP_ROOT = HOST_CGROUP_MOUNT;
   if (o.metrics !== undefined) collector.FLOWSCOPE_METRICS = o.metrics;
   const api: Record<string, string> = { FLOWSCOPE_API_LISTEN: `0.0.0.0:${PORTS.api}`, HUBBLE_SERVER: relayAddress(o) };
+  if (o.authTokenSecret) api.FLOWSCOPE_AUTH_TOKEN_FILE = `${AUTH_MOUNT}/tokens.yaml`;
   return (
     [
       ['flowscope-relay', 'relay', relay],
@@ -313,10 +328,12 @@ function relayDeployment(o: ManifestOptions): K8sObject {
                 { name: 'data', mountPath: DATA_DIR },
                 { name: 'tmp', mountPath: '/tmp' },
                 { name: 'tls', mountPath: TLS_MOUNT, readOnly: true },
+                ...authVolume(o).mounts,
               ],
             },
           ],
           volumes: [
+            ...authVolume(o).volumes,
             // The spool holds batches while ClickHouse is away (1 GiB, FLOWSCOPE_SPOOL_MAX_BYTES).
             { name: 'data', emptyDir: { sizeLimit: '2Gi' } },
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
@@ -352,10 +369,10 @@ function apiDeployment(o: ManifestOptions): K8sObject {
               livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
               resources: resources('api', o),
               securityContext: restrictedContainer,
-              volumeMounts: [{ name: 'tls', mountPath: TLS_MOUNT, readOnly: true }],
+              volumeMounts: [{ name: 'tls', mountPath: TLS_MOUNT, readOnly: true }, ...authVolume(o).mounts],
             },
           ],
-          volumes: [tlsVolume('tls', TLS_SECRETS.client)],
+          volumes: [tlsVolume('tls', TLS_SECRETS.client), ...authVolume(o).volumes],
         },
       },
     },
