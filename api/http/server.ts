@@ -9,6 +9,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Registry } from 'prom-client';
 import * as grpc from '@grpc/grpc-js';
 import { observerClient, type ClientTlsFlags } from '../cli/tls-options.js';
+import type { ObserverApiClient } from '../client.js';
 import { followTlsFiles, httpsServerOptions, serverTlsFiles, type ServerTlsSpec, type TlsFiles } from '../../common/tls.js';
 import type { Server as TlsServer } from 'node:tls';
 import { createLogger } from '../../common/logger.js';
@@ -150,6 +151,13 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
         try {
           const status = await client.healthCheck();
           if (status !== 'SERVING') return reply.code(503).send({ status: 'unavailable', relay: opts.server, health: status });
+          // An API that checks tokens in front of a relay that does not would hand every valid
+          // token all namespaces: not ready until the relay refuses a call without one (LostEvents:
+          // in memory, no storage query per probe).
+          if (opts.tokens && (await relayRequiresTokens(client)) === false)
+            return reply
+              .code(503)
+              .send({ status: 'unavailable', relay: opts.server, error: 'the relay answers without a token: run it with the same --auth-token-file' });
           return { status: 'ready', relay: opts.server };
         } catch (err) {
           return reply.code(503).send({ status: 'unavailable', relay: opts.server, error: (err as grpc.ServiceError).details || (err as Error).message });
@@ -164,6 +172,20 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     for (const routes of API_ROUTES) await routes(scope, ctx);
   });
   return app;
+}
+
+/** Whether the relay refuses a call without a token (true), answers it (false); a relay that
+ * cannot be asked throws (the probe's own error path). */
+async function relayRequiresTokens(client: ObserverApiClient): Promise<boolean> {
+  try {
+    await client.withToken(undefined).lostEvents();
+    return false;
+  } catch (err) {
+    const code = (err as grpc.ServiceError).code;
+    if (code === grpc.status.UNAUTHENTICATED) return true;
+    if (code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED) throw err;
+    return false;
+  }
 }
 
 export function splitListen(listen: string): { host: string; port: number } {
