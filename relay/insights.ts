@@ -56,12 +56,14 @@ export interface MethodStats {
   requests: number;
   invalid: number;
   failed: number;
+  /** Refused to a scoped token (PERMISSION_DENIED). */
+  forbidden: number;
 }
-/** Requests, rejected requests (INVALID_ARGUMENT) and failed queries, per method. */
+/** Requests, rejected requests (INVALID_ARGUMENT, PERMISSION_DENIED) and failed queries, per method. */
 export type InsightsStats = Record<InsightsMethod, MethodStats>;
 
 export function newInsightsStats(): InsightsStats {
-  return Object.fromEntries(INSIGHTS_METHODS.map((m) => [m, { requests: 0, invalid: 0, failed: 0 }])) as InsightsStats;
+  return Object.fromEntries(INSIGHTS_METHODS.map((m) => [m, { requests: 0, invalid: 0, failed: 0, forbidden: 0 }])) as InsightsStats;
 }
 
 export function insightsHandlers(store: InsightsStore, log: Logger, stats: InsightsStats = newInsightsStats()): grpc.UntypedServiceImplementation {
@@ -82,7 +84,10 @@ export function insightsHandlers(store: InsightsStore, log: Logger, stats: Insig
       const auth = callAuth(call);
       if (auth?.scope) {
         const narrowed = scoped(q, auth.scope);
-        if (narrowed === null) return cb(auth.forbidden());
+        if (narrowed === null) {
+          st.forbidden++;
+          return cb(auth.forbidden());
+        }
         q = narrowed;
       }
       run(q).then(

@@ -88,13 +88,14 @@ export function registerRelayMetrics(registry: Registry, relay: Relay, tls: Rela
   gauge('flowscope_relay_pending_rows', 'Rows accepted from collectors and not yet durable in storage (ingest queue depth)', () => batcher.pending);
   new ObservedMetric(
     'flowscope_relay_insights_requests_total',
-    'Insights requests (service map, top lists, why) by method and result: ok, invalid (INVALID_ARGUMENT) or failed (storage error)',
+    'Insights requests (service map, top lists, why) by method and result: ok, invalid (INVALID_ARGUMENT), forbidden (a scoped token asking outside its namespaces) or failed (storage error)',
     'counter',
     () =>
       Object.entries(relay.insightsStats).flatMap(([method, st]) => [
-        { labels: { method, result: 'ok' }, value: st.requests - st.invalid - st.failed },
+        { labels: { method, result: 'ok' }, value: st.requests - st.invalid - st.failed - st.forbidden },
         { labels: { method, result: 'invalid' }, value: st.invalid },
         { labels: { method, result: 'failed' }, value: st.failed },
+        { labels: { method, result: 'forbidden' }, value: st.forbidden },
       ]),
   ).register(registry);
   const follow = relay.fanout.stats;

@@ -406,6 +406,11 @@ test('gRPC: a request naming only namespaces outside the token is PERMISSION_DEN
   const after = await (await fetch(relayMetrics)).text();
   const forbidden = (t: string) => metric(t, 'flowscope_relay_auth_refused_total', '{reason="forbidden"}');
   assert.equal(forbidden(after) - forbidden(before), n);
+  // Insights refusals also show by method, apart from the answered requests.
+  for (const method of ['ServiceMap', 'TopTalkers', 'TopDropReasons', 'Why']) {
+    const m = (t: string) => metric(t, 'flowscope_relay_insights_requests_total', `{method="${method}",result="forbidden"}`);
+    assert.equal(m(after) - m(before), 1, method);
+  }
   // A mixed request (shop and another namespace) is answered, within the scope.
   const mixed = await call(ObserverService, 'GetFlows', { number: 1e9, whitelist: [{ source_pod: ['shop/', 'kube-system/'] }] }, shopToken);
   assert.equal(mixed.code, grpc.status.OK);

@@ -47,7 +47,8 @@ export function installAuth(app: FastifyInstance, registry: Registry, tokens: { 
     // Checked before validation and before the relay: an unauthenticated caller learns nothing,
     // not even which query parameters are wrong.
     app.addHook('onRequest', async (req, reply) => {
-      if (!req.url.startsWith(API_PREFIX)) return;
+      // By the matched route, so no spelling of the URL reaches a data route unchecked.
+      if (!(req.routeOptions.url ?? '').startsWith(API_PREFIX) && !req.url.startsWith(API_PREFIX)) return;
       if (req.headers.authorization === undefined) return auth.refuse(reply, 'missing');
       const token = bearerToken(req.headers.authorization);
       if (token === null || tokens.verify(token) === null) return auth.refuse(reply, 'invalid');
