@@ -84,6 +84,9 @@ export function registerRelayMetrics(registry: Registry, relay: Relay, tls: Rela
       'Changed token files that did not check (the previous tokens stay in force)',
       () => tokens.stats.reloadErrors,
     );
+    gauge('flowscope_relay_auth_token_file_ok', '1 when the token file on disk is the one in force; 0 while a changed file does not check', () =>
+      tokens.inForce ? 1 : 0,
+    );
   }
   gauge('flowscope_relay_pending_rows', 'Rows accepted from collectors and not yet durable in storage (ingest queue depth)', () => batcher.pending);
   new ObservedMetric(

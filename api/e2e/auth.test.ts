@@ -706,6 +706,33 @@ test('live: a follow with the shop token gets only shop flows, and nodes show no
   }
 });
 
+test('the token file reloads without a restart; a broken change keeps the last good tokens, never open access', async () => {
+  const relayMetric = async (name: string) => metric(await (await fetch(relayMetrics)).text(), name);
+  const apiMetric = async (name: string) => metric(await (await fetch(`${apiUrl}/metrics`)).text(), name);
+  assert.equal(await relayMetric('flowscope_relay_auth_token_file_ok'), 1);
+  const late = addToken(tokenFile, 'late', [SHOP]);
+  await waitFor('the relay to take the new token', async () =>
+    (await call(ObserverService, 'GetNamespaces', {}, late)).code === grpc.status.OK ? true : undefined,
+  );
+  await waitFor('the API to take it', async () => ((await get(apiUrl, '/api/v1/namespaces', late)).status === 200 ? true : undefined));
+  const good = fs.readFileSync(tokenFile, 'utf8');
+  fs.writeFileSync(tokenFile, `${good}  - name: broken\n    sha256: nothex\n    namespaces: [shop]\n`);
+  await waitFor('the relay to see the broken file', async () => ((await relayMetric('flowscope_relay_auth_token_file_ok')) === 0 ? true : undefined));
+  await waitFor('the API to see it', async () => ((await apiMetric('flowscope_api_auth_token_file_ok')) === 0 ? true : undefined));
+  assert.equal(await relayMetric('flowscope_relay_auth_token_file_reload_errors_total'), 1);
+  assert.equal(await apiMetric('flowscope_api_auth_token_file_reload_errors_total'), 1);
+  for (const t of [shopToken, adminToken, late]) {
+    assert.equal((await call(ObserverService, 'GetNamespaces', {}, t)).code, grpc.status.OK);
+    assert.equal((await get(apiUrl, '/api/v1/namespaces', t)).status, 200);
+  }
+  assert.equal((await call(ObserverService, 'GetNamespaces', {}, undefined)).code, grpc.status.UNAUTHENTICATED, 'never open');
+  assert.equal((await get(apiUrl, '/api/v1/namespaces', undefined)).status, 401);
+  assert.match(relay.output(), /token file changed but does not check.*|"err":"--auth-token-file [^"]*: tokens\[3\]\.sha256 must be/);
+  fs.writeFileSync(tokenFile, good);
+  await waitFor('the relay to take the fixed file', async () => ((await relayMetric('flowscope_relay_auth_token_file_ok')) === 1 ? true : undefined));
+  assert.equal(await relayMetric('flowscope_relay_auth_token_file_reloads_total'), 2);
+});
+
 test('no token appears in any log line of the relay or the API', () => {
   for (const [name, out] of [
     ['relay', relay.output()],

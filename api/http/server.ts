@@ -49,7 +49,7 @@ export interface ApiOptions {
   https?: TlsFiles | null;
   /** Tokens checked before the relay is asked (the relay applies their namespaces); absent:
    * the caller's token is only forwarded, and the relay decides. */
-  tokens?: { verify(token: string): Principal | null; stats?: { reloads: number; reloadErrors: number } } | null;
+  tokens?: { verify(token: string): Principal | null; stats?: { reloads: number; reloadErrors: number }; inForce?: boolean } | null;
 }
 
 export function buildApi(opts: ApiOptions): FastifyInstance {
@@ -69,8 +69,15 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   const client = observerClient(opts.server, 30_000, opts.relayTls ?? {}, {});
   const registry = new Registry();
   const auth = installAuth(app, registry, opts.tokens ?? null);
-  const reloads = opts.tokens?.stats;
-  if (reloads) {
+  const tokenFile = opts.tokens;
+  const reloads = tokenFile?.stats;
+  if (tokenFile && reloads) {
+    new ObservedMetric(
+      'flowscope_api_auth_token_file_ok',
+      '1 when the token file on disk is the one in force; 0 while a changed file does not check',
+      'gauge',
+      () => (tokenFile.inForce === false ? 0 : 1),
+    ).register(registry);
     new ObservedMetric('flowscope_api_auth_token_file_reloads_total', 'Token file reloaded after a change', 'counter', () => reloads.reloads).register(
       registry,
     );

@@ -136,6 +136,7 @@ test('a changed file is reloaded; a bad change is logged and counted once, the p
     const first = addToken(file, 'first', ['shop']);
     const tf = new TokenFile(file, log, '--auth-token-file', { reloadIntervalMs: 0 });
     assert.equal(tf.verify(first)?.name, 'first');
+    assert.equal(tf.inForce, true);
     const second = addToken(file, 'second', ['web']);
     tf.check();
     assert.equal(tf.stats.reloads, 1);
@@ -145,6 +146,7 @@ test('a changed file is reloaded; a bad change is logged and counted once, the p
     tf.check();
     tf.check();
     assert.equal(tf.stats.reloadErrors, 1);
+    assert.equal(tf.inForce, false);
     assert.equal(tf.verify(first)?.name, 'first');
     assert.equal(tf.verify(second)?.name, 'second');
     assert.match(logged, /"err":"--auth-token-file [^"]*tokens\.yaml: tokens\[2\][^\n]*token file changed but does not check/);
@@ -153,6 +155,12 @@ test('a changed file is reloaded; a bad change is logged and counted once, the p
     tf.check();
     assert.equal(tf.stats.reloadErrors, 2);
     assert.equal(tf.verify(first)?.name, 'first');
+    // A good file again: in force.
+    fs.writeFileSync(file, `tokens:\n  - name: third\n    sha256: ${hashToken('fs_third')}\n    namespaces: [db]\n`);
+    tf.check();
+    assert.equal(tf.inForce, true);
+    assert.equal(tf.verify('fs_third')?.name, 'third');
+    assert.equal(tf.verify(first), null, 'the new file replaced the old one');
     tf.close();
     for (const t of [first, second]) assert.ok(!logged.includes(t), 'no token in the log');
   } finally {

@@ -205,6 +205,11 @@ export class TokenFile {
     return this.current.verify(token);
   }
 
+  /** False while the file on disk changed and does not check (the previous tokens are in force). */
+  get inForce(): boolean {
+    return this.lastError === '';
+  }
+
   /** Reloads a changed file; a file that does not check leaves the previous tokens in force. */
   check(): void {
     const sig = this.stat();
