@@ -16,7 +16,7 @@ import type {
   WhyReport,
 } from '../proto/types.js';
 import { service as HealthServiceDef } from 'grpc-health-check';
-import { bearerMetadata } from '../common/auth/grpc-auth.js';
+import { bearerMetadata, FORBIDDEN_MESSAGE, UNAUTHENTICATED_MESSAGE } from '../common/auth/grpc-auth.js';
 
 type UnaryFn<Res> = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
 
@@ -173,6 +173,14 @@ export async function waitUntilServing(server: string, timeoutMs: number): Promi
   }
 }
 
+/** A refusal of the relay's token check (common/auth/grpc-auth.ts), told apart from other
+ * UNAUTHENTICATED / PERMISSION_DENIED answers (a missing client certificate) by its message. */
+export function isTokenRefusal(err: Partial<grpc.ServiceError>): 'unauthenticated' | 'forbidden' | null {
+  if (err.code === grpc.status.UNAUTHENTICATED && err.details === UNAUTHENTICATED_MESSAGE) return 'unauthenticated';
+  if (err.code === grpc.status.PERMISSION_DENIED && err.details === FORBIDDEN_MESSAGE) return 'forbidden';
+  return null;
+}
+
 /**
  * What went wrong in a call, for a person: gRPC's details without its empty trailing notes, and
  * for a server that cannot be reached, what to check.
@@ -186,8 +194,9 @@ export function rpcErrorText(err: unknown, server: string): string {
       text,
     );
   // The relay's own messages are generic on purpose; say what to do instead.
-  if (e.code === grpc.status.UNAUTHENTICATED) return `${server} requires a valid token: give --token-file (or set FLOWSCOPE_TOKEN)`;
-  if (e.code === grpc.status.PERMISSION_DENIED) return `the token may not see this: it is limited to other namespaces (or cluster-wide status)`;
+  // (Only the token refusals: a client-certificate refusal keeps its own text.)
+  if (isTokenRefusal(e) === 'unauthenticated') return `${server} requires a valid token: give --token-file (or set FLOWSCOPE_TOKEN)`;
+  if (isTokenRefusal(e) === 'forbidden') return `the token may not see this: it is limited to other namespaces (or cluster-wide status)`;
   if (e.code === grpc.status.UNAVAILABLE && tlsError) return `TLS with ${server} failed: ${tlsError[1]} (check --tls-ca-cert-files, --tls-server-name)`;
   if (e.code === grpc.status.UNAVAILABLE && /ECONNREFUSED|No connection established|ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(text)) {
     const why = /ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(text) ? 'the name does not resolve' : 'nothing answers there';

@@ -9,7 +9,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Registry } from 'prom-client';
 import * as grpc from '@grpc/grpc-js';
 import { observerClient, type ClientTlsFlags } from '../cli/tls-options.js';
-import type { ObserverApiClient } from '../client.js';
+import { isTokenRefusal, type ObserverApiClient } from '../client.js';
 import { followTlsFiles, httpsServerOptions, serverTlsFiles, type ServerTlsSpec, type TlsFiles } from '../../common/tls.js';
 import type { Server as TlsServer } from 'node:tls';
 import { createLogger } from '../../common/logger.js';
@@ -188,9 +188,10 @@ async function relayRequiresTokens(client: ObserverApiClient): Promise<boolean> 
     await client.withToken(undefined).lostEvents();
     return false;
   } catch (err) {
-    const code = (err as grpc.ServiceError).code;
-    if (code === grpc.status.UNAUTHENTICATED) return true;
-    if (code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED) throw err;
+    const e = err as grpc.ServiceError;
+    if (isTokenRefusal(e) === 'unauthenticated') return true;
+    // A relay out of reach, or one refusing the API's client certificate: the probe's error.
+    if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED || e.code === grpc.status.UNAUTHENTICATED) throw err;
     return false;
   }
 }
