@@ -16,6 +16,7 @@ import type {
   WhyReport,
 } from '../proto/types.js';
 import { service as HealthServiceDef } from 'grpc-health-check';
+import { bearerMetadata, FORBIDDEN_MESSAGE, UNAUTHENTICATED_MESSAGE } from '../common/auth/grpc-auth.js';
 
 type UnaryFn<Res> = (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
 
@@ -31,6 +32,8 @@ export class ObserverApiClient {
   private readonly health: grpc.Client;
   private readonly insights: grpc.Client;
   private readonly relayStatus: grpc.Client;
+  /** Sent as `authorization: Bearer …` with every call but the health check. */
+  private token: string | undefined;
 
   /** `credentials`: TLS (api/cli/tls-options.ts builds them from the flags); absent: plaintext. */
   constructor(
@@ -38,7 +41,9 @@ export class ObserverApiClient {
     private readonly timeoutMs = 12_000,
     credentials?: grpc.ChannelCredentials,
     channelOptions: grpc.ChannelOptions = {},
+    token?: string,
   ) {
+    this.token = token;
     // Never plaintext to an address that asks for TLS.
     if (server.startsWith('tls://') && !credentials) throw new Error(`${server}: a tls:// server needs TLS credentials`);
     const target = dialTarget(server);
@@ -49,10 +54,19 @@ export class ObserverApiClient {
     this.relayStatus = new RelayStatusClient(target, creds, channelOptions);
   }
 
+  /** This client's channels with another caller's token (the HTTP API forwards each request's).
+   * The view shares the channels: close the client it came from, never the view. */
+  withToken(token: string | undefined): ObserverApiClient {
+    const view = Object.create(ObserverApiClient.prototype) as ObserverApiClient;
+    Object.assign(view, this);
+    view.token = token;
+    return view;
+  }
+
   private unary<Res>(name: string, req: object = {}, client: grpc.Client = this.client): Promise<Res> {
     const fn = (client as unknown as Record<string, UnaryFn<Res>>)[name].bind(client);
     return new Promise((resolve, reject) => {
-      fn(req, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
+      fn(req, bearerMetadata(this.token), { deadline: Date.now() + this.timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
     });
   }
 
@@ -97,9 +111,14 @@ export class ObserverApiClient {
     });
   }
 
-  /** Streams GetFlows responses; resolves when the server ends the stream, rejects on error. */
-  getFlows(req: GetFlowsRequest, onResponse: (r: GetFlowsResponse) => void | Promise<void>, signal?: AbortSignal): Promise<void> {
-    const call = (this.client as unknown as { GetFlows(req: object): grpc.ClientReadableStream<GetFlowsResponse> }).GetFlows(req);
+  /** Streams GetFlows responses; resolves when the server ends the stream, rejects on error.
+   * `onAccepted` runs when the server sent its response headers (it took the call). */
+  getFlows(req: GetFlowsRequest, onResponse: (r: GetFlowsResponse) => void | Promise<void>, signal?: AbortSignal, onAccepted?: () => void): Promise<void> {
+    const call = (this.client as unknown as { GetFlows(req: object, md: grpc.Metadata): grpc.ClientReadableStream<GetFlowsResponse> }).GetFlows(
+      req,
+      bearerMetadata(this.token),
+    );
+    if (onAccepted) call.once('metadata', () => onAccepted());
     return new Promise((resolve, reject) => {
       let chain = Promise.resolve();
       const abort = () => call.cancel();
@@ -154,6 +173,14 @@ export async function waitUntilServing(server: string, timeoutMs: number): Promi
   }
 }
 
+/** A refusal of the relay's token check (common/auth/grpc-auth.ts), told apart from other
+ * UNAUTHENTICATED / PERMISSION_DENIED answers (a missing client certificate) by its message. */
+export function isTokenRefusal(err: Partial<grpc.ServiceError>): 'unauthenticated' | 'forbidden' | null {
+  if (err.code === grpc.status.UNAUTHENTICATED && err.details === UNAUTHENTICATED_MESSAGE) return 'unauthenticated';
+  if (err.code === grpc.status.PERMISSION_DENIED && err.details === FORBIDDEN_MESSAGE) return 'forbidden';
+  return null;
+}
+
 /**
  * What went wrong in a call, for a person: gRPC's details without its empty trailing notes, and
  * for a server that cannot be reached, what to check.
@@ -166,6 +193,10 @@ export function rpcErrorText(err: unknown, server: string): string {
     /Last error: (?:Error: )?(.*(?:certificate|altnames|self[- ]signed|SSL|TLS|CERT_|unable to verify|handshake).*?)(?: \(\d{4}-\d\d-\d\dT[^)]*\))?$/i.exec(
       text,
     );
+  // The relay's own messages are generic on purpose; say what to do instead.
+  // (Only the token refusals: a client-certificate refusal keeps its own text.)
+  if (isTokenRefusal(e) === 'unauthenticated') return `${server} requires a valid token: give --token-file (or set FLOWSCOPE_TOKEN)`;
+  if (isTokenRefusal(e) === 'forbidden') return `the token may not see this: it is limited to other namespaces (or cluster-wide status)`;
   if (e.code === grpc.status.UNAVAILABLE && tlsError) return `TLS with ${server} failed: ${tlsError[1]} (check --tls-ca-cert-files, --tls-server-name)`;
   if (e.code === grpc.status.UNAVAILABLE && /ECONNREFUSED|No connection established|ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(text)) {
     const why = /ENOTFOUND|EAI_AGAIN|Name resolution failed/.test(text) ? 'the name does not resolve' : 'nothing answers there';

@@ -61,6 +61,7 @@ const VARIANTS: [string, ManifestOptions][] = [
       clickhouseDatabase: 'flows',
       clickhouseCluster: 'ch',
       relayReplicas: 3,
+      authTokenSecret: 'flowscope-tokens',
       redact: {
         httpUrlQuery: true,
         httpUserInfo: true,
@@ -255,9 +256,13 @@ async function checkReferences(objs: K8sObject[]): Promise<void> {
     for (const v of volumes.keys()) assert.ok(mounted.has(v), `${what}: volume ${v} is mounted`);
     for (const v of volumes.values()) {
       if (v.configMap) assert.ok(named(objs, 'ConfigMap', v.configMap.name, ns), `${what}: ConfigMap ${v.configMap.name}`);
-      // Secrets are not rendered: one that a pod cannot start without must be a documented TLS Secret.
+      // Secrets are not rendered: one that a pod cannot start without must be a documented TLS
+      // Secret, or the token Secret the user named with --auth-token-secret.
       if (v.secret && !v.secret.optional)
-        assert.ok((Object.values(TLS_SECRETS) as string[]).includes(v.secret.secretName), `${what}: required secret ${v.secret.secretName} is documented`);
+        assert.ok(
+          (Object.values(TLS_SECRETS) as string[]).includes(v.secret.secretName) || (v.name === 'auth' && v.secret.secretName === 'flowscope-tokens'),
+          `${what}: required secret ${v.secret.secretName} is documented`,
+        );
     }
     // Service account ↔ RBAC.
     if (pod.serviceAccountName) {
@@ -324,6 +329,28 @@ test("manifests: the collectors' ConfigMap gives back the redaction asked for, t
     assert.deepEqual(redactionFromFlags(parsed as unknown as RedactFlags), opts.redact);
   }
   assert.ok(VARIANTS.some(([, o]) => o.redact !== null));
+});
+
+test('manifests: with --auth-token-secret the relay and the API read their tokens from the mounted Secret', async () => {
+  const opts = VARIANTS.find(([, o]) => o.authTokenSecret)![1];
+  const objs = renderObjects(opts);
+  for (const name of ['flowscope-relay', 'flowscope-api']) {
+    const d = named(objs, 'Deployment', name, opts.namespace)!;
+    const c = d.spec.template.spec.containers[0];
+    const { opts: parsed } = await parseWithCommand(c.args, containerEnv(objs, opts.namespace, c));
+    assert.equal(parsed.authTokenFile, '/etc/flowscope/auth/tokens.yaml', name);
+    const mount = c.volumeMounts.find((m: Any) => m.mountPath === '/etc/flowscope/auth');
+    const vol = d.spec.template.spec.volumes.find((v: Any) => v.name === mount?.name);
+    assert.equal(vol?.secret?.secretName, 'flowscope-tokens', name);
+    // Not optional: a pod whose tokens are missing must not start with open APIs.
+    assert.equal(vol.secret.optional, undefined);
+  }
+  // Without the option, no token file (and no mount).
+  for (const name of ['flowscope-relay', 'flowscope-api']) {
+    const c = named(renderObjects(BASE), 'Deployment', name, BASE.namespace)!.spec.template.spec.containers[0];
+    const { opts: parsed } = await parseWithCommand(c.args, containerEnv(renderObjects(BASE), BASE.namespace, c));
+    assert.equal(parsed.authTokenFile, undefined);
+  }
 });
 
 test('manifests: the schema check catches a broken object (the validator is live)', () => {

@@ -19,6 +19,7 @@ interface ManifestFlags extends RedactFlags {
   clickhouseDatabase?: string;
   clickhouseCluster?: string;
   clickhouseSecret: string;
+  authTokenSecret?: string;
   retentionDays: number;
   relayReplicas: number;
   apiReplicas: number;
@@ -109,6 +110,7 @@ export function manifestOptions(o: ManifestFlags): ManifestOptions {
     tls: o.tls,
     apiHttps: !!o.apiHttps,
     metricsTls: !!o.metricsTls,
+    ...(o.authTokenSecret !== undefined ? { authTokenSecret: o.authTokenSecret } : {}),
   };
 }
 
@@ -133,6 +135,12 @@ export function manifestsCommand(): Command {
     .addOption(new Option('--retention-days <n>', "relays' --retention-days").default(D.retentionDays).argParser(int('retention-days', 1, 3650)))
     .addOption(
       new Option('--relay-replicas <n>', 'Relay replicas over the shared ClickHouse').default(D.relayReplicas).argParser(int('relay-replicas', 1, 100)),
+    )
+    .addOption(
+      new Option(
+        '--auth-token-secret <name>',
+        'Secret with key tokens.yaml (`flowscope tokens create`): relay and API require bearer tokens from it',
+      ).argParser(dnsLabel('auth-token-secret')),
     )
     .addOption(new Option('--api-replicas <n>', 'HTTP API replicas').default(D.apiReplicas).argParser(int('api-replicas', 1, 100)))
     .addOption(

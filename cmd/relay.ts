@@ -46,6 +46,7 @@ interface RelayFlags {
   healthListen: string;
   tlsRelayClientAuth: 'all' | 'ingest';
   tlsRelayClientNamePattern?: string;
+  authTokenFile?: string;
   [tlsFlag: string]: unknown;
 }
 
@@ -181,6 +182,12 @@ export function relayCommand(): Command {
         .default(10_000)
         .argParser(int('node-stale-after', 200, 3_600_000)),
     )
+    .addOption(
+      new Option(
+        '--auth-token-file <path>',
+        'Bearer tokens (SHA-256 digests and namespaces; `flowscope tokens create`) every Observer, Insights and RelayStatus call must carry; reloaded on change',
+      ).env('FLOWSCOPE_AUTH_TOKEN_FILE'),
+    )
     .addOption(metricsAddrOption(':9966'))
     .addOption(healthListenOption());
   addOptions(cmd, serverTlsOptions(RELAY_SERVER_TLS, 'gRPC listener', 'collectors must present one to push flows; see --tls-relay-client-auth'))
@@ -229,6 +236,7 @@ export function relayCommand(): Command {
       ...(metricsTls ? { metricsTls } : {}),
       ...(tls ? { tls } : {}),
       ...(o.sharedStore ? { shared: { registrationIntervalMs: o.registrationInterval, staleAfterMs: o.nodeStaleAfter } } : {}),
+      ...(o.authTokenFile !== undefined ? { authTokenFile: o.authTokenFile } : {}),
     });
   });
 }

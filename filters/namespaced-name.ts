@@ -6,7 +6,7 @@ import type { Params } from './params.js';
 
 /** k8s.ParseNamespaceName: `ns/name` (a third segment is ignored, as strings.Split does), or a
  * bare name in the `default` namespace. */
-function parseNamespaceName(s: string): { ns: string; prefix: string } {
+export function parseNamespaceName(s: string): { ns: string; prefix: string } {
   const parts = s.split('/');
   if (parts.length > 1) return { ns: parts[0], prefix: parts[1] };
   return { ns: s === '' ? '' : 'default', prefix: s };

@@ -8,11 +8,15 @@ import { compareTimestamps, nowTimestamp } from '../common/time.js';
 import { compileFieldMask, applyFieldMask } from './field-mask.js';
 import type { LiveFeed, LiveStream } from './live.js';
 import { parseResume, ResumeError } from './resume.js';
+import { callAuth, callScope, flowInScope } from '../common/auth/grpc-auth.js';
+import { namesOnlyOutside } from '../filters/named-namespaces.js';
 
 export interface HistoryQuery {
   whitelist: FlowFilter[];
   blacklist: FlowFilter[];
   predicate: (flow: Flow) => boolean;
+  /** Only flows with one of these namespaces on either side (a scoped token); absent: all. */
+  scope?: readonly string[];
   since?: Timestamp;
   until?: Timestamp;
   /** 0 = no limit. */
@@ -133,6 +137,14 @@ class StreamWriter {
   }
 }
 
+/** PERMISSION_DENIED for a scoped caller whose filters name only namespaces outside its scope
+ * (checked before any response header, so the HTTP API can still answer 403); else null. */
+export function scopeRefusal(call: FlowsCall): grpc.ServiceError | null {
+  const auth = callAuth(call);
+  if (!auth?.scope || !namesOnlyOutside(call.request.whitelist ?? [], auth.scope)) return null;
+  return auth.forbidden();
+}
+
 export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promise<void> {
   const req = call.request;
   let predicate: (f: Flow) => boolean;
@@ -141,6 +153,13 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
   } catch (err) {
     call.emit('error', err as Error);
     return;
+  }
+  // A scoped caller sees a flow only with one of its namespaces on one side: pushed into the
+  // history query and checked on every flow sent, history and live alike.
+  const scope = callScope(call);
+  if (scope) {
+    const filters = predicate;
+    predicate = (f) => flowInScope(f, scope) && filters(f);
   }
   let mask: ReturnType<typeof compileFieldMask>;
   try {
@@ -189,6 +208,7 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
         whitelist: req.whitelist ?? [],
         blacklist: req.blacklist ?? [],
         predicate,
+        ...(scope ? { scope: [...scope] } : {}),
         since: req.since,
         until,
         number: resumed ? 0 : (req.number ?? 0),
@@ -204,6 +224,7 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
       for await (const flow of history) {
         if (out.cancelled) break;
         await flushLost();
+        if (scope && !flowInScope(flow, scope)) continue;
         await out.write(flowResponse(flow));
       }
       await flushLost();

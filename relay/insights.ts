@@ -9,6 +9,8 @@ import { buildWhyReport, whyQuery } from './why-report.js';
 import { grpcError } from '../common/grpc-services.js';
 import type { Logger } from '../common/logger.js';
 import { isClusterName } from '../common/cluster-name.js';
+import { callAuth } from '../common/auth/grpc-auth.js';
+import { namesOnlyOutside } from '../filters/named-namespaces.js';
 
 export interface InsightsStore {
   serviceMap(r: RollupRange): Promise<ServiceEdge[]>;
@@ -54,17 +56,19 @@ export interface MethodStats {
   requests: number;
   invalid: number;
   failed: number;
+  /** Refused to a scoped token (PERMISSION_DENIED). */
+  forbidden: number;
 }
-/** Requests, rejected requests (INVALID_ARGUMENT) and failed queries, per method. */
+/** Requests, rejected requests (INVALID_ARGUMENT, PERMISSION_DENIED) and failed queries, per method. */
 export type InsightsStats = Record<InsightsMethod, MethodStats>;
 
 export function newInsightsStats(): InsightsStats {
-  return Object.fromEntries(INSIGHTS_METHODS.map((m) => [m, { requests: 0, invalid: 0, failed: 0 }])) as InsightsStats;
+  return Object.fromEntries(INSIGHTS_METHODS.map((m) => [m, { requests: 0, invalid: 0, failed: 0, forbidden: 0 }])) as InsightsStats;
 }
 
 export function insightsHandlers(store: InsightsStore, log: Logger, stats: InsightsStats = newInsightsStats()): grpc.UntypedServiceImplementation {
   const handler =
-    <Req, Q, Res>(name: InsightsMethod, parse: (req: Req) => Q, run: (q: Q) => Promise<Res>) =>
+    <Req, Q, Res>(name: InsightsMethod, parse: (req: Req) => Q, run: (q: Q) => Promise<Res>, scoped: (q: Q, scope: ReadonlySet<string>) => Q | null) =>
     (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => {
       const st = stats[name];
       st.requests++;
@@ -74,6 +78,17 @@ export function insightsHandlers(store: InsightsStore, log: Logger, stats: Insig
       } catch (err) {
         st.invalid++;
         return cb(grpcError(grpc.status.INVALID_ARGUMENT, (err as Error).message));
+      }
+      // A scoped caller's question is narrowed to its flows, or refused when it is only about
+      // namespaces outside its scope.
+      const auth = callAuth(call);
+      if (auth?.scope) {
+        const narrowed = scoped(q, auth.scope);
+        if (narrowed === null) {
+          st.forbidden++;
+          return cb(auth.forbidden());
+        }
+        q = narrowed;
       }
       run(q).then(
         (res) => cb(null, res),
@@ -85,12 +100,18 @@ export function insightsHandlers(store: InsightsStore, log: Logger, stats: Insig
       );
     };
   const unary = <Res>(name: InsightsMethod, run: (r: RollupRange) => Promise<Res>) =>
-    handler<InsightsRequest, RollupRange, Res>(name, (req) => insightsRange(req), run);
+    handler<InsightsRequest, RollupRange, Res>(
+      name,
+      (req) => insightsRange(req),
+      run,
+      (r, scope) => (r.namespace !== undefined && !scope.has(r.namespace) ? null : { ...r, scope: [...scope] }),
+    );
   return {
     Why: handler<WhyRequest, WhyQuery, WhyReport>(
       'Why',
       (req) => whyQuery(req),
       async (q) => buildWhyReport(q, await store.whyEvidence(q)),
+      (q, scope) => (namesOnlyOutside([q.pair], scope) ? null : { ...q, scope: [...scope] }),
     ),
     ServiceMap: unary('ServiceMap', async (r): Promise<ServiceMapResponse> => ({
       edges: (await store.serviceMap(r)).map((e) => ({

@@ -16,6 +16,7 @@ import { startMetricsServer, type MetricsServer } from '../common/metrics/server
 import { registerRelayMetrics } from './metrics.js';
 import { buildRelayTls, type RelayTls, type RelayTlsSpec } from './tls.js';
 import { serverTlsFiles, type ServerTlsSpec, type TlsFiles } from '../common/tls.js';
+import { TokenFile } from '../common/auth/token-file.js';
 
 export interface RelayCommandOptions {
   listen: string;
@@ -43,6 +44,10 @@ export interface RelayCommandOptions {
   spool: { dir: string; maxBytes: number; segmentBytes: number; insertTimeoutMs: number } | null;
   /** Several relays share the store (see RelayOptions.shared). */
   shared?: { registrationIntervalMs: number; staleAfterMs: number };
+  /** Token file (common/auth/token-file.ts) the query services require a token of; absent: open. */
+  authTokenFile?: string;
+  /** How often the token file is checked for changes (ms; default 2000). */
+  authReloadIntervalMs?: number;
   /** Kafka mode: batches go to this topic (the ingester stores them) instead of ClickHouse. */
   kafka?: {
     brokers: string[];
@@ -72,9 +77,10 @@ export function relayStore(store: FlowStore): RelayStore {
         number: q.number,
         first: q.first,
         marks: q.marks,
+        ...(q.scope ? { scope: q.scope } : {}),
       }),
     liveMarks: () => store.liveMarks(),
-    namespaces: (sinceMs) => store.namespaces(sinceMs),
+    namespaces: (sinceMs, scope) => store.namespaces(sinceMs, scope),
     serviceMap: (r) => store.serviceMap(r),
     topTalkers: (r) => store.topTalkers(r),
     topDropReasons: (r) => store.topDropReasons(r),
@@ -91,13 +97,21 @@ export interface RunningRelay {
 
 export async function startRelay(opts: RelayCommandOptions): Promise<RunningRelay> {
   const log = createLogger('relay');
-  // Certificates first: a file that does not check stops the relay before storage opens.
-  const tls: RelayTls | undefined = opts.tls ? buildRelayTls(opts.tls, log) : undefined;
+  // The token file first: one that does not check stops the relay (exit 2) before anything
+  // listens, so a typo never leaves the query services open.
+  const tokens =
+    opts.authTokenFile !== undefined
+      ? new TokenFile(opts.authTokenFile, log, '--auth-token-file', { reloadIntervalMs: opts.authReloadIntervalMs ?? 2000 })
+      : null;
+  // Certificates next: a file that does not check stops the relay before storage opens.
+  let tls: RelayTls | undefined;
   let metricsTls: TlsFiles | null;
   try {
+    tls = opts.tls ? buildRelayTls(opts.tls, log) : undefined;
     metricsTls = opts.metricsAddr && opts.metricsTls ? serverTlsFiles(opts.metricsTls, log) : null;
   } catch (err) {
     tls?.close();
+    tokens?.close();
     throw err;
   }
   const connection: ConnectionOptions = opts.clickhouseUrl
@@ -145,6 +159,7 @@ export async function startRelay(opts: RelayCommandOptions): Promise<RunningRela
       ...(tls ? { tls } : {}),
       ...(opts.shared ? { shared: opts.shared } : {}),
       ...(opts.healthListen ? { healthListen: opts.healthListen } : {}),
+      ...(tokens ? { auth: tokens } : {}),
     },
     log,
   );
@@ -152,7 +167,7 @@ export async function startRelay(opts: RelayCommandOptions): Promise<RunningRela
   if (opts.metricsAddr) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const m = registerRelayMetrics(registry, relay, tls ?? null);
+    const m = registerRelayMetrics(registry, relay, tls ?? null, tokens);
     relay.onInsertDurable = (oldestMs) => m.insertDurable(oldestMs);
     metrics = await startMetricsServer(opts.metricsAddr, registry, log, metricsTls);
   }
@@ -162,6 +177,7 @@ export async function startRelay(opts: RelayCommandOptions): Promise<RunningRela
     metricsPort: metrics?.port ?? 0,
     async stop() {
       await relay.stop();
+      tokens?.close();
       await metrics?.close();
     },
   };

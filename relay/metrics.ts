@@ -6,13 +6,14 @@ import { ObservedMetric } from '../common/metrics/family.js';
 import type { Relay } from './relay.js';
 import { grpcServerStats } from '../common/grpc-server-metrics.js';
 import type { RelayTls } from './tls.js';
+import type { TokenFile } from '../common/auth/token-file.js';
 
 export interface RelayMetrics {
   /** Called once per durable insert with the oldest flow time (ms) it contained. */
   insertDurable(oldestFlowMs: number): void;
 }
 
-export function registerRelayMetrics(registry: Registry, relay: Relay, tls: RelayTls | null = null): RelayMetrics {
+export function registerRelayMetrics(registry: Registry, relay: Relay, tls: RelayTls | null = null, tokens: TokenFile | null = null): RelayMetrics {
   const counter = (name: string, help: string, read: () => number) => new ObservedMetric(name, help, 'counter', read).register(registry);
   const gauge = (name: string, help: string, read: () => number) => new ObservedMetric(name, help, 'gauge', read).register(registry);
   const ingest = relay.ingest.stats;
@@ -66,16 +67,38 @@ export function registerRelayMetrics(registry: Registry, relay: Relay, tls: Rela
       tls.files.reduce((s, f) => s + f.stats.reloadErrors, 0),
     );
   }
+  const auth = relay.auth;
+  if (auth) {
+    // Every reason exists at 0 from the start, so an alert on increase() can fire.
+    new ObservedMetric(
+      'flowscope_relay_auth_refused_total',
+      'Observer, Insights and RelayStatus calls refused: no token (missing), a token not in the file (invalid), or a request about namespaces outside the token (forbidden)',
+      'counter',
+      () => Object.entries(auth.refused).map(([reason, value]) => ({ labels: { reason }, value })),
+    ).register(registry);
+  }
+  if (tokens) {
+    counter('flowscope_relay_auth_token_file_reloads_total', 'Token file reloaded after a change', () => tokens.stats.reloads);
+    counter(
+      'flowscope_relay_auth_token_file_reload_errors_total',
+      'Changed token files that did not check (the previous tokens stay in force)',
+      () => tokens.stats.reloadErrors,
+    );
+    gauge('flowscope_relay_auth_token_file_ok', '1 when the token file on disk is the one in force; 0 while a changed file does not check', () =>
+      tokens.inForce ? 1 : 0,
+    );
+  }
   gauge('flowscope_relay_pending_rows', 'Rows accepted from collectors and not yet durable in storage (ingest queue depth)', () => batcher.pending);
   new ObservedMetric(
     'flowscope_relay_insights_requests_total',
-    'Insights requests (service map, top lists, why) by method and result: ok, invalid (INVALID_ARGUMENT) or failed (storage error)',
+    'Insights requests (service map, top lists, why) by method and result: ok, invalid (INVALID_ARGUMENT), forbidden (a scoped token asking outside its namespaces) or failed (storage error)',
     'counter',
     () =>
       Object.entries(relay.insightsStats).flatMap(([method, st]) => [
-        { labels: { method, result: 'ok' }, value: st.requests - st.invalid - st.failed },
+        { labels: { method, result: 'ok' }, value: st.requests - st.invalid - st.failed - st.forbidden },
         { labels: { method, result: 'invalid' }, value: st.invalid },
         { labels: { method, result: 'failed' }, value: st.failed },
+        { labels: { method, result: 'forbidden' }, value: st.forbidden },
       ]),
   ).register(registry);
   const follow = relay.fanout.stats;

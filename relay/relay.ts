@@ -41,6 +41,7 @@ import { FlowRateMeter } from '../common/rate.js';
 import { VERSION } from '../common/version.js';
 import { blockFirstTimeMs } from '../schema/native/flow-block.js';
 import type { NodeRegistration } from '../storage/index.js';
+import { GrpcAuth, type Authenticator, type CallAuth } from '../common/auth/grpc-auth.js';
 
 const LOST_SOURCE_NAMES = ['unknown_lost_event_source', 'perf_event_ring_buffer', 'observer_events_queue', 'hubble_ring_buffer'];
 
@@ -53,7 +54,8 @@ export interface RelayStore extends BatchStore, FlowHistory, InsightsStore {
   claimSession?(session: string): Promise<void>;
   writeRegistrations?(regs: Array<Omit<NodeRegistration, 'relay' | 'ageMs'>>): Promise<void>;
   readRegistrations?(windowMs: number): Promise<NodeRegistration[]>;
-  namespaces(sinceMs: number): Promise<Array<{ cluster: string; namespace: string }>>;
+  /** With a scope: the namespaces of the flows in it (its own and their peers). */
+  namespaces(sinceMs: number, scope?: readonly string[]): Promise<Array<{ cluster: string; namespace: string }>>;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,9 @@ export interface RelayOptions {
   shared?: { registrationIntervalMs: number; staleAfterMs: number };
   /** Plaintext grpc.health.v1 listener for probes (the gRPC port may be TLS); absent: none. */
   healthListen?: string;
+  /** Bearer tokens (common/auth/token-file.ts) every Observer, Insights and RelayStatus call
+   * must carry; absent: those services are open. Ingest (mTLS) and health are never guarded. */
+  auth?: Authenticator;
 }
 
 export class Relay {
@@ -89,6 +94,8 @@ export class Relay {
   private readonly rate = new FlowRateMeter();
   private readonly startedMs = Date.now();
   readonly insightsStats: InsightsStats = newInsightsStats();
+  /** Token checks of the query services (null: they are open); its `refused` counts feed metrics. */
+  readonly auth: GrpcAuth | null;
   port = 0;
   /** Port of the plaintext health listener (`healthListen`), 0 without one. */
   healthPort = 0;
@@ -104,6 +111,7 @@ export class Relay {
     private readonly log: Logger,
   ) {
     this.peers = new PeerClients(opts.tls?.peerCredentials ?? null);
+    this.auth = opts.auth ? new GrpcAuth(opts.auth) : null;
     const guard = opts.tls?.guard;
     this.fanout = new LiveFanout(this.nodes, this.peers, log, { ...DEFAULT_FANOUT_OPTIONS, ...opts.follow });
     this.sink = opts.sink ?? new ClickHouseSink(store);
@@ -175,11 +183,17 @@ export class Relay {
 
   async start(): Promise<void> {
     addCountedService(this.server, IngestService, { Push: this.ingest.handle } as grpc.UntypedServiceImplementation);
-    addCountedService(this.server, ObserverService, observerHandlers(this.backend()));
-    addCountedService(this.server, InsightsService, insightsHandlers(this.store, this.log, this.insightsStats));
-    addCountedService(this.server, RelayStatusService, {
-      LostEvents: (_call: unknown, cb: grpc.sendUnaryData<LostEventsResponse>) => cb(null, this.lostEvents()),
-    } as grpc.UntypedServiceImplementation);
+    const guard = (def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation) => (this.auth ? this.auth.guardService(def, impl) : impl);
+    addCountedService(this.server, ObserverService, guard(ObserverService, observerHandlers(this.backend())));
+    addCountedService(this.server, InsightsService, guard(InsightsService, insightsHandlers(this.store, this.log, this.insightsStats)));
+    // Lost-event totals are per collector and source, with no namespace in them: any valid token.
+    addCountedService(
+      this.server,
+      RelayStatusService,
+      guard(RelayStatusService, {
+        LostEvents: (_call: unknown, cb: grpc.sendUnaryData<LostEventsResponse>) => cb(null, this.lostEvents()),
+      } as grpc.UntypedServiceImplementation),
+    );
     this.health.addToServer(counting(this.server));
     if (this.opts.healthListen) {
       // Up first, answering NOT_SERVING until the main port serves.
@@ -214,7 +228,13 @@ export class Relay {
       tick();
     }
     this.log.info(
-      { listen: this.opts.listen, port: this.port, tls: !!this.opts.tls?.files.length, ...(this.healthServer ? { health: this.healthPort } : {}) },
+      {
+        listen: this.opts.listen,
+        port: this.port,
+        tls: !!this.opts.tls?.files.length,
+        auth: !!this.auth,
+        ...(this.healthServer ? { health: this.healthPort } : {}),
+      },
       'relay listening',
     );
   }
@@ -356,9 +376,21 @@ export class Relay {
       serverNodeName: this.opts.nodeName,
       preamble: () => this.preamble(),
       versionHeader: ['hubble-relay-version', VERSION],
-      serverStatus: () => this.serverStatus(),
-      getNodes: async (): Promise<GetNodesResponse> => ({ nodes: await this.nodeDetails() }),
-      getNamespaces: async (): Promise<GetNamespacesResponse> => ({ namespaces: await this.store.namespaces(Date.now() - 3600_000) }),
+      // The flow counts of the whole cluster are no scoped token's business: refused, not scoped
+      // (counting one scope's flows would be a storage query per status call).
+      serverStatus: async (auth?: CallAuth) => {
+        if (auth?.scope) throw auth.forbidden();
+        return this.serverStatus();
+      },
+      // Node names and states for anyone authenticated; a scoped token gets no flow counters.
+      getNodes: async (auth?: CallAuth): Promise<GetNodesResponse> => {
+        const nodes = await this.nodeDetails();
+        if (!auth?.scope) return { nodes };
+        return { nodes: nodes.map(({ num_flows: _n, max_flows: _m, seen_flows: _s, ...rest }) => rest) };
+      },
+      getNamespaces: async (auth?: CallAuth): Promise<GetNamespacesResponse> => ({
+        namespaces: await this.store.namespaces(Date.now() - 3600_000, auth?.scope ? [...auth.scope] : undefined),
+      }),
     };
   }
 }

@@ -29,6 +29,14 @@ export interface FlowQuery {
   marks?: ReadonlyMap<string, number>;
   /** Rows per round trip when number is 0. */
   pageSize?: number;
+  /** Only flows with one of these namespaces on either side (a scoped token). */
+  scope?: readonly string[];
+}
+
+/** The scope condition (a bound array, never SQL text) for a table with src_/dst_namespace. */
+export function scopeSQL(scope: readonly string[], params: Record<string, unknown>, name: string): string {
+  params[name] = [...scope];
+  return `(has({${name}:Array(String)}, src_namespace) OR has({${name}:Array(String)}, dst_namespace))`;
 }
 
 export function timestampNs(t: Timestamp): bigint {
@@ -62,6 +70,7 @@ function buildWhere(q: FlowQuery): Built {
     params.q_marks = q.marks;
     where.push("(flow_session = '' OR flow_seq <= {q_marks:Map(String, UInt64)}[flow_session])");
   }
+  if (q.scope !== undefined) where.push(scopeSQL(q.scope, params, 'q_scope'));
   if (q.newerThan) {
     params.q_newer = timestampNs(q.newerThan).toString();
     where.push('time > fromUnixTimestamp64Nano({q_newer:Int64})');
@@ -186,16 +195,19 @@ export interface NamespaceSeen {
   namespace: string;
 }
 
-/** Distinct (cluster, namespace) of either endpoint seen since `sinceMs`, sorted. */
-export async function namespaces(client: ClickHouseClient, sinceMs: number): Promise<NamespaceSeen[]> {
+/** Distinct (cluster, namespace) of either endpoint seen since `sinceMs`, sorted; with a
+ * scope, of the flows in it only (its namespaces and their peers). */
+export async function namespaces(client: ClickHouseClient, sinceMs: number, scope?: readonly string[]): Promise<NamespaceSeen[]> {
+  const params: Record<string, unknown> = { q_since: String(Math.trunc(sinceMs)) };
+  const cond = scope === undefined ? '' : ` AND ${scopeSQL(scope, params, 'q_scope')}`;
   const got = await rows(
     client,
     `SELECT DISTINCT c, ns FROM (
-      SELECT src_cluster AS c, src_namespace AS ns FROM flows WHERE time >= fromUnixTimestamp64Milli({q_since:Int64})
+      SELECT src_cluster AS c, src_namespace AS ns FROM flows WHERE time >= fromUnixTimestamp64Milli({q_since:Int64})${cond}
       UNION ALL
-      SELECT dst_cluster AS c, dst_namespace AS ns FROM flows WHERE time >= fromUnixTimestamp64Milli({q_since:Int64})
+      SELECT dst_cluster AS c, dst_namespace AS ns FROM flows WHERE time >= fromUnixTimestamp64Milli({q_since:Int64})${cond}
     ) WHERE ns != '' ORDER BY c, ns`,
-    { q_since: String(Math.trunc(sinceMs)) },
+    params,
   );
   return got.map((r) => ({ cluster: r[0] as string, namespace: r[1] as string }));
 }

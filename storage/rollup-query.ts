@@ -3,6 +3,7 @@
 // All inputs are query parameters.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { DEFAULT_CLUSTER } from '../common/cluster-name.js';
+import { scopeSQL } from './query.js';
 
 export interface RollupRange {
   /** Inclusive start, ms since the epoch (rounded down to the minute). */
@@ -14,6 +15,8 @@ export interface RollupRange {
   /** Only rows observed in this cluster (the rollup keeps the node name, "<cluster>/<node>"). */
   cluster?: string;
   limit?: number;
+  /** Only rows with one of these namespaces on either side (a scoped token). */
+  scope?: readonly string[];
 }
 
 export interface ServiceEdge {
@@ -55,6 +58,7 @@ function where(r: RollupRange, params: Record<string, unknown>): string {
     params.r_ns = r.namespace;
     parts.push('(src_namespace = {r_ns:String} OR dst_namespace = {r_ns:String})');
   }
+  if (r.scope !== undefined) parts.push(scopeSQL(r.scope, params, 'r_scope'));
   if (r.cluster !== undefined) {
     // Hubble leaves the node names of the cluster "default" unprefixed.
     if (r.cluster === DEFAULT_CLUSTER) parts.push("position(node_name, '/') = 0");

@@ -251,8 +251,8 @@ export class FlowStore {
   }
 
   /** Namespaces seen since `sinceMs` (default: the last hour), sorted by cluster, namespace. */
-  namespaces(sinceMs = Date.now() - 3_600_000): Promise<q.NamespaceSeen[]> {
-    return q.namespaces(this.reader, sinceMs);
+  namespaces(sinceMs = Date.now() - 3_600_000, scope?: readonly string[]): Promise<q.NamespaceSeen[]> {
+    return q.namespaces(this.reader, sinceMs, scope);
   }
 
   nodes(): Promise<q.NodeSeen[]> {

@@ -11,6 +11,7 @@ import { P, has } from '../schema/presence.js';
 import { MessageType, Verdict, L7FlowType } from '../proto/types.js';
 import { tcpFlagBit } from '../proto/tcp-flags.js';
 import { workloadExpr } from './rollup.js';
+import { scopeSQL } from './query.js';
 
 export interface WhyQuery {
   /** A → B: source_* fields name A, destination_* fields B (filters/sides.ts checkPairFilter). */
@@ -24,6 +25,8 @@ export interface WhyQuery {
   historyMs?: number;
   /** Rows per list (drops, policy verdicts, DNS names, ICMP errors); default 20, at most 200. */
   limit?: number;
+  /** Only flows with one of these namespaces on either side (a scoped token): every query reads through `range`. */
+  scope?: readonly string[];
 }
 
 export interface DirectionEvidence {
@@ -204,8 +207,9 @@ function compile(q: WhyQuery): Compiled {
     Object.assign(params, c.params);
     return `(${c.sql})`;
   };
+  const scoped = q.scope === undefined ? '' : ` AND ${scopeSQL(q.scope, params, 'w_scope')}`;
   return {
-    range: 'time >= fromUnixTimestamp64Nano({w_since:Int64}) AND time <= fromUnixTimestamp64Nano({w_until:Int64})',
+    range: `time >= fromUnixTimestamp64Nano({w_since:Int64}) AND time <= fromUnixTimestamp64Nano({w_until:Int64})${scoped}`,
     fwd: part(q.pair, 'wf'),
     rev: part(swapSides(q.pair), 'wr'),
     aSrc: part(endpointOnly(q.pair, 'source'), 'was'),
@@ -497,6 +501,9 @@ async function history(client: ClickHouseClient, c: Compiled, q: WhyQuery): Prom
   const empty = { fromMs, untilMs, pairs, forwardedBefore: 0, droppedBefore: 0, lastForwardedMs: null, firstDroppedMs: null };
   if (pairs.length === 0) return empty;
   const ports = q.pair.destination_port?.map(Number) ?? [];
+  // The pairs come from scoped flows already; the scope is applied again so no row outside it is summed.
+  const hParams: Record<string, unknown> = {};
+  const hScope = q.scope === undefined ? '' : ` AND ${scopeSQL(q.scope, hParams, 'h_scope')}`;
   const [r] = await rows(
     client,
     `SELECT sumIf(flows, verdict = {h_fw:Int32} AND minute < toDateTime({h_since:UInt32})),
@@ -506,8 +513,9 @@ async function history(client: ClickHouseClient, c: Compiled, q: WhyQuery): Prom
     FROM flows_1m
     WHERE minute >= toStartOfMinute(toDateTime({h_from:UInt32})) AND minute < toDateTime({h_until:UInt32})
       AND (src_namespace, src_workload, dst_namespace, dst_workload) IN {h_pairs:Array(Tuple(String, String, String, String))}
-      AND (empty({h_ports:Array(UInt32)}) OR has({h_ports:Array(UInt32)}, dst_port))`,
+      AND (empty({h_ports:Array(UInt32)}) OR has({h_ports:Array(UInt32)}, dst_port))${hScope}`,
     {
+      ...hParams,
       h_fw: Verdict.FORWARDED,
       h_dr: Verdict.DROPPED,
       h_since: Math.floor(sinceMs / 1000),

@@ -12,7 +12,8 @@ import { whyCommand } from './why.js';
 import { certsCommand } from './certs.js';
 import { int, retentionOption, serverOption, storeOption, strict } from './options.js';
 import { rpcErrorText, type ObserverApiClient } from '../client.js';
-import { clientTlsOptions, observerClient } from './tls-options.js';
+import { clientConnectionOptions, observerClient } from './tls-options.js';
+import { tokensCommand } from './tokens.js';
 import {
   formatHealthcheck,
   healthStatusText,
@@ -28,7 +29,7 @@ import {
 
 /** Adds hubble's client TLS flags (--tls, --tls-ca-cert-files, …) to a client command. */
 function withClientTls(cmd: Command): Command {
-  for (const o of clientTlsOptions()) cmd.addOption(o);
+  for (const o of clientConnectionOptions()) cmd.addOption(o);
   return cmd;
 }
 
@@ -164,5 +165,6 @@ export function userCommands(): Command[] {
     strict(whyCommand(serverOption())),
     schemaCommand(),
     certsCommand(),
+    tokensCommand(),
   ];
 }

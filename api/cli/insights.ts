@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import * as grpc from '@grpc/grpc-js';
 import { rpcErrorText, type ObserverApiClient } from '../client.js';
-import { clientTlsOptions, observerClient, type ClientTlsFlags } from './tls-options.js';
+import { clientConnectionOptions, observerClient, type ClientTlsFlags } from './tls-options.js';
 import type { InsightsRequest } from '../../proto/types.js';
 import { insightsRange, type InsightsRange } from '../query/insights-range.js';
 import { UsageError } from '../query/usage-error.js';
@@ -29,7 +29,7 @@ export const INSIGHTS_QUERIES = {
 
 export function insightsCommand(name: string, description: string, serverOption: Option, query: Query): Command {
   const cmd = new Command(name).description(description).addOption(serverOption);
-  for (const o of clientTlsOptions()) cmd.addOption(o);
+  for (const o of clientConnectionOptions()) cmd.addOption(o);
   return cmd
     .option('--since <time>', 'Start of the range: a duration back from now (1h, 30m) or an RFC 3339 time', '1h')
     .option('--until <time>', 'End of the range (default now)')

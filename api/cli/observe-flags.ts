@@ -12,7 +12,7 @@ import { SELECTOR_HELP, selectFlows } from '../query/flows-selection.js';
 import type { FilterFlag } from '../query/filter-flags.js';
 import { UsageError } from '../query/usage-error.js';
 import { parseGoDuration } from '../query/time-args.js';
-import { clientTlsOptions } from './tls-options.js';
+import { clientConnectionOptions } from './tls-options.js';
 
 export { UsageError } from '../query/usage-error.js';
 export type { FilterFlag } from '../query/filter-flags.js';
@@ -90,6 +90,7 @@ export interface ObserveOptions {
   tlsCaCertFiles?: string[];
   tlsClientCertFile?: string;
   tlsClientKeyFile?: string;
+  tokenFile?: string;
   printRawFilters?: boolean;
   silentErrors?: boolean;
   debug?: boolean;
@@ -132,6 +133,7 @@ export interface ObserveInvocation {
     tlsCaCertFiles: string[];
     tlsClientCertFile?: string;
     tlsClientKeyFile?: string;
+    tokenFile?: string;
   };
   printRawFilters: boolean;
   silentErrors: boolean;
@@ -255,6 +257,7 @@ export function resolveObserve(opts: ObserveOptions, ctx: ObserveContext = {}): 
       tlsCaCertFiles: opts.tlsCaCertFiles ?? [],
       ...(opts.tlsClientCertFile ? { tlsClientCertFile: opts.tlsClientCertFile } : {}),
       ...(opts.tlsClientKeyFile ? { tlsClientKeyFile: opts.tlsClientKeyFile } : {}),
+      ...(opts.tokenFile !== undefined ? { tokenFile: opts.tokenFile } : {}),
     },
     printRawFilters: opts.printRawFilters ?? false,
     silentErrors: opts.silentErrors ?? false,
@@ -342,7 +345,7 @@ export function buildObserveCommand(action: (inv: ObserveInvocation) => void | P
     .option('--server <address>', `Address of the server (default ${DEFAULT_SERVER}, or HUBBLE_SERVER)`)
     .option('--timeout <duration>', 'Dial timeout', '5s')
     .option('--request-timeout <duration>', 'Unary request timeout', '12s');
-  for (const o of clientTlsOptions()) cmd.addOption(o);
+  for (const o of clientConnectionOptions()) cmd.addOption(o);
   cmd
     .option('--input-file <path>', "Query flows from this file instead of the server; '-' reads stdin")
     .option('--print-raw-filters', 'Print allowlist/denylist filters and exit')
@@ -383,6 +386,7 @@ export function buildObserveCommand(action: (inv: ObserveInvocation) => void | P
         tlsCaCertFiles: o.tlsCaCertFiles,
         tlsClientCertFile: o.tlsClientCertFile,
         tlsClientKeyFile: o.tlsClientKeyFile,
+        tokenFile: o.tokenFile,
         printRawFilters: o.printRawFilters,
         silentErrors: o.silentErrors,
         debug: o.debug,

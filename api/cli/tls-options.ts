@@ -3,6 +3,7 @@
 // --tls-client-cert-file, --tls-client-key-file, --tls-server-name, --tls-allow-insecure).
 // Combinations that cannot work are UsageErrors (exit 2); files are read and checked where the
 // credentials are built (common/tls.ts: TlsConfigError, exit 2, one line naming the flag).
+import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../query/usage-error.js';
 import { ObserverApiClient } from '../client.js';
@@ -153,6 +154,35 @@ export interface ClientTlsFlags {
   tlsCaCertFiles?: string[];
   tlsClientCertFile?: string;
   tlsClientKeyFile?: string;
+  /** File holding the bearer token for the relay (user commands; see clientToken). */
+  tokenFile?: string;
+}
+
+/** The client flags of user commands: hubble's TLS flags and --token-file. */
+export function clientConnectionOptions(): Option[] {
+  return [
+    ...clientTlsOptions(),
+    new Option('--token-file <path>', 'File holding the bearer token the relay requires (`flowscope tokens create`; else FLOWSCOPE_TOKEN)'),
+  ];
+}
+
+/** The bearer token to send: the first line of --token-file, else FLOWSCOPE_TOKEN, else none.
+ * The token is never a command-line value (it would show in `ps` and shell history). */
+export function clientToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (tokenFile === undefined) {
+    const t = env.FLOWSCOPE_TOKEN?.trim();
+    return t ? t : undefined;
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(tokenFile, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`--token-file ${tokenFile}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : 'cannot be read'}`);
+  }
+  const token = text.split('\n')[0].trim();
+  if (!/^[\x21-\x7e]{1,512}$/.test(token)) throw new UsageError(`--token-file ${tokenFile}: the first line is not a token`);
+  return token;
 }
 
 export function clientTlsOptions(): Option[] {
@@ -197,10 +227,11 @@ export function clientTlsSpec(server: string, f: ClientTlsFlags): ClientTlsSpec 
  */
 export function observerClient(server: string, timeoutMs: number, f: ClientTlsFlags, watch: TlsFilesOptions = { reloadIntervalMs: 0 }): ObserverApiClient {
   const spec = clientTlsSpec(server, f);
-  if (!spec) return new ObserverApiClient(server, timeoutMs);
+  const token = clientToken(f.tokenFile);
+  if (!spec) return new ObserverApiClient(server, timeoutMs, undefined, {}, token);
   const files = clientTlsFiles(spec, createLogger('client'), watch);
   const creds = grpcChannelCredentials(files, { serverName: spec.serverName, allowInsecure: spec.allowInsecure });
-  const client = new ObserverApiClient(server, timeoutMs, creds, grpcChannelOptions(spec.allowInsecure ? undefined : spec.serverName));
+  const client = new ObserverApiClient(server, timeoutMs, creds, grpcChannelOptions(spec.allowInsecure ? undefined : spec.serverName), token);
   const close = client.close.bind(client);
   client.close = () => {
     close();

@@ -3,7 +3,7 @@
 // 2 for a bad question.
 import { Command, Option } from 'commander';
 import { askRelay } from './insights.js';
-import { clientTlsOptions } from './tls-options.js';
+import { clientConnectionOptions } from './tls-options.js';
 import type { FilterFlag } from '../query/filter-flags.js';
 import { WHY_FILTER_FLAGS, whyRequest } from '../query/why-selection.js';
 import { UsageError } from '../query/usage-error.js';
@@ -41,7 +41,7 @@ export function whyCommand(serverOption: Option): Command {
       'Explain why a source cannot reach a destination, from stored flows: drops, policy verdicts, DNS, TCP/ICMP signs, nodes; exit 0 reachable, 1 not',
     )
     .addOption(serverOption);
-  for (const o of clientTlsOptions()) cmd.addOption(o);
+  for (const o of clientConnectionOptions()) cmd.addOption(o);
   for (const flag of WHY_FILTER_FLAGS) {
     const [arg, help] = HELP[flag];
     cmd.addOption(

@@ -5,7 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { UsageError } from '../query/usage-error.js';
-import { rpcErrorText } from '../client.js';
+import { isTokenRefusal, rpcErrorText } from '../client.js';
+import type { HttpAuth } from './auth.js';
 
 export interface ApiError {
   statusCode: number;
@@ -40,7 +41,7 @@ function asParameterText(message: string): string {
   return message.replace(/(^|[\s"'`(])--([a-z])/g, '$1$2');
 }
 
-export function installErrorHandler(app: FastifyInstance, registry: Registry, relay: string): void {
+export function installErrorHandler(app: FastifyInstance, registry: Registry, relay: string, auth: HttpAuth): void {
   const rejected = new Counter({
     name: 'flowscope_api_rejected_requests_total',
     help: 'HTTP API requests answered 400, by route and reason (parameter: the schema refused a query parameter; value: a value did not parse or the relay refused it)',
@@ -68,6 +69,11 @@ export function installErrorHandler(app: FastifyInstance, registry: Registry, re
     }
     const g = err as unknown as Partial<grpc.ServiceError>;
     if (typeof g.code === 'number' && 'details' in g) {
+      // The relay's token refusals, with none of their detail (a refused client certificate is
+      // the API's own configuration: a 502 like any relay failure).
+      const refusal = isTokenRefusal(g);
+      if (refusal === 'unauthenticated') return auth.refuse(reply, auth.unauthenticatedReason(req));
+      if (refusal === 'forbidden') return auth.refuse(reply, 'forbidden');
       if (g.code === grpc.status.INVALID_ARGUMENT) {
         rejected.inc({ route, reason: 'value' });
         return send({ statusCode: 400, error: 'Bad Request', message: g.details || err.message });

@@ -4,7 +4,12 @@
 import type { GetFlowsRequest, GetFlowsResponse } from '../../proto/types.js';
 import type { ObserverApiClient } from '../client.js';
 
-export async function* flowResponses(client: ObserverApiClient, req: GetFlowsRequest, signal?: AbortSignal): AsyncGenerator<GetFlowsResponse> {
+export async function* flowResponses(
+  client: ObserverApiClient,
+  req: GetFlowsRequest,
+  signal?: AbortSignal,
+  onAccepted?: () => void,
+): AsyncGenerator<GetFlowsResponse> {
   const abort = new AbortController();
   // An outside abort (the HTTP client went away) ends the call even while a next() waits.
   const stop = () => {
@@ -27,6 +32,7 @@ export async function* flowResponses(client: ObserverApiClient, req: GetFlowsReq
           wake?.();
         }),
       abort.signal,
+      onAccepted,
     )
     .then(
       () => {

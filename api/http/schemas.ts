@@ -158,6 +158,8 @@ export const statusResponseSchema: JsonSchema = {
 export function errorResponses(): Record<string, JsonSchema> {
   return {
     400: { description: 'A query parameter is invalid (named in message and parameter)', ...errorRef },
+    401: { description: 'No valid bearer token (the answer carries WWW-Authenticate: Bearer)', ...errorRef },
+    403: { description: "The token may not see this: the request names only namespaces outside the token's, or asks for cluster-wide status", ...errorRef },
     502: { description: 'The relay could not answer', ...errorRef },
   };
 }

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { freePort, startProc, run, waitFor, waitHealthy, type Proc } from '../../testing/harness.js';
 import { buildApi } from './server.js';
+import { hashToken, TokenSet } from '../../common/auth/token-file.js';
 import { FILTER_FLAGS } from '../query/filter-flags.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowscope-http-'));
@@ -48,6 +49,19 @@ after(async () => {
   await collector?.stop();
   await relay?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('an API with a token file in front of a relay without one is not ready (it would hand tokens every namespace)', async () => {
+  const secured = buildApi({ server, tokens: new TokenSet([{ name: 't', sha256: hashToken('fs_t'), namespaces: ['shop'] }]) });
+  try {
+    const r = await secured.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(r.statusCode, 503);
+    assert.match(r.json().error, /the relay answers without a token: run it with the same --auth-token-file/);
+    // The API without a token file only forwards: ready.
+    assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+  } finally {
+    await secured.close();
+  }
 });
 
 test('flows: filters as parameters, same answer as observe', async () => {

@@ -5,6 +5,7 @@ import { renderFlows } from './flows.js';
 import { renderMap } from './map.js';
 import { renderStatus } from './status.js';
 import { renderWhy } from './why.js';
+import { apiToken, authHooks, h, setApiToken } from './dom.js';
 
 type View = (root: HTMLElement, url: URL) => () => void;
 
@@ -39,4 +40,44 @@ document.addEventListener('click', (ev) => {
   show();
 });
 window.addEventListener('popstate', show);
+
+// The token field: shown when the API answers 401, or while a token is in use (to change or
+// forget it). The token stays in this tab's sessionStorage.
+const tokenInput = h('input', { type: 'password', id: 'token', name: 'token', size: 24, autocomplete: 'off', placeholder: 'bearer token' });
+const tokenForm = h(
+  'form',
+  {
+    id: 'token-form',
+    class: 'token',
+    onsubmit: (ev: Event) => {
+      ev.preventDefault();
+      setApiToken(tokenInput.value.trim() || null);
+      tokenInput.value = '';
+      tokenForm.hidden = !apiToken();
+      show();
+    },
+  },
+  h('label', { for: 'token', id: 'token-label' }, 'Token'),
+  tokenInput,
+  h('button', { type: 'submit', id: 'token-use' }, 'Use'),
+  h(
+    'button',
+    {
+      type: 'button',
+      id: 'token-forget',
+      onclick: () => {
+        setApiToken(null);
+        show();
+      },
+    },
+    'Forget',
+  ),
+);
+tokenForm.hidden = !apiToken();
+document.querySelector('header')!.append(tokenForm);
+authHooks.onUnauthorized = () => {
+  tokenForm.hidden = false;
+  document.getElementById('token-label')!.textContent = apiToken() ? 'Token refused; another' : 'This API needs a token';
+  tokenInput.focus();
+};
 show();

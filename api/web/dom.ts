@@ -44,9 +44,33 @@ export interface ApiAnswer<T> {
   parameter?: string;
 }
 
-/** GET a JSON route; never throws for an HTTP error (the caller shows the message), only for a network failure. */
-export async function getJSON<T>(url: string, signal?: AbortSignal): Promise<ApiAnswer<T>> {
-  const res = await fetch(url, { headers: { accept: 'application/json' }, signal });
+// The API's bearer token, when it asks for one: kept in sessionStorage (this tab, until it
+// closes), sent in the Authorization header — never in a URL, which servers and proxies log.
+const TOKEN_KEY = 'flowscope-token';
+
+export function apiToken(): string | null {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setApiToken(token: string | null): void {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** Hooks the app sets: what to do when the API answers 401 (ask for a token). */
+export const authHooks = { onUnauthorized: (): void => {} };
+
+function headers(accept: string): Record<string, string> {
+  const t = apiToken();
+  return t ? { accept, authorization: `Bearer ${t}` } : { accept };
+}
+
+async function errorAnswer<T>(res: Response): Promise<ApiAnswer<T>> {
+  if (res.status === 401) authHooks.onUnauthorized();
   const text = await res.text();
   let body: unknown;
   try {
@@ -54,9 +78,51 @@ export async function getJSON<T>(url: string, signal?: AbortSignal): Promise<Api
   } catch {
     body = undefined;
   }
-  if (res.ok) return { status: res.status, body: body as T };
   const e = (body ?? {}) as { message?: string; parameter?: string };
   return { status: res.status, body: body as T, message: e.message ?? (text.slice(0, 300) || res.statusText), parameter: e.parameter };
+}
+
+/** GET a JSON route; never throws for an HTTP error (the caller shows the message), only for a network failure. */
+export async function getJSON<T>(url: string, signal?: AbortSignal): Promise<ApiAnswer<T>> {
+  const res = await fetch(url, { headers: headers('application/json'), signal });
+  if (!res.ok) return errorAnswer<T>(res);
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body: body as T };
+}
+
+/**
+ * Reads a Server-Sent Events route with fetch (EventSource cannot send the Authorization
+ * header), calling `onEvent` per event. Resolves with the API's answer when it refused the
+ * request, with null when the stream ended; rejects on a network failure or abort.
+ */
+export async function streamEvents(url: string, signal: AbortSignal, onEvent: (event: string, data: string) => void): Promise<ApiAnswer<unknown> | null> {
+  const res = await fetch(url, { headers: headers('text/event-stream'), signal });
+  if (!res.ok) return errorAnswer(res);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return null;
+    buf += value;
+    let end: number;
+    while ((end = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, end);
+      buf = buf.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) event = line.slice(7);
+        else if (line.startsWith('data: ')) data.push(line.slice(6));
+      }
+      if (data.length > 0) onEvent(event, data.join('\n'));
+    }
+  }
 }
 
 export function message(kind: 'error' | 'info', text: string | Node, id?: string): HTMLElement {

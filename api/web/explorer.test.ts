@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { freePort, startProc, waitFor, waitHealthy, type Proc } from '../../testing/harness.js';
 import { browserMissing, launchBrowser } from '../../testing/browser.js';
 import { buildApi } from '../http/server.js';
+import { hashToken, TokenSet } from '../../common/auth/token-file.js';
 
 const skip = browserMissing();
 const WAIT = 120_000;
@@ -21,6 +22,7 @@ let app: ReturnType<typeof buildApi> | undefined;
 let browser: Browser | undefined;
 let page: Page;
 let base = '';
+let relayAddress = '';
 const pageErrors: string[] = [];
 
 interface Edge {
@@ -40,6 +42,7 @@ async function api<T>(url: string): Promise<{ status: number; body: T }> {
 before(async () => {
   if (skip) return;
   const server = `127.0.0.1:${await freePort()}`;
+  relayAddress = server;
   relay = startProc(['relay', '--listen', server, '--data-dir', path.join(dir, 'chdb'), '--flush-interval', '50']);
   await waitHealthy(server);
   collector = startProc(['collector', '--rate', '200', '--relay', server, '--node-name', 'browser-node', '--listen', `127.0.0.1:${await freePort()}`]);
@@ -152,6 +155,52 @@ test('flows: filter bar, verdict colours, a flow in full, the observe command, a
   assert.match(page.url(), /live=1/);
   assert.match((await page.textContent('#observe-command-text')) ?? '', /--follow/);
   assert.deepEqual(pageErrors, []);
+});
+
+test('a token: asked for on 401, kept for the tab, sent in a header (history and live), never in a URL', { skip }, async () => {
+  const token = 'fs_browser-test-token-0123456789abcdefghijklmnop';
+  // A second API over the same relay that requires a token of its own file.
+  const secured = buildApi({ server: relayAddress, tokens: new TokenSet([{ name: 'ui', sha256: hashToken(token), namespaces: ['*'] }]) });
+  await secured.listen({ host: '127.0.0.1', port: 0 });
+  const securedBase = `http://127.0.0.1:${(secured.server.address() as AddressInfo).port}`;
+  const p = await browser!.newPage();
+  p.setDefaultTimeout(WAIT);
+  const urls: string[] = [];
+  const authorized: string[] = [];
+  p.on('request', (r) => {
+    urls.push(r.url());
+    if (r.headers().authorization === `Bearer ${token}`) authorized.push(new URL(r.url()).pathname);
+  });
+  try {
+    await p.goto(`${securedBase}/flows`);
+    await p.waitForSelector('#token-form:not([hidden])');
+    assert.equal(await p.textContent('#token-label'), 'This API needs a token');
+    assert.equal(await p.$$eval('tr.flow', (trs) => trs.length), 0);
+    await p.fill('#token', token);
+    await p.click('#token-use');
+    await p.waitForSelector('tr.flow');
+    assert.equal(await p.evaluate(() => sessionStorage.getItem('flowscope-token')), token);
+    // Live through fetch streaming, with the header.
+    await p.check('input[name=live]');
+    const startedMs = Date.now();
+    await p.click('#apply');
+    await p.waitForFunction(
+      (since) => [...document.querySelectorAll('tr.flow')].some((tr) => Date.parse(tr.getAttribute('data-time') ?? '') > since),
+      startedMs,
+      { timeout: WAIT },
+    );
+    assert.ok(authorized.includes('/api/v1/flows'), authorized.join(' '));
+    assert.ok(authorized.includes('/api/v1/flows/stream'), authorized.join(' '));
+    for (const u of urls) assert.ok(!u.includes(token) && !u.includes(token.slice(3, 15)), u);
+    // A wrong token: asked again.
+    await p.evaluate(() => sessionStorage.setItem('flowscope-token', 'fs_wrong'));
+    await p.goto(`${securedBase}/map`);
+    await p.waitForSelector('#token-form:not([hidden])');
+    assert.equal(await p.textContent('#token-label'), 'Token refused; another');
+  } finally {
+    await p.close();
+    await secured.close();
+  }
 });
 
 test('service map: edges with counts, a dropped edge highlighted, its flows on click, the why link', { skip }, async () => {

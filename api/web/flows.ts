@@ -2,7 +2,7 @@
 // API's own /openapi.json, so it never drifts from the server), history over a time range in
 // pages, or live flows over the SSE route; verdict colours; a flow's every field on click; the
 // current query as a `flowscope observe` command.
-import { commandBox, getJSON, h, message, shellQuote } from './dom.js';
+import { commandBox, getJSON, h, message, shellQuote, streamEvents } from './dom.js';
 import { endpointText, eventType, flattenFields, protocol, summaryText, timeText, type FlowJSON } from './flow-text.js';
 
 export interface FilterEntry {
@@ -207,7 +207,7 @@ export function renderFlows(root: HTMLElement, url: URL): () => void {
   const until = h('input', { name: 'until', value: q.until, size: 22, placeholder: 'now', title: 'Range end (empty: now)' });
   const live = h('input', { type: 'checkbox', name: 'live', checked: q.live });
   let params: FilterParam[] = [];
-  let stream: EventSource | undefined;
+  let stream: AbortController | undefined;
   let abort = new AbortController();
 
   const rows: Array<{ el: HTMLElement; read: () => FilterEntry }> = [];
@@ -268,7 +268,7 @@ export function renderFlows(root: HTMLElement, url: URL): () => void {
   });
 
   const stop = () => {
-    stream?.close();
+    stream?.abort();
     stream = undefined;
     abort.abort();
     abort = new AbortController();
@@ -325,29 +325,40 @@ export function renderFlows(root: HTMLElement, url: URL): () => void {
     let lost = 0;
     let count = 0;
     status.textContent = 'Following live flows…';
-    const es = new EventSource(`/api/v1/flows/stream?${p}`);
-    stream = es;
-    es.addEventListener('flow', (ev) => {
-      const f = JSON.parse((ev as MessageEvent<string>).data) as FlowJSON;
-      list.body.prepend(list.row(f));
-      while (list.body.rows.length > MAX_LIVE_ROWS) list.body.lastElementChild?.remove();
-      count++;
-      status.textContent = `Following: ${count} flows received${lost ? `, ${lost} events lost upstream` : ''} (newest first, at most ${MAX_LIVE_ROWS} kept)`;
-    });
-    es.addEventListener('lost', (ev) => {
-      lost += Number((JSON.parse((ev as MessageEvent<string>).data) as { num_events_lost?: string | number }).num_events_lost ?? 0);
-    });
-    es.addEventListener('error', (ev) => {
-      const data = (ev as MessageEvent<string>).data;
-      if (data) {
+    const ac = new AbortController();
+    stream = ac;
+    let ended = false;
+    const onEvent = (event: string, data: string) => {
+      if (event === 'flow') {
+        const f = JSON.parse(data) as FlowJSON;
+        list.body.prepend(list.row(f));
+        while (list.body.rows.length > MAX_LIVE_ROWS) list.body.lastElementChild?.remove();
+        count++;
+        status.textContent = `Following: ${count} flows received${lost ? `, ${lost} events lost upstream` : ''} (newest first, at most ${MAX_LIVE_ROWS} kept)`;
+      } else if (event === 'lost') {
+        lost += Number((JSON.parse(data) as { num_events_lost?: string | number }).num_events_lost ?? 0);
+      } else if (event === 'error') {
         // The relay failed: the API ends the stream with its reason.
-        es.close();
+        ended = true;
         showError(`Live stream ended: ${(JSON.parse(data) as { message: string }).message}`);
-      } else if (es.readyState === EventSource.CLOSED) {
-        // A refused request (400) closes the source: ask the history route for the message.
-        void getJSON(`/api/v1/flows?${filterParamsOf(cur.filters)}&last=1`).then((r) => showError(r.message ?? 'The live stream was refused', r.parameter));
-      } else status.textContent = 'Live stream interrupted, reconnecting…';
-    });
+      }
+    };
+    // fetch, not EventSource: the token goes in a header. Reconnects like EventSource would
+    // (a refused request, or the API's error event, ends it).
+    void (async () => {
+      for (;;) {
+        try {
+          const refused = await streamEvents(`/api/v1/flows/stream?${p}`, ac.signal, onEvent);
+          if (refused) return showError(refused.message ?? 'The live stream was refused', refused.parameter);
+        } catch {
+          /* interrupted: retried below */
+        }
+        if (ac.signal.aborted || ended) return;
+        status.textContent = 'Live stream interrupted, reconnecting…';
+        await new Promise((r) => setTimeout(r, 2000));
+        if (ac.signal.aborted) return;
+      }
+    })();
   };
 
   const form = h(

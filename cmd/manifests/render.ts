@@ -67,6 +67,9 @@ export interface ManifestOptions {
   apiHttps: boolean;
   /** With tls: /metrics over HTTPS, the ServiceMonitors verifying the certificates. */
   metricsTls: boolean;
+  /** Secret with key `tokens.yaml` (`flowscope tokens create --file tokens.yaml`): the relay and the
+   * API require bearer tokens from it (--auth-token-file); absent: their query APIs are open. */
+  authTokenSecret?: string;
 }
 
 export const DEFAULT_MANIFEST_OPTIONS: Omit<ManifestOptions, 'clickhouseUrl'> = Object.freeze({
@@ -95,6 +98,9 @@ export const DEFAULT_MANIFEST_OPTIONS: Omit<ManifestOptions, 'clickhouseUrl'> = 
 });
 
 export const TLS_MOUNT = '/etc/flowscope/tls';
+export const AUTH_MOUNT = '/etc/flowscope/auth';
+/** The token Secret's key (`flowscope tokens create --file tokens.yaml`). */
+export const AUTH_TOKENS_KEY = 'tokens.yaml';
 
 type Obj = Record<string, unknown>;
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } } & Obj;
@@ -259,10 +265,10 @@ function secretFiles(component: Component, o: ManifestOptions): SecretFiles[] {
       ...secretVolume('tls', TLS_SECRETS[component], TLS_MOUNT, [TLS_SECRET_KEYS.cert, TLS_SECRET_KEYS.key, TLS_SECRET_KEYS.ca]),
       args: tlsArgs(component, o),
     });
-  // ---- Authentication token files -------------------------------------------------------------
-  // A bearer-token Secret for the relay and the API belongs here, as one more entry: its own
-  // volume (secretVolume, e.g. at /etc/flowscope/auth), and the flag that names the file.
-  // ----------------------------------------------------------------------------------------------
+  // Bearer tokens for the relay's query APIs and the HTTP API (required like the certificates: a
+  // pod without its tokens must wait rather than start with open APIs).
+  if (o.authTokenSecret && component !== 'collector')
+    out.push({ ...secretVolume('auth', o.authTokenSecret, AUTH_MOUNT, [AUTH_TOKENS_KEY]), args: ['--auth-token-file', `${AUTH_MOUNT}/${AUTH_TOKENS_KEY}`] });
   return out;
 }
 

@@ -15,14 +15,15 @@ export async function clusterRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     response: { 200: response, ...errorResponses() },
   });
 
-  app.get('/api/v1/status', { schema: schema('Relay health and server status (as `flowscope status`)', statusResponseSchema) }, async () => {
-    const status = await ctx.client.serverStatus();
+  app.get('/api/v1/status', { schema: schema('Relay health and server status (as `flowscope status`)', statusResponseSchema) }, async (req) => {
+    const client = ctx.clientFor(req);
+    const status = await client.serverStatus();
     // Health is reported, not required: a relay that answers ServerStatus but is not SERVING
     // (storage down) is exactly what this page is for.
-    const health = await ctx.client.healthCheck().catch((err: Error) => `UNREACHABLE: ${err.message}`);
+    const health = await client.healthCheck().catch((err: Error) => `UNREACHABLE: ${err.message}`);
     // Only a relay counts lost events; a collector (or an older relay) answers UNIMPLEMENTED and
     // the answer simply has no lost_events.
-    const lost = await ctx.client.lostEvents().catch(() => undefined);
+    const lost = await client.lostEvents().catch(() => undefined);
     return {
       relay: { address: ctx.server, health },
       status: toProtoJSON(types.ServerStatusResponse, status as Record<string, unknown>),
@@ -33,12 +34,12 @@ export async function clusterRoutes(app: FastifyInstance, ctx: ApiContext): Prom
   app.get(
     '/api/v1/nodes',
     { schema: schema('Collectors known to the relay (as `flowscope list nodes -o json`)', protoRef(types.GetNodesResponse)) },
-    async () => toProtoJSON(types.GetNodesResponse, (await ctx.client.getNodes()) as Record<string, unknown>),
+    async (req) => toProtoJSON(types.GetNodesResponse, (await ctx.clientFor(req).getNodes()) as Record<string, unknown>),
   );
 
   app.get(
     '/api/v1/namespaces',
     { schema: schema('Namespaces seen in the last hour (as `flowscope list namespaces -o json`)', protoRef(types.GetNamespacesResponse)) },
-    async () => toProtoJSON(types.GetNamespacesResponse, (await ctx.client.getNamespaces()) as Record<string, unknown>),
+    async (req) => toProtoJSON(types.GetNamespacesResponse, (await ctx.clientFor(req).getNamespaces()) as Record<string, unknown>),
   );
 }

@@ -118,7 +118,7 @@ export async function flowsRoutes(app: FastifyInstance, ctx: ApiContext): Promis
           `at most ${MAX_FLOWS_PER_REQUEST} flows per request with last/first (use limit and cursor, all=true, or flowscope export for more)`,
         );
       }
-      const it = flowResponses(ctx.client, { ...request, field_mask: undefined });
+      const it = flowResponses(ctx.clientFor(req), { ...request, field_mask: undefined });
       // The first answer (or the relay's refusal) comes before the status line is written, so a
       // bad request is still a 400; after that the body streams.
       const first = await it.next().catch((err: unknown) => {
@@ -150,13 +150,18 @@ export async function flowsRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       const sel = queryToSelection(searchOf(req));
       const request = selectFlows({ ...sel, follow: true });
       if ((request.number ?? 0) > MAX_FLOWS_PER_REQUEST) throw new UsageError(`at most ${MAX_FLOWS_PER_REQUEST} stored flows with last`);
-      openStreams.inc();
       // The response only closes when the client goes away: that ends the relay call too.
       const gone = new AbortController();
       reply.raw.on('close', () => gone.abort());
+      let accepted!: () => void;
+      const acceptance = new Promise<void>((r) => (accepted = r));
+      const it = flowResponses(ctx.clientFor(req), request, gone.signal, () => accepted());
+      let pending = it.next();
+      // The relay takes the call (its response headers) or refuses it before the status line is
+      // written, so a missing token is a 401, a forbidden request a 403 and bad filters a 400.
+      await Promise.race([acceptance, pending.then(() => undefined)]);
+      openStreams.inc();
       const events = async function* (): AsyncGenerator<string> {
-        const it = flowResponses(ctx.client, request, gone.signal);
-        let pending = it.next();
         let timer: NodeJS.Timeout | undefined;
         try {
           yield ': flowscope flow stream\n\n';

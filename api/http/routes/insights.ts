@@ -34,7 +34,7 @@ export async function insightsRoutes(app: FastifyInstance, ctx: ApiContext): Pro
           cluster: q.cluster,
           limit: q.limit === undefined ? undefined : String(q.limit),
         });
-        return toProtoJSON(type, (await ctx.client[method](request)) as Record<string, unknown>);
+        return toProtoJSON(type, (await ctx.clientFor(req)[method](request)) as Record<string, unknown>);
       },
     );
   }

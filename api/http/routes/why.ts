@@ -23,7 +23,7 @@ export async function whyRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
     },
     async (req) => {
       const request = whyRequestFromQuery(new URL(req.url, 'http://localhost').searchParams);
-      return toProtoJSON(types.WhyReport, (await ctx.client.why(request)) as Record<string, unknown>);
+      return toProtoJSON(types.WhyReport, (await ctx.clientFor(req).why(request)) as Record<string, unknown>);
     },
   );
 }
