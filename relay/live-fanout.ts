@@ -193,8 +193,10 @@ class FollowerStream implements LiveStream {
         resumeFrom = null;
         req = { ...req, since: laterOf(req.since, this.openedAt) };
       }
-    } else if (!this.first) {
-      // A follow of new flows only, and a collector that appeared after it began: its flows since then.
+    } else {
+      // A follow of new flows only: each collector's flows since the follow began, also for the
+      // collectors already connected, so the time it takes to open the streams (seconds on a busy
+      // relay) is no gap; the record times come from the nodes' clocks.
       req = { ...req, since: this.openedAt };
     }
     const call = peers.getFlows(n.observerAddress, n.name, req, md);
