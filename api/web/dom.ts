@@ -69,15 +69,19 @@ function headers(accept: string): Record<string, string> {
   return t ? { accept, authorization: `Bearer ${t}` } : { accept };
 }
 
+/** A response body as JSON; undefined when empty or not JSON (the caller shows the text). */
+function parseBody(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function errorAnswer<T>(res: Response): Promise<ApiAnswer<T>> {
   if (res.status === 401) authHooks.onUnauthorized();
   const text = await res.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
+  const body = parseBody(text);
   const e = (body ?? {}) as { message?: string; parameter?: string };
   return { status: res.status, body: body as T, message: e.message ?? (text.slice(0, 300) || res.statusText), parameter: e.parameter };
 }
@@ -86,14 +90,7 @@ async function errorAnswer<T>(res: Response): Promise<ApiAnswer<T>> {
 export async function getJSON<T>(url: string, signal?: AbortSignal): Promise<ApiAnswer<T>> {
   const res = await fetch(url, { headers: headers('application/json'), signal });
   if (!res.ok) return errorAnswer<T>(res);
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, body: body as T };
+  return { status: res.status, body: parseBody(await res.text()) as T };
 }
 
 /**
