@@ -12,7 +12,7 @@ import { SELECTOR_HELP, selectFlows } from '../query/flows-selection.js';
 import type { FilterFlag } from '../query/filter-flags.js';
 import { UsageError } from '../query/usage-error.js';
 import { parseGoDuration } from '../query/time-args.js';
-import { clientConnectionOptions } from './tls-options.js';
+import { clientConnectionOptions, type ClientTlsFlags } from './tls-options.js';
 
 export { UsageError } from '../query/usage-error.js';
 export type { FilterFlag } from '../query/filter-flags.js';
@@ -60,7 +60,7 @@ export const DEFAULT_FIELD_MASK = [
 ];
 
 /** Options as the command line gives them (strings unparsed); `filters` keeps flag order. */
-export interface ObserveOptions {
+export interface ObserveOptions extends ClientTlsFlags {
   filters?: FilterFlag[];
   last?: string;
   first?: string;
@@ -84,13 +84,6 @@ export interface ObserveOptions {
   server?: string;
   timeout?: string;
   requestTimeout?: string;
-  tls?: boolean;
-  tlsAllowInsecure?: boolean;
-  tlsServerName?: string;
-  tlsCaCertFiles?: string[];
-  tlsClientCertFile?: string;
-  tlsClientKeyFile?: string;
-  tokenFile?: string;
   printRawFilters?: boolean;
   silentErrors?: boolean;
   debug?: boolean;
