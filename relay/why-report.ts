@@ -240,29 +240,20 @@ export function buildWhyReport(q: WhyQuery, ev: WhyEvidence): WhyReport {
   });
 
   const deniedGroups = new Map<string, { events: number; egress: boolean; reverse: boolean; nodes: Set<string>; first: bigint; last: bigint }>();
-  for (const p of ev.policy.filter((x) => x.verdict === Verdict.DROPPED)) {
-    const egress = p.trafficDirection === TrafficDirection.EGRESS;
-    const k = `${p.reverse}|${egress}`;
-    const g = deniedGroups.get(k) ?? { events: 0, egress, reverse: p.reverse, nodes: new Set<string>(), first: p.firstNs, last: p.lastNs };
-    g.events += p.events;
-    g.nodes.add(p.node);
-    if (p.firstNs < g.first) g.first = p.firstNs;
-    if (p.lastNs > g.last) g.last = p.lastNs;
+  const deny = (reverse: boolean, egress: boolean, events: number, node: string, first: bigint, last: bigint) => {
+    const k = `${reverse}|${egress}`;
+    const g = deniedGroups.get(k) ?? { events: 0, egress, reverse, nodes: new Set<string>(), first, last };
+    g.events += events;
+    g.nodes.add(node);
+    if (first < g.first) g.first = first;
+    if (last > g.last) g.last = last;
     deniedGroups.set(k, g);
-  }
+  };
+  for (const p of ev.policy.filter((x) => x.verdict === Verdict.DROPPED))
+    deny(p.reverse, p.trafficDirection === TrafficDirection.EGRESS, p.events, p.node, p.firstNs, p.lastNs);
   // Without verdict events, the policy drops say the same (their direction tells the side).
-  if (deniedGroups.size === 0) {
-    for (const d of policyDrops) {
-      const egress = d.trafficDirection !== TrafficDirection.INGRESS;
-      const k = `${d.reverse}|${egress}`;
-      const g = deniedGroups.get(k) ?? { events: 0, egress, reverse: d.reverse, nodes: new Set<string>(), first: d.firstNs, last: d.lastNs };
-      g.events += d.flows;
-      g.nodes.add(d.node);
-      if (d.firstNs < g.first) g.first = d.firstNs;
-      if (d.lastNs > g.last) g.last = d.lastNs;
-      deniedGroups.set(k, g);
-    }
-  }
+  if (deniedGroups.size === 0)
+    for (const d of policyDrops) deny(d.reverse, d.trafficDirection !== TrafficDirection.INGRESS, d.flows, d.node, d.firstNs, d.lastNs);
   for (const g of deniedGroups.values()) {
     const from = g.reverse ? dst : src,
       to = g.reverse ? src : dst;
