@@ -1,7 +1,7 @@
 // `flowscope manifests`: the Kubernetes objects of a deployment as YAML on stdout (render.ts), from
 // flags that map onto the services' own flags.
 import { Command, Option } from 'commander';
-import { dumpYaml } from '@kubernetes/client-node';
+import YAML from 'yaml';
 import { UsageError } from '../api/query/usage-error.js';
 import { int, strict } from '../api/cli/options.js';
 import { CLUSTER_NAME_RULE, isClusterName } from '../common/cluster-name.js';
@@ -69,7 +69,8 @@ function clickhouseUrl(v: string): string {
 
 /** Renders the objects as one multi-document YAML stream. */
 export function renderYaml(objects: readonly K8sObject[]): string {
-  return objects.map((o) => dumpYaml(o, { lineWidth: -1, noRefs: true })).join('---\n');
+  // Repeated objects are written out again, never as YAML anchors and aliases.
+  return objects.map((o) => YAML.stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
 
 export function manifestOptions(o: ManifestFlags): ManifestOptions {
