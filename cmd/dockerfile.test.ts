@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerfileParser, type Copy, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
-import { DEFAULT_MANIFEST_OPTIONS, IMAGE_ENTRYPOINT, renderObjects } from './manifests/render.js';
+import { DEFAULT_MANIFEST_OPTIONS, renderObjects } from './manifests/render.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TEXT = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
@@ -111,7 +111,5 @@ test('Dockerfile: the runtime stage has what flowscope reads at run time, no com
   const entry = JSON.parse(keyword('ENTRYPOINT')[0].getArgumentsContent() ?? '') as string[];
   assert.equal(entry[0], 'node');
   assert.equal(path.posix.relative(workdir, entry[1]), 'bin/flowscope.js', 'ENTRYPOINT runs the flowscope executable');
-  // The collector's DaemonSet repeats the entrypoint as its command, with node flags inserted.
-  assert.deepEqual(entry, IMAGE_ENTRYPOINT);
   assert.ok(existsSync(path.join(ROOT, 'bin/flowscope.js')));
 });

@@ -27,16 +27,7 @@ import { makeCerts } from '../api/cli/certs.js';
 import { TLS_SECRETS, TLS_SECRET_FILES, TLS_SECRET_KEYS } from '../api/cli/cluster-tls.js';
 import { ClientCertGuard, peerServerName } from '../common/tls.js';
 import { createLogger } from '../common/logger.js';
-import { COLLECTOR_NODE_FLAGS } from '../collector/node-flags.js';
-import {
-  DEFAULT_MANIFEST_OPTIONS,
-  IMAGE_ENTRYPOINT,
-  renderObjects,
-  ruleFiles,
-  dashboardFiles,
-  type K8sObject,
-  type ManifestOptions,
-} from './manifests/render.js';
+import { DEFAULT_MANIFEST_OPTIONS, renderObjects, ruleFiles, dashboardFiles, type K8sObject, type ManifestOptions } from './manifests/render.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/flowscope.js');
@@ -585,8 +576,6 @@ test('manifests: the collector has the capabilities and host mounts its sources 
     const c = ds.spec.template.spec.containers[0];
     assert.deepEqual(c.securityContext.capabilities.add, ['BPF', 'PERFMON', 'NET_ADMIN', 'DAC_READ_SEARCH']);
     assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
-    // The image's node and executable, with the collector's heap settings between them.
-    assert.deepEqual(c.command, [IMAGE_ENTRYPOINT[0], ...COLLECTOR_NODE_FLAGS, ...IMAGE_ENTRYPOINT.slice(1)]);
     const hostPaths = ds.spec.template.spec.volumes.filter((v: Any) => v.hostPath).map((v: Any) => v.hostPath.path);
     assert.ok(hostPaths.includes('/sys/fs/bpf'));
     assert.equal(hostPaths.includes('/sys/kernel/tracing'), source === 'kernel');

@@ -10,7 +10,6 @@ import { runUntilSignal } from '../common/lifecycle.js';
 import { LiveFeed } from '../observer/live.js';
 import { observerHandlers } from '../observer/service.js';
 import { FlowRing } from './ring.js';
-import { COLLECTOR_NODE_FLAGS, missingCollectorNodeFlags } from './node-flags.js';
 import { CollectorPipeline } from './pipeline.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
 import { collectorObserverBackend } from './observer-backend.js';
@@ -332,12 +331,6 @@ export function defaultSpillDir(nodeName: string): string {
 
 export async function runCollector(opts: CollectorOptions): Promise<void> {
   const log = createLogger('collector');
-  const missing = missingCollectorNodeFlags();
-  if (missing.length > 0)
-    log.info(
-      { missing, run: `node ${COLLECTOR_NODE_FLAGS.join(' ')} <flowscope>/bin/flowscope.js collector …` },
-      "node was started without the collector's heap settings: its RSS under load will be about twice as high",
-    );
   const c = await startCollector(opts);
   const drainMs = opts.drainTimeoutMs ?? 5_000;
   // The drain plus time for everything else that stops.

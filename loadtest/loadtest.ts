@@ -31,7 +31,10 @@ export function buildCommand(): Command {
     .option('--drain-timeout <s>', 'seconds collectors may take to get their backlog acknowledged at the end', int('drain-timeout', 0, 3_600), 30)
     .option('--probe-interval <ms>', 'period of the queryable probe; 0 turns it off (to see what it costs)', int('probe-interval', 0, 60_000), 250)
     .option('--no-spill', 'collectors keep their backlog in memory only (`--spill-dir none`); by default they spill to disk as `flowscope collector` does')
-    .option('--no-collector-heap-flags', "collectors run with V8's default heap settings instead of the collector's (collector/node-flags.ts)")
+    .option(
+      '--collector-node-flags <flags>',
+      'node flags for the collector processes, space-separated (heap tuning: e.g. "--max-semi-space-size=4 --heap-growing-percent=20")',
+    )
     .option('--json', 'print one JSON object instead of Markdown')
     .option('--out <file>', 'also write the Markdown report to this file')
     .option('--keep', 'keep the chDB data directory (its path is in the report)')
@@ -62,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     drainTimeout: number;
     probeInterval: number;
     spill: boolean;
-    collectorHeapFlags: boolean;
+    collectorNodeFlags?: string;
     json?: boolean;
     out?: string;
     keep?: boolean;
@@ -83,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
     drainTimeoutMs: o.drainTimeout * 1000,
     probeIntervalMs: o.probeInterval,
     spill: o.spill,
-    collectorNodeFlags: o.collectorHeapFlags ? undefined : [],
+    collectorNodeFlags: o.collectorNodeFlags?.split(/\s+/).filter(Boolean),
     keep: o.keep,
     profileDir,
     log: (m) => process.stderr.write(`[loadtest] ${m}\n`),

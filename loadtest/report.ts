@@ -11,8 +11,8 @@ export function reportMarkdown(r: LoadtestReport): string {
   out.push(`# flowscope load test: ${c.nodes} collectors × ${n(c.per_node_records_per_s)} records/s for ${c.duration_s} s`, '');
   out.push(
     `${r.machine.date} — ${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}, load average ${r.machine.loadavg_1m_at_start} at start; ` +
-      `warm-up ${c.warmup_s} s, measured window ${r.window.seconds} s from ${r.window.start}, ${n(c.batch_rows)} rows per insert; ` +
-      `collectors run with ${c.collector_node_flags.length ? `\`node ${c.collector_node_flags.join(' ')}\`` : "V8's default heap settings"}.`,
+      `warm-up ${c.warmup_s} s, measured window ${r.window.seconds} s from ${r.window.start}, ${n(c.batch_rows)} rows per insert` +
+      (c.collector_node_flags.length ? `; collectors run with \`node ${c.collector_node_flags.join(' ')}\`.` : '.'),
     '',
   );
   out.push(

@@ -13,7 +13,6 @@ import { percentiles, type Percentiles } from './percentiles.js';
 import { FollowProbe } from './follow-probe.js';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
 import type { CollectorSample } from './collector-proc.js';
-import { COLLECTOR_NODE_FLAGS } from '../collector/node-flags.js';
 import type { RelayFinal, RelaySample } from './relay-proc.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -41,8 +40,7 @@ export interface LoadtestOptions {
   /** Collectors spill their backlog to disk, as `flowscope collector` does by default (default
    * true); false: `--spill-dir none`, the backlog bounded in memory by --max-unacked alone. */
   spill?: boolean;
-  /** Node flags of the collector processes (default COLLECTOR_NODE_FLAGS, as the CLI's deployments
-   * start them; [] for V8's defaults). */
+  /** Extra node flags for the collector processes (heap tuning experiments); default none. */
   collectorNodeFlags?: readonly string[];
   log?: (msg: string) => void;
 }
@@ -68,7 +66,7 @@ export interface LoadtestReport {
     batch_rows: number;
     flush_interval_ms: number;
     spill: boolean;
-    /** The collectors' node flags (their heap settings). */
+    /** Extra node flags the collectors ran with. */
     collector_node_flags: string[];
   };
   window: { start: string; seconds: number };
@@ -198,7 +196,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         children.spawnNode(
           `collector-${i + 1}`,
           [
-            ...(opts.collectorNodeFlags ?? COLLECTOR_NODE_FLAGS),
+            ...(opts.collectorNodeFlags ?? []),
             ...prof(`collector-${i + 1}`),
             COLLECTOR_JS,
             '--relay',
@@ -385,7 +383,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         batch_rows: opts.batchRows,
         flush_interval_ms: opts.flushIntervalMs ?? 250,
         spill: opts.spill !== false,
-        collector_node_flags: [...(opts.collectorNodeFlags ?? COLLECTOR_NODE_FLAGS)],
+        collector_node_flags: [...(opts.collectorNodeFlags ?? [])],
       },
       window: { start: new Date(tA).toISOString(), seconds: r((tB - tA) / 100) / 10 },
       throughput: {

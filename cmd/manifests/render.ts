@@ -18,7 +18,6 @@ import YAML from 'yaml';
 import { PACKAGE_ROOT, VERSION } from '../../common/version.js';
 import type { RedactionOptions } from '../../collector/enrich/redact.js';
 import { redactionEnv } from '../redact-flags.js';
-import { COLLECTOR_NODE_FLAGS } from '../../collector/node-flags.js';
 import { TLS_SECRETS, TLS_SECRET_KEYS, clusterTlsNames, collectorMetricsServerName } from '../../api/cli/cluster-tls.js';
 
 export const PORTS = Object.freeze({
@@ -98,8 +97,6 @@ export const DEFAULT_MANIFEST_OPTIONS: Omit<ManifestOptions, 'clickhouseUrl'> = 
   metricsTls: false,
 });
 
-/** The image's ENTRYPOINT (Dockerfile): node and the flowscope executable. */
-export const IMAGE_ENTRYPOINT: readonly string[] = ['node', '/opt/flowscope/bin/flowscope.js'];
 export const TLS_MOUNT = '/etc/flowscope/tls';
 export const AUTH_MOUNT = '/etc/flowscope/auth';
 /** The token Secret's key (`flowscope tokens create --file tokens.yaml`). */
@@ -325,8 +322,6 @@ function collectorDaemonSet(o: ManifestOptions): K8sObject {
               name: 'collector',
               image: o.image,
               imagePullPolicy: o.imagePullPolicy,
-              // The image's entrypoint with the collector's heap settings (collector/node-flags.ts).
-              command: [IMAGE_ENTRYPOINT[0], ...COLLECTOR_NODE_FLAGS, ...IMAGE_ENTRYPOINT.slice(1)],
               args,
               envFrom: envFromConfigMap('flowscope-collector'),
               env: [
