@@ -348,10 +348,12 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     const zeroLoss = loss.total === 0;
     // Kept up: the sources produced the offered rate, and the backlog (unacknowledged flows in
     // the collectors + accepted rows not yet inserted) neither grew by more than 5% of the
-    // window's flows nor ended above 2 s of traffic. Comparing the backlog, not the stored rate
-    // with the decoded rate, avoids the quantisation of once-a-second samples of 250 ms inserts.
+    // window's flows nor ended above 2 s of traffic plus one flush interval (the rows a relay
+    // holds for its next insert are acknowledged only after it). Comparing the backlog, not the
+    // stored rate with the decoded rate, avoids the quantisation of once-a-second samples of inserts.
     const windowS = (tB - tA) / 1000;
-    const keptUp = emitted >= 0.95 * offered && backlog - backlogStart <= 0.05 * decoded * windowS && backlog <= 2 * offered;
+    const backlogLimit = offered * (2 + (opts.flushIntervalMs ?? 250) / 1000);
+    const keptUp = emitted >= 0.95 * offered && backlog - backlogStart <= 0.05 * decoded * windowS && backlog <= backlogLimit;
 
     const processes: ProcessReport[] = [];
     for (const [i, c] of all.entries()) {
