@@ -6,6 +6,7 @@ import { healthListenOption, int, metricsAddr, metricsAddrOption, strict, usage 
 import { parseBrokers } from '../relay/kafka/brokers.js';
 import type { RelayCommandOptions } from '../relay/main.js';
 import type { RelayTlsSpec } from '../relay/tls.js';
+import { DEFAULT_BATCHER_OPTIONS } from '../relay/ingest/batcher.js';
 import {
   addOptions,
   METRICS_TLS,
@@ -111,7 +112,7 @@ export function relayCommand(): Command {
     .addOption(
       new Option('--flush-interval <ms>', 'Longest a flow waits before its storage insert')
         .env('FLOWSCOPE_FLUSH_INTERVAL_MS')
-        .default(250)
+        .default(DEFAULT_BATCHER_OPTIONS.flushIntervalMs)
         .argParser(int('flush-interval', 1, 60_000)),
     )
     .addOption(

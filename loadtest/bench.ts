@@ -15,7 +15,7 @@
 //    records/s, spilling as the CLI does.
 //  * longest_insert_gap_s: the relay's longest stretch without a completed insert while it held
 //    rows, in a load-test run offered 5× the zero-loss rate (the first step's rate if none was
-//    sustained), at the relay's default --flush-interval (250 ms).
+//    sustained), at the relay's default --flush-interval (500 ms).
 //  * observe_print_flows_per_s: `flowscope observe` compact printing (loadtest/print-bench.ts, its
 //    own process writing into a pipe this process drains), flows per CPU second of the printing
 //    process, median of 3 runs; the wall-clock rates are in details (they also wait for the pipe's

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { runLoadtest, type LoadtestOptions } from './run.js';
 import { reportMarkdown } from './report.js';
+import { DEFAULT_BATCHER_OPTIONS } from '../relay/ingest/batcher.js';
 
 function int(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -27,7 +28,12 @@ export function buildCommand(): Command {
     .option('--duration <s>', 'measured seconds', int('duration', 1, 86_400), 20)
     .option('--warmup <s>', 'seconds after every collector connected before the window opens', int('warmup', 0, 3_600), 3)
     .option('--batch <rows>', "rows per storage insert (the relay's --batch-rows)", int('batch', 1, 10_000_000), 50_000)
-    .option('--flush-interval <ms>', "longest a flow waits for its storage insert (the relay's --flush-interval)", int('flush-interval', 1, 60_000), 250)
+    .option(
+      '--flush-interval <ms>',
+      "longest a flow waits for its storage insert (the relay's --flush-interval)",
+      int('flush-interval', 1, 60_000),
+      DEFAULT_BATCHER_OPTIONS.flushIntervalMs,
+    )
     .option('--drain-timeout <s>', 'seconds collectors may take to get their backlog acknowledged at the end', int('drain-timeout', 0, 3_600), 30)
     .option('--probe-interval <ms>', 'period of the queryable probe; 0 turns it off (to see what it costs)', int('probe-interval', 0, 60_000), 250)
     .option('--no-spill', 'collectors keep their backlog in memory only (`--spill-dir none`); by default they spill to disk as `flowscope collector` does')

@@ -14,6 +14,7 @@ import { FollowProbe } from './follow-probe.js';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
 import type { CollectorSample } from './collector-proc.js';
 import type { RelayFinal, RelaySample } from './relay-proc.js';
+import { DEFAULT_BATCHER_OPTIONS } from '../relay/ingest/batcher.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const COLLECTOR_JS = path.join(HERE, 'collector-proc.js');
@@ -27,7 +28,7 @@ export interface LoadtestOptions {
   warmupS: number;
   /** Rows per storage insert (the relay's --batch-rows). */
   batchRows: number;
-  /** The relay's --flush-interval (ms; default 250, as the CLI). */
+  /** The relay's --flush-interval (ms; default the CLI's, DEFAULT_BATCHER_OPTIONS). */
   flushIntervalMs?: number;
   /** Keep the chDB data directory (its path is in the report). */
   keep?: boolean;
@@ -167,7 +168,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         '--batch-rows',
         String(opts.batchRows),
         '--flush-interval',
-        String(opts.flushIntervalMs ?? 250),
+        String(opts.flushIntervalMs ?? DEFAULT_BATCHER_OPTIONS.flushIntervalMs),
         '--probe-ms',
         String(opts.probeIntervalMs ?? 250),
       ],
@@ -352,7 +353,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     // holds for its next insert are acknowledged only after it). Comparing the backlog, not the
     // stored rate with the decoded rate, avoids the quantisation of once-a-second samples of inserts.
     const windowS = (tB - tA) / 1000;
-    const backlogLimit = offered * (2 + (opts.flushIntervalMs ?? 250) / 1000);
+    const backlogLimit = offered * (2 + (opts.flushIntervalMs ?? DEFAULT_BATCHER_OPTIONS.flushIntervalMs) / 1000);
     const keptUp = emitted >= 0.95 * offered && backlog - backlogStart <= 0.05 * decoded * windowS && backlog <= backlogLimit;
 
     const processes: ProcessReport[] = [];
@@ -383,7 +384,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         duration_s: opts.durationS,
         warmup_s: opts.warmupS,
         batch_rows: opts.batchRows,
-        flush_interval_ms: opts.flushIntervalMs ?? 250,
+        flush_interval_ms: opts.flushIntervalMs ?? DEFAULT_BATCHER_OPTIONS.flushIntervalMs,
         spill: opts.spill !== false,
         collector_node_flags: [...(opts.collectorNodeFlags ?? [])],
       },

@@ -17,7 +17,12 @@ export interface BatcherOptions {
   retryMaxMs: number;
 }
 
-export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxRows: 50_000, flushIntervalMs: 250, maxPendingRows: 500_000, retryMinMs: 100, retryMaxMs: 5_000 };
+// 500 ms: every insert is a part of the flows table and of each view's table, and the parts are
+// merged later; at 30k flows/s on 2 cores the merges took 52% of a core with 250 ms inserts, 36%
+// with 500 ms and 12% with 1000 ms (docs/benchmarks.md, "Flush interval"). Live flows come from
+// the collectors, so only history waits for it; the collectors' rings must hold what is not yet
+// stored for an exact history→live handover (README, Sizing).
+export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxRows: 50_000, flushIntervalMs: 500, maxPendingRows: 500_000, retryMinMs: 100, retryMaxMs: 5_000 };
 
 /** An insert never carries fewer rows than this (unless fewer wait): a collector's batch. */
 const MIN_INSERT_ROWS = 2000;
