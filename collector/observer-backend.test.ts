@@ -142,3 +142,22 @@ test('without the header (any hubble client) a follow gets only new flows; a mal
     await c.stop();
   }
 });
+
+test('a filtered follow with --until ends once the ring passes it, even when no flow matched', async () => {
+  const c = await start();
+  try {
+    const until = { seconds: 1_700_000_000 + 3, nanos: 0 };
+    const call = c.client.GetFlows({ follow: true, until, whitelist: [{ source_pod: ['no-such-pod'] }] }, new grpc.Metadata());
+    const got: string[] = [];
+    call.on('data', (r: GetFlowsResponse) => r.flow && got.push(r.flow.uuid!));
+    const ended = new Promise<grpc.StatusObject>((r) => call.on('status', r));
+    await new Promise<void>((r) => call.on('metadata', () => r()));
+    c.push(2); // before --until, filtered out
+    c.push(3); // past it: the follow ends
+    const status = await ended;
+    assert.equal(status.code, grpc.status.OK);
+    assert.deepEqual(got, []);
+  } finally {
+    await c.stop();
+  }
+});

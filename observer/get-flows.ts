@@ -51,6 +51,9 @@ export interface FollowContext {
   onlyNew: boolean;
   metadata: grpc.Metadata;
   signal: AbortSignal;
+  /** The live flows the follower reads (its filters, scope and time bounds); a source may drop
+   * the others before queueing them. Flows past `until` are accepted: they end the follow. */
+  accept?: (flow: Flow) => boolean;
 }
 
 /** The live half of GetFlows. */
@@ -77,7 +80,7 @@ export function feedLiveSource(feed: LiveFeed, session: string, onInvalid?: () =
         onInvalid?.();
         throw grpcError(grpc.status.INVALID_ARGUMENT, err.message);
       }
-      const sub = feed.subscribe();
+      const sub = feed.subscribe(undefined, ctx.accept);
       if (resume === null) return { cut: { upTo: sub.startCursor }, stream: sub, resumed: false };
       return { cut: { upTo: sub.startCursor, after: resume.get(session) ?? 0 }, stream: sub, resumed: true };
     },
@@ -177,9 +180,13 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
     // Subscribe before reading history so nothing published meanwhile is missed. Without
     // --follow the answer stops at the request (as Hubble's does), so flows stored while a long
     // answer streams are not appended to it.
-    if (req.follow)
-      ({ cut, stream: sub, resumed } = await deps.live.follow(req, { onlyNew: followOnlyNew, metadata: call.metadata, signal: out.abort.signal }));
-    else cut = await deps.live.snapshot();
+    if (req.follow) {
+      const since = req.since;
+      const until = req.until;
+      const accept = (f: Flow): boolean =>
+        (!!until && compareTimestamps(f.time, until) > 0) || ((!since || compareTimestamps(f.time, since) >= 0) && predicate(f));
+      ({ cut, stream: sub, resumed } = await deps.live.follow(req, { onlyNew: followOnlyNew, metadata: call.metadata, signal: out.abort.signal, accept }));
+    } else cut = await deps.live.snapshot();
   } catch (err) {
     const e = err as grpc.ServiceError;
     call.emit('error', typeof e.code === 'number' ? e : grpcError(grpc.status.UNAVAILABLE, e.message));

@@ -34,14 +34,18 @@ export class LiveSubscription implements LiveStream {
     private readonly onClose: (s: LiveSubscription) => void,
     private readonly lostSource: number = LostEventSource.OBSERVER_EVENTS_QUEUE,
     private readonly onDrop?: (n: number) => void,
+    private readonly accept?: (flow: Flow) => boolean,
   ) {}
 
   /** Called by the feed. Items at or below the start cursor belong to history and are skipped. */
   push(items: readonly LiveItem[]): void {
     if (this.closed) return;
     let dropped = 0;
+    const accept = this.accept;
     for (const it of items) {
       if (it.cursor <= this.startCursor) continue;
+      // Flows the reader would skip are not queued: they cost it no memory, and cannot lap it.
+      if (accept !== undefined && it.flow !== undefined && !accept(it.flow)) continue;
       // Lost events and node status are never dropped: they are how the reader learns of losses.
       if (this.queue.length >= this.maxBuffered && it.lost === undefined && it.status === undefined) {
         dropped++;
@@ -121,8 +125,9 @@ export class LiveFeed {
     for (const s of this.subs) s.push(items);
   }
 
-  subscribe(startCursor = this.cursor): LiveSubscription {
-    const s = new LiveSubscription(startCursor, this.maxBufferedPerSubscriber, (x) => this.subs.delete(x), this.opts.lostSource, this.opts.onDrop);
+  /** `accept`: the flows the subscriber reads (its filters); the others are never queued for it. */
+  subscribe(startCursor = this.cursor, accept?: (flow: Flow) => boolean): LiveSubscription {
+    const s = new LiveSubscription(startCursor, this.maxBufferedPerSubscriber, (x) => this.subs.delete(x), this.opts.lostSource, this.opts.onDrop, accept);
     this.subs.add(s);
     return s;
   }
