@@ -129,9 +129,9 @@ export function resources(component: Component, o: ManifestOptions): Obj {
   if (component === 'collector') {
     // 5–11 µs of CPU per flow (decode, enrich, Native block): the upper figure, at the node's rate.
     const cpu = Math.max(50, Math.ceil(o.nodeFlowRate * 11e-6 * 1000));
-    // ≈130 MB at rates the relay keeps up with; 596 MB measured flat out at 100k records/s with a
-    // full backlog, so the limit leaves that room before the kernel kills it.
-    return { requests: { cpu: `${cpu}m`, memory: '192Mi' }, limits: { memory: '768Mi' } };
+    // Peak RSS 210–240 MB at 10–22k records/s per collector, 327 MB flat out at 100k records/s
+    // with its backlog spilling (docs/benchmarks.md, 2026-12-07); the limit leaves room above that.
+    return { requests: { cpu: `${cpu}m`, memory: '256Mi' }, limits: { memory: '768Mi' } };
   }
   if (component === 'relay') {
     // ≈0.4 µs per flow plus ≈0.7 µs of gRPC transport: 1.5 µs per flow, the load shared by replicas.
