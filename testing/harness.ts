@@ -123,3 +123,59 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
 export function waitHealthy(server: string, timeoutMs = 60_000): Promise<void> {
   return waitUntilServing(server, timeoutMs);
 }
+
+/** The value of a metric in a Prometheus text exposition (`labels` as written, e.g. `{reason="x"}`);
+ * NaN when the series is not exported. */
+export function metricValue(text: string, name: string, labels = ''): number {
+  const series = `${name}${labels} `;
+  const line = text.split('\n').find((l) => l.startsWith(series));
+  return line === undefined ? NaN : Number(line.slice(series.length));
+}
+
+/** `flowscope relay` on a free loopback port over `dataDir`, inserting every 50 ms (tests want
+ * their flows stored quickly), once it serves; a relay that does not come up fails with its output. */
+export async function startTestRelay(dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ server: string; relay: Proc }> {
+  const server = `127.0.0.1:${await freePort()}`;
+  const relay = startProc(['relay', '--listen', server, '--data-dir', dataDir, '--flush-interval', '50', ...args], env);
+  await waitHealthy(server, 120_000).catch((err: Error) => {
+    throw new Error(`${err.message}\n${relay.output()}`);
+  });
+  return { server, relay };
+}
+
+/** Runs a synthetic collector of `records` records (`--count`, 1,000/s unless `args` say
+ * otherwise) into `server` until every record was read and the relay acknowledged its flows as
+ * stored, then stops it. */
+export async function shipSyntheticRecords(server: string, records: number, args: string[] = []): Promise<void> {
+  const metricsPort = await freePort();
+  const collector = startProc([
+    'collector',
+    '--relay',
+    server,
+    '--listen',
+    `127.0.0.1:${await freePort()}`,
+    '--metrics-addr',
+    `127.0.0.1:${metricsPort}`,
+    '--rate',
+    '1000',
+    '--count',
+    String(records),
+    ...args,
+  ]);
+  try {
+    await waitFor(
+      `${records} records read and their flows stored`,
+      async () => {
+        const m = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        return metricValue(m, 'flowscope_collector_records_read_total') === records &&
+          metricValue(m, 'flowscope_collector_ship_queue_flows') === 0 &&
+          metricValue(m, 'flowscope_collector_ship_flows_acked_total') >= records
+          ? true
+          : undefined;
+      },
+      180_000,
+    );
+  } finally {
+    await collector.stop();
+  }
+}

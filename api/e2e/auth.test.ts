@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { freePort, run, startProc, waitFor, waitHealthy, type Proc } from '../../testing/harness.js';
+import { freePort, metricValue, run, shipSyntheticRecords, startProc, startTestRelay, waitFor, type Proc } from '../../testing/harness.js';
 import { InsightsService, ObserverService, RelayStatusService } from '../../common/grpc-services.js';
 import { addToken } from '../../common/auth/token-file.js';
 import { buildApi } from '../http/server.js';
@@ -42,11 +42,7 @@ const inShop = (f: { source?: { namespace?: string }; destination?: { namespace?
 
 const sinceHour = () => ({ seconds: Math.floor(Date.now() / 1000) - 3600, nanos: 0 });
 
-function metric(text: string, name: string, labels = ''): number {
-  const esc = `${name}${labels}`.replace(/[{}"=]/g, (c) => `\\${c}`);
-  const m = new RegExp(`^${esc} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
+const metric = metricValue;
 
 // ---- gRPC: any method of the three guarded services, by name ----
 
@@ -104,57 +100,13 @@ const uuids = (fs: Flow[]) => fs.map((f) => f.uuid).sort();
 before(async () => {
   shopToken = addToken(tokenFile, 'shop-team', [SHOP]);
   adminToken = addToken(tokenFile, 'admin', ['*']);
-  server = `127.0.0.1:${await freePort()}`;
   const relayMetricsPort = await freePort();
   relayMetrics = `http://127.0.0.1:${relayMetricsPort}/metrics`;
-  relay = startProc(
-    [
-      'relay',
-      '--listen',
-      server,
-      '--data-dir',
-      path.join(dir, 'chdb'),
-      '--flush-interval',
-      '50',
-      '--auth-token-file',
-      tokenFile,
-      '--metrics-addr',
-      `127.0.0.1:${relayMetricsPort}`,
-    ],
-    { FLOWSCOPE_LOG_LEVEL: 'debug' },
-  );
-  await waitHealthy(server, 120_000).catch((err: Error) => {
-    throw new Error(`${err.message}\n${relay.output()}`);
-  });
-  const collectorMetrics = await freePort();
+  ({ server, relay } = await startTestRelay(path.join(dir, 'chdb'), ['--auth-token-file', tokenFile, '--metrics-addr', `127.0.0.1:${relayMetricsPort}`], {
+    FLOWSCOPE_LOG_LEVEL: 'debug',
+  }));
   const records = 1500;
-  const collector = startProc([
-    'collector',
-    '--relay',
-    server,
-    '--listen',
-    `127.0.0.1:${await freePort()}`,
-    '--metrics-addr',
-    `127.0.0.1:${collectorMetrics}`,
-    '--rate',
-    '1000',
-    '--count',
-    String(records),
-  ]);
-  // Done when the source is through and the relay acknowledged every flow as stored.
-  await waitFor(
-    'every record read and its flows stored',
-    async () => {
-      const m = await (await fetch(`http://127.0.0.1:${collectorMetrics}/metrics`)).text();
-      return metric(m, 'flowscope_collector_records_read_total') === records &&
-        metric(m, 'flowscope_collector_ship_queue_flows') === 0 &&
-        metric(m, 'flowscope_collector_ship_flows_acked_total') >= records
-        ? true
-        : undefined;
-    },
-    180_000,
-  );
-  await collector.stop();
+  await shipSyntheticRecords(server, records);
   // Every synthetic namespace talks to shop; these two never do, so a scoped answer must lack them.
   await pushOutsideFlows(60);
   all = flowsOf(await call(ObserverService, 'GetFlows', { number: 1e9 }, adminToken));

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { freePort, startProc, run, waitFor, waitHealthy, type Proc } from '../../testing/harness.js';
+import { freePort, startProc, startTestRelay, run, waitFor, type Proc } from '../../testing/harness.js';
 import { ObserverApiClient } from '../client.js';
 import { buildApi } from '../http/server.js';
 import type { Endpoint, Flow } from '../../proto/types.js';
@@ -30,9 +30,7 @@ async function cli(...args: string[]): Promise<string> {
 }
 
 before(async () => {
-  server = `127.0.0.1:${await freePort()}`;
-  relay = startProc(['relay', '--listen', server, '--data-dir', path.join(dir, 'chdb'), '--flush-interval', '50']);
-  await waitHealthy(server);
+  ({ server, relay } = await startTestRelay(path.join(dir, 'chdb')));
   const collector = startProc(['collector', '--rate', '400', '--relay', server, '--listen', `127.0.0.1:${await freePort()}`]);
   await waitFor(
     '1,500 flows stored',

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startProc, run, waitFor, waitHealthy, type Proc } from '../../testing/harness.js';
+import { freePort, startProc, startTestRelay, run, waitFor, type Proc } from '../../testing/harness.js';
 import { buildApi } from '../http/server.js';
 import type { Flow } from '../../proto/types.js';
 
@@ -43,9 +43,7 @@ const inCluster = (f: Flow, c: string): boolean => f.source?.cluster_name === c 
 const observedIn = (f: Flow, c: string): boolean => (f.node_name ?? '').startsWith(`${c}/`);
 
 before(async () => {
-  server = `127.0.0.1:${await freePort()}`;
-  relay = startProc(['relay', '--listen', server, '--data-dir', path.join(dir, 'chdb'), '--flush-interval', '50']);
-  await waitHealthy(server);
+  ({ server, relay } = await startTestRelay(path.join(dir, 'chdb')));
   const ports: number[] = [];
   for (const [i, cluster] of CLUSTERS.entries()) {
     const metricsPort = await freePort();

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
-import { freePort, run, startProc, waitFor, waitHealthy, type Proc } from '../../testing/harness.js';
+import { freePort, run, startProc, waitFor, waitHealthy, type Proc, metricValue } from '../../testing/harness.js';
 import { startIndex } from '../../collector/ship/shipper.js';
 
 // Records per second per collector: small volumes (the point is who stores what, not speed).
@@ -27,9 +27,9 @@ after(async () => {
 });
 
 function metric(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  assert.ok(line, `${name} exported`);
-  return Number(line.split(' ')[1]);
+  const v = metricValue(text, name);
+  assert.ok(!Number.isNaN(v), `${name} exported`);
+  return v;
 }
 
 /** Four node names, two starting at each relay of a two-relay list. */

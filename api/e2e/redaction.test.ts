@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startProc, run, waitFor, waitHealthy, type Proc } from '../../testing/harness.js';
+import { freePort, startProc, startTestRelay, run, waitFor, type Proc } from '../../testing/harness.js';
 import type { Flow } from '../../proto/types.js';
 import { CollectorPipeline, type FlowDecoder } from '../../collector/pipeline.js';
 import { FlowRing } from '../../collector/ring.js';
@@ -37,11 +37,9 @@ function dnsFlows(out: string): Flow[] {
 }
 
 before(async () => {
-  server = `127.0.0.1:${await freePort()}`;
   collectorAddr = `127.0.0.1:${await freePort()}`;
   metricsPort = await freePort();
-  relay = startProc(['relay', '--listen', server, '--data-dir', path.join(dir, 'chdb'), '--flush-interval', '50']);
-  await waitHealthy(server);
+  ({ server, relay } = await startTestRelay(path.join(dir, 'chdb')));
   collector = startProc([
     'collector',
     '--rate',

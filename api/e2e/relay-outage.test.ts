@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, run, startProc, waitFor, waitHealthy, type Proc } from '../../testing/harness.js';
+import { freePort, run, startProc, waitFor, waitHealthy, type Proc, metricValue } from '../../testing/harness.js';
 
 const OUTAGE_S = Number(process.env.FLOWSCOPE_TEST_OUTAGE_S ?? 60);
 const RATE = 2000;
@@ -25,9 +25,9 @@ after(async () => {
 
 /** The value of an unlabelled metric in a Prometheus text exposition. */
 function metric(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  assert.ok(line, `${name} exported`);
-  return Number(line.split(' ')[1]);
+  const v = metricValue(text, name);
+  assert.ok(!Number.isNaN(v), `${name} exported`);
+  return v;
 }
 
 test(

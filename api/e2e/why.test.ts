@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { freePort, startProc, run, waitFor, waitHealthy, type Proc } from '../../testing/harness.js';
+import { run, shipSyntheticRecords, startTestRelay, type Proc } from '../../testing/harness.js';
 import { ObserverApiClient } from '../client.js';
 import { buildApi } from '../http/server.js';
 import { buildCluster } from '../../collector/synthetic/cluster.js';
@@ -50,11 +50,6 @@ async function why(args: string[], code: number): Promise<{ text: string; json: 
   return { text: text.stdout, json: JSON.parse(j.stdout) };
 }
 
-function metric(text: string, name: string): number {
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
-
 const kinds = (r: JsonReport) => (r.findings ?? []).map((f) => f.kind);
 /** --count stops the source after a number of records, which may cut its last conversation in
  * two: counts of events that come in pairs may differ by that one conversation. */
@@ -76,47 +71,16 @@ async function observeFlows(cmd: string): Promise<Array<Record<string, unknown>>
 }
 
 before(async () => {
-  server = `127.0.0.1:${await freePort()}`;
-  relay = startProc(['relay', '--listen', server, '--data-dir', path.join(dir, 'chdb'), '--flush-interval', '50']);
-  await waitHealthy(server, 120_000).catch((err: Error) => {
-    throw new Error(`${err.message}\n${relay.output()}`);
-  });
-  const metricsPort = await freePort();
-  const records = 9000;
-  const collector = startProc([
-    'collector',
-    '--relay',
-    server,
-    '--listen',
-    `127.0.0.1:${await freePort()}`,
-    '--metrics-addr',
-    `127.0.0.1:${metricsPort}`,
+  ({ server, relay } = await startTestRelay(path.join(dir, 'chdb')));
+  // ~9 s of traffic: more than the 5 s at the end of the data whose SYNs and lookups may still
+  // be answered (storage/why.ts SETTLE_MS), so unanswered ones are called so.
+  await shipSyntheticRecords(server, 9000, [
     '--synthetic-node',
     String(NODE),
     '--l7-dns',
-    // ~9 s of traffic: more than the 5 s at the end of the data whose SYNs and lookups may still
-    // be answered (storage/why.ts SETTLE_MS), so unanswered ones are called so.
-    '--rate',
-    '1000',
-    '--count',
-    String(records),
     '--synthetic-weights',
     'http=3,dns=0,policyAllow=0,policyDeny=2,drop=0,icmp=0,world=0,ipv6=0,scrape=0,health=0,inbound=0,refused=2,unanswered=2,mtu=2,dnsFail=2',
   ]);
-  // Done when the source is through and the relay acknowledged every flow as stored.
-  await waitFor(
-    'every record read and its flows stored',
-    async () => {
-      const m = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      return metric(m, 'flowscope_collector_records_read_total') === records &&
-        metric(m, 'flowscope_collector_ship_queue_flows') === 0 &&
-        metric(m, 'flowscope_collector_ship_flows_acked_total') >= records
-        ? true
-        : undefined;
-    },
-    180_000,
-  );
-  await collector.stop();
 });
 
 after(async () => {
