@@ -129,7 +129,10 @@ test("relay → Kafka → ingester → ClickHouse: every flow stored once; the r
   const client = new ObserverApiClient(server);
   const abort = new AbortController();
   // A follow of new flows only, opened before any collector: the collectors that appear are
-  // followed from when it began (the live path is the same as without Kafka).
+  // followed from when it began (the live path is the same as without Kafka). "New" is from
+  // when the relay accepted the call, so the collectors start only then.
+  let accepted!: () => void;
+  const followOpen = new Promise<void>((r) => (accepted = r));
   const following = client
     .getFlows(
       { follow: true },
@@ -140,10 +143,12 @@ test("relay → Kafka → ingester → ClickHouse: every flow stored once; the r
         }
       },
       abort.signal,
+      accepted,
     )
     .catch((e: Error) => {
       if (!abort.signal.aborted) throw e;
     });
+  await Promise.race([followOpen, following.then(() => assert.fail('the follow ended before the relay accepted it'))]);
   const collectors: RunningCollector[] = [];
   try {
     for (const node of ['1', '2']) {
