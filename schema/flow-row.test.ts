@@ -4,7 +4,7 @@ import { types, encode, decode, type Flow } from '../proto/index.js';
 import { genFlows } from '../testing/gen-flows.js';
 import { realisticFlows } from '../testing/realistic-flows.js';
 import { RowBinaryWriter } from './rowbinary.js';
-import { writeFlowRow, usePlainPath } from './flow-row.js';
+import { IpColumns, writeFlowRow, usePlainPath } from './flow-row.js';
 import { isPlainFlow } from './plain-flow.js';
 
 const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow, f));
@@ -48,4 +48,26 @@ test('plain flows are recognised conservatively', () => {
   assert.equal(isPlainFlow({ ...base, l7: { http: { code: 200 } } }), false, 'HTTP stays in rest');
   assert.equal(isPlainFlow({ ...base, is_reply: {} as never }), false, 'empty wrapper');
   assert.equal(isPlainFlow({ ...base, socket_cookie: 3 }), false, 'field without a column');
+});
+
+test('IP columns: IPv6 and non-addresses, parsed once per string, give the same columns on every read', () => {
+  const c = new IpColumns();
+  const read = (s: string) => {
+    c.read(s);
+    return { hex: Buffer.from(c.addr).toString('hex'), raw: c.raw, ok: c.ok };
+  };
+  const cases: Array<[string, { hex: string; raw: string; ok: boolean }]> = [
+    ['2001:db8::1', { hex: '20010db8000000000000000000000001', raw: '', ok: true }],
+    // Not the canonical form: the address, and the string kept as written.
+    ['2001:DB8:0:0::1', { hex: '20010db8000000000000000000000001', raw: '2001:DB8:0:0::1', ok: true }],
+    ['not-an-ip', { hex: '0'.repeat(32), raw: 'not-an-ip', ok: false }],
+    ['10.0.0.1', { hex: '00000000000000000000ffff0a000001', raw: '', ok: true }],
+  ];
+  for (let round = 0; round < 3; round++) for (const [s, want] of cases) assert.deepEqual(read(s), want, `${s}, read ${round + 1}`);
+  // Reading an IPv4 address (into the instance's scratch) leaves a shared IPv6 address untouched.
+  const a = new IpColumns();
+  a.read('2001:db8::1');
+  const shared = a.addr;
+  a.read('192.168.1.1');
+  assert.equal(Buffer.from(shared).toString('hex'), '20010db8000000000000000000000001');
 });

@@ -110,6 +110,10 @@ function parseV4Into(s: string, out: Uint8Array): boolean {
   return true;
 }
 
+/** Parsed non-IPv4 strings (their addresses are shared: never written to). */
+const OTHER_IPS = new Map<string, { addr: Uint8Array; raw: string; ok: boolean }>();
+const OTHER_IPS_MAX = 4096;
+
 /** The three columns of one IP field (address, raw string, parsed) from the field's string.
  * Dotted-quad IPv4, the usual case, is parsed into the instance's own scratch address, so an
  * instance is reused row after row and a row must be written before the next is read. */
@@ -133,10 +137,18 @@ export class IpColumns {
       this.ok = true;
       return;
     }
-    const parsed = parseIP(s);
-    this.addr = parsed ?? NO_IP;
-    this.raw = parsed && formatIP(parsed) === s ? '' : s;
-    this.ok = parsed !== undefined;
+    // Anything else (IPv6, or not an address): parsed once per distinct string. A node's IPv6
+    // peers repeat flow after flow, and parsing plus the canonical-form check allocate.
+    let hit = OTHER_IPS.get(s);
+    if (hit === undefined) {
+      const parsed = parseIP(s);
+      hit = { addr: parsed ?? NO_IP, raw: parsed && formatIP(parsed) === s ? '' : s, ok: parsed !== undefined };
+      if (OTHER_IPS.size >= OTHER_IPS_MAX) OTHER_IPS.clear();
+      OTHER_IPS.set(s, hit);
+    }
+    this.addr = hit.addr;
+    this.raw = hit.raw;
+    this.ok = hit.ok;
   }
 }
 
