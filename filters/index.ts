@@ -80,7 +80,7 @@ function compileOne(ff: FlowFilter, p: Params): Compiled {
   const parts = FILTER_KINDS.flatMap((k) => k.build(ff, p));
   const preds = parts.map((c) => c.match);
   return {
-    match: (f) => preds.every((m) => m(f)),
+    match: (f) => allMatch(preds, f),
     sql: parts.length === 0 ? '1' : `(${parts.map((c) => c.sql).join(' AND ')})`,
   };
 }
@@ -96,7 +96,7 @@ export function compileFlowFilters(whitelist: readonly FlowFilter[] = [], blackl
   const w = whitelist.map((ff) => compileOne(ff, p).match);
   const b = blacklist.map((ff) => compileOne(ff, p).match);
   if (w.length === 0 && b.length === 0) return () => true;
-  return (f) => (w.length === 0 || w.some((m) => m(f))) && !b.some((m) => m(f));
+  return (f) => (w.length === 0 || anyMatch(w, f)) && !anyMatch(b, f);
 }
 
 /** SQL boolean over the flows table plus its parameters (names start with `prefix`). */
@@ -112,4 +112,16 @@ export function flowFiltersToSQL(
   if (w.length > 0) parts.push(`(${w.join(' OR ')})`);
   if (b.length > 0) parts.push(`NOT (${b.join(' OR ')})`);
   return { sql: parts.length === 0 ? '1' : parts.join(' AND '), params: p.values };
+}
+
+// Loops rather than every()/some() with a closure: a live follower's filters run on every flow
+// of the node, and the closures were allocated per flow.
+function allMatch(preds: ReadonlyArray<(f: Flow) => boolean>, f: Flow): boolean {
+  for (let i = 0; i < preds.length; i++) if (!preds[i](f)) return false;
+  return true;
+}
+
+function anyMatch(preds: ReadonlyArray<(f: Flow) => boolean>, f: Flow): boolean {
+  for (let i = 0; i < preds.length; i++) if (preds[i](f)) return true;
+  return false;
 }
