@@ -143,30 +143,24 @@ export async function startTestRelay(dataDir: string, args: string[] = [], env: 
   return { server, relay };
 }
 
+/** `flowscope collector` shipping to `server`, its Observer API and /metrics on free loopback
+ * ports; `scrape()` reads its metrics. `args` add to (or override) those. */
+export async function startTestCollector(server: string, args: string[] = []): Promise<{ proc: Proc; metricsPort: number; scrape: () => Promise<string> }> {
+  const metricsPort = await freePort();
+  const proc = startProc(['collector', '--relay', server, '--listen', `127.0.0.1:${await freePort()}`, '--metrics-addr', `127.0.0.1:${metricsPort}`, ...args]);
+  return { proc, metricsPort, scrape: async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text() };
+}
+
 /** Runs a synthetic collector of `records` records (`--count`, 1,000/s unless `args` say
  * otherwise) into `server` until every record was read and the relay acknowledged its flows as
  * stored, then stops it. */
 export async function shipSyntheticRecords(server: string, records: number, args: string[] = []): Promise<void> {
-  const metricsPort = await freePort();
-  const collector = startProc([
-    'collector',
-    '--relay',
-    server,
-    '--listen',
-    `127.0.0.1:${await freePort()}`,
-    '--metrics-addr',
-    `127.0.0.1:${metricsPort}`,
-    '--rate',
-    '1000',
-    '--count',
-    String(records),
-    ...args,
-  ]);
+  const { proc: collector, scrape } = await startTestCollector(server, ['--rate', '1000', '--count', String(records), ...args]);
   try {
     await waitFor(
       `${records} records read and their flows stored`,
       async () => {
-        const m = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        const m = await scrape();
         return metricValue(m, 'flowscope_collector_records_read_total') === records &&
           metricValue(m, 'flowscope_collector_ship_queue_flows') === 0 &&
           metricValue(m, 'flowscope_collector_ship_flows_acked_total') >= records

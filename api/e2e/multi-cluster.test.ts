@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startProc, startTestRelay, run, waitFor, type Proc } from '../../testing/harness.js';
+import { startTestCollector, startTestRelay, run, waitFor, type Proc } from '../../testing/harness.js';
 import { buildApi } from '../http/server.js';
 import type { Flow } from '../../proto/types.js';
 
@@ -46,27 +46,9 @@ before(async () => {
   ({ server, relay } = await startTestRelay(path.join(dir, 'chdb')));
   const ports: number[] = [];
   for (const [i, cluster] of CLUSTERS.entries()) {
-    const metricsPort = await freePort();
-    ports.push(metricsPort);
-    collectors.push(
-      startProc([
-        'collector',
-        '--cluster-name',
-        cluster,
-        '--seed',
-        String(i + 1),
-        '--rate',
-        '1500',
-        '--count',
-        String(RECORDS),
-        '--relay',
-        server,
-        '--listen',
-        `127.0.0.1:${await freePort()}`,
-        '--metrics-addr',
-        `127.0.0.1:${metricsPort}`,
-      ]),
-    );
+    const c = await startTestCollector(server, ['--cluster-name', cluster, '--seed', String(i + 1), '--rate', '1500', '--count', String(RECORDS)]);
+    ports.push(c.metricsPort);
+    collectors.push(c.proc);
   }
   // Both bounded runs decoded and acknowledged as durable.
   await waitFor(

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, run, startProc, waitFor, waitHealthy, type Proc, metricValue } from '../../testing/harness.js';
+import { freePort, run, startProc, waitFor, waitHealthy, type Proc, metricValue, startTestCollector } from '../../testing/harness.js';
 
 const OUTAGE_S = Number(process.env.FLOWSCOPE_TEST_OUTAGE_S ?? 60);
 const RATE = 2000;
@@ -46,21 +46,13 @@ test(
     let relay = startRelay();
     await waitHealthy(server);
 
-    const metricsPort = await freePort();
-    const collector = startProc([
-      'collector',
+    const { proc: collector, scrape } = await startTestCollector(server, [
       '--source',
       'synthetic',
       '--rate',
       String(RATE),
       '--count',
       String(RECORDS),
-      '--relay',
-      server,
-      '--listen',
-      `127.0.0.1:${await freePort()}`,
-      '--metrics-addr',
-      `127.0.0.1:${metricsPort}`,
       // A small memory bound so that even a short outage spills (the default holds 64 MiB).
       '--spill-dir',
       path.join(dir, 'spill'),
@@ -68,7 +60,6 @@ test(
       String(2 * 1024 ** 2),
     ]);
     procs.push(collector);
-    const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     await waitFor(
       'flows acknowledged before the outage',
       async () => (metric(await scrape(), 'flowscope_collector_ship_flows_acked_total') > 0 ? true : undefined),
