@@ -6,7 +6,10 @@
 //    service_map_1h_p99_ms: loadtest/storage-bench.ts (benchStorage).
 //  * collector_cpu_us_per_record, ingest_native_ratio (and details.stages, the CPU µs per flow of
 //    every stage): loadtest/stage-bench.ts (benchStages), all stages on the same rows in one run.
-//  * relay_cpu_us_per_flow: the relay's non-ClickHouse threads per stored flow at the zero-loss rate.
+//  * relay_cpu_us_per_flow: the relay's own CPU per stored flow at the zero-loss rate: its
+//    JavaScript thread and V8's helper threads, not libuv's pool (where chDB runs the engine's
+//    inserts and queries) nor ClickHouse's named threads; details.relay_cpu_us_per_flow_with_pool
+//    adds libuv's pool (an upper bound: everything but ClickHouse's named threads).
 //  * zero_loss_records_per_s: load-test runs (loadtest/run.ts) stepped through total offered
 //    rates; the highest rate that was sustained (zero loss at every stage and kept up).
 //  * follow_latency_p99_ms, queryable_latency_p99_ms: record → `--follow` client and record →
@@ -194,14 +197,13 @@ const summary = (r: LoadtestReport) =>
   `stored ${r.throughput.stored_flows_per_s}/s of ${r.throughput.emitted_records_per_s}/s emitted, loss ${r.loss.total} (unaccounted ${r.loss.unaccounted}), ` +
   `backlog ${r.backlog_at_window_start}→${r.backlog_at_window_end}, follow p99 ${r.latency_ms.follow.p99} ms, queryable p99 ${r.latency_ms.queryable.p99} ms → ${r.sustained ? 'sustained' : 'NOT sustained'}`;
 
-/** The relay's own CPU per stored flow in a load-test step: its JavaScript thread and Node's
- * helper threads (named `node`; chDB calls run on libuv's pool, so the engine's work there is
- * counted too — an upper bound), without the threads ClickHouse names after its pools. */
-function relayCpuUsPerFlow(r: LoadtestReport): number {
+/** The relay's CPU per stored flow in a load-test step, over the given thread groups (run.ts:
+ * `main` the JavaScript thread, `v8` V8's helpers, `node` libuv's pool, where chDB runs its calls). */
+function relayCpuUsPerFlow(r: LoadtestReport, groups: readonly string[] = ['main', 'v8']): number {
   const relay = r.processes.find((p) => p.name === 'relay');
   const stored = r.throughput.stored_flows_per_s;
   if (!relay || stored <= 0) return 0;
-  const pct = relay.threads.filter((t) => t.name === 'main' || t.name === 'node').reduce((s, t) => s + t.cpu_pct, 0);
+  const pct = relay.threads.filter((t) => groups.includes(t.name)).reduce((s, t) => s + t.cpu_pct, 0);
   return Math.round((((pct / 100) * 1e6) / stored) * 10) / 10;
 }
 
@@ -302,6 +304,8 @@ async function main(): Promise<void> {
     longest_insert_gap_s: overload.relay.longest_insert_gap_s,
     observe_print_flows_per_s: printPerCpuS,
     details: {
+      relay_cpu_us_per_flow_by_thread: Object.fromEntries(['main', 'v8', 'node'].map((g) => [g, relayCpuUsPerFlow(atZeroLoss, [g])])),
+      relay_cpu_us_per_flow_with_pool: relayCpuUsPerFlow(atZeroLoss, ['main', 'v8', 'node']),
       observe_print_runs: printRuns,
       quick: QUICK,
       collectors: COLLECTORS,

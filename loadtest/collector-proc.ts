@@ -45,8 +45,28 @@ export interface CollectorSample {
   /** Flows spilled to disk so far (batches written once), and the bytes on disk now. */
   spilledBatches: number;
   spillQueueBytes: number;
+  /** Threads present before the program loaded (startup-threads.cts), on the ready line. */
+  startupThreads?: string;
+  /** process.memoryUsage() in MB when the counters were read: where the RSS goes. */
+  memory: CollectorMemory;
   /** Records that produced no flow, by decoder reason (collector/decode/stats.ts). */
   decode: { truncated: number; unknownType: number; unknownVersion: number; badLength: number; badPacket: number; skipped: number };
+}
+
+export interface CollectorMemory {
+  rss: number;
+  heap_total: number;
+  heap_used: number;
+  /** Memory of ArrayBuffers and Buffers outside the V8 heap (blocks, records). */
+  array_buffers: number;
+  external: number;
+}
+
+const mb = (b: number): number => Math.round(b / 1e5) / 10;
+
+function memory(): CollectorMemory {
+  const m = process.memoryUsage();
+  return { rss: mb(m.rss), heap_total: mb(m.heapTotal), heap_used: mb(m.heapUsed), array_buffers: mb(m.arrayBuffers), external: mb(m.external) };
 }
 
 const { values } = parseArgs({
@@ -106,6 +126,7 @@ function emit(kind: CollectorSample['kind']): void {
     queued: collector.queue.length,
     spilledBatches: s.spill?.spilledBatches ?? 0,
     spillQueueBytes: s.spill?.queueBytes ?? 0,
+    memory: memory(),
     decode: {
       truncated: d.truncated,
       unknownType: d.unknownType,
@@ -115,6 +136,7 @@ function emit(kind: CollectorSample['kind']): void {
       skipped: d.skipped,
     },
   };
+  if (kind === 'ready') line.startupThreads = process.env.FLOWSCOPE_STARTUP_THREADS;
   process.stdout.write(JSON.stringify(line) + '\n');
 }
 

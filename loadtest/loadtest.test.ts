@@ -4,12 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLoadtest } from './run.js';
 import { reportMarkdown } from './report.js';
 import { percentiles } from './percentiles.js';
-import { readProcSample, readThreadCpu, summarizeUsage, threadUsage } from './proc-stats.js';
+import { parseStartupThreads, readProcSample, readThreadCpu, summarizeUsage, threadUsage } from './proc-stats.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), 'loadtest.js');
 
@@ -38,6 +39,15 @@ test('proc stats: this process has CPU time and RSS; usage is summarised over a 
   assert.ok((threads.get('main') ?? 0) > 0, 'the main thread has CPU time');
   const later = new Map([...threads].map(([k, v]) => [k, v + (k === 'main' ? 0.5 : 0)]));
   assert.deepEqual(threadUsage(threads, later, 1)[0], { name: 'main', cpu_pct: 50 });
+  // Threads named `node` that the process had at startup are V8's: grouped as `v8`.
+  const helpers = fs
+    .readdirSync(`/proc/${process.pid}/task`)
+    .filter((t) => Number(t) !== process.pid && fs.readFileSync(`/proc/${process.pid}/task/${t}/comm`, 'utf8').trim() === 'node');
+  assert.ok(helpers.length > 0, 'this process has unnamed helper threads');
+  const grouped = readThreadCpu(process.pid, parseStartupThreads(`${process.pid},${helpers.join(',')},x,`));
+  assert.equal(grouped.has('v8'), true);
+  assert.equal(grouped.has('node'), false, 'every unnamed helper was listed as a startup thread');
+  assert.deepEqual([...parseStartupThreads(undefined)], []);
 });
 
 test('loadtest CLI: bad flags exit 2 with the usage', () => {
@@ -85,6 +95,10 @@ test('loadtest smoke run: 2 collectors, small rate — complete report, accounti
       p.threads.some((t) => t.name === 'main' && t.cpu_pct > 0),
       `${p.name} main thread CPU`,
     );
+  }
+  for (const p of r.processes.slice(1)) {
+    const m = p.memory_at_peak_mb;
+    assert.ok(m && m.rss > 0 && m.heap_used > 0 && m.heap_used <= m.heap_total, `${p.name} memory: ${JSON.stringify(m)}`);
   }
   assert.equal(r.storage.rows, r.totals.flows_stored);
   assert.ok(r.storage.bytes_on_disk > 0 && r.storage.bytes_per_flow > 0 && r.storage.parts > 0);

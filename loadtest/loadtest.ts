@@ -43,7 +43,7 @@ export function buildCommand(): Command {
     )
     .option('--json', 'print one JSON object instead of Markdown')
     .option('--out <file>', 'also write the Markdown report to this file')
-    .option('--keep', 'keep the chDB data directory (its path is in the report)')
+    .option('--keep', 'keep the chDB data directory (its path is in the report) and, with --profile, the .cpuprofile files')
     .option('--profile', 'write a V8 CPU profile of every process and report the top functions')
     .exitOverride()
     .configureOutput({ outputError: () => {} })
@@ -104,7 +104,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(o.json ? JSON.stringify(report) + '\n' : md);
     return 0;
   } finally {
-    if (profileDir) await fs.rm(profileDir, { recursive: true, force: true });
+    if (profileDir && o.keep) process.stderr.write(`[loadtest] CPU profiles kept in ${profileDir}\n`);
+    else if (profileDir) await fs.rm(profileDir, { recursive: true, force: true });
   }
 }
 

@@ -71,10 +71,19 @@ export function summarizeUsage(samples: readonly ProcSample[], fromMs: number, t
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
+/** The thread ids a process had before its program loaded, from startup-threads.cts (its
+ * `FLOWSCOPE_STARTUP_THREADS`): main and V8's platform threads. Empty when not given. */
+export function parseStartupThreads(list: string | undefined): ReadonlySet<string> {
+  return new Set((list ?? '').split(',').filter((t) => /^\d+$/.test(t)));
+}
+
 /** CPU seconds per thread group of a process: the main (JavaScript) thread as `main`, every
- * other thread under its name (/proc/PID/task/TID/comm) — libuv/V8 helpers are `node`, chDB's
- * threads carry ClickHouse pool names (MergeMutate, BgSchPool, ThreadPool, …). Empty when gone. */
-export function readThreadCpu(pid: number): Map<string, number> {
+ * other thread under its name (/proc/PID/task/TID/comm), chDB's carrying ClickHouse pool names
+ * (MergeMutate, BgSchPool, ThreadPool, …). Node's unnamed helpers are `node`; given the process's
+ * `startup` threads, the ones among them are `v8` (V8's platform threads: GC and compiler work
+ * for the JavaScript thread) and the rest stay `node` (libuv's pool, where chDB runs its calls).
+ * Empty when the process is gone. */
+export function readThreadCpu(pid: number, startup: ReadonlySet<string> = new Set()): Map<string, number> {
   const out = new Map<string, number>();
   let tids: string[];
   try {
@@ -87,7 +96,8 @@ export function readThreadCpu(pid: number): Map<string, number> {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const name = Number(tid) === pid ? 'main' : comm === 'node' && startup.has(tid) ? 'v8' : comm;
       out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / hz);
     } catch {
       /* the thread ended meanwhile */

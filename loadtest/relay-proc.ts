@@ -39,6 +39,8 @@ export interface RelaySample extends RelayCounters {
   /** Longest stretch since the previous line in which the relay held accepted rows and no
    * insert completed (ms; a stretch still open counts up to now). */
   insertGapMs: number;
+  /** Threads present before the program loaded (startup-threads.cts), on the ready line. */
+  startupThreads?: string;
 }
 
 export interface RelayFinal extends RelayCounters {
@@ -150,6 +152,7 @@ const gapTicker = setInterval(checkGap, 50);
 function emit(kind: RelaySample['kind']): void {
   checkGap();
   const line: RelaySample = { kind, t: Date.now(), ...counters(), queryableLagMs: lags, insertGapMs: gapMax };
+  if (kind === 'ready') line.startupThreads = process.env.FLOWSCOPE_STARTUP_THREADS;
   lags = [];
   // The next line reports from here on (an open gap carries on into it).
   gapMax = Date.now() - gapStart;

@@ -81,8 +81,16 @@ export function reportMarkdown(r: LoadtestReport): string {
   out.push(
     '',
     'CPU µs per flow: relay per stored flow, collector per record emitted (its own synthetic source included). ' +
-      "Threads: `main` is the JavaScript thread; `node` are libuv and V8 helper threads (chDB runs its queries and inserts on libuv workers); the other names are chDB's ClickHouse thread pools.",
+      "Threads: `main` is the JavaScript thread; `v8` are V8's helper threads (garbage collection, compilers); `node` are libuv's pool (chDB runs its queries and inserts there) and any other unnamed thread started later; the other names are chDB's ClickHouse thread pools.",
   );
+  const mem = r.processes.filter((p) => p.memory_at_peak_mb !== undefined);
+  if (mem.length > 0) {
+    out.push('', '| collector at its highest RSS | RSS MB | V8 heap used / total MB | ArrayBuffers MB | external MB |', '|---|---|---|---|---|');
+    for (const p of mem) {
+      const m = p.memory_at_peak_mb!;
+      out.push(`| ${p.name} | ${m.rss} | ${m.heap_used} / ${m.heap_total} | ${m.array_buffers} | ${m.external} |`);
+    }
+  }
   for (const p of r.processes) {
     if (!p.profile) continue;
     out.push(

@@ -8,17 +8,28 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitFor, waitHealthy } from '../testing/harness.js';
 import { ChildSet, type Child } from './children.js';
-import { readProcSample, readThreadCpu, summarizeUsage, threadUsage, type ProcSample, type ProcUsage, type ThreadUsage } from './proc-stats.js';
+import {
+  parseStartupThreads,
+  readProcSample,
+  readThreadCpu,
+  summarizeUsage,
+  threadUsage,
+  type ProcSample,
+  type ProcUsage,
+  type ThreadUsage,
+} from './proc-stats.js';
 import { percentiles, type Percentiles } from './percentiles.js';
 import { FollowProbe } from './follow-probe.js';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
-import type { CollectorSample } from './collector-proc.js';
+import type { CollectorSample, CollectorMemory } from './collector-proc.js';
 import type { RelayFinal, RelaySample } from './relay-proc.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../relay/ingest/batcher.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const COLLECTOR_JS = path.join(HERE, 'collector-proc.js');
 const RELAY_JS = path.join(HERE, 'relay-proc.js');
+/** Preloaded into both, so their thread table tells V8's threads from libuv's pool. */
+const STARTUP_THREADS = ['--require', path.join(HERE, 'startup-threads.cjs')];
 
 export interface LoadtestOptions {
   nodes: number;
@@ -54,6 +65,8 @@ export interface ProcessReport extends ProcUsage {
   cpu_us_per_flow: number;
   /** CPU per thread group over the window (main = the JavaScript thread). */
   threads: ThreadUsage[];
+  /** Collectors: process.memoryUsage() at the sample of highest RSS in the run. */
+  memory_at_peak_mb?: CollectorMemory;
   profile?: ProfileSummary;
 }
 
@@ -159,6 +172,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     const relay = children.spawnNode(
       'relay',
       [
+        ...STARTUP_THREADS,
         ...prof('relay'),
         RELAY_JS,
         '--listen',
@@ -197,6 +211,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         children.spawnNode(
           `collector-${i + 1}`,
           [
+            ...STARTUP_THREADS,
             ...(opts.collectorNodeFlags ?? []),
             ...prof(`collector-${i + 1}`),
             COLLECTOR_JS,
@@ -242,10 +257,11 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     // --- measured window -----------------------------------------------------------------------
     await sleep(opts.warmupS * 1000);
     const tA = Date.now();
-    const threadsA = all.map((c) => readThreadCpu(c.pid));
+    const startup = [relaySamples, ...samples].map((xs) => parseStartupThreads(xs.find((x) => x.kind === 'ready')?.startupThreads));
+    const threadsA = all.map((c, i) => readThreadCpu(c.pid, startup[i]));
     await sleep(opts.durationS * 1000);
     const tB = Date.now();
-    const threadsB = all.map((c) => readThreadCpu(c.pid));
+    const threadsB = all.map((c, i) => readThreadCpu(c.pid, startup[i]));
     sampleAll();
     // Every process prints a line once a second; wait for one after tB from each (a process
     // starved of CPU prints late).
@@ -367,6 +383,10 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         cpu_us_per_flow: handled > 0 ? Math.round(((u.cpu_pct / 100) * 1e6) / handled) : 0,
         threads: threadUsage(threadsA[i], threadsB[i], (tB - tA) / 1000),
       };
+      if (i > 0) {
+        const own = samples[i - 1].filter((x) => x.memory !== undefined);
+        if (own.length > 0) p.memory_at_peak_mb = own.reduce((a, b) => (b.memory.rss > a.memory.rss ? b : a)).memory;
+      }
       if (opts.profileDir) {
         const pdir = path.join(opts.profileDir, c.name);
         const file = (await fs.readdir(pdir).catch(() => [] as string[])).find((x) => x.endsWith('.cpuprofile'));

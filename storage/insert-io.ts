@@ -4,7 +4,7 @@
 // with file(). Shared by the RowBinary (storage/writer.ts) and Native (storage/native/insert.ts)
 // inserters.
 import fs from 'node:fs/promises';
-import { writeFileSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
+import { openSync, writeSync, closeSync, rmSync, ftruncateSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -54,10 +54,20 @@ async function removeStaleInsertDirs(parent: string): Promise<void> {
 }
 
 export interface InsertFiles {
-  /** Writes the chunks to a new private file, runs `use(file)`, then removes the file. */
+  /** Writes the chunks to a private file, runs `use(file)`, then gives the file back. */
   withFile<T>(chunks: readonly Uint8Array[], use: (file: string) => Promise<T>): Promise<T>;
   /** Removes the directory. */
   close(): Promise<void>;
+}
+
+/** Files kept for the next inserts. Rewriting a file's existing pages costs about half of
+ * writing a new file (tmpfs allocates and zeroes every new page); more than this many files are
+ * only needed while inserts overlap, and are removed after use. */
+const KEPT_FILES = 2;
+
+interface InsertFile {
+  path: string;
+  fd: number;
 }
 
 /** A private directory for insert files (in memory where possible), named after our pid so a
@@ -71,36 +81,58 @@ export async function openInsertFiles(ext: string): Promise<InsertFiles> {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), `flowscope-insert-${process.pid}-`));
   }
   let seq = 0;
+  let closed = false;
+  // Files not in use. An insert takes one (or a new one, so inserts never share a file).
+  const free: InsertFile[] = [];
+  const drop = (f: InsertFile) => {
+    closeSync(f.fd);
+    rmSync(f.path, { force: true });
+  };
   return {
-    async withFile(chunks, use) {
-      // A name per insert, so inserts never share a file even if a caller overlaps them.
-      const file = path.join(dir, `${seq++}.${ext}`);
+    async withFile<T>(chunks: readonly Uint8Array[], use: (file: string) => Promise<T>): Promise<T> {
+      const f = free.pop() ?? newFile(path.join(dir, `${seq++}.${ext}`));
       // Synchronous on purpose: chDB runs its calls on libuv's thread pool, and an insert must not
       // wait for a pool thread behind them. Writing tens of MB to tmpfs takes milliseconds.
-      writeChunks(file, chunks);
       try {
-        return await use(file);
-      } finally {
-        rmSync(file, { force: true });
+        writeChunks(f.fd, chunks);
+      } catch (err) {
+        drop(f);
+        throw err;
       }
+      let result: T;
+      try {
+        result = await use(f.path);
+      } catch (err) {
+        // A failed call (a timeout, say) may still be reading the file: unlinked, it keeps its
+        // bytes for that reader, where a rewrite would change them under it.
+        drop(f);
+        throw err;
+      }
+      if (!closed && free.length < KEPT_FILES) free.push(f);
+      else drop(f);
+      return result;
     },
     async close() {
+      closed = true;
+      for (const f of free.splice(0)) closeSync(f.fd);
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-function writeChunks(file: string, chunks: readonly Uint8Array[]): void {
-  if (chunks.length === 1) {
-    writeFileSync(file, chunks[0]);
-    return;
-  }
-  const fd = openSync(file, 'w');
-  try {
-    for (const c of chunks) {
-      for (let off = 0; off < c.length;) off += writeSync(fd, c, off, c.length - off);
+function newFile(file: string): InsertFile {
+  return { path: file, fd: openSync(file, 'w+', 0o600) };
+}
+
+/** The chunks from the file's start, then the file cut to their length. */
+function writeChunks(fd: number, chunks: readonly Uint8Array[]): void {
+  let at = 0;
+  for (const c of chunks) {
+    for (let off = 0; off < c.length;) {
+      const n = writeSync(fd, c, off, c.length - off, at);
+      off += n;
+      at += n;
     }
-  } finally {
-    closeSync(fd);
   }
+  ftruncateSync(fd, at);
 }

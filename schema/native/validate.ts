@@ -108,17 +108,33 @@ function checkColumn(cur: Cursor, kind: Kind, rows: number, name: string): void 
   }
 }
 
+/** Zeros to compare a column of empty arrays with (grown to the largest block seen). */
+let zeros = Buffer.alloc(0);
+
+/** Whether `n` bytes at `p` are all zero (a native compare: most array columns are empty in most rows). */
+function allZero(b: Buffer, p: number, n: number): boolean {
+  if (zeros.length < n) zeros = Buffer.alloc(Math.max(n, 2 * zeros.length));
+  return b.compare(zeros, 0, n, p, p + n) === 0;
+}
+
 /** Array offsets: non-decreasing; returns the last, the number of elements. */
 function checkOffsets(cur: Cursor, rows: number, name: string): number {
   cur.need(rows * 8, `${name} offsets`);
   const b = cur.buf;
   let p = cur.pos,
     prev = 0;
+  // Every array empty: the offsets are all zero.
+  if (allZero(b, p + rows * 8 - 8, 8) && allZero(b, p, rows * 8)) {
+    cur.pos = p + rows * 8;
+    return 0;
+  }
+  // Byte reads, not readUInt32LE: this loop runs for every row of every array column.
   for (let i = 0; i < rows; i++, p += 8) {
-    const lo = b.readUInt32LE(p),
-      hi = b.readUInt32LE(p + 4);
+    const lo = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
     // Each element takes at least a byte, so no valid offset reaches 2^32 (Buffers are smaller).
-    if (hi !== 0 || lo < prev) throw new NativeBlockError('offsets', `${name}: offset ${i} is ${hi * 0x1_0000_0000 + lo} after ${prev}`);
+    if ((b[p + 4] | b[p + 5] | b[p + 6] | b[p + 7]) !== 0 || lo < prev) {
+      throw new NativeBlockError('offsets', `${name}: offset ${i} is ${b.readUInt32LE(p + 4) * 0x1_0000_0000 + lo} after ${prev}`);
+    }
     prev = lo;
   }
   cur.pos = p;
@@ -153,7 +169,7 @@ function checkIndexes(b: Buffer, p: number, count: number, width: number, keys: 
     }
   } else if (width === 4) {
     for (let i = 0, q = p; i < count; i++, q += 4) {
-      const v = b.readUInt32LE(q);
+      const v = (b[q] | (b[q + 1] << 8) | (b[q + 2] << 16) | (b[q + 3] << 24)) >>> 0;
       if (v > max) max = v;
     }
   } else {
