@@ -21,7 +21,8 @@ function method(
     // A Buffer is an already-encoded message (the collector's shipper encodes batches once).
     requestSerialize: (v: object) => (Buffer.isBuffer(v) ? v : encode(req, v)),
     requestDeserialize: (b: Buffer) => decode<object>(req, b),
-    responseSerialize: (v: object) => encode(res, v),
+    // Likewise an encoded response (the relay forwards its collectors' flows as they came).
+    responseSerialize: (v: object) => (Buffer.isBuffer(v) ? v : encode(res, v)),
     responseDeserialize: (b: Buffer) => decode<object>(res, b),
   };
 }

@@ -125,9 +125,10 @@ class StreamWriter {
   get cancelled(): boolean {
     return this.abort.signal.aborted;
   }
-  async write(msg: GetFlowsResponse): Promise<void> {
+  /** A response, or one already encoded (a collector's, forwarded by the relay). */
+  async write(msg: GetFlowsResponse | Buffer): Promise<void> {
     if (this.cancelled) return;
-    if (this.call.write(msg)) return;
+    if (this.call.write(msg as GetFlowsResponse)) return;
     await new Promise<void>((resolve) => {
       const done = () => {
         this.call.off('drain', done);
@@ -200,6 +201,9 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
   }
   const until = req.until;
   const flowResponse = (flow: Flow): GetFlowsResponse => ({ flow: applyFieldMask(flow, mask), node_name: flow.node_name, time: flow.time });
+  // A collector's response goes out as it came unless this follower needs the flow's fields:
+  // its filters were applied by the collector, but a scope or a field mask are applied here.
+  const forwardRaw = !scope && mask === null;
   try {
     for (const status of deps.preamble?.() ?? []) {
       await out.write({ node_status: status, node_name: deps.serverNodeName, time: nowTimestamp() });
@@ -247,7 +251,17 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
           await out.write({ node_status: it.status, node_name: deps.serverNodeName, time: nowTimestamp() });
           continue;
         }
-        const flow = it.flow!;
+        const raw = it.raw;
+        if (raw !== undefined && forwardRaw) {
+          if (until && raw.compareTime(until) > 0) {
+            sub.close();
+            break;
+          }
+          if (req.since && raw.compareTime(req.since) < 0) continue;
+          await out.write(raw.bytes);
+          continue;
+        }
+        const flow = raw !== undefined ? raw.decode().flow : it.flow!;
         if (until && compareTimestamps(flow.time, until) > 0) {
           sub.close();
           break;

@@ -6,10 +6,14 @@
 import type { Flow, LostEvent, NodeStatusEvent } from '../proto/types.js';
 import { LostEventSource } from '../proto/types.js';
 import { nowTimestamp } from '../common/time.js';
+import type { RawFlowResponse } from './raw-response.js';
 
 export interface LiveItem {
   cursor: number;
   flow?: Flow;
+  /** A flow as a collector's encoded response (the relay's fan-out), already filtered by the
+   * follower's whitelist and blacklist, which the collector applied. */
+  raw?: RawFlowResponse;
   lost?: LostEvent;
   /** A node coming or going (the relay's fan-out). */
   status?: NodeStatusEvent;

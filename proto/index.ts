@@ -55,6 +55,7 @@ export const types = {
   GetDebugEventsRequest: root.lookupType('observer.GetDebugEventsRequest'),
   GetDebugEventsResponse: root.lookupType('observer.GetDebugEventsResponse'),
   IngestMessage: root.lookupType('flowscope.ingest.v1.IngestMessage'),
+  FlowBatch: root.lookupType('flowscope.ingest.v1.FlowBatch'),
   IngestAck: root.lookupType('flowscope.ingest.v1.IngestAck'),
   KernelFlowInfo: root.lookupType('flowscope.kernel.v1.KernelFlowInfo'),
   DurableBatch: root.lookupType('flowscope.ingest.v1.DurableBatch'),

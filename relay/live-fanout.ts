@@ -11,7 +11,7 @@
 // or restarted since) is served from the start of its ring; a ring that lapped the mark reports a
 // HUBBLE_RING_BUFFER LostEvent, which is forwarded.
 import * as grpc from '@grpc/grpc-js';
-import type { FlowFilter, GetFlowsRequest, GetFlowsResponse, Timestamp } from '../proto/types.js';
+import type { FlowFilter, GetFlowsRequest, Timestamp } from '../proto/types.js';
 import { LostEventSource, NodeState } from '../proto/types.js';
 import type { Logger } from '../common/logger.js';
 import { compareTimestamps, nowTimestamp } from '../common/time.js';
@@ -19,7 +19,8 @@ import { LiveSubscription, type LiveItem, type LiveStream } from '../observer/li
 import { RESUME_HEADER, SESSION_HEADER, formatResume } from '../observer/resume.js';
 import { TimeOrderMerger } from './merge.js';
 import type { NodeRecord } from './nodes.js';
-import type { PeerClients } from './peers.js';
+import type { PeerClients, PeerResponse } from './peers.js';
+import { RawFlowResponse } from '../observer/raw-response.js';
 
 export interface FanoutOptions {
   /** Items a follower may have waiting (merged, not yet written); beyond it flows are dropped and counted. */
@@ -57,7 +58,7 @@ interface PeerStream {
   registered: string;
   /** The session whose ring the stream reads (the collector's answer, else the one asked for). */
   session: string;
-  call: grpc.ClientReadableStream<GetFlowsResponse>;
+  call: grpc.ClientReadableStream<PeerResponse>;
   ended: boolean;
 }
 
@@ -208,9 +209,12 @@ class FollowerStream implements LiveStream {
     // A resumed stream is used only once the collector confirmed the session (its response
     // header): gRPC may hand over the first messages before the header event, so they wait.
     let confirmed = resumeFrom === null;
-    let early: GetFlowsResponse[] = [];
-    const take = (res: GetFlowsResponse) => {
-      if (res.flow) {
+    let early: PeerResponse[] = [];
+    const take = (res: PeerResponse) => {
+      if (res instanceof RawFlowResponse) {
+        this.lastTime.set(s.session, res.time);
+        this.merger.addOne(n.name, { cursor: 0, raw: res });
+      } else if (res.flow) {
         if (res.flow.time) this.lastTime.set(s.session, res.flow.time);
         this.merger.addOne(n.name, { cursor: 0, flow: res.flow });
       } else if (res.lost_events) this.queue.push([{ cursor: 0, lost: res.lost_events }]);
@@ -234,7 +238,7 @@ class FollowerStream implements LiveStream {
       this.end(s, false);
       if (!this.closed) this.startPeer(n, got, false);
     });
-    call.on('data', (res: GetFlowsResponse) => {
+    call.on('data', (res: PeerResponse) => {
       if (s.ended) return;
       if (confirmed) take(res);
       else if (early.length < this.fanout.opts.maxBuffered) early.push(res);

@@ -58,6 +58,11 @@ class MinHeap {
   }
 }
 
+/** A flow's time (ns), or the arrival time of anything else (ms `at`). */
+function keyOf(item: LiveItem, at: number): number {
+  return item.raw ? item.raw.timeNs : item.flow ? timestampToNs(item.flow.time) : at * 1e6;
+}
+
 function less(x: Entry, y: Entry): boolean {
   return x.key < y.key || (x.key === y.key && x.seq < y.seq);
 }
@@ -102,7 +107,7 @@ export class TimeOrderMerger {
     let wm = this.watermarks.get(source) ?? 0;
     const at = this.now();
     for (const item of items) {
-      const key = item.flow ? timestampToNs(item.flow.time) : at * 1e6;
+      const key = keyOf(item, at);
       if (key > wm) wm = key;
       this.heap.push({ key, seq: this.seq++, at, item });
     }
@@ -113,7 +118,7 @@ export class TimeOrderMerger {
   /** One item of a source (the per-flow path: no array per flow). */
   addOne(source: string, item: LiveItem): void {
     const at = this.now();
-    const key = item.flow ? timestampToNs(item.flow.time) : at * 1e6;
+    const key = keyOf(item, at);
     const wm = this.watermarks.get(source) ?? 0;
     if (key > wm) this.watermarks.set(source, key);
     this.heap.push({ key, seq: this.seq++, at, item });

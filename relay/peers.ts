@@ -2,7 +2,21 @@
 // GetFlows follow streams the relay's live path fans out to (relay/live-fanout.ts).
 import * as grpc from '@grpc/grpc-js';
 import type { GetFlowsRequest, GetFlowsResponse, ServerStatusResponse } from '../proto/types.js';
-import { ObserverClient } from '../common/grpc-services.js';
+import { ObserverService } from '../common/grpc-services.js';
+import { types, decode } from '../proto/index.js';
+import { RawFlowResponse, scanFlowResponse } from '../observer/raw-response.js';
+
+/** What a collector's GetFlows stream yields here: its flows as they came (read no further than
+ * their time), anything else decoded. */
+export type PeerResponse = RawFlowResponse | GetFlowsResponse;
+
+const PeerObserverClient = grpc.makeGenericClientConstructor(
+  {
+    ...ObserverService,
+    GetFlows: { ...ObserverService.GetFlows, responseDeserialize: (b: Buffer): object => scanFlowResponse(b) ?? decode<object>(types.GetFlowsResponse, b) },
+  },
+  'Observer',
+);
 
 export class PeerClients {
   private readonly clients = new Map<string, grpc.Client>();
@@ -19,7 +33,7 @@ export class PeerClients {
     let c = this.clients.get(key);
     if (!c) {
       const tls = this.credentials?.(nodeName);
-      c = new ObserverClient(address, tls?.credentials ?? grpc.credentials.createInsecure(), tls?.options ?? {});
+      c = new PeerObserverClient(address, tls?.credentials ?? grpc.credentials.createInsecure(), tls?.options ?? {});
       this.clients.set(key, c);
     }
     return c;
@@ -35,8 +49,8 @@ export class PeerClients {
   }
 
   /** A GetFlows stream from one collector; cancel it to end it. */
-  getFlows(address: string, nodeName: string, req: GetFlowsRequest, metadata: grpc.Metadata): grpc.ClientReadableStream<GetFlowsResponse> {
-    const c = this.client(address, nodeName) as unknown as { GetFlows(req: object, md: grpc.Metadata): grpc.ClientReadableStream<GetFlowsResponse> };
+  getFlows(address: string, nodeName: string, req: GetFlowsRequest, metadata: grpc.Metadata): grpc.ClientReadableStream<PeerResponse> {
+    const c = this.client(address, nodeName) as unknown as { GetFlows(req: object, md: grpc.Metadata): grpc.ClientReadableStream<PeerResponse> };
     return c.GetFlows(req, metadata);
   }
 

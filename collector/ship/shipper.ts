@@ -21,6 +21,7 @@ import type { Flow, IngestAck, IngestMessage, LostEvent } from '../../proto/type
 import { LostEventSource } from '../../proto/types.js';
 import { types, encode } from '../../proto/index.js';
 import { FlowBlockWriter } from '../../schema/native/flow-block.js';
+import { BATCH_HEADROOM, encodeBatchMessage } from './batch-message.js';
 import { IngestClient } from '../../common/grpc-services.js';
 import { nowTimestamp, msToTimestamp } from '../../common/time.js';
 import type { Logger } from '../../common/logger.js';
@@ -318,8 +319,8 @@ export class Shipper {
     const count = this.block.rows;
     if (count === 0 && this.currentLost.length === 0) return;
     const seq = ++this.seq;
-    const block = count > 0 ? this.block.finish() : undefined;
-    const batch: PendingBatch = { seq, count, body: encode(types.IngestMessage, { batch: { seq, lost_events: this.currentLost, block } }) };
+    const framed = count > 0 ? this.block.finish(BATCH_HEADROOM) : null;
+    const batch: PendingBatch = { seq, count, body: encodeBatchMessage(seq, this.currentLost, framed) };
     this.currentLost = [];
     this.unacked.push(batch);
     this.unackedFlows += batch.count;

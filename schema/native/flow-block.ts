@@ -61,9 +61,10 @@ export class FlowBlockWriter {
     this.stage.commit();
   }
 
-  finish(): Buffer {
+  /** The block; `headroom` bytes are left free before it (NativeBlockWriter.finish). */
+  finish(headroom = 0): Buffer {
     this.stage.flush();
-    return this.writer.finish();
+    return this.writer.finish(headroom);
   }
 
   reset(): void {

@@ -565,8 +565,9 @@ export class NativeBlockWriter {
     this.nRows += n;
   }
 
-  /** The block of all rows so far, as a new Buffer; the writer then starts an empty block. */
-  finish(): Buffer {
+  /** The block of all rows so far, as a new Buffer; the writer then starts an empty block.
+   * `headroom`: bytes left free before the block (it starts there), for a message's framing. */
+  finish(headroom = 0): Buffer {
     const rows = this.nRows;
     if (rows === 0) throw new Error('finish(): the block has no rows');
     let size = varuintSize(this.cols.length) + varuintSize(rows);
@@ -574,11 +575,11 @@ export class NativeBlockWriter {
       if (c.count !== rows) throw new Error(`finish(): column ${c.name} has ${c.count} values for ${rows} rows`);
       size += c.header.length + c.dataSize();
     }
-    const out = Buffer.allocUnsafe(size);
-    let p = writeVaruint(out, 0, this.cols.length);
+    const out = Buffer.allocUnsafe(headroom + size);
+    let p = writeVaruint(out, headroom, this.cols.length);
     p = writeVaruint(out, p, rows);
     for (const c of this.cols) p = c.write(out, p);
-    if (p !== size) throw new Error(`finish(): wrote ${p} of ${size} bytes`); // a bug here, never bad input
+    if (p !== headroom + size) throw new Error(`finish(): wrote ${p - headroom} of ${size} bytes`); // a bug here, never bad input
     this.reset();
     return out;
   }
