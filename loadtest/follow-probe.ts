@@ -1,8 +1,9 @@
 // The follow-latency probe: a `GetFlows(follow)` client on the relay, as `observe --follow`
 // would be, that compares each flow's time (the record's time, stamped by the collector's
-// source) with the time it arrived here. It follows a sample — drop events only, time field
-// only — so that the probe itself neither loads the relay's encoder nor this process much; the
-// sample takes the same path as every other flow (ingest → storage → durable → merge → live).
+// source) with the time it arrived here. It follows a sample — drop events only, as
+// `observe --follow --type drop` asks (no field mask: the relay forwards those flows as the
+// collectors encoded them) — so that the probe itself does not load this process much; the
+// sample takes the same path as every other flow (collector ring → merge → live).
 import { ObserverApiClient } from '../api/client.js';
 import { timestampToNs } from '../common/time.js';
 import type { GetFlowsRequest } from '../proto/types.js';
@@ -26,7 +27,7 @@ export class FollowProbe {
   }
 
   start(): void {
-    const req: GetFlowsRequest = { follow: true, whitelist: [{ event_type: [{ type: DROP_EVENT }] }], field_mask: { paths: ['time'] } };
+    const req: GetFlowsRequest = { follow: true, whitelist: [{ event_type: [{ type: DROP_EVENT }] }] };
     this.done = this.client
       .getFlows(
         req,
