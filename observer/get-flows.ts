@@ -54,6 +54,9 @@ export interface FollowContext {
   /** The live flows the follower reads (its filters, scope and time bounds); a source may drop
    * the others before queueing them. Flows past `until` are accepted: they end the follow. */
   accept?: (flow: Flow) => boolean;
+  /** The request's field mask may be applied where the flows come from (the collectors, as
+   * Hubble Relay asks its peers): false when the flows must reach here whole (a scope check). */
+  maskAtSource: boolean;
 }
 
 /** The live half of GetFlows. */
@@ -186,7 +189,17 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
       const until = req.until;
       const accept = (f: Flow): boolean =>
         (!!until && compareTimestamps(f.time, until) > 0) || ((!since || compareTimestamps(f.time, since) >= 0) && predicate(f));
-      ({ cut, stream: sub, resumed } = await deps.live.follow(req, { onlyNew: followOnlyNew, metadata: call.metadata, signal: out.abort.signal, accept }));
+      ({
+        cut,
+        stream: sub,
+        resumed,
+      } = await deps.live.follow(req, {
+        onlyNew: followOnlyNew,
+        metadata: call.metadata,
+        signal: out.abort.signal,
+        accept,
+        maskAtSource: !scope,
+      }));
     } else cut = await deps.live.snapshot();
   } catch (err) {
     const e = err as grpc.ServiceError;
@@ -202,8 +215,9 @@ export async function handleGetFlows(call: FlowsCall, deps: GetFlowsDeps): Promi
   const until = req.until;
   const flowResponse = (flow: Flow): GetFlowsResponse => ({ flow: applyFieldMask(flow, mask), node_name: flow.node_name, time: flow.time });
   // A collector's response goes out as it came unless this follower needs the flow's fields:
-  // its filters were applied by the collector, but a scope or a field mask are applied here.
-  const forwardRaw = !scope && mask === null;
+  // the collector applied its filters and, without a scope, its field mask (maskAtSource); a
+  // scope is checked here, on the whole flow, and the mask applied after it.
+  const forwardRaw = !scope;
   try {
     for (const status of deps.preamble?.() ?? []) {
       await out.write({ node_status: status, node_name: deps.serverNodeName, time: nowTimestamp() });

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Relay } from './relay.js';
 import { LiveFanout } from './live-fanout.js';
+import { RawFlowResponse } from '../observer/raw-response.js';
 import { PeerClients } from './peers.js';
 import type { NodeRecord } from './nodes.js';
 import { relayStore } from './main.js';
@@ -111,11 +112,20 @@ test('slow storage: a follower started mid-stream gets every flow once, in time 
   const cs = [await collector(relay.port, '1', count, 1000), await collector(relay.port, '2', count, 1000)];
   let follower: Follower | undefined;
   let masked: Follower | undefined;
+  let decodes = 0;
+  let restore = () => {};
   try {
     await waitFor('both collectors registered', () => (relay.nodes.connected().length === 2 ? true : undefined));
     await waitFor('flows in both rings', () => (cs.every((c) => c.ring.seen >= 300) ? true : undefined));
     follower = new Follower(relay.port, { follow: true, since: { seconds: 1, nanos: 0 } });
-    // The relay forwards the collectors' encoded flows; a field mask needs them decoded here.
+    // The relay forwards the collectors' encoded flows; a field mask goes down to the collectors
+    // with the filters, so masked flows are forwarded too: the relay decodes none of them.
+    const decode = RawFlowResponse.prototype.decode;
+    RawFlowResponse.prototype.decode = function () {
+      decodes++;
+      return decode.call(this);
+    };
+    restore = () => (RawFlowResponse.prototype.decode = decode);
     masked = new Follower(relay.port, { follow: true, since: { seconds: 1, nanos: 0 }, field_mask: { paths: ['time', 'uuid', 'source.pod_name'] } });
     const f = follower,
       m = masked;
@@ -138,7 +148,9 @@ test('slow storage: a follower started mid-stream gets every flow once, in time 
       assert.equal(x.source!.pod_name, byUuid.get(x.uuid)!.source?.pod_name);
     }
     assert.equal(relay.fanout.stats.peerStreams, 4);
+    assert.equal(decodes, 0, 'the relay decoded no live flow');
   } finally {
+    restore();
     open();
     await follower?.stop();
     await masked?.stop();

@@ -78,8 +78,8 @@ export class LiveFanout {
    * Opens the collector streams of one follower. `marks` null: only new flows (a follow
    * without history); otherwise the snapshot its history was cut at.
    */
-  open(req: GetFlowsRequest, marks: ReadonlyMap<string, number> | null): LiveStream {
-    return new FollowerStream(this, req, marks);
+  open(req: GetFlowsRequest, marks: ReadonlyMap<string, number> | null, maskAtSource = false): LiveStream {
+    return new FollowerStream(this, req, marks, maskAtSource);
   }
 }
 
@@ -99,12 +99,17 @@ class FollowerStream implements LiveStream {
     private readonly fanout: LiveFanout,
     req: GetFlowsRequest,
     private readonly marks: ReadonlyMap<string, number> | null,
+    maskAtSource: boolean,
   ) {
     const { opts, stats } = fanout;
-    // Filters and since go down; number, until and the field mask stay here: the relay applies
-    // them to the merged stream (a collector ending at `until` would look like one going away,
-    // and a masked flow could not be merged or filtered again).
+    // Filters and since go down, and the field mask when the follower allows it, as Hubble Relay
+    // sends its request to its peers: the merge orders by each response's own time, which a mask
+    // leaves. Number and until stay here: the relay applies them to the merged stream (a
+    // collector ending at `until` would look like one going away).
     this.peerReq = { follow: true, whitelist: copyFilters(req.whitelist), blacklist: copyFilters(req.blacklist) };
+    if (maskAtSource && req.field_mask?.paths?.length) this.peerReq.field_mask = { paths: [...req.field_mask.paths] };
+    if (maskAtSource && req.experimental?.field_mask?.paths?.length)
+      this.peerReq.experimental = { field_mask: { paths: [...req.experimental.field_mask.paths] } };
     // Only with a resume: without one, a collector treats a follow with since as history + live.
     if (marks !== null && req.since) this.peerReq.since = req.since;
     this.queue = new LiveSubscription(

@@ -363,7 +363,7 @@ export class Relay {
       follow: async (req, ctx) => {
         // Marks first: the collectors resume after them, history stops at them.
         const marks = ctx.onlyNew ? null : await this.store.liveMarks();
-        const stream = this.fanout.open(req, marks);
+        const stream = this.fanout.open(req, marks, ctx.maskAtSource);
         return { cut: { upTo: 0, marks: marks ?? new Map() }, stream, resumed: false };
       },
     };
