@@ -53,7 +53,9 @@ export class CollectorPipeline implements RecordSink, DecodeQueueSink {
   ) {}
 
   records(batch: RawRecord[]): void {
-    const items: LiveItem[] = [];
+    // Without followers no item is built: each would keep its flow alive to the end of the batch.
+    const items: LiveItem[] | null = this.live.subscribers > 0 ? [] : null;
+    const ringBefore = this.ring.seen;
     this.stats.recordsRead += batch.length;
     const observer = this.observer;
     observer?.beginBatch();
@@ -67,21 +69,22 @@ export class CollectorPipeline implements RecordSink, DecodeQueueSink {
       const extra = this.decoder.l7Flows;
       if (extra !== undefined) for (let i = 0; i < extra.length; i++) this.emit(extra[i], items, observer);
     }
-    if (items.length > 0) {
-      this.live.advance(items[items.length - 1].cursor);
-      this.live.publish(items);
-      this.onFlows?.(items.length);
+    const flows = this.ring.seen - ringBefore;
+    if (flows > 0) {
+      this.live.advance(this.ring.seen);
+      if (items !== null) this.live.publish(items);
+      this.onFlows?.(flows);
     }
   }
 
-  private emit(flow: Flow, items: LiveItem[], observer: FlowObserver | null): void {
+  private emit(flow: Flow, items: LiveItem[] | null, observer: FlowObserver | null): void {
     this.enricher?.enrich(flow);
     this.stats.flowsDecoded++;
     observer?.process(flow);
     // The same cursor goes to the ring and, as flow_seq, to storage: the relay cuts history at
     // the stored cursor and asks this node's Observer API for the ring after it.
     const cursor = this.ring.push(flow);
-    items.push({ cursor, flow });
+    items?.push({ cursor, flow });
     this.shipper?.add(flow, cursor);
   }
 
