@@ -7,7 +7,6 @@
 // For such flows it stages exactly the values schema/flow-row.ts writeFlowRow writes
 // (flow-block.test.ts compares the blocks byte for byte); writeFlowRow remains the reference
 // and writes every other flow.
-import { types } from '../../proto/index.js';
 import type {
   BoolValue,
   CiliumEventType,
@@ -31,6 +30,7 @@ import { P } from '../presence.js';
 import { FLOW_NATIVE_COLUMNS, Kind, kindOf } from './types.js';
 import { stageLayout, type RowStage } from './row-stage.js';
 import { checkDateTime64ns, checkU64s } from './writer.js';
+import { encodeRest } from './rest-encode.js';
 
 /** The UInt64 columns' value: the flow keeps an exact 64-bit value beyond 2^53 in `rest`, the
  * column (a filter copy) holds the nearest value the writer accepts. */
@@ -277,7 +277,7 @@ export class PlainRowWriter {
       r[rb + S.kernel_drop_reason] = k?.drop_reason_name ?? '';
       n[nb + S.bytes] = u64Column(k?.bytes ?? 0);
       n[nb + S.packets] = u64Column(k?.packets ?? 0);
-      r[rb + S.rest] = this.rest(f, rest);
+      r[rb + S.rest] = encodeRest(f, this.restKeys, rest); // the fields the general path leaves in its copy of the flow
     }
     // Marks ride on the last row of an insert only.
     if (marks.length > 0) {
@@ -300,17 +300,6 @@ export class PlainRowWriter {
     n[nb + S.flow_seq] = u64Column(seq);
     st.commit();
     return rest > 0 ? Shape.PlainWithRest : Shape.Plain;
-  }
-
-  /** Protobuf of the flow's first `count` restKeys: the fields the general path would leave in
-   * its copy of the flow (own ones only, as a spread copies them) and encode. */
-  private rest(f: Record<string, unknown>, count: number): Uint8Array {
-    const rest: Record<string, unknown> = {};
-    for (let i = 0; i < count; i++) {
-      const k = this.restKeys[i];
-      if (Object.hasOwn(f, k)) rest[k] = f[k];
-    }
-    return types.Flow.encode(rest).finish();
   }
 
   /** Stages the values of a field that goes into its columns completely (checked by fieldShape). */
