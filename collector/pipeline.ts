@@ -4,7 +4,7 @@ import type { Flow, LostEvent } from '../proto/types.js';
 import { LostEventSource } from '../proto/types.js';
 import type { RawRecord, RecordSink } from './source.js';
 import type { FlowRing } from './ring.js';
-import type { LiveFeed, LiveItem } from '../observer/live.js';
+import type { LiveFeed } from '../observer/live.js';
 import { nowTimestamp } from '../common/time.js';
 import { LossCounters } from './loss.js';
 import type { DecodeQueueSink } from './decode-queue.js';
@@ -53,8 +53,9 @@ export class CollectorPipeline implements RecordSink, DecodeQueueSink {
   ) {}
 
   records(batch: RawRecord[]): void {
-    // Without followers no item is built: each would keep its flow alive to the end of the batch.
-    const items: LiveItem[] | null = this.live.subscribers > 0 ? [] : null;
+    // Flows are offered to followers one by one: only those a follower reads become items (an
+    // item keeps its flow alive until the follower takes it), none while nobody follows.
+    const following = this.live.subscribers > 0;
     const ringBefore = this.ring.seen;
     this.stats.recordsRead += batch.length;
     const observer = this.observer;
@@ -65,26 +66,26 @@ export class CollectorPipeline implements RecordSink, DecodeQueueSink {
         this.stats.recordsSkipped++;
         continue;
       }
-      this.emit(flow, items, observer);
+      this.emit(flow, following, observer);
       const extra = this.decoder.l7Flows;
-      if (extra !== undefined) for (let i = 0; i < extra.length; i++) this.emit(extra[i], items, observer);
+      if (extra !== undefined) for (let i = 0; i < extra.length; i++) this.emit(extra[i], following, observer);
     }
     const flows = this.ring.seen - ringBefore;
     if (flows > 0) {
       this.live.advance(this.ring.seen);
-      if (items !== null) this.live.publish(items);
+      if (following) this.live.endOffers();
       this.onFlows?.(flows);
     }
   }
 
-  private emit(flow: Flow, items: LiveItem[] | null, observer: FlowObserver | null): void {
+  private emit(flow: Flow, following: boolean, observer: FlowObserver | null): void {
     this.enricher?.enrich(flow);
     this.stats.flowsDecoded++;
     observer?.process(flow);
     // The same cursor goes to the ring and, as flow_seq, to storage: the relay cuts history at
     // the stored cursor and asks this node's Observer API for the ring after it.
     const cursor = this.ring.push(flow);
-    items?.push({ cursor, flow });
+    if (following) this.live.offer(cursor, flow);
     this.shipper?.add(flow, cursor);
   }
 

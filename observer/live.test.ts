@@ -43,3 +43,52 @@ test('a subscription queues only the flows its reader accepts: others neither fi
   );
   sub.close();
 });
+
+test('flows offered one by one reach each subscriber as published ones do, with overflow counted once per batch', async () => {
+  let droppedReports = 0,
+    droppedTotal = 0;
+  const feed = new LiveFeed(3, {
+    onDrop: (n) => {
+      droppedReports++;
+      droppedTotal += n;
+    },
+  });
+  feed.advance(2);
+  const all = feed.subscribe();
+  const drops = feed.subscribe(0, (f) => f.verdict === 2);
+  let woken = false;
+  const pending = all.next().then((items) => {
+    woken = true;
+    return items;
+  });
+  for (let c = 1; c <= 8; c++) feed.offer(c, { uuid: `f${c}`, verdict: c % 3 === 0 ? 2 : 1 });
+  // Nothing is handed over before the batch ends.
+  await new Promise((r) => setImmediate(r));
+  assert.equal(woken, false);
+  feed.advance(8);
+  feed.endOffers();
+  const got = await pending;
+  // Cursors 1–2 were history for `all`; it holds 3 of the 6 after them and loses the other 3.
+  assert.deepEqual(
+    got.filter((i) => i.flow).map((i) => [i.cursor, i.flow!.uuid]),
+    [
+      [3, 'f3'],
+      [4, 'f4'],
+      [5, 'f5'],
+    ],
+  );
+  assert.equal(got.find((i) => i.lost)?.lost?.num_events_lost, 3);
+  assert.equal(droppedReports, 1);
+  assert.equal(droppedTotal, 3);
+  // `drops` reads from cursor 0 and accepts verdict 2 only: cursors 3 and 6, nothing lost.
+  const d = await drops.next();
+  assert.deepEqual(
+    d.map((i) => i.flow?.uuid),
+    ['f3', 'f6'],
+  );
+  all.close();
+  feed.offer(9, { uuid: 'late' });
+  feed.endOffers();
+  assert.deepEqual(await all.next(), []);
+  drops.close();
+});

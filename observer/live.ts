@@ -31,6 +31,7 @@ export class LiveSubscription implements LiveStream {
   private waiter: (() => void) | null = null;
   private closed = false;
   private dropped = 0;
+  private offersDropped = 0;
 
   constructor(
     readonly startCursor: number,
@@ -62,6 +63,30 @@ export class LiveSubscription implements LiveStream {
       this.onDrop?.(dropped);
     }
     this.wake();
+  }
+
+  /** One flow, as a collector's pipeline offers them: a flow this reader skips becomes no item
+   * at all. {@link endOffers} follows the batch's last offer. */
+  offer(cursor: number, flow: Flow): void {
+    if (this.closed || cursor <= this.startCursor) return;
+    if (this.accept !== undefined && !this.accept(flow)) return;
+    if (this.queue.length >= this.maxBuffered) {
+      this.offersDropped++;
+      return;
+    }
+    this.queue.push({ cursor, flow });
+  }
+
+  /** Ends a batch of offers: counts what overflowed and wakes the reader. */
+  endOffers(): void {
+    if (this.closed) return;
+    const dropped = this.offersDropped;
+    if (dropped > 0) {
+      this.offersDropped = 0;
+      this.dropped += dropped;
+      this.onDrop?.(dropped);
+    }
+    if (this.queue.length > 0 || this.dropped > 0) this.wake();
   }
 
   /** Waits for items; resolves [] when closed. A slow reader sees a LostEvent for what overflowed. */
@@ -127,6 +152,16 @@ export class LiveFeed {
   publish(items: readonly LiveItem[]): void {
     if (items.length === 0) return;
     for (const s of this.subs) s.push(items);
+  }
+
+  /** Offers one flow to every subscriber (see LiveSubscription.offer); call {@link endOffers}
+   * after the batch, once {@link advance} has moved past its flows. */
+  offer(cursor: number, flow: Flow): void {
+    for (const s of this.subs) s.offer(cursor, flow);
+  }
+
+  endOffers(): void {
+    for (const s of this.subs) s.endOffers();
   }
 
   /** `accept`: the flows the subscriber reads (its filters); the others are never queued for it. */
