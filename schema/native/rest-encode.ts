@@ -6,17 +6,13 @@
 // Any other field or value shape goes to protobufjs: rest-encode.test.ts compares the two.
 import { types } from '../../proto/index.js';
 import type { FileInfo, IP, Tunnel } from '../../proto/types.js';
+import { varuintSize, writeVaruint } from './writer.js';
 
 // Flow.file = 38, Flow.tunnel = 39; wire type 2 (length-delimited) unless noted.
 const TAG_FILE = (38 << 3) | 2;
 const TAG_TUNNEL = (39 << 3) | 2;
 
 const U32_MAX = 0xffff_ffff;
-
-/** Bytes of a varint of a uint32. */
-function varintSize(v: number): number {
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x20_0000 ? 3 : v < 0x1000_0000 ? 4 : 5;
-}
 
 function isU32(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= U32_MAX;
@@ -32,18 +28,22 @@ function isEnum(v: unknown): v is number {
  * unpaired surrogates, and no address or file name has anything else. */
 class Sizer {
   ok = true;
+  reset(): this {
+    this.ok = true;
+    return this;
+  }
   str(s: unknown): number {
     if (s == null) return 0;
     if (typeof s !== 'string' || Buffer.byteLength(s, 'utf8') !== s.length) return this.fail();
-    return 1 + varintSize(s.length) + s.length;
+    return 1 + varuintSize(s.length) + s.length;
   }
   u32(s: unknown): number {
     if (s == null) return 0;
-    return isU32(s) ? 1 + varintSize(s) : this.fail();
+    return isU32(s) ? 1 + varuintSize(s) : this.fail();
   }
   enum(s: unknown): number {
     if (s == null) return 0;
-    return isEnum(s) ? 1 + varintSize(s) : this.fail();
+    return isEnum(s) ? 1 + varuintSize(s) : this.fail();
   }
   bool(s: unknown): number {
     if (s == null) return 0;
@@ -51,7 +51,7 @@ class Sizer {
   }
   /** A nested message of `body` bytes (tag < 16), or nothing when absent. */
   msg(present: boolean, body: number): number {
-    return present ? 1 + varintSize(body) + body : 0;
+    return present ? 1 + varuintSize(body) + body : 0;
   }
   fail(): number {
     this.ok = false;
@@ -75,14 +75,14 @@ function onlyKeys(o: object, keys: ReadonlySet<string>): boolean {
 /** Writes fields into `out` from `p` on. */
 class Writer {
   p = 0;
-  constructor(private readonly out: Buffer) {}
+  private out: Buffer = Buffer.alloc(0);
+  reset(out: Buffer): this {
+    this.out = out;
+    this.p = 0;
+    return this;
+  }
   varint(v: number): void {
-    const out = this.out;
-    while (v >= 0x80) {
-      out[this.p++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    out[this.p++] = v;
+    this.p = writeVaruint(this.out, this.p, v);
   }
   str(tag: number, s: string | undefined | null): void {
     if (s == null) return;
@@ -106,13 +106,17 @@ class Writer {
   }
 }
 
+// One of each, reused: a call runs to completion before the next.
+const sizer = new Sizer();
+const writer = new Writer();
+
 /**
  * The encoded Flow { file, tunnel } (either may be undefined), or null when one of them holds
  * what this writer does not take: other fields, a Layer4 other than UDP, a non-ASCII string,
  * a number out of its field's range.
  */
 export function encodeFileTunnel(file: FileInfo | undefined, tunnel: Tunnel | undefined): Uint8Array | null {
-  const s = new Sizer();
+  const s = sizer.reset();
   let fileBody = 0,
     tunnelBody = 0,
     ipBody = 0,
@@ -144,7 +148,7 @@ export function encodeFileTunnel(file: FileInfo | undefined, tunnel: Tunnel | un
   // Flow.file and Flow.tunnel have two-byte tags.
   const size = (file != null ? 1 + s.msg(true, fileBody) : 0) + (tunnel != null ? 1 + s.msg(true, tunnelBody) : 0);
   const out = Buffer.allocUnsafe(size);
-  const w = new Writer(out);
+  const w = writer.reset(out);
   if (file != null) {
     w.head(TAG_FILE, fileBody);
     w.str(10, file.name);
