@@ -10,6 +10,7 @@ import { runUntilSignal } from '../common/lifecycle.js';
 import { LiveFeed } from '../observer/live.js';
 import { observerHandlers } from '../observer/service.js';
 import { FlowRing } from './ring.js';
+import { FlowBlocks } from './blocks.js';
 import { CollectorPipeline } from './pipeline.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
 import { collectorObserverBackend } from './observer-backend.js';
@@ -151,7 +152,6 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const tls = loadCollectorTls(opts);
   const startedMs = Date.now();
   const loss = new LossCounters();
-  const ring = new FlowRing(opts.ringCapacity, loss);
   const DECODE_SLICE = 4096;
   // A follower may be one ring (plus the slice being published) behind, as in Hubble where
   // followers read the ring itself; further behind, it gets HUBBLE_RING_BUFFER LostEvents.
@@ -195,6 +195,12 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
 
   // One session for the ring's cursors and the shipper's rows (flow_session/flow_seq).
   const session = randomUUID();
+  // Each flow is written once, into the Native blocks the ring keeps and the shipper sends.
+  const blocks = new FlowBlocks(
+    session,
+    opts.relay ? { maxRows: DEFAULT_SHIPPER_OPTIONS.maxBatchFlows, maxDelayMs: DEFAULT_SHIPPER_OPTIONS.maxBatchDelayMs } : { maxDelayMs: 0 },
+  );
+  const ring = new FlowRing(opts.ringCapacity, loss, blocks);
   const server = new grpc.Server(countedServerOptions());
   addCountedService(
     server,
@@ -229,11 +235,17 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           spill,
           ...(tls.relay ? { credentials: tls.relay, channelOptions: tls.relayOptions } : {}),
           session,
+          blocks,
         },
         log,
       )
     : null;
   if (shipper) shipper.onDrop = (n) => loss.add(LostEventSource.OBSERVER_EVENTS_QUEUE, n);
+  else
+    blocks.onWriteError = (n, err) => {
+      log.error({ err: err.message, lost: n }, 'flows could not be written to the ring');
+      loss.add(LostEventSource.OBSERVER_EVENTS_QUEUE, n);
+    };
   await shipper?.start();
   const pipeline = new CollectorPipeline(decoder, enricher, ring, live, shipper, loss);
   pipeline.onFlows = (n) => rate.add(n);
@@ -315,6 +327,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           'shipper stopped',
         );
       }
+      blocks.close();
       await new Promise<void>((r) => server.tryShutdown(() => r()));
       await healthServer?.close();
       tls.close();

@@ -1,5 +1,6 @@
-// source → decode → enrich → (ring + live followers, shipper): the collector's hot path.
-// Records arrive in batches; each batch is decoded in one synchronous pass.
+// source → decode → enrich → (ring + live followers): the collector's hot path. Records arrive
+// in batches; each batch is decoded in one synchronous pass. The ring writes each flow into the
+// Native blocks the shipper sends (blocks.ts), so shipping needs nothing more per flow.
 import type { Flow, LostEvent } from '../proto/types.js';
 import { LostEventSource } from '../proto/types.js';
 import type { RawRecord, RecordSink } from './source.js';
@@ -17,9 +18,8 @@ export interface FlowDecoder {
 export interface FlowEnricher {
   enrich(flow: Flow): void;
 }
-export interface FlowShipper {
-  /** `seq`: the flow's ring cursor, its flow_seq in storage (the relay's history/live handover). */
-  add(flow: Flow, seq: number): void;
+/** Where loss seen upstream goes on its way to the relay (the shipper). */
+export interface LostEventSink {
   addLost(ev: LostEvent): void;
 }
 
@@ -48,7 +48,7 @@ export class CollectorPipeline implements RecordSink, DecodeQueueSink {
     private readonly enricher: FlowEnricher | null,
     private readonly ring: FlowRing,
     private readonly live: LiveFeed,
-    private readonly shipper: FlowShipper | null,
+    private readonly shipper: LostEventSink | null,
     readonly loss: LossCounters = new LossCounters(),
   ) {}
 
@@ -82,11 +82,10 @@ export class CollectorPipeline implements RecordSink, DecodeQueueSink {
     this.enricher?.enrich(flow);
     this.stats.flowsDecoded++;
     observer?.process(flow);
-    // The same cursor goes to the ring and, as flow_seq, to storage: the relay cuts history at
-    // the stored cursor and asks this node's Observer API for the ring after it.
+    // The ring's cursor is also the row's flow_seq in storage: the relay cuts history at the
+    // stored cursor and asks this node's Observer API for the ring after it.
     const cursor = this.ring.push(flow);
     if (following) this.live.offer(cursor, flow);
-    this.shipper?.add(flow, cursor);
   }
 
   /** The perf ring overwrote `count` records on `cpu` (a source's PERF_RECORD_LOST). */

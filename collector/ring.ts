@@ -1,34 +1,53 @@
-// The collector's bounded ring of recent flows (Hubble keeps 4,095 per node). Each slot's
-// position is its cursor, so the Observer API can split history from live exactly.
+// The collector's bounded ring of recent flows (Hubble keeps 4,095 per node). Each flow's cursor
+// is its position, so the Observer API can split history from live exactly. The ring holds the
+// flows as the Native blocks they were written into (blocks.ts), the same bytes the collector
+// ships, and rebuilds Flow objects only for a reader, as storage does for a query.
 import type { Flow } from '../proto/types.js';
 import { LostEventSource } from '../proto/types.js';
 import type { FlowHistory, HistoryQuery } from '../observer/get-flows.js';
 import { compareTimestamps, nowTimestamp } from '../common/time.js';
+import { blockToFlows } from '../schema/native/flow-block.js';
 import type { LossCounters } from './loss.js';
+import { FlowBlocks, type FinishedBlock } from './blocks.js';
+import { BATCH_HEADROOM } from './ship/batch-message.js';
+
+interface RingBlock {
+  block: Buffer;
+  first: number;
+  rows: number;
+  /** The block's flows, once a reader needed them. */
+  flows: Flow[] | null;
+}
 
 export class FlowRing implements FlowHistory {
-  private readonly slots: (Flow | undefined)[];
-  private written = 0; // total flows ever written; slot of flow n is n % capacity
+  /** Finished blocks holding the newest `capacity` cursors, oldest first. */
+  private readonly blocks: RingBlock[] = [];
+  private written = 0; // total flows ever written; the cursor of flow n is n
   readonly capacity: number;
+  private readonly rows: FlowBlocks;
 
   /**
    * Overwriting the oldest flow is the ring working as designed; a flow is lost only for a reader
    * that had not reached it yet (Hubble's ring: a lapped reader gets HUBBLE_RING_BUFFER
-   * LostEvents). Such losses are counted here.
+   * LostEvents). Such losses are counted here. `rows`: where flows are written (shared with the
+   * shipper, which ships the same blocks); absent, the ring writes blocks of its own.
    */
   constructor(
     capacity = 4095,
     private readonly loss?: LossCounters,
+    rows?: FlowBlocks,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`invalid ring capacity ${capacity}`);
     this.capacity = capacity;
-    this.slots = new Array(capacity);
+    this.rows = rows ?? new FlowBlocks('', { maxDelayMs: 0 });
+    this.rows.onBlock((b) => this.keep(b));
   }
 
-  /** Appends a flow; returns its cursor (1-based). Overwrites the oldest when full. */
+  /** Appends a flow; returns its cursor (1-based). The oldest flow leaves once the ring is full. */
   push(flow: Flow): number {
-    this.slots[this.written % this.capacity] = flow;
-    return ++this.written;
+    const cursor = ++this.written;
+    this.rows.add(flow, cursor);
+    return cursor;
   }
 
   get length(): number {
@@ -44,11 +63,17 @@ export class FlowRing implements FlowHistory {
 
   /** Flows with cursor in (from, to], oldest first. */
   *range(from: number, to: number): Generator<Flow> {
+    this.rows.cut();
     const lo = Math.max(from, this.written - this.capacity);
-    for (let c = lo + 1; c <= Math.min(to, this.written); c++) yield this.slots[(c - 1) % this.capacity]!;
+    for (let c = lo + 1; c <= Math.min(to, this.written); c++) {
+      const f = this.flowAt(c);
+      if (f !== undefined) yield f;
+    }
   }
 
   async *query(q: HistoryQuery): AsyncIterable<Flow> {
+    // Rows still being written go into a block now, so the reader sees every flow up to `upTo`.
+    this.rows.cut();
     const upTo = Math.min(q.upTo, this.written);
     const inRange = (f: Flow) => (!q.since || compareTimestamps(f.time, q.since) >= 0) && (!q.until || compareTimestamps(f.time, q.until) <= 0);
     if (q.first || q.number === 0) {
@@ -66,8 +91,8 @@ export class FlowRing implements FlowHistory {
           q.onLost?.({ source: LostEventSource.HUBBLE_RING_BUFFER, num_events_lost: lost, first: now, last: now });
           c = oldest;
         }
-        const f = this.slots[(c - 1) % this.capacity]!;
-        if (inRange(f) && q.predicate(f)) {
+        const f = this.flowAt(c);
+        if (f !== undefined && inRange(f) && q.predicate(f)) {
           yield f;
           if (q.number && ++n >= q.number) return;
         }
@@ -78,10 +103,31 @@ export class FlowRing implements FlowHistory {
     const picked: Flow[] = [];
     const lo = Math.max(0, upTo - this.capacity, this.written - this.capacity);
     for (let c = upTo; c > lo && picked.length < q.number; c--) {
-      const f = this.slots[(c - 1) % this.capacity]!;
+      const f = this.flowAt(c);
+      if (f === undefined) continue;
       if (q.since && compareTimestamps(f.time, q.since) < 0) break;
       if (inRange(f) && q.predicate(f)) picked.push(f);
     }
     for (let i = picked.length - 1; i >= 0; i--) yield picked[i];
+  }
+
+  private keep(b: FinishedBlock): void {
+    if (b.first <= 0) return;
+    this.blocks.push({ block: b.framed.subarray(BATCH_HEADROOM), first: b.first, rows: b.rows, flows: null });
+    const oldest = this.written - this.capacity + 1;
+    while (this.blocks.length > 0 && this.blocks[0].first + this.blocks[0].rows <= oldest) this.blocks.shift();
+  }
+
+  /** The flow at `cursor`, undefined when no block holds it (a block that failed to be written). */
+  private flowAt(cursor: number): Flow | undefined {
+    const blocks = this.blocks;
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      const b = blocks[i];
+      if (cursor < b.first) continue;
+      if (cursor >= b.first + b.rows) return undefined;
+      b.flows ??= blockToFlows(b.block);
+      return b.flows[cursor - b.first];
+    }
+    return undefined;
   }
 }

@@ -32,10 +32,11 @@ import { FlowStore } from '../storage/store.js';
 import { openClient } from '../storage/client.js';
 import { chdbNativeInserter } from '../storage/native/insert.js';
 import { encodeBatch, chdbInserter } from './rowbinary-insert.js';
-import { CollectorPipeline, type FlowShipper } from '../collector/pipeline.js';
+import { CollectorPipeline, type LostEventSink } from '../collector/pipeline.js';
+import { FlowBlocks } from '../collector/blocks.js';
 import { FlowRing } from '../collector/ring.js';
 import { LiveFeed } from '../observer/live.js';
-import { BATCH_HEADROOM, encodeBatchMessage } from '../collector/ship/batch-message.js';
+import { encodeBatchMessage } from '../collector/ship/batch-message.js';
 import type { LostEvent } from '../proto/types.js';
 
 /** Collector batch size (the shipper's default) and relay insert size (the batcher's). */
@@ -131,29 +132,34 @@ function groups<T>(xs: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** The shipper's batching: each BATCH_FLOWS flows become one framed IngestMessage; the last
- * KEPT_BATCHES are kept (unacknowledged), the older ones dropped as acknowledged. */
-class BenchShipper implements FlowShipper {
-  private readonly block = new FlowBlockWriter();
+/** The shipper's part: each block the ring's rows fill (BATCH_FLOWS rows) becomes one framed
+ * IngestMessage; the last KEPT_BATCHES are kept (unacknowledged), the older ones dropped as
+ * acknowledged. (The real Shipper needs a gRPC stream.) */
+class BenchShipper implements LostEventSink {
   private seq = 0;
   readonly kept: Buffer[] = [];
-  add(flow: Flow, seq: number): void {
-    this.block.add(flow, undefined, undefined, 0, 'bench', seq);
-    if (this.block.rows >= BATCH_FLOWS) this.flush();
+  constructor(readonly blocks: FlowBlocks) {
+    blocks.onBlock((b) => {
+      this.kept.push(encodeBatchMessage(++this.seq, [], b.framed));
+      if (this.kept.length > KEPT_BATCHES) this.kept.shift();
+    });
   }
   addLost(_ev: LostEvent): void {}
   flush(): void {
-    if (this.block.rows === 0) return;
-    this.kept.push(encodeBatchMessage(++this.seq, [], this.block.finish(BATCH_HEADROOM)));
-    if (this.kept.length > KEPT_BATCHES) this.kept.shift();
+    this.blocks.cut();
   }
 }
 
 /** CPU µs per record of the collector's pipeline over every node's records (see collector_cpu_us_per_record). */
 async function streamedCollector(nodes: ReturnType<typeof records>): Promise<{ t: Timed; records: number }> {
   const pipelines = nodes.map((n) => {
-    const shipper = new BenchShipper();
-    return { n, shipper, p: new CollectorPipeline(n.decoder, n.enricher, new FlowRing(RING_FLOWS), new LiveFeed(RING_FLOWS + DECODE_SLICE), shipper) };
+    const blocks = new FlowBlocks('bench', { maxRows: BATCH_FLOWS, maxDelayMs: 0 });
+    const shipper = new BenchShipper(blocks);
+    return {
+      n,
+      shipper,
+      p: new CollectorPipeline(n.decoder, n.enricher, new FlowRing(RING_FLOWS, undefined, blocks), new LiveFeed(RING_FLOWS + DECODE_SLICE), shipper),
+    };
   });
   const pass = () => {
     for (const { n, p, shipper } of pipelines) {

@@ -11,6 +11,9 @@ import { freePort, startProc, startTestRelay, run, waitFor, type Proc } from '..
 import type { Flow } from '../../proto/types.js';
 import { CollectorPipeline, type FlowDecoder } from '../../collector/pipeline.js';
 import { FlowRing } from '../../collector/ring.js';
+import { FlowBlocks } from '../../collector/blocks.js';
+import { BATCH_HEADROOM } from '../../collector/ship/batch-message.js';
+import { blockToFlows } from '../../schema/native/flow-block.js';
 import { LiveFeed } from '../../observer/live.js';
 import { LossCounters } from '../../collector/loss.js';
 import { REDACTED } from '../../collector/enrich/redact.js';
@@ -139,16 +142,19 @@ test('HTTP and Kafka values are redacted before the ring, the live feed and the 
   const decoder: FlowDecoder = { decode: () => made[i++] ?? null };
   const loss = new LossCounters();
   const ringSeen: Flow[] = [];
+  // What the shipper sends: the blocks the ring writes.
+  const blocks = new FlowBlocks('redaction', { maxDelayMs: 0 });
+  const shipped: Flow[] = [];
+  blocks.onBlock((b) => shipped.push(...blockToFlows(b.framed.subarray(BATCH_HEADROOM))));
   const ring = new (class extends FlowRing {
     override push(flow: Flow): number {
       ringSeen.push(structuredClone(flow));
       return super.push(flow);
     }
-  })(16, loss);
+  })(16, loss, blocks);
   const live = new LiveFeed();
   const sub = live.subscribe(0);
-  const shipped: Flow[] = [];
-  const pipeline = new CollectorPipeline(decoder, enricher, ring, live, { add: (f) => shipped.push(structuredClone(f)), addLost: () => {} }, loss);
+  const pipeline = new CollectorPipeline(decoder, enricher, ring, live, { addLost: () => {} }, loss);
   pipeline.records([
     { data: new Uint8Array(1), cpu: 0, timeNs: 0 },
     { data: new Uint8Array(1), cpu: 0, timeNs: 0 },
@@ -164,7 +170,8 @@ test('HTTP and Kafka values are redacted before the ring, the live feed and the 
     { api_key: REDACTED },
   ];
   const liveSeen = (await sub.next()).map((it) => it.flow!);
-  for (const seen of [shipped, ringSeen, liveSeen]) {
+  const ringRead = [...ring.range(0, ring.seen)];
+  for (const seen of [shipped, ringSeen, liveSeen, ringRead]) {
     assert.equal(seen.length, 2);
     assert.equal(seen[0].l7!.http!.url, want[0].url);
     assert.deepEqual(seen[0].l7!.http!.headers, want[0].headers);

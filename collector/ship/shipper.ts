@@ -1,9 +1,9 @@
 // Ships decoded flows to the relay over flowscope.ingest.v1.Ingest/Push. Each flow is written
-// straight into the columns of the current batch's ClickHouse Native block, so the relay only
-// checks and forwards bytes. Batches carry per-session sequence numbers; a batch is kept until
+// once, straight into the columns of a ClickHouse Native block (collector/blocks.ts, shared with
+// the ring), and each finished block is one batch, so the relay only checks and forwards bytes. Batches carry per-session sequence numbers; a batch is kept until
 // the relay says it is durable, and after a reconnect the relay's resume point decides what is
-// sent again. Memory is bounded: when the unacknowledged backlog is full, new flows are dropped,
-// counted, and reported to the relay as a LostEvent once there is room again.
+// sent again. Memory is bounded: when the unacknowledged backlog is full, new blocks are dropped,
+// their flows counted, and reported to the relay as a LostEvent once there is room again.
 //
 // With a spill queue (`spill`), "full" means the disk budget: the backlog keeps at most
 // `maxMemoryBytes` of encoded batches (and `maxUnackedFlows` flows) in memory, and its oldest
@@ -20,8 +20,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Flow, IngestAck, IngestMessage, LostEvent } from '../../proto/types.js';
 import { LostEventSource } from '../../proto/types.js';
 import { types, encode } from '../../proto/index.js';
-import { FlowBlockWriter } from '../../schema/native/flow-block.js';
-import { BATCH_HEADROOM, encodeBatchMessage } from './batch-message.js';
+import { encodeBatchMessage } from './batch-message.js';
+import { FlowBlocks, type FinishedBlock } from '../blocks.js';
 import { IngestClient } from '../../common/grpc-services.js';
 import { nowTimestamp, msToTimestamp } from '../../common/time.js';
 import type { Logger } from '../../common/logger.js';
@@ -57,6 +57,10 @@ export interface ShipperOptions {
   /** This run's session id (default: a new UUID). The collector shares it with its Observer
    * API: rows carry it as flow_session, with their ring cursor as flow_seq. */
   session?: string;
+  /** Where flows are written (the collector shares it with its ring, so each flow is written
+   * once); its blocks are this shipper's batches. Absent: the shipper writes blocks of its own
+   * (maxBatchFlows rows, maxBatchDelayMs). */
+  blocks?: FlowBlocks;
 }
 
 export interface SpillOptions {
@@ -141,7 +145,8 @@ export class Shipper {
   /** Relays tried since the last successful resume: a whole round without one backs off. */
   private triedSinceResume = 0;
   private seq = 0;
-  private readonly block = new FlowBlockWriter();
+  private readonly blocks: FlowBlocks;
+  private readonly ownBlocks: boolean;
   private currentLost: LostEvent[] = [];
   private timer: NodeJS.Timeout | null = null;
   /** Unacknowledged batches in memory, in sequence order (with a spill queue: the newest ones). */
@@ -197,6 +202,15 @@ export class Shipper {
     this.relayIndex = startIndex(opts.nodeName, this.relays.length);
     this.earlier = earlier ?? null;
     this.session = earlier?.session ?? opts.session ?? randomUUID();
+    // An earlier session's replay only sends what is on disk: it takes no new flows.
+    this.ownBlocks = earlier !== undefined || opts.blocks === undefined;
+    this.blocks = this.ownBlocks ? new FlowBlocks(this.session, { maxRows: opts.maxBatchFlows, maxDelayMs: opts.maxBatchDelayMs }) : opts.blocks!;
+    if (this.blocks.session !== this.session) throw new Error(`the blocks' session ${this.blocks.session} is not the shipper's ${this.session}`);
+    this.blocks.onBlock((b) => this.ship(b));
+    this.blocks.onWriteError = (lost, err) => {
+      this.log.error({ err: err.message, lost }, 'flow could not be written to the batch block; batch dropped');
+      this.dropped(lost);
+    };
     this.budget = earlier?.budget ?? (opts.spill ? new SpillBudget(opts.spill.maxBytes) : null);
     this.maxMemoryBytes = opts.maxMemoryBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes;
     this.chunkBytes = Math.max(1, Math.min(MAX_CHUNK_BYTES, Math.floor(this.maxMemoryBytes / 4)));
@@ -259,7 +273,7 @@ export class Shipper {
     return this.unacked.length === 0 && (this.spill?.empty ?? true) && (this.earlier !== null || (this.budget?.stats.earlierSessions ?? 0) === 0);
   }
 
-  /** Whether `pending` more flows would overflow the backlog (they are then dropped). */
+  /** Whether `pending` more flows would overflow the backlog (a block is dropped when its last row would). */
   private full(pending: number): boolean {
     if (!this.budget) return this.unackedFlows + pending >= this.opts.maxUnackedFlows;
     const flows = this.memoryFlows + pending;
@@ -276,24 +290,19 @@ export class Shipper {
     this.onDrop?.(n);
   }
 
-  /** Adds a flow; `seq` is its ring cursor (per session, in add order), stored as flow_seq. */
+  /** Adds a flow; `seq` is its ring cursor (per session, in add order), stored as flow_seq.
+   * (The collector's ring writes its flows into the shared blocks instead.) */
   add(flow: Flow, seq = 0): void {
-    if (this.full(this.block.rows)) {
-      this.dropped(1);
+    this.blocks.add(flow, seq);
+  }
+
+  /** A finished block becomes a batch, or is dropped (counted) when the backlog is full. */
+  private ship(b: FinishedBlock): void {
+    if (this.full(b.rows - 1)) {
+      this.dropped(b.rows);
       return;
     }
-    try {
-      this.block.add(flow, undefined, undefined, 0, seq > 0 ? this.session : '', seq);
-    } catch (err) {
-      // A row that cannot be written leaves the block's columns uneven: the batch is lost, counted.
-      const lost = this.block.rows + 1;
-      this.block.reset();
-      this.log.error({ err: (err as Error).message, lost }, 'flow could not be written to the batch block; batch dropped');
-      this.dropped(lost);
-      return;
-    }
-    if (this.block.rows >= this.opts.maxBatchFlows) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.opts.maxBatchDelayMs);
+    this.send(b.framed, b.rows);
   }
 
   /** Loss seen upstream of the shipper (perf ring, decode queue): forwarded with the next batch. */
@@ -302,11 +311,19 @@ export class Shipper {
     this.timer ??= setTimeout(() => this.flush(), this.opts.maxBatchDelayMs);
   }
 
+  /** Sends the rows written so far and the loss waiting to be reported. */
   flush(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    const seq = this.seq;
+    this.blocks.cut();
+    if (this.seq === seq) this.send(null, 0);
+  }
+
+  /** One batch: `framed` (a block, with room for the framing before it) and the pending loss. */
+  private send(framed: Buffer | null, count: number): void {
     if (this.droppedSinceReport > 0 && !this.full(0)) {
       this.currentLost.push({
         source: LostEventSource.OBSERVER_EVENTS_QUEUE,
@@ -316,10 +333,8 @@ export class Shipper {
       });
       this.droppedSinceReport = 0;
     }
-    const count = this.block.rows;
     if (count === 0 && this.currentLost.length === 0) return;
     const seq = ++this.seq;
-    const framed = count > 0 ? this.block.finish(BATCH_HEADROOM) : null;
     const batch: PendingBatch = { seq, count, body: encodeBatchMessage(seq, this.currentLost, framed) };
     this.currentLost = [];
     this.unacked.push(batch);
@@ -351,6 +366,7 @@ export class Shipper {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.ownBlocks) this.blocks.close();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.spillRetryTimer) clearTimeout(this.spillRetryTimer);
     if (this.readRetryTimer) clearTimeout(this.readRetryTimer);
