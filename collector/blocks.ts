@@ -6,6 +6,7 @@
 import type { Flow } from '../proto/types.js';
 import { FlowBlockWriter } from '../schema/native/flow-block.js';
 import { BATCH_HEADROOM } from './ship/batch-message.js';
+import type { BlockLease, BlockPool } from './block-pool.js';
 
 /** A finished block: the Native bytes start at `framed[BATCH_HEADROOM]`, the room before them is
  * for the batch framing (ship/batch-message.ts). Rows carry cursors first..first+rows-1. */
@@ -14,6 +15,9 @@ export interface FinishedBlock {
   rows: number;
   /** Cursor of the first row; rows added with cursor 0 (no provenance) have first = 0. */
   first: number;
+  /** With a pool: a listener that keeps `framed` past its call holds the lease and releases it
+   * when done (the buffer is then reused). Null: the buffer is the block's own. */
+  lease: BlockLease | null;
 }
 
 export interface FlowBlocksOptions {
@@ -36,10 +40,12 @@ export class FlowBlocks {
   /** Rows lost because one of them could not be written (the block being built is dropped). */
   onWriteError: ((lost: number, err: Error) => void) | null = null;
 
-  /** `session` goes into every row added with a cursor (flow_session; the cursor is flow_seq). */
+  /** `session` goes into every row added with a cursor (flow_session; the cursor is flow_seq).
+   * `pool`: where finished blocks' buffers come from (see FinishedBlock.lease); absent, new ones. */
   constructor(
     readonly session: string,
     opts: Partial<FlowBlocksOptions> = {},
+    private readonly pool: BlockPool | null = null,
   ) {
     this.opts = { ...DEFAULT_FLOW_BLOCKS, ...opts };
     if (!Number.isInteger(this.opts.maxRows) || this.opts.maxRows < 1) throw new Error(`invalid block rows ${this.opts.maxRows}`);
@@ -78,16 +84,23 @@ export class FlowBlocks {
     this.clearTimer();
     const rows = this.writer.rows;
     if (rows === 0) return;
+    const pool = this.pool;
+    const leased: { lease: BlockLease | null } = { lease: null };
     let framed: Buffer;
     try {
-      framed = this.writer.finish(BATCH_HEADROOM);
+      framed = this.writer.finish(BATCH_HEADROOM, pool === null ? undefined : (n) => (leased.lease = pool.lease(n)).bytes(n));
     } catch (err) {
       this.writer.reset();
       this.onWriteError?.(rows, err as Error);
       return;
     }
-    const block: FinishedBlock = { framed, rows, first: this.first };
-    for (let i = 0; i < this.listeners.length; i++) this.listeners[i](block);
+    const block: FinishedBlock = { framed, rows, first: this.first, lease: leased.lease };
+    try {
+      for (let i = 0; i < this.listeners.length; i++) this.listeners[i](block);
+    } finally {
+      // The lease was held for the listeners' calls; those that keep the block hold it themselves.
+      leased.lease?.release();
+    }
   }
 
   /** Stops the timer (pending rows stay until the next cut()). */

@@ -11,6 +11,7 @@ import { LiveFeed } from '../observer/live.js';
 import { observerHandlers } from '../observer/service.js';
 import { FlowRing } from './ring.js';
 import { FlowBlocks } from './blocks.js';
+import { BlockPool } from './block-pool.js';
 import { CollectorPipeline } from './pipeline.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
 import { collectorObserverBackend } from './observer-backend.js';
@@ -196,9 +197,11 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   // One session for the ring's cursors and the shipper's rows (flow_session/flow_seq).
   const session = randomUUID();
   // Each flow is written once, into the Native blocks the ring keeps and the shipper sends.
+  // Their buffers are reused once the ring and the relay's acknowledgement let go of them.
   const blocks = new FlowBlocks(
     session,
     opts.relay ? { maxRows: DEFAULT_SHIPPER_OPTIONS.maxBatchFlows, maxDelayMs: DEFAULT_SHIPPER_OPTIONS.maxBatchDelayMs } : { maxDelayMs: 0 },
+    new BlockPool(),
   );
   const ring = new FlowRing(opts.ringCapacity, loss, blocks);
   const server = new grpc.Server(countedServerOptions());

@@ -5,7 +5,7 @@ import { feedLiveSource } from '../observer/get-flows.js';
 import { SESSION_HEADER } from '../observer/resume.js';
 import type { LiveFeed } from '../observer/live.js';
 import type { FlowRing } from './ring.js';
-import { compareTimestamps, msToTimestamp } from '../common/time.js';
+import { msToTimestamp } from '../common/time.js';
 import type { FlowRateMeter } from '../common/rate.js';
 
 export function collectorObserverBackend(opts: {
@@ -40,8 +40,9 @@ export function collectorObserverBackend(opts: {
     async getNamespaces(): Promise<GetNamespacesResponse> {
       const hourAgo = msToTimestamp(Date.now() - 3600_000);
       const seen = new Map<string, Namespace>();
-      for (const f of ring.range(0, ring.seen)) {
-        if (compareTimestamps(f.time, hourAgo) < 0) continue;
+      // The ring's own query: it lets the collector's loop run while it rebuilds the flows.
+      const all = { whitelist: [], blacklist: [], predicate: () => true, number: 0, first: true, upTo: ring.seen, since: hourAgo };
+      for await (const f of ring.query({ ...all, signal: new AbortController().signal })) {
         for (const ep of [f.source, f.destination]) {
           if (ep?.namespace) seen.set(`${ep.cluster_name ?? ''}/${ep.namespace}`, { cluster: ep.cluster_name ?? '', namespace: ep.namespace });
         }

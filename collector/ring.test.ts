@@ -42,3 +42,21 @@ test('a resume (after) reads the ring past that cursor; a lapped resume point is
   assert.deepEqual(await collect(ring.query(q({ after: 0, onLost: (e) => lost.push(Number(e.num_events_lost)) }))), ['f3', 'f4', 'f5', 'f6']);
   assert.deepEqual(lost, [2]);
 });
+
+test('a reader of the whole ring lets the event loop run while it rebuilds the flows', async () => {
+  const ring = new FlowRing(2000);
+  for (let i = 1; i <= 2000; i++) ring.push({ uuid: `f${i}`, time: { seconds: i, nanos: 0 } });
+  // Another task of the loop (the collector reading its perf ring) counts the turns it gets.
+  let turns = 0;
+  let reading = true;
+  const other = () => {
+    if (!reading) return;
+    turns++;
+    setImmediate(other);
+  };
+  setImmediate(other);
+  const got = await collect(ring.query(q({})));
+  reading = false;
+  assert.equal(got.length, 2000);
+  assert.ok(turns >= 5, `the loop ran ${turns} times during the read`);
+});

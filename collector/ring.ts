@@ -6,18 +6,26 @@ import type { Flow } from '../proto/types.js';
 import { LostEventSource } from '../proto/types.js';
 import type { FlowHistory, HistoryQuery } from '../observer/get-flows.js';
 import { compareTimestamps, nowTimestamp } from '../common/time.js';
-import { blockToFlows } from '../schema/native/flow-block.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { blockFlowReader } from '../schema/native/flow-block.js';
 import type { LossCounters } from './loss.js';
 import { FlowBlocks, type FinishedBlock } from './blocks.js';
+import type { BlockLease } from './block-pool.js';
 import { BATCH_HEADROOM } from './ship/batch-message.js';
 
 interface RingBlock {
   block: Buffer;
+  lease: BlockLease | null;
   first: number;
   rows: number;
-  /** The block's flows, once a reader needed them. */
-  flows: Flow[] | null;
+  /** Reads the block's rows as flows (once a reader needed one), and those it built. */
+  reader: ((row: number) => Flow) | null;
+  flows: Array<Flow | undefined> | null;
 }
+
+// Rebuilding a flow from its row costs tens of microseconds: a reader of the whole ring lets the
+// collector's loop run (and read the perf ring) every this many flows.
+const YIELD_EVERY = 256;
 
 export class FlowRing implements FlowHistory {
   /** Finished blocks holding the newest `capacity` cursors, oldest first. */
@@ -83,6 +91,7 @@ export class FlowRing implements FlowHistory {
       let n = 0;
       const start = q.after !== undefined ? Math.max(0, q.after) : Math.max(0, this.written - this.capacity);
       for (let c = start + 1; c <= upTo; c++) {
+        if ((c - start) % YIELD_EVERY === 0) await nextTurn();
         const oldest = this.written - this.capacity + 1;
         if (c < oldest) {
           const lost = oldest - c;
@@ -103,6 +112,10 @@ export class FlowRing implements FlowHistory {
     const picked: Flow[] = [];
     const lo = Math.max(0, upTo - this.capacity, this.written - this.capacity);
     for (let c = upTo; c > lo && picked.length < q.number; c--) {
+      if ((upTo - c + 1) % YIELD_EVERY === 0) {
+        await nextTurn();
+        if (c <= this.written - this.capacity) break; // lapped while waiting: the rest is gone
+      }
       const f = this.flowAt(c);
       if (f === undefined) continue;
       if (q.since && compareTimestamps(f.time, q.since) < 0) break;
@@ -113,20 +126,25 @@ export class FlowRing implements FlowHistory {
 
   private keep(b: FinishedBlock): void {
     if (b.first <= 0) return;
-    this.blocks.push({ block: b.framed.subarray(BATCH_HEADROOM), first: b.first, rows: b.rows, flows: null });
+    b.lease?.hold();
+    this.blocks.push({ block: b.framed.subarray(BATCH_HEADROOM), lease: b.lease, first: b.first, rows: b.rows, reader: null, flows: null });
     const oldest = this.written - this.capacity + 1;
-    while (this.blocks.length > 0 && this.blocks[0].first + this.blocks[0].rows <= oldest) this.blocks.shift();
+    while (this.blocks.length > 0 && this.blocks[0].first + this.blocks[0].rows <= oldest) this.blocks.shift()!.lease?.release();
   }
 
   /** The flow at `cursor`, undefined when no block holds it (a block that failed to be written). */
   private flowAt(cursor: number): Flow | undefined {
     const blocks = this.blocks;
-    for (let i = blocks.length - 1; i >= 0; i--) {
-      const b = blocks[i];
+    for (let k = blocks.length - 1; k >= 0; k--) {
+      const b = blocks[k];
       if (cursor < b.first) continue;
       if (cursor >= b.first + b.rows) return undefined;
-      b.flows ??= blockToFlows(b.block);
-      return b.flows[cursor - b.first];
+      if (b.reader === null) {
+        b.reader = blockFlowReader(b.block).flow;
+        b.flows = new Array<Flow | undefined>(b.rows);
+      }
+      const row = cursor - b.first;
+      return (b.flows![row] ??= b.reader(row));
     }
     return undefined;
   }

@@ -34,6 +34,7 @@ import { chdbNativeInserter } from '../storage/native/insert.js';
 import { encodeBatch, chdbInserter } from './rowbinary-insert.js';
 import { CollectorPipeline, type LostEventSink } from '../collector/pipeline.js';
 import { FlowBlocks } from '../collector/blocks.js';
+import { BlockPool, type BlockLease } from '../collector/block-pool.js';
 import { FlowRing } from '../collector/ring.js';
 import { LiveFeed } from '../observer/live.js';
 import { encodeBatchMessage } from '../collector/ship/batch-message.js';
@@ -137,11 +138,13 @@ function groups<T>(xs: readonly T[], size: number): T[][] {
  * acknowledged. (The real Shipper needs a gRPC stream.) */
 class BenchShipper implements LostEventSink {
   private seq = 0;
-  readonly kept: Buffer[] = [];
+  readonly kept: Array<{ body: Buffer; lease: BlockLease | null }> = [];
   constructor(readonly blocks: FlowBlocks) {
     blocks.onBlock((b) => {
-      this.kept.push(encodeBatchMessage(++this.seq, [], b.framed));
-      if (this.kept.length > KEPT_BATCHES) this.kept.shift();
+      b.lease?.hold();
+      this.kept.push({ body: encodeBatchMessage(++this.seq, [], b.framed), lease: b.lease });
+      // The oldest batch is acknowledged: its buffer goes back to the pool, as in the shipper.
+      if (this.kept.length > KEPT_BATCHES) this.kept.shift()!.lease?.release();
     });
   }
   addLost(_ev: LostEvent): void {}
@@ -153,7 +156,7 @@ class BenchShipper implements LostEventSink {
 /** CPU µs per record of the collector's pipeline over every node's records (see collector_cpu_us_per_record). */
 async function streamedCollector(nodes: ReturnType<typeof records>): Promise<{ t: Timed; records: number }> {
   const pipelines = nodes.map((n) => {
-    const blocks = new FlowBlocks('bench', { maxRows: BATCH_FLOWS, maxDelayMs: 0 });
+    const blocks = new FlowBlocks('bench', { maxRows: BATCH_FLOWS, maxDelayMs: 0 }, new BlockPool());
     const shipper = new BenchShipper(blocks);
     return {
       n,

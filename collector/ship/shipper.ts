@@ -22,6 +22,7 @@ import { LostEventSource } from '../../proto/types.js';
 import { types, encode } from '../../proto/index.js';
 import { encodeBatchMessage } from './batch-message.js';
 import { FlowBlocks, type FinishedBlock } from '../blocks.js';
+import type { BlockLease } from '../block-pool.js';
 import { IngestClient } from '../../common/grpc-services.js';
 import { nowTimestamp, msToTimestamp } from '../../common/time.js';
 import type { Logger } from '../../common/logger.js';
@@ -109,6 +110,10 @@ interface PendingBatch {
   seq: number;
   count: number;
   body: Buffer;
+  /** The block's pooled buffer `body` lies in (collector/block-pool.ts), held until acknowledged. */
+  lease?: BlockLease;
+  /** Written to a gRPC stream at least once: gRPC may read `body` until the relay acknowledges it. */
+  sent?: boolean;
 }
 
 export interface ShipperStats {
@@ -163,6 +168,8 @@ export class Shipper {
   private readonly hardMemoryBytes: number;
   private spill: SpillQueue | null = null;
   private evicting: Promise<boolean> | null = null;
+  /** Spill writes under way (they read batch bodies). */
+  private spillWrites = 0;
   private spillRetryTimer: NodeJS.Timeout | null = null;
   /** The batches of the chunk last read back from disk, and the read under way. */
   private readahead: PendingBatch[] = [];
@@ -302,7 +309,7 @@ export class Shipper {
       this.dropped(b.rows);
       return;
     }
-    this.send(b.framed, b.rows);
+    this.send(b.framed, b.rows, b.lease);
   }
 
   /** Loss seen upstream of the shipper (perf ring, decode queue): forwarded with the next batch. */
@@ -323,7 +330,7 @@ export class Shipper {
   }
 
   /** One batch: `framed` (a block, with room for the framing before it) and the pending loss. */
-  private send(framed: Buffer | null, count: number): void {
+  private send(framed: Buffer | null, count: number, lease: BlockLease | null = null): void {
     if (this.droppedSinceReport > 0 && !this.full(0)) {
       this.currentLost.push({
         source: LostEventSource.OBSERVER_EVENTS_QUEUE,
@@ -336,6 +343,10 @@ export class Shipper {
     if (count === 0 && this.currentLost.length === 0) return;
     const seq = ++this.seq;
     const batch: PendingBatch = { seq, count, body: encodeBatchMessage(seq, this.currentLost, framed) };
+    if (lease !== null && framed !== null && batch.body.buffer === framed.buffer) {
+      lease.hold();
+      batch.lease = lease;
+    }
     this.currentLost = [];
     this.unacked.push(batch);
     this.unackedFlows += batch.count;
@@ -588,11 +599,23 @@ export class Shipper {
 
   /** Writes batches to disk and lets go of them in memory; false if a write failed (those stay in memory). */
   private async writeChunks(spill: SpillQueue, chunks: PendingBatch[][]): Promise<boolean> {
-    const { written, error } = await spill.write(chunks);
+    this.spillWrites++;
+    let result: Awaited<ReturnType<SpillQueue['write']>>;
+    try {
+      result = await spill.write(chunks);
+    } finally {
+      this.spillWrites--;
+    }
+    const { written, error } = result;
     if (written > 0) {
       const last = chunks[written - 1][chunks[written - 1].length - 1].seq;
       // Acknowledgements may have taken some of them out of memory while they were being written.
-      while (this.unacked.length > 0 && this.unacked[0].seq <= last) this.forgetHead();
+      while (this.unacked.length > 0 && this.unacked[0].seq <= last) {
+        const b = this.forgetHead();
+        // On disk now; a batch gRPC was given may still be read by it (until the relay acknowledges it).
+        if (b.sent) b.lease?.abandon();
+        else b.lease?.release();
+      }
       spill.ackThrough(this.ackedSeq);
       this.updateStats();
     }
@@ -603,6 +626,14 @@ export class Shipper {
       'spill: writing to disk failed; batches stay in memory',
     );
     return false;
+  }
+
+  /** The acknowledged head batch leaves memory; its buffer is reused unless a spill write may be reading it. */
+  private forgetAcked(): PendingBatch {
+    const b = this.forgetHead();
+    if (this.spillWrites === 0) b.lease?.release();
+    else b.lease?.abandon();
+    return b;
   }
 
   private forgetHead(): PendingBatch {
@@ -663,7 +694,7 @@ export class Shipper {
     // Batches up to `durable` are in memory or on disk (the older ones): let go of them in order.
     for (let seq = this.ackedSeq + 1, to = Math.min(durable, this.seq); seq <= to; seq++) {
       const m = this.unacked[0];
-      const count = m !== undefined && m.seq === seq ? this.forgetHead().count : this.spill?.countOf(seq);
+      const count = m !== undefined && m.seq === seq ? this.forgetAcked().count : this.spill?.countOf(seq);
       this.ackedSeq = seq;
       if (count === undefined) continue;
       this.unackedFlows -= count;
@@ -734,6 +765,7 @@ export class Shipper {
       this.stats.batchesSent++;
       this.stats.flowsSent += b.count;
       this.sentAt.set(b.seq, Date.now());
+      b.sent = true;
       // Already-encoded bytes pass through the stream's serializer unchanged.
       if (!(call as unknown as grpc.ClientWritableStream<Buffer>).write(b.body)) {
         this.waitingForDrain = true;

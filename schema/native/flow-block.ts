@@ -62,9 +62,9 @@ export class FlowBlockWriter {
   }
 
   /** The block; `headroom` bytes are left free before it (NativeBlockWriter.finish). */
-  finish(headroom = 0): Buffer {
+  finish(headroom = 0, alloc?: (n: number) => Buffer): Buffer {
     this.stage.flush();
-    return this.writer.finish(headroom);
+    return this.writer.finish(headroom, alloc);
   }
 
   reset(): void {
@@ -107,18 +107,32 @@ function selectReaders(columns: readonly NativeColumnValues[]): Array<(row: numb
   });
 }
 
+// The String columns that hold bytes (protobuf), not text.
+const BYTES_COLUMNS: ReadonlySet<string> = new Set(['rest']);
+
 /** The flows of a Native block of the flows table, as rowToFlow rebuilds them from a query.
  * Allocates per value: for live followers and tests, not for the ingest path. */
 export function blockToFlows(block: Buffer): Flow[] {
-  const { rows, columns } = readNativeBlock(block, { bytes: true });
-  const readers = selectReaders(columns);
+  const { rows, flow } = blockFlowReader(block);
   const out: Flow[] = new Array(rows);
-  const row: unknown[] = new Array(readers.length);
-  for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < readers.length; i++) row[i] = readers[i](r);
-    out[r] = rowToFlow(row);
-  }
+  for (let r = 0; r < rows; r++) out[r] = flow(r);
   return out;
+}
+
+/** A block's rows as flows, each built when asked for: the block is read once, and a reader
+ * that needs a few rows, or yields between them, pays per row (the collector's ring). */
+export function blockFlowReader(block: Buffer): { rows: number; flow: (row: number) => Flow } {
+  const { rows, columns } = readNativeBlock(block, { bytesColumns: BYTES_COLUMNS });
+  const readers = selectReaders(columns);
+  const values: unknown[] = new Array(readers.length);
+  return {
+    rows,
+    flow(r: number): Flow {
+      if (!(r >= 0 && r < rows)) throw new RangeError(`row ${r} of a block of ${rows}`);
+      for (let i = 0; i < readers.length; i++) values[i] = readers[i](r);
+      return rowToFlow(values);
+    },
+  };
 }
 
 /** Each row's provenance (flow_session, flow_seq), in row order. Allocates: for tests and tools. */

@@ -21,6 +21,7 @@ export interface NativeBlockValues {
 }
 export interface ReadOptions {
   /** String columns as raw bytes (e.g. protobuf in `rest`). */ bytes?: boolean;
+  /** Only these String columns as raw bytes (the others as strings). */ bytesColumns?: ReadonlySet<string>;
 }
 
 /** The single block that fills `buf`. */
@@ -55,7 +56,7 @@ function readBlock(cur: Cursor, opts: ReadOptions): NativeBlockValues {
 }
 
 function readColumn(cur: Cursor, kind: Kind, rows: number, name: string, opts: ReadOptions): NativeValue[] {
-  const str = opts.bytes ? (b: Buffer) => Buffer.from(b) : (b: Buffer) => b.toString('utf8');
+  const str = opts.bytes || opts.bytesColumns?.has(name) ? (b: Buffer) => Buffer.from(b) : (b: Buffer) => b.toString('utf8');
   switch (kind) {
     case Kind.String:
       return repeat(rows, () => str(cur.bytes(name)));
@@ -83,17 +84,17 @@ function readColumn(cur: Cursor, kind: Kind, rows: number, name: string, opts: R
       return split(offsets, n === 0 ? [] : readLowCardinality(cur, n, name));
     }
     case Kind.U8:
-      return repeat(rows, () => fixed(cur, 1, name).readUInt8(0));
+      return repeat(rows, () => cur.buf.readUInt8(at(cur, 1, name)));
     case Kind.U16:
-      return repeat(rows, () => fixed(cur, 2, name).readUInt16LE(0));
+      return repeat(rows, () => cur.buf.readUInt16LE(at(cur, 2, name)));
     case Kind.U32:
-      return repeat(rows, () => fixed(cur, 4, name).readUInt32LE(0));
+      return repeat(rows, () => cur.buf.readUInt32LE(at(cur, 4, name)));
     case Kind.I32:
-      return repeat(rows, () => fixed(cur, 4, name).readInt32LE(0));
+      return repeat(rows, () => cur.buf.readInt32LE(at(cur, 4, name)));
     case Kind.U64:
       return repeat(rows, () => u64(cur, name));
     case Kind.DateTime64:
-      return repeat(rows, () => fixed(cur, 8, name).readBigInt64LE(0));
+      return repeat(rows, () => cur.buf.readBigInt64LE(at(cur, 8, name)));
     case Kind.IPv6:
       return repeat(rows, () => Buffer.from(fixed(cur, 16, name)));
   }
@@ -148,9 +149,23 @@ function fixed(cur: Cursor, n: number, name: string): Buffer {
   return b;
 }
 
+/** The position of the next `n` bytes, which the cursor then passes. */
+function at(cur: Cursor, n: number, name: string): number {
+  cur.need(n, name);
+  const p = cur.pos;
+  cur.pos += n;
+  return p;
+}
+
+const TWO_32 = 2 ** 32;
+const SAFE_HIGH = 2 ** 21; // high words below this keep the value a safe integer
+
 function u64(cur: Cursor, name: string): number | bigint {
-  const v = fixed(cur, 8, name).readBigUInt64LE(0);
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  const p = at(cur, 8, name);
+  const buf = cur.buf;
+  const high = buf.readUInt32LE(p + 4);
+  if (high < SAFE_HIGH) return high * TWO_32 + buf.readUInt32LE(p);
+  return buf.readBigUInt64LE(p);
 }
 
 function repeat<T>(n: number, f: () => T): T[] {

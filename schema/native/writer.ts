@@ -566,8 +566,9 @@ export class NativeBlockWriter {
   }
 
   /** The block of all rows so far, as a new Buffer; the writer then starts an empty block.
-   * `headroom`: bytes left free before the block (it starts there), for a message's framing. */
-  finish(headroom = 0): Buffer {
+   * `headroom`: bytes left free before the block (it starts there), for a message's framing.
+   * `alloc(n)`: where the n bytes go (a reused buffer: collector/block-pool.ts); default new. */
+  finish(headroom = 0, alloc?: (n: number) => Buffer): Buffer {
     const rows = this.nRows;
     if (rows === 0) throw new Error('finish(): the block has no rows');
     let size = varuintSize(this.cols.length) + varuintSize(rows);
@@ -575,7 +576,8 @@ export class NativeBlockWriter {
       if (c.count !== rows) throw new Error(`finish(): column ${c.name} has ${c.count} values for ${rows} rows`);
       size += c.header.length + c.dataSize();
     }
-    const out = Buffer.allocUnsafe(headroom + size);
+    const out = alloc === undefined ? Buffer.allocUnsafe(headroom + size) : alloc(headroom + size);
+    if (out.length !== headroom + size) throw new Error(`finish(): alloc gave ${out.length} bytes for ${headroom + size}`);
     let p = writeVaruint(out, headroom, this.cols.length);
     p = writeVaruint(out, p, rows);
     for (const c of this.cols) p = c.write(out, p);
