@@ -1,8 +1,8 @@
 // Ships decoded flows to the relay over flowscope.ingest.v1.Ingest/Push. Each flow is written
 // once, straight into the columns of a ClickHouse Native block (collector/blocks.ts, shared with
-// the ring), and each finished block is one batch, so the relay only checks and forwards bytes. Batches carry per-session sequence numbers; a batch is kept until
-// the relay says it is durable, and after a reconnect the relay's resume point decides what is
-// sent again. Memory is bounded: when the unacknowledged backlog is full, new blocks are dropped,
+// the ring), and each finished block is one batch, so the relay only checks and forwards bytes.
+// Batches carry per-session sequence numbers; a batch is kept until the relay says it is
+// durable, and after a reconnect the relay's resume point decides what is sent again. Memory is bounded: when the unacknowledged backlog is full, new blocks are dropped,
 // their flows counted, and reported to the relay as a LostEvent once there is room again.
 //
 // With a spill queue (`spill`), "full" means the disk budget: the backlog keeps at most
