@@ -9,10 +9,10 @@ import path from 'node:path';
 import { BlockPool } from './block-pool.js';
 import { FlowBlocks, type FinishedBlock } from './blocks.js';
 import { FlowRing } from './ring.js';
-import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
+import { Shipper } from './ship/shipper.js';
 import { createLogger } from '../common/logger.js';
 import { freePort, waitFor } from '../testing/harness.js';
-import { FakeIngestStore, startFakeIngestRelay } from '../testing/fake-ingest.js';
+import { FakeIngestStore, startFakeIngestRelay, testShipperOptions } from '../testing/fake-ingest.js';
 import type { Flow } from '../proto/types.js';
 
 const now = Math.floor(Date.now() / 1000);
@@ -79,21 +79,7 @@ test('a shipper on pooled blocks: spilled, resent after a relay restart, acknowl
   const ring = new FlowRing(100, undefined, blocks);
   const maxMemoryBytes = 32 * 1024;
   const shipper = new Shipper(
-    {
-      ...DEFAULT_SHIPPER_OPTIONS,
-      maxBatchFlows: 40,
-      maxBatchDelayMs: 5,
-      reconnectMinMs: 20,
-      reconnectMaxMs: 100,
-      relayAddress: `127.0.0.1:${port}`,
-      nodeName: 'n1',
-      observerAddress: '',
-      version: 't',
-      maxMemoryBytes,
-      spill: { dir: path.join(root, 'spill'), maxBytes: 64 << 20 },
-      session,
-      blocks,
-    },
+    testShipperOptions(port, { maxBatchFlows: 40, maxMemoryBytes, spill: { dir: path.join(root, 'spill'), maxBytes: 64 << 20 }, session, blocks }),
     log,
   );
   const store = new FakeIngestStore();

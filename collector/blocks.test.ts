@@ -5,10 +5,8 @@ import { FlowBlocks, type FinishedBlock } from './blocks.js';
 import { FlowRing } from './ring.js';
 import { CollectorPipeline } from './pipeline.js';
 import { LiveFeed } from '../observer/live.js';
-import { SyntheticSource } from './sources/synthetic.js';
-import { buildCluster, toInventory } from './synthetic/cluster.js';
-import { StaticInventoryEnricher } from './enrich/static.js';
-import { MonitorDecoder } from './decode/decoder.js';
+import { buildCluster } from './synthetic/cluster.js';
+import { syntheticNode } from '../testing/realistic-flows.js';
 import { BATCH_HEADROOM } from './ship/batch-message.js';
 import { blockProvenance, blockToFlows } from '../schema/native/flow-block.js';
 import { toProtoJSON } from '../proto/json.js';
@@ -83,17 +81,7 @@ test('a row that cannot be written loses its block, counted; the next block is w
 });
 
 test("the ring reads back the decoder's flows exactly: same protobuf bytes, same JSON", async () => {
-  const model = buildCluster({ seed: 5, nodes: 3 });
-  const inventory = toInventory(model);
-  const node = model.nodes[0];
-  const src = new SyntheticSource({ rate: 1e6, seed: 5, model, nodeName: node.name });
-  const enricher = new StaticInventoryEnricher(inventory, { nodeName: node.name });
-  const decoder = new MonitorDecoder({
-    nodeName: node.name,
-    clusterName: inventory.cluster,
-    emitterVersion: 'test',
-    localEndpointId: enricher.localEndpointId,
-  });
+  const { src, enricher, decoder } = syntheticNode(buildCluster({ seed: 5, nodes: 3 }), 0, 5);
   const blocks = new FlowBlocks('s', { maxRows: 700, maxDelayMs: 0 });
   const ring = new FlowRing(2000, undefined, blocks);
   const live = new LiveFeed(10_000);

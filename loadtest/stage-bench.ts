@@ -20,10 +20,8 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { types, encode, decode } from '../proto/index.js';
 import type { Flow, IngestMessage } from '../proto/types.js';
-import { SyntheticSource } from '../collector/sources/synthetic.js';
-import { buildCluster, toInventory } from '../collector/synthetic/cluster.js';
-import { StaticInventoryEnricher } from '../collector/enrich/static.js';
-import { MonitorDecoder } from '../collector/decode/decoder.js';
+import { buildCluster } from '../collector/synthetic/cluster.js';
+import { syntheticNode } from '../testing/realistic-flows.js';
 import { FlowBlockWriter } from '../schema/native/flow-block.js';
 import { validateNativeBlock } from '../schema/native/validate.js';
 import { FLOW_NATIVE_COLUMNS } from '../schema/native/types.js';
@@ -103,16 +101,8 @@ async function warmTimed(fn: () => unknown, reset: () => void): Promise<Timed> {
 /** Records of a 4-node synthetic cluster, with a decoder and enricher per node. */
 function records(rows: number) {
   const model = buildCluster({ seed: 3, nodes: 4 });
-  const inventory = toInventory(model);
-  return model.nodes.slice(0, 4).map((node, k) => {
-    const src = new SyntheticSource({ rate: 1e6, seed: 3 + k, model, nodeName: node.name });
-    const enricher = new StaticInventoryEnricher(inventory, { nodeName: node.name });
-    const decoder = new MonitorDecoder({
-      nodeName: node.name,
-      clusterName: inventory.cluster,
-      emitterVersion: '0.2.0',
-      localEndpointId: enricher.localEndpointId,
-    });
+  return model.nodes.slice(0, 4).map((_node, k) => {
+    const { src, enricher, decoder } = syntheticNode(model, k, 3 + k, '0.2.0');
     return { recs: src.take(Math.ceil(rows / 4), Date.now() * 1e6 - 60e9), enricher, decoder };
   });
 }

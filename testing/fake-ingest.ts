@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { IngestService, bindServer } from '../common/grpc-services.js';
 import type { Flow, IngestAck, IngestMessage, LostEvent } from '../proto/types.js';
 import { blockToFlows } from '../schema/native/flow-block.js';
+import { DEFAULT_SHIPPER_OPTIONS, type ShipperOptions } from '../collector/ship/shipper.js';
 
 export interface StoredBatch {
   session: string;
@@ -98,5 +99,22 @@ export async function startFakeIngestRelay(store: FakeIngestStore, port = 0): Pr
         server.forceShutdown();
         resolve();
       }),
+  };
+}
+
+/** A Shipper's options for a test against a stand-in relay on `port`: batches of 50 flows or
+ * 5 ms, reconnects after 20–100 ms. */
+export function testShipperOptions(port: number, over: Partial<ShipperOptions> = {}): ShipperOptions {
+  return {
+    ...DEFAULT_SHIPPER_OPTIONS,
+    maxBatchFlows: 50,
+    maxBatchDelayMs: 5,
+    reconnectMinMs: 20,
+    reconnectMaxMs: 100,
+    relayAddress: `127.0.0.1:${port}`,
+    nodeName: 'n1',
+    observerAddress: '',
+    version: 't',
+    ...over,
   };
 }

@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Shipper, DEFAULT_SHIPPER_OPTIONS, type ShipperOptions } from './shipper.js';
+import { Shipper } from './shipper.js';
 import { createLogger } from '../../common/logger.js';
 import { freePort, waitFor } from '../../testing/harness.js';
-import { FakeIngestStore, startFakeIngestRelay } from '../../testing/fake-ingest.js';
+import { FakeIngestStore, startFakeIngestRelay, testShipperOptions } from '../../testing/fake-ingest.js';
 import type { Flow } from '../../proto/types.js';
 import { FlowBlockWriter, encodeFlowBlock } from '../../schema/native/flow-block.js';
 
@@ -25,20 +25,7 @@ const freshDir = () => path.join(root, `spill-${++dirs}`);
 const now = Math.floor(Date.now() / 1000);
 const flow = (id: string | number): Flow => ({ uuid: `f-${id}`, time: { seconds: now, nanos: 0 }, node_name: 'n1', verdict: 1 });
 
-function options(port: number, over: Partial<ShipperOptions> = {}): ShipperOptions {
-  return {
-    ...DEFAULT_SHIPPER_OPTIONS,
-    maxBatchFlows: 50,
-    maxBatchDelayMs: 5,
-    reconnectMinMs: 20,
-    reconnectMaxMs: 100,
-    relayAddress: `127.0.0.1:${port}`,
-    nodeName: 'n1',
-    observerAddress: '',
-    version: 't',
-    ...over,
-  };
-}
+const options = testShipperOptions;
 
 /** Segment files left in a spill directory, over every session. */
 async function segmentFiles(dir: string): Promise<string[]> {

@@ -8,6 +8,7 @@ import { Shipper, DEFAULT_SHIPPER_OPTIONS } from '../../collector/ship/shipper.j
 import { createLogger } from '../../common/logger.js';
 import type { Flow } from '../../proto/types.js';
 import { MemoryRelayStore } from '../../testing/memory-relay-store.js';
+import { testShipperOptions } from '../../testing/fake-ingest.js';
 import { ObserverApiClient } from '../../api/client.js';
 
 const log = createLogger('test', 'silent');
@@ -54,20 +55,7 @@ test("a relay restart loses nothing: the collector resends from the relay's resu
   const store = new MemoryRelayStore();
   let relay = await startRelay(store);
   const port = relay.port;
-  const shipper = new Shipper(
-    {
-      ...DEFAULT_SHIPPER_OPTIONS,
-      maxBatchFlows: 50,
-      maxBatchDelayMs: 5,
-      reconnectMinMs: 20,
-      reconnectMaxMs: 100,
-      relayAddress: `127.0.0.1:${port}`,
-      nodeName: 'n1',
-      observerAddress: '',
-      version: 't',
-    },
-    log,
-  );
+  const shipper = new Shipper(testShipperOptions(port), log);
   shipper.start();
   for (let i = 0; i < 1000; i++) shipper.add(flow(i));
   assert.equal(await shipper.drain(10_000), true);
@@ -115,20 +103,7 @@ async function restartBehindAckedFlows(
 ): Promise<{ shipper: Shipper; relay: Relay }> {
   const first = await startRelay(new MemoryRelayStore());
   const port = first.port;
-  const shipper = new Shipper(
-    {
-      ...DEFAULT_SHIPPER_OPTIONS,
-      maxBatchFlows: 50,
-      maxBatchDelayMs: 5,
-      reconnectMinMs: 20,
-      reconnectMaxMs: 100,
-      relayAddress: `127.0.0.1:${port}`,
-      nodeName: 'n1',
-      observerAddress: '',
-      version: 't',
-    },
-    log,
-  );
+  const shipper = new Shipper(testShipperOptions(port), log);
   shipper.start();
   for (let i = 0; i < acked; i++) shipper.add(flow(i));
   assert.equal(await shipper.drain(10_000), true);
