@@ -45,11 +45,6 @@ export class BlockLease {
     this.abandoned = true;
     this.release();
   }
-
-  /** Holders left (tests). */
-  get holders(): number {
-    return this.refs;
-  }
 }
 
 export interface BlockPoolStats {

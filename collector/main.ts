@@ -10,7 +10,7 @@ import { runUntilSignal } from '../common/lifecycle.js';
 import { LiveFeed } from '../observer/live.js';
 import { observerHandlers } from '../observer/service.js';
 import { FlowRing } from './ring.js';
-import { FlowBlocks } from './blocks.js';
+import { DEFAULT_FLOW_BLOCKS, FlowBlocks } from './blocks.js';
 import { BlockPool } from './block-pool.js';
 import { CollectorPipeline } from './pipeline.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
@@ -198,11 +198,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
   const session = randomUUID();
   // Each flow is written once, into the Native blocks the ring keeps and the shipper sends.
   // Their buffers are reused once the ring and the relay's acknowledgement let go of them.
-  const blocks = new FlowBlocks(
-    session,
-    opts.relay ? { maxRows: DEFAULT_SHIPPER_OPTIONS.maxBatchFlows, maxDelayMs: DEFAULT_SHIPPER_OPTIONS.maxBatchDelayMs } : { maxDelayMs: 0 },
-    new BlockPool(),
-  );
+  const blocks = new FlowBlocks(session, opts.relay ? DEFAULT_FLOW_BLOCKS : { maxDelayMs: 0 }, new BlockPool());
   const ring = new FlowRing(opts.ringCapacity, loss, blocks);
   const server = new grpc.Server(countedServerOptions());
   addCountedService(

@@ -21,7 +21,7 @@ import type { Flow, IngestAck, IngestMessage, LostEvent } from '../../proto/type
 import { LostEventSource } from '../../proto/types.js';
 import { types, encode } from '../../proto/index.js';
 import { encodeBatchMessage } from './batch-message.js';
-import { FlowBlocks, type FinishedBlock } from '../blocks.js';
+import { DEFAULT_FLOW_BLOCKS, FlowBlocks, type FinishedBlock } from '../blocks.js';
 import type { BlockLease } from '../block-pool.js';
 import { IngestClient } from '../../common/grpc-services.js';
 import { nowTimestamp, msToTimestamp } from '../../common/time.js';
@@ -85,8 +85,9 @@ export interface SpillOptions {
 // write. `maxUnackedFlows`
 // (200,000) bounds the flow count as well (and alone, without a spill queue).
 export const DEFAULT_SHIPPER_OPTIONS = {
-  maxBatchFlows: 2000,
-  maxBatchDelayMs: 100,
+  // A batch is one block of the flows the collector writes (collector/blocks.ts).
+  maxBatchFlows: DEFAULT_FLOW_BLOCKS.maxRows,
+  maxBatchDelayMs: DEFAULT_FLOW_BLOCKS.maxDelayMs,
   maxUnackedFlows: 200_000,
   maxMemoryBytes: 16 * 1024 ** 2,
   reconnectMinMs: 200,
