@@ -35,8 +35,6 @@ import type { RedactionOptions } from './enrich/redact.js';
 import {
   ClientCertGuard,
   clientTlsFiles,
-  grpcChannelCredentials,
-  grpcChannelOptions,
   grpcServerCredentials,
   serverTlsFiles,
   type ClientTlsSpec,
@@ -136,8 +134,7 @@ function loadCollectorTls(opts: CollectorOptions) {
     const guard = server?.material.ca !== undefined ? new ClientCertGuard({ require: { ingest: false, observer: true } }, log) : null;
     return {
       server: grpcServerCredentials(server, guard),
-      relay: relay && relaySpec ? grpcChannelCredentials(relay, { serverName: relaySpec.serverName, allowInsecure: relaySpec.allowInsecure }) : undefined,
-      relayOptions: grpcChannelOptions(relaySpec?.serverName),
+      relay: relay && relaySpec ? { files: relay, serverName: relaySpec.serverName, allowInsecure: relaySpec.allowInsecure } : null,
       metrics,
       guard,
       // The metrics server closes its own files.
@@ -232,7 +229,7 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
           maxUnackedFlows: opts.maxUnackedFlows,
           maxMemoryBytes: opts.maxUnackedBytes ?? DEFAULT_SHIPPER_OPTIONS.maxMemoryBytes,
           spill,
-          ...(tls.relay ? { credentials: tls.relay, channelOptions: tls.relayOptions } : {}),
+          tls: tls.relay,
           session,
           blocks,
         },

@@ -175,13 +175,14 @@ export class Spool {
 
   /**
    * The payload of the waiting record `index` places behind the oldest (0 = the oldest), or
-   * undefined past the newest. Reads one record; nothing else of the spool is loaded.
+   * undefined past the newest. Reads one record; nothing else of the spool is loaded. `alloc`
+   * gives the buffer to read the record into (at least `n` bytes; default: a new one).
    */
-  async read(index: number): Promise<Buffer | undefined> {
+  async read(index: number, alloc?: (n: number) => Buffer): Promise<Buffer | undefined> {
     const loc = this.queue[this.head + index];
     if (!loc || index < 0) return undefined;
     const file = await this.reader(loc.segment);
-    const buf = Buffer.allocUnsafe(loc.length);
+    const buf = alloc ? alloc(loc.length).subarray(0, loc.length) : Buffer.allocUnsafe(loc.length);
     const { bytesRead } = await file.read(buf, 0, loc.length, loc.offset);
     if (bytesRead !== loc.length) throw new Error(`spool segment ${loc.segment} shorter than expected`);
     const payload = buf.subarray(HEADER_BYTES);

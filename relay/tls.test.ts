@@ -55,7 +55,7 @@ function shipper(port: number, node: string, files: TlsFiles | null): Shipper {
       nodeName: node,
       observerAddress: '',
       version: 't',
-      ...(files ? { credentials: grpcChannelCredentials(files) } : {}),
+      tls: files ? { files } : null,
     },
     log,
   );

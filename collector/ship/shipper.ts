@@ -17,13 +17,13 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import type { Flow, IngestAck, IngestMessage, LostEvent } from '../../proto/types.js';
+import type { Flow, IngestAck, LostEvent } from '../../proto/types.js';
 import { LostEventSource } from '../../proto/types.js';
 import { types, encode } from '../../proto/index.js';
 import { encodeBatchMessage } from './batch-message.js';
 import { DEFAULT_FLOW_BLOCKS, FlowBlocks, type FinishedBlock } from '../blocks.js';
-import type { BlockLease } from '../block-pool.js';
-import { IngestClient } from '../../common/grpc-services.js';
+import { BlockPool, type BlockLease } from '../block-pool.js';
+import { DEFAULT_INGEST_CHANNEL, IngestChannel, IngestStatusError, type IngestCall, type IngestTls } from './ingest-call.js';
 import { nowTimestamp, msToTimestamp } from '../../common/time.js';
 import type { Logger } from '../../common/logger.js';
 import { SpillBudget, SpillQueue, chunkPayloadBytes, type SpillChunk, type SpillStats } from './spill.js';
@@ -52,9 +52,8 @@ export interface ShipperOptions {
   spill?: SpillOptions | null;
   reconnectMinMs: number;
   reconnectMaxMs: number;
-  /** TLS to the relay (common/tls.ts grpcChannelCredentials, grpcChannelOptions); absent: plaintext. */
-  credentials?: grpc.ChannelCredentials;
-  channelOptions?: grpc.ChannelOptions;
+  /** TLS to the relay; absent: plaintext. */
+  tls?: IngestTls | null;
   /** This run's session id (default: a new UUID). The collector shares it with its Observer
    * API: rows carry it as flow_session, with their ring cursor as flow_seq. */
   session?: string;
@@ -111,10 +110,12 @@ interface PendingBatch {
   seq: number;
   count: number;
   body: Buffer;
-  /** The block's pooled buffer `body` lies in (collector/block-pool.ts), held until acknowledged. */
+  /**
+   * The pooled buffer `body` lies in (collector/block-pool.ts): a block's, held by the backlog
+   * until the batch is acknowledged or on disk; a chunk's read back from disk, held by the
+   * readahead. Each write to a stream or to disk holds it too, until that write is done.
+   */
   lease?: BlockLease;
-  /** Written to a gRPC stream at least once: gRPC may read `body` until the relay acknowledges it. */
-  sent?: boolean;
 }
 
 export interface ShipperStats {
@@ -169,11 +170,16 @@ export class Shipper {
   private readonly hardMemoryBytes: number;
   private spill: SpillQueue | null = null;
   private evicting: Promise<boolean> | null = null;
-  /** Spill writes under way (they read batch bodies). */
-  private spillWrites = 0;
   private spillRetryTimer: NodeJS.Timeout | null = null;
   /** The batches of the chunk last read back from disk, and the read under way. */
   private readahead: PendingBatch[] = [];
+  /** The buffer the readahead's chunk was read into. */
+  private readaheadLease: BlockLease | null = null;
+  /**
+   * Buffers chunks are read back into, reused: a new 2–4 MB buffer per chunk read outlived a few
+   * scavenges (it is sent, then waits in the socket behind the others) and lingered until a full GC.
+   */
+  private readonly readBuffers = new BlockPool({ maxFree: 2, minBytes: 0 });
   private reading = false;
   private readFailures = 0;
   private readRetryTimer: NodeJS.Timeout | null = null;
@@ -184,8 +190,8 @@ export class Shipper {
   private lockFile: string | null = null;
   private droppedSinceReport = 0;
   private droppedFirstMs = 0;
-  private client: grpc.Client | null = null;
-  private call: grpc.ClientDuplexStream<IngestMessage, IngestAck> | null = null;
+  private channel: IngestChannel | null = null;
+  private call: IngestCall | null = null;
   private ready = false;
   private waitingForDrain = false;
   private stopped = false;
@@ -255,7 +261,7 @@ export class Shipper {
    * (and spill) as they would while the relay is away.
    */
   async start(): Promise<void> {
-    this.client = this.newClient();
+    this.channel = this.newChannel();
     if (!this.opts.spill || this.earlier) {
       this.connect();
       return;
@@ -384,7 +390,10 @@ export class Shipper {
     if (this.readRetryTimer) clearTimeout(this.readRetryTimer);
     this.call?.end();
     this.call?.cancel();
-    this.client?.close();
+    this.call = null;
+    this.ready = false;
+    this.stats.connected = false;
+    this.channel?.close();
     for (const w of this.ackWaiters.splice(0)) w();
     await this.replaying?.stop();
     if (this.spill && !this.earlier) await this.spillOnStop(this.spill);
@@ -600,22 +609,21 @@ export class Shipper {
 
   /** Writes batches to disk and lets go of them in memory; false if a write failed (those stay in memory). */
   private async writeChunks(spill: SpillQueue, chunks: PendingBatch[][]): Promise<boolean> {
-    this.spillWrites++;
+    // The write reads the bodies: their buffers stay theirs until it is done.
+    for (const c of chunks) for (const b of c) b.lease?.hold();
     let result: Awaited<ReturnType<SpillQueue['write']>>;
     try {
       result = await spill.write(chunks);
     } finally {
-      this.spillWrites--;
+      for (const c of chunks) for (const b of c) b.lease?.release();
     }
     const { written, error } = result;
     if (written > 0) {
       const last = chunks[written - 1][chunks[written - 1].length - 1].seq;
       // Acknowledgements may have taken some of them out of memory while they were being written.
       while (this.unacked.length > 0 && this.unacked[0].seq <= last) {
-        const b = this.forgetHead();
-        // On disk now; a batch gRPC was given may still be read by it (until the relay acknowledges it).
-        if (b.sent) b.lease?.abandon();
-        else b.lease?.release();
+        // On disk now (a write to the stream under way still holds its buffer).
+        this.forgetHead().lease?.release();
       }
       spill.ackThrough(this.ackedSeq);
       this.updateStats();
@@ -629,11 +637,10 @@ export class Shipper {
     return false;
   }
 
-  /** The acknowledged head batch leaves memory; its buffer is reused unless a spill write may be reading it. */
+  /** The acknowledged head batch leaves memory (a write still under way holds its buffer). */
   private forgetAcked(): PendingBatch {
     const b = this.forgetHead();
-    if (this.spillWrites === 0) b.lease?.release();
-    else b.lease?.abandon();
+    b.lease?.release();
     return b;
   }
 
@@ -644,33 +651,39 @@ export class Shipper {
     return b;
   }
 
-  private newClient(): grpc.Client {
-    return new IngestClient(this.relays[this.relayIndex], this.opts.credentials ?? grpc.credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-      // A name with several addresses: start at a random one, so collectors spread over them.
-      'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ pick_first: { shuffleAddressList: true } }] }),
-      ...this.opts.channelOptions,
-    });
+  private newChannel(): IngestChannel {
+    return new IngestChannel(this.relays[this.relayIndex], { ...DEFAULT_INGEST_CHANNEL, tls: this.opts.tls ?? null });
   }
 
   /** Moves to the next relay of the list (a new channel; the old one is closed). */
   private failover(): void {
     this.relayIndex = (this.relayIndex + 1) % this.relays.length;
-    this.client?.close();
-    this.client = this.newClient();
+    this.channel?.close();
+    this.channel = this.newChannel();
     this.stats.failovers++;
     this.stats.relay = this.relays[this.relayIndex];
   }
 
   private connect(): void {
-    if (this.stopped || !this.client) return;
+    const channel = this.channel;
+    if (this.stopped || !channel) return;
     this.ready = false;
     this.sentUpTo = 0;
-    const call = (this.client as unknown as { Push(): grpc.ClientDuplexStream<IngestMessage, IngestAck> }).Push();
+    channel.push().then(
+      (call) => {
+        if (this.stopped || channel !== this.channel) call.cancel();
+        else this.opened(call);
+      },
+      (err: Error) => {
+        if (!this.stopped && channel === this.channel) this.broken(err instanceof IngestStatusError ? err.details : err.message);
+      },
+    );
+  }
+
+  private opened(call: IngestCall): void {
     this.call = call;
-    call.on('data', (ack: IngestAck) => this.onAck(call, ack));
-    call.on('error', (err: grpc.ServiceError) => {
+    call.on('ack', (ack: IngestAck) => this.onAck(call, ack));
+    call.on('error', (err: IngestStatusError) => {
       // An earlier run's session the relay will not take (a sequence gap: storage lost what it
       // had acknowledged) is given up; this session keeps retrying as it always did.
       if (this.earlier && (err.code === grpc.status.INVALID_ARGUMENT || err.code === grpc.status.FAILED_PRECONDITION))
@@ -678,7 +691,7 @@ export class Shipper {
       this.onBroken(call, err.details || err.message);
     });
     call.on('end', () => this.onBroken(call, 'stream ended by relay'));
-    call.write({
+    call.writeMessage({
       hello: {
         node_name: this.opts.nodeName,
         session_id: this.session,
@@ -689,7 +702,7 @@ export class Shipper {
     });
   }
 
-  private onAck(call: grpc.ClientDuplexStream<IngestMessage, IngestAck>, ack: IngestAck): void {
+  private onAck(call: IngestCall, ack: IngestAck): void {
     if (call !== this.call) return;
     const durable = ack.durable_seq ?? 0;
     // Batches up to `durable` are in memory or on disk (the older ones): let go of them in order.
@@ -711,7 +724,7 @@ export class Shipper {
     if (this.spill) {
       this.spill.ackThrough(this.ackedSeq);
       const ra = this.readahead;
-      if (ra.length > 0 && ra[ra.length - 1].seq <= this.ackedSeq) this.readahead = [];
+      if (ra.length > 0 && ra[ra.length - 1].seq <= this.ackedSeq) this.setReadahead([], null);
     }
     this.updateStats();
     // Room again after drops: report them soon, not only with the next flow.
@@ -728,9 +741,14 @@ export class Shipper {
     for (const w of this.ackWaiters.splice(0)) w();
   }
 
-  private onBroken(call: grpc.ClientDuplexStream<IngestMessage, IngestAck>, reason: string): void {
+  private onBroken(call: IngestCall, reason: string): void {
     if (call !== this.call) return;
     this.call = null;
+    this.broken(reason);
+  }
+
+  /** The stream broke, or could not be opened: reconnect (to the next relay of a list). */
+  private broken(reason: string): void {
     this.ready = false;
     this.waitingForDrain = false;
     this.stats.connected = false;
@@ -766,9 +784,9 @@ export class Shipper {
       this.stats.batchesSent++;
       this.stats.flowsSent += b.count;
       this.sentAt.set(b.seq, Date.now());
-      b.sent = true;
-      // Already-encoded bytes pass through the stream's serializer unchanged.
-      if (!(call as unknown as grpc.ClientWritableStream<Buffer>).write(b.body)) {
+      const lease = b.lease;
+      lease?.hold();
+      if (!call.write(b.body, lease && ((err) => (err ? lease.abandon() : lease.release())))) {
         this.waitingForDrain = true;
         call.once('drain', () => {
           this.waitingForDrain = false;
@@ -803,11 +821,14 @@ export class Shipper {
   /** Reads a chunk back into `readahead`; retried on failure, then sent as LostEvents. */
   private async readChunk(spill: SpillQueue, chunk: SpillChunk): Promise<void> {
     this.reading = true;
+    let lease: BlockLease | null = null;
     try {
-      const batches = await spill.read(chunk);
+      const batches = await spill.read(chunk, (n) => (lease = this.readBuffers.lease(n)).bytes(n));
       if (batches.length === 0 && chunk.last > this.ackedSeq) throw new Error('spill chunk missing on disk');
-      this.readahead = batches;
       this.readFailures = 0;
+      for (const b of batches as PendingBatch[]) b.lease = lease ?? undefined;
+      this.setReadahead(batches, lease);
+      lease = null;
     } catch (err) {
       this.budget!.stats.errors++;
       if (++this.readFailures < MAX_READ_ATTEMPTS) {
@@ -821,10 +842,13 @@ export class Shipper {
       // Unreadable: its batches become LostEvents for their flows, so the sequence has no gap.
       this.readFailures = 0;
       let flows = 0;
-      this.readahead = Array.from(chunk.counts, (count, i) => {
-        flows += count;
-        return this.lossBatch(chunk.first + i, count);
-      });
+      this.setReadahead(
+        Array.from(chunk.counts, (count, i) => {
+          flows += count;
+          return this.lossBatch(chunk.first + i, count);
+        }),
+        null,
+      );
       this.log.error(
         { err: (err as Error).message, first: chunk.first, last: chunk.last, flows },
         'spill: batches unreadable on disk; reported to the relay as lost',
@@ -833,8 +857,17 @@ export class Shipper {
       this.onDrop?.(flows);
     } finally {
       this.reading = false;
+      // Not read whole: nothing refers to it (it may be mid-read if the read failed: not reused).
+      (lease as BlockLease | null)?.abandon();
     }
     this.sendPending();
+  }
+
+  /** The batches sent from disk next, and the buffer they lie in (the readahead's hold on it). */
+  private setReadahead(batches: PendingBatch[], lease: BlockLease | null): void {
+    this.readaheadLease?.release();
+    this.readahead = batches;
+    this.readaheadLease = lease;
   }
 
   /** A batch carrying only a LostEvent for `count` flows, sent in place of an unreadable one. */

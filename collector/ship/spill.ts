@@ -273,12 +273,13 @@ export class SpillQueue {
     }
   }
 
-  /** The batches of a chunk, read back from disk ([] if it was acknowledged meanwhile). */
-  read(chunk: SpillChunk): Promise<SpillBatch[]> {
+  /** The batches of a chunk, read back from disk ([] if it was acknowledged meanwhile); `alloc`
+   * gives the buffer the chunk is read into (see Spool.read). */
+  read(chunk: SpillChunk, alloc?: (n: number) => Buffer): Promise<SpillBatch[]> {
     return this.run(async () => {
       const index = chunk.ord - this.shifted;
       if (index < 0) return [];
-      const payload = await this.spool.read(index);
+      const payload = await this.spool.read(index, alloc);
       return payload ? decodeChunk(payload) : [];
     });
   }
