@@ -32,8 +32,8 @@ export interface ShipperOptions {
   /**
    * Relay address, or several separated by commas: the collector starts at one picked from its
    * node name (so collectors spread over the relays) and moves to the next when the stream
-   * breaks. A DNS name that resolves to several addresses is one entry: gRPC picks one of them
-   * at random and tries the others when it cannot connect.
+   * breaks. A DNS name that resolves to several addresses is one entry: each connection tries
+   * its addresses in a random order (collector/ship/ingest-call.ts).
    */
   relayAddress: string;
   nodeName: string;
