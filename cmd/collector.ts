@@ -19,6 +19,7 @@ import {
   serviceClientTlsSpec,
 } from '../api/cli/tls-options.js';
 import { DEFAULT_SPILL_MAX_BYTES } from '../collector/ship/spill.js';
+import { parseRelayList } from '../collector/ship/shipper.js';
 import { DEFAULT_DECODE_QUEUE } from '../collector/decode-queue.js';
 
 interface CollectorFlags extends RedactFlags {
@@ -312,6 +313,13 @@ export function collectorCommand(): Command {
     const redact = redactionFromFlags(o);
     // tls:// (hubble's prefix) asks for TLS to the relay even without CA or certificate flags.
     const relay = o.relay === 'none' ? null : o.relay.replace(/^tls:\/\//, '');
+    if (relay !== null) {
+      try {
+        parseRelayList(relay);
+      } catch (err) {
+        throw new UsageError(`invalid value "${o.relay}" for --relay: ${(err as Error).message}`);
+      }
+    }
     const relayTls = relay === null ? null : serviceClientTlsSpec(o, COLLECTOR_RELAY_TLS, o.relay.startsWith('tls://'));
     const serverTls = serverTlsSpec(o, SERVER_TLS);
     const metricsTls = serverTlsSpec(o, METRICS_TLS);

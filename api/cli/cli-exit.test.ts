@@ -65,6 +65,14 @@ test('a server nobody answers at: one line saying what to check, no empty gRPC n
   }
 });
 
+test('collector --relay: an address that is not host:port exits 2 naming the flag and the entry', async () => {
+  for (const v of ['relay', 'relay:4245,other', 'tls://relay:0', 'relay:99999']) {
+    const r = await run(['collector', '--relay', v]);
+    assert.equal(r.code, 2, v);
+    assert.match(r.stderr, new RegExp(`invalid value "${v}" for --relay: relay address "[^"]+" is not host:port`), v);
+  }
+});
+
 test('collector --drain-timeout: a value that is not a number of milliseconds exits 2 naming the flag', async () => {
   for (const v of ['soon', '-1', '3600001']) {
     const r = await run(['collector', '--relay', 'none', '--drain-timeout', v]);

@@ -23,7 +23,7 @@ import { types, encode } from '../../proto/index.js';
 import { encodeBatchMessage } from './batch-message.js';
 import { DEFAULT_FLOW_BLOCKS, FlowBlocks, type FinishedBlock } from '../blocks.js';
 import { BlockPool, type BlockLease } from '../block-pool.js';
-import { DEFAULT_INGEST_CHANNEL, IngestChannel, IngestStatusError, type IngestCall, type IngestTls } from './ingest-call.js';
+import { DEFAULT_INGEST_CHANNEL, IngestChannel, IngestStatusError, splitHostPort, type IngestCall, type IngestTls } from './ingest-call.js';
 import { nowTimestamp, msToTimestamp } from '../../common/time.js';
 import type { Logger } from '../../common/logger.js';
 import { SpillBudget, SpillQueue, chunkPayloadBytes, type SpillChunk, type SpillStats } from './spill.js';
@@ -894,6 +894,7 @@ export function parseRelayList(v: string): string[] {
     .map((x) => x.trim())
     .filter((x) => x.length > 0);
   if (list.length === 0) throw new Error(`invalid relay list "${v}": host:port[,host:port…]`);
+  for (const a of list) splitHostPort(a);
   return list;
 }
 
