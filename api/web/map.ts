@@ -127,6 +127,30 @@ function portFilters(e: MapEdge): FilterEntry[] {
  * The filter sets that may select an edge's flows, most likely first: a rolled-up name is the
  * endpoint's workload, else its reserved identity, else its pod name (a pod without an owner).
  */
+/** Height of an edge label, and about the width of one of its characters (px). */
+const LABEL_H = 16;
+const LABEL_CHAR_W = 7;
+
+/** A label already on the map: its centre and width. */
+export interface PlacedLabel {
+  x: number;
+  y: number;
+  w: number;
+}
+
+/**
+ * Where a label of `text` centred at (x, y) goes: moved down a line at a time until it covers
+ * no label placed before it, then added to `placed`. Edges that cross between the same two
+ * columns can share a midpoint, and one label would hide the other from the pointer.
+ */
+export function placeLabel(placed: PlacedLabel[], x: number, y: number, text: string): number {
+  const w = text.length * LABEL_CHAR_W;
+  const covers = (p: PlacedLabel) => Math.abs(p.x - x) < (p.w + w) / 2 && Math.abs(p.y - y) < LABEL_H;
+  for (let i = 0; i < 50 && placed.some(covers); i++) y += LABEL_H;
+  placed.push({ x, y, w });
+  return y;
+}
+
 export function edgeFilterCandidates(e: MapEdge): FilterEntry[][] {
   const out: FilterEntry[][] = [];
   for (const srcPod of [false, true])
@@ -296,6 +320,7 @@ function draw(edges: MapEdge[], onEdge: (e: MapEdge, el: Element) => void): SVGE
   );
   // Lines under nodes, their labels over everything so that a label is always clickable.
   const labels: SVGElement[] = [];
+  const placed: PlacedLabel[] = [];
   for (const e of [...edges].sort((a, b) => a.flows - b.flows)) {
     const a = pos.get(e.from)!;
     const b = pos.get(e.to)!;
@@ -330,11 +355,12 @@ function draw(edges: MapEdge[], onEdge: (e: MapEdge, el: Element) => void): SVGE
       s('path', { class: 'line', d, 'marker-end': 'url(#arrow)' }),
       s('path', { class: 'hit', d }),
     );
+    const text = e.dropped ? `${e.flows} / ${e.dropped} dropped` : String(e.flows);
     const label = s(
       'g',
       { class: `edge edge-label${cls}`, ...data },
       s('title', {}, title),
-      s('text', { x: lx, y: ly, 'text-anchor': 'middle' }, e.dropped ? `${e.flows} / ${e.dropped} dropped` : String(e.flows)),
+      s('text', { x: lx, y: placeLabel(placed, lx, ly, text), 'text-anchor': 'middle' }, text),
     );
     const select = () => onEdge(e, g);
     g.addEventListener('click', select);
