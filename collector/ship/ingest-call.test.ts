@@ -6,15 +6,13 @@ import * as grpc from '@grpc/grpc-js';
 import { types, encode, decode } from '../../proto/index.js';
 import type { IngestAck, IngestMessage } from '../../proto/types.js';
 import { IngestChannel, IngestStatusError, splitHostPort, type IngestCall } from './ingest-call.js';
-import { bindServer } from '../../common/grpc-services.js';
+import { IngestService, bindServer } from '../../common/grpc-services.js';
 import { freePort } from '../../testing/harness.js';
 
 const raw = (b: Buffer) => b;
 const PUSH: grpc.ServiceDefinition = {
   Push: {
-    path: '/flowscope.ingest.v1.Ingest/Push',
-    requestStream: true,
-    responseStream: true,
+    ...IngestService.Push,
     requestSerialize: raw,
     requestDeserialize: raw,
     responseSerialize: raw,

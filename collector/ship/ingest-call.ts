@@ -16,8 +16,8 @@ import * as grpc from '@grpc/grpc-js';
 import { types, encode, decode } from '../../proto/index.js';
 import type { IngestAck, IngestMessage } from '../../proto/types.js';
 import type { TlsFiles } from '../../common/tls.js';
+import { IngestService } from '../../common/grpc-services.js';
 
-const PUSH_PATH = '/flowscope.ingest.v1.Ingest/Push';
 const PREFIX_BYTES = 5;
 
 /** TLS to the relay; the certificates are read from `files` at each connection (they follow rotation). */
@@ -83,7 +83,7 @@ export class IngestChannel {
     const stream = session.request(
       {
         ':method': 'POST',
-        ':path': PUSH_PATH,
+        ':path': IngestService.Push.path,
         'content-type': 'application/grpc+proto',
         te: 'trailers',
         'grpc-accept-encoding': 'identity',
