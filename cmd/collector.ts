@@ -188,7 +188,7 @@ export function collectorCommand(): Command {
     .addOption(
       new Option(
         '--max-unacked-bytes <n>',
-        'Encoded bytes of batches buffered for the relay in memory; beyond it older batches spill to --spill-dir (ignored with --spill-dir none; default 16 MiB)',
+        'Encoded bytes of batches buffered for the relay in memory; beyond it older batches spill to --spill-dir (ignored with --spill-dir none; default 8 MiB)',
       )
         .env('FLOWSCOPE_MAX_UNACKED_BYTES')
         .argParser(int('max-unacked-bytes', 1 << 20, Number.MAX_SAFE_INTEGER)),

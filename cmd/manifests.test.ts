@@ -28,6 +28,7 @@ import { TLS_SECRETS, TLS_SECRET_FILES, TLS_SECRET_KEYS } from '../api/cli/clust
 import { ClientCertGuard, peerServerName } from '../common/tls.js';
 import { createLogger } from '../common/logger.js';
 import { DEFAULT_MANIFEST_OPTIONS, renderObjects, ruleFiles, dashboardFiles, type K8sObject, type ManifestOptions } from './manifests/render.js';
+import { COLLECTOR_NODE_FLAGS } from '../collector/heap.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/flowscope.js');
@@ -580,6 +581,8 @@ test('manifests: the collector has the capabilities and host mounts its sources 
     assert.ok(hostPaths.includes('/sys/fs/bpf'));
     assert.equal(hostPaths.includes('/sys/kernel/tracing'), source === 'kernel');
     assert.equal(hostPaths.includes('/sys/fs/cgroup'), source === 'kernel');
+    // The heap flags V8 reads only at start reach node through NODE_OPTIONS.
+    assert.deepEqual(c.env.find((e: Any) => e.name === 'NODE_OPTIONS')?.value.split(' '), [...COLLECTOR_NODE_FLAGS]);
   }
   for (const kind of ['relay', 'api']) {
     const d = renderObjects(BASE).find((o) => o.kind === 'Deployment' && o.metadata.name === `flowscope-${kind}`) as Any;

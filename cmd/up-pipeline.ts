@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitUntilServing } from '../api/client.js';
+import { COLLECTOR_NODE_FLAGS } from '../collector/heap.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/flowscope.js');
 
@@ -43,10 +44,10 @@ export async function runUp(opts: UpOptions): Promise<void> {
   fs.mkdirSync(logDir, { recursive: true });
   const children: Child[] = [];
   let stopping = false;
-  const start = (name: string, args: string[]): Child => {
+  const start = (name: string, args: string[], nodeFlags: readonly string[] = []): Child => {
     const log = path.join(logDir, `${name}.log`);
     const out = fs.openSync(log, 'a');
-    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', out, out] });
+    const proc = spawn(process.execPath, [...nodeFlags, BIN, ...args], { stdio: ['ignore', out, out] });
     fs.closeSync(out);
     const child = { name, proc, log };
     proc.on('exit', (code, signal) => {
@@ -84,23 +85,27 @@ export async function runUp(opts: UpOptions): Promise<void> {
   start('relay', ['relay', '--listen', relayAddr, '--data-dir', path.join(opts.dataDir, 'chdb'), '--metrics-addr', relayMetrics]);
   await waitUntilServing(relayAddr, 60_000);
   for (let i = 0; i < opts.collectors; i++) {
-    start(`collector-${i}`, [
-      'collector',
-      '--source',
-      'synthetic',
-      '--synthetic-node',
-      String(i),
-      '--rate',
-      String(opts.rate),
-      '--relay',
-      relayAddr,
-      '--listen',
-      `${opts.host}:${opts.relayPort + 10 + i}`,
-      '--metrics-addr',
-      collectorMetrics[i],
-      '--spill-dir',
-      path.join(opts.dataDir, `collector-${i}`, 'spill'),
-    ]);
+    start(
+      `collector-${i}`,
+      [
+        'collector',
+        '--source',
+        'synthetic',
+        '--synthetic-node',
+        String(i),
+        '--rate',
+        String(opts.rate),
+        '--relay',
+        relayAddr,
+        '--listen',
+        `${opts.host}:${opts.relayPort + 10 + i}`,
+        '--metrics-addr',
+        collectorMetrics[i],
+        '--spill-dir',
+        path.join(opts.dataDir, `collector-${i}`, 'spill'),
+      ],
+      COLLECTOR_NODE_FLAGS,
+    );
   }
   const apiAddr = `${opts.host}:${opts.apiPort}`;
   start('api', ['api', '--listen', apiAddr, '--server', relayAddr]);

@@ -1,7 +1,6 @@
 // `flowscope collector`: one per node. Wires a source through decode and enrichment into the
 // ring (served on the node's Observer API) and the shipper (to the relay).
 import path from 'node:path';
-import v8 from 'node:v8';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -13,6 +12,7 @@ import { observerHandlers } from '../observer/service.js';
 import { FlowRing } from './ring.js';
 import { DEFAULT_FLOW_BLOCKS, FlowBlocks } from './blocks.js';
 import { BlockPool } from './block-pool.js';
+import { tuneCollectorHeap } from './heap.js';
 import { CollectorPipeline } from './pipeline.js';
 import { Shipper, DEFAULT_SHIPPER_OPTIONS } from './ship/shipper.js';
 import { collectorObserverBackend } from './observer-backend.js';
@@ -65,7 +65,7 @@ export interface CollectorOptions {
   /** How long to wait for the first Kubernetes list before reading records anyway (ms). */
   kubernetesSyncTimeoutMs?: number;
   maxUnackedFlows: number;
-  /** With a spill queue: encoded batch bytes kept in memory (default 16 MiB, DEFAULT_SHIPPER_OPTIONS). */
+  /** With a spill queue: encoded batch bytes kept in memory (default 8 MiB, DEFAULT_SHIPPER_OPTIONS). */
   maxUnackedBytes?: number;
   /**
    * The shipper's on-disk spill queue for relay outages: `dir` defaults to
@@ -145,17 +145,6 @@ function loadCollectorTls(opts: CollectorOptions) {
     for (const f of files) f.close();
     throw err;
   }
-}
-
-/**
- * V8 moves an allocation site to old-generation allocation once most of its objects survive a
- * scavenge. A collector's records wait in the decode queue about that long, so their site was
- * moved: every record then died in the old generation and waited for a full GC. Without it,
- * one collector at 100k records/s peaked at 215–224 MB instead of 257–295, the decode loop's
- * CPU unchanged (docs/benchmarks.md). Process-wide, set before the pipeline allocates.
- */
-function tuneCollectorHeap(): void {
-  v8.setFlagsFromString('--no-allocation-site-pretenuring');
 }
 
 export async function startCollector(opts: CollectorOptions): Promise<RunningCollector> {

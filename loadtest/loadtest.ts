@@ -39,7 +39,7 @@ export function buildCommand(): Command {
     .option('--no-spill', 'collectors keep their backlog in memory only (`--spill-dir none`); by default they spill to disk as `flowscope collector` does')
     .option(
       '--collector-node-flags <flags>',
-      'node flags for the collector processes, space-separated (heap tuning: e.g. "--max-semi-space-size=4 --heap-growing-percent=20")',
+      'node flags for the collector processes, space-separated, after the shipped ones (collector/heap.ts), which they override (e.g. "--max-semi-space-size=16")',
     )
     .option('--json', 'print one JSON object instead of Markdown')
     .option('--out <file>', 'also write the Markdown report to this file')

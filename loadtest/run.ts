@@ -24,6 +24,7 @@ import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
 import type { CollectorSample, CollectorMemory } from './collector-proc.js';
 import type { RelayFinal, RelaySample } from './relay-proc.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../relay/ingest/batcher.js';
+import { COLLECTOR_NODE_FLAGS } from '../collector/heap.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const COLLECTOR_JS = path.join(HERE, 'collector-proc.js');
@@ -52,7 +53,8 @@ export interface LoadtestOptions {
   /** Collectors spill their backlog to disk, as `flowscope collector` does by default (default
    * true); false: `--spill-dir none`, the backlog bounded in memory by --max-unacked alone. */
   spill?: boolean;
-  /** Extra node flags for the collector processes (heap tuning experiments); default none. */
+  /** Node flags for the collector processes after the shipped ones (COLLECTOR_NODE_FLAGS, which
+   * they override: V8 takes a flag's last value); default none. */
   collectorNodeFlags?: readonly string[];
   log?: (msg: string) => void;
 }
@@ -80,7 +82,7 @@ export interface LoadtestReport {
     batch_rows: number;
     flush_interval_ms: number;
     spill: boolean;
-    /** Extra node flags the collectors ran with. */
+    /** Node flags the collectors ran with (the shipped ones, then --collector-node-flags). */
     collector_node_flags: string[];
   };
   window: { start: string; seconds: number };
@@ -212,6 +214,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
           `collector-${i + 1}`,
           [
             ...STARTUP_THREADS,
+            ...COLLECTOR_NODE_FLAGS,
             ...(opts.collectorNodeFlags ?? []),
             ...prof(`collector-${i + 1}`),
             COLLECTOR_JS,
@@ -406,7 +409,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         batch_rows: opts.batchRows,
         flush_interval_ms: opts.flushIntervalMs ?? DEFAULT_BATCHER_OPTIONS.flushIntervalMs,
         spill: opts.spill !== false,
-        collector_node_flags: [...(opts.collectorNodeFlags ?? [])],
+        collector_node_flags: [...COLLECTOR_NODE_FLAGS, ...(opts.collectorNodeFlags ?? [])],
       },
       window: { start: new Date(tA).toISOString(), seconds: r((tB - tA) / 100) / 10 },
       throughput: {

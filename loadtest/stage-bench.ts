@@ -18,6 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { types, encode, decode } from '../proto/index.js';
 import type { Flow, IngestMessage } from '../proto/types.js';
 import { buildCluster } from '../collector/synthetic/cluster.js';
@@ -36,6 +38,7 @@ import { BlockPool, type BlockLease } from '../collector/block-pool.js';
 import { FlowRing } from '../collector/ring.js';
 import { LiveFeed } from '../observer/live.js';
 import { encodeBatchMessage } from '../collector/ship/batch-message.js';
+import { COLLECTOR_NODE_FLAGS, tuneCollectorHeap } from '../collector/heap.js';
 import type { LostEvent } from '../proto/types.js';
 
 /** Collector batch size (the shipper's default) and relay insert size (the batcher's). */
@@ -44,8 +47,8 @@ const INSERT_ROWS = 50_000;
 /** The collector's ring (Hubble's size), and the records a decode pass takes at once. */
 const RING_FLOWS = 4095;
 const DECODE_SLICE = 4096;
-/** Batches the streamed collector keeps, as its shipper keeps unacknowledged ones (≈ 16 MiB). */
-const KEPT_BATCHES = 36;
+/** Batches the streamed collector keeps, as its shipper keeps unacknowledged ones (≈ 8 MiB). */
+const KEPT_BATCHES = 18;
 /** Alternated raw / store insert rounds (odd, for a median). */
 const INSERT_ROUNDS = 5;
 
@@ -69,6 +72,9 @@ export interface StageBenchResult {
    * in decode slices through decode, enrich, the ring and the live feed into the batch's block and
    * IngestMessage, only the ring and a shipper's backlog of batches kept. Synthetic generation excluded. */
   collector_cpu_us_per_record: number;
+  /** The same, measured in this process (V8's default heap, not the collector's settings): the
+   * figure until 2026-12-07 (late evening). */
+  collector_cpu_us_per_record_default_heap: number;
   /** The same work as two separate passes over all rows (every flow kept between them): the
    * split of decode_enrich and block_build above, and this figure until 2026-12-07. */
   collector_split_cpu_us_per_record: number;
@@ -166,11 +172,25 @@ async function streamedCollector(nodes: ReturnType<typeof records>): Promise<{ t
   return { t, records: nodes.reduce((s, x) => s + x.recs.length, 0) };
 }
 
+const THIS_FILE = fileURLToPath(import.meta.url);
+
+/** streamedCollector in a process of its own, started as a collector is (collector/heap.ts). */
+async function streamedCollectorProcess(rows: number): Promise<{ cpuUs: number; records: number }> {
+  const { stdout } = await promisify(execFile)(process.execPath, [...COLLECTOR_NODE_FLAGS, THIS_FILE, '--collector', '--rows', String(rows)], {
+    maxBuffer: 1 << 20,
+  });
+  const r = JSON.parse(stdout) as { cpu_us: number; records: number };
+  return { cpuUs: r.cpu_us, records: r.records };
+}
+
 export async function benchStages(rows: number, log: (s: string) => void = () => {}): Promise<StageBenchResult> {
-  // Collector, as it runs: first, while no flow of this bench is kept yet.
+  // Collector, as it runs: in a process with the collector's heap settings, then here (this
+  // process's V8 defaults), first, while no flow of this bench is kept yet.
+  const own = await streamedCollectorProcess(rows);
+  log(`stage bench: collector pipeline ${(own.cpuUs / own.records).toFixed(2)} µs/record (collector heap settings)`);
   const nodes = records(rows);
   const streamed = await streamedCollector(nodes);
-  log(`stage bench: collector pipeline ${(streamed.t.cpuUs / streamed.records).toFixed(2)} µs/record`);
+  log(`stage bench: collector pipeline ${(streamed.t.cpuUs / streamed.records).toFixed(2)} µs/record (default heap)`);
 
   // Collector, stage by stage: decode + enrich.
   let flows: Flow[] = [];
@@ -313,7 +333,8 @@ export async function benchStages(rows: number, log: (s: string) => void = () =>
       },
       ingest_native_ratio: Math.round(medianOf(ratios) * 100) / 100,
       ingest_native_ratio_rounds: ratios.map((x) => Math.round(x * 100) / 100),
-      collector_cpu_us_per_record: Math.round((streamed.t.cpuUs / streamed.records) * 100) / 100,
+      collector_cpu_us_per_record: Math.round((own.cpuUs / own.records) * 100) / 100,
+      collector_cpu_us_per_record_default_heap: Math.round((streamed.t.cpuUs / streamed.records) * 100) / 100,
       collector_split_cpu_us_per_record: Math.round(((dec.cpuUs + build.cpuUs) / n) * 100) / 100,
       relay_js_us_per_flow: per(check),
       block_bytes_per_flow: Math.round(blockBytes / n),
@@ -325,8 +346,19 @@ export async function benchStages(rows: number, log: (s: string) => void = () =>
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { rows: { type: 'string', default: '300000' }, json: { type: 'boolean', default: false } }, strict: true });
-  const r = await benchStages(Number(values.rows), (s) => process.stderr.write(`${s}\n`));
-  process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : `${JSON.stringify(r, null, 2)}\n`);
+if (process.argv[1] && path.resolve(process.argv[1]) === THIS_FILE) {
+  const { values } = parseArgs({
+    options: { rows: { type: 'string', default: '300000' }, json: { type: 'boolean', default: false }, collector: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  if (values.collector) {
+    // The collector stage alone, in this process as a collector runs (started with
+    // COLLECTOR_NODE_FLAGS by streamedCollectorProcess).
+    tuneCollectorHeap();
+    const r = await streamedCollector(records(Number(values.rows)));
+    process.stdout.write(`${JSON.stringify({ cpu_us: r.t.cpuUs, records: r.records })}\n`);
+  } else {
+    const r = await benchStages(Number(values.rows), (s) => process.stderr.write(`${s}\n`));
+    process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : `${JSON.stringify(r, null, 2)}\n`);
+  }
 }

@@ -17,6 +17,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { PACKAGE_ROOT, VERSION } from '../../common/version.js';
 import type { RedactionOptions } from '../../collector/enrich/redact.js';
+import { COLLECTOR_NODE_FLAGS } from '../../collector/heap.js';
 import { redactionEnv } from '../redact-flags.js';
 import { TLS_SECRETS, TLS_SECRET_KEYS, clusterTlsNames, collectorMetricsServerName } from '../../api/cli/cluster-tls.js';
 
@@ -129,8 +130,8 @@ export function resources(component: Component, o: ManifestOptions): Obj {
   if (component === 'collector') {
     // 5–11 µs of CPU per flow (decode, enrich, Native block): the upper figure, at the node's rate.
     const cpu = Math.max(50, Math.ceil(o.nodeFlowRate * 11e-6 * 1000));
-    // Peak RSS 210–240 MB at 10–22k records/s per collector, 327 MB flat out at 100k records/s
-    // with its backlog spilling (docs/benchmarks.md, 2026-12-07); the limit leaves room above that.
+    // Peak RSS 140–150 MB flat out at 100k records/s with its backlog spilling, under its heap
+    // settings (docs/benchmarks.md, 2026-12-07, collector heap); the limit leaves room above that.
     return { requests: { cpu: `${cpu}m`, memory: '256Mi' }, limits: { memory: '768Mi' } };
   }
   if (component === 'relay') {
@@ -329,6 +330,8 @@ function collectorDaemonSet(o: ManifestOptions): K8sObject {
                 fieldEnv('POD_IP', 'status.podIP'),
                 // The address the relay dials for this node's Observer API (GetNodes, status).
                 { name: 'FLOWSCOPE_ADVERTISE', value: `$(POD_IP):${o.collectorPort}` },
+                // V8 sizes the young generation at start (collector/heap.ts).
+                { name: 'NODE_OPTIONS', value: COLLECTOR_NODE_FLAGS.join(' ') },
               ],
               ports: [
                 { name: 'observer', containerPort: o.collectorPort, protocol: 'TCP' },

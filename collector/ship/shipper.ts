@@ -74,27 +74,28 @@ export interface SpillOptions {
   syncIntervalMs?: number;
 }
 
-// 16 MiB of encoded batches: Native blocks measure ≈ 440 bytes a flow (synthetic traffic,
-// enriched; 784 as protobuf before), so about 38,000 flows or 19 batches of 2,000: 4 s of a
-// 10k flows/s node before anything touches the disk, and about what is in flight to a relay that
-// keeps up at 100k/s (its acks come after a storage insert, a quarter to half a second). The
-// memory tier is a hand-off to the disk, not a store: more only delays the spill while holding
-// memory, and a collector offered 100k/s is meant to stay under 150 MB RSS
-// (docs/benchmarks.md). A batch spilled and acknowledged a moment later costs one sequential
-// write. `maxUnackedFlows`
-// (200,000) bounds the flow count as well (and alone, without a spill queue).
+// 8 MiB of encoded batches: Native blocks measure ≈ 440 bytes a flow (synthetic traffic,
+// enriched; 784 as protobuf before), so about 19,000 flows or 9 batches of 2,000: 2 s of a
+// 10k flows/s node before anything touches the disk, and what is in flight to a relay that keeps
+// up at 30–40k/s from one node (its acks come after a storage insert, a quarter to half a second).
+// The memory tier is a hand-off to the disk, not a store: more only delays the spill while
+// holding memory, and a collector offered 100k/s is meant to stay under 150 MB RSS (16 MiB
+// measured 15–25 MB more at its peak, docs/benchmarks.md). A batch spilled and acknowledged a
+// moment later costs one sequential write. `maxUnackedFlows` (200,000) bounds the flow count as
+// well (and alone, without a spill queue).
 export const DEFAULT_SHIPPER_OPTIONS = {
   // A batch is one block of the flows the collector writes (collector/blocks.ts).
   maxBatchFlows: DEFAULT_FLOW_BLOCKS.maxRows,
   maxBatchDelayMs: DEFAULT_FLOW_BLOCKS.maxDelayMs,
   maxUnackedFlows: 200_000,
-  maxMemoryBytes: 16 * 1024 ** 2,
+  maxMemoryBytes: 8 * 1024 ** 2,
   reconnectMinMs: 200,
   reconnectMaxMs: 5000,
 };
 
-/** Largest chunk written to disk at once: bounds both the write and the read-back buffer. */
-const MAX_CHUNK_BYTES = 4 * 1024 ** 2;
+/** Largest chunk written to disk at once: bounds both the write and the read-back buffers (two
+ * are kept for reuse), so it is about one batch (≈ 880 KB); a larger batch is a chunk alone. */
+const MAX_CHUNK_BYTES = 1024 ** 2;
 /** A disk write or read that failed is retried after this long. */
 const SPILL_RETRY_MS = 1000;
 /** Reads of one chunk that fail before its batches are given up (sent as LostEvents instead). */
