@@ -19,6 +19,7 @@ import { createLogger } from '../common/logger.js';
 import { FlowStore, openClient } from '../storage/index.js';
 import { Relay } from '../relay/relay.js';
 import { relayStore } from '../relay/main.js';
+import { tuneRelayHeap } from '../relay/heap.js';
 
 export interface RelayCounters {
   /** Flows accepted from collector streams (duplicates of resent batches excluded). */
@@ -69,6 +70,8 @@ const probeMs = Number(values['probe-ms']);
 
 const log = createLogger('relay');
 const store = await FlowStore.open({ connection: { kind: 'chdb', path: dataDir } });
+// The heap setting `flowscope relay` applies to itself (startRelay).
+tuneRelayHeap();
 const relay = new Relay(
   relayStore(store),
   {

@@ -17,6 +17,7 @@ import { registerRelayMetrics } from './metrics.js';
 import { buildRelayTls, type RelayTls, type RelayTlsSpec } from './tls.js';
 import { serverTlsFiles, type ServerTlsSpec, type TlsFiles } from '../common/tls.js';
 import { TokenFile } from '../common/auth/token-file.js';
+import { tuneRelayHeap } from './heap.js';
 
 export interface RelayCommandOptions {
   listen: string;
@@ -96,6 +97,7 @@ export interface RunningRelay {
 }
 
 export async function startRelay(opts: RelayCommandOptions): Promise<RunningRelay> {
+  tuneRelayHeap();
   const log = createLogger('relay');
   // The token file first: one that does not check stops the relay (exit 2) before anything
   // listens, so a typo never leaves the query services open.
