@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { COLLECTOR_NODE_FLAGS, COLLECTOR_RUNTIME_FLAGS } from './heap.js';
+import { assertV8KnowsFlags } from '../testing/v8-flags.js';
 
 // A process that allocates as a collector does (short-lived objects, a few surviving a while)
 // and reports its young generation's reserved size.
@@ -26,10 +27,5 @@ test('collector heap: NODE_OPTIONS takes the start-time flags, and they cap the 
 });
 
 test('collector heap: every flag is one this V8 knows', () => {
-  // v8.setFlagsFromString ignores a flag it does not know, silently.
-  const v8Options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
-  for (const flag of [...COLLECTOR_NODE_FLAGS, ...COLLECTOR_RUNTIME_FLAGS]) {
-    const name = flag.replace(/^--(no-)?/, '').replace(/=.*$/, '');
-    assert.match(v8Options, new RegExp(`^\\s*--${name}[ (]`, 'm'), `V8 knows ${flag}`);
-  }
+  assertV8KnowsFlags([...COLLECTOR_NODE_FLAGS, ...COLLECTOR_RUNTIME_FLAGS]);
 });
