@@ -16,10 +16,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { types, encode, decode } from '../proto/index.js';
 import type { Flow, IngestMessage } from '../proto/types.js';
 import { buildCluster } from '../collector/synthetic/cluster.js';
