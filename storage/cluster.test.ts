@@ -9,6 +9,7 @@ import path from 'node:path';
 import { clusterSchema, singleNodeSchema, CLUSTER_TABLES } from './cluster.js';
 import { openClient } from './client.js';
 import { FlowStore } from './store.js';
+import { FLOWS_MERGE_SETTINGS } from './schema.js';
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-cluster-'));
 after(() => fs.rm(root, { recursive: true, force: true }));
@@ -43,6 +44,7 @@ test('cluster DDL parses, is replicated behind Distributed tables, and names onl
   assert.equal((all.match(/ENGINE = Distributed\(prod_cluster, flowscope, \w+_local, cityHash64\(\w+\)\)/g) ?? []).length, 4);
   assert.match(all, /ReplicatedSummingMergeTree\([^)]*'\{replica\}', \(flows, bytes, packets\)\)/);
   assert.doesNotMatch(all, /non_replicated_deduplication_window/);
+  assert.ok(all.includes(`SETTINGS ${FLOWS_MERGE_SETTINGS}`), 'the replicated flows table keeps its merge setting');
   assert.match(all, /TTL toDateTime\(time\) \+ INTERVAL 14 DAY/);
   // Views read the local tables and write the local tables.
   for (const mv of stmts.filter((s) => s.includes('MATERIALIZED VIEW'))) {

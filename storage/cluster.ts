@@ -23,14 +23,18 @@ export function checkIdentifier(kind: string, v: string): string {
 
 function replicated(ddl: string, table: string, o: ClusterSchemaOptions): string {
   const local = `${o.database}.${table}_local`;
-  return ddl
-    .replace(`CREATE TABLE IF NOT EXISTS ${table} (`, `CREATE TABLE IF NOT EXISTS ${local} ON CLUSTER ${o.cluster} (`)
-    .replace(
-      /ENGINE = (\w*MergeTree)(?:\((\([^)]*\))\))?/,
-      (_m, engine: string, sumCols?: string) =>
-        `ENGINE = Replicated${engine}('/clickhouse/tables/{shard}/${o.database}/${table}_local', '{replica}'${sumCols ? `, ${sumCols}` : ''})`,
-    )
-    .replace(/\nSETTINGS non_replicated_deduplication_window = \d+/, '');
+  return (
+    ddl
+      .replace(`CREATE TABLE IF NOT EXISTS ${table} (`, `CREATE TABLE IF NOT EXISTS ${local} ON CLUSTER ${o.cluster} (`)
+      .replace(
+        /ENGINE = (\w*MergeTree)(?:\((\([^)]*\))\))?/,
+        (_m, engine: string, sumCols?: string) =>
+          `ENGINE = Replicated${engine}('/clickhouse/tables/{shard}/${o.database}/${table}_local', '{replica}'${sumCols ? `, ${sumCols}` : ''})`,
+      )
+      // Replicated tables deduplicate by their own setting; other table settings stay.
+      .replace(/,\s*non_replicated_deduplication_window = \d+/, '')
+      .replace(/\nSETTINGS non_replicated_deduplication_window = \d+/, '')
+  );
 }
 
 function distributed(table: string, shardKey: string, o: ClusterSchemaOptions): string {

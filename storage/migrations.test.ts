@@ -8,9 +8,9 @@ import { types, encode, decode, type Flow } from '../proto/index.js';
 import { FlowStore } from './store.js';
 import { openClient } from './client.js';
 import { genFlows } from '../testing/gen-flows.js';
-import { INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
+import { FLOWS_MERGE_SETTINGS, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
 import { flowsTableV1DDL, V1_INSERT_COLUMNS } from './schema-v1.js';
-import { migrate } from './migrations.js';
+import { migrate, MIGRATIONS } from './migrations.js';
 
 const canonical = (f: Flow): Flow => decode<Flow>(types.Flow, encode(types.Flow, f));
 const root = await fs.mkdtemp(path.join(os.tmpdir(), 'flowscope-migrate-'));
@@ -22,6 +22,8 @@ const collect = async (it: AsyncIterable<Flow>) => {
 };
 const byUuid = (xs: Flow[]) => [...xs].sort((a, b) => (a.uuid! < b.uuid! ? -1 : 1));
 const base = Math.floor(Date.now() / 1000) - 900;
+/** 1 when the flows table carries FLOWS_MERGE_SETTINGS. */
+const MERGE_SETTING_SET = `SELECT countIf(position(create_table_query, '${FLOWS_MERGE_SETTINGS}') > 0) FROM system.tables WHERE database = currentDatabase() AND name = 'flows'`;
 
 async function scalar(dir: string, query: string): Promise<number> {
   const c = openClient({ kind: 'chdb', path: dir });
@@ -108,7 +110,7 @@ test('a version 1 store is upgraded in place, rows and progress kept, rollup bac
   await sc.close();
   const v1 = openClient({ kind: 'chdb', path: dir });
   await v1.insert({ table: 'flows', columns: [...v1Cols] as [string, ...string[]], values: rows, format: 'JSONCompactEachRow' });
-  assert.deepStrictEqual(await migrate(v1, { retentionDays: 7 }), [2, 3]);
+  assert.deepStrictEqual(await migrate(v1, { retentionDays: 7 }), [2, 3, 4]);
   assert.deepStrictEqual(await migrate(v1, { retentionDays: 7 }), [], 'a second run applies nothing');
   await v1.close();
 
@@ -130,6 +132,14 @@ test('a version 1 store is upgraded in place, rows and progress kept, rollup bac
   assert.equal(await store.durableSeq('old'), 42);
   await store.close();
   assert.equal(await scalar(dir, 'SELECT sum(flows) FROM flows_1m'), 1503);
+  assert.equal(await scalar(dir, MERGE_SETTING_SET), 1, 'the upgraded flows table has the merge setting');
+});
+
+test('a new store creates the flows table with its merge setting', async () => {
+  const dir = path.join(root, 'fresh');
+  await (await FlowStore.open({ path: dir })).close();
+  assert.equal(await scalar(dir, MERGE_SETTING_SET), 1);
+  assert.equal(await scalar(dir, 'SELECT max(version) FROM schema_migrations'), MIGRATIONS.at(-1)!.version);
 });
 
 test('retention: flows and rollup rows past their TTL disappear, recent ones stay', async () => {

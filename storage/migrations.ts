@@ -2,7 +2,15 @@
 // changes), and a version is recorded in schema_migrations only after all its steps ran, so a
 // crash mid-way re-runs safely.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { flowsTableDDL, flowMarksDDL, provenanceColumnsDDL, FLOW_MARKS_MV_DDL, INGEST_PROGRESS_DDL, INGEST_PROGRESS_MV_DDL } from './schema.js';
+import {
+  flowsTableDDL,
+  flowMarksDDL,
+  provenanceColumnsDDL,
+  FLOWS_MERGE_SETTINGS,
+  FLOW_MARKS_MV_DDL,
+  INGEST_PROGRESS_DDL,
+  INGEST_PROGRESS_MV_DDL,
+} from './schema.js';
 import { flowsTableV1DDL, V1_INSERT_COLUMNS } from './schema-v1.js';
 import { rollupTableDDL, ROLLUP_MV_DDL, ROLLUP_SELECT } from './rollup.js';
 
@@ -73,6 +81,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'flow provenance (flow_session, flow_seq) and the flow_marks view',
     // Metadata only: old rows read the defaults ('' and 0) and stay history only.
     run: (client, { retentionDays }) => exec(client, [...provenanceColumnsDDL(), flowMarksDDL(retentionDays), FLOW_MARKS_MV_DDL]),
+  },
+  {
+    version: 4,
+    name: 'flows merge settings (fewer rewrites of small parts)',
+    // A table setting: later merges follow it, stored parts stay as they are.
+    run: (client) => exec(client, [`ALTER TABLE flows MODIFY SETTING ${FLOWS_MERGE_SETTINGS}`]),
   },
 ];
 

@@ -15,6 +15,15 @@ function withCodec(type: string): string {
   return /CODEC\(/.test(type) || /EPHEMERAL|ALIAS/.test(type) ? type : `${type} CODEC(ZSTD(1))`;
 }
 
+/**
+ * How the engine merges the flows table's parts. An insert every flush interval makes a small
+ * part; with the default merge_selector_base (5) the engine merged them so eagerly that merges
+ * took more CPU than the inserts (rows rewritten again and again while parts are small).
+ * At 10 each row is rewritten fewer times on its way to a large part, for a few more parts.
+ * (docs/benchmarks.md, "Merges of the flows table".)
+ */
+export const FLOWS_MERGE_SETTINGS = 'merge_selector_base = 10';
+
 /** The flows table (schema version 2), under `name` so a migration can build it beside v1. */
 export function flowsTableDDL(retentionDays: number, name = 'flows'): string {
   return `CREATE TABLE IF NOT EXISTS ${name} (
@@ -26,7 +35,7 @@ ${columnsDDL(FLOW_COLUMNS)},
 PARTITION BY toDate(time)
 ORDER BY (src_namespace, verdict, time)
 TTL toDateTime(time) + INTERVAL ${Math.trunc(retentionDays)} DAY
-SETTINGS non_replicated_deduplication_window = 1000`;
+SETTINGS ${FLOWS_MERGE_SETTINGS}, non_replicated_deduplication_window = 1000`;
 }
 
 export const INGEST_PROGRESS_DDL = `CREATE TABLE IF NOT EXISTS ingest_progress (
