@@ -21,6 +21,7 @@ import {
 import { DEFAULT_SPILL_MAX_BYTES } from '../collector/ship/spill.js';
 import { parseRelayList } from '../collector/ship/shipper.js';
 import { DEFAULT_DECODE_QUEUE } from '../collector/decode-queue.js';
+import { DEFAULT_WARMUP_RECORDS } from '../collector/warmup.js';
 
 interface CollectorFlags extends RedactFlags {
   source: string;
@@ -39,6 +40,7 @@ interface CollectorFlags extends RedactFlags {
   decodeQueueSize: number;
   decodeQueueBytes: number;
   ringCapacity: number;
+  warmupRecords: number;
   maxUnacked: number;
   maxUnackedBytes?: number;
   spillDir?: string;
@@ -169,6 +171,15 @@ export function collectorCommand(): Command {
         .env('FLOWSCOPE_DECODE_QUEUE_BYTES')
         .default(DEFAULT_DECODE_QUEUE.maxBytes)
         .argParser(int('decode-queue-bytes', 1 << 16, Number.MAX_SAFE_INTEGER)),
+    )
+    .addOption(
+      new Option(
+        '--warmup-records <n>',
+        'Generated records run through the decoder and block writer before the source is read, so the first real records meet optimised code (0: none)',
+      )
+        .env('FLOWSCOPE_WARMUP_RECORDS')
+        .default(DEFAULT_WARMUP_RECORDS)
+        .argParser(int('warmup-records', 0, 10_000_000)),
     )
     .addOption(
       new Option('--ring-capacity <n>', "Flows kept for this node's Observer API")
@@ -341,6 +352,7 @@ export function collectorCommand(): Command {
       decodeQueueSize: o.decodeQueueSize,
       decodeQueueBytes: o.decodeQueueBytes,
       ringCapacity: o.ringCapacity,
+      warmupRecords: o.warmupRecords,
       maxUnackedFlows: o.maxUnacked,
       maxUnackedBytes: o.maxUnackedBytes,
       spill: o.spillDir === 'none' ? null : { dir: o.spillDir, maxBytes: o.spillMaxBytes },

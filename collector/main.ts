@@ -33,6 +33,7 @@ import { registerCollectorMetrics } from './metrics/pipeline-metrics.js';
 import type { DecodeStats } from './decode/stats.js';
 import { VERSION } from '../common/version.js';
 import type { RedactionOptions } from './enrich/redact.js';
+import { warmUpPipeline, DEFAULT_WARMUP_RECORDS } from './warmup.js';
 import {
   ClientCertGuard,
   clientTlsFiles,
@@ -65,6 +66,9 @@ export interface CollectorOptions {
   /** How long to wait for the first Kubernetes list before reading records anyway (ms). */
   kubernetesSyncTimeoutMs?: number;
   maxUnackedFlows: number;
+  /** Generated records run through a private copy of the hot path before the source starts, so
+   * the first real records meet optimised code (collector/warmup.ts; default 20,000, 0: none). */
+  warmupRecords?: number;
   /** With a spill queue: encoded batch bytes kept in memory (default 8 MiB, DEFAULT_SHIPPER_OPTIONS). */
   maxUnackedBytes?: number;
   /**
@@ -279,6 +283,8 @@ export async function startCollector(opts: CollectorOptions): Promise<RunningCol
     }
     metricsServer = await startMetricsServer(opts.metricsAddr, registry, log, tls.metrics);
   }
+  const warm = await warmUpPipeline(opts.warmupRecords ?? DEFAULT_WARMUP_RECORDS);
+  if (warm.records > 0) log.info(warm, 'hot path warmed up before reading the source');
   await source.start(queue);
   log.info({ source: source.name, observer: port, relay: opts.relay ?? 'none', advertise, spill: shipper && spill ? spill.dir : 'none' }, 'collector started');
 
