@@ -22,6 +22,7 @@ import { DEFAULT_SPILL_MAX_BYTES } from '../collector/ship/spill.js';
 import { parseRelayList } from '../collector/ship/shipper.js';
 import { DEFAULT_DECODE_QUEUE } from '../collector/decode-queue.js';
 import { DEFAULT_WARMUP_RECORDS } from '../collector/warmup.js';
+import { DEFAULT_RING_CAPACITY } from '../collector/ring.js';
 
 interface CollectorFlags extends RedactFlags {
   source: string;
@@ -184,7 +185,7 @@ export function collectorCommand(): Command {
     .addOption(
       new Option('--ring-capacity <n>', "Flows kept for this node's Observer API")
         .env('FLOWSCOPE_RING_CAPACITY')
-        .default(4095)
+        .default(DEFAULT_RING_CAPACITY)
         .argParser(int('ring-capacity', 1, 10_000_000)),
     )
     .addOption(

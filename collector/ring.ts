@@ -27,6 +27,9 @@ interface RingBlock {
 // collector's loop run (and read the perf ring) every this many flows.
 const YIELD_EVERY = 256;
 
+/** Flows a ring keeps unless told otherwise (Hubble's default ring size). */
+export const DEFAULT_RING_CAPACITY = 4095;
+
 export class FlowRing implements FlowHistory {
   /** Finished blocks holding the newest `capacity` cursors, oldest first. */
   private readonly blocks: RingBlock[] = [];
@@ -41,7 +44,7 @@ export class FlowRing implements FlowHistory {
    * shipper, which ships the same blocks); absent, the ring writes blocks of its own.
    */
   constructor(
-    capacity = 4095,
+    capacity = DEFAULT_RING_CAPACITY,
     private readonly loss?: LossCounters,
     rows?: FlowBlocks,
   ) {

@@ -10,7 +10,7 @@ import { StaticInventoryEnricher } from './enrich/static.js';
 import { MonitorDecoder } from './decode/decoder.js';
 import { FlowBlocks, DEFAULT_FLOW_BLOCKS } from './blocks.js';
 import { BlockPool } from './block-pool.js';
-import { FlowRing } from './ring.js';
+import { FlowRing, DEFAULT_RING_CAPACITY } from './ring.js';
 import { LiveFeed } from '../observer/live.js';
 import { CollectorPipeline } from './pipeline.js';
 import { LossCounters } from './loss.js';
@@ -20,8 +20,6 @@ export const DEFAULT_WARMUP_RECORDS = 20_000;
 
 /** The slice the decode queue hands the pipeline (DEFAULT_DECODE_QUEUE.sliceRecords). */
 const SLICE = 4096;
-/** A ring of the CLI's default size, so blocks are recycled as in a running collector. */
-const DEFAULT_RING = 4095;
 /** The session its rows are written under; they are never shipped. */
 const WARMUP_SESSION = 'warmup';
 
@@ -42,8 +40,9 @@ export async function warmUpPipeline(records: number): Promise<WarmupResult> {
   const decoder = new MonitorDecoder({ nodeName: source.nodeName, localEndpointId: enricher.localEndpointId });
   const loss = new LossCounters();
   const blocks = new FlowBlocks(WARMUP_SESSION, { ...DEFAULT_FLOW_BLOCKS, maxDelayMs: 0 }, new BlockPool());
-  const ring = new FlowRing(DEFAULT_RING, loss, blocks);
-  const pipeline = new CollectorPipeline(decoder, enricher, ring, new LiveFeed(DEFAULT_RING + SLICE), null, loss);
+  // A ring of the default size, so blocks are recycled as in a running collector.
+  const ring = new FlowRing(DEFAULT_RING_CAPACITY, loss, blocks);
+  const pipeline = new CollectorPipeline(decoder, enricher, ring, new LiveFeed(DEFAULT_RING_CAPACITY + SLICE), null, loss);
   try {
     for (let done = 0; done < records;) {
       const n = Math.min(SLICE, records - done);

@@ -32,8 +32,7 @@ function replicated(ddl: string, table: string, o: ClusterSchemaOptions): string
           `ENGINE = Replicated${engine}('/clickhouse/tables/{shard}/${o.database}/${table}_local', '{replica}'${sumCols ? `, ${sumCols}` : ''})`,
       )
       // Replicated tables deduplicate by their own setting; other table settings stay.
-      .replace(/,\s*non_replicated_deduplication_window = \d+/, '')
-      .replace(/\nSETTINGS non_replicated_deduplication_window = \d+/, '')
+      .replace(/(,\s*|\nSETTINGS )non_replicated_deduplication_window = \d+/, '')
   );
 }
 
