@@ -16,6 +16,8 @@ import { frame } from '../records/frame.js';
 import { ACK, ETH_IPV4, ethernet, geneve, ipv4, PSH, SYN, udp, vxlan } from '../records/packet.js';
 import { dnsMessage } from '../records/dns.js';
 import type { Flow } from '../../proto/types.js';
+import { fieldShape, Shape } from '../../schema/plain-flow.js';
+import { blockToFlows, encodeFlowBlock, FlowBlockWriter } from '../../schema/native/flow-block.js';
 
 const T = 1_700_000_000_123_456_000;
 const rec = (data: Uint8Array) => ({ data, cpu: 0, timeNs: T });
@@ -144,7 +146,7 @@ test('IPv6 with extension headers, ICMPv6 echo, L3 device', () => {
   const f = dec({ localEndpointId }).decode(rec(encodeDrop({ version: 2, reason: 139, source: 1234, flags: FLAG_IPV6 | FLAG_L3_DEVICE }, pkt)))!;
   assert.equal(f.ethernet, undefined);
   assert.deepEqual(f.IP, { source: 'fd00::5', destination: 'fd00::1:7', ipVersion: 2 });
-  assert.deepEqual(f.l4, { ICMPv6: { type: 128, code: 0 } });
+  assert.deepEqual(f.l4, { ICMPv6: { type: 128 } }); // a zero code is absent, as on the wire
   assert.equal(f.Summary, 'ICMPv6 EchoRequest');
   assert.equal(f.traffic_direction, 2);
 });
@@ -160,6 +162,24 @@ test('ICMPv4 summaries use gopacket names', () => {
   assert.equal(s(8, 1), 'ICMPv4 EchoRequest(Code: 1)');
   assert.equal(s(42, 1), 'ICMPv4 42(1)');
   assert.equal(s(5, 2), 'ICMPv4 Redirect(TOS+Net)');
+});
+
+test('ICMP type and code: a zero is absent, so echo flows are ones the columns hold exactly', () => {
+  const d = dec();
+  const l4 = (type: number, code: number) => d.decode(rec(encodeTrace({ obsPoint: 3, reason: 1 }, frame({ src: '10.0.0.1', dst: '10.0.0.2', icmp: { type, code } }))))!;
+  assert.deepEqual(l4(8, 0).l4, { ICMPv4: { type: 8 } });
+  assert.deepEqual(l4(0, 0).l4, { ICMPv4: {} });
+  assert.deepEqual(l4(3, 3).l4, { ICMPv4: { type: 3, code: 3 } });
+  assert.deepEqual(l4(0, 1).l4, { ICMPv4: { code: 1 } });
+  for (const [type, code] of [
+    [8, 0],
+    [0, 0],
+    [3, 3],
+  ]) {
+    const f = l4(type, code);
+    assert.equal(fieldShape('l4', f.l4), Shape.Plain, `ICMPv4 ${type}/${code}`);
+    assert.deepEqual(blockToFlows(encodeFlowBlock(new FlowBlockWriter(), [f]))[0].l4, f.l4, `ICMPv4 ${type}/${code} read back from its columns`);
+  }
 });
 
 test('VXLAN and Geneve overlays: inner packet replaces outer, outer goes to tunnel', () => {

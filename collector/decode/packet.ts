@@ -5,7 +5,7 @@
 // (routing, fragment, destination options, AH) are skipped so their L4 is still reported;
 // gopacket itself only skips hop-by-hop. The decoder object is reused: no per-packet state
 // is allocated beyond the Flow sub-objects it returns.
-import type { Ethernet, IP, Layer4, TCPFlags, Tunnel } from '../../proto/types.js';
+import type { Ethernet, ICMP, IP, Layer4, TCPFlags, Tunnel } from '../../proto/types.js';
 import { ipv4At, ipv6At, macAt, u16be } from './format.js';
 import { icmpv4Summary, icmpv6Summary } from './icmp.js';
 import { TCP_SUMMARY } from './tables.js';
@@ -87,6 +87,14 @@ function nextForProto(p: number): L {
     default:
       return L.NONE;
   }
+}
+
+/** An ICMP header's type and code as protobuf holds them: a zero is absent (proto3 gives them no
+ * presence, so a zero is not on the wire and hubble's JSON omits it). An explicit `code: 0` on
+ * every echo also made the flow one the columns cannot hold, and storing it took the general path. */
+function icmpHeader(type: number, code: number): ICMP {
+  if (code !== 0) return type !== 0 ? { type, code } : { code };
+  return type !== 0 ? { type } : {};
 }
 
 export class PacketDecoder {
@@ -277,14 +285,14 @@ export class PacketDecoder {
         }
         case L.ICMP4: {
           if (n < 8) return false;
-          this.l4 = { ICMPv4: { type: d[o], code: d[o + 1] } };
+          this.l4 = { ICMPv4: icmpHeader(d[o], d[o + 1]) };
           this.summary = icmpv4Summary(d[o], d[o + 1]);
           layer = L.NONE;
           break;
         }
         case L.ICMP6: {
           if (n < 4) return false;
-          this.l4 = { ICMPv6: { type: d[o], code: d[o + 1] } };
+          this.l4 = { ICMPv6: icmpHeader(d[o], d[o + 1]) };
           this.summary = icmpv6Summary(d[o], d[o + 1]);
           layer = L.NONE;
           break;
