@@ -166,7 +166,8 @@ test('ICMPv4 summaries use gopacket names', () => {
 
 test('ICMP type and code: a zero is absent, so echo flows are ones the columns hold exactly', () => {
   const d = dec();
-  const l4 = (type: number, code: number) => d.decode(rec(encodeTrace({ obsPoint: 3, reason: 1 }, frame({ src: '10.0.0.1', dst: '10.0.0.2', icmp: { type, code } }))))!;
+  const l4 = (type: number, code: number) =>
+    d.decode(rec(encodeTrace({ obsPoint: 3, reason: 1 }, frame({ src: '10.0.0.1', dst: '10.0.0.2', icmp: { type, code } }))))!;
   assert.deepEqual(l4(8, 0).l4, { ICMPv4: { type: 8 } });
   assert.deepEqual(l4(0, 0).l4, { ICMPv4: {} });
   assert.deepEqual(l4(3, 3).l4, { ICMPv4: { type: 3, code: 3 } });
