@@ -28,7 +28,7 @@ import { TLS_SECRETS, TLS_SECRET_FILES, TLS_SECRET_KEYS } from '../api/cli/clust
 import { ClientCertGuard, peerServerName } from '../common/tls.js';
 import { createLogger } from '../common/logger.js';
 import { DEFAULT_MANIFEST_OPTIONS, renderObjects, ruleFiles, dashboardFiles, type K8sObject, type ManifestOptions } from './manifests/render.js';
-import { COLLECTOR_NODE_FLAGS } from '../collector/heap.js';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from '../collector/heap.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/flowscope.js');
@@ -583,6 +583,9 @@ test('manifests: the collector has the capabilities and host mounts its sources 
     assert.equal(hostPaths.includes('/sys/fs/cgroup'), source === 'kernel');
     // The heap flags V8 reads only at start reach node through NODE_OPTIONS.
     assert.deepEqual(c.env.find((e: Any) => e.name === 'NODE_OPTIONS')?.value.split(' '), [...COLLECTOR_NODE_FLAGS]);
+    // So does the allocator's fixed mmap threshold.
+    assert.equal(c.env.find((e: Any) => e.name === 'MALLOC_MMAP_THRESHOLD_')?.value, '131072');
+    for (const [name, value] of Object.entries(COLLECTOR_ENV)) assert.equal(c.env.find((e: Any) => e.name === name)?.value, value, name);
   }
   for (const kind of ['relay', 'api']) {
     const d = renderObjects(BASE).find((o) => o.kind === 'Deployment' && o.metadata.name === `flowscope-${kind}`) as Any;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitUntilServing } from '../api/client.js';
-import { COLLECTOR_NODE_FLAGS } from '../collector/heap.js';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from '../collector/heap.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/flowscope.js');
 
@@ -44,10 +44,10 @@ export async function runUp(opts: UpOptions): Promise<void> {
   fs.mkdirSync(logDir, { recursive: true });
   const children: Child[] = [];
   let stopping = false;
-  const start = (name: string, args: string[], nodeFlags: readonly string[] = []): Child => {
+  const start = (name: string, args: string[], nodeFlags: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Child => {
     const log = path.join(logDir, `${name}.log`);
     const out = fs.openSync(log, 'a');
-    const proc = spawn(process.execPath, [...nodeFlags, BIN, ...args], { stdio: ['ignore', out, out] });
+    const proc = spawn(process.execPath, [...nodeFlags, BIN, ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
     fs.closeSync(out);
     const child = { name, proc, log };
     proc.on('exit', (code, signal) => {
@@ -105,6 +105,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
         path.join(opts.dataDir, `collector-${i}`, 'spill'),
       ],
       COLLECTOR_NODE_FLAGS,
+      COLLECTOR_ENV,
     );
   }
   const apiAddr = `${opts.host}:${opts.apiPort}`;

@@ -15,10 +15,15 @@ export interface Child {
 export class ChildSet {
   private readonly children = new Set<Child>();
 
-  spawnNode(name: string, nodeArgs: string[], onMessage?: (msg: { kind: string } & Record<string, unknown>) => void): Child {
+  spawnNode(
+    name: string,
+    nodeArgs: string[],
+    onMessage?: (msg: { kind: string } & Record<string, unknown>) => void,
+    env: Readonly<Record<string, string>> = {},
+  ): Child {
     const proc = spawn(process.execPath, nodeArgs, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FLOWSCOPE_LOG_LEVEL: process.env.FLOWSCOPE_LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, ...env, FLOWSCOPE_LOG_LEVEL: process.env.FLOWSCOPE_LOG_LEVEL ?? 'warn' },
     });
     if (proc.pid === undefined) throw new Error(`could not start ${name}`);
     let tail = '';

@@ -12,7 +12,9 @@ export function reportMarkdown(r: LoadtestReport): string {
   out.push(
     `${r.machine.date} — ${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}, load average ${r.machine.loadavg_1m_at_start} at start; ` +
       `warm-up ${c.warmup_s} s, measured window ${r.window.seconds} s from ${r.window.start}, ${n(c.batch_rows)} rows per insert` +
-      (c.collector_node_flags.length ? `; collectors run with \`node ${c.collector_node_flags.join(' ')}\`.` : '.'),
+      (c.collector_node_flags.length || Object.keys(c.collector_env).length
+        ? `; collectors run with \`${[...Object.entries(c.collector_env).map(([k, v]) => `${k}=${v}`), 'node', ...c.collector_node_flags].join(' ')}\`.`
+        : '.'),
     '',
   );
   out.push(

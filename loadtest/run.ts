@@ -24,7 +24,7 @@ import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
 import type { CollectorSample, CollectorMemory } from './collector-proc.js';
 import type { RelayFinal, RelaySample } from './relay-proc.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../relay/ingest/batcher.js';
-import { COLLECTOR_NODE_FLAGS } from '../collector/heap.js';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from '../collector/heap.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const COLLECTOR_JS = path.join(HERE, 'collector-proc.js');
@@ -84,6 +84,8 @@ export interface LoadtestReport {
     spill: boolean;
     /** Node flags the collectors ran with (the shipped ones, then --collector-node-flags). */
     collector_node_flags: string[];
+    /** Environment the collectors start with beside the load test's (COLLECTOR_ENV). */
+    collector_env: Readonly<Record<string, string>>;
   };
   window: { start: string; seconds: number };
   /** Rates over the measured window. */
@@ -238,6 +240,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
             if (s.kind === 'final') finals[i] = s;
             else samples[i].push(s);
           },
+          COLLECTOR_ENV,
         ),
       );
     }
@@ -410,6 +413,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         flush_interval_ms: opts.flushIntervalMs ?? DEFAULT_BATCHER_OPTIONS.flushIntervalMs,
         spill: opts.spill !== false,
         collector_node_flags: [...COLLECTOR_NODE_FLAGS, ...(opts.collectorNodeFlags ?? [])],
+        collector_env: COLLECTOR_ENV,
       },
       window: { start: new Date(tA).toISOString(), seconds: r((tB - tA) / 100) / 10 },
       throughput: {

@@ -37,7 +37,7 @@ import { BlockPool, type BlockLease } from '../collector/block-pool.js';
 import { FlowRing } from '../collector/ring.js';
 import { LiveFeed } from '../observer/live.js';
 import { encodeBatchMessage } from '../collector/ship/batch-message.js';
-import { COLLECTOR_NODE_FLAGS, tuneCollectorHeap } from '../collector/heap.js';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, tuneCollectorHeap } from '../collector/heap.js';
 import type { LostEvent } from '../proto/types.js';
 
 /** Collector batch size (the shipper's default) and relay insert size (the batcher's). */
@@ -181,6 +181,7 @@ const THIS_FILE = fileURLToPath(import.meta.url);
 async function streamedCollectorProcess(rows: number): Promise<{ cpuUs: number; records: number }> {
   const { stdout } = await promisify(execFile)(process.execPath, [...COLLECTOR_NODE_FLAGS, THIS_FILE, '--collector', '--rows', String(rows)], {
     maxBuffer: 1 << 20,
+    env: { ...process.env, ...COLLECTOR_ENV },
   });
   const r = JSON.parse(stdout) as { cpu_us: number; records: number };
   return { cpuUs: r.cpu_us, records: r.records };

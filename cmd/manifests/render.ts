@@ -17,7 +17,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { PACKAGE_ROOT, VERSION } from '../../common/version.js';
 import type { RedactionOptions } from '../../collector/enrich/redact.js';
-import { COLLECTOR_NODE_FLAGS } from '../../collector/heap.js';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from '../../collector/heap.js';
 import { redactionEnv } from '../redact-flags.js';
 import { TLS_SECRETS, TLS_SECRET_KEYS, clusterTlsNames, collectorMetricsServerName } from '../../api/cli/cluster-tls.js';
 
@@ -332,6 +332,8 @@ function collectorDaemonSet(o: ManifestOptions): K8sObject {
                 { name: 'FLOWSCOPE_ADVERTISE', value: `$(POD_IP):${o.collectorPort}` },
                 // V8 sizes the young generation at start (collector/heap.ts).
                 { name: 'NODE_OPTIONS', value: COLLECTOR_NODE_FLAGS.join(' ') },
+                // The allocator's settings (collector/heap.ts).
+                ...Object.entries(COLLECTOR_ENV).map(([name, value]) => ({ name, value })),
               ],
               ports: [
                 { name: 'observer', containerPort: o.collectorPort, protocol: 'TCP' },
