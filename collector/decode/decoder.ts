@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fastUUID } from './uuid.js';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { BoolValue, CiliumEventType, Emitter, Endpoint, Flow, IP } from '../../proto/types.js';
+import type { BoolValue, CiliumEventType, Emitter, Flow, IP } from '../../proto/types.js';
 import { FlowType, Verdict } from '../../proto/types.js';
 import type { RawRecord } from '../source.js';
 import { decideTrafficDirection, KIND_DROP, KIND_POLICY, KIND_TRACE } from './direction.js';
@@ -17,6 +17,7 @@ import { DEFAULT_DNS_PAIRING, DnsPairingTable, DUPLICATE, newDnsStats, UNPAIRED,
 import { allZero, i32le, ipv4At, ipv6At, u16le, u32le, u64le } from './format.js';
 import { OVERLAY_GENEVE, OVERLAY_NONE, OVERLAY_VXLAN, PacketDecoder } from './packet.js';
 import { newDecodeStats, type DecodeStats } from './stats.js';
+import { newEndpoint, newFlow } from './plain-objects.js';
 import {
   bpfFileName,
   MSG_ACCESS_LOG,
@@ -251,8 +252,8 @@ export class MonitorDecoder {
 
   private endpoints(f: Flow, srcIdentity: number, dstIdentity: number): number {
     const ip = f.IP;
-    const src: Endpoint = {};
-    const dst: Endpoint = {};
+    const src = newEndpoint();
+    const dst = newEndpoint();
     let srcId = 0;
     if (ip !== undefined && this.epId !== undefined) {
       srcId = this.epId(ip.source!);
@@ -358,7 +359,8 @@ export class MonitorDecoder {
     if (!this.packet(d, hdr, (flags & F_L3) !== 0, (flags & F_IPV6) !== 0, overlay)) return null;
     const reason = d[1];
     const emitter = u16le(d, 2);
-    const f: Flow = { verdict: Verdict.DROPPED };
+    const f = newFlow();
+    f.verdict = Verdict.DROPPED;
     if (reason !== 0) f.drop_reason = reason;
     this.fillPacket(f);
     const srcEp = this.endpoints(f, u32le(d, 16), u32le(d, 20));
@@ -400,7 +402,8 @@ export class MonitorDecoder {
     const emitter = u16le(d, 2);
     const rawReason = d[26];
     const reason = rawReason & 0x7f;
-    const f: Flow = { verdict: Verdict.FORWARDED };
+    const f = newFlow();
+    f.verdict = Verdict.FORWARDED;
     this.fillPacket(f);
     let snat = false;
     const ip: IP | undefined = f.IP;
@@ -457,9 +460,8 @@ export class MonitorDecoder {
     if (!this.packet(d, hdr, (flags & 0x80) !== 0, (flags & 0x04) !== 0, OVERLAY_NONE)) return null;
     const verdict = i32le(d, 20);
     const subType = d[1];
-    const f: Flow = {
-      verdict: verdict < 0 ? Verdict.DROPPED : verdict > 0 ? Verdict.REDIRECTED : (flags & 0x40) !== 0 ? Verdict.AUDIT : Verdict.FORWARDED,
-    };
+    const f = newFlow();
+    f.verdict = verdict < 0 ? Verdict.DROPPED : verdict > 0 ? Verdict.REDIRECTED : (flags & 0x40) !== 0 ? Verdict.AUDIT : Verdict.FORWARDED;
     if (verdict < 0) f.drop_reason = -verdict;
     const auth = d[28];
     if (auth !== 0) f.auth_type = auth;
@@ -484,7 +486,8 @@ export class MonitorDecoder {
     }
     if (!this.packet(d, DEBUG_CAPTURE_LEN, false, false, OVERLAY_NONE)) return null;
     const point = d[1];
-    const f: Flow = { verdict: Verdict.VERDICT_UNKNOWN };
+    const f = newFlow();
+    f.verdict = Verdict.VERDICT_UNKNOWN;
     this.fillPacket(f);
     this.endpoints(f, 0, 0);
     f.Type = FlowType.L3_L4;
@@ -517,7 +520,8 @@ export class MonitorDecoder {
     const proto = d[36];
     const podIp = this.cgroupIp?.(cgroup);
     const reverse = point === 3 || point === 4;
-    const f: Flow = { verdict: point === 1 || point === 3 ? Verdict.TRACED : point === 2 || point === 4 ? Verdict.TRANSLATED : Verdict.VERDICT_UNKNOWN };
+    const f = newFlow();
+    f.verdict = point === 1 || point === 3 ? Verdict.TRACED : point === 2 || point === 4 ? Verdict.TRANSLATED : Verdict.VERDICT_UNKNOWN;
     const ip: IP = {};
     if (reverse) {
       ip.source = dstIp;

@@ -9,6 +9,7 @@ import type { RawRecord } from '../source.js';
 import { ipv4At, ipv6At, u16le, u32le, u64le } from './format.js';
 import { OVERLAY_NONE, PacketDecoder, TCP_FLAGS } from './packet.js';
 import { newDecodeStats, type DecodeStats } from './stats.js';
+import { newFlow } from './plain-objects.js';
 import { TCP_SUMMARY } from './tables.js';
 import { parseDNS } from './dns.js';
 import { fastUUID } from './uuid.js';
@@ -110,7 +111,8 @@ export class KernelDecoder {
       return null;
     }
 
-    const f: Flow = { verdict: kind === FS_KIND_DROP ? Verdict.DROPPED : Verdict.FORWARDED };
+    const f = newFlow();
+    f.verdict = kind === FS_KIND_DROP ? Verdict.DROPPED : Verdict.FORWARDED;
     let packetOk = false;
     if ((flags & FS_F_PACKET) !== 0 && capLen > 0) {
       packetOk = this.pkt.decode(d, FS_HDR_LEN, FS_HDR_LEN + capLen, true, v6, OVERLAY_NONE) && this.pkt.ip !== undefined;
