@@ -19,7 +19,7 @@ export const COLLECTOR_NODE_FLAGS: readonly string[] = Object.freeze(['--max-sem
  * 128 KiB): glibc otherwise raises the threshold to the size of each mmapped block freed, and a
  * collector frees a block of about 1 MB per batch (gRPC frames every message into a new buffer),
  * so from the first batch on they came from the heap, whose freed memory the process kept.
- * Measured at 100k records/s: peak RSS 133–135 MB against 142–145 (docs/benchmarks.md).
+ * Measured at 100k records/s: peak RSS 130–135 MB against 139–147 (docs/benchmarks.md).
  */
 export const COLLECTOR_ENV: Readonly<Record<string, string>> = Object.freeze({ MALLOC_MMAP_THRESHOLD_: '131072' });
 
