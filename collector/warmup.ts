@@ -14,12 +14,13 @@ import { FlowRing, DEFAULT_RING_CAPACITY } from './ring.js';
 import { LiveFeed } from '../observer/live.js';
 import { CollectorPipeline } from './pipeline.js';
 import { LossCounters } from './loss.js';
+import { DEFAULT_DECODE_QUEUE } from './decode-queue.js';
 
 /** Records run through the warm-up by default: about a second of work cold, a few ms warm. */
 export const DEFAULT_WARMUP_RECORDS = 20_000;
 
-/** The slice the decode queue hands the pipeline (DEFAULT_DECODE_QUEUE.sliceRecords). */
-const SLICE = 4096;
+/** The slice the decode queue hands the pipeline. */
+const SLICE = DEFAULT_DECODE_QUEUE.sliceRecords;
 /** The session its rows are written under; they are never shipped. */
 const WARMUP_SESSION = 'warmup';
 

@@ -34,7 +34,8 @@ import { encodeBatch, chdbInserter } from './rowbinary-insert.js';
 import { CollectorPipeline, type LostEventSink } from '../collector/pipeline.js';
 import { FlowBlocks } from '../collector/blocks.js';
 import { BlockPool, type BlockLease } from '../collector/block-pool.js';
-import { FlowRing } from '../collector/ring.js';
+import { FlowRing, DEFAULT_RING_CAPACITY } from '../collector/ring.js';
+import { DEFAULT_DECODE_QUEUE } from '../collector/decode-queue.js';
 import { LiveFeed } from '../observer/live.js';
 import { encodeBatchMessage } from '../collector/ship/batch-message.js';
 import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, tuneCollectorHeap } from '../collector/heap.js';
@@ -44,8 +45,8 @@ import type { LostEvent } from '../proto/types.js';
 const BATCH_FLOWS = 2000;
 const INSERT_ROWS = 50_000;
 /** The collector's ring (Hubble's size), and the records a decode pass takes at once. */
-const RING_FLOWS = 4095;
-const DECODE_SLICE = 4096;
+const RING_FLOWS = DEFAULT_RING_CAPACITY;
+const DECODE_SLICE = DEFAULT_DECODE_QUEUE.sliceRecords;
 /** Batches the streamed collector keeps, as its shipper keeps unacknowledged ones (≈ 8 MiB). */
 const KEPT_BATCHES = 18;
 /** Collector processes measured (odd, for a median). */
